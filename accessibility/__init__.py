@@ -1,0 +1,1 @@
+"""Central-place accessibility for Germany."""

@@ -1,0 +1,466 @@
+"""Run configuration: TOML sections, defaults, validation and provenance output."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import json
+import logging
+import math
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CentralPlacesConfig",
+    "Config",
+    "GraphConfig",
+    "InputsConfig",
+    "LageConfig",
+    "OutputConfig",
+    "WalkConfig",
+    "load_config",
+]
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """``[inputs]``: input files; relative paths are resolved against the config file.
+
+    Attributes
+    ----------
+    osm : Path, optional
+        OpenStreetMap extract (``.osm.pbf``, ``.osm``, ``.osm.gz``).
+    municipalities : Path, optional
+        Municipality table (Destatis register CSV) or boundary layer (VG250 GeoPackage).
+    municipalities_layer : str, optional
+        Layer of a multi-layer municipality file (default: ``gemeinden``).
+    central_places : Path, optional
+        Central-place function per AGS (``ags``, ``zo_funktion``).
+    boundaries : Path, optional
+        Municipality polygons for area/population origins and maps.
+    population_grid : Path, optional
+        Census grid (Parquet or CSV, EPSG:3035 cell centres).
+    commuters : Path, optional
+        In-/out-commuters per AGS (Bundesagentur für Arbeit); without it the Lage uses
+        residents instead of the daytime population and says so.
+    gtfs : Path, optional
+        GTFS feed (zip) for stop departures of the walkability model.
+    """
+
+    osm: Path | None = None
+    municipalities: Path | None = None
+    municipalities_layer: str | None = None
+    central_places: Path | None = None
+    boundaries: Path | None = None
+    population_grid: Path | None = None
+    commuters: Path | None = None
+    gtfs: Path | None = None
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """``[graph]``: building and using the road graph.
+
+    Attributes
+    ----------
+    profile : str
+        Speed profile: a shipped profile name (``osrm-car``) or a path to a TOML
+        profile (contains ``/`` or ends in ``.toml``; resolved like input paths).
+    simplify : bool
+        Contract degree-2 nodes after building.
+    metric_crs : str
+        Projected CRS for snapping and distances (default ETRS89 / UTM 32N).
+    max_snap_m : float
+        Points farther than this from the network (metres) are reported as unsnapped.
+    access_speed_kmh : float
+        Speed of the leg from a point (origin or facility) to its snapped network node,
+        km/h; the straight-line snap distance is travelled at this speed.
+    cache_dir : Path, optional
+        Directory for cached graphs; default no cache.
+    """
+
+    profile: str = "osrm-car"
+    simplify: bool = True
+    metric_crs: str = "EPSG:25832"
+    max_snap_m: float = 2000.0
+    access_speed_kmh: float = 15.0
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class CentralPlacesConfig:
+    """``[central_places]``: car times to Mittel- and Oberzentren.
+
+    Attributes
+    ----------
+    origins : {"point", "population", "area"}
+        One reference point per municipality (INKAR), population-grid cells, or a
+        regular grid over the municipality area.
+    area_grid_m : float
+        Spacing of the area grid in metres (``origins = "area"``).
+    weighting : {"area", "population"}
+        Weights of the mean at GVB/Kreis/Land level: area (INKAR) or population
+        (Deutschlandatlas).
+    """
+
+    origins: str = "point"
+    area_grid_m: float = 500.0
+    weighting: str = "area"
+
+
+@dataclass(frozen=True)
+class LageConfig:
+    """``[lage]``: daytime population reachable by car with distance decay.
+
+    Attributes
+    ----------
+    decay : {"none", "exponential", "gaussian", "power"}
+        Distance-decay function of travel time t (minutes).
+    beta : float
+        Rate of the exponential decay exp(-beta t), per minute (exponent of the power
+        decay t^-beta).
+    sigma_min : float
+        Width of the Gaussian decay exp(-t^2 / (2 sigma^2)), minutes.
+    floor_min : float
+        Travel times below this many minutes count as this value (keeps the power
+        decay finite for a unit's own population).
+    limit_min : float
+        Only destinations within this many minutes count (BBSR: 120).
+    thresholds : tuple of float
+        Class limits: sehr peripher < t0 <= peripher < t1 <= zentral < t2 <= sehr zentral.
+    target_mean : float
+        Mean over all municipalities that decay calibration aims for (BBSR: 183,000).
+    """
+
+    decay: str = "exponential"
+    beta: float = 0.076
+    sigma_min: float = 12.0
+    floor_min: float = 1.0
+    limit_min: float = 120.0
+    thresholds: tuple[float, ...] = (81000.0, 183000.0, 410000.0)
+    target_mean: float = 183000.0
+
+
+@dataclass(frozen=True)
+class WalkConfig:
+    """``[walk]``: walkable local services (Nahversorgung).
+
+    Attributes
+    ----------
+    limit_m : float
+        Walking distance limit in metres (BBSR: 1,000).
+    gtfs_date : str
+        Weekday (ISO date) on which stop departures are counted.
+    min_departures : int
+        A stop counts if it has at least this many departures on ``gtfs_date``.
+    """
+
+    limit_m: float = 1000.0
+    gtfs_date: str = "2022-10-18"
+    min_departures: int = 20
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """``[output]``: where and how results are written.
+
+    Attributes
+    ----------
+    dir : Path
+        Output directory (relative to the config file).
+    formats : tuple of str
+        Any of "gpkg", "csv", "parquet".
+    maps : bool
+        Also draw PNG maps.
+    """
+
+    dir: Path = Path("out")
+    formats: tuple[str, ...] = ("gpkg", "csv", "parquet")
+    maps: bool = True
+
+
+#: Allowed values of the choice keys.
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("central_places", "origins"): ("point", "population", "area"),
+    ("central_places", "weighting"): ("area", "population"),
+    ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
+}
+#: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
+_POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),
+             ("central_places", "area_grid_m"), ("lage", "sigma_min"),
+             ("lage", "limit_min"), ("lage", "target_mean"), ("walk", "limit_m")}
+_NON_NEGATIVE = {("lage", "beta"), ("lage", "floor_min"), ("walk", "min_departures")}
+_FORMATS = ("gpkg", "csv", "parquet")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A complete run configuration; every section has defaults.
+
+    Build it with :func:`load_config`. ``source`` is the TOML file it came from
+    (None for defaults); all relative paths are already resolved.
+    """
+
+    inputs: InputsConfig = field(default_factory=InputsConfig)
+    graph: GraphConfig = field(default_factory=GraphConfig)
+    central_places: CentralPlacesConfig = field(default_factory=CentralPlacesConfig)
+    lage: LageConfig = field(default_factory=LageConfig)
+    walk: WalkConfig = field(default_factory=WalkConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    source: Path | None = None
+
+    def to_dict(self) -> dict[str, dict[str, object]]:
+        """Return the sections as plain dicts (paths as str, tuples as lists)."""
+        out: dict[str, dict[str, object]] = {}
+        for name in _SECTIONS:
+            sec = getattr(self, name)
+            out[name] = {f.name: _plain(getattr(sec, f.name)) for f in dataclasses.fields(sec)}
+        return out
+
+    def to_toml(self) -> str:
+        """Return the resolved configuration as TOML, for provenance.
+
+        Unset optional keys are written as comments. ``load_config`` of the text
+        gives back an equal ``Config`` (apart from ``source``).
+        """
+        lines = ["# Resolved accessibility configuration (all paths absolute).",
+                 f"# source: {self.source if self.source else '(defaults)'}", ""]
+        for name, values in self.to_dict().items():
+            lines.append(f"[{name}]")
+            for key, value in values.items():
+                if value is None:
+                    lines.append(f"# {key} = (not set)")
+                else:
+                    lines.append(f"{key} = {_toml_value(value)}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+_SECTIONS: dict[str, type] = {
+    "inputs": InputsConfig,
+    "graph": GraphConfig,
+    "central_places": CentralPlacesConfig,
+    "lage": LageConfig,
+    "walk": WalkConfig,
+    "output": OutputConfig,
+}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _toml_value(value: object) -> str:
+    """Serialise a scalar or list to TOML (the subset this config uses)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        # JSON string escapes are valid TOML basic-string escapes
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _unknown_key(key: str, valid: list[str], where: str) -> InputError:
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return InputError(f"unknown key {key!r} in {where}.{hint} Valid keys: {', '.join(valid)}.")
+
+
+def _type_name(hint: object) -> str:
+    names = {bool: "true or false", float: "a number", int: "an integer", str: "a string",
+             Path: "a path (string)"}
+    if hint in names:
+        return names[hint]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {'numbers' if args[0] is float else 'strings'}"
+    return _type_name(args[0]) if args else str(hint)
+
+
+def _resolve(value: str, base: Path) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _coerce(section: str, key: str, value: object, hint: object, base: Path,
+            where: str) -> object:
+    """Check ``value`` against the field type; return it converted."""
+    def wrong() -> InputError:
+        return InputError(f"{where}: [{section}] {key} must be {_type_name(hint)}, got "
+                          f"{value!r} ({type(value).__name__}).")
+
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    base_hint = args[0] if args and typing.get_origin(hint) is not tuple else hint
+    if base_hint is bool:
+        if not isinstance(value, bool):
+            raise wrong()
+        return value
+    if base_hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong()
+        return float(value)
+    if base_hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise wrong()
+        return value
+    if base_hint is str:
+        if (section, key) == ("walk", "gtfs_date") and isinstance(value, _dt.date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise wrong()
+        if (section, key) == ("graph", "profile") and (
+                value.endswith(".toml") or "/" in value or "\\" in value):
+            return _resolve(value, base).as_posix()
+        return value
+    if base_hint is Path:
+        if not isinstance(value, (str, Path)) or str(value) == "":
+            raise wrong()
+        return _resolve(str(value), base)
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, (list, tuple)):
+            raise wrong()
+        return tuple(_coerce(section, key, v, item, base, where) for v in value)
+    raise TypeError(f"unsupported config type {hint!r}")  # pragma: no cover
+
+
+def _validate_section(name: str, values: dict[str, object], where: str) -> None:
+    for key, value in values.items():
+        choices = _CHOICES.get((name, key))
+        if choices and value not in choices:
+            raise InputError(f"{where}: [{name}] {key} = {value!r} is not allowed; use one "
+                             f"of {', '.join(map(repr, choices))}.")
+        if (name, key) in _POSITIVE and not value > 0:
+            raise InputError(f"{where}: [{name}] {key} must be > 0, got {value!r}.")
+        if (name, key) in _NON_NEGATIVE and not value >= 0:
+            raise InputError(f"{where}: [{name}] {key} must be >= 0, got {value!r}.")
+    if name == "lage" and "thresholds" in values:
+        t = values["thresholds"]
+        if len(t) != 3 or list(t) != sorted(t) or len(set(t)) != 3:
+            raise InputError(f"{where}: [lage] thresholds must be three increasing numbers "
+                             f"(sehr peripher / peripher / zentral / sehr zentral limits), "
+                             f"got {list(t)!r}.")
+    if name == "output" and "formats" in values:
+        bad = [f for f in values["formats"] if f not in _FORMATS]
+        if bad:
+            raise InputError(f"{where}: [output] formats has unknown entries {bad}; use "
+                             f"any of {', '.join(_FORMATS)}.")
+    if name == "walk" and "gtfs_date" in values:
+        try:
+            _dt.date.fromisoformat(str(values["gtfs_date"]))
+        except ValueError:
+            raise InputError(f"{where}: [walk] gtfs_date must be a date YYYY-MM-DD, got "
+                             f"{values['gtfs_date']!r}.") from None
+
+
+def _split_overrides(overrides: dict[str, object]) -> dict[str, dict[str, object]]:
+    """Accept ``{"lage": {"beta": 0.08}}`` and ``{"lage.beta": 0.08}``."""
+    nested: dict[str, dict[str, object]] = {}
+    for key, value in overrides.items():
+        if "." in key:
+            section, sub = key.split(".", 1)
+            nested.setdefault(section, {})[sub] = value
+        elif isinstance(value, dict):
+            nested.setdefault(key, {}).update(value)
+        else:
+            raise _unknown_key(key, [f"{s}.<key>" for s in _SECTIONS], "overrides")
+    return nested
+
+
+def _apply(config: Config, data: dict[str, object], base: Path, where: str) -> Config:
+    changes = {}
+    for name, section in data.items():
+        if name not in _SECTIONS:
+            raise InputError(f"unknown section or top-level key {name!r} in {where}."
+                             + (f" Did you mean [{m[0]}]?" if (m := difflib.get_close_matches(
+                                 name, list(_SECTIONS), n=1)) else "")
+                             + f" Valid sections: {', '.join(_SECTIONS)}.")
+        if not isinstance(section, dict):
+            raise InputError(f"{where}: {name!r} must be a table [{name}] with keys, got "
+                             f"{section!r}.")
+        cls = _SECTIONS[name]
+        hints = typing.get_type_hints(cls)
+        valid = [f.name for f in dataclasses.fields(cls)]
+        values = {}
+        for key, value in section.items():
+            if key not in hints:
+                raise _unknown_key(f"{name}.{key}", [f"{name}.{v}" for v in valid], where)
+            values[key] = _coerce(name, key, value, hints[key], base, where)
+        _validate_section(name, values, where)
+        changes[name] = dataclasses.replace(getattr(config, name), **values)
+    return dataclasses.replace(config, **changes)
+
+
+def load_config(path: str | Path | None = None,
+                overrides: dict[str, object] | None = None) -> Config:
+    """Load a TOML run configuration.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        TOML file with the sections ``[inputs]``, ``[graph]``, ``[central_places]``,
+        ``[lage]``, ``[walk]``, ``[output]`` (all optional; see
+        ``accessibility/data/example_config.toml``). None gives the defaults.
+        Relative paths in the file are resolved against its directory.
+    overrides : dict, optional
+        Values that replace those of the file, nested (``{"lage": {"beta": 0.08}}``)
+        or dotted (``{"lage.beta": 0.08}``), e.g. from the command line. Relative
+        paths in overrides are resolved against the current directory.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    InputError
+        Missing or invalid TOML file, unknown sections or keys (named, with the valid
+        ones), values of the wrong type or outside their allowed range.
+    """
+    config = Config()
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise InputError(f"config file not found: {p} (resolved: {p.resolve()}). Check "
+                             "the path, or start from accessibility/data/example_config.toml.")
+        try:
+            with open(p, "rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"config file {p} is not valid TOML: {exc}. Fix the syntax "
+                             "(strings need quotes, tables are written [section]).") from None
+        except UnicodeDecodeError:
+            raise InputError(f"config file {p} is not UTF-8 text; save it as UTF-8.") from None
+        base = p.resolve().parent
+        config = _apply(config, data, base, str(p))
+        if not config.output.dir.is_absolute():  # the default "out"
+            config = dataclasses.replace(config, output=dataclasses.replace(
+                config.output, dir=_resolve(str(config.output.dir), base)))
+        config = dataclasses.replace(config, source=p.resolve())
+    if overrides:
+        config = _apply(config, _split_overrides(overrides), Path.cwd(), "overrides")
+    logger.debug("configuration: %s", config.to_dict())
+    return config

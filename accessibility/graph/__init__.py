@@ -1,0 +1,83 @@
+"""Road graph: build from OSM, simplify, snap, cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
+from .cache import cache_key, load_graph, save_graph
+from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
+from .osm import graph_from_osm
+from .osmnx_io import from_networkx, from_place, from_polygon
+from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
+from .snap import DEFAULT_ACCESS_SPEED_KMH, DEFAULT_MAX_SNAP_M, SnapResult, snap_points
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
+    "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",
+    "from_place", "from_polygon", "graph_from_osm", "hilbert_order", "largest_scc",
+    "load_graph", "project", "save_graph", "simplify", "snap_points",
+]
+
+
+def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = None, *,
+                simplify_graph: bool = True, keep_points: tuple | None = None,
+                max_snap_m: float = DEFAULT_MAX_SNAP_M, crs: str = DEFAULT_METRIC_CRS,
+                cache_dir: str | Path | None = None) -> RoadGraph:
+    """Build the car graph of an OSM file, simplified, optionally cached.
+
+    Parameters
+    ----------
+    path : str or Path
+        OSM file (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) or a saved
+        graph (``.npz``), which is loaded as it is.
+    profile : SpeedProfile, str or Path, optional
+        Speed profile object, TOML file or built-in name (default ``osrm-car``).
+    simplify_graph : bool
+        Contract degree-2 chains and keep the largest strongly connected component.
+    keep_points : tuple of (lon, lat) arrays, optional
+        Points that will be snapped later (municipality reference points, facilities):
+        their nearest raw nodes are kept through simplification, so that snapping
+        does not jump to the end of a long contracted chain.
+    max_snap_m : float
+        Points farther than this from the raw network keep no node.
+    crs : str
+        Metric CRS for node coordinates.
+    cache_dir : str or Path, optional
+        Where to keep built graphs; a rerun with the same file, profile and options
+        loads the cached graph instead of parsing.
+    """
+    path = Path(path)
+    if path.suffix == ".npz":
+        return load_graph(path)
+    if not isinstance(profile, SpeedProfile):
+        profile = load_profile(profile) if profile is not None else DEFAULT_PROFILE
+    cache_file = None
+    if cache_dir is not None:
+        pts = ""
+        if keep_points is not None:
+            pts = hashlib.sha256(np.ascontiguousarray(np.column_stack(keep_points),
+                                                      dtype=np.float64).tobytes()).hexdigest()
+        from .osm import _check_osm_path
+        key = cache_key(_check_osm_path(path), profile.fingerprint(), simplify=simplify_graph,
+                        crs=crs, points=pts, max_snap_m=max_snap_m)
+        cache_file = Path(cache_dir) / f"{path.name.split('.')[0]}-{key}.npz"
+        if cache_file.is_file():
+            logger.info("loading cached graph %s", cache_file)
+            return load_graph(cache_file)
+    g = graph_from_osm(path, profile, crs=crs)
+    if simplify_graph:
+        keep = None
+        if keep_points is not None:
+            snap = snap_points(g, *keep_points, max_distance_m=max_snap_m)
+            keep = snap.node[snap.ok]
+        g, _ = simplify(g, keep=keep)
+    if cache_file is not None:
+        save_graph(g, cache_file)
+    return g

@@ -1,0 +1,876 @@
+"""Readers for municipalities, central places, population grids and commuter counts."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS, Transformer
+
+from .._errors import InputError
+from ._tables import (
+    AGS_CANDIDATES,
+    CSV_SUFFIXES,
+    GEO_SUFFIXES,
+    PARQUET_SUFFIXES,
+    check_file,
+    find_column,
+    normalise_ags,
+    read_csv_as_str,
+    require_column,
+    show,
+    to_number,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CENTRAL_PLACE_CLASSES",
+    "GERMANY_BBOX",
+    "JoinReport",
+    "join_central_places",
+    "read_central_places",
+    "read_commuters",
+    "read_municipalities",
+    "read_population_grid",
+]
+
+#: Plausible extent of German reference points (lon_min, lat_min, lon_max, lat_max), WGS84.
+GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
+#: Plausible extent of German grid cells in EPSG:3035 (x_min, y_min, x_max, y_max), metres.
+GERMANY_BBOX_3035 = (3_900_000.0, 2_600_000.0, 4_750_000.0, 3_600_000.0)
+#: Equal-area CRS used for areas (ETRS89-LAEA Europe).
+AREA_CRS = "EPSG:3035"
+
+#: Central-place classes, highest first.
+CENTRAL_PLACE_CLASSES = ("Oberzentrum", "Mittelzentrum", "Grundzentrum", "keine")
+
+# Column names understood by the readers (first match wins, then case-insensitive).
+_NAME_COLUMNS = ("name", "GEN", "gemeinde", "gemeindename", "Gemeindename", "Name")
+_GVB_COLUMNS = ("gvb", "gvb_ars9", "ars9", "gvb_schluessel")
+_ARS_COLUMNS = ("ars", "RS", "ARS", "RS_0", "regionalschluessel")
+_GVB_NAME_COLUMNS = ("gvb_name", "gvb_bezeichnung")
+_POPULATION_COLUMNS = ("population", "bevoelkerung", "EWZ", "einwohner", "Einwohner",
+                       "bevoelkerung_insgesamt", "pop")
+_AREA_COLUMNS = ("area_km2", "flaeche_km2", "KFL", "flaeche")
+_LON_COLUMNS = ("lon", "longitude", "lng", "laenge")
+_LAT_COLUMNS = ("lat", "latitude", "breite")
+_MUNICIPALITY_LAYERS = ("gemeinden", "municipalities", "vg250_gem", "gemeinde")
+
+_FUNCTION_COLUMNS = ("central_place", "zo_funktion", "zentraler_ort", "zo", "funktion",
+                     "function", "zentralörtliche_funktion")
+_CP_NAME_COLUMNS = ("central_place_name", "gemeinde", "name", "GEN", "gemeindename")
+
+#: Accepted spellings of the central-place classes (lower case, whitespace collapsed).
+#: "Unterzentrum" and "Kleinzentrum" are older Land designations of the level BBSR
+#: reports as Grundzentrum.
+_FUNCTION_SYNONYMS = {
+    "oberzentrum": "Oberzentrum", "oz": "Oberzentrum",
+    "mittelzentrum": "Mittelzentrum", "mz": "Mittelzentrum",
+    "grundzentrum": "Grundzentrum", "gz": "Grundzentrum",
+    "unterzentrum": "Grundzentrum", "uz": "Grundzentrum",
+    "kleinzentrum": "Grundzentrum", "kz": "Grundzentrum",
+    "keine": "keine", "kein": "keine", "none": "keine", "-": "keine", "–": "keine",
+    "0": "keine", "ohne": "keine", "kein zentraler ort": "keine",
+}
+# "<class> mit ... Teilfunktion(en)", "<class> im Verbund", "<class> (...)": the leading
+# class counts; the partial function of the next level is ignored.
+_FUNCTION_PREFIX = re.compile(
+    r"^(oberzentrum|mittelzentrum|grundzentrum|unterzentrum|kleinzentrum|oz|mz|gz)"
+    r"(?:\s+(?:mit|im|in|als)\b.*|\s*\(.*\)|\s*,.*)$")
+
+_X_COLUMNS = ("x", "x_mp_1km", "x_mp_100m", "x_mp_10km", "x_mp_250m", "x_mp", "x_3035")
+_Y_COLUMNS = ("y", "y_mp_1km", "y_mp_100m", "y_mp_10km", "y_mp_250m", "y_mp", "y_3035")
+_GRID_POP_COLUMNS = ("population", "Einwohner", "einwohner", "pop", "insgesamt_bevoelkerung")
+_GRID_ID_COLUMNS = ("GITTER_ID_1km", "GITTER_ID_100m", "GITTER_ID_10km", "gitter_id")
+_GRID_ID = re.compile(r"RES(\d+)mN(\d+)E(\d+)")
+#: Strings a Census download uses for suppressed or absent counts.
+_SUPPRESSED = {"-1": np.nan, "–": np.nan, "-": np.nan, "•": np.nan, ".": np.nan}
+
+_IN_COLUMNS = ("in_commuters", "einpendler", "Einpendler", "einpendler_insgesamt")
+_OUT_COLUMNS = ("out_commuters", "auspendler", "Auspendler", "auspendler_insgesamt")
+#: Placeholders of the Bundesagentur für Arbeit tables: "-" means zero, "*" anonymised.
+_BA_PLACEHOLDERS = {"-": 0.0, "–": 0.0, "*": np.nan, "x": np.nan, "X": np.nan}
+
+
+# ----------------------------------------------------------------------------------
+# municipalities
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def _read_geo(path: Path, layer: str | None, bbox: tuple[float, ...] | None,
+              what: str) -> gpd.GeoDataFrame:
+    """Read a vector layer with pyogrio; pick the municipality layer if there are several."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"{what} {path} cannot be opened as a vector dataset ({exc}). "
+                         "Pass a GeoPackage, GeoJSON, Shapefile or CSV file.") from None
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if layer is None and len(names) > 1:
+        lower = {n.lower(): n for n in names}
+        layer = next((lower[c] for c in _MUNICIPALITY_LAYERS if c in lower), None)
+        if layer is None:
+            raise InputError(f"{what} {path} has {len(names)} layers ({show(names)}); pass "
+                             "layer=... (config: inputs.municipalities_layer) to choose one.")
+        logger.info("%s: using layer %r of %s", path, layer, show(names))
+    elif layer is not None and layer not in names:
+        raise InputError(f"{what} {path} has no layer {layer!r}; layers: {show(names)}.")
+    kwargs = {}
+    if bbox is not None:
+        info = pyogrio.read_info(path, layer=layer)
+        crs = info.get("crs")
+        if crs and not CRS.from_user_input(crs).equals(CRS.from_epsg(4326)):
+            tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+            bbox = tr.transform_bounds(*bbox, densify_pts=21)
+        kwargs["bbox"] = tuple(bbox)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, **kwargs)
+    except Exception as exc:
+        raise InputError(f"{what} {path} cannot be read ({exc}). Check "
+                         "that it is complete and in a format GDAL reads (GeoPackage, GeoJSON, "
+                         "Shapefile).") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputError(f"{what} {path} (layer {layer!r}) has no geometry; use a CSV with "
+                         "lon/lat columns or a polygon layer.")
+    if gdf.crs is None:
+        raise InputError(f"{what} {path} (layer {layer!r}) has no coordinate reference "
+                         "system. Assign the right one, e.g. `ogr2ogr -a_srs EPSG:25832 "
+                         "out.gpkg in.shp`, or add the .prj file of the shapefile.")
+    return gdf
+
+
+def _check_coordinates(ags: pd.Series, lon: pd.Series, lat: pd.Series,
+                       population: pd.Series, path: Path | str) -> tuple[pd.Series, pd.Series]:
+    """Validate reference points; return lon/lat with (0, 0) placeholders as NaN.
+
+    Missing points are allowed only for uninhabited units (population 0), such as the
+    register's coastal waters (13000999) and the German-Luxembourg condominium
+    (07000999, 10042999); they keep NaN coordinates and an empty geometry.
+    """
+    lon = lon.astype("float64")
+    lat = lat.astype("float64")
+    zero = (lon == 0) & (lat == 0)
+    lon = lon.mask(zero)
+    lat = lat.mask(zero)
+    have = lon.notna() & lat.notna()
+    projected = have & ((lon.abs() > 180) | (lat.abs() > 90))
+    if projected.any():
+        i = projected.idxmax()
+        raise InputError(f"{path}: the lon/lat columns hold projected coordinates, not "
+                         f"WGS84 degrees (e.g. AGS {ags[i]}: lon={lon[i]:.0f}, "
+                         f"lat={lat[i]:.0f}). Convert them to EPSG:4326 longitude/latitude "
+                         "(e.g. geopandas .to_crs(4326)) or pass a GeoPackage with its CRS.")
+    lo0, la0, lo1, la1 = GERMANY_BBOX
+    inside = lon.between(lo0, lo1) & lat.between(la0, la1)
+    outside = have & ~inside
+    if outside.any():
+        swapped = outside & lat.between(lo0, lo1) & lon.between(la0, la1)
+        hint = (" The lon and lat columns look swapped." if swapped.sum() == outside.sum()
+                else "")
+        rows = [f"{ags[i]} ({lon[i]:g}, {lat[i]:g})" for i in outside[outside].index[:10]]
+        raise InputError(f"{path}: {int(outside.sum())} reference points lie outside "
+                         f"Germany (lon {lo0}-{lo1}, lat {la0}-{la1}): {show(rows)}."
+                         f"{hint} Fix the coordinates of these municipalities.")
+    missing = ~have
+    if missing.any():
+        inhabited = missing & ~(population == 0)
+        if inhabited.any():
+            raise InputError(f"{path}: {int(inhabited.sum())} municipalities have no "
+                             f"coordinates (empty, NaN or 0/0): AGS "
+                             f"{show(ags[inhabited])}. Add their reference points "
+                             "(lon/lat in WGS84), or use a boundary layer instead.")
+        logger.warning("%s: %d uninhabited units without coordinates kept with NaN "
+                       "lon/lat: %s", path, int(missing.sum()), show(ags[missing]))
+    return lon, lat
+
+
+def _dissolve_by_ags(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Reduce a boundary layer to one row per AGS.
+
+    VG250 (BKG) may hold several rows per AGS: with a ``GF`` column the land rows
+    (GF 3 = land without, 4 = land with structure) are kept where an AGS also has water
+    rows (GF 1/2); the remaining rows of one AGS are dissolved into one (multi)polygon
+    and keep the attributes of their first row.
+    """
+    if "GF" in gdf.columns and gdf["ags"].duplicated().any():
+        land = pd.to_numeric(gdf["GF"], errors="coerce").isin([3, 4])
+        has_land = land.groupby(gdf["ags"]).transform("any")
+        drop = has_land & ~land
+        if drop.any():
+            logger.info("%s: dropped %d water rows (GF 1/2) of AGS with land rows",
+                        path, int(drop.sum()))
+            gdf = gdf[~drop]
+    dup = gdf["ags"].duplicated(keep=False)
+    if not dup.any():
+        return gdf
+    n_ags = gdf.loc[dup, "ags"].nunique()
+    logger.info("%s: %d rows share %d AGS; dissolved to one row per AGS", path,
+                int(dup.sum()), n_ags)
+    single = gdf[~dup]
+    multi = gdf[dup]
+    geom = multi.geometry.name
+    merged = multi.dissolve(by="ags", aggfunc="first", as_index=False)
+    pop = multi.groupby("ags")["population"].nunique(dropna=True)
+    if (pop > 1).any():
+        logger.warning("%s: rows of AGS %s carry different populations; kept the first",
+                       path, show(pop[pop > 1].index))
+    merged = merged[[c for c in gdf.columns if c in merged.columns]]
+    out = pd.concat([single, merged], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry=geom, crs=gdf.crs)
+
+
+def read_municipalities(path: str | Path, *, layer: str | None = None,
+                        ags_column: str | None = None,
+                        bbox: tuple[float, float, float, float] | None = None,
+                        extra_columns: Sequence[str] = ()) -> gpd.GeoDataFrame:
+    """Read municipalities with their keys, population and reference point.
+
+    Parameters
+    ----------
+    path : str or Path
+        Either a table with ``lon``/``lat`` columns (the Destatis register CSV of
+        GV-ISys, or Parquet), or a polygon layer readable by GDAL (GeoPackage,
+        GeoJSON, Shapefile; e.g. BKG VG250 ``gemeinden``).
+    layer : str, optional
+        Layer of a multi-layer file. Default: the only layer, or the one called
+        ``gemeinden``/``municipalities``/``vg250_gem``.
+    ags_column : str, optional
+        Column with the 8-digit AGS. Default: the first of ``ags``, ``AGS``,
+        ``AGS_0``, ``gemeindeschluessel`` (case-insensitive).
+    bbox : tuple of float, optional
+        ``(lon_min, lat_min, lon_max, lat_max)`` in WGS84: read only municipalities
+        whose reference point (tables) or polygon (layers) touches the box.
+    extra_columns : sequence of str
+        Further input columns to keep unchanged.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per AGS, sorted by AGS, CRS EPSG:4326, columns ``ags`` (8-digit str),
+        ``name``, ``gvb`` (9-digit Gemeindeverband key: ``gvb_ars9`` or the first 9
+        digits of the 12-digit ARS/RS; missing if the input has neither), ``gvb_name``
+        (if present), ``kreis`` (5 digits), ``land`` (2 digits), ``population``
+        (float, NaN if absent), ``area_km2`` (input column, else the polygon area in
+        EPSG:3035), ``lon``/``lat`` (reference point, degrees) and ``geometry``
+        (the point for tables, the polygon for layers, whose ``lon``/``lat`` are a
+        representative point guaranteed to lie inside it).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, no AGS column, duplicated AGS in a table,
+        coordinates that are projected, outside Germany or missing for an inhabited
+        municipality, a layer without CRS.
+
+    Notes
+    -----
+    Boundary layers may hold several rows per AGS (VG250: water and land rows, or
+    parts); they are dissolved to one row per AGS (see ``_dissolve_by_ags``). A table
+    must have unique AGS. Units without coordinates are kept only if their population
+    is 0 (the register's coastal waters and German-Luxembourg condominium).
+    """
+    p = check_file(path, "municipality table")
+    what = "municipality table"
+    suffix = _suffix(p)
+    if suffix in CSV_SUFFIXES:
+        df = read_csv_as_str(p, what)
+        is_geo = False
+    elif suffix in PARQUET_SUFFIXES:
+        df = _read_parquet_any(p, what)
+        is_geo = isinstance(df, gpd.GeoDataFrame)
+    else:
+        df = _read_geo(p, layer, bbox, what)
+        is_geo = True
+    if len(df) == 0:
+        raise InputError(f"{what} {p} has no rows; pass a file with data.")
+
+    col = ags_column or require_column(df.columns, AGS_CANDIDATES, what, p, "AGS")
+    if col not in df.columns:
+        raise InputError(f"{what} {p} has no column {col!r}; columns found: "
+                         f"{show(df.columns, 30)}.")
+    missing_extra = [c for c in extra_columns if c not in df.columns]
+    if missing_extra:
+        raise InputError(f"{what} {p} has no columns {missing_extra} (extra_columns); "
+                         f"columns found: {show(df.columns, 30)}.")
+    ags = normalise_ags(df[col], path=p, column=col)
+
+    out = pd.DataFrame({"ags": ags.to_numpy()}, index=df.index)
+    name_col = find_column(df.columns, _NAME_COLUMNS)
+    out["name"] = df[name_col].astype("str") if name_col else pd.Series(pd.NA, index=df.index,
+                                                                       dtype="str")
+    gvb_col = find_column(df.columns, _GVB_COLUMNS)
+    ars_col = find_column(df.columns, _ARS_COLUMNS)
+    if gvb_col:
+        out["gvb"] = normalise_ags(df[gvb_col], path=p, column=gvb_col, width=9)
+    elif ars_col:
+        # ARS/RS = Land 2 + RB 1 + Kreis 2 + Verband 4 + Gemeinde 3; GVB = first 9
+        ars = normalise_ags(df[ars_col], path=p, column=ars_col, width=12)
+        out["gvb"] = ars.str[:9]
+    else:
+        logger.warning("%s has no gvb/ars/RS column: gvb left empty", p)
+        out["gvb"] = pd.Series(pd.NA, index=df.index, dtype="str")
+    gvb_name_col = find_column(df.columns, _GVB_NAME_COLUMNS)
+    if gvb_name_col:
+        out["gvb_name"] = df[gvb_name_col].astype("str")
+    out["kreis"] = out["ags"].str[:5]
+    out["land"] = out["ags"].str[:2]
+    pop_col = find_column(df.columns, _POPULATION_COLUMNS)
+    if pop_col:
+        out["population"] = to_number(df[pop_col], path=p, column=pop_col, integer=True)
+        neg = out["population"] < 0
+        if neg.any():
+            raise InputError(f"{p}: column {pop_col!r} has negative populations for AGS "
+                             f"{show(out.loc[neg, 'ags'])}. Fix or blank these values.")
+    else:
+        logger.info("%s has no population column: population is NaN", p)
+        out["population"] = np.nan
+    area_col = find_column(df.columns, _AREA_COLUMNS)
+    if area_col:
+        out["area_km2"] = to_number(df[area_col], path=p, column=area_col)
+    for c in extra_columns:
+        out[c] = df[c]
+
+    if is_geo:
+        gdf = gpd.GeoDataFrame(out, geometry=df.geometry.to_numpy(), crs=df.crs)
+        if "GF" in df.columns:
+            gdf["GF"] = df["GF"].to_numpy()
+        gdf = _dissolve_by_ags(gdf, p)
+        gdf = gdf.drop(columns=["GF"], errors="ignore")
+        if gdf.crs is not None and not gdf.crs.equals(CRS.from_epsg(4326)):
+            gdf = gdf.to_crs(4326)
+        if "area_km2" not in gdf.columns:
+            polygonal = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+            area = gdf.geometry.to_crs(AREA_CRS).area.to_numpy() / 1e6
+            gdf["area_km2"] = np.where(polygonal, area, np.nan)
+        rp = gdf.geometry.representative_point()
+        lon, lat = _check_coordinates(gdf["ags"], rp.x, rp.y, gdf["population"], p)
+        gdf["lon"] = lon
+        gdf["lat"] = lat
+    else:
+        if out["ags"].duplicated().any():
+            dups = out.loc[out["ags"].duplicated(keep=False), "ags"].unique()
+            raise InputError(f"{what} {p} has {len(dups)} duplicated AGS: {show(dups)}. "
+                             "Each municipality must appear once; remove the duplicates.")
+        lon_col = find_column(df.columns, _LON_COLUMNS)
+        lat_col = find_column(df.columns, _LAT_COLUMNS)
+        if lon_col is None or lat_col is None:
+            raise InputError(f"{what} {p} has no lon/lat columns (columns found: "
+                             f"{show(df.columns, 30)}). Add WGS84 reference points as "
+                             "'lon' and 'lat', or pass a polygon layer (GeoPackage).")
+        if "area_km2" not in out.columns:
+            out["area_km2"] = np.nan
+        lon = to_number(df[lon_col], path=p, column=lon_col)
+        lat = to_number(df[lat_col], path=p, column=lat_col)
+        lon, lat = _check_coordinates(out["ags"], lon, lat, out["population"], p)
+        out["lon"] = lon
+        out["lat"] = lat
+        if bbox is not None:
+            keep = lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])
+            out = out[keep]
+        pts = gpd.points_from_xy(out["lon"], out["lat"])
+        pts[out["lon"].isna().to_numpy()] = None
+        gdf = gpd.GeoDataFrame(out, geometry=pts, crs="EPSG:4326")
+
+    cols = ["ags", "name", "gvb"] + (["gvb_name"] if "gvb_name" in gdf.columns else []) + [
+        "kreis", "land", "population", "area_km2", "lon", "lat", *extra_columns]
+    gdf = gdf[cols + [gdf.geometry.name]].sort_values("ags", kind="stable")
+    gdf = gdf.rename_geometry("geometry") if gdf.geometry.name != "geometry" else gdf
+    gdf = gdf.reset_index(drop=True)
+    logger.info("read %d municipalities from %s", len(gdf), p)
+    return gdf
+
+
+def _read_parquet_any(path: Path, what: str) -> pd.DataFrame:
+    """Read Parquet as a GeoDataFrame if it is GeoParquet, else as a DataFrame."""
+    try:
+        import pyarrow.parquet as pq
+        meta = pq.read_schema(path).metadata or {}
+        if b"geo" in meta:
+            return gpd.read_parquet(path)
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
+        raise InputError(f"{what} {path} cannot be read as Parquet ({exc}). "
+                         "Check that it is a complete Parquet file (re-export it).") from None
+
+
+def _read_table(path: str | Path, what: str) -> tuple[Path, pd.DataFrame]:
+    """Read a non-spatial table (CSV, Parquet or a GDAL layer) for the small readers."""
+    p = check_file(path, what)
+    suffix = _suffix(p)
+    if suffix in CSV_SUFFIXES:
+        df = read_csv_as_str(p, what)
+    elif suffix in PARQUET_SUFFIXES:
+        df = _read_parquet_any(p, what)
+    elif suffix in GEO_SUFFIXES:
+        try:
+            df = pyogrio.read_dataframe(p, read_geometry=False)
+        except Exception as exc:
+            raise InputError(f"{what} {p} cannot be read ({exc}). Check "
+                         "that it is complete and in a format GDAL reads (GeoPackage, GeoJSON, "
+                         "Shapefile).") from None
+    else:
+        # unknown suffix: try as CSV, which also catches binary files
+        df = read_csv_as_str(p, what)
+    if len(df) == 0:
+        raise InputError(f"{what} {p} has no rows; pass a file with data.")
+    return p, df
+
+
+# ----------------------------------------------------------------------------------
+# central places
+
+
+def _normalise_function(value: object) -> str | None:
+    """Map one central-place designation to its class; None if not understood.
+
+    Rules (case-insensitive, whitespace collapsed): the class names and codes
+    OZ/MZ/GZ; "Unterzentrum"/"Kleinzentrum" count as Grundzentrum; "keine", "none",
+    "-" and empty cells mean no function; a designation that starts with a class and
+    continues with "mit ...", "im ...", "in ...", "als ...", ", ..." or a parenthesis
+    (e.g. "Mittelzentrum mit oberzentraler Teilfunktion", "MZ mit OZ-Teilfunktion",
+    "Oberzentrum im Städteverbund") counts as the leading class.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "keine"
+    s = re.sub(r"\s+", " ", str(value)).strip().lower()
+    if s == "" or s == "nan":
+        return "keine"
+    if s in _FUNCTION_SYNONYMS:
+        return _FUNCTION_SYNONYMS[s]
+    m = _FUNCTION_PREFIX.match(s)
+    if m:
+        return _FUNCTION_SYNONYMS[m.group(1)]
+    return None
+
+
+def read_central_places(path: str | Path) -> pd.DataFrame:
+    """Read the central-place function of municipalities.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``,`` or ``;``), Parquet or GDAL-readable table with an AGS column and a
+        function column (``central_place``, ``zo_funktion``, ``zentraler_ort``,
+        ``funktion``), e.g. the BBSR/INKAR table ``ags, gemeinde, zo_funktion``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ags`` (8-digit str, unique), ``central_place`` (one of
+        :data:`CENTRAL_PLACE_CLASSES`) and ``central_place_name`` if the input has a
+        name column (``gemeinde``, ``name``).
+
+    Raises
+    ------
+    InputError
+        Missing file or column, function values that are not understood (all listed),
+        the same AGS with conflicting functions.
+
+    Notes
+    -----
+    Designations are normalised by :func:`_normalise_function`: codes OZ/MZ/GZ and
+    ``-``/``none``/empty are accepted, and "X mit ... Teilfunktion" counts as X (a
+    partial function of the next level does not promote a place).
+    """
+    what = "central-place table"
+    p, df = _read_table(path, what)
+    ags_col = require_column(df.columns, AGS_CANDIDATES, what, p, "AGS")
+    fn_col = require_column(df.columns, _FUNCTION_COLUMNS, what, p, "central-place function")
+    ags = normalise_ags(df[ags_col], path=p, column=ags_col)
+    raw = df[fn_col]
+    mapped = raw.map(_normalise_function)
+    unknown = mapped.isna()
+    if unknown.any():
+        vals = raw[unknown].astype("str").value_counts()
+        listed = [f"{v!r} ({n}x)" for v, n in vals.items()]
+        raise InputError(f"{what} {p}: column {fn_col!r} has values that are not a "
+                         f"central-place function: {show(listed)}. Use Oberzentrum/OZ, "
+                         "Mittelzentrum/MZ, Grundzentrum/GZ or keine/-.")
+    out = pd.DataFrame({"ags": ags.to_numpy(), "central_place": mapped.astype("str").to_numpy()})
+    name_col = find_column([c for c in df.columns if c != ags_col], _CP_NAME_COLUMNS)
+    if name_col:
+        out["central_place_name"] = df[name_col].astype("str").to_numpy()
+    dup = out["ags"].duplicated(keep=False)
+    if dup.any():
+        n_fn = out[dup].groupby("ags")["central_place"].nunique()
+        conflict = n_fn[n_fn > 1].index
+        if len(conflict):
+            rows = [f"{a}: " + "/".join(sorted(set(out.loc[out['ags'] == a, 'central_place'])))
+                    for a in conflict[:10]]
+            raise InputError(f"{what} {p}: {len(conflict)} AGS appear more than once with "
+                             f"different functions: {show(rows)}"
+                             f"{', ...' if len(conflict) > 10 else ''}. Keep one row per "
+                             "municipality.")
+        logger.warning("%s: %d repeated rows with the same function dropped", p,
+                       int(out['ags'].duplicated().sum()))
+        out = out.drop_duplicates("ags").reset_index(drop=True)
+    counts = out["central_place"].value_counts()
+    logger.info("read %d central-place rows from %s: %s", len(out), p,
+                ", ".join(f"{k} {counts.get(k, 0)}" for k in CENTRAL_PLACE_CLASSES))
+    return out
+
+
+@dataclass
+class JoinReport:
+    """What happened when central places were joined to municipalities.
+
+    Attributes
+    ----------
+    n_municipalities : int
+        Rows of the municipality table (all kept).
+    n_table : int
+        Rows of the central-place table.
+    n_matched : int
+        Municipalities that found a row in the table.
+    unknown_ags : list of str
+        AGS in the table that are not municipalities (e.g. after mergers).
+    unknown_central_places : dict
+        Those of ``unknown_ags`` with a function other than "keine", AGS -> class:
+        central places that are lost to the analysis.
+    municipalities_without_function : list of str
+        Municipalities absent from the table; set to "keine".
+    n_oz, n_mz, n_gz, n_keine : int
+        Classes of the joined municipalities.
+    """
+
+    n_municipalities: int
+    n_table: int
+    n_matched: int
+    unknown_ags: list[str] = field(default_factory=list)
+    unknown_central_places: dict[str, str] = field(default_factory=dict)
+    municipalities_without_function: list[str] = field(default_factory=list)
+    n_oz: int = 0
+    n_mz: int = 0
+    n_gz: int = 0
+    n_keine: int = 0
+
+    @property
+    def n_unknown_ags(self) -> int:
+        """Number of table rows without a municipality."""
+        return len(self.unknown_ags)
+
+    @property
+    def n_without_function(self) -> int:
+        """Number of municipalities not in the table."""
+        return len(self.municipalities_without_function)
+
+    def lines(self) -> list[str]:
+        """Return the report as human-readable lines (German terms, English text)."""
+        out = [
+            f"central places: {self.n_matched} of {self.n_municipalities} municipalities "
+            f"matched the table ({self.n_table} rows)",
+            f"  Oberzentren {self.n_oz}, Mittelzentren {self.n_mz}, Grundzentren "
+            f"{self.n_gz}, without function {self.n_keine}",
+        ]
+        if self.municipalities_without_function:
+            out.append(f"  {self.n_without_function} municipalities are not in the table "
+                       f"and count as 'keine': {show(self.municipalities_without_function)}")
+        if self.unknown_ags:
+            out.append(f"  {self.n_unknown_ags} AGS of the table are not municipalities "
+                       f"(ignored): {show(self.unknown_ags)}")
+        if self.unknown_central_places:
+            lost = [f"{a} ({c})" for a, c in self.unknown_central_places.items()]
+            out.append(f"  WARNING: {len(lost)} central places are lost because their AGS "
+                       f"is not a municipality (different territorial state?): {show(lost)}")
+        return out
+
+
+def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
+                        central_places: pd.DataFrame
+                        ) -> tuple[gpd.GeoDataFrame | pd.DataFrame, JoinReport]:
+    """Attach the central-place function to each municipality.
+
+    Parameters
+    ----------
+    municipalities : GeoDataFrame
+        From :func:`read_municipalities` (needs ``ags``).
+    central_places : DataFrame
+        From :func:`read_central_places` (needs ``ags``, ``central_place``).
+
+    Returns
+    -------
+    joined : GeoDataFrame
+        ``municipalities`` (same rows, same order) with ``central_place`` and, if
+        given, ``central_place_name``; municipalities absent from the table get
+        "keine". An existing ``central_place`` column is replaced.
+    report : JoinReport
+        Counts and the keys that did not match on either side.
+    """
+    for df, what, fix in ((municipalities, "municipalities", "read_municipalities"),
+                          (central_places, "central places", "read_central_places")):
+        if "ags" not in df.columns:
+            raise InputError(f"the {what} table has no 'ags' column (columns: "
+                             f"{show(df.columns, 20)}); read it with {fix}().")
+    if "central_place" not in central_places.columns:
+        raise InputError("the central places table has no 'central_place' column; read it "
+                         "with read_central_places().")
+    if central_places["ags"].duplicated().any():
+        raise InputError("the central places table has duplicated AGS "
+                         f"{show(central_places.loc[central_places['ags'].duplicated(), 'ags'])};"
+                         " read it with read_central_places(), which resolves them.")
+    cols = ["ags", "central_place"] + [c for c in ("central_place_name",)
+                                       if c in central_places.columns]
+    base = municipalities.drop(columns=[c for c in cols[1:] if c in municipalities.columns])
+    if len(base.columns) != len(municipalities.columns):
+        logger.info("replacing the existing central_place column(s) of the municipalities")
+    table = central_places[cols]
+    joined = base.merge(table, on="ags", how="left", validate="many_to_one")
+    joined.index = municipalities.index
+    missing = joined["central_place"].isna()
+    joined["central_place"] = joined["central_place"].fillna("keine").astype("str")
+    known = set(municipalities["ags"])
+    unknown_mask = ~central_places["ags"].isin(known)
+    unknown = central_places.loc[unknown_mask]
+    counts = joined["central_place"].value_counts()
+    report = JoinReport(
+        n_municipalities=len(municipalities),
+        n_table=len(central_places),
+        n_matched=int((~missing).sum()),
+        unknown_ags=sorted(unknown["ags"]),
+        unknown_central_places={a: c for a, c in sorted(zip(unknown["ags"],
+                                                            unknown["central_place"]))
+                                if c != "keine"},
+        municipalities_without_function=sorted(joined.loc[missing, "ags"]),
+        n_oz=int(counts.get("Oberzentrum", 0)),
+        n_mz=int(counts.get("Mittelzentrum", 0)),
+        n_gz=int(counts.get("Grundzentrum", 0)),
+        n_keine=int(counts.get("keine", 0)),
+    )
+    for line in report.lines():
+        if line.strip().startswith("WARNING: "):
+            logger.warning(line.strip().removeprefix("WARNING: "))
+        else:
+            logger.info(line.strip())
+    if isinstance(municipalities, gpd.GeoDataFrame):
+        joined = gpd.GeoDataFrame(joined, geometry=municipalities.geometry.name,
+                                  crs=municipalities.crs)
+    return joined, report
+
+
+# ----------------------------------------------------------------------------------
+# population grid
+
+
+def _grid_bounds_3035(bbox: tuple[float, float, float, float]) -> tuple[float, ...]:
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+    return tr.transform_bounds(*bbox, densify_pts=21)
+
+
+def _infer_cell_size(x: np.ndarray, y: np.ndarray, hint: int | None) -> float | None:
+    """Return the grid spacing in metres from cell-centre coordinates."""
+    if len(x) < 2:
+        return float(hint) if hint else None
+    xs = np.unique(x)
+    ys = np.unique(y)
+    steps = np.concatenate([np.diff(xs), np.diff(ys)])
+    steps = steps[steps > 0]
+    if len(steps) == 0:
+        return float(hint) if hint else None
+    step = float(steps.min())
+    if hint and step % hint == 0:
+        return float(hint)
+    return step
+
+
+def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
+                         bbox: tuple[float, float, float, float] | None = None
+                         ) -> pd.DataFrame:
+    """Read a gridded population (Census 2022 grid cells) as cell centres.
+
+    Parameters
+    ----------
+    path : str or Path
+        Parquet or CSV (``,`` or ``;``) with cell-centre coordinates ``x``/``y``
+        (also ``x_mp_1km``/``y_mp_1km``, ``x_mp_100m``/``y_mp_100m`` of the Census
+        downloads, or only a ``GITTER_ID_1km``/``GITTER_ID_100m`` column) and a count
+        column ``Einwohner``, ``population`` or ``pop``.
+    crs : str
+        CRS of the input coordinates; they are transformed to EPSG:3035 if different.
+    bbox : tuple of float, optional
+        ``(lon_min, lat_min, lon_max, lat_max)`` in WGS84: keep only cells in this box
+        (Parquet files are filtered while reading).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``x``, ``y`` (cell centres, EPSG:3035 metres) and ``population`` (float) of
+        the cells with a count. ``attrs``: ``cell_size_m`` (inferred from the spacing
+        of the coordinates: 1000 or 100 for the Census grids), ``crs``
+        ("EPSG:3035"), ``n_suppressed`` (cells dropped because their count is
+        suppressed: -1 in the Parquet, "–" in the CSV downloads), ``source``.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file or columns, negative counts other than -1,
+        coordinates that are not EPSG:3035 metres inside Germany.
+    """
+    what = "population grid"
+    p = check_file(path, what)
+    suffix = _suffix(p)
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            import pyarrow.parquet as pq
+            names = pq.read_schema(p).names
+        except Exception as exc:
+            raise InputError(f"{what} {p} cannot be read as Parquet ({exc}). "
+                         "Check that it is a complete Parquet file (re-export it).") from None
+        xcol, ycol = find_column(names, _X_COLUMNS), find_column(names, _Y_COLUMNS)
+        filters = None
+        if bbox is not None and xcol and ycol and CRS.from_user_input(crs).equals(
+                CRS.from_epsg(3035)):
+            x0, y0, x1, y1 = _grid_bounds_3035(bbox)
+            filters = [(xcol, ">=", x0), (xcol, "<=", x1), (ycol, ">=", y0), (ycol, "<=", y1)]
+        try:
+            df = pd.read_parquet(p, filters=filters)
+        except Exception as exc:
+            raise InputError(f"{what} {p} cannot be read as Parquet ({exc}). "
+                         "Check that it is a complete Parquet file (re-export it).") from None
+    else:
+        _, df = _read_table(p, what)
+    if len(df) == 0 and bbox is None:
+        raise InputError(f"{what} {p} has no rows; pass a file with data.")
+
+    pop_col = require_column(df.columns, _GRID_POP_COLUMNS, what, p, "population")
+    xcol, ycol = find_column(df.columns, _X_COLUMNS), find_column(df.columns, _Y_COLUMNS)
+    hint = None
+    if xcol and ycol:
+        x = to_number(df[xcol], path=p, column=xcol).to_numpy()
+        y = to_number(df[ycol], path=p, column=ycol).to_numpy()
+        m = re.search(r"(\d+)(k?m)$", xcol.lower())
+        if m:
+            hint = int(m.group(1)) * (1000 if m.group(2) == "km" else 1)
+    else:
+        id_col = find_column(df.columns, _GRID_ID_COLUMNS)
+        if id_col is None:
+            raise InputError(f"{what} {p} has no cell coordinates: expected x/y (or "
+                             "x_mp_1km/y_mp_1km, x_mp_100m/y_mp_100m) or a GITTER_ID column;"
+                             f" columns found: {show(df.columns, 30)}.")
+        parts = df[id_col].astype("str").str.extract(_GRID_ID)
+        if parts.isna().any(axis=None):
+            bad = df.loc[parts.isna().any(axis=1), id_col]
+            raise InputError(f"{what} {p}: column {id_col!r} has ids not of the form "
+                             f"CRS3035RES1000mN2689000E4337000: {show(bad.unique())}.")
+        res = parts[0].astype("float64").to_numpy()
+        # the INSPIRE id names the lower-left corner; the centre is half a cell away
+        y = parts[1].astype("float64").to_numpy() + res / 2
+        x = parts[2].astype("float64").to_numpy() + res / 2
+        hint = int(res[0]) if len(res) else None
+
+    if len(x) and (np.isnan(x).any() or np.isnan(y).any()):
+        raise InputError(f"{what} {p}: {int(np.isnan(x).sum() + np.isnan(y).sum())} empty "
+                         f"coordinates in {xcol}/{ycol}. Remove these rows.")
+    src = CRS.from_user_input(crs)
+    if not src.equals(CRS.from_epsg(3035)):
+        tr = Transformer.from_crs(src, "EPSG:3035", always_xy=True)
+        x, y = tr.transform(x, y)
+        x, y = np.round(x, 3), np.round(y, 3)
+    if len(x):
+        if np.abs(x).max() <= 180 and np.abs(y).max() <= 90:
+            raise InputError(f"{what} {p}: the coordinates look like degrees (x up to "
+                             f"{np.abs(x).max():g}), not EPSG:3035 metres. Pass "
+                             "crs='EPSG:4326' (or the right CRS) to read_population_grid.")
+        x0, y0, x1, y1 = GERMANY_BBOX_3035
+        outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            raise InputError(f"{what} {p}: {int(outside.sum())} cells lie outside Germany "
+                             f"in {crs} (e.g. x={x[i]:g}, y={y[i]:g}). Pass the CRS of the "
+                             "coordinates as crs=... (the Census grid is EPSG:3035).")
+    cell = _infer_cell_size(x, y, hint)
+
+    raw = df[pop_col]
+    if pd.api.types.is_numeric_dtype(raw):
+        pop = raw.astype("float64").to_numpy()
+        suppressed = pop == -1
+        pop = np.where(suppressed, np.nan, pop)
+        suppressed |= np.isnan(pop)
+    else:
+        s = raw.astype("str").str.strip().where(raw.notna(), "")
+        suppressed = (s.isin(list(_SUPPRESSED)) | (s == "")).to_numpy()
+        pop = to_number(s.mask(suppressed, ""), path=p, column=pop_col,
+                        integer=True).to_numpy()
+    neg = pop < 0
+    if neg.any():
+        raise InputError(f"{what} {p}: column {pop_col!r} has negative counts other than "
+                         f"the -1 of suppressed cells: {show(np.unique(pop[neg]))}. Fix them.")
+    keep = ~suppressed
+    if bbox is not None and not (suffix in PARQUET_SUFFIXES and src.equals(
+            CRS.from_epsg(3035)) and xcol):
+        bx0, by0, bx1, by1 = _grid_bounds_3035(bbox)
+        keep &= (x >= bx0) & (x <= bx1) & (y >= by0) & (y <= by1)
+    out = pd.DataFrame({"x": np.asarray(x, dtype="float64")[keep],
+                        "y": np.asarray(y, dtype="float64")[keep],
+                        "population": pop[keep]})
+    n_sup = int(suppressed.sum())
+    out.attrs.update({"cell_size_m": cell, "crs": "EPSG:3035", "n_suppressed": n_sup,
+                      "source": str(p)})
+    logger.info("read %d grid cells (%s m, %d suppressed dropped, %.0f inhabitants) from %s",
+                len(out), cell, n_sup, out["population"].sum(), p)
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# commuters
+
+
+def read_commuters(path: str | Path) -> pd.DataFrame:
+    """Read in- and out-commuters per municipality (Bundesagentur für Arbeit).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``,`` or ``;``, German number formats accepted), Parquet or a
+        GDAL-readable table with an AGS column (``ags``, ``AGS``,
+        ``Gemeindeschlüssel``) and the columns ``in_commuters``/``Einpendler`` and
+        ``out_commuters``/``Auspendler``. ``-`` counts as 0 and ``*`` (anonymised) as
+        missing, as in the BA tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ags`` (8-digit str, unique), ``in_commuters``, ``out_commuters`` (float,
+        NaN where anonymised).
+
+    Raises
+    ------
+    InputError
+        Missing file or columns (the columns found are listed), values that are not
+        numbers, negative counts, duplicated AGS.
+    """
+    what = "commuter table"
+    p, df = _read_table(path, what)
+    ags_col = require_column(df.columns, AGS_CANDIDATES, what, p, "AGS")
+    in_col = require_column(df.columns, _IN_COLUMNS, what, p, "in-commuter")
+    out_col = require_column(df.columns, _OUT_COLUMNS, what, p, "out-commuter")
+    out = pd.DataFrame({"ags": normalise_ags(df[ags_col], path=p, column=ags_col).to_numpy()})
+    for target, col in (("in_commuters", in_col), ("out_commuters", out_col)):
+        v = to_number(df[col], path=p, column=col, integer=True,
+                      placeholders=_BA_PLACEHOLDERS).to_numpy()
+        neg = v < 0
+        if neg.any():
+            raise InputError(f"{what} {p}: column {col!r} has negative counts for AGS "
+                             f"{show(out['ags'][neg])}. Commuter counts must be >= 0.")
+        out[target] = v
+    dup = out["ags"].duplicated(keep=False)
+    if dup.any():
+        raise InputError(f"{what} {p} has duplicated AGS: {show(out.loc[dup, 'ags'].unique())}."
+                         " Keep one row per municipality (place of work = place of residence"
+                         " tables must be summed first).")
+    n_na = int(out[["in_commuters", "out_commuters"]].isna().any(axis=1).sum())
+    if n_na:
+        logger.warning("%s: %d municipalities have anonymised ('*') or empty commuter "
+                       "counts (NaN)", p, n_na)
+    logger.info("read commuters of %d municipalities from %s", len(out), p)
+    return out

@@ -1,0 +1,234 @@
+"""Atomic writers for tables, GeoPackages, text and JSON outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from .._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "atomic_path",
+    "write_json",
+    "write_municipality_outputs",
+    "write_table",
+    "write_text",
+]
+
+#: Output formats by file suffix.
+TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".gpkg": "gpkg", ".geojson": "geojson"}
+#: Sidecar files GDAL/SQLite may create next to a GeoPackage.
+_SIDECARS = ("-wal", "-shm", "-journal", ".aux.xml")
+
+
+def _remove(path: Path) -> None:
+    for p in (path, *(path.with_name(path.name + s) for s in _SIDECARS)):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path`` and move it onto ``path`` on success.
+
+    The temporary file is ``.<stem>.tmp-<random><suffix>`` in the same directory (so
+    drivers recognise the format by the suffix and ``os.replace`` is atomic on one
+    file system). The caller writes to the yielded path. If the block raises, the
+    temporary file is removed, ``path`` is left as it was and the exception
+    propagates: a failed run never leaves a half-written file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Final destination. Missing parent directories are created.
+
+    Yields
+    ------
+    Path
+        Where to write; it does not exist yet.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.stem}.tmp-{secrets.token_hex(4)}{final.suffix}")
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise FileNotFoundError(f"nothing was written to the temporary file {tmp} for "
+                                    f"{final}")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        _remove(tmp)
+        raise
+    finally:
+        # a writer may leave empty SQLite sidecars behind even on success
+        for s in _SIDECARS:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.with_name(tmp.name + s).unlink()
+    logger.debug("wrote %s", final)
+
+
+def _for_csv(df: pd.DataFrame, geometry: str) -> pd.DataFrame:
+    """Return a plain DataFrame for CSV: geometry dropped or as WKT."""
+    if not isinstance(df, gpd.GeoDataFrame) or df.geometry.name not in df.columns:
+        return df
+    name = df.geometry.name
+    if geometry == "wkt":
+        out = pd.DataFrame(df.drop(columns=name))
+        out[name] = df.geometry.to_wkt()
+        return out
+    if geometry != "drop":
+        raise InputError(f"csv geometry must be 'drop' or 'wkt', got {geometry!r}")
+    logger.debug("CSV output: geometry column %r dropped", name)
+    return pd.DataFrame(df.drop(columns=name))
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None,
+                csv_geometry: str = "drop") -> Path:
+    """Write a table atomically; the format follows the suffix of ``path``.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        Table to write; the index is not written.
+    path : str or Path
+        ``.csv`` (UTF-8, comma separated), ``.parquet`` (pyarrow; a GeoDataFrame is
+        written as GeoParquet with WKB geometry), ``.gpkg`` (GeoPackage, one layer;
+        a plain DataFrame becomes an attribute table) or ``.geojson``.
+    layer : str, optional
+        Layer name of a GeoPackage; default the file stem. The file is replaced as a
+        whole, so other layers of an existing file are not kept.
+    csv_geometry : {"drop", "wkt"}
+        What a CSV does with the geometry of a GeoDataFrame.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    path = Path(path)
+    fmt = TABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"cannot write {path}: unknown suffix {path.suffix!r}; use one of "
+                         f"{', '.join(TABLE_FORMATS)}.")
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"cannot write {path}: expected a DataFrame, got {type(df).__name__}")
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            _for_csv(df, csv_geometry).to_csv(tmp, index=False, encoding="utf-8")
+        elif fmt == "parquet":
+            if isinstance(df, gpd.GeoDataFrame):
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_parquet(tmp, engine="pyarrow", index=False)
+        else:
+            driver = "GPKG" if fmt == "gpkg" else "GeoJSON"
+            kwargs = {"layer": layer or path.stem} if fmt == "gpkg" else {}
+            if isinstance(df, gpd.GeoDataFrame):
+                df.to_file(tmp, driver=driver, engine="pyogrio", index=False, **kwargs)
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(df), tmp, driver=driver, **kwargs)
+    logger.info("wrote %d rows to %s", len(df), path)
+    return path
+
+
+def write_text(text: str, path: str | Path, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` atomically to ``path`` and return the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return path
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return None if np.isnan(obj) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (Path, os.PathLike)):
+        return os.fspath(obj)
+    if isinstance(obj, (_dt.date, _dt.datetime, pd.Timestamp)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def write_json(obj: object, path: str | Path, *, indent: int = 2) -> Path:
+    """Write ``obj`` as UTF-8 JSON atomically.
+
+    NumPy scalars and arrays, paths, dates, sets and dataclasses are converted.
+    """
+    text = json.dumps(obj, indent=indent, ensure_ascii=False, default=_json_default,
+                      allow_nan=False) + "\n"
+    return write_text(text, path)
+
+
+def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
+                               stem: str = "municipalities", *,
+                               formats: Sequence[str] = ("gpkg", "csv", "parquet"),
+                               layer: str = "municipalities") -> dict[str, Path]:
+    """Write the per-municipality results as GeoPackage, CSV and Parquet.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        One row per municipality with geometry (points or polygons, any CRS).
+    out_dir : str or Path
+        Output directory (created if missing).
+    stem : str
+        File name without suffix.
+    formats : sequence of str
+        Any of "gpkg" (layer ``layer``, with geometry, for QGIS), "csv" (no geometry;
+        ``lon``/``lat`` of a representative point in WGS84 are added if missing) and
+        "parquet" (GeoParquet).
+    layer : str
+        GeoPackage layer name.
+
+    Returns
+    -------
+    dict
+        Format -> written path.
+    """
+    unknown = [f for f in formats if f not in ("gpkg", "csv", "parquet")]
+    if unknown:
+        raise InputError(f"unknown output formats {unknown}; use gpkg, csv, parquet.")
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError("write_municipality_outputs needs a GeoDataFrame with geometry; "
+                         "use write_table for plain tables.")
+    out_dir = Path(out_dir)
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        if fmt == "csv":
+            table = gdf
+            if not {"lon", "lat"} <= set(gdf.columns):
+                geo = gdf.geometry if gdf.crs is None or gdf.crs.to_epsg() == 4326 else (
+                    gdf.geometry.to_crs(4326))
+                pts = geo.representative_point()
+                table = gdf.assign(lon=pts.x.to_numpy(), lat=pts.y.to_numpy())
+            written[fmt] = write_table(table, path, csv_geometry="drop")
+        else:
+            written[fmt] = write_table(gdf, path, layer=layer)
+    return written

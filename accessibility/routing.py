@@ -1,0 +1,376 @@
+"""Shortest-path searches on a :class:`~accessibility.graph.core.RoadGraph`.
+
+Thin wrappers around the numba kernels in :mod:`accessibility.kernels`: they
+check and convert the inputs, call a kernel and wrap its result. Every function
+takes anything with the ``RoadGraph`` arrays (``offsets``, ``targets``,
+``time_s``, ``length_m``, ``n_nodes`` and ``reversed``).
+
+Threads: :func:`potential` and :func:`one_to_many` run in parallel on numba's
+thread pool; :func:`set_threads` sets its size (default: all cores, or the
+``NUMBA_NUM_THREADS`` environment variable). Results do not depend on it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from scipy.sparse import csr_array
+
+from . import kernels
+from ._errors import GraphError, InputError
+
+__all__ = [
+    "Decay", "NearestResult", "PotentialResult", "nearest_facility", "walk_nearest",
+    "potential", "one_to_many", "set_threads", "warmup",
+]
+
+_DECAY_KINDS = {
+    "none": kernels.DECAY_NONE,
+    "exponential": kernels.DECAY_EXPONENTIAL,
+    "gaussian": kernels.DECAY_GAUSSIAN,
+    "power": kernels.DECAY_POWER,
+}
+
+
+class NearestResult(NamedTuple):
+    """Result of :func:`nearest_facility`.
+
+    Attributes
+    ----------
+    dist : ndarray of float64, shape (n_nodes,)
+        Cost (seconds or metres, plus the facility's offset) from the nearest
+        facility, ``inf`` where none is within the limit.
+    source : ndarray of int32, shape (n_nodes,)
+        Index into ``nodes`` of that facility (the lowest index on ties), -1 where
+        none is reached.
+    """
+
+    dist: np.ndarray
+    source: np.ndarray
+
+
+class PotentialResult(NamedTuple):
+    """Result of :func:`potential`, one entry per origin.
+
+    Attributes
+    ----------
+    sums : ndarray of float64
+        Decay-weighted sum of the node weights within the limit.
+    n_reached : ndarray of int64
+        Number of nodes with a non-zero weight within the limit.
+    touches_boundary : ndarray of bool
+        Whether the search reached a boundary node (the sum may be truncated).
+    """
+
+    sums: np.ndarray
+    n_reached: np.ndarray
+    touches_boundary: np.ndarray
+
+
+@dataclass(frozen=True)
+class Decay:
+    """A distance-decay function of travel time in minutes.
+
+    Parameters
+    ----------
+    kind : {"none", "exponential", "gaussian", "power"}
+        ``none``: ``w = 1``; ``exponential``: ``w = exp(-beta * t)``;
+        ``gaussian``: ``w = exp(-t**2 / (2 * sigma_min**2))``;
+        ``power``: ``w = (max(t, floor_min) / floor_min) ** -beta`` (1 up to the floor).
+    beta : float
+        Rate per minute (exponential) or exponent (power), ``>= 0``.
+    sigma_min : float
+        Standard deviation in minutes (gaussian), ``> 0``.
+    floor_min : float
+        Time in minutes below which the power decay is 1, ``> 0``.
+    """
+
+    kind: str = "none"
+    beta: float = 0.0
+    sigma_min: float = 0.0
+    floor_min: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in _DECAY_KINDS:
+            raise InputError(f"unknown decay kind {self.kind!r}: use one of {sorted(_DECAY_KINDS)}")
+        if self.kind in ("exponential", "power") and not (np.isfinite(self.beta) and self.beta >= 0):
+            raise InputError(f"{self.kind} decay needs a finite beta >= 0, got {self.beta!r}")
+        if self.kind == "gaussian" and not (np.isfinite(self.sigma_min) and self.sigma_min > 0):
+            raise InputError(f"gaussian decay needs sigma_min > 0 minutes, got {self.sigma_min!r}")
+        if self.kind == "power" and not (np.isfinite(self.floor_min) and self.floor_min > 0):
+            raise InputError(f"power decay needs floor_min > 0 minutes, got {self.floor_min!r}")
+
+    def weight(self, t_min: np.ndarray) -> np.ndarray:
+        """Decay weight of travel times ``t_min`` (minutes)."""
+        t = np.asarray(t_min, dtype=np.float64)
+        if self.kind == "exponential":
+            return np.exp(-self.beta * t)
+        if self.kind == "gaussian":
+            return np.exp(-(t * t) / (2.0 * self.sigma_min ** 2))
+        if self.kind == "power":
+            return (np.maximum(t, self.floor_min) / self.floor_min) ** (-self.beta)
+        return np.ones_like(t)
+
+    def kernel_params(self, units_per_minute: float = 60.0) -> tuple[int, float, float]:
+        """``(decay_kind, p1, p2)`` for :func:`kernels.bounded_potential` when its
+        weights are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
+        kind = _DECAY_KINDS[self.kind]
+        if self.kind == "exponential":  # exp(-beta * t_s / 60)
+            return kind, self.beta / units_per_minute, 0.0
+        if self.kind == "gaussian":  # sigma in seconds
+            return kind, self.sigma_min * units_per_minute, 0.0
+        if self.kind == "power":  # the ratio t / floor has no unit
+            return kind, float(self.beta), self.floor_min * units_per_minute
+        return kind, 0.0, 0.0
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _graph_arrays(graph, weight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays of ``graph`` with edge weights by name, checked and typed."""
+    try:
+        offsets, targets = graph.offsets, graph.targets
+        w = {"time": "time_s", "length": "length_m"}.get(weight)
+        if w is None:
+            raise InputError(f"unknown weight {weight!r}: use 'time' or 'length'")
+        weights = getattr(graph, w)
+    except AttributeError as e:
+        raise GraphError(f"not a road graph (needs offsets, targets, time_s, length_m): {e}") from None
+    # np.asarray keeps RoadGraph's read-only arrays as they are (no copy).
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    targets = np.ascontiguousarray(targets, dtype=np.int32)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if offsets.ndim != 1 or offsets.size < 1 or weights.shape != targets.shape \
+            or offsets[-1] != targets.size:
+        raise GraphError("graph arrays are not a consistent CSR structure")
+    if weights.size and not (np.isfinite(weights).all() and weights.min() >= 0):
+        raise GraphError(f"edge weights {weight!r} must be finite and non-negative")
+    return offsets, targets, weights
+
+
+def _nodes(nodes, n: int, name: str) -> np.ndarray:
+    """Node indices as a writable int64 array, checked against ``n`` nodes."""
+    a = np.atleast_1d(np.asarray(nodes))
+    if a.ndim != 1:
+        raise InputError(f"{name} must be a 1-d array of node indices, got shape {a.shape}")
+    if a.size == 0:
+        raise InputError(f"{name} is empty: give at least one node index")
+    if not (np.issubdtype(a.dtype, np.integer) and not np.issubdtype(a.dtype, np.bool_)):
+        raise InputError(f"{name} must be integer node indices, got dtype {a.dtype}")
+    lo, hi = int(a.min()), int(a.max())
+    if lo < 0 or hi >= n:
+        bad = lo if lo < 0 else hi
+        raise InputError(f"{name} contains node index {bad} outside the graph's 0..{n - 1}")
+    return np.array(a, dtype=np.int64)
+
+
+def _offsets(offsets, size: int, name: str) -> np.ndarray:
+    """Per-node start costs as a writable float64 array (zeros when None)."""
+    if offsets is None:
+        return np.zeros(size)
+    a = np.array(np.atleast_1d(np.asarray(offsets, dtype=np.float64)))
+    if a.shape != (size,):
+        raise InputError(f"{name} has shape {a.shape}, expected ({size},) like the nodes")
+    if not np.isfinite(a).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    if size and a.min() < 0:
+        raise InputError(f"{name} must be >= 0, got {a.min()}")
+    return a
+
+
+def _limit(limit, name: str) -> float:
+    """A search limit: a number >= 0 (``inf`` for none), not NaN."""
+    try:
+        x = float(limit)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {limit!r}") from None
+    if np.isnan(x) or x < 0:
+        raise InputError(f"{name} must be >= 0 (np.inf for no limit), got {limit!r}")
+    return x
+
+
+def _per_node(values, n: int, name: str, dtype) -> np.ndarray:
+    """A per-node array of ``n`` values, writable and contiguous."""
+    a = np.require(np.asarray(values, dtype=dtype), requirements=("C", "W"))
+    if a.shape != (n,):
+        raise InputError(f"{name} has shape {a.shape}, expected one value per node ({n},)")
+    return a
+
+
+# ------------------------------------------------------------------- public
+
+
+def set_threads(n: int) -> int:
+    """Use ``n`` threads in the parallel kernels; returns the previous number.
+
+    ``n`` is capped at ``numba.config.NUMBA_NUM_THREADS`` (set that environment
+    variable before the first import to allow more).
+    """
+    prev = numba.get_num_threads()
+    if int(n) < 1:
+        raise InputError(f"threads must be >= 1, got {n}")
+    numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
+    return prev
+
+
+def nearest_facility(graph, nodes, offsets=None, *, weight: str = "time",
+                     limit: float = np.inf, reverse: bool = False) -> NearestResult:
+    """Cost from the nearest facility to every node (one multi-source Dijkstra).
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    nodes : array_like of int
+        Facility nodes (duplicates allowed).
+    offsets : array_like of float, optional
+        Start cost of each facility (e.g. an access time), ``>= 0``; default 0.
+    weight : {"time", "length"}
+        Edge weight: seconds or metres.
+    limit : float
+        Nodes beyond this cost are not reached (inclusive; default no limit).
+    reverse : bool
+        Search the reversed graph: cost from every node *to* its nearest facility.
+
+    Returns
+    -------
+    NearestResult
+        ``dist`` and ``source`` (index into ``nodes``, lowest on ties) per node.
+    """
+    g = graph.reversed if reverse else graph
+    off, tgt, w = _graph_arrays(g, weight)
+    n = off.size - 1
+    src = _nodes(nodes, n, "nodes")
+    so = _offsets(offsets, src.size, "offsets")
+    dist, nearest = kernels.multi_source_dijkstra(off, tgt, w, src, so, _limit(limit, "limit"))
+    return NearestResult(dist, nearest)
+
+
+def walk_nearest(graph, nodes, offsets=None, limit_m: float = 1000.0) -> NearestResult:
+    """Walking distance in metres from the nearest of ``nodes`` (within ``limit_m``):
+    :func:`nearest_facility` with length weights."""
+    return nearest_facility(graph, nodes, offsets, weight="length", limit=limit_m)
+
+
+def potential(graph, origins, node_weight, *, limit_s: float = 7200.0,
+              decay: Decay = Decay("none"), origin_offsets=None, boundary=None,
+              weight: str = "time") -> PotentialResult:
+    """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin.
+
+    One bounded Dijkstra per origin, in parallel; nothing of size origins x nodes
+    is ever held.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    origins : array_like of int
+        Origin nodes.
+    node_weight : array_like of float, shape (n_nodes,)
+        Weight of every node (e.g. population snapped to it), 0 elsewhere.
+    limit_s : float
+        Largest cost counted (seconds, or metres with ``weight="length"``).
+    decay : Decay
+        Decay of the weight with travel time (parameters in minutes).
+    origin_offsets : array_like of float, optional
+        Start cost of each origin; it counts towards the limit and the decay.
+    boundary : array_like of bool, shape (n_nodes,), optional
+        Nodes on the edge of the study area; reaching one flags the origin.
+    weight : {"time", "length"}
+        Edge weight. With ``"length"`` only ``Decay("none")`` makes sense.
+
+    Returns
+    -------
+    PotentialResult
+    """
+    off, tgt, w = _graph_arrays(graph, weight)
+    n = off.size - 1
+    org = _nodes(origins, n, "origins")
+    oo = _offsets(origin_offsets, org.size, "origin_offsets")
+    limit = _limit(limit_s, "limit_s")
+    nw = _per_node(node_weight, n, "node_weight", np.float64)
+    if not np.isfinite(nw).all():
+        raise InputError("node_weight contains NaN or infinite values")
+    bd = np.zeros(n, np.bool_) if boundary is None else _per_node(boundary, n, "boundary", np.bool_)
+    if not isinstance(decay, Decay):
+        raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
+    if weight != "time" and decay.kind != "none":
+        raise InputError("decay parameters are in minutes: use weight='time' with a decay")
+    kind, p1, p2 = decay.kernel_params(60.0)
+    sums, n_reached, touches = kernels.bounded_potential(
+        off, tgt, w, org, oo, limit, nw, kind, p1, p2, bd)
+    return PotentialResult(sums, n_reached, touches)
+
+
+def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offsets=None,
+                weight: str = "time") -> csr_array:
+    """Costs from every origin to every target within ``limit``, as a sparse table.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    origins, targets : array_like of int
+        Origin and target nodes (duplicates allowed in both).
+    limit : float
+        Largest cost reported (inclusive; default no limit).
+    origin_offsets : array_like of float, optional
+        Start cost of each origin.
+    weight : {"time", "length"}
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (len(origins), len(targets))
+        The costs as explicit entries (a zero cost is a stored 0); pairs beyond
+        the limit or unreachable are not stored.
+    """
+    off, tgt, w = _graph_arrays(graph, weight)
+    n = off.size - 1
+    org = _nodes(origins, n, "origins")
+    oo = _offsets(origin_offsets, org.size, "origin_offsets")
+    tnodes = _nodes(targets, n, "targets")
+    limit = _limit(limit, "limit")
+    uniq, inverse = np.unique(tnodes, return_inverse=True)
+    target_index = np.full(n, -1, np.int32)
+    target_index[uniq] = np.arange(uniq.size, dtype=np.int32)
+    indptr, cols, times = kernels.bounded_one_to_many(off, tgt, w, org, oo, limit, target_index)
+    shape = (org.size, tnodes.size)
+    if uniq.size == tnodes.size and np.array_equal(uniq, tnodes):
+        return csr_array((times, cols, indptr), shape=shape)  # columns already in order
+    # Map unique columns back to the caller's; a node listed twice fills both.
+    order = np.argsort(inverse, kind="stable")  # target columns grouped by node
+    start = np.zeros(uniq.size + 1, np.int64)
+    np.cumsum(np.bincount(inverse, minlength=uniq.size), out=start[1:])
+    reps = start[cols + 1] - start[cols]
+    rows = np.repeat(np.repeat(np.arange(org.size), np.diff(indptr)), reps)
+    entry = np.repeat(np.arange(cols.size), reps)
+    within = np.arange(entry.size) - np.repeat(np.cumsum(reps) - reps, reps)
+    new_cols = order[start[cols[entry]] + within]
+    o = np.lexsort((new_cols, rows))
+    new_indptr = np.zeros(org.size + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=org.size), out=new_indptr[1:])
+    return csr_array((times[entry][o], new_cols[o].astype(np.int32), new_indptr), shape=shape)
+
+
+def warmup() -> float:
+    """Compile (or load from numba's cache) every kernel on a tiny graph.
+
+    Returns the seconds it took, so that benchmarks can report it separately.
+    The tiny graph's arrays are read-only like a ``RoadGraph``'s, so the real
+    calls reuse the compiled code.
+    """
+    t0 = time.perf_counter()
+    off = np.array([0, 1, 2, 2], np.int64)
+    tgt = np.array([1, 2], np.int32)
+    w = np.array([1.0, 2.0])
+    for a in (off, tgt, w):
+        a.setflags(write=False)
+    src = np.array([0], np.int64)
+    so = np.zeros(1)
+    kernels.multi_source_dijkstra(off, tgt, w, src, so, np.inf)
+    kernels.bounded_potential(off, tgt, w, src, so, 10.0, np.ones(3), kernels.DECAY_NONE,
+                              0.0, 0.0, np.zeros(3, np.bool_))
+    kernels.bounded_one_to_many(off, tgt, w, src, so, 10.0, np.array([-1, 0, 1], np.int32))
+    return time.perf_counter() - t0

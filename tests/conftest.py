@@ -1,0 +1,29 @@
+"""Shared fixtures: paths to ../shared/data and small graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+OSM_DIR = SHARED / "osm"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+OSM_FILES = sorted(OSM_DIR.glob("*.osm*")) if OSM_DIR.is_dir() else []
+
+
+def shared(*parts: str) -> Path:
+    """Path into ../shared/data; skips the test when the data is not there."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared data {p} not available")
+    return p
+
+
+@pytest.fixture(scope="session")
+def hb_graph():
+    """The simplified Hannover-Braunschweig main-road graph."""
+    from accessibility.graph import build_graph
+
+    return build_graph(shared("osm", "hannover-braunschweig-main-roads.osm.pbf"))

@@ -1,0 +1,133 @@
+"""Smoke tests of the benchmark harness (benchmarks/) on tiny synthetic graphs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import run as bench  # noqa: E402
+from benchmarks.synthetic import (  # noqa: E402
+    CLASS_NAMES, degree_histogram, largest_scc_share, place_points, snap_municipalities,
+    synthetic_road_graph,
+)
+
+HAS_ROUTING = importlib.util.find_spec("accessibility.routing") is not None
+MUNICIPALITIES = Path("/work/shared/data/municipalities/gemeinden_2019_destatis.csv")
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return synthetic_road_graph(5000, seed=1)
+
+
+def test_generator_counts_and_structure(graph):
+    g = graph
+    assert g.n_nodes == 5000
+    assert 2.0 * g.n_nodes < g.n_edges < 4.5 * g.n_nodes
+    assert g.meta["synthetic"] is True
+    assert largest_scc_share(g) > 0.95
+    assert g.meta["scc_share"] > 0.95
+    # one-way edges: some (u, v) without the reverse (v, u)
+    n = g.n_nodes
+    fwd = g.sources.astype(np.int64) * n + g.targets
+    bwd = g.targets.astype(np.int64) * n + g.sources
+    oneway = ~np.isin(fwd, bwd)
+    assert oneway.sum() > 0
+    assert g.meta["oneway_edge_share"] > 0
+    # several speed classes, motorways fastest
+    speed = g.length_m / g.time_s * 3.6
+    used = np.unique(g.road_class)
+    assert used.size >= 4
+    mot = CLASS_NAMES.index("motorway")
+    res = CLASS_NAMES.index("residential")
+    assert speed[g.road_class == mot].min() >= 109
+    assert speed[g.road_class == res].max() <= 36
+    assert np.all(g.length_m > 0) and np.all(np.isfinite(g.time_s))
+    # lon/lat inside (roughly) Germany
+    assert 5 < g.lon.min() < g.lon.max() < 16 and 47 < g.lat.min() < g.lat.max() < 55.5
+    hist = degree_histogram(g)
+    assert hist[0] < 0.01
+
+
+def test_generator_is_deterministic_and_scales():
+    a = synthetic_road_graph(2000, seed=3)
+    b = synthetic_road_graph(2000, seed=3)
+    assert np.array_equal(a.targets, b.targets) and np.array_equal(a.time_s, b.time_s)
+    g = synthetic_road_graph(60_000, seed=0)
+    assert g.n_nodes == 60_000
+    hist = degree_histogram(g)
+    assert hist[2] + hist[3] + hist[4] > 0.7  # mostly degree 2-4
+    assert 0.02 < hist[1] < 0.25  # some dead ends
+    assert g.meta["scc_share"] > 0.99
+
+
+def test_place_points(graph):
+    p = place_points(graph, 100, seed=0)
+    assert p.size == 100 and np.unique(p).size == 100
+    assert p.min() >= 0 and p.max() < graph.n_nodes
+    assert np.array_equal(p, place_points(graph, 100, seed=0))
+
+
+@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason="municipality table not available")
+def test_snap_municipalities(graph):
+    nodes, pop, ags = snap_municipalities(graph)
+    assert nodes.size > 11_000 and pop.size == nodes.size == ags.size
+    assert nodes.min() >= 0 and nodes.max() < graph.n_nodes
+    assert pop.sum() > 80e6
+
+
+def test_scipy_csr_dedups_parallel_edges():
+    from accessibility.graph.core import from_edges
+
+    g = from_edges([0, 0, 1], [1, 1, 0], [5.0, 3.0, 2.0], [1.0, 1.0, 1.0], [0, 0, 0],
+                   class_names=("a",), osm_id=[0, 1], lon=[10.0, 10.01], lat=[51.0, 51.0])
+    a = bench.scipy_csr(g)
+    assert a.nnz == 2 and a[0, 1] == 3.0
+
+
+@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason="municipality table not available")
+def test_run_main_json(tmp_path):
+    impls = "numba,scipy" if HAS_ROUTING else "scipy"
+    out_file = tmp_path / "bench.json"
+    res = bench.main(["--graph", "synthetic", "--nodes", "5000", "--workload", "W1,W2,W3,W4",
+                      "--impl", impls, "--repeat", "1", "--threads", "1", "--budget", "5",
+                      "--sample", "300", "--no-compile-time", "-q", "--json", str(out_file)])
+    data = json.loads(out_file.read_text())
+    assert data["graph"]["synthetic"] is True
+    assert data["graph"]["n_nodes"] == 5000 and data["graph"]["n_edges"] > 0
+    assert {"name", "build_s"} <= set(data["graph"])
+    assert "numba_compile_s" in data
+    rows = {(r["impl"], r["workload"]): r for r in data["results"]}
+    for w in ("W1", "W2", "W3", "W4"):
+        r = rows[("scipy", w)]
+        for k in ("median_s", "min_s", "max_s", "peak_mb", "note"):
+            assert k in r, (w, k)
+        assert r["min_s"] <= r["median_s"] <= r["max_s"]
+    assert ("scipy-chunked", "W2") in rows
+    if HAS_ROUTING:
+        for w in ("W1", "W2", "W3", "W4"):
+            assert "median_s" in rows[("numba", w)], rows[("numba", w)]
+            assert "max rel diff" in rows[("scipy", w)]["check"] or "max abs diff" in rows[("scipy", w)]["check"]
+        assert "reachability differs" not in rows[("scipy", "W1")]["check"]
+    assert res["results"] == data["results"] or len(res["results"]) == len(data["results"])
+
+
+@pytest.mark.skipif(not HAS_ROUTING, reason="accessibility.routing not available yet")
+def test_numba_and_scipy_w1_agree(graph):
+    """Direct check (in-process) that the two W1 implementations give the same answer."""
+    inputs = bench.make_inputs(graph, "W1")
+    a = bench.IMPL_CLASSES["numba"](graph, "W1", inputs, 1).run()
+    b = bench.IMPL_CLASSES["scipy"](graph, "W1", inputs, 1).run()
+    fa = np.isfinite(a["dist"])
+    assert np.array_equal(fa, np.isfinite(b["dist"]))
+    np.testing.assert_allclose(a["dist"][fa], b["dist"][fa], rtol=1e-9, atol=1e-6)
+    assert np.mean(a["source_node"][fa] == b["source_node"][fa]) > 0.999

@@ -1,0 +1,75 @@
+"""Command line and pipeline: --help everywhere, graph build, the sample run, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from accessibility.cli import build_parser, main
+from accessibility.pipeline import run
+
+from .conftest import TEST_DATA, shared
+
+
+@pytest.mark.parametrize("argv", [[], ["graph"], ["graph", "build"], ["graph", "info"], ["run"]])
+def test_help_on_every_subcommand(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args(argv + ["--help"])
+    assert e.value.code == 0
+    assert "usage: accessibility" in capsys.readouterr().out
+
+
+def test_console_entry_point_module():
+    r = subprocess.run([sys.executable, "-m", "accessibility.cli", "--help"],
+                       capture_output=True, text=True, check=True)
+    assert "graph" in r.stdout and "run" in r.stdout
+
+
+def test_graph_build_and_info(tmp_path, capsys):
+    out = tmp_path / "tiny.npz"
+    assert main(["-q", "graph", "build", str(TEST_DATA / "tiny.osm"), "-o", str(out), "--no-simplify"]) == 0
+    text = capsys.readouterr().out
+    assert "km by road class" in text and "peak memory" in text and out.is_file()
+    assert main(["-q", "graph", "info", str(out)]) == 0
+    assert "nodes" in capsys.readouterr().out
+
+
+def test_graph_build_statistics_real(tmp_path, capsys):
+    src = shared("osm", "hannover-braunschweig-main-roads.osm.pbf")
+    assert main(["-q", "graph", "build", str(src), "-o", str(tmp_path / "hb.npz")]) == 0
+    text = capsys.readouterr().out
+    assert "raw ->" in text and "largest strongly connected component" in text
+    assert "motorway" in text
+
+
+def test_run_embedded_sample(tmp_path):
+    res = run(output_dir=tmp_path)
+    assert (tmp_path / "summary.md").is_file()
+    stats = json.loads((tmp_path / "graph_stats.json").read_text())
+    assert stats["nodes"] == res.graph.n_nodes and stats["scc_node_share_kept"] > 0.95
+    m = res.municipalities
+    assert len(m) == 276 and m["in_network"].sum() > 150
+    assert "municipalities read" in res.summary
+
+
+def test_run_national_register_with_regional_extract(tmp_path):
+    res = run(output_dir=tmp_path, overrides={
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv"))})
+    m = res.municipalities
+    assert len(m) == 11_004
+    inside = m[m["in_network"]]
+    assert 150 < len(inside) < 400  # only the region, the rest reported, not snapped
+    assert inside["lon"].between(9.0, 11.4).all() and inside["lat"].between(51.7, 53.0).all()
+    assert "outside the network extent" in res.summary
+
+
+def test_cli_run_errors_are_clear(tmp_path, capsys):
+    assert main(["-q", "run", "--output", str(tmp_path), "--osm", str(tmp_path / "missing.osm.pbf")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[inputs]\nosmm = 'x.pbf'\n")
+    assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path)]) == 2
+    assert "osmm" in capsys.readouterr().err

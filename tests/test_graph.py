@@ -1,0 +1,378 @@
+"""Road graph: OSM parsing rules, simplification, SCC, snapping, cache, errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from accessibility._errors import GraphError, InputError
+from accessibility.graph import (
+    build_graph, from_edges, from_networkx, graph_from_osm, largest_scc, load_graph,
+    save_graph, simplify, snap_points,
+)
+from accessibility.graph._contract import strong_components
+from accessibility.graph.osm import haversine_m, parse_duration_s
+from accessibility.profile import DEFAULT_PROFILE, load_profile
+
+from .conftest import OSM_FILES, TEST_DATA, shared
+
+SEG = haversine_m(10.0, 52.0, 10.0, 52.01)  # length of one segment of tiny.osm
+
+
+def csr_min(g, weight="time"):
+    """scipy matrix of a graph with parallel edges reduced to the shortest."""
+    u, v, w = g.sources, g.targets, g.weights(weight)
+    o = np.lexsort((w, v, u))
+    u, v, w = u[o], v[o], w[o]
+    k = np.ones(u.size, bool)
+    k[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    return csr_array((w[k], (u[k], v[k])), shape=(g.n_nodes, g.n_nodes))
+
+
+# ----------------------------------------------------------------- tiny OSM XML
+@pytest.fixture(scope="module")
+def tiny():
+    g = graph_from_osm(TEST_DATA / "tiny.osm")
+    return g, {int(o): i for i, o in enumerate(g.osm_id)}
+
+
+def edge(g, ids, a, b):
+    u, v = ids[a], ids[b]
+    sel = np.flatnonzero((g.sources == u) & (g.targets == v))
+    return sel
+
+
+def time_of(g, ids, a, b):
+    sel = edge(g, ids, a, b)
+    assert sel.size == 1, f"expected one edge {a}->{b}, found {sel.size}"
+    return g.time_s[sel[0]]
+
+
+def test_tiny_two_way_residential_class_speed(tiny):
+    g, ids = tiny
+    assert time_of(g, ids, 1, 2) == pytest.approx(SEG / (25 / 3.6), abs=0.5)
+    assert time_of(g, ids, 2, 1) == pytest.approx(SEG / (25 / 3.6), abs=0.5)
+    assert g.length_m[edge(g, ids, 1, 2)[0]] == pytest.approx(1111.95, abs=0.1)
+
+
+def test_tiny_oneway_and_maxspeed(tiny):
+    g, ids = tiny
+    assert time_of(g, ids, 2, 3) == pytest.approx(SEG / (0.8 * 50 / 3.6), abs=0.5)
+    assert edge(g, ids, 3, 2).size == 0
+
+
+def test_tiny_oneway_minus_one_and_mph(tiny):
+    g, ids = tiny
+    assert edge(g, ids, 3, 4).size == 0
+    assert time_of(g, ids, 4, 3) == pytest.approx(SEG / (0.8 * 30 * 1.609344 / 3.6), abs=0.5)
+
+
+def test_tiny_roundabout_oneway_de_urban(tiny):
+    g, ids = tiny
+    assert time_of(g, ids, 4, 5) == pytest.approx(SEG / (0.8 * 50 / 3.6), abs=0.5)
+    assert edge(g, ids, 5, 4).size == 0
+
+
+def test_tiny_access_no_and_private_excluded(tiny):
+    g, ids = tiny
+    assert edge(g, ids, 5, 6).size == 0 and edge(g, ids, 6, 5).size == 0
+    assert g.meta["ways_closed_to_cars"] == 2
+
+
+def test_tiny_ferry_duration_split_by_length(tiny):
+    g, ids = tiny
+    t1, t2 = time_of(g, ids, 6, 7), time_of(g, ids, 7, 8)
+    assert t1 + t2 == pytest.approx(1200.0, abs=1e-6)
+    assert time_of(g, ids, 8, 7) + time_of(g, ids, 7, 6) == pytest.approx(1200.0, abs=1e-6)
+    assert g.class_names[g.road_class[edge(g, ids, 6, 7)[0]]] == "ferry"
+
+
+def test_tiny_motorway_implicit_oneway_maxspeed_none(tiny):
+    g, ids = tiny
+    assert time_of(g, ids, 8, 9) == pytest.approx(SEG / (90 / 3.6), abs=0.5)
+    assert edge(g, ids, 9, 8).size == 0
+
+
+def test_tiny_walk_and_footway(tiny):
+    g, ids = tiny
+    assert time_of(g, ids, 9, 10) == pytest.approx(SEG / (0.8 * 7 / 3.6), abs=0.5)
+    assert edge(g, ids, 1, 10).size == 0  # footway not drivable
+
+
+def test_travel_time_is_length_over_speed_everywhere(tiny):
+    g, ids = tiny
+    names = np.array(g.class_names)[g.road_class]
+    road = names != "ferry"
+    speed = g.length_m[road] / g.time_s[road] * 3.6
+    allowed = [25, 40, 0.8 * 30 * 1.609344, 90, 0.8 * 7]
+    assert all(min(abs(s - a) for a in allowed) < 1e-9 for s in speed)
+
+
+def test_tiny_gz_and_bz2_read_the_same(tmp_path, tiny):
+    import bz2
+
+    raw = (TEST_DATA / "tiny.osm").read_bytes()
+    (tmp_path / "t.osm.gz").write_bytes(gzip.compress(raw))
+    (tmp_path / "t.osm.bz2").write_bytes(bz2.compress(raw))
+    for p in (tmp_path / "t.osm.gz", tmp_path / "t.osm.bz2"):
+        g = graph_from_osm(p)
+        assert g.n_edges == tiny[0].n_edges
+        np.testing.assert_allclose(np.sort(g.time_s), np.sort(tiny[0].time_s))
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("50", 50), ("30 mph", 48.28032), ("DE:urban", 50), ("DE:rural", 100), ("none", None),
+    ("walk", 7), ("signals", None), ("50;30", 50), ("DE:zone30", 30), ("", None), ("fast", None),
+])
+def test_parse_maxspeed(value, expected):
+    got = DEFAULT_PROFILE.parse_maxspeed(value)
+    assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("20", 1200), ("00:20", 1200), ("1:30", 5400), ("01:00:30", 3630), ("PT1H5M", 3900),
+    ("PT45M", 2700), (None, None), ("soon", None),
+])
+def test_parse_duration(value, expected):
+    assert parse_duration_s(value) == expected
+
+
+def test_profile_from_toml(tmp_path):
+    p = tmp_path / "slow.toml"
+    p.write_text('name = "slow"\nmaxspeed_factor = 1.0\n[speeds_kmh]\nresidential = 10\n')
+    prof = load_profile(p)
+    g = graph_from_osm(TEST_DATA / "tiny.osm", prof)
+    assert set(np.array(g.class_names)[g.road_class]) == {"residential", "ferry"}
+    assert prof.fingerprint() != DEFAULT_PROFILE.fingerprint()
+    with pytest.raises(InputError, match="unknown keys"):
+        (tmp_path / "bad.toml").write_text('speedz = 1\n[speeds_kmh]\nresidential = 10\n')
+        load_profile(tmp_path / "bad.toml")
+    with pytest.raises(InputError, match="unknown speed profile"):
+        load_profile("nope")
+
+
+# ----------------------------------------------------------------- real OSM files
+@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+def test_every_shared_osm_file_builds(path):
+    raw = graph_from_osm(path)
+    g, stats = simplify(raw)
+    assert raw.n_nodes > 1000 and raw.n_edges > raw.n_nodes
+    assert 0.8 < stats["scc"]["node_share_kept"] <= 1.0
+    assert 0 < g.n_nodes < raw.n_nodes and g.n_edges < raw.n_edges
+    # plausible travel speeds: 0.8 x maxspeed 5 (4 km/h) .. 130 km/h on roads
+    road = np.array(g.class_names)[g.road_class] != "ferry"
+    v = g.length_m[road] / g.time_s[road] * 3.6
+    assert v.min() >= 4 - 1e-9 and v.max() < 131
+    # inside Germany
+    assert 5 < g.lon.min() and g.lon.max() < 16 and 47 < g.lat.min() and g.lat.max() < 56
+
+
+@pytest.mark.parametrize("name", ["hannover-braunschweig-main-roads.osm.pbf", "heidelberg.osm.pbf",
+                                  "north-bayreuth.osm.gz"])
+def test_simplification_preserves_shortest_paths(name):
+    raw = graph_from_osm(shared("osm", name))
+    full, _ = largest_scc(raw)
+    g, _ = simplify(raw)
+    idx = np.searchsorted(full.osm_id, g.osm_id)
+    assert np.array_equal(full.osm_id[idx], g.osm_id)
+    src = np.random.default_rng(1).choice(g.n_nodes, 8, replace=False)
+    # travel time only: parallel edges are reduced to the fastest one, which need
+    # not be the shortest in metres
+    d_s = dijkstra(csr_min(g), indices=src)
+    d_f = dijkstra(csr_min(full), indices=idx[src])[:, idx]
+    np.testing.assert_allclose(d_s, d_f, rtol=1e-9, atol=1e-6)
+
+
+def test_hannover_braunschweig_counts():
+    g = build_graph(shared("osm", "hannover-braunschweig-main-roads.osm.pbf"))
+    st_ = g.meta["simplify"]
+    assert 90_000 < st_["nodes_raw"] < 110_000
+    assert st_["scc"]["node_share_kept"] > 0.95
+    km = g.km_by_class()
+    assert {"motorway", "primary", "secondary", "trunk"} <= set(km)
+    assert 500 < km["motorway"] < 900  # both carriageways of ~350 km of Autobahn
+
+
+def test_simplify_keeps_requested_nodes():
+    raw = graph_from_osm(shared("osm", "north-bayreuth.osm.gz"))
+    full, _ = largest_scc(raw)
+    keep_ids = full.osm_id[np.random.default_rng(0).choice(full.n_nodes, 50, replace=False)]
+    keep = np.isin(raw.osm_id, keep_ids)
+    g, _ = simplify(raw, keep=keep)
+    assert np.isin(keep_ids, g.osm_id).all()
+
+
+# ------------------------------------------------------------ property-based contraction
+@st.composite
+def chain_graphs(draw):
+    """Random road-like graphs: random edges plus long two-way and one-way chains."""
+    n = draw(st.integers(3, 25))
+    m = draw(st.integers(0, 40))
+    u = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    v = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    w = draw(st.lists(st.integers(0, 5), min_size=m, max_size=m))
+    edges = list(zip(u, v, w))
+    nxt = n
+    for _ in range(draw(st.integers(0, 4))):  # chains hung between random nodes
+        a, b = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        k = draw(st.integers(1, 5))
+        two_way = draw(st.booleans())
+        path = [a] + list(range(nxt, nxt + k)) + [b]
+        nxt += k
+        for p, q in zip(path[:-1], path[1:]):
+            t = draw(st.integers(0, 5))
+            edges.append((p, q, t))
+            if two_way:
+                edges.append((q, p, draw(st.integers(0, 5))))
+    return nxt, edges
+
+
+@given(chain_graphs())
+@settings(max_examples=150, deadline=None)
+def test_contraction_preserves_distances_random(data):
+    n, edges = data
+    if not edges:
+        return
+    u, v, t = (np.array(x) for x in zip(*edges))
+    lon = 10 + np.arange(n) * 1e-3
+    g = from_edges(u, v, t.astype(float), t.astype(float) * 10, np.zeros(len(u)),
+                   class_names=("road",), osm_id=np.arange(n), lon=lon, lat=np.full(n, 52.0))
+    s, _ = simplify(g, scc=False)
+    idx = s.osm_id  # osm ids are the original indices here
+    d_s = dijkstra(csr_min(s), indices=np.arange(s.n_nodes))
+    d_f = dijkstra(csr_min(g), indices=idx)[:, idx]
+    np.testing.assert_allclose(d_s, d_f)
+
+
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_strong_components_match_networkx(n, pairs):
+    pairs = [(a % n, b % n) for a, b in pairs]
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(pairs)
+    u = np.array([p[0] for p in pairs], dtype=np.int64)
+    v = np.array([p[1] for p in pairs], dtype=np.int64)
+    order = np.lexsort((v, u))
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=offsets[1:])
+    labels = strong_components(offsets, v[order].astype(np.int32))
+    ours = {frozenset(np.flatnonzero(labels == k)) for k in np.unique(labels)}
+    theirs = {frozenset(c) for c in nx.strongly_connected_components(G)}
+    assert ours == theirs
+
+
+# ------------------------------------------------------------------- graph object
+def test_reversed_graph(tiny):
+    g, ids = tiny
+    r = g.reversed
+    assert r.n_edges == g.n_edges and r.reversed is g
+    fw = set(zip(g.sources.tolist(), g.targets.tolist(), g.time_s.tolist()))
+    bw = set(zip(r.targets.tolist(), r.sources.tolist(), r.time_s.tolist()))
+    assert fw == bw
+
+
+def test_graph_is_immutable(tiny):
+    g, _ = tiny
+    with pytest.raises(ValueError):
+        g.time_s[0] = 1.0
+    with pytest.raises(AttributeError):
+        g.crs = "EPSG:3035"
+
+
+def test_memory_per_node_and_edge(hb_graph):
+    from accessibility.graph import BYTES_PER_EDGE, BYTES_PER_NODE
+
+    g = hb_graph
+    assert g.nbytes == BYTES_PER_NODE * g.n_nodes + BYTES_PER_EDGE * g.n_edges + 8
+
+
+def test_from_networkx_round_trip(hb_graph):
+    G = hb_graph.to_networkx()
+    for _, _, d in G.edges(data=True):
+        d["length"] = d["length_m"]
+        d["travel_time"] = d["time_s"]
+    g = from_networkx(G, use_travel_time=True)
+    assert g.n_edges == hb_graph.n_edges
+    np.testing.assert_allclose(np.sort(g.time_s), np.sort(hb_graph.time_s))
+    with pytest.raises(GraphError):
+        from_networkx(nx.MultiDiGraph())
+
+
+# ----------------------------------------------------------------------- snapping
+def test_snap_points_distance_flag_and_access_time(hb_graph):
+    g = hb_graph
+    lon = np.array([g.lon[10], 9.7320, 7.0])  # on a node, Hannover centre, far west
+    lat = np.array([g.lat[10], 52.3745, 52.0])
+    s = snap_points(g, lon, lat, max_distance_m=3000, access_speed_kmh=36)
+    assert s.node[0] == 10 and s.distance_m[0] < 0.01
+    assert s.ok[1] and 0 < s.distance_m[1] < 3000
+    assert s.access_time_s[1] == pytest.approx(s.distance_m[1] / 10)
+    assert s.too_far[2] and s.node[2] == -1 and np.isnan(s.access_time_s[2])
+    assert s.distance_m[2] > 100_000
+
+
+def test_snap_rejects_nan_and_projected(hb_graph):
+    with pytest.raises(InputError, match="NaN"):
+        snap_points(hb_graph, [10.0, np.nan], [52.0, 52.0], ids=["a", "b"])
+    with pytest.raises(InputError, match="WGS84"):
+        snap_points(hb_graph, [550_000.0], [5_800_000.0])
+
+
+# -------------------------------------------------------------------------- cache
+def test_cache_round_trip(tmp_path):
+    src = shared("osm", "north-bayreuth.osm.gz")
+    g1 = build_graph(src, cache_dir=tmp_path)
+    files = list(tmp_path.glob("*.npz"))
+    assert len(files) == 1
+    g2 = build_graph(src, cache_dir=tmp_path)
+    for k in ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id", "x", "y"):
+        assert np.array_equal(getattr(g1, k), getattr(g2, k))
+    assert g2.class_names == g1.class_names and g2.meta["simplify"] == g1.meta["simplify"]
+    # another profile is another cache entry
+    build_graph(src, DEFAULT_PROFILE.with_factors({"primary": 0.9}), cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    p = save_graph(g1, tmp_path / "g.npz")
+    assert load_graph(p).n_edges == g1.n_edges
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+# -------------------------------------------------------------------- bad input
+def test_missing_file():
+    with pytest.raises(InputError, match="does not exist"):
+        graph_from_osm("/nonexistent/berlin.osm.pbf")
+
+
+def test_not_an_osm_file(tmp_path):
+    p = tmp_path / "fake.osm.pbf"
+    p.write_bytes(b"this is not a protobuf file" * 10)
+    with pytest.raises(InputError, match="cannot read"):
+        graph_from_osm(p)
+    q = tmp_path / "table.csv"
+    q.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="does not look like an OSM file"):
+        graph_from_osm(q)
+
+
+def test_no_drivable_road(tmp_path):
+    p = tmp_path / "paths.osm"
+    p.write_text('<?xml version="1.0"?><osm version="0.6">'
+                 '<node id="1" lat="52" lon="10"/><node id="2" lat="52.001" lon="10"/>'
+                 '<way id="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way></osm>')
+    with pytest.raises(GraphError, match="no drivable road"):
+        graph_from_osm(p)
+
+
+def test_load_graph_errors(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_graph(tmp_path / "none.npz")
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="not a graph file"):
+        load_graph(tmp_path / "bad.npz")
