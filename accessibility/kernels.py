@@ -489,3 +489,60 @@ def bounded_one_to_many(offsets, targets, weights, origins, origin_offsets, limi
             cols[b + q] = store_cols[a + q]
             times[b + q] = store_times[a + q]
     return indptr, cols, times
+
+
+# ------------------------------------------------------------ shortest-path tree
+
+
+@njit(cache=True)
+def shortest_path_tree(offsets, targets, weights, source, limit):
+    """Dijkstra from one source, keeping the edge by which each node is reached.
+
+    Parameters
+    ----------
+    offsets, targets, weights : ndarray
+        The CSR graph (int64, int32, float64 non-negative).
+    source : int
+        Source node.
+    limit : float
+        Largest distance searched; nodes with ``dist <= limit`` are reached.
+
+    Returns
+    -------
+    dist : ndarray of float64, shape (n,)
+        Distance from ``source``; ``inf`` when unreached or beyond ``limit``.
+    pred_edge : ndarray of int64, shape (n,)
+        Index of the last edge on a shortest path to each node, -1 for the
+        source and unreached nodes. Following ``pred_edge`` back (the tail of
+        edge ``e`` is the row of the CSR that holds ``e``) gives the path.
+
+    Notes
+    -----
+    A node's label changes on strict improvement only, so among equally short
+    paths the one found first is kept; heap ties break by node index, which
+    makes the tree deterministic.
+    """
+    n = offsets.size - 1
+    dist = np.full(n, np.inf)
+    pred_edge = np.full(n, -1, np.int64)
+    if not 0.0 <= limit:
+        return dist, pred_edge
+    # Settled flags: a node's later (stale) heap entries are skipped.
+    settled = np.zeros(n, np.bool_)
+    hkey = np.empty(targets.size + 1, np.float64)
+    hval = np.empty(targets.size + 1, np.int64)
+    dist[source] = 0.0
+    size = _heap_push(hkey, hval, 0, 0.0, np.int64(source))
+    while size > 0:
+        d, u, size = _heap_pop(hkey, hval, size)
+        if settled[u]:
+            continue
+        settled[u] = True
+        for e in range(offsets[u], offsets[u + 1]):
+            nd = d + weights[e]
+            v = targets[e]
+            if nd <= limit and nd < dist[v]:
+                dist[v] = nd
+                pred_edge[v] = e
+                size = _heap_push(hkey, hval, size, nd, np.int64(v))
+    return dist, pred_edge

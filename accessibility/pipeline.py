@@ -9,12 +9,15 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ._errors import InputError
 from .config import Config, load_config
-from .graph import RoadGraph, build_graph, snap_points
+from .graph import RoadGraph, build_graph
 from .io import write_json, write_text
+from .models.common import snap_reference_points
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +139,17 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
     summary = ["# Accessibility run", "", "```", format_graph_statistics(stats["graph"]), "```", ""]
 
+    files = {}
     if munis is not None:
         munis, snap_lines = attach_to_network(graph, munis, config)
         summary += ["## Municipalities", ""] + snap_lines + [""]
         stats["municipalities"] = {"total": len(munis), "in_network": int(munis["in_network"].sum())}
+        if inp.central_places is not None:
+            munis, cp_summary, cp_files = run_central_places(graph, munis, config, out)
+            summary += cp_summary
+            files.update(cp_files)
 
-    files = {"graph_stats": write_json(stats["graph"], out / "graph_stats.json")}
+    files["graph_stats"] = write_json(stats["graph"], out / "graph_stats.json")
     stats["run_s"] = time.perf_counter() - t0
     summary += [f"Run time {stats['run_s']:.1f} s, peak memory {peak_memory_mb():.0f} MB.", ""]
     text = "\n".join(summary)
@@ -159,19 +167,12 @@ def attach_to_network(graph: RoadGraph, munis, config: Config):
     of the routing, never snapped across the map.
     """
     munis = munis.copy()
-    has_point = munis["lon"].notna().to_numpy()
-    node = np.full(len(munis), -1, np.int64)
-    dist = np.full(len(munis), np.nan)
-    acc = np.full(len(munis), np.nan)
-    snap = snap_points(graph, munis["lon"].to_numpy()[has_point], munis["lat"].to_numpy()[has_point],
-                       max_distance_m=config.graph.max_snap_m,
-                       access_speed_kmh=config.graph.access_speed_kmh,
-                       ids=munis["ags"].to_numpy()[has_point])
-    node[has_point], dist[has_point], acc[has_point] = snap.node, snap.distance_m, snap.access_time_s
-    munis["node"] = node
-    munis["snap_m"] = dist
-    munis["access_s"] = acc
-    munis["in_network"] = node >= 0
+    ref = snap_reference_points(graph, munis, max_snap_m=config.graph.max_snap_m,
+                                access_speed_kmh=config.graph.access_speed_kmh)
+    munis["node"] = ref.node
+    munis["snap_m"] = ref.snap_m
+    munis["access_s"] = ref.access_s
+    munis["in_network"] = ref.on_network
     n_out = int((~munis["in_network"]).sum())
     lines = [f"{len(munis):,} municipalities read, {int(munis['in_network'].sum()):,} on the network "
              f"(snapped within {config.graph.max_snap_m:,.0f} m)."]
@@ -183,3 +184,93 @@ def attach_to_network(graph: RoadGraph, munis, config: Config):
                      + ").")
         logger.warning(lines[-1])
     return munis, lines
+
+
+def _md_table(df, floatfmt: str = "{:,.1f}") -> str:
+    """A DataFrame as a Markdown table (no extra dependency)."""
+    def fmt(v):
+        if isinstance(v, float):
+            return floatfmt.format(v) if np.isfinite(v) else ""
+        return f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    sep = "|" + "|".join("---" for _ in df.columns) + "|"
+    rows = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, sep] + rows)
+
+
+def _share_table(t) -> str:
+    t = t.copy()
+    t["share_municipalities"] = (100 * t["share_municipalities"]).map("{:.1f} %".format)
+    t["share_population"] = (100 * t["share_population"]).map("{:.1f} %".format)
+    return _md_table(t, "{:,.0f}")
+
+
+def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
+    """The central-place stage of a run: model, tables, summary, maps.
+
+    Returns the municipality table with the results, summary lines and files.
+    """
+    from .io import join_central_places, read_central_places, read_municipalities, \
+        read_population_grid, write_municipality_outputs, write_table
+    from .models.central_places import central_place_access, class_order, class_shares, \
+        weighted_means
+
+    cfg, inp = config.central_places, config.inputs
+    table = read_central_places(inp.central_places)
+    joined, join_report = join_central_places(munis.drop(columns=["node", "snap_m", "access_s",
+                                                                   "in_network"]), table)
+    polygons = read_municipalities(inp.boundaries) if inp.boundaries is not None else None
+    if polygons is None and joined.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        polygons = joined[["ags", "geometry"]]
+    grid = None
+    if cfg.origins == "population":
+        if inp.population_grid is None:
+            raise InputError("[central_places] origins = 'population' needs [inputs] "
+                             "population_grid (or --population-grid)")
+        lon, lat = joined["lon"].dropna(), joined["lat"].dropna()
+        pad = 0.1
+        grid = read_population_grid(inp.population_grid, bbox=(lon.min() - pad, lat.min() - pad,
+                                                                 lon.max() + pad, lat.max() + pad))
+    res, rep = central_place_access(
+        graph, joined, origins=cfg.origins, population_grid=grid, polygons=polygons,
+        area_grid_m=cfg.area_grid_m, max_snap_m=config.graph.max_snap_m,
+        access_speed_kmh=config.graph.access_speed_kmh)
+    if polygons is not None:  # planners want polygons in the GeoPackage
+        geo = polygons.drop_duplicates("ags").set_index("ags").geometry.to_crs("EPSG:4326")
+        poly = geo.reindex(res["ags"]).to_numpy()
+        res = res.set_geometry(np.where(pd.isna(poly), res.geometry.to_numpy(), poly))
+    files = write_municipality_outputs(res, out, formats=config.output.formats)
+    values = ["t_mz_min", "t_oz_min"]
+    for level in ("gvb", "kreis", "land"):
+        files[f"{level}_table"] = write_table(weighted_means(res, level, values), out / f"{level}.csv")
+    total = weighted_means(res, None, values)
+    files["total_table"] = write_table(total, out / "total.csv")
+    mz, oz = class_shares(res, "mz"), class_shares(res, "oz")
+    files["class_shares"] = write_table(pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
+                                        out / "class_shares.csv")
+    t = total.iloc[0]
+    lines = ["## Central places: car time to the nearest Mittelzentrum and Oberzentrum", ""]
+    lines += join_report.lines() + rep.lines() + [""]
+    lines += [f"Mean over the run (area-weighted / population-weighted): MZ "
+              f"{t['t_mz_min_area_w']:.1f} / {t['t_mz_min_pop_w']:.1f} min, OZ "
+              f"{t['t_oz_min_area_w']:.1f} / {t['t_oz_min_pop_w']:.1f} min.", ""]
+    lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", _share_table(mz), ""]
+    lines += ["### Time to the nearest Oberzentrum", "", _share_table(oz), ""]
+    if config.output.maps:
+        from .maps import map_catchments, map_categories, map_values
+        files["map_oz"] = map_values(res, "t_oz_min", out / "map_oz_time.png",
+                                     title="Car time to the nearest Oberzentrum",
+                                     label="minutes")
+        files["map_oz_class"] = map_categories(res, "oz_class", out / "map_oz_class.png",
+                                               title="Oberzentrum: BBSR classes",
+                                               order=class_order("oz"))
+        centres = res[res["central_place"].isin(["Oberzentrum", "Mittelzentrum"])
+                      & res["t_mz_min"].notna()]
+        centres = gpd.GeoDataFrame(centres[["name"]], crs="EPSG:4326",
+                                   geometry=gpd.points_from_xy(centres["lon"], centres["lat"]))
+        files["map_mz_catchments"] = map_catchments(
+            res, "nearest_mz_ags", centres, out / "map_mz_catchments.png",
+            title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car")
+    for name, f in files.items():
+        logger.debug("wrote %s: %s", name, f)
+    return res, lines, files

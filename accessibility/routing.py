@@ -374,3 +374,40 @@ def warmup() -> float:
                               0.0, 0.0, np.zeros(3, np.bool_))
     kernels.bounded_one_to_many(off, tgt, w, src, so, 10.0, np.array([-1, 0, 1], np.int32))
     return time.perf_counter() - t0
+
+
+def shortest_path_tree(graph, source: int, *, limit: float = np.inf, weight: str = "time",
+                       reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest-path tree from one node (a single-source Dijkstra).
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    source : int
+        Source node.
+    limit : float
+        Nodes beyond this cost are not reached (inclusive; default no limit).
+    weight : {"time", "length"}
+        Edge weight: seconds or metres.
+    reverse : bool
+        Search the reversed graph: the tree of shortest paths *to* ``source``.
+        ``pred_edge`` then indexes the edges of ``graph.reversed``.
+
+    Returns
+    -------
+    dist : ndarray of float64, shape (n_nodes,)
+        Cost from ``source`` (``inf`` where unreached).
+    pred_edge : ndarray of int64, shape (n_nodes,)
+        Last edge of a shortest path to each node (an index into the edge arrays
+        of the searched graph), -1 for ``source`` and unreached nodes. The path
+        to ``v`` is ``v <- sources[pred_edge[v]] <- ...`` back to ``source``.
+    """
+    g = graph.reversed if reverse else graph
+    off, tgt, w = _graph_arrays(g, weight)
+    src = _nodes(source, off.size - 1, "source")
+    if src.size != 1:
+        raise InputError(f"source must be one node index, got {src.size}")
+    return kernels.shortest_path_tree(off, tgt, w, src[0], _limit(limit, "limit"))
+
+
+__all__ += ["shortest_path_tree"]
