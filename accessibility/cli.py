@@ -39,18 +39,60 @@ def _cmd_graph_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run, sample_config_path
+    from .pipeline import run
 
-    overrides = {f"inputs.{k}": getattr(args, k) for k in INPUT_FLAGS if getattr(args, k) is not None}
-    config = args.config
-    if config is None:
+    if args.config is None:
         logger.info("no --config: running the embedded Hannover-Braunschweig sample")
-        config = sample_config_path()
-    output = args.output if args.output is not None else (None if args.config else Path("out"))
-    result = run(config, output_dir=output, overrides=overrides or None)
+    config, output, overrides = _run_args(args)
+    result = run(config, output_dir=output, overrides=overrides)
     print(result.summary)
     print(f"results written to {result.output_dir}")
     return 0
+
+
+def _run_args(args: argparse.Namespace):
+    """Config path, output directory and input overrides shared by run-like commands."""
+    from .pipeline import sample_config_path
+
+    overrides = {f"inputs.{k}": getattr(args, k) for k in INPUT_FLAGS if getattr(args, k) is not None}
+    config = args.config if args.config is not None else sample_config_path()
+    output = args.output if args.output is not None else (None if args.config else Path("out"))
+    return config, output, overrides or None
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .pipeline import calibrate
+
+    config, output, overrides = _run_args(args)
+    res = calibrate(config, args.references, output_dir=output or Path("out"),
+                    out_profile=args.out_profile, overrides=overrides,
+                    bounds=(args.min_factor, args.max_factor), iterations=args.iterations)
+    print("\n".join(res.lines()))
+    if args.out_profile:
+        print(f"calibrated profile written to {args.out_profile}")
+    return 0
+
+
+def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
+    from .pipeline import calibrate_lage
+
+    config, output, overrides = _run_args(args)
+    kind, param, achieved, n = calibrate_lage(config, output_dir=output or Path("out"),
+                                              overrides=overrides, kind=args.decay,
+                                              target_mean=args.target)
+    name = {"gaussian": "sigma_min"}.get(kind, "beta")
+    print(f"decay {kind}: {name} = {param:.6g} gives a mean potential of {achieved:,.0f} over "
+          f"{n:,} municipalities on the network")
+    print(f"put into the config:\n[lage]\ndecay = \"{kind}\"\n{name} = {param:.6g}")
+    return 0
+
+
+def _add_run_inputs(r: argparse.ArgumentParser) -> None:
+    r.add_argument("--config", type=Path, help="TOML config (see accessibility/data/example_config.toml)")
+    r.add_argument("--output", type=Path, help="output directory (default: [output] dir, or ./out)")
+    for k in INPUT_FLAGS:
+        r.add_argument(f"--{k.replace('_', '-')}", dest=k, type=Path,
+                       help=f"overrides [inputs] {k}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,12 +125,31 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every model whose inputs are given and write results "
                                    "per municipality. Without --config the embedded "
                                    "Hannover-Braunschweig sample runs.")
-    r.add_argument("--config", type=Path, help="TOML config (see accessibility/data/example_config.toml)")
-    r.add_argument("--output", type=Path, help="output directory (default: [output] dir, or ./out)")
-    for k in INPUT_FLAGS:
-        r.add_argument(f"--{k.replace('_', '-')}", dest=k, type=Path,
-                       help=f"overrides [inputs] {k}")
+    _add_run_inputs(r)
     r.set_defaults(func=_cmd_run)
+
+    c = sub.add_parser("calibrate", help="fit per-road-class speed factors to reference times",
+                       description="Fit per-road-class speed factors (least squares with bounds) "
+                                   "to reference car times and report the error before and after. "
+                                   "REFERENCES is a CSV with origin_ags, destination (an AGS, "
+                                   "'nearest OZ' or 'nearest MZ') and minutes.")
+    c.add_argument("references", type=Path, help="CSV of reference travel times")
+    c.add_argument("--out-profile", type=Path, help="write the calibrated speed profile (TOML)")
+    c.add_argument("--min-factor", type=float, default=0.5, help="lowest speed factor (0.5)")
+    c.add_argument("--max-factor", type=float, default=2.0, help="highest speed factor (2.0)")
+    c.add_argument("--iterations", type=int, default=10, help="route-and-refit rounds (10)")
+    _add_run_inputs(c)
+    c.set_defaults(func=_cmd_calibrate)
+
+    cl = sub.add_parser("calibrate-lage", help="fit the decay so the mean potential hits a target",
+                        description="Fit the distance-decay parameter of the 2-hour potential so "
+                                    "that the mean over all municipalities equals the target "
+                                    "(BBSR mean 183,000) and print it.")
+    cl.add_argument("--decay", choices=["exponential", "gaussian", "power"],
+                    help="decay kind (default: [lage] decay)")
+    cl.add_argument("--target", type=float, help="target mean (default: [lage] target_mean)")
+    _add_run_inputs(cl)
+    cl.set_defaults(func=_cmd_calibrate_lage)
     return p
 
 

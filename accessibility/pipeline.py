@@ -16,7 +16,7 @@ import pandas as pd
 from ._errors import InputError
 from .config import Config, load_config
 from .graph import RoadGraph, build_graph
-from .io import write_json, write_text
+from .io import write_json, write_municipality_outputs, write_table, write_text
 from .models.common import snap_reference_points
 
 logger = logging.getLogger(__name__)
@@ -113,41 +113,34 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     t0 = time.perf_counter()
     if config is None and output_dir is None:
         output_dir = Path("out")  # never write into the installed package
-    if not isinstance(config, Config):
-        config = load_config(config if config is not None else sample_config_path(), overrides)
-    elif overrides:
-        raise InputError("pass overrides together with a config path, not a loaded Config")
+    config = _load_config(config, overrides)
     out = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     out.mkdir(parents=True, exist_ok=True)
     inp = config.inputs
-    if inp.osm is None:
-        raise InputError("no OSM input: set [inputs] osm in the config or pass --osm FILE")
 
-    munis = None
-    keep_points = None
-    if inp.municipalities is not None:
-        from .io import read_municipalities
-        munis = read_municipalities(inp.municipalities, layer=inp.municipalities_layer)
-        has_point = munis["lon"].notna().to_numpy()
-        keep_points = (munis["lon"].to_numpy()[has_point], munis["lat"].to_numpy()[has_point])
-
-    t = time.perf_counter()
-    cache = config.graph.cache_dir or (out / "cache")
-    graph = build_graph(inp.osm, config.graph.profile, simplify_graph=config.graph.simplify,
-                        keep_points=keep_points, max_snap_m=config.graph.max_snap_m,
-                        crs=config.graph.metric_crs, cache_dir=cache)
-    stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
-    summary = ["# Accessibility run", "", "```", format_graph_statistics(stats["graph"]), "```", ""]
-
+    graph, munis, stats, summary = prepare(config, out)
     files = {}
     if munis is not None:
-        munis, snap_lines = attach_to_network(graph, munis, config)
-        summary += ["## Municipalities", ""] + snap_lines + [""]
-        stats["municipalities"] = {"total": len(munis), "in_network": int(munis["in_network"].sum())}
+        columns = {}
         if inp.central_places is not None:
             munis, cp_summary, cp_files = run_central_places(graph, munis, config, out)
             summary += cp_summary
             files.update(cp_files)
+            from .models.central_places import COLUMNS as CP_COLUMNS
+            columns.update(CP_COLUMNS)
+        munis, lage_summary_lines, lage_files = run_lage_stage(graph, munis, config, out)
+        summary += lage_summary_lines
+        files.update(lage_files)
+        from .models.lage import COLUMNS as LAGE_COLUMNS
+        columns.update(LAGE_COLUMNS)
+        if not isinstance(munis, gpd.GeoDataFrame):
+            munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
+                                     crs="EPSG:4326")
+        out_cols = munis.drop(columns=["node", "access_s"], errors="ignore")
+        files.update(write_municipality_outputs(out_cols, out, formats=config.output.formats))
+        files["columns"] = write_table(pd.DataFrame({"column": list(columns),
+                                                     "meaning": list(columns.values())}),
+                                       out / "columns.csv")
 
     files["graph_stats"] = write_json(stats["graph"], out / "graph_stats.json")
     stats["run_s"] = time.perf_counter() - t0
@@ -156,6 +149,69 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     files["summary"] = write_text(text, out / "summary.md")
     return RunResult(output_dir=out, graph=graph, municipalities=munis, files=files,
                      summary=text, stats=stats)
+
+
+def _load_config(config, overrides):
+    if config is None:
+        config = sample_config_path()
+    if not isinstance(config, Config):
+        return load_config(config, overrides)
+    if overrides:
+        raise InputError("pass overrides together with a config path, not a loaded Config")
+    return config
+
+
+def prepare(config: Config, out: Path):
+    """Read the municipalities, build (or load the cached) graph and snap them.
+
+    Returns the graph, the municipality table with network columns (or None),
+    statistics and the first summary lines.
+    """
+    inp = config.inputs
+    if inp.osm is None:
+        raise InputError("no OSM input: set [inputs] osm in the config or pass --osm FILE")
+    munis = None
+    keep_points = None
+    if inp.municipalities is not None:
+        from .io import read_municipalities
+        munis = read_municipalities(inp.municipalities, layer=inp.municipalities_layer)
+        has_point = munis["lon"].notna().to_numpy()
+        keep_points = (munis["lon"].to_numpy()[has_point], munis["lat"].to_numpy()[has_point])
+    t = time.perf_counter()
+    cache = config.graph.cache_dir or (out / "cache")
+    graph = build_graph(inp.osm, config.graph.profile, simplify_graph=config.graph.simplify,
+                        keep_points=keep_points, max_snap_m=config.graph.max_snap_m,
+                        crs=config.graph.metric_crs, cache_dir=cache)
+    stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
+    summary = ["# Accessibility run", "", "```", format_graph_statistics(stats["graph"]), "```", ""]
+    if munis is not None:
+        munis, snap_lines = attach_to_network(graph, munis, config)
+        summary += ["## Municipalities", ""] + snap_lines + [""]
+        stats["municipalities"] = {"total": len(munis), "in_network": int(munis["in_network"].sum())}
+    return graph, munis, stats, summary
+
+
+def calibrate(config: Config | str | Path | None, references: str | Path, *,
+              output_dir: str | Path | None = None, out_profile: str | Path | None = None,
+              overrides: dict | None = None, bounds: tuple[float, float] = (0.5, 2.0),
+              iterations: int = 10):
+    """Fit per-road-class speed factors to reference travel times (see
+    :mod:`accessibility.models.calibration`) on the graph and municipalities of a run."""
+    from .io import join_central_places, read_central_places
+    from .models.calibration import run_calibration
+
+    config = _load_config(config, overrides)
+    out = Path(output_dir) if output_dir is not None else Path("out")
+    out.mkdir(parents=True, exist_ok=True)
+    graph, munis, _, _ = prepare(config, out)
+    if munis is None:
+        raise InputError("calibration needs municipalities: set [inputs] municipalities")
+    if config.inputs.central_places is not None:
+        cp = read_central_places(config.inputs.central_places)
+        joined, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"), cp)
+        munis["central_place"] = joined["central_place"].to_numpy()
+    return run_calibration(graph, munis, references, base_profile=config.graph.profile,
+                           out_profile=out_profile, bounds=bounds, iterations=iterations)
 
 
 def attach_to_network(graph: RoadGraph, munis, config: Config):
@@ -211,7 +267,7 @@ def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
     Returns the municipality table with the results, summary lines and files.
     """
     from .io import join_central_places, read_central_places, read_municipalities, \
-        read_population_grid, write_municipality_outputs, write_table
+        read_population_grid
     from .models.central_places import central_place_access, class_order, class_shares, \
         weighted_means
 
@@ -235,11 +291,13 @@ def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
         graph, joined, origins=cfg.origins, population_grid=grid, polygons=polygons,
         area_grid_m=cfg.area_grid_m, max_snap_m=config.graph.max_snap_m,
         access_speed_kmh=config.graph.access_speed_kmh)
+    net = munis.set_index("ags")["in_network"]
+    res["in_network"] = net.reindex(res["ags"]).fillna(False).to_numpy(bool)
     if polygons is not None:  # planners want polygons in the GeoPackage
         geo = polygons.drop_duplicates("ags").set_index("ags").geometry.to_crs("EPSG:4326")
         poly = geo.reindex(res["ags"]).to_numpy()
         res = res.set_geometry(np.where(pd.isna(poly), res.geometry.to_numpy(), poly))
-    files = write_municipality_outputs(res, out, formats=config.output.formats)
+    files = {}
     values = ["t_mz_min", "t_oz_min"]
     for level in ("gvb", "kreis", "land"):
         files[f"{level}_table"] = write_table(weighted_means(res, level, values), out / f"{level}.csv")
@@ -274,3 +332,80 @@ def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
     for name, f in files.items():
         logger.debug("wrote %s: %s", name, f)
     return res, lines, files
+
+
+def lage_decay(config: Config):
+    """The decay function of ``[lage]``."""
+    from .routing import Decay
+
+    c = config.lage
+    return Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
+
+
+def run_lage_stage(graph: RoadGraph, munis, config: Config, out: Path):
+    """The Lage stage: daytime population, 2-hour potential, Lage and settlement type."""
+    from .io import read_commuters
+    from .models.lage import lage_summary, run_lage
+
+    c = config.lage
+    commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
+    if "central_place" not in munis.columns:
+        munis = munis.assign(central_place="keine")  # no table: no central-place function known
+    res, gvb, kreis, report = run_lage(
+        graph, munis, commuters, decay=lage_decay(config), limit_min=c.limit_min,
+        max_snap_m=config.graph.max_snap_m, access_speed_kmh=config.graph.access_speed_kmh,
+        thresholds=tuple(c.thresholds))
+    files = {"gvb_lage": write_table(gvb, out / "gvb_lage.csv")}
+    if kreis is not None and len(kreis):
+        files["kreis_lage"] = write_table(kreis, out / "kreis_lage.csv")
+    cross = lage_summary(res)
+    files["lage_by_settlement_type"] = write_table(cross, out / "lage_by_settlement_type.csv")
+    on = res["potential_2h"].notna()
+    lines = ["## Lage: daytime population reachable within 2 hours by car", ""] + report + [""]
+    lines += [f"Decay {c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor {c.floor_min} min), "
+              f"limit {c.limit_min:g} min. Mean potential over {int(on.sum()):,} municipalities: "
+              f"{res.loc[on, 'potential_2h'].mean():,.0f} (BBSR target 183,000). "
+              f"{int(res.loc[on, 'edge_flag'].sum()):,} searches touched the edge of the network "
+              "(column edge_flag: their potential is likely too low).", ""]
+    lines += ["### Lage by settlement type (Stadt- und Gemeindetyp): municipalities and population",
+              "", _md_table(cross.reset_index() if cross.index.name else cross, "{:,.0f}"), ""]
+    if config.output.maps:
+        from .maps import map_categories
+        from .models.lage import LAGE_CLASSES
+        geo = munis.geometry if isinstance(munis, gpd.GeoDataFrame) else None
+        g = gpd.GeoDataFrame(res, geometry=geo if geo is not None else
+                             gpd.points_from_xy(res["lon"], res["lat"]), crs="EPSG:4326")
+        files["map_lage"] = map_categories(g, "lage", out / "map_lage.png",
+                                           title="Lage: daytime population within 2 h by car",
+                                           order=list(LAGE_CLASSES), cmap="RdYlGn")
+    return res, lines, files
+
+
+def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
+                   overrides: dict | None = None, kind: str | None = None,
+                   target_mean: float | None = None) -> tuple[str, float, float, int]:
+    """Fit the decay parameter so that the mean potential over all municipalities on
+    the network equals ``target_mean`` (default ``[lage] target_mean``, BBSR 183,000).
+
+    Returns ``(kind, parameter, achieved_mean, n_municipalities)``; the parameter is
+    beta per minute (exponential), the exponent (power) or sigma in minutes (gaussian).
+    """
+    from .io import read_commuters
+    from .models.lage import calibrate_decay, daytime_population
+
+    config = _load_config(config, overrides)
+    out = Path(output_dir) if output_dir is not None else Path("out")
+    out.mkdir(parents=True, exist_ok=True)
+    graph, munis, _, _ = prepare(config, out)
+    if munis is None:
+        raise InputError("calibrate-lage needs municipalities: set [inputs] municipalities")
+    commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
+    day, _, _ = daytime_population(munis, commuters)
+    kind = kind or config.lage.decay
+    target = target_mean if target_mean is not None else config.lage.target_mean
+    param, achieved = calibrate_decay(graph, munis, day, kind=kind, target_mean=target,
+                                      limit_min=config.lage.limit_min,
+                                      max_snap_m=config.graph.max_snap_m,
+                                      access_speed_kmh=config.graph.access_speed_kmh,
+                                      floor_min=config.lage.floor_min)
+    return kind, float(param), float(achieved), int(munis["in_network"].sum())

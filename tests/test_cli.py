@@ -73,3 +73,39 @@ def test_cli_run_errors_are_clear(tmp_path, capsys):
     cfg.write_text("[inputs]\nosmm = 'x.pbf'\n")
     assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path)]) == 2
     assert "osmm" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cmd", ["calibrate", "calibrate-lage"])
+def test_help_calibrate(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args([cmd, "--help"])
+    assert e.value.code == 0
+
+
+def test_cli_calibrate_lage_hits_target(tmp_path, capsys):
+    assert main(["-q", "calibrate-lage", "--output", str(tmp_path), "--target", "150000"]) == 0
+    text = capsys.readouterr().out
+    assert "beta =" in text and "150,000" in text
+
+
+def test_cli_calibrate_writes_profile(tmp_path, capsys):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("origin_ags,destination,minutes\n03241001,03101000,45\n"
+                   "03158037,nearest OZ,14\n03101000,03241001,44\n03254021,03101000,40\n")
+    prof = tmp_path / "cal.toml"
+    assert main(["-q", "calibrate", str(ref), "--output", str(tmp_path), "--out-profile", str(prof)]) == 0
+    text = capsys.readouterr().out
+    assert "before" in text and "after" in text and prof.is_file()
+    from accessibility.profile import load_profile
+    assert load_profile(prof).class_factors
+
+
+def test_sample_run_has_lage_columns(tmp_path):
+    res = run(output_dir=tmp_path)
+    m = res.municipalities
+    for col in ("daytime_population", "daytime_population_source", "potential_2h", "lage",
+                "settlement_type", "settlement_type_detail", "edge_flag"):
+        assert col in m.columns, col
+    assert (tmp_path / "map_lage.png").is_file() and (tmp_path / "gvb_lage.csv").is_file()
+    assert "Lage by settlement type" in res.summary
+    assert m.set_index("ags").loc["03101000", "settlement_type"] == "Großstadt"

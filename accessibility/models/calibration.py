@@ -267,7 +267,8 @@ def _check_municipalities(municipalities: pd.DataFrame) -> pd.DataFrame:
                          f"-1 when not on the network; access_s: access-leg seconds); "
                          f"missing {missing}")
     m = pd.DataFrame({"ags": municipalities["ags"].astype("str").to_numpy(),
-                      "node": np.asarray(municipalities["node"], dtype=np.int64),
+                      "node": pd.to_numeric(municipalities["node"]).fillna(-1)
+                      .to_numpy(np.int64),
                       "access_s": np.asarray(municipalities["access_s"], dtype=np.float64)})
     if "central_place" in municipalities.columns:
         m["central_place"] = municipalities["central_place"].astype("str").to_numpy()
@@ -410,7 +411,7 @@ def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
 
 def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.DataFrame,
                      *, bounds: tuple[float, float] = (0.5, 2.0), iterations: int = 5,
-                     classes: list[str] | None = None,
+                     classes: list[str] | None = None, min_share: float = 0.01,
                      base_profile: SpeedProfile | None = None) -> CalibrationResult:
     """Fit per-road-class speed factors to reference travel times.
 
@@ -429,8 +430,14 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
     iterations : int
         Largest number of route-and-refit rounds (>= 1).
     classes : list of str, optional
-        Classes to fit; others keep factor 1. Default: every class that occurs on
-        a reference path, except ``ferry`` (timetable times, not speeds).
+        Classes to fit (those on no reference path excepted); others keep factor 1.
+        Default: every class with at least ``min_share`` of the reference paths'
+        time, except ``ferry`` (timetable times, not speeds).
+    min_share : float
+        Smallest share of the total reference path time (at the graph's times) for
+        a class to be fitted by default. A class the references hardly use is not
+        determined by them: its factor would jump between the bounds as routes
+        change and keep the iteration from converging.
     base_profile : SpeedProfile, optional
         The profile the graph was built with; the result then carries it with the
         fitted factors applied.
@@ -490,7 +497,13 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
     share = {names[i]: float(total[i] / total.sum()) for i in np.flatnonzero(total > 0)} \
         if total.sum() > 0 else {}
     if classes is None:
-        fit = [i for i in np.flatnonzero(total > 0) if names[i] not in _NOT_SPEED_CLASSES]
+        fit = [i for i in np.flatnonzero(total > 0)
+               if names[i] not in _NOT_SPEED_CLASSES and share[names[i]] >= min_share]
+        small = [names[i] for i in np.flatnonzero(total > 0)
+                 if names[i] not in _NOT_SPEED_CLASSES and share[names[i]] < min_share]
+        if small:
+            logger.info("classes %s have less than %.1f%% of the reference path time: "
+                        "factor kept at 1", ", ".join(small), 100 * min_share)
     else:
         fit = [names.index(c) for c in classes]
         absent = [c for c in classes if total[names.index(c)] == 0]
@@ -519,6 +532,10 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
         if change < TOLERANCE:
             converged = True
             break
+    if not converged:
+        logger.warning("speed calibration did not converge in %d iterations (last factor "
+                       "change %.1e >= %.0e): routes still change with the factors; "
+                       "consider more iterations", done, change, TOLERANCE)
     after = _metrics((const_s + A @ x) / 60.0, pairs.ref_min)
     factors = {names[i]: float(1.0 / x[i]) for i in range(len(names))}
     profile = None
@@ -599,7 +616,8 @@ def run_calibration(graph: RoadGraph, municipalities: pd.DataFrame,
                     reference_path: str | Path, *,
                     base_profile: SpeedProfile | str | Path | None = None,
                     out_profile: str | Path | None = None,
-                    bounds: tuple[float, float] = (0.5, 2.0)) -> CalibrationResult:
+                    bounds: tuple[float, float] = (0.5, 2.0),
+                    iterations: int = 5) -> CalibrationResult:
     """Read reference times, calibrate the speed factors, optionally write the profile.
 
     Parameters
@@ -617,6 +635,8 @@ def run_calibration(graph: RoadGraph, municipalities: pd.DataFrame,
         Where to write the calibrated profile as TOML.
     bounds : (float, float)
         Lowest and highest allowed factor.
+    iterations : int
+        Largest number of route-and-refit rounds.
 
     Returns
     -------
@@ -634,7 +654,7 @@ def run_calibration(graph: RoadGraph, municipalities: pd.DataFrame,
                              "the calibrated profile can be written")
     refs = read_reference_times(reference_path)
     result = calibrate_speeds(graph, municipalities, refs, bounds=bounds,
-                              base_profile=base_profile)
+                              iterations=iterations, base_profile=base_profile)
     if out_profile is not None:
         write_profile_toml(result.profile, out_profile, comment=[
             f"Calibrated from {Path(reference_path).name} by accessibility "

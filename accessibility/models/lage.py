@@ -1,0 +1,532 @@
+"""Lage: decay-weighted daytime population reachable within 2 hours by car
+(METHOD.md section 2).
+
+For every municipality (its reference point, the settlement centre) the
+*potential* is
+
+    P_o = sum over municipalities d with t(o, d) <= limit of  w(t(o, d)) * D_d
+
+where ``D_d`` is the Tagesbevölkerung (residents + in-commuters - out-commuters)
+of ``d`` and ``w`` a distance-decay function of the car time in minutes. The
+origin itself is included once, at ``t = 0`` (weight 1). Between two different
+municipalities ``t = access_o + network time + access_d``: both access legs
+(reference point to its snapped node at the access speed) count.
+
+How it is computed (exact, and never a dense matrix):
+the road graph is augmented with one *virtual node* per municipality on the
+network, joined to its snapped road node by an edge each way whose time is the
+municipality's access leg. The daytime population sits on the virtual nodes (0 on
+road nodes), and every origin search starts *at its own virtual node* with cost 0.
+The own population is therefore reached once at ``t = 0``; any other municipality
+at ``access_o + network + access_d``; and a path can never shortcut through a
+virtual node (it hangs off a single road node). Several municipalities sharing a
+road node each keep their own access leg. One bounded Dijkstra per origin runs in
+parallel (:func:`accessibility.routing.potential`); the limit is inclusive.
+
+Edge flag: nodes whose straight-line distance to the boundary of the convex hull
+of all graph nodes is below ``edge_buffer_m`` (2 km) are boundary nodes; a
+municipality whose 120-minute search reaches one is flagged ``edge_flag`` because
+destinations beyond the extract are missing and its potential may be too low. On
+a national network this flags municipalities near the German border: BBSR counts
+German destinations only, so there the flag says "foreign destinations ignored".
+
+Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
+183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from .._errors import InputError
+from ..graph import RoadGraph, from_edges
+from ..routing import Decay, one_to_many, potential
+from .common import snap_reference_points
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "SOURCE_COMMUTERS",
+    "SOURCE_RESIDENTS", "augmented_graph", "boundary_nodes", "calibrate_decay",
+    "classify_lage", "daytime_population", "gvb_potential", "kreis_lage", "lage_potential",
+    "lage_summary", "mean_potential", "run_lage",
+]
+
+#: Default decay: exponential, beta = 0.076 per minute (weight halves every ~9 min).
+DEFAULT_DECAY = Decay("exponential", beta=0.076)
+#: Lower bounds of peripher, zentral, sehr zentral (BBSR).
+LAGE_THRESHOLDS = (81_000.0, 183_000.0, 410_000.0)
+#: Lage classes from least to most central.
+LAGE_CLASSES = ("sehr peripher", "peripher", "zentral", "sehr zentral")
+SOURCE_COMMUTERS = "residents + in - out commuters"
+SOURCE_RESIDENTS = "residents (no commuter data)"
+SOURCE_NOT_IN_TABLE = "residents (municipality not in the commuter table)"
+SOURCE_ANONYMISED = "residents (commuter counts anonymised or empty)"
+
+#: Output columns and their meaning.
+COLUMNS = {
+    "daytime_population": "Tagesbevölkerung: residents + in-commuters - out-commuters "
+                          "(Bundesagentur für Arbeit, employees subject to social insurance); "
+                          "residents where no commuter counts are given (see source)",
+    "daytime_population_source": "where daytime_population comes from: 'residents + in - out "
+                                 "commuters', or residents (no commuter data / municipality not "
+                                 "in the commuter table / counts anonymised)",
+    "potential_2h": "Lage potential: distance-decay weighted Tagesbevölkerung of all "
+                    "municipalities reachable within 120 minutes by car (own population "
+                    "at t = 0 included once; access legs at both ends count)",
+    "n_reached": "number of municipalities (with daytime population > 0) within 120 minutes, "
+                 "the own one included",
+    "lage": "Lage (BBSR location type) of potential_2h: sehr peripher < 81,000 <= peripher "
+            "< 183,000 <= zentral < 410,000 <= sehr zentral",
+    "settlement_type": "Stadt- und Gemeindetyp of the Gemeindeverband: Großstadt / "
+                       "Mittelstadt / Kleinstadt / Landgemeinde",
+    "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
+                              "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
+                              "Kleinstadt, Landgemeinde",
+    "edge_flag": "the 120-minute search reached the edge of the road network (within 2 km "
+                 "of its outline): destinations beyond it are missing, the potential may "
+                 "be underestimated",
+}
+
+
+# ------------------------------------------------------------------ daytime population
+
+
+def _show(items, n: int = 10) -> str:
+    items = list(items)
+    s = ", ".join(map(str, items[:n]))
+    return s + (f", ... ({len(items) - n} more)" if len(items) > n else "")
+
+
+def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = None
+                       ) -> tuple[pd.Series, pd.Series, list[str]]:
+    """Tagesbevölkerung per municipality: residents + in-commuters - out-commuters.
+
+    Parameters
+    ----------
+    munis : DataFrame
+        ``ags`` and ``population`` (residents).
+    commuters : DataFrame, optional
+        From :func:`~accessibility.io.read_commuters`: ``ags``, ``in_commuters``,
+        ``out_commuters``. Without it every municipality falls back to residents.
+
+    Returns
+    -------
+    daytime : Series of float (index of ``munis``)
+    source : Series of str: how each value was obtained
+    report : list of str
+        What happened: fallback, unknown commuter AGS, municipalities missing from
+        the commuter table, negative results clipped to 0.
+    """
+    for col in ("ags", "population"):
+        if col not in munis.columns:
+            raise InputError(f"daytime population needs the column {col!r} of the municipalities")
+    res = pd.to_numeric(munis["population"], errors="coerce").astype(float)
+    res.index = munis.index
+    lines: list[str] = []
+    n_na = int(res.isna().sum())
+    if n_na:
+        lines.append(f"{n_na} municipalities have no population and count as 0: "
+                     f"{_show(munis.loc[res.isna(), 'ags'])}")
+    res = res.fillna(0.0)
+    if commuters is None:
+        lines.append("daytime population: no commuter table given, residents used instead "
+                     "(Tagesbevölkerung = Bevölkerung)")
+        return (res.rename("daytime_population"),
+                pd.Series(SOURCE_RESIDENTS, index=munis.index, name="daytime_population_source"),
+                lines)
+    for col in ("ags", "in_commuters", "out_commuters"):
+        if col not in commuters.columns:
+            raise InputError(f"the commuter table has no {col!r} column; read it with "
+                             "read_commuters()")
+    c = commuters.drop_duplicates("ags").set_index("ags")
+    known = set(munis["ags"])
+    unknown = sorted(set(c.index) - known)
+    if unknown:
+        lines.append(f"{len(unknown)} AGS of the commuter table are not municipalities "
+                     f"(ignored): {_show(unknown)}")
+    ags = munis["ags"].to_numpy()
+    inc = pd.to_numeric(c["in_commuters"], errors="coerce").reindex(ags).to_numpy(dtype=float)
+    out = pd.to_numeric(c["out_commuters"], errors="coerce").reindex(ags).to_numpy(dtype=float)
+    in_table = np.isin(ags, c.index.to_numpy())
+    ok = in_table & np.isfinite(inc) & np.isfinite(out)
+    day = res.to_numpy().copy()
+    day[ok] = day[ok] + inc[ok] - out[ok]
+    src = np.where(ok, SOURCE_COMMUTERS,
+                   np.where(in_table, SOURCE_ANONYMISED, SOURCE_NOT_IN_TABLE)).astype(object)
+    lines.append(f"daytime population from commuters for {int(ok.sum())} of {len(ags)} "
+                 "municipalities")
+    missing = ags[~in_table]
+    if missing.size:
+        lines.append(f"{missing.size} municipalities are not in the commuter table and use "
+                     f"residents instead: {_show(missing)}")
+    anon = ags[in_table & ~ok]
+    if anon.size:
+        lines.append(f"{anon.size} municipalities have anonymised or empty commuter counts and "
+                     f"use residents instead: {_show(anon)}")
+    neg = day < 0
+    if neg.any():
+        lines.append(f"{int(neg.sum())} municipalities have more out-commuters than residents "
+                     f"plus in-commuters; their daytime population is clipped to 0: "
+                     f"{_show(ags[neg])}")
+        day[neg] = 0.0
+    for line in lines:
+        logger.info(line)
+    return (pd.Series(day, index=munis.index, name="daytime_population"),
+            pd.Series(src, index=munis.index, name="daytime_population_source"), lines)
+
+
+# ------------------------------------------------------------------ graph helpers
+
+
+def boundary_nodes(graph: RoadGraph, buffer_m: float = 2000.0) -> np.ndarray:
+    """Nodes closer than ``buffer_m`` to the outline (convex hull boundary) of all
+    graph nodes, in the graph's metric coordinates. When the nodes are collinear
+    (no area), every node counts as boundary."""
+    import shapely
+
+    pts = shapely.points(np.asarray(graph.x), np.asarray(graph.y))
+    hull = shapely.convex_hull(shapely.multipoints(pts))
+    outline = hull.exterior if hull.geom_type == "Polygon" else hull
+    return np.asarray(shapely.distance(pts, outline) < buffer_m, dtype=bool)
+
+
+def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -> RoadGraph:
+    """``graph`` plus one virtual node per entry of ``nodes`` (index ``n + i``), joined
+    to road node ``nodes[i]`` by an edge each way of ``access_s[i]`` seconds."""
+    n, k = graph.n_nodes, int(len(nodes))
+    nodes = np.asarray(nodes, dtype=np.int64)
+    acc = np.asarray(access_s, dtype=np.float64)
+    virt = n + np.arange(k, dtype=np.int64)
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.offsets))
+    cls = graph.class_names
+    access_class = len(cls)
+    return from_edges(
+        np.concatenate([src, nodes, virt]),
+        np.concatenate([graph.targets.astype(np.int64), virt, nodes]),
+        np.concatenate([graph.time_s, acc, acc]),
+        np.concatenate([graph.length_m, np.zeros(2 * k)]),
+        np.concatenate([graph.road_class, np.full(2 * k, access_class, np.uint8)]),
+        class_names=tuple(cls) + ("access",),
+        osm_id=np.concatenate([graph.osm_id, -1 - np.arange(k, dtype=np.int64)]),
+        lon=np.concatenate([graph.lon, graph.lon[nodes]]),
+        lat=np.concatenate([graph.lat, graph.lat[nodes]]),
+        crs=graph.crs,
+        x=np.concatenate([graph.x, graph.x[nodes]]),
+        y=np.concatenate([graph.y, graph.y[nodes]]),
+        meta={**graph.meta, "augmented": f"{k} virtual municipality nodes"},
+    )
+
+
+def _setup(graph, munis, daytime, max_snap_m, access_speed_kmh):
+    """Snap, and build the augmented graph with the on-network municipalities."""
+    if len(daytime) != len(munis):
+        raise InputError(f"daytime has {len(daytime)} values for {len(munis)} municipalities")
+    snap = snap_reference_points(graph, munis, max_snap_m=max_snap_m,
+                                 access_speed_kmh=access_speed_kmh)
+    on = snap.on_network
+    if not on.any():
+        raise InputError("no municipality reference point lies within max_snap_m of the "
+                         "road network: check the coordinates, bbox and max_snap_m")
+    idx = np.flatnonzero(on)
+    aug = augmented_graph(graph, snap.node[idx], snap.access_s[idx])
+    w = np.zeros(aug.n_nodes)
+    day = np.nan_to_num(np.asarray(daytime, dtype=np.float64), nan=0.0)
+    w[graph.n_nodes:] = day[idx]
+    return snap, idx, aug, w
+
+
+def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
+                   decay: Decay = DEFAULT_DECAY, limit_min: float = 120.0,
+                   max_snap_m: float, access_speed_kmh: float,
+                   boundary: np.ndarray | None | bool = None,
+                   edge_buffer_m: float = 2000.0) -> pd.DataFrame:
+    """Decay-weighted daytime population within ``limit_min`` minutes of every
+    municipality (see the module docstring for the exact definition).
+
+    Parameters
+    ----------
+    graph : RoadGraph
+    munis : DataFrame
+        ``ags``, ``lon``, ``lat`` (reference points).
+    daytime : array_like or Series, one value per row of ``munis``
+        Tagesbevölkerung (from :func:`daytime_population`).
+    decay : Decay
+        Distance decay in minutes (default exponential, beta 0.076).
+    limit_min : float
+        Time limit in minutes, inclusive (default 120).
+    max_snap_m, access_speed_kmh : float
+        Snapping of the reference points and speed of the access legs.
+    boundary : bool array of graph nodes, None or False
+        Boundary nodes for ``edge_flag``; ``None`` (default) computes them with
+        :func:`boundary_nodes` (``edge_buffer_m`` from the network outline),
+        ``False`` flags nothing.
+
+    Returns
+    -------
+    DataFrame, index of ``munis``: ``potential_2h``, ``n_reached``, ``edge_flag``
+    (NaN / 0 / False for municipalities off the network), ``snap_m``.
+    """
+    snap, idx, aug, w = _setup(graph, munis, daytime, max_snap_m, access_speed_kmh)
+    n = graph.n_nodes
+    if boundary is None or boundary is True:
+        boundary = boundary_nodes(graph, edge_buffer_m)
+    bd = np.zeros(aug.n_nodes, bool)
+    if boundary is not False:
+        b = np.asarray(boundary, dtype=bool)
+        if b.shape != (n,):
+            raise InputError(f"boundary has shape {b.shape}, expected ({n},) graph nodes")
+        bd[:n] = b
+    res = potential(aug, n + np.arange(idx.size), w, limit_s=float(limit_min) * 60.0,
+                    decay=decay, boundary=bd)
+    out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
+                        "snap_m": snap.snap_m}, index=munis.index)
+    out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
+    out.iloc[idx, out.columns.get_loc("n_reached")] = res.n_reached
+    out.iloc[idx, out.columns.get_loc("edge_flag")] = res.touches_boundary
+    off = len(munis) - idx.size
+    if off:
+        logger.warning("%d municipalities are off the network and get no potential: %s",
+                       off, _show(munis["ags"].to_numpy()[~snap.on_network]))
+    return out
+
+
+# ------------------------------------------------------------------ calibration
+
+
+def _pair_times(graph, munis, daytime, limit_min, max_snap_m, access_speed_kmh):
+    """Sparse (origin, destination) minutes within the limit, and destination weights."""
+    _, idx, aug, w = _setup(graph, munis, daytime, max_snap_m, access_speed_kmh)
+    virt = graph.n_nodes + np.arange(idx.size)
+    t = one_to_many(aug, virt, virt, limit=float(limit_min) * 60.0).tocoo()
+    return t.row, t.data / 60.0, w[graph.n_nodes:][t.col], idx.size
+
+
+def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
+    if kind == "gaussian":
+        return Decay("gaussian", sigma_min=p)
+    return Decay(kind, beta=p, floor_min=floor_min)
+
+
+def mean_potential(rows, t_min, wd, n_origins, decay: Decay) -> float:
+    """Mean over origins of sum_d decay(t) * weight, from sparse pair arrays."""
+    s = np.bincount(rows, weights=decay.weight(t_min) * wd, minlength=n_origins)
+    return float(s.mean())
+
+
+def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
+                    kind: str = "exponential", target_mean: float = 183_000.0,
+                    limit_min: float = 120.0, max_snap_m: float, access_speed_kmh: float,
+                    bracket: tuple[float, float] | None = None, floor_min: float = 1.0
+                    ) -> tuple[float, float]:
+    """Fit the decay parameter so that the mean potential over all municipalities
+    on the network equals ``target_mean``.
+
+    The reachable pairs are found once (:func:`~accessibility.routing.one_to_many`,
+    sparse, within the limit); every trial parameter is then a numpy sum, and
+    :func:`scipy.optimize.brentq` finds the root (the mean is monotone in the
+    parameter: falling in beta for exponential / power, rising in sigma for gaussian).
+
+    Returns
+    -------
+    param : float
+        beta (per minute for exponential, exponent for power) or sigma in minutes.
+    achieved_mean : float
+        The mean potential with that parameter.
+    """
+    if kind not in ("exponential", "gaussian", "power"):
+        raise InputError(f"calibrate_decay: kind must be exponential, gaussian or power, got {kind!r}")
+    if not (np.isfinite(target_mean) and target_mean > 0):
+        raise InputError(f"target_mean must be > 0, got {target_mean!r}")
+    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, max_snap_m, access_speed_kmh)
+    f = lambda p: mean_potential(rows, t, wd, k, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
+    lo, hi = bracket or ({"exponential": (0.0, 10.0), "power": (0.0, 50.0),
+                          "gaussian": (1e-3, 1e4)}[kind])
+    flo, fhi = f(lo), f(hi)
+    if np.sign(flo) == np.sign(fhi):
+        raise InputError(
+            f"calibrate_decay: the mean potential ranges from {flo + target_mean:,.0f} to "
+            f"{fhi + target_mean:,.0f} over the {kind} parameter range [{lo}, {hi}], "
+            f"target {target_mean:,.0f} is not reachable (check the network, limit and "
+            "daytime population, or widen the bracket)")
+    p = brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200)
+    achieved = f(p) + target_mean
+    logger.info("calibrated %s decay: parameter %.6g gives mean potential %.0f (target %.0f)",
+                kind, p, achieved, target_mean)
+    return float(p), float(achieved)
+
+
+# ------------------------------------------------------------------ classes and tables
+
+
+def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
+    """Lage label of each potential: "sehr peripher" < 81,000 <= "peripher" <
+    183,000 <= "zentral" < 410,000 <= "sehr zentral" (lower bounds inclusive).
+    Missing values stay missing. Keeps a Series' index."""
+    th = [float(x) for x in thresholds]
+    if len(th) != 3 or any(b <= a for a, b in zip(th, th[1:])):
+        raise InputError(f"thresholds must be three increasing numbers, got {thresholds!r}")
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    labels = np.array(LAGE_CLASSES, dtype=object)[np.searchsorted(th, v, side="right")
+                                                   .clip(0, 3)]
+    labels[~np.isfinite(v)] = None
+    return pd.Series(labels, index=s.index, name="lage", dtype=object)
+
+
+def gvb_potential(munis: pd.DataFrame, result: pd.DataFrame, *,
+                  thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
+    """Lage per Gemeindeverband as BBSR: the GVB's settlement centre is its most
+    populous municipality, and the GVB takes that municipality's potential.
+
+    Parameters
+    ----------
+    munis : DataFrame
+        ``ags``, ``gvb``, ``population`` (``name``, ``gvb_name`` used when present).
+    result : DataFrame
+        Output of :func:`lage_potential` for the same rows (same index).
+
+    Returns
+    -------
+    DataFrame: ``gvb``, ``gvb_name``, ``centre_ags``, ``centre_name``, ``population``
+    (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``.
+    """
+    for col in ("ags", "gvb", "population"):
+        if col not in munis.columns:
+            raise InputError(f"gvb_potential needs the column {col!r}")
+    df = pd.DataFrame({"gvb": munis["gvb"].to_numpy(), "ags": munis["ags"].to_numpy(),
+                       "name": (munis["name"] if "name" in munis.columns else munis["ags"]).to_numpy(),
+                       "population": pd.to_numeric(munis["population"], errors="coerce").to_numpy(),
+                       "potential_2h": result["potential_2h"].reindex(munis.index).to_numpy(),
+                       "n_reached": result["n_reached"].reindex(munis.index).to_numpy(),
+                       "edge_flag": result["edge_flag"].reindex(munis.index).to_numpy()})
+    centre = (df.assign(_p=df["population"].fillna(-1.0))
+              .sort_values(["gvb", "_p", "ags"], ascending=[True, False, True])
+              .drop_duplicates("gvb").set_index("gvb"))
+    out = pd.DataFrame({"centre_ags": centre["ags"], "centre_name": centre["name"],
+                        "population": df.groupby("gvb")["population"].sum(min_count=1),
+                        "potential_2h": centre["potential_2h"],
+                        "n_reached": centre["n_reached"],
+                        "edge_flag": centre["edge_flag"].astype(bool)})
+    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
+    out = out.reset_index()
+    if "gvb_name" in munis.columns:
+        names = pd.Series(munis["gvb_name"].to_numpy(), index=munis["gvb"].to_numpy())
+        out.insert(1, "gvb_name", names[~names.index.duplicated()].reindex(out["gvb"]).to_numpy())
+    return out
+
+
+def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
+    """Lage per Kreis: population-weighted mean of the municipality potentials
+    (municipalities without a potential are left out), same thresholds.
+
+    ``df`` needs ``kreis``, ``population`` and ``potential_2h``.
+    """
+    for col in ("kreis", "population", "potential_2h"):
+        if col not in df.columns:
+            raise InputError(f"kreis_lage needs the column {col!r}")
+    pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
+    v = pd.to_numeric(df["potential_2h"], errors="coerce")
+    ok = v.notna() & (pop > 0)
+    t = pd.DataFrame({"kreis": df["kreis"], "population": pop,
+                      "wv": (v * pop).where(ok, 0.0), "w": pop.where(ok, 0.0),
+                      "n": 1, "n_valid": ok.astype(int)})
+    g = t.groupby("kreis", sort=True).sum()
+    out = pd.DataFrame({"n_municipalities": g["n"], "n_with_potential": g["n_valid"],
+                        "population": g["population"],
+                        "potential_2h": (g["wv"] / g["w"]).where(g["w"] > 0)})
+    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
+    return out.reset_index()
+
+
+def lage_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Cross-table of Lage (rows) by settlement type (columns): number of units and
+    population, with totals. ``df`` needs ``lage``, ``settlement_type`` and
+    ``population`` (per municipality or per GVB)."""
+    from .settlement import SETTLEMENT_TYPES
+
+    for col in ("lage", "settlement_type", "population"):
+        if col not in df.columns:
+            raise InputError(f"lage_summary needs the column {col!r}")
+    d = pd.DataFrame({"lage": df["lage"].fillna("no value").to_numpy(),
+                      "type": df["settlement_type"].fillna("no type").to_numpy(),
+                      "population": pd.to_numeric(df["population"], errors="coerce")
+                      .fillna(0).to_numpy()})
+    rows = list(LAGE_CLASSES[::-1]) + (["no value"] if (d["lage"] == "no value").any() else [])
+    types = list(SETTLEMENT_TYPES) + (["no type"] if (d["type"] == "no type").any() else [])
+    n = pd.crosstab(d["lage"], d["type"]).reindex(index=rows, columns=types, fill_value=0)
+    p = d.pivot_table(index="lage", columns="type", values="population", aggfunc="sum",
+                      fill_value=0).reindex(index=rows, columns=types, fill_value=0)
+    n["total"], p["total"] = n.sum(axis=1), p.sum(axis=1)
+    n.loc["total"], p.loc["total"] = n.sum(axis=0), p.sum(axis=0)
+    out = pd.concat({"n": n.astype(int), "population": p.astype(float)}, axis=1)
+    out = out.swaplevel(axis=1)[[c for t in types + ["total"] for c in ((t, "n"), (t, "population"))]]
+    out.columns = [f"{t} {m}" for t, m in out.columns]
+    out.index.name = "lage"
+    return out
+
+
+def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None, *,
+             decay: Decay = DEFAULT_DECAY, calibrate: bool = False,
+             target_mean: float = 183_000.0, limit_min: float = 120.0,
+             max_snap_m: float, access_speed_kmh: float, boundary=None,
+             thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest"
+             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """The whole Lage model in one call.
+
+    Daytime population, (optionally) decay calibration to ``target_mean`` with the
+    kind of ``decay``, potentials, Lage classes, Stadt- und Gemeindetyp.
+
+    Returns
+    -------
+    municipalities : DataFrame
+        ``munis`` with ``daytime_population``, ``daytime_population_source``,
+        ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``, ``settlement_type``,
+        ``settlement_type_detail`` (see :data:`COLUMNS`).
+    gvb : DataFrame
+        Per Gemeindeverband: Lage of its most populous member and settlement type.
+    kreis : DataFrame
+        Per Kreis (population-weighted mean potential), when ``kreis`` is given.
+    report : list of str
+    """
+    from .settlement import settlement_types
+
+    day, src, report = daytime_population(munis, commuters)
+    if calibrate:
+        if decay.kind == "none":
+            raise InputError("calibrate needs a decay kind other than 'none'")
+        p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
+                                      target_mean=target_mean, limit_min=limit_min,
+                                      max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh,
+                                      floor_min=decay.floor_min)
+        decay = _decay_for(decay.kind, p, decay.floor_min)
+        report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
+                      f"(target {target_mean:,.0f})")
+    res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
+                         max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh,
+                         boundary=boundary)
+    out = munis.copy()
+    out["daytime_population"] = day
+    out["daytime_population_source"] = src
+    for c in ("potential_2h", "n_reached", "edge_flag"):
+        out[c] = res[c]
+    out["lage"] = classify_lage(res["potential_2h"], thresholds)
+    on = res["potential_2h"].notna()
+    report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
+                  f"decay {decay}, limit {limit_min:g} min; mean potential "
+                  f"{res.loc[on, 'potential_2h'].mean():,.0f}; {int(res['edge_flag'].sum())} "
+                  "searches reached the network edge (potential may be underestimated)")
+    gvb = kreis = None
+    if {"gvb", "population"} <= set(munis.columns):
+        st_gvb, with_type = settlement_types(out, function=settlement_function)
+        out["settlement_type"] = with_type["settlement_type"]
+        out["settlement_type_detail"] = with_type["settlement_type_detail"]
+        gvb = gvb_potential(out, res, thresholds=thresholds).merge(
+            st_gvb[["gvb", "settlement_type", "settlement_type_detail"]], on="gvb", how="left")
+    if {"kreis", "population"} <= set(munis.columns):
+        kreis = kreis_lage(out, thresholds=thresholds)
+    return out, gvb, kreis, report
