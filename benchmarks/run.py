@@ -910,7 +910,7 @@ def main(argv=None) -> dict:
                         elif impl != ref_impl and ref is not None:
                             r["check"] = compare(ref, vals, w)
                             r["check_against"] = ref_impl
-                            r["note"] += f"; vs {ref_impl}: {r['check']}"
+                            r["note"] = "; ".join(x for x in (r["note"], f"vs {ref_impl}: {r['check']}") if x)
                     if vpath is not None and vpath.exists() and vals is not ref:
                         vpath.unlink()
                 out["results"].append(r)
