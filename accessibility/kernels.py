@@ -2,7 +2,10 @@
 
 import numba
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 # The intrinsic behind numba.get_num_threads: it links the threading layer's
 # symbol instead of a ctypes pointer, so kernels that use it can be cached.
 from numba.np.ufunc.parallel import _iget_num_threads
@@ -136,37 +139,88 @@ def _grow(a, need):
 
 
 # ------------------------------------------------------------------ multi-source
+# With many sources the wavefronts of all of them share one queue: consecutive
+# settles jump across the whole graph and every one waits for cache misses (on
+# the node's row, its edges, its neighbours' labels), which the CPU cannot
+# overlap because each pop depends on the previous settle. So the queue is a
+# bucket queue in front of a small heap: keys are cut into buckets of width
+# ``delta`` (bucket id ``int(key / delta)``, monotone in the key); only the
+# current bucket is a heap, later buckets are unsorted lists of blocks in a pool.
+# When a bucket becomes current its nodes are known, and the memory that
+# settling them reads is prefetched in passes of independent loads (2.3x faster
+# on 4M nodes, 1,000 sources; the smaller heap alone gained nothing). Equal keys
+# share a bucket and the buckets are emptied in id order, each through the heap
+# ordered by ``(key, val)``, so entries are popped in exactly the order of one
+# global heap: results (including the tie-breaking) are bit-identical to the
+# heap-only search.
+
+# Default bucket width in mean edge weights. Measured on the synthetic 4M graph
+# (1,000 sources): 1 -> 2.9 s, 1/4 -> 2.5 s, 1/16 -> 1.5 s, 1/32 -> 1.3 s,
+# 1/100 -> 1.27 s; small buckets keep the prefetched nodes in the cache.
+_BUCKET_WIDTH = 1.0 / 64.0
+# Largest number of bucket slots; a wider span of live keys uses the plain heap.
+_MAX_BUCKETS = 1 << 20
+# Entries per pool block. A bucket is a linked list of blocks, so that moving it
+# to the heap reads memory sequentially; emptied blocks are reused (LIFO), which
+# keeps the pool memory in use small and warm.
+_BLOCK = 16
 
 
-@njit(cache=True)
-def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, limit):
-    """Distance from the nearest of several sources to every node.
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Prefetch ``arr[idx]`` into the cache (``llvm.prefetch``; no bounds check)."""
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        i32 = ir.IntType(32)
+        i8p = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # read, keep in all cache levels, data
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(arr, types.intp), codegen
 
-    Parameters
-    ----------
-    offsets : ndarray of int64, shape (n + 1,)
-        CSR row pointer.
-    targets : ndarray of int32, shape (m,)
-        Head node of each edge.
-    weights : ndarray of float64, shape (m,)
-        Non-negative edge weights.
-    sources : ndarray of int64, shape (k,)
-        Source nodes; duplicates are allowed.
-    source_offsets : ndarray of float64, shape (k,)
-        Initial cost of each source (e.g. an access time).
-    limit : float
-        Largest distance searched; nodes with ``dist <= limit`` are reached.
+
+@njit(cache=True, inline="always")
+def _pool_push(pkey, pval, blk_next, head, fill, free, n_fresh, slot, key, val):
+    """Append ``(key, val)`` to the bucket in ``slot`` of the block pool.
+
+    ``head[slot]`` is the bucket's newest block (-1: empty bucket), ``fill[slot]``
+    the entries in it (``_BLOCK`` when empty, so a block is taken). Blocks come
+    from the free list ``free`` (-1: none) or else the fresh block ``n_fresh``.
 
     Returns
     -------
-    dist : ndarray of float64, shape (n,)
-        ``min_i source_offsets[i] + d(sources[i], v)``; ``inf`` when unreached or
-        beyond ``limit``.
-    nearest : ndarray of int32, shape (n,)
-        Index into ``sources`` of the source attaining ``dist`` (-1 when unreached).
-        Among sources at exactly the same distance the lowest index wins: heap
-        entries are ordered by ``(dist, source index)`` and a node is settled by
-        its first pop, so it gets its lexicographically smallest label.
+    free, n_fresh : int, int
+    """
+    b = head[slot]
+    f = fill[slot]
+    if f == _BLOCK:
+        if free >= 0:
+            nb = free
+            free = blk_next[free]
+        else:
+            nb = n_fresh
+            n_fresh += 1
+        blk_next[nb] = b
+        head[slot] = nb
+        b = nb
+        f = 0
+    q = b * _BLOCK + f
+    pkey[q] = key
+    pval[q] = val
+    fill[slot] = f + 1
+    return free, n_fresh
+
+
+@njit(cache=True)
+def _multi_source_heap(offsets, targets, weights, sources, source_offsets, limit):
+    """:func:`multi_source_dijkstra` with a single heap as the queue.
+
+    The fallback for weights or source offsets that do not suit buckets, and the
+    reference the bucket queue is tested against.
     """
     n = offsets.size - 1
     dist = np.full(n, np.inf)
@@ -198,6 +252,191 @@ def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, li
             if nd < dv or (nd == dv and nearest[v] < 0):
                 dist[v] = nd
                 size = _heap_push(hkey, hval, size, nd, (su << 32) | v)
+    return dist, nearest
+
+
+@njit(cache=True)
+def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, limit,
+                          delta=0.0):
+    """Distance from the nearest of several sources to every node.
+
+    Parameters
+    ----------
+    offsets : ndarray of int64, shape (n + 1,)
+        CSR row pointer.
+    targets : ndarray of int32, shape (m,)
+        Head node of each edge.
+    weights : ndarray of float64, shape (m,)
+        Non-negative edge weights.
+    sources : ndarray of int64, shape (k,)
+        Source nodes; duplicates are allowed.
+    source_offsets : ndarray of float64, shape (k,)
+        Initial cost of each source (e.g. an access time).
+    limit : float
+        Largest distance searched; nodes with ``dist <= limit`` are reached.
+    delta : float, optional
+        Bucket width of the queue (a tuning knob only: results do not depend on
+        it); ``<= 0`` (the default) means ``_BUCKET_WIDTH`` x the mean finite
+        edge weight.
+
+    Returns
+    -------
+    dist : ndarray of float64, shape (n,)
+        ``min_i source_offsets[i] + d(sources[i], v)``; ``inf`` when unreached or
+        beyond ``limit``.
+    nearest : ndarray of int32, shape (n,)
+        Index into ``sources`` of the source attaining ``dist`` (-1 when unreached).
+        Among sources at exactly the same distance the lowest index wins: queue
+        entries are popped in ``(dist, source index)`` order and a node is
+        settled by its first pop, so it gets its lexicographically smallest label.
+    """
+    n = offsets.size - 1
+    k = sources.size
+    m = targets.size
+    # Key range of the sources that are pushed.
+    lo = np.inf
+    hi = -np.inf
+    for i in range(k):
+        d0 = source_offsets[i]
+        if d0 <= limit:
+            lo = min(lo, d0)
+            hi = max(hi, d0)
+    # Largest weight and sum of the finite weights.
+    wmax = 0.0
+    wsum = 0.0
+    n_finite = 0
+    for e in range(m):
+        w = weights[e]
+        wmax = max(wmax, w)
+        if w < np.inf:
+            wsum += w
+            n_finite += 1
+    if not delta > 0.0 and n_finite > 0:
+        delta = _BUCKET_WIDTH * wsum / n_finite
+    # Live keys lie in [d, d + span] of the key d last popped: span bounds the
+    # weights and the spread of the source offsets, and all keys are <= limit.
+    span = max(wmax, hi - lo)
+    kmax = hi + wsum  # bounds every finite distance
+    if limit < np.inf:
+        span = min(span, limit - lo)
+        kmax = min(kmax, limit)
+    # (numba raises on a division by zero.)
+    inv = 1.0 / delta if delta > 0.0 else 0.0
+    # Slots of the circular bucket array: from bucket id(d) the live ids reach at
+    # most id(d) + 2 span / delta + 3 (``d + w`` rounds to at most ``d + 2w``;
+    # the rounding of ``key * inv`` and of int() add 3), so that many distinct
+    # slots + 1 suffice; a power of two makes the modulo a mask. Buckets need
+    # finite keys whose ids fit exactly in a float64 mantissa, else: plain heap.
+    if not (lo < np.inf and span < np.inf and delta > 0.0 and delta < np.inf
+            and kmax * inv < 2.0 ** 52 and lo * inv > -2.0 ** 52
+            and 2.0 * span * inv + 5.0 < _MAX_BUCKETS):
+        return _multi_source_heap(offsets, targets, weights, sources, source_offsets,
+                                  limit)
+    need = np.int64(2.0 * span * inv) + 5
+    n_slots = np.int64(1)
+    while n_slots < need:
+        n_slots *= 2
+    mask = n_slots - 1
+
+    dist = np.full(n, np.inf)
+    nearest = np.full(n, -1, np.int32)  # also the "settled" flag
+    # The heap holds the current bucket, the pool the later ones: each of the at
+    # most m + k pushes goes to one of them. Blocks in use: full ones hold
+    # distinct entries, and each non-empty slot has at most one partial block.
+    hkey = np.empty(m + k, np.float64)
+    hval = np.empty(m + k, np.int64)
+    n_blocks = (m + k) // _BLOCK + min(n_slots, m + k) + 1
+    pkey = np.empty(n_blocks * _BLOCK, np.float64)
+    pval = np.empty(n_blocks * _BLOCK, np.int64)
+    blk_next = np.empty(n_blocks, np.int64)  # next older block, or next free one
+    head = np.full(n_slots, -1, np.int64)
+    fill = np.full(n_slots, _BLOCK, np.int64)
+    free = -1
+    n_fresh = 0
+    pending = 0  # entries in the pool
+    size = 0
+    cur = np.int64(lo * inv)  # id of the current bucket
+    for i in range(k):
+        s = sources[i]
+        d0 = source_offsets[i]
+        # Sources come in index order, so an equal earlier label already wins.
+        if d0 <= limit and d0 < dist[s]:
+            dist[s] = d0
+            val = (np.int64(i) << 32) | s
+            b = np.int64(d0 * inv)
+            if b == cur:
+                size = _heap_push(hkey, hval, size, d0, val)
+            else:
+                free, n_fresh = _pool_push(pkey, pval, blk_next, head, fill, free,
+                                           n_fresh, b & mask, d0, val)
+                pending += 1
+    while True:
+        if size == 0:
+            if pending == 0:
+                break
+            # Advance to the next non-empty bucket and move its live entries to
+            # the heap; entries of a settled node or above its distance are stale.
+            cur += 1
+            while head[cur & mask] < 0:
+                cur += 1
+            slot = cur & mask
+            blk = head[slot]
+            f = fill[slot]
+            head[slot] = -1
+            fill[slot] = _BLOCK
+            while blk >= 0:
+                pending -= f
+                for q in range(blk * _BLOCK, blk * _BLOCK + f):
+                    key = pkey[q]
+                    val = pval[q]
+                    u = val & 0xFFFFFFFF
+                    if key <= dist[u] and nearest[u] < 0:
+                        size = _heap_push(hkey, hval, size, key, val)
+                nxt = blk_next[blk]
+                blk_next[blk] = free
+                free = blk
+                blk = nxt
+                f = _BLOCK
+            # The nodes settled next are known now. With many sources they are
+            # scattered over the graph, and in the search loop each cache miss
+            # stalls it (a pop waits for the previous settle), so fetch what
+            # settling them reads now, in passes of independent loads.
+            for q in range(size):
+                _prefetch(offsets, hval[q] & 0xFFFFFFFF)
+            for q in range(size):
+                e0 = offsets[hval[q] & 0xFFFFFFFF]
+                _prefetch(targets, e0)
+                _prefetch(weights, e0)
+            for q in range(size):
+                u = hval[q] & 0xFFFFFFFF
+                for e in range(offsets[u], offsets[u + 1]):
+                    v = targets[e]
+                    _prefetch(dist, v)
+                    _prefetch(nearest, v)
+            continue
+        d, val, size = _heap_pop(hkey, hval, size)
+        u = val & 0xFFFFFFFF
+        if nearest[u] >= 0:
+            continue  # settled by a smaller label: this entry is stale
+        su = val >> 32
+        nearest[u] = su
+        for e in range(offsets[u], offsets[u + 1]):
+            nd = d + weights[e]
+            if nd > limit:
+                continue
+            v = targets[e]
+            dv = dist[v]
+            # On a tie the entry is pushed too: its source index may be lower.
+            if nd < dv or (nd == dv and nearest[v] < 0):
+                dist[v] = nd
+                nval = (su << 32) | v
+                b = np.int64(nd * inv)
+                if b == cur:
+                    size = _heap_push(hkey, hval, size, nd, nval)
+                else:
+                    free, n_fresh = _pool_push(pkey, pval, blk_next, head, fill, free,
+                                               n_fresh, b & mask, nd, nval)
+                    pending += 1
     return dist, nearest
 
 

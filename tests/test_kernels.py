@@ -153,6 +153,46 @@ def test_multi_source_ties_go_to_lowest_index():
     np.testing.assert_array_equal(nearest, [0, -1, 0, 0])
 
 
+
+WIDE = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 3.0, 1e3, 1e6, np.inf]),
+                 st.floats(0.0, 1e4, allow_nan=False))
+
+
+@SETTINGS
+@given(graphs(max_n=30), st.data())
+def test_multi_source_buckets_match_heap(g, data):
+    """The bucket queue against the heap-only search, bit for bit: weights and
+    source offsets of wide spans (circular buckets wrap around, or the plain
+    heap takes over), infinite weights, limits and explicit bucket widths."""
+    n, off, tgt, w = g
+    w = np.array(data.draw(st.lists(WIDE, min_size=w.size, max_size=w.size)), np.float64)
+    k = data.draw(st.integers(1, 8))
+    src = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)), np.int64)
+    so = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 2.5, 1e3, 1e7, -5.0]),
+                                     min_size=k, max_size=k)), np.float64)
+    limit = data.draw(st.sampled_from([np.inf, 0.0, 2.0, 10.0, 1e3, 1e8]))
+    delta = data.draw(st.sampled_from([0.0, 1e-9, 0.1, 0.7, 3.0, 1e5]))
+    ref_d, ref_n = kernels._multi_source_heap(off, tgt, w, src, so, limit)
+    dist, nearest = kernels.multi_source_dijkstra(off, tgt, w, src, so, limit, delta)
+    np.testing.assert_array_equal(dist, ref_d)
+    np.testing.assert_array_equal(nearest, ref_n)
+
+
+def test_multi_source_buckets_on_a_grid():
+    """Many sources on a bigger graph, for several bucket widths (many buckets,
+    wrap-around of the circular array, one bucket for everything)."""
+    n, off, tgt, w = grid_graph(60, seed=3)
+    w = w * np.random.default_rng(1).uniform(0.5, 20.0, w.size)
+    src = np.random.default_rng(2).choice(n, 40).astype(np.int64)
+    so = np.random.default_rng(3).uniform(0.0, 50.0, src.size).round(1)
+    for limit in (np.inf, 60.0):
+        ref = kernels._multi_source_heap(off, tgt, w, src, so, limit)
+        for delta in (0.0, 0.05, 1.0, 40.0, 1e6):
+            dist, nearest = kernels.multi_source_dijkstra(off, tgt, w, src, so, limit, delta)
+            np.testing.assert_array_equal(dist, ref[0])
+            np.testing.assert_array_equal(nearest, ref[1])
+
+
 # ---------------------------------------------------------- potential
 
 DECAYS = [
