@@ -41,6 +41,10 @@ class SpeedProfile:
         Multipliers per class applied on top (set by speed calibration).
     description : str
         Free text for humans.
+    mode : {"car", "foot"}
+        ``car``: access by motorcar/motor_vehicle/vehicle/access, oneway rules,
+        maxspeed, ferries. ``foot``: access by foot/access, every way both
+        directions, constant class speeds, no ferries.
     """
 
     name: str
@@ -51,6 +55,7 @@ class SpeedProfile:
     maxspeed_zones_kmh: dict[str, float] = field(default_factory=dict)
     class_factors: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    mode: str = "car"
 
     def __post_init__(self) -> None:
         for k, v in self.speeds_kmh.items():
@@ -59,8 +64,18 @@ class SpeedProfile:
                                  f"number of km/h, got {v!r}")
         if not 0 < self.maxspeed_factor <= 2:
             raise InputError(f"profile {self.name!r}: maxspeed_factor must be in (0, 2]")
+        if self.mode not in ("car", "foot"):
+            raise InputError(f"profile {self.name!r}: mode must be 'car' or 'foot', got {self.mode!r}")
         if self.ferry_speed_kmh <= 0:
             raise InputError(f"profile {self.name!r}: ferry_speed_kmh must be positive")
+
+    @property
+    def access_keys(self) -> tuple[str, ...]:
+        """Access tags that decide for this mode, most specific first
+        (https://wiki.openstreetmap.org/wiki/Key:access#Transport_mode_restrictions)."""
+        if self.mode == "foot":
+            return ("foot", "access")
+        return ("motorcar", "motor_vehicle", "vehicle", "access")
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -69,7 +84,7 @@ class SpeedProfile:
 
     def fingerprint(self) -> str:
         """A short hash of everything that changes travel times (for cache keys)."""
-        blob = json.dumps([self.name, self.speeds_kmh, self.maxspeed_factor, self.ferry_speed_kmh,
+        blob = json.dumps([self.name, self.mode, self.speeds_kmh, self.maxspeed_factor, self.ferry_speed_kmh,
                            sorted(self.blocked_access), self.maxspeed_zones_kmh,
                            self.class_factors], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -104,6 +119,8 @@ class SpeedProfile:
 
     def edge_speed_kmh(self, highway: str, maxspeed: str | None) -> float:
         """Travel speed of a way of class ``highway`` with tag ``maxspeed``."""
+        if self.mode == "foot":  # walking speed does not follow the speed limit
+            return float(self.speeds_kmh[highway]) * self.class_factors.get(highway, 1.0)
         parsed = self.parse_maxspeed(maxspeed)
         speed = (parsed * self.maxspeed_factor if parsed is not None
                  else float(self.speeds_kmh[highway]))
@@ -112,7 +129,7 @@ class SpeedProfile:
 
 def _from_dict(d: dict, source: str) -> SpeedProfile:
     known = {"name", "description", "maxspeed_factor", "ferry_speed_kmh", "blocked_access",
-             "speeds_kmh", "maxspeed_zones_kmh", "class_factors"}
+             "speeds_kmh", "maxspeed_zones_kmh", "class_factors", "mode"}
     unknown = set(d) - known
     if unknown:
         raise InputError(f"speed profile {source}: unknown keys {sorted(unknown)}; "
@@ -130,6 +147,7 @@ def _from_dict(d: dict, source: str) -> SpeedProfile:
                             for k, v in d.get("maxspeed_zones_kmh", {}).items()},
         class_factors={str(k): float(v) for k, v in d.get("class_factors", {}).items()},
         description=str(d.get("description", "")),
+        mode=str(d.get("mode", "car")),
     )
 
 
@@ -164,3 +182,5 @@ def load_profile(path_or_name: str | Path | None = None) -> SpeedProfile:
 
 #: The default profile (OSRM car defaults, see docs/METHOD.md).
 DEFAULT_PROFILE = load_profile("osrm-car")
+#: The walking profile (every pedestrian way, both directions, 5 km/h).
+WALK_PROFILE = load_profile("walk")

@@ -376,3 +376,31 @@ def test_load_graph_errors(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"garbage")
     with pytest.raises(InputError, match="not a graph file"):
         load_graph(tmp_path / "bad.npz")
+
+
+# ------------------------------------------------------------------- walking mode
+def test_walk_profile_rules():
+    from accessibility.profile import WALK_PROFILE
+
+    g = graph_from_osm(TEST_DATA / "tiny.osm", WALK_PROFILE)
+    ids = {int(o): i for i, o in enumerate(g.osm_id)}
+    # oneway streets and roundabouts are walkable both ways
+    for a, b in ((2, 3), (3, 2), (3, 4), (4, 3), (4, 5), (5, 4), (1, 10), (10, 1)):
+        assert edge(g, ids, a, b).size >= 1, (a, b)
+    # motor_vehicle=private does not bind pedestrians, access=no does
+    assert edge(g, ids, 5, 6).size == 1
+    # no motorway, no ferry
+    assert 8 not in ids or edge(g, ids, 8, 9).size == 0
+    assert 7 not in ids  # node 7 lies only on the ferry
+    # constant 5 km/h, time = length / speed
+    np.testing.assert_allclose(g.time_s, g.length_m / (5 / 3.6))
+
+
+def test_walk_graph_of_dreieich():
+    g = build_graph(shared("osm", "dreieich.osm.gz"), "walk")
+    km = g.km_by_class()
+    assert {"footway", "path", "residential"} <= set(km)
+    assert "motorway" not in km
+    # undirected: every edge has its reverse with the same length
+    fw = set(zip(g.sources.tolist(), g.targets.tolist()))
+    assert all((v, u) in fw for u, v in fw)

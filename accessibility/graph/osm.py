@@ -17,9 +17,6 @@ logger = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".o5m")
 
-#: The access keys that can forbid a car, most specific first
-#: (https://wiki.openstreetmap.org/wiki/Key:access#Transport_mode_restrictions).
-_ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
 _FORWARD, _BACKWARD, _BOTH = 1, 2, 3
 _EARTH_RADIUS_M = 6_371_008.8
 _DURATION = re.compile(r"^(?:(\d+):)?(\d+)(?::(\d+))?$")
@@ -67,8 +64,8 @@ def car_direction(tags, highway: str) -> int:
 
 
 def car_allowed(tags, profile: SpeedProfile) -> bool:
-    """False when the most specific access tag forbids cars."""
-    for key in _ACCESS_KEYS:
+    """False when the most specific access tag of the profile's mode forbids it."""
+    for key in profile.access_keys:
         v = tags.get(key)
         if v is not None:
             return v.strip().lower() not in profile.blocked_access
@@ -97,7 +94,8 @@ class _WayCollector:
     def way(self, w) -> None:
         tags = w.tags
         highway = tags.get("highway")
-        is_ferry = tags.get("route") == "ferry"
+        foot = self.profile.mode == "foot"
+        is_ferry = tags.get("route") == "ferry" and not foot
         if is_ferry:
             cls = "ferry"
         elif highway in self.profile.speeds_kmh:
@@ -114,6 +112,10 @@ class _WayCollector:
             direction = _BOTH if tags.get("oneway") not in ("yes", "1", "true") else _FORWARD
             duration = parse_duration_s(tags.get("duration"))
             fw = bw = self.profile.ferry_speed_kmh if duration is None else np.nan
+        elif foot:  # pedestrians use every way in both directions
+            direction = _BOTH
+            duration = None
+            fw = bw = self.profile.edge_speed_kmh(highway, None)
         else:
             direction = car_direction(tags, highway)
             if direction == 0:
@@ -218,7 +220,8 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     n_ways = len(col.way_class)
     if n_ways == 0:
         raise GraphError(
-            f"{path} contains no drivable road for profile {profile.name!r} "
+            f"{path} contains no {'walkable way' if profile.mode == 'foot' else 'drivable road'} "
+            f"for profile {profile.name!r} "
             f"({col.n_ways_seen} candidate ways, {col.n_excluded_access} closed to cars); "
             "use an extract with highway=motorway...service ways"
         )
