@@ -300,9 +300,26 @@ def potential(graph, origins, node_weight, *, limit_s: float = 7200.0,
     if weight != "time" and decay.kind != "none":
         raise InputError("decay parameters are in minutes: use weight='time' with a decay")
     kind, p1, p2 = decay.kernel_params(60.0)
-    sums, n_reached, touches = kernels.bounded_potential(
-        off, tgt, w, org, oo, limit, nw, kind, p1, p2, bd)
-    return PotentialResult(sums, n_reached, touches)
+    if org.size < _PROGRESS_MIN_ORIGINS:
+        sums, n_reached, touches = kernels.bounded_potential(
+            off, tgt, w, org, oo, limit, nw, kind, p1, p2, bd)
+        return PotentialResult(sums, n_reached, touches)
+    # Many origins (a national run takes minutes): feed the parallel kernel in chunks
+    # to show progress. Every origin's search is independent, so results are the same.
+    from tqdm.auto import tqdm
+
+    parts = []
+    bounds = np.linspace(0, org.size, _PROGRESS_CHUNKS + 1).astype(np.int64)
+    for a, b in tqdm(list(zip(bounds[:-1], bounds[1:])), desc="2-hour potential",
+                     unit="chunk", leave=False):
+        parts.append(kernels.bounded_potential(off, tgt, w, org[a:b], oo[a:b], limit, nw,
+                                               kind, p1, p2, bd))
+    return PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+
+
+#: From this many origins on, potential() reports progress (in _PROGRESS_CHUNKS steps).
+_PROGRESS_MIN_ORIGINS = 2000
+_PROGRESS_CHUNKS = 50
 
 
 def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offsets=None,

@@ -458,3 +458,25 @@ def test_real_graph_against_scipy():
         row = slice(m.indptr[i], m.indptr[i + 1])
         np.testing.assert_array_equal(m.indices[row], np.flatnonzero(dense[i] <= 900.0))
         np.testing.assert_allclose(m.data[row], dense[i][dense[i] <= 900.0], rtol=1e-9)
+
+
+def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
+    """The chunked path (with a progress bar) gives bit-identical results."""
+    import accessibility.routing as routing
+
+    rng = np.random.default_rng(5)
+    n = 400
+    u = rng.integers(0, n, 2000)
+    v = rng.integers(0, n, 2000)
+    from accessibility.graph import from_edges
+    g = from_edges(u, v, rng.uniform(0, 600, 2000), np.ones(2000), np.zeros(2000),
+                   class_names=("road",), osm_id=np.arange(n), lon=np.full(n, 10.0),
+                   lat=np.linspace(50, 51, n))
+    origins = rng.integers(0, n, 300)
+    w = rng.uniform(0, 100, n)
+    dec = routing.Decay("exponential", beta=0.05)
+    one = routing.potential(g, origins, w, limit_s=3600, decay=dec)
+    monkeypatch.setattr(routing, "_PROGRESS_MIN_ORIGINS", 10)
+    chunked = routing.potential(g, origins, w, limit_s=3600, decay=dec)
+    for a, b in zip(one, chunked):
+        np.testing.assert_array_equal(a, b)

@@ -178,16 +178,28 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE) -> 
     import osmium
 
     p = _check_osm_path(path)
+    from tqdm.auto import tqdm
+
     col = _WayCollector(profile)
+    # a national file takes minutes: show ways read (disabled when not on a terminal)
+    bar = tqdm(desc=f"reading {p.name}", unit=" ways", unit_scale=True, leave=False, disable=None)
     try:
         fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
               .with_locations("flex_mem"))
+        k = 0
         for obj in fp:
             if obj.is_way():
                 col.way(obj)
+                k += 1
+                if k == 100_000:
+                    bar.update(k)
+                    k = 0
+        bar.update(k)
     except RuntimeError as e:  # libosmium's parse errors
         raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
                          ".osm.pbf / .osm(.gz|.bz2) file?") from None
+    finally:
+        bar.close()
     return col
 
 
