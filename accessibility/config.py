@@ -52,6 +52,12 @@ class InputsConfig:
         residents instead of the daytime population and says so.
     gtfs : Path, optional
         GTFS feed (zip) for stop departures of the walkability model.
+    walk_osm : Path, optional
+        OSM extract with footways, buildings, services and water for the walkability
+        model (default: ``osm``, when that has them).
+    facilities : Path, optional
+        Own facility table (CSV / GeoPackage with a ``service`` column and lon/lat or
+        point geometry) added to the services found in OSM.
     """
 
     osm: Path | None = None
@@ -62,6 +68,8 @@ class InputsConfig:
     population_grid: Path | None = None
     commuters: Path | None = None
     gtfs: Path | None = None
+    walk_osm: Path | None = None
+    facilities: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -160,11 +168,28 @@ class WalkConfig:
         Weekday (ISO date) on which stop departures are counted.
     min_departures : int
         A stop counts if it has at least this many departures on ``gtfs_date``.
+    merge_parent_stations : bool
+        Count the departures of a station's platforms at the station (one stop).
+    methods : tuple of str
+        ``straight`` (straight line with water barriers, official) and/or ``network``
+        (along the OSM walking network, BBSR 2025).
+    max_distance_m : float
+        Search radius for the mean distance to the nearest facility.
+    max_snap_m : float
+        Cells and facilities farther than this from the walk network get no network
+        distance.
+    services : str, optional
+        TOML file with the OSM tag rules of the services (default: the shipped rules).
     """
 
     limit_m: float = 1000.0
     gtfs_date: str = "2022-10-18"
     min_departures: int = 20
+    merge_parent_stations: bool = True
+    methods: tuple[str, ...] = ("straight", "network")
+    max_distance_m: float = 5000.0
+    max_snap_m: float = 500.0
+    services: str | None = None
 
 
 @dataclass(frozen=True)

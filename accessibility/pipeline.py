@@ -133,6 +133,12 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
         files.update(lage_files)
         from .models.lage import COLUMNS as LAGE_COLUMNS
         columns.update(LAGE_COLUMNS)
+        munis, walk_lines, walk_files = run_walk_stage(munis, config, out)
+        summary += walk_lines
+        files.update(walk_files)
+        if walk_files:
+            from .models.walkability import column_docs
+            columns.update(column_docs(config.walk.methods))
         if not isinstance(munis, gpd.GeoDataFrame):
             munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
                                      crs="EPSG:4326")
@@ -409,3 +415,149 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
                                       access_speed_kmh=config.graph.access_speed_kmh,
                                       floor_min=config.lage.floor_min)
     return kind, float(param), float(achieved), int(munis["in_network"].sum())
+
+
+def read_facilities(path) -> pd.DataFrame:
+    """A user's own facility table: CSV (``service``, ``lon``, ``lat``) or a point layer
+    (GeoPackage/GeoJSON/Shapefile with ``service``)."""
+    from ._errors import InputError
+    from .models.walkability import SERVICES
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"facility table {p} does not exist")
+    if p.suffix.lower() == ".csv":
+        df = pd.read_csv(p)
+    else:
+        g = gpd.read_file(p)
+        if g.crs is None:
+            raise InputError(f"{p} has no CRS: set one (e.g. EPSG:4326) before using it")
+        g = g.to_crs("EPSG:4326")
+        pts = g.geometry.representative_point()
+        df = pd.DataFrame(g.drop(columns="geometry")).assign(lon=pts.x, lat=pts.y)
+    missing = {"service", "lon", "lat"} - set(df.columns)
+    if missing:
+        raise InputError(f"facility table {p} lacks columns {sorted(missing)}; it needs service "
+                         f"(one of {', '.join(SERVICES)}), lon and lat (WGS84)")
+    bad = set(df["service"]) - set(SERVICES)
+    if bad:
+        raise InputError(f"facility table {p} has unknown service types {sorted(map(str, bad))}; "
+                         f"use {', '.join(SERVICES)}")
+    if df[["lon", "lat"]].isna().any().any():
+        raise InputError(f"facility table {p} has rows without coordinates")
+    return df[["service", "lon", "lat"]].assign(source="user table")
+
+
+def run_walk_stage(munis, config: Config, out: Path):
+    """The Nahversorgung stage: services, 100 m residents, distances, shares.
+
+    Runs when the walk OSM extract (``inputs.walk_osm``, else ``inputs.osm``) has
+    services and a population grid is given; otherwise it is skipped with a note.
+    """
+    from shapely import MultiPoint
+
+    from .io import read_population_grid
+    from .io.osm_features import extract_features, load_service_rules
+    from .models.population_grid import assign_cells, disaggregate
+    from .models.walkability import SERVICES, walkability
+
+    inp, c = config.inputs, config.walk
+    path = inp.walk_osm or inp.osm
+    note = "## Nahversorgung: services within 1,000 m on foot"
+    if path is None or inp.population_grid is None:
+        return munis, [note, "", "skipped: needs an OSM extract with services ([inputs] walk_osm) "
+                       "and a population grid ([inputs] population_grid).", ""], {}
+    feats = extract_features(path, load_service_rules(c.services) if c.services else None)
+    fac = feats.facilities
+    facilities = pd.DataFrame({"service": fac["service"].to_numpy(),
+                               "lon": fac.geometry.x.to_numpy(), "lat": fac.geometry.y.to_numpy(),
+                               "source": "OSM"})
+    if inp.gtfs is not None:
+        from .io.gtfs import frequent_stops
+        stops = frequent_stops(inp.gtfs, c.gtfs_date, c.min_departures,
+                               merge_parent_stations=c.merge_parent_stations)
+        facilities = pd.concat([facilities[facilities["service"] != "stop"],
+                                pd.DataFrame({"service": "stop", "lon": stops["lon"],
+                                              "lat": stops["lat"], "source": "GTFS"})])
+        stop_source = f"GTFS {Path(inp.gtfs).name}: stops with >= {c.min_departures} departures on {c.gtfs_date}"
+    else:
+        stop_source = "OSM stops (no GTFS given: every stop counts, departures unknown)"
+    if inp.facilities is not None:
+        facilities = pd.concat([facilities, read_facilities(inp.facilities)])
+    facilities = facilities.reset_index(drop=True)
+    if len(facilities) == 0:
+        return munis, [note, "", f"skipped: {Path(path).name} has no services (pharmacy, school, "
+                       "doctors, post office, supermarket, stops).", ""], {}
+    walk_graph = None
+    if "network" in c.methods:
+        walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir or (out / "cache"),
+                                 crs=config.graph.metric_crs)
+    # the extent of the walk extract: residents outside it are not counted
+    from pyproj import Transformer
+    to_grid = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+    if walk_graph is not None:
+        hx, hy = to_grid.transform(walk_graph.lon, walk_graph.lat)
+    else:
+        hx, hy = to_grid.transform(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
+    hull = MultiPoint(np.column_stack([hx, hy])).convex_hull
+    lon_e, lat_e = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True).transform(
+        *np.asarray(hull.buffer(2000).exterior.coords).T)
+    grid = read_population_grid(inp.population_grid, bbox=(min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
+    size = grid.attrs.get("cell_size_m") or 1000.0
+    if size > 100:
+        cells = disaggregate(grid, feats.buildings, feats.landuse_residential, source_size_m=size)
+    else:
+        cells = grid
+    inside = gpd.GeoSeries(gpd.points_from_xy(cells["x"], cells["y"])).within(hull).to_numpy()
+    cells = cells[inside & (cells["population"] > 0)].reset_index(drop=True)
+    polygons = None
+    if inp.boundaries is not None:
+        from .io import read_municipalities
+        polygons = read_municipalities(inp.boundaries)
+    elif isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        polygons = munis[["ags", "geometry"]]
+    if polygons is not None:
+        row = pd.Series(np.arange(len(munis)), index=munis["ags"].to_numpy())
+        pidx = assign_cells(cells, polygons=polygons)
+        muni = np.where(pidx >= 0, row.reindex(polygons["ags"].to_numpy()[np.maximum(pidx, 0)])
+                        .fillna(-1).to_numpy(np.int64), -1)
+    else:
+        mx, my = to_grid.transform(munis["lon"].to_numpy(), munis["lat"].to_numpy())
+        muni = assign_cells(cells, points=np.column_stack([mx, my]))
+    cells = cells.assign(muni=muni)
+    water = feats.water.to_crs("EPSG:3035").geometry.to_numpy() if len(feats.water) else None
+    gaps = feats.crossings.to_crs("EPSG:3035").geometry.to_numpy() if len(feats.crossings) else None
+    per_muni, per_cell, rep = walkability(
+        cells, facilities, len(munis), methods=c.methods, walk_graph=walk_graph, barriers=water,
+        gaps=gaps, limit_m=c.limit_m, max_distance_m=c.max_distance_m, max_snap_m=c.max_snap_m)
+    rep.stop_source = stop_source
+    munis = munis.reset_index(drop=True)
+    has = per_muni["walk_residents"].to_numpy() > 0
+    for col in per_muni.columns:
+        munis[col] = np.where(has, per_muni[col].to_numpy(), np.nan)
+    munis["walk_stop_source"] = np.where(has, stop_source, None)
+    files = {"walk_cells": write_table(per_cell, out / "walk_cells.parquet"),
+             "walk_facilities": write_table(facilities, out / "walk_facilities.csv")}
+    lines = [note, "", f"Walk extract {Path(path).name}; " + " ".join(rep.lines()),
+             f"Water barriers: {len(feats.water):,} features, {len(feats.crossings):,} bridges/"
+             "underpasses as gaps.", ""]
+    show = munis.loc[has, ["ags", "name", "walk_residents"]
+                     + [f"walk_share_{s}{sfx}" for sfx in ([""] if "straight" in c.methods else [])
+                        + (["_net"] if "network" in c.methods else []) for s in SERVICES + ("all",)]]
+    lines += ["Share of residents within 1,000 m (straight line with barriers; _net: along "
+              "the walking network):", "", _md_table(show.round(3), "{:,.3f}"), ""]
+    if config.output.maps and has.any():
+        from .maps import map_categories
+        sfx = "" if "straight" in c.methods else "_net"
+        # count of services reached; NaN (nothing within reach) compares False
+        n_ok = sum((per_cell[f"dist_{s}{sfx}_m"].to_numpy() <= c.limit_m).astype(int) for s in SERVICES)
+        labels = [f"{k} of 6" for k in range(7)]
+        cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
+                                     geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
+                                     crs="EPSG:3035")
+        how = "straight line with water barriers" if sfx == "" else "along the walking network"
+        files["map_walk"] = map_categories(
+            cells_gdf, "services", out / "map_walk_all_six.png",
+            title=f"Nahversorgung: services within 1,000 m ({how}), 100 m cells; "
+                  "6 of 6 = all six", order=labels, cmap="RdYlGn")
+    return munis, lines, files

@@ -161,7 +161,7 @@ def test_sample_run_outputs(sample_run):
         assert col in csv.columns, col
     import geopandas as gpd
     gpkg = gpd.read_file(out / "municipalities.gpkg", layer="municipalities")
-    assert len(gpkg) == len(csv) == 276
+    assert len(gpkg) == len(csv) == 282
     summary = (out / "summary.md").read_text()
     assert "Time to the nearest Oberzentrum" in summary and "30-60 min" in summary
     assert not list(out.glob(".*tmp*"))

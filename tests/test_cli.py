@@ -51,7 +51,7 @@ def test_run_embedded_sample(tmp_path):
     stats = json.loads((tmp_path / "graph_stats.json").read_text())
     assert stats["nodes"] == res.graph.n_nodes and stats["scc_node_share_kept"] > 0.95
     m = res.municipalities
-    assert len(m) == 276 and m["in_network"].sum() > 150
+    assert len(m) == 282 and m["in_network"].sum() > 150
     assert "municipalities read" in res.summary
 
 

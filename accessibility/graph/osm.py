@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import GraphError, InputError
-from ..profile import DEFAULT_PROFILE, SpeedProfile
+from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .core import DEFAULT_METRIC_CRS, RoadGraph, from_edges
 
 logger = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE) -> 
     return col
 
 
-def graph_from_osm(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
+def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAULT_PROFILE,
                    crs: str = DEFAULT_METRIC_CRS) -> RoadGraph:
     """Build the raw (unsimplified) directed car graph of an OSM file.
 
@@ -216,8 +216,9 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     ----------
     path : str or Path
         ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2``.
-    profile : SpeedProfile
-        Speeds and access rules.
+    profile : SpeedProfile, str or Path
+        Speeds and access rules: a profile, a TOML file or a built-in name
+        (``"osrm-car"``, ``"walk"``).
     crs : str
         Metric CRS for the node x/y coordinates.
 
@@ -228,6 +229,8 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     GraphError
         The file has no drivable road.
     """
+    if not isinstance(profile, SpeedProfile):
+        profile = load_profile(profile)
     col = read_osm_ways(path, profile)
     n_ways = len(col.way_class)
     if n_ways == 0:

@@ -1,7 +1,10 @@
-"""Reading inputs (municipalities, central places, grids, commuters) and writing outputs."""
+"""Reading inputs (municipalities, central places, grids, commuters, GTFS, OSM features)
+and writing outputs."""
 
 from __future__ import annotations
 
+from .gtfs import GtfsFeed, active_services, frequent_stops, read_gtfs, stop_departures
+from .osm_features import OsmFeatures, extract_features, load_service_rules, osm_stops
 from .readers import (
     CENTRAL_PLACE_CLASSES,
     GERMANY_BBOX,
@@ -21,6 +24,8 @@ from .writers import (
 )
 
 __all__ = [
+    "GtfsFeed", "OsmFeatures", "active_services", "extract_features", "frequent_stops",
+    "load_service_rules", "osm_stops", "read_gtfs", "stop_departures",
     "CENTRAL_PLACE_CLASSES",
     "GERMANY_BBOX",
     "JoinReport",

@@ -1,0 +1,180 @@
+"""Nahversorgung: both distance methods, aggregation, the Dreieich sample, GTFS stops,
+barriers on a real river, bad facility tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+from accessibility._errors import InputError
+from accessibility.graph import from_edges
+from accessibility.models.walkability import SERVICES, aggregate, walkability
+from accessibility.pipeline import read_facilities, run
+
+from .conftest import shared
+
+TO_LL = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
+TO_GRID = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+
+
+def straight_street():
+    """A straight east-west street in EPSG:3035, nodes every 100 m, 3 km long."""
+    x = 4_200_000.0 + 100.0 * np.arange(31)
+    y = np.full(31, 3_000_000.0)
+    lon, lat = TO_LL.transform(x, y)
+    u = np.arange(30)
+    v = u + 1
+    length = np.hypot(np.diff(x), np.diff(y))  # metric distances along the street
+    g = from_edges(np.r_[u, v], np.r_[v, u], np.r_[length, length] / (5 / 3.6),
+                   np.r_[length, length], np.zeros(60), class_names=("footway",),
+                   osm_id=np.arange(31), lon=lon, lat=lat)
+    return g, x, y
+
+
+def test_both_methods_agree_on_a_straight_street():
+    g, x, y = straight_street()
+    cells = pd.DataFrame({"x": x[::3], "y": y[::3], "population": 10.0, "muni": 0})
+    lon, lat = TO_LL.transform(x[[0, 30]], y[[0, 30]])
+    fac = pd.DataFrame({"service": list(SERVICES) * 2, "lon": [lon[0]] * 6 + [lon[1]] * 6,
+                        "lat": [lat[0]] * 6 + [lat[1]] * 6})
+    per_muni, per_cell, rep = walkability(cells, fac, 1, walk_graph=g)
+    for s in SERVICES:
+        # graph coordinates pass through EPSG:25832 and back: agree to a few cm
+        np.testing.assert_allclose(per_cell[f"dist_{s}_m"], per_cell[f"dist_{s}_net_m"], atol=0.5)
+    expect = np.minimum(x[::3] - x[0], x[30] - x[::3])
+    np.testing.assert_allclose(per_cell["dist_pharmacy_m"], expect, atol=0.5)
+    assert per_muni.loc[0, "walk_share_all"] == pytest.approx(per_muni.loc[0, "walk_share_all_net"])
+
+
+def test_network_longer_than_straight_line_around_a_block():
+    # an L-shaped street: cell at the corner's far end, facility across the corner
+    x = np.array([0.0, 600.0, 600.0]) + 4_200_000
+    y = np.array([0.0, 0.0, 600.0]) + 3_000_000
+    lon, lat = TO_LL.transform(x, y)
+    length = np.array([600.0, 600.0])
+    g = from_edges(np.r_[0, 1, 1, 2], np.r_[1, 0, 2, 1], np.ones(4), np.r_[length, length],
+                   np.zeros(4), class_names=("footway",), osm_id=np.arange(3), lon=lon, lat=lat)
+    cells = pd.DataFrame({"x": [x[0]], "y": [y[0]], "population": [5.0], "muni": [0]})
+    fac = pd.DataFrame({"service": ["pharmacy"], "lon": [lon[2]], "lat": [lat[2]]})
+    _, pc, _ = walkability(cells, fac, 1, walk_graph=g)
+    assert pc.loc[0, "dist_pharmacy_m"] == pytest.approx(np.hypot(600, 600), abs=0.5)
+    assert pc.loc[0, "dist_pharmacy_net_m"] == pytest.approx(1200, abs=0.5)
+
+
+def test_aggregate_shares_and_means():
+    cells = pd.DataFrame({"population": [10.0, 30.0, 60.0, 5.0], "muni": [0, 0, 1, -1]})
+    d = {s: np.array([500.0, 1500.0, 1000.0, 10.0]) for s in SERVICES}
+    d["post_office"] = np.array([200.0, np.nan, 900.0, 10.0])
+    a = aggregate(cells, d, 2)
+    assert a.loc[0, "walk_share_pharmacy"] == pytest.approx(10 / 40)
+    assert a.loc[1, "walk_share_pharmacy"] == pytest.approx(1.0)  # 1,000 m inclusive
+    assert a.loc[0, "walk_dist_pharmacy_m"] == pytest.approx((10 * 500 + 30 * 1500) / 40)
+    # a cell without a post office in reach is not served, and has no "all six" distance
+    assert a.loc[0, "walk_dist_post_office_m"] == pytest.approx(200.0)
+    assert a.loc[0, "walk_share_all"] == pytest.approx(10 / 40)
+    assert a.loc[0, "walk_dist_all_m"] == pytest.approx(500.0)
+    assert list(a["walk_residents"]) == [40.0, 60.0]
+
+
+def test_bad_inputs(tmp_path):
+    g, x, y = straight_street()
+    cells = pd.DataFrame({"x": x[:2], "y": y[:2], "population": 1.0, "muni": 0})
+    fac = pd.DataFrame({"service": ["bakery"], "lon": [10.0], "lat": [50.0]})
+    with pytest.raises(InputError, match="unknown service"):
+        walkability(cells, fac, 1, walk_graph=g)
+    with pytest.raises(InputError, match="walk graph"):
+        walkability(cells, fac.assign(service="pharmacy"), 1, methods=["network"])
+    with pytest.raises(InputError, match="unknown walk method"):
+        walkability(cells, fac.assign(service="pharmacy"), 1, methods=["crow"])
+    p = tmp_path / "f.csv"
+    p.write_text("service,lon,lat\nbakery,8.7,50.0\n")
+    with pytest.raises(InputError, match="unknown service types"):
+        read_facilities(p)
+    p.write_text("type,lon,lat\npharmacy,8.7,50.0\n")
+    with pytest.raises(InputError, match="lacks columns"):
+        read_facilities(p)
+    with pytest.raises(InputError, match="does not exist"):
+        read_facilities(tmp_path / "none.csv")
+
+
+# ----------------------------------------------------------------- Dreieich sample
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return run(output_dir=tmp_path_factory.mktemp("walk"))
+
+
+def test_dreieich_sample_results(sample):
+    m = sample.municipalities.set_index("ags")
+    d = m.loc["06438002"]  # Dreieich
+    assert d["walk_residents"] > 5000
+    for s in SERVICES + ("all",):
+        for sfx in ("", "_net"):
+            v = d[f"walk_share_{s}{sfx}"]
+            assert 0.0 <= v <= 1.0, (s, sfx)
+    assert d["walk_share_stop"] > 0.9  # 61 stops in a small town centre
+    assert d["walk_share_post_office"] == 0.0  # the extract has no post office
+    # along the network is never shorter than the straight line without barriers
+    assert d["walk_dist_supermarket_net_m"] >= d["walk_dist_supermarket_m"] - 1
+    assert "OSM stops" in d["walk_stop_source"]
+    assert np.isnan(m.loc["03101000", "walk_share_pharmacy"])  # Braunschweig: no walk data
+    out = sample.output_dir
+    assert (out / "map_walk_all_six.png").is_file() and (out / "walk_cells.parquet").is_file()
+    cols = pd.read_csv(out / "columns.csv")
+    assert "walk_share_all_net" in set(cols["column"])
+    assert "Nahversorgung" in sample.summary
+
+
+def test_population_preserved_per_census_cell(sample):
+    cells = pd.read_parquet(sample.output_dir / "walk_cells.parquet")
+    src = pd.read_parquet(shared("population", "zensus2022_1km_einwohner.parquet"))
+    src = src[src["Einwohner"] > 0].reset_index(drop=True)
+    assert (cells["population"] > 0).all()
+    # every 100 m cell lies inside a populated 1 km cell
+    key = lambda x, y: (np.floor(x / 1000).astype(np.int64) * 100000  # noqa: E731
+                        + np.floor(y / 1000).astype(np.int64))
+    assert np.isin(key(cells["x"], cells["y"]), key(src["x"], src["y"])).all()
+
+
+# ------------------------------------------------------------------ GTFS and barriers
+def test_gtfs_stops_replace_osm_stops(tmp_path):
+    res = run(output_dir=tmp_path, overrides={
+        "inputs.walk_osm": str(shared("osm", "heidelberg.osm.pbf")),
+        "inputs.gtfs": str(shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")),
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+        "inputs.population_grid": str(shared("population", "zensus2022_1km_einwohner.parquet")),
+        "walk.methods": ["straight"], "output.maps": False,
+    })
+    m = res.municipalities.set_index("ags")
+    hd = m.loc["08221000"]  # Heidelberg
+    assert "GTFS" in hd["walk_stop_source"] and ">= 20 departures on 2022-10-18" in hd["walk_stop_source"]
+    assert 0 < hd["walk_share_stop"] <= 1
+    fac = pd.read_csv(tmp_path / "walk_facilities.csv")
+    stops = fac[fac["service"] == "stop"]
+    assert (stops["source"] == "GTFS").all() and 50 < len(stops) < 131
+
+
+def test_river_barrier_north_bayreuth():
+    from accessibility.io.osm_features import extract_features
+    from accessibility.models.barriers import nearest_straight
+
+    f = extract_features(shared("osm", "north-bayreuth.osm.gz"))
+    water = f.water.to_crs("EPSG:3035").geometry.to_numpy()
+    gaps = f.crossings.to_crs("EPSG:3035").geometry.to_numpy()
+    river = f.water[f.water.geom_type.str.contains("Line")].to_crs("EPSG:3035").union_all()
+    # a facility 150 m beside a bridge over the river, cells on both sides of it
+    bridges = f.crossings.to_crs("EPSG:3035")
+    bridge = bridges[bridges.intersects(river)].geometry.iloc[0]
+    c = bridge.intersection(river)
+    c = c if c.geom_type == "Point" else c.centroid
+    fac = np.array([[c.x + 150, c.y]])
+    gx, gy = np.meshgrid(np.arange(-900, 901, 100.0), np.arange(-900, 901, 100.0))
+    cells = np.column_stack([c.x + gx.ravel(), c.y + gy.ravel()])
+    free, _, _ = nearest_straight(cells, fac, None, None, max_distance_m=5000)
+    blocked, _, bl = nearest_straight(cells, fac, water, gaps, max_distance_m=5000)
+    ok = np.isfinite(blocked)
+    assert (blocked[ok] >= free[ok] - 1e-6).all()  # barriers never shorten a distance
+    assert bl.any() and (blocked[ok] > free[ok] + 1).any()  # some cells must go round
+    # cells on the facility's side of the river keep the plain distance
+    assert (blocked[ok & ~bl] == free[ok & ~bl]).all()
