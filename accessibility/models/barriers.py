@@ -305,7 +305,8 @@ def nearest_straight(cells_xy, facilities_xy, barriers: Iterable | None = None,
                              gap_buffer_m)
     btree = shapely.STRtree(pieces) if pieces.size else None
     ftree = cKDTree(fac)
-    cand_d, cand_i = _knn(ftree, cells, k, max_distance_m)
+    # without barriers the plain nearest facility is the answer: one neighbour suffices
+    cand_d, cand_i = _knn(ftree, cells, k if btree is not None else 1, max_distance_m)
     if btree is None:
         ok = np.isfinite(cand_d[:, 0])
         dist[ok], idx[ok] = cand_d[ok, 0], cand_i[ok, 0]
