@@ -197,6 +197,17 @@ def prepare(config: Config, out: Path):
     return graph, munis, stats, summary
 
 
+def _graph_and_municipalities(config, overrides, output_dir, command: str):
+    """Config, graph and snapped municipalities for the calibration commands."""
+    config = _load_config(config, overrides)
+    out = Path(output_dir) if output_dir is not None else Path("out")
+    out.mkdir(parents=True, exist_ok=True)
+    graph, munis, _, _ = prepare(config, out)
+    if munis is None:
+        raise InputError(f"{command} needs municipalities: set [inputs] municipalities")
+    return config, graph, munis
+
+
 def calibrate(config: Config | str | Path | None, references: str | Path, *,
               output_dir: str | Path | None = None, out_profile: str | Path | None = None,
               overrides: dict | None = None, bounds: tuple[float, float] = (0.5, 2.0),
@@ -206,12 +217,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
     from .io import join_central_places, read_central_places
     from .models.calibration import run_calibration
 
-    config = _load_config(config, overrides)
-    out = Path(output_dir) if output_dir is not None else Path("out")
-    out.mkdir(parents=True, exist_ok=True)
-    graph, munis, _, _ = prepare(config, out)
-    if munis is None:
-        raise InputError("calibration needs municipalities: set [inputs] municipalities")
+    config, graph, munis = _graph_and_municipalities(config, overrides, output_dir, "calibrate")
     if config.inputs.central_places is not None:
         cp = read_central_places(config.inputs.central_places)
         joined, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"), cp)
@@ -399,12 +405,8 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
     from .io import read_commuters
     from .models.lage import calibrate_decay, daytime_population
 
-    config = _load_config(config, overrides)
-    out = Path(output_dir) if output_dir is not None else Path("out")
-    out.mkdir(parents=True, exist_ok=True)
-    graph, munis, _, _ = prepare(config, out)
-    if munis is None:
-        raise InputError("calibrate-lage needs municipalities: set [inputs] municipalities")
+    config, graph, munis = _graph_and_municipalities(config, overrides, output_dir,
+                                                     "calibrate-lage")
     commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
     day, _, _ = daytime_population(munis, commuters)
     kind = kind or config.lage.decay
