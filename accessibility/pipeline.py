@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -114,10 +117,26 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     if config is None and output_dir is None:
         output_dir = Path("out")  # never write into the installed package
     config = _load_config(config, overrides)
-    out = Path(output_dir) if output_dir is not None else Path(config.output.dir)
-    out.mkdir(parents=True, exist_ok=True)
-    inp = config.inputs
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)  # fail before any slow stage, not half-way through
+    final.mkdir(parents=True, exist_ok=True)
+    if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    # Every file of a run is written into a staging directory and moved into place
+    # only when the whole run succeeded: a failed run leaves the previous results as
+    # they were, never a mix of two runs.
+    out = Path(tempfile.mkdtemp(prefix=".run-", dir=final))
+    try:
+        result = _run_stages(config, out, t0)
+        result.files = _publish(out, final, result.files)
+        result.output_dir = final
+        return result
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
+
+def _run_stages(config: Config, out: Path, t0: float) -> RunResult:
+    inp = config.inputs
     graph, munis, stats, summary = prepare(config, out)
     files = {}
     if munis is not None:
@@ -157,6 +176,38 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
                      summary=text, stats=stats)
 
 
+#: Files a run may write; those an earlier run left that this run does not write are
+#: removed when the new results are published, so the directory holds one run only.
+OUTPUT_PATTERNS = ("municipalities.*", "columns.csv", "gvb*.csv", "kreis*.csv", "land.csv",
+                   "total.csv", "class_shares.csv", "lage_by_settlement_type.csv", "map_*.png",
+                   "walk_*", "summary.md", "graph_stats.json")
+
+
+def _publish(stage: Path, final: Path, files: dict) -> dict:
+    """Move a finished run's files from the staging directory into ``final``."""
+    produced = {p.name for p in stage.iterdir()}
+    for pattern in OUTPUT_PATTERNS:
+        for old in final.glob(pattern):
+            if old.is_file() and old.name not in produced:
+                old.unlink()
+    for p in stage.iterdir():
+        os.replace(p, final / p.name)
+    return {k: final / Path(v).name for k, v in files.items()}
+
+
+def check_inputs(config: Config) -> None:
+    """Every configured input file exists, before anything runs."""
+    missing = [f"[inputs] {k} = {v}" for k, v in vars(config.inputs).items()
+               if isinstance(v, Path) and not v.exists()]
+    if config.walk.services is not None and not Path(config.walk.services).exists():
+        missing.append(f"[walk] services = {config.walk.services}")
+    if missing:
+        raise InputError("input files not found: " + "; ".join(missing)
+                         + ". Fix the paths in the config or the command-line flags.")
+    if config.inputs.facilities is not None:
+        read_facilities(config.inputs.facilities)
+
+
 def _load_config(config, overrides):
     if config is None:
         config = sample_config_path()
@@ -192,7 +243,8 @@ def prepare(config: Config, out: Path):
     summary = ["# Accessibility run", "", "```", format_graph_statistics(stats["graph"]), "```", ""]
     if munis is not None:
         munis, snap_lines = attach_to_network(graph, munis, config)
-        summary += ["## Municipalities", ""] + snap_lines + [""]
+        munis, data_lines = _check_municipality_data(munis)
+        summary += ["## Municipalities", ""] + snap_lines + data_lines + [""]
         stats["municipalities"] = {"total": len(munis), "in_network": int(munis["in_network"].sum())}
     return graph, munis, stats, summary
 
@@ -224,6 +276,34 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
         munis["central_place"] = joined["central_place"].to_numpy()
     return run_calibration(graph, munis, references, base_profile=config.graph.profile,
                            out_profile=out_profile, bounds=bounds, iterations=iterations)
+
+
+def _check_municipality_data(munis):
+    """Say what is missing in the municipality table, and fall back where honest.
+
+    A municipality without a Gemeindeverband key counts as its own Gemeindeverband
+    (as an Einheitsgemeinde does); missing populations are reported, because every
+    population-weighted value and the Lage depend on them.
+    """
+    lines = []
+    gvb = munis["gvb"] if "gvb" in munis.columns else pd.Series(np.nan, index=munis.index)
+    no_gvb = gvb.isna() | (gvb.astype(str).str.strip() == "")
+    if no_gvb.any():
+        munis = munis.assign(gvb=np.where(no_gvb, munis["ags"], gvb))
+        lines.append(f"{int(no_gvb.sum()):,} municipalities have no Gemeindeverband key and count "
+                     "as their own Gemeindeverband (GVB tables and settlement types per municipality).")
+        logger.warning(lines[-1])
+    pop = munis["population"] if "population" in munis.columns else pd.Series(np.nan, index=munis.index)
+    if pop.isna().all():
+        lines.append("The municipality table has no population: population-weighted means, "
+                     "the Lage and the settlement types cannot be computed.")
+        logger.warning(lines[-1])
+    elif pop.isna().any():
+        lines.append(f"{int(pop.isna().sum()):,} municipalities have no population (first: "
+                     f"{', '.join(munis.loc[pop.isna(), 'ags'].astype(str)[:5])}); they count as 0 "
+                     "in population weights and potentials.")
+        logger.warning(lines[-1])
+    return munis, lines
 
 
 def attach_to_network(graph: RoadGraph, munis, config: Config):
@@ -321,9 +401,12 @@ def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
     t = total.iloc[0]
     lines = ["## Central places: car time to the nearest Mittelzentrum and Oberzentrum", ""]
     lines += join_report.lines() + rep.lines() + [""]
-    lines += [f"Mean over the run (area-weighted / population-weighted): MZ "
-              f"{t['t_mz_min_area_w']:.1f} / {t['t_mz_min_pop_w']:.1f} min, OZ "
-              f"{t['t_oz_min_area_w']:.1f} / {t['t_oz_min_pop_w']:.1f} min.", ""]
+    # [central_places] weighting picks the headline; the tables carry both weightings
+    main, other = (("area", "pop") if cfg.weighting == "area" else ("pop", "area"))
+    name = {"area": "area-weighted (INKAR)", "pop": "population-weighted (Deutschlandatlas)"}
+    lines += [f"Mean over the run, {name[main]}: MZ {t[f't_mz_min_{main}_w']:.1f} min, OZ "
+              f"{t[f't_oz_min_{main}_w']:.1f} min ({name[other]}: MZ "
+              f"{t[f't_mz_min_{other}_w']:.1f}, OZ {t[f't_oz_min_{other}_w']:.1f} min).", ""]
     lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", _share_table(mz), ""]
     lines += ["### Time to the nearest Oberzentrum", "", _share_table(oz), ""]
     if config.output.maps:
@@ -360,6 +443,9 @@ def run_lage_stage(graph: RoadGraph, munis, config: Config, out: Path):
     from .models.lage import lage_summary, run_lage
 
     c = config.lage
+    if "population" not in munis.columns or munis["population"].isna().all():
+        return munis, ["## Lage: daytime population reachable within 2 hours by car", "",
+                       "skipped: the municipality table has no population.", ""], {}
     commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
     if "central_place" not in munis.columns:
         munis = munis.assign(central_place="keine")  # no table: no central-place function known
@@ -538,12 +624,18 @@ def run_walk_stage(munis, config: Config, out: Path):
     for col in per_muni.columns:
         munis[col] = np.where(has, per_muni[col].to_numpy(), np.nan)
     munis["walk_stop_source"] = np.where(has, stop_source, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        munis["walk_coverage"] = np.where(has, munis["walk_residents"] / munis["population"], np.nan)
+    partial = has & (munis["walk_coverage"].to_numpy() < 0.95)
+    if partial.any():
+        rep.notes.append(f"{int(partial.sum())} municipalities lie only partly inside the walk "
+                         "extract (walk_coverage < 95 %): their values describe the covered part.")
     files = {"walk_cells": write_table(per_cell, out / "walk_cells.parquet"),
              "walk_facilities": write_table(facilities, out / "walk_facilities.csv")}
     lines = [note, "", f"Walk extract {Path(path).name}; " + " ".join(rep.lines()),
              f"Water barriers: {len(feats.water):,} features, {len(feats.crossings):,} bridges/"
              "underpasses as gaps.", ""]
-    show = munis.loc[has, ["ags", "name", "walk_residents"]
+    show = munis.loc[has, ["ags", "name", "walk_residents", "walk_coverage"]
                      + [f"walk_share_{s}{sfx}" for sfx in ([""] if "straight" in c.methods else [])
                         + (["_net"] if "network" in c.methods else []) for s in SERVICES + ("all",)]]
     lines += ["Share of residents within 1,000 m (straight line with barriers; _net: along "

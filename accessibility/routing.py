@@ -95,6 +95,12 @@ class Decay:
     floor_min: float = 1.0
 
     def __post_init__(self) -> None:
+        for name in ("beta", "sigma_min", "floor_min"):  # "0.076" from a form, None, ...
+            try:
+                object.__setattr__(self, name, float(getattr(self, name)))
+            except (TypeError, ValueError):
+                raise InputError(f"decay parameter {name} must be a number, got "
+                                 f"{getattr(self, name)!r}") from None
         if self.kind not in _DECAY_KINDS:
             raise InputError(f"unknown decay kind {self.kind!r}: use one of {sorted(_DECAY_KINDS)}")
         if self.kind in ("exponential", "power") and not (np.isfinite(self.beta) and self.beta >= 0):

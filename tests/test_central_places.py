@@ -109,6 +109,23 @@ def test_weighted_means_and_shares():
     assert sh.loc["15-30 min", "share_population"] == pytest.approx(900 / 1500)
 
 
+def test_no_oberzentrum_in_input_gives_reason_not_error():
+    out, rep = central_place_access(line_graph(), munis_on_nodes(["Mittelzentrum"] + ["keine"] * 4),
+                                    max_snap_m=10)
+    assert out["t_oz_min"].isna().all() and out["t_mz_min"].notna().all()
+    assert "no Oberzentrum in the central-place input" in out.loc[2, "reason"]
+    assert any("has no Oberzentrum" in line for line in rep.lines())
+
+
+def test_central_place_off_network_keeps_zero_minutes():
+    m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "Oberzentrum"])
+    m.loc[4, "lat"] = 54.5  # the second OZ lies in the sea, off the network
+    out, rep = central_place_access(line_graph(), m, max_snap_m=1000)
+    assert out.loc[4, "t_oz_min"] == 0 and out.loc[4, "oz_class"] == "0 (is OZ)"
+    assert out.loc[3, "nearest_oz_name"] == "A"  # nobody is routed to the unreachable one
+    assert rep.oz_off_network
+
+
 def test_classify_bounds():
     lab = classify(np.array([0.0, 7.49, 7.5, 14.99, 15.0, np.nan]), np.array([1, 0, 0, 0, 0, 0], bool), "mz")
     assert list(lab) == ["0 (is MZ/OZ)", "< 7.5 min", "7.5-15 min", "7.5-15 min", ">= 15 min", None]
@@ -120,8 +137,8 @@ def test_bad_input_messages():
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "keine"])
     with pytest.raises(InputError, match="duplicated AGS"):
         central_place_access(g, pd.concat([m, m.iloc[[1]]]))
-    with pytest.raises(InputError, match="no Oberzentrum"):
-        central_place_access(g, munis_on_nodes(["Mittelzentrum"] + ["keine"] * 4))
+    with pytest.raises(InputError, match="no Oberzentrum or Mittelzentrum"):
+        central_place_access(g, munis_on_nodes(["Grundzentrum"] + ["keine"] * 4))
     with pytest.raises(InputError, match="lacks columns"):
         central_place_access(g, m.drop(columns="central_place"))
     with pytest.raises(InputError, match="unknown origins"):

@@ -68,7 +68,7 @@ def test_run_national_register_with_regional_extract(tmp_path):
 
 def test_cli_run_errors_are_clear(tmp_path, capsys):
     assert main(["-q", "run", "--output", str(tmp_path), "--osm", str(tmp_path / "missing.osm.pbf")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "input files not found" in capsys.readouterr().err
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[inputs]\nosmm = 'x.pbf'\n")
     assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path)]) == 2
@@ -109,3 +109,41 @@ def test_sample_run_has_lage_columns(tmp_path):
     assert (tmp_path / "map_lage.png").is_file() and (tmp_path / "gvb_lage.csv").is_file()
     assert "Lage by settlement type" in res.summary
     assert m.set_index("ags").loc["03101000", "settlement_type"] == "Großstadt"
+
+
+def test_failed_run_keeps_previous_results_and_removes_stale(tmp_path):
+    res = run(output_dir=tmp_path)
+    before = (tmp_path / "municipalities.csv").read_bytes()
+    (tmp_path / "walk_stale_from_older_version.csv").write_text("x\n")
+    bad = tmp_path / "fac.csv"
+    bad.write_text("service,lon,lat\nbakery,8.7,50.0\n")
+    with pytest.raises(Exception, match="unknown service types"):
+        run(output_dir=tmp_path, overrides={"inputs.facilities": str(bad)})
+    assert (tmp_path / "municipalities.csv").read_bytes() == before  # untouched
+    assert not list(tmp_path.glob(".run-*"))
+    run(output_dir=tmp_path, overrides={"output.maps": False})
+    assert not (tmp_path / "walk_stale_from_older_version.csv").exists()
+    assert not list(tmp_path.glob("map_*.png"))  # this run made no maps: none left over
+    assert res.output_dir == tmp_path
+
+
+def test_missing_inputs_fail_before_anything_runs(tmp_path):
+    with pytest.raises(Exception, match="input files not found"):
+        run(output_dir=tmp_path, overrides={"inputs.gtfs": str(tmp_path / "none.zip")})
+    assert not list(tmp_path.iterdir())
+
+
+def test_register_without_population_and_gvb(tmp_path):
+    import pandas as pd
+    from accessibility.pipeline import sample_dir
+
+    reg = pd.read_csv(sample_dir() / "gemeinden.csv", dtype=str)
+    p = tmp_path / "g.csv"
+    reg.drop(columns=["bevoelkerung", "gvb_ars9", "gvb_name", "ars"]).to_csv(p, index=False)
+    res = run(output_dir=tmp_path / "o", overrides={"inputs.municipalities": str(p),
+                                                    "output.maps": False})
+    assert "no population" in res.summary and "Lage" in res.summary
+    assert "skipped: the municipality table has no population" in res.summary
+    assert "count as their own Gemeindeverband" in res.summary
+    m = res.municipalities
+    assert (m["gvb"] == m["ags"]).all() and m["t_oz_min"].notna().sum() > 150

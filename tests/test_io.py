@@ -489,3 +489,10 @@ def test_config_bad_values(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(InputError, match="config file not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_population_grid_csv_float_minus_one_is_suppressed(tmp_path: Path) -> None:
+    p = tmp_path / "grid.csv"
+    p.write_text("x,y,Einwohner\n4321500,3256500,12.0\n4322500,3256500,-1.0\n")
+    g = read_population_grid(p)
+    assert len(g) == 1 and g.attrs["n_suppressed"] == 1

@@ -480,3 +480,12 @@ def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
     chunked = routing.potential(g, origins, w, limit_s=3600, decay=dec)
     for a, b in zip(one, chunked):
         np.testing.assert_array_equal(a, b)
+
+
+def test_decay_parameters_are_validated():
+    from accessibility._errors import InputError
+    from accessibility.routing import Decay
+
+    assert Decay("exponential", beta="0.1").beta == 0.1
+    with pytest.raises(InputError, match="must be a number"):
+        Decay("gaussian", sigma_min=None)

@@ -798,9 +798,12 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
         suppressed |= np.isnan(pop)
     else:
         s = raw.astype("str").str.strip().where(raw.notna(), "")
-        suppressed = (s.isin(list(_SUPPRESSED)) | (s == "")).to_numpy()
+        suppressed = (s.isin(list(_SUPPRESSED)) | (s == "")).to_numpy().copy()
         pop = to_number(s.mask(suppressed, ""), path=p, column=pop_col,
-                        integer=True).to_numpy()
+                        integer=False).to_numpy()
+        minus_one = pop == -1  # "-1.0" written by tools that store counts as floats
+        suppressed |= minus_one
+        pop = np.where(minus_one, np.nan, pop)
     neg = pop < 0
     if neg.any():
         raise InputError(f"{what} {p}: column {pop_col!r} has negative counts other than "

@@ -71,6 +71,7 @@ class CentralPlaceReport:
     n_missing_mz: int = 0
     n_missing_oz: int = 0
     origin_method: str = "point"
+    notes: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"{self.n_municipalities:,} municipalities, {self.n_on_network:,} on the network; "
@@ -79,11 +80,12 @@ class CentralPlaceReport:
         for cls, lst in (("Oberzentren", self.oz_off_network), ("Mittelzentren", self.mz_off_network)):
             if lst:
                 out.append(f"{len(lst)} {cls} lie outside the network extent and cannot be "
-                           f"reached: {', '.join(lst[:8])}{' ...' if len(lst) > 8 else ''}.")
+                           f"reached from elsewhere (they keep 0 minutes themselves): "
+                           f"{', '.join(lst[:8])}{' ...' if len(lst) > 8 else ''}.")
         if self.n_missing_mz or self.n_missing_oz:
             out.append(f"No value (see column reason): {self.n_missing_mz} municipalities for MZ, "
                        f"{self.n_missing_oz} for OZ.")
-        return out
+        return out + self.notes
 
 
 def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
@@ -296,17 +298,25 @@ def central_place_access(
             near = np.where(ref_src >= 0, dest[np.maximum(ref_src, 0)], -1)
             # a municipality whose reference node reaches nothing keeps no value
             t_min[near < 0] = np.nan
-        t_min[is_dest] = 0.0  # a central place of the class: 0 minutes (INKAR)
-        near[is_dest] = np.flatnonzero(is_dest)
         t_min[~on_net] = np.nan
         near[~on_net] = -1
+        # a central place of the class gets 0 minutes by definition (INKAR), also when
+        # its reference point lies off the network
+        t_min[is_dest] = 0.0
+        near[is_dest] = np.flatnonzero(is_dest)
         label = "Mittel- or Oberzentrum" if kind == "mz" else "Oberzentrum"
+        if not is_dest.any():
+            why = f"no {label} in the central-place input"
+            rep.notes.append(f"The input has no {label}: t_{kind}_min is empty for every municipality.")
+            logger.warning(rep.notes[-1])
+        else:
+            why = f"no {label} reachable in the network"
         for i in np.flatnonzero(on_net & np.isnan(t_min)):
-            reasons[i].append(f"no {label} reachable in the network")
+            reasons[i].append(why)
         out[f"t_{kind}_min"] = t_min
         out[f"nearest_{kind}_ags"] = np.where(near >= 0, out["ags"].to_numpy()[np.maximum(near, 0)], None)
         out[f"nearest_{kind}_name"] = np.where(near >= 0, names[np.maximum(near, 0)], None)
-        out[f"{kind}_class"] = classify(t_min, is_dest & on_net, kind)
+        out[f"{kind}_class"] = classify(t_min, is_dest, kind)
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min).sum()))
     out["snap_m"] = snap_m
     out["origin_method"] = org.method
@@ -347,10 +357,11 @@ def _check_municipalities(munis: pd.DataFrame) -> None:
         raise InputError(f"duplicated AGS in the municipality table: {list(dup.unique()[:5])}; "
                          "each municipality must appear once")
     cp = munis["central_place"]
-    if not (cp == "Oberzentrum").any():
-        raise InputError("the central-place table has no Oberzentrum among these municipalities: "
-                         "check the zo_funktion column (Oberzentrum / Mittelzentrum / "
-                         "Grundzentrum / keine, or OZ / MZ / GZ)")
+    if not cp.isin(["Oberzentrum", "Mittelzentrum"]).any():
+        raise InputError("the central-place table has no Oberzentrum or Mittelzentrum among "
+                         "these municipalities: check the zo_funktion column (Oberzentrum / "
+                         "Mittelzentrum / Grundzentrum / keine, or OZ / MZ / GZ) and that its "
+                         "AGS match the municipalities")
 
 
 # ---------------------------------------------------------------------- aggregation
@@ -358,15 +369,18 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
     """Area- and population-weighted means of ``values`` per ``by`` (or overall).
 
     Municipalities without a value are left out of the mean and counted in
-    ``n_missing``. Columns: ``{value}_area_w`` (INKAR: flächengewichtet) and
+    ``n_missing``; those with a value but no area (population) weight drop out of the
+    area- (population-) weighted mean and are counted in ``n_no_area``
+    (``n_no_population``). Columns: ``{value}_area_w`` (INKAR: flächengewichtet) and
     ``{value}_pop_w`` (Deutschlandatlas: bevölkerungsgewichtet).
     """
     d = df.copy()
     key = d[by] if by else pd.Series("all", index=d.index)
     rows = {}
-    for k, grp in d.groupby(key, sort=True):
-        r = {"n_municipalities": len(grp), "population": float(grp["population"].sum()),
-             "area_km2": float(grp["area_km2"].sum())}
+    for k, grp in d.groupby(key, sort=True, dropna=False):
+        r = {"n_municipalities": len(grp),
+             "population": float(grp["population"].sum(min_count=1)),
+             "area_km2": float(grp["area_km2"].sum(min_count=1))}
         for v in values:
             ok = grp[v].notna()
             for wname, wcol in (("area_w", "area_km2"), ("pop_w", "population")):
@@ -374,6 +388,9 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
                 x = grp.loc[ok, v].to_numpy()
                 r[f"{v}_{wname}"] = float(np.sum(w * x) / np.sum(w)) if np.sum(w) > 0 else np.nan
             r[f"{v}_n_missing"] = int((~ok).sum())
+            # values that have no weight drop out of that weighted mean: say how many
+            r[f"{v}_n_no_area"] = int((ok & grp["area_km2"].isna()).sum())
+            r[f"{v}_n_no_population"] = int((ok & grp["population"].isna()).sum())
         rows[k] = r
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = by or "level"

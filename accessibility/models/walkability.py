@@ -50,6 +50,8 @@ def column_docs(methods=METHODS) -> dict[str, str]:
                 "resident-weighted mean of the distance within which all six services are "
                 "reached (the largest of the six nearest distances)") + f", {how[m]}"
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
+    docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
+                             "the walk extract; the walk values describe that part only")
     docs["walk_stop_source"] = ("where the stops come from: GTFS (stops with >= N departures on "
                                 "the chosen weekday) or OSM stops without timetable")
     return docs
@@ -138,12 +140,15 @@ def network_distances(cells: pd.DataFrame, facilities: pd.DataFrame, walk_graph:
 
 
 def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], n_munis: int, *,
-              limit_m: float = 1000.0, suffix: str = "") -> pd.DataFrame:
+              limit_m: float = 1000.0, suffix: str = "",
+              absent: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per municipality (``cells["muni"]`` row index): share of residents within
     ``limit_m`` and resident-weighted mean distance, per service and for all six.
 
     Residents with no facility within the search radius count as not served and are
     left out of the mean distance (the mean is over residents with a distance).
+    Services in ``absent`` have no facility in the input at all: their values and
+    those of "all six" are NaN (no data), not 0 % (nobody served).
     """
     pop = cells["population"].to_numpy(float)
     muni = cells["muni"].to_numpy()
@@ -163,6 +168,9 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], n_munis: int, *
         with np.errstate(invalid="ignore", divide="ignore"):
             cols[f"walk_share_{s}{suffix}"] = np.where(pop_m > 0, served / pop_m, np.nan)
             cols[f"walk_dist_{s}{suffix}_m"] = np.where(wsum > 0, dsum / wsum, np.nan)
+    for s in tuple(absent) + (("all",) if absent else ()):
+        cols[f"walk_share_{s}{suffix}"] = np.full(n_munis, np.nan)
+        cols[f"walk_dist_{s}{suffix}_m"] = np.full(n_munis, np.nan)
     out = pd.DataFrame(cols)
     out["walk_residents"] = pop_m
     return out
@@ -216,6 +224,10 @@ def walkability(cells: pd.DataFrame, facilities: pd.DataFrame, n_munis: int, *,
         raise InputError(f"unknown service types {sorted(unknown)}: use {SERVICES}")
     rep = WalkReport(n_cells=len(cells), residents=float(cells["population"].sum()),
                      facilities=facilities["service"].value_counts().to_dict(), methods=methods)
+    absent = tuple(s for s in SERVICES if not (facilities["service"] == s).any())
+    if absent:
+        rep.notes.append(f"No facility of {', '.join(absent)} in the input: those columns and "
+                         "the 'all six' columns are empty (no data), not 0 %.")
     per_cell = cells.copy()
     parts = []
     for m in methods:
@@ -229,6 +241,6 @@ def walkability(cells: pd.DataFrame, facilities: pd.DataFrame, n_munis: int, *,
         sfx = METHOD_SUFFIX[m]
         for s, v in d.items():
             per_cell[f"dist_{s}{sfx}_m"] = v
-        agg = aggregate(cells, d, n_munis, limit_m=limit_m, suffix=sfx)
+        agg = aggregate(cells, d, n_munis, limit_m=limit_m, suffix=sfx, absent=absent)
         parts.append(agg if not parts else agg.drop(columns="walk_residents"))
     return pd.concat(parts, axis=1), per_cell, rep
