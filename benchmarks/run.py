@@ -41,13 +41,13 @@ import numpy as np
 logger = logging.getLogger("benchmarks.run")
 
 WORKLOADS = ("W1", "W2", "W3", "W4")
-IMPLS = ("numba", "scipy", "networkx", "igraph", "pandana", "cityseer")
+IMPLS = ("numba", "scipy", "networkx", "igraph", "pandana", "cityseer", "ch")
 #: Implementations that need an optional package (module to import).
 OPTIONAL = {"networkx": "networkx", "igraph": "igraph", "pandana": "pandana", "cityseer": "cityseer"}
 #: Which implementations can run which workload.
 SUPPORTED = {
     "W1": ("numba", "scipy", "networkx", "igraph"),
-    "W2": ("numba", "scipy", "scipy-chunked", "networkx", "igraph"),
+    "W2": ("numba", "scipy", "scipy-chunked", "networkx", "igraph", "ch"),
     "W3": ("numba", "scipy", "networkx", "igraph"),
     "W4": ("numba", "scipy", "pandana", "cityseer"),
 }
@@ -63,6 +63,9 @@ UNSUPPORTED_WHY = {
     ("networkx", "W4"): "not run: scipy covers the pure-Python-free baseline; networkx is "
                         "far slower (see W1/W3)",
     ("igraph", "W4"): "igraph has no multi-source bounded search",
+    ("ch", "W1"): "the contraction hierarchy is only wired up for the many-to-many W2",
+    ("ch", "W3"): "the contraction hierarchy is only wired up for the many-to-many W2",
+    ("ch", "W4"): "the contraction hierarchy is only wired up for the many-to-many W2",
 }
 
 W1_SOURCES = 1000
@@ -547,9 +550,44 @@ class _Cityseer:
         return out
 
 
+class _CH:
+    """W2 with accessibility.ch: contraction hierarchy (setup, reported in the note),
+    then bucket many-to-many; the timed run includes the targets' bucket build."""
+
+    def __init__(self, graph, workload, inputs, threads):
+        import numba
+
+        from accessibility import routing
+        from accessibility.ch import ContractionHierarchy
+
+        numba.set_num_threads(threads)
+        self.routing, self.inp = routing, inputs
+        t0 = time.perf_counter()  # load the compiled kernels from numba's cache
+        tiny = ContractionHierarchy.build(routing_tiny_graph())
+        tiny.potential([0], np.ones(3), limit_s=10.0, decay=routing.Decay("exponential", beta=0.1))
+        self.warmup_s = time.perf_counter() - t0
+        self.ch = ContractionHierarchy.build(graph)
+
+    def run(self, rep: int = 0):
+        r, inp = self.routing, self.inp
+        self.ch._buckets.clear()  # rebuild the buckets in every repetition
+        res = self.ch.potential(inp["origins"], inp["weight"], limit_s=W2_LIMIT_S,
+                                decay=r.Decay("exponential", beta=W2_BETA_PER_MIN))
+        return {"sums": np.asarray(res.sums, np.float64), "idx": np.arange(inp["origins"].size)}
+
+
+def routing_tiny_graph():
+    """A 3-node path graph (CSR arrays only), to load compiled kernels."""
+    from types import SimpleNamespace
+
+    w = np.array([1.0, 2.0])
+    return SimpleNamespace(offsets=np.array([0, 1, 2, 2], np.int64),
+                           targets=np.array([1, 2], np.int32), time_s=w, length_m=w)
+
+
 IMPL_CLASSES = {"numba": _Numba, "scipy": _Scipy, "scipy-chunked": _ScipyChunked,
                 "networkx": _Networkx, "igraph": _Igraph, "pandana": _Pandana,
-                "cityseer": _Cityseer}
+                "cityseer": _Cityseer, "ch": _CH}
 #: W2 implementations timed on a budgeted sample of origins and scaled up.
 W2_SAMPLED = ("scipy", "scipy-chunked", "networkx", "igraph")
 
@@ -626,6 +664,14 @@ def run_task(task: dict) -> dict:
                rss_peak_mb=mem.peak_abs_mb, memory_method=mem.method)
     if impl == "numba":
         notes.append(f"{threads} thread{'s' if threads > 1 else ''}")
+    if impl == "ch":
+        out.update(warmup_s=obj.warmup_s, ch_build_s=obj.ch.build_s,
+                   ch_shortcuts=obj.ch.n_shortcuts, ch_arcs=obj.ch.n_arcs,
+                   ch_bucket_entries=int(obj.ch._buckets["value"][1].size),
+                   ch_bucket_s=obj.ch._buckets["seconds"])
+        notes.append(f"{threads} thread{'s' if threads > 1 else ''}")
+        notes.append(f"CH preprocessing {obj.ch.build_s:.1f} s ({obj.ch.n_shortcuts:,} "
+                     f"shortcuts, 1 thread) not included; buckets included")
     if impl in ("pandana", "cityseer"):
         notes.append(f"setup {out['setup_s']:.1f} s not included")
         notes.append("own thread pool (all cores)")
@@ -759,7 +805,7 @@ def format_table(results: list[dict]) -> str:
         ok = [r for r in rs if "median_s" in r]
         base = next((r for r in ok if r["impl"] == "scipy"), ok[0] if ok else None)
         for r in rs:
-            label = r["impl"] + (f" ({r['threads']}t)" if r["impl"] == "numba" else "")
+            label = r["impl"] + (f" ({r['threads']}t)" if r["impl"] in ("numba", "ch") else "")
             if "median_s" not in r:
                 rows.append((label, w, "-", "-", "-", "-", "-", r.get("note", "")))
                 continue
@@ -880,7 +926,7 @@ def main(argv=None) -> dict:
                     out["results"].append({"impl": impl, "workload": w,
                                            "note": "n/a: " + UNSUPPORTED_WHY.get((impl, w), "")})
                     continue
-                if impl == "numba":
+                if impl in ("numba", "ch"):
                     tasks += [(impl, t) for t in threads]
                 else:
                     tasks.append((impl, 1))

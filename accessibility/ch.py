@@ -1,0 +1,273 @@
+"""Contraction hierarchy (CH) with bucket-based many-to-many queries.
+
+For many origins and a fixed set of weighted targets (e.g. the 2-hour
+population potential between all German municipalities) a per-origin bounded
+Dijkstra settles a large part of the graph every time. A contraction hierarchy
+is built once (:meth:`ContractionHierarchy.build`); then every target runs a
+small backward upward search that leaves ``(target, cost)`` entries in buckets
+at the nodes it settles, and every origin runs a small forward upward search
+that scans the buckets of the nodes it settles (the many-to-many algorithm of
+Knopp et al. 2007, as in OSRM's table service). Costs are exact (up to the
+floating-point association of sums of edge weights).
+
+Example::
+
+    ch = ContractionHierarchy.build(graph)
+    res = ch.potential(origins, node_weight, limit_s=7200.0,
+                       decay=Decay("exponential", beta=0.076))
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+from scipy.sparse import csr_array
+
+from . import _ch_kernels as K
+from ._errors import InputError
+from ._errors import GraphError
+from .routing import Decay, PotentialResult
+
+__all__ = ["ContractionHierarchy"]
+
+#: Witness-search settle limits (priority estimation, contraction).
+SIM_SETTLE = 100
+SETTLE = 500
+
+
+def _clean_csr(offsets, targets, weights):
+    """Arcs without self loops and parallel arcs (the cheapest kept), as out-
+    and in-CSR arrays."""
+    n = offsets.size - 1
+    u = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    v = targets.astype(np.int64)
+    keep = u != v
+    u, v, w = u[keep], v[keep], weights[keep]
+    order = np.lexsort((w, v, u))
+    u, v, w = u[order], v[order], w[order]
+    first = np.ones(u.size, bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, w = u[first], v[first], w[first]
+    out_off = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=out_off[1:])
+    o = np.lexsort((u, v))
+    in_off = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(v, minlength=n), out=in_off[1:])
+    return (out_off, v.astype(np.int32), np.ascontiguousarray(w),
+            in_off, u[o].astype(np.int32), np.ascontiguousarray(w[o]))
+
+
+
+# Input checks (own copies: routing's private helpers may change).
+def _graph_arrays(graph, weight: str):
+    """CSR arrays of ``graph`` with edge weights by name, checked and typed."""
+    name = {"time": "time_s", "length": "length_m"}.get(weight)
+    if name is None:
+        raise InputError(f"unknown weight {weight!r}: use 'time' or 'length'")
+    try:
+        off, tgt, w = graph.offsets, graph.targets, getattr(graph, name)
+    except AttributeError as e:
+        raise GraphError(f"not a road graph (needs offsets, targets, {name}): {e}") from None
+    off = np.ascontiguousarray(off, dtype=np.int64)
+    tgt = np.ascontiguousarray(tgt, dtype=np.int32)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if off.ndim != 1 or off.size < 1 or w.shape != tgt.shape or off[-1] != tgt.size:
+        raise GraphError("graph arrays are not a consistent CSR structure")
+    if w.size and not (np.isfinite(w).all() and w.min() >= 0):
+        raise GraphError(f"edge weights {weight!r} must be finite and non-negative")
+    if tgt.size and (tgt.min() < 0 or tgt.max() >= off.size - 1):
+        raise GraphError("edge targets must be node indices of the graph")
+    return off, tgt, w
+
+
+def _nodes(nodes, n: int, name: str) -> np.ndarray:
+    a = np.atleast_1d(np.asarray(nodes))
+    if a.ndim != 1 or a.size == 0:
+        raise InputError(f"{name} must be a non-empty 1-d array of node indices")
+    if not np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
+        raise InputError(f"{name} must be integer node indices, got dtype {a.dtype}")
+    if a.min() < 0 or a.max() >= n:
+        raise InputError(f"{name} contains node indices outside the graph's 0..{n - 1}")
+    return np.array(a, dtype=np.int64)
+
+
+def _offsets(offsets, size: int, name: str) -> np.ndarray:
+    if offsets is None:
+        return np.zeros(size)
+    a = np.array(np.atleast_1d(np.asarray(offsets, dtype=np.float64)))
+    if a.shape != (size,):
+        raise InputError(f"{name} has shape {a.shape}, expected ({size},) like the origins")
+    if not np.isfinite(a).all() or (size and a.min() < 0):
+        raise InputError(f"{name} must be finite and >= 0")
+    return a
+
+
+def _limit(limit, name: str) -> float:
+    try:
+        x = float(limit)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {limit!r}") from None
+    if np.isnan(x) or x < 0:
+        raise InputError(f"{name} must be >= 0 (np.inf for no limit), got {limit!r}")
+    return x
+
+
+def _per_node(values, n: int, name: str) -> np.ndarray:
+    a = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+    if a.shape != (n,):
+        raise InputError(f"{name} has shape {a.shape}, expected one value per node ({n},)")
+    if not np.isfinite(a).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    return a
+
+
+@dataclass(eq=False)
+class ContractionHierarchy:
+    """A contraction hierarchy of a road graph (nodes renumbered by rank).
+
+    Attributes
+    ----------
+    rank : ndarray of int64, shape (n,)
+        Contraction rank of every graph node (``n - 1``: most important).
+    up_off, up_t, up_w : ndarray
+        Upward CSR in rank space: arcs ``v -> w`` with ``w > v``.
+    dn_off, dn_t, dn_w : ndarray
+        Downward CSR reversed, in rank space: at ``v`` the arcs ``w -> v``, ``w > v``.
+    n_shortcuts : int
+        Shortcut arcs created during contraction.
+    build_s : float
+        Preprocessing seconds.
+    """
+
+    rank: np.ndarray
+    up_off: np.ndarray
+    up_t: np.ndarray
+    up_w: np.ndarray
+    dn_off: np.ndarray
+    dn_t: np.ndarray
+    dn_w: np.ndarray
+    n_shortcuts: int
+    build_s: float
+    weight: str = "time"
+    meta: dict = field(default_factory=dict)
+    _buckets: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.rank.size)
+
+    @property
+    def n_arcs(self) -> int:
+        """Arcs in the upward plus the downward graph."""
+        return int(self.up_t.size + self.dn_t.size)
+
+    @classmethod
+    def build(cls, graph, *, weight: str = "time", sim_settle: int = SIM_SETTLE,
+              settle: int = SETTLE) -> ContractionHierarchy:
+        """Contract ``graph`` (a :class:`~accessibility.graph.core.RoadGraph` or
+        anything with its CSR arrays).
+
+        Nodes are contracted in the order of a priority (edge quotient, hop
+        quotient, level and deleted neighbours; lazy updates and neighbour
+        updates). Witness searches settle at most ``sim_settle`` nodes while
+        estimating priorities and ``settle`` while contracting; a witness not
+        found only adds a superfluous shortcut, so costs stay exact. Self loops
+        are dropped and of parallel arcs the cheapest is kept.
+        """
+        t0 = time.perf_counter()
+        off, tgt, w = _graph_arrays(graph, weight)
+        n = off.size - 1
+        if n == 0:
+            raise InputError("the graph has no nodes")
+        arrays = _clean_csr(off, tgt, w)
+        rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = K.contract(
+            *arrays, int(sim_settle), int(settle))
+        build_s = time.perf_counter() - t0
+        return cls(rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, int(nsc), build_s, weight,
+                   meta={"n_nodes": n, "n_input_arcs": int(arrays[1].size),
+                         "sim_settle": int(sim_settle), "settle": int(settle),
+                         **dict(zip(("simulations", "witness_searches", "witness_settles",
+                                     "settle_limit_hits", "lazy_repushes"),
+                                    (int(x) for x in stats[:5])))})
+
+    # ------------------------------------------------------------------ queries
+    def _buckets_for(self, tnodes: np.ndarray, limit: float):
+        """Buckets of the targets ``tnodes`` (graph ids), cached for the last set."""
+        key = (limit, tnodes.tobytes())
+        hit = self._buckets.get("key")
+        if hit is not None and hit == key:
+            return self._buckets["value"]
+        t0 = time.perf_counter()
+        value = K.build_buckets(self.rank[tnodes], limit, self.up_off, self.up_t, self.up_w,
+                                self.dn_off, self.dn_t, self.dn_w, numba.get_num_threads())
+        self._buckets.clear()
+        self._buckets.update(key=key, value=value, seconds=time.perf_counter() - t0)
+        return value
+
+    def potential(self, origins, node_weight, *, limit_s: float = 7200.0,
+                  decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
+        """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin,
+        like :func:`accessibility.routing.potential` (targets: nodes with a
+        non-zero weight; no boundary flags: ``touches_boundary`` is all False).
+
+        The buckets of the targets are kept for the next call with the same
+        targets and limit.
+        """
+        n = self.n_nodes
+        org = _nodes(origins, n, "origins")
+        oo = _offsets(origin_offsets, org.size, "origin_offsets")
+        limit = _limit(limit_s, "limit_s")
+        nw = _per_node(node_weight, n, "node_weight")
+        if not isinstance(decay, Decay):
+            raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
+        if self.weight != "time" and decay.kind != "none":
+            raise InputError("decay parameters are in minutes: use weight='time' with a decay")
+        kind, p1, p2 = decay.kernel_params(60.0)
+        tnodes = np.flatnonzero(nw != 0.0).astype(np.int64)
+        if tnodes.size == 0:
+            return PotentialResult(np.zeros(org.size), np.zeros(org.size, np.int64),
+                                   np.zeros(org.size, np.bool_))
+        b_off, b_tgt, b_dist = self._buckets_for(tnodes, limit)
+        sums, n_reached = K.bucket_potential(
+            self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
+            self.dn_t, self.dn_w, b_off, b_tgt, b_dist, np.ascontiguousarray(nw[tnodes]),
+            kind, p1, p2, numba.get_num_threads())
+        return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))
+
+    def one_to_many(self, origins, targets, limit: float = np.inf, *,
+                    origin_offsets=None) -> csr_array:
+        """Costs from every origin to every target within ``limit`` (inclusive),
+        as a ``(len(origins), len(targets))`` sparse table like
+        :func:`accessibility.routing.one_to_many` (a zero cost is a stored 0)."""
+        n = self.n_nodes
+        org = _nodes(origins, n, "origins")
+        oo = _offsets(origin_offsets, org.size, "origin_offsets")
+        tn = _nodes(targets, n, "targets")
+        limit = _limit(limit, "limit")
+        uniq, inverse = np.unique(tn, return_inverse=True)
+        b_off, b_tgt, b_dist = self._buckets_for(uniq, limit)
+        indptr, cols, costs = K.bucket_one_to_many(
+            self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
+            self.dn_t, self.dn_w, b_off, b_tgt, b_dist, uniq.size)
+        table = csr_array((costs, cols, indptr), shape=(org.size, uniq.size))
+        if uniq.size == tn.size and np.array_equal(uniq, tn):
+            return table
+        out = csr_array(table[:, inverse.ravel()])
+        out.sort_indices()
+        return out
+
+    def save(self, path) -> None:
+        """Save the hierarchy to ``path`` (.npz)."""
+        np.savez(path, rank=self.rank, up_off=self.up_off, up_t=self.up_t, up_w=self.up_w,
+                 dn_off=self.dn_off, dn_t=self.dn_t, dn_w=self.dn_w,
+                 n_shortcuts=self.n_shortcuts, build_s=self.build_s, weight=self.weight)
+
+    @classmethod
+    def load(cls, path) -> ContractionHierarchy:
+        """Load a hierarchy written by :meth:`save`."""
+        z = np.load(path, allow_pickle=False)
+        return cls(z["rank"], z["up_off"], z["up_t"], z["up_w"], z["dn_off"], z["dn_t"],
+                   z["dn_w"], int(z["n_shortcuts"]), float(z["build_s"]), str(z["weight"]))
