@@ -145,6 +145,9 @@ class LageConfig:
         Class limits: sehr peripher < t0 <= peripher < t1 <= zentral < t2 <= sehr zentral.
     target_mean : float
         Mean over all municipalities that decay calibration aims for (BBSR: 183,000).
+    engine : {"dijkstra", "ch"}
+        ``dijkstra``: one bounded search per municipality; ``ch``: a contraction
+        hierarchy (one-off preprocessing, then far faster queries; for national runs).
     """
 
     decay: str = "exponential"
@@ -154,6 +157,7 @@ class LageConfig:
     limit_min: float = 120.0
     thresholds: tuple[float, ...] = (81000.0, 183000.0, 410000.0)
     target_mean: float = 183000.0
+    engine: str = "dijkstra"
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("central_places", "origins"): ("point", "population", "area"),
     ("central_places", "weighting"): ("area", "population"),
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
+    ("lage", "engine"): ("dijkstra", "ch"),
 }
 #: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
 _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),

@@ -452,7 +452,7 @@ def run_lage_stage(graph: RoadGraph, munis, config: Config, out: Path):
     res, gvb, kreis, report = run_lage(
         graph, munis, commuters, decay=lage_decay(config), limit_min=c.limit_min,
         max_snap_m=config.graph.max_snap_m, access_speed_kmh=config.graph.access_speed_kmh,
-        thresholds=tuple(c.thresholds))
+        thresholds=tuple(c.thresholds), engine=c.engine)
     files = {"gvb_lage": write_table(gvb, out / "gvb_lage.csv")}
     if kreis is not None and len(kreis):
         files["kreis_lage"] = write_table(kreis, out / "kreis_lage.csv")

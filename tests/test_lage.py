@@ -320,3 +320,14 @@ def test_run_lage_calibrated(chain):
         assert c in out.columns
     assert set(gvb["gvb"]) == {"a", "b"} and len(kreis) == 1
     assert any("no commuter table" in s for s in rep) and any("calibrated" in s for s in rep)
+
+
+def test_ch_engine_equals_dijkstra_on_the_sample(tmp_path):
+    from accessibility.pipeline import run
+
+    a = run(output_dir=tmp_path / "a", overrides={"output.maps": False}).municipalities
+    b = run(output_dir=tmp_path / "b", overrides={"output.maps": False,
+                                                  "lage.engine": "ch"}).municipalities
+    np.testing.assert_allclose(a["potential_2h"], b["potential_2h"], rtol=1e-9)
+    assert (a["edge_flag"] == b["edge_flag"]).all()
+    assert (a["lage"].fillna("") == b["lage"].fillna("")).all()

@@ -244,7 +244,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    decay: Decay = DEFAULT_DECAY, limit_min: float = 120.0,
                    max_snap_m: float, access_speed_kmh: float,
                    boundary: np.ndarray | None | bool = None,
-                   edge_buffer_m: float = 2000.0) -> pd.DataFrame:
+                   edge_buffer_m: float = 2000.0, engine: str = "dijkstra") -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -265,6 +265,11 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         Boundary nodes for ``edge_flag``; ``None`` (default) computes them with
         :func:`boundary_nodes` (``edge_buffer_m`` from the network outline),
         ``False`` flags nothing.
+    engine : {"dijkstra", "ch"}
+        ``dijkstra``: one bounded search per municipality (fused kernel). ``ch``: a
+        contraction hierarchy of the graph, then bucket many-to-many queries; the
+        same sums (to rounding) and much faster for a national run, after a one-off
+        preprocessing (about 2.5 minutes for a 4M-node graph on one core).
 
     Returns
     -------
@@ -281,8 +286,22 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         if b.shape != (n,):
             raise InputError(f"boundary has shape {b.shape}, expected ({n},) graph nodes")
         bd[:n] = b
-    res = potential(aug, n + np.arange(idx.size), w, limit_s=float(limit_min) * 60.0,
-                    decay=decay, boundary=bd)
+    origins = n + np.arange(idx.size)
+    if engine == "dijkstra":
+        res = potential(aug, origins, w, limit_s=float(limit_min) * 60.0, decay=decay, boundary=bd)
+    elif engine == "ch":
+        from ..ch import ContractionHierarchy
+        from ..routing import PotentialResult
+
+        hier = ContractionHierarchy.build(aug)
+        r = hier.potential(origins, w, limit_s=float(limit_min) * 60.0, decay=decay)
+        touches = np.zeros(idx.size, bool)
+        if bd.any():  # the search touched the edge: some boundary node within the limit
+            hit = hier.one_to_many(origins, np.flatnonzero(bd), limit=float(limit_min) * 60.0)
+            touches = np.diff(hit.indptr) > 0
+        res = PotentialResult(r.sums, r.n_reached, touches)
+    else:
+        raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
@@ -474,7 +493,8 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
              decay: Decay = DEFAULT_DECAY, calibrate: bool = False,
              target_mean: float = 183_000.0, limit_min: float = 120.0,
              max_snap_m: float, access_speed_kmh: float, boundary=None,
-             thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest"
+             thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
+             engine: str = "dijkstra"
              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """The whole Lage model in one call.
 
@@ -508,7 +528,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
                       f"(target {target_mean:,.0f})")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
                          max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh,
-                         boundary=boundary)
+                         boundary=boundary, engine=engine)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
