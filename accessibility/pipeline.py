@@ -506,8 +506,8 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
 
 
 def read_facilities(path) -> pd.DataFrame:
-    """A user's own facility table: CSV (``service``, ``lon``, ``lat``) or a point layer
-    (GeoPackage/GeoJSON/Shapefile with ``service``)."""
+    """A user's own facility table: CSV (``service`` or ``type``, ``lon``, ``lat``) or a
+    point layer (GeoPackage/GeoJSON/Shapefile with ``service`` or ``type``)."""
     from ._errors import InputError
     from .models.walkability import SERVICES
 
@@ -523,6 +523,8 @@ def read_facilities(path) -> pd.DataFrame:
         g = g.to_crs("EPSG:4326")
         pts = g.geometry.representative_point()
         df = pd.DataFrame(g.drop(columns="geometry")).assign(lon=pts.x, lat=pts.y)
+    if "service" not in df.columns and "type" in df.columns:
+        df = df.rename(columns={"type": "service"})
     missing = {"service", "lon", "lat"} - set(df.columns)
     if missing:
         raise InputError(f"facility table {p} lacks columns {sorted(missing)}; it needs service "
@@ -552,9 +554,16 @@ def run_walk_stage(munis, config: Config, out: Path):
     inp, c = config.inputs, config.walk
     path = inp.walk_osm or inp.osm
     note = "## Nahversorgung: services within 1,000 m on foot"
-    if path is None or inp.population_grid is None:
+    polygons = None
+    if inp.boundaries is not None:
+        from .io import read_municipalities
+        polygons = read_municipalities(inp.boundaries)
+    elif isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        polygons = munis[["ags", "geometry"]]
+    if path is None or (inp.population_grid is None and polygons is None):
         return munis, [note, "", "skipped: needs an OSM extract with services ([inputs] walk_osm) "
-                       "and a population grid ([inputs] population_grid).", ""], {}
+                       "and residents: a population grid ([inputs] population_grid) or "
+                       "municipality polygons ([inputs] boundaries) to spread populations.", ""], {}
     feats = extract_features(path, load_service_rules(c.services) if c.services else None)
     fac = feats.facilities
     facilities = pd.DataFrame({"service": fac["service"].to_numpy(),
@@ -590,20 +599,27 @@ def run_walk_stage(munis, config: Config, out: Path):
     hull = MultiPoint(np.column_stack([hx, hy])).convex_hull
     lon_e, lat_e = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True).transform(
         *np.asarray(hull.buffer(2000).exterior.coords).T)
-    grid = read_population_grid(inp.population_grid, bbox=(min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
-    size = grid.attrs.get("cell_size_m") or 1000.0
-    if size > 100:
-        cells = disaggregate(grid, feats.buildings, feats.landuse_residential, source_size_m=size)
-    else:
-        cells = grid
+    if inp.population_grid is not None:
+        grid = read_population_grid(inp.population_grid,
+                                    bbox=(min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
+        size = grid.attrs.get("cell_size_m") or 1000.0
+        if size > 100:  # 1 km Census cells: spread over residential buildings
+            cells = disaggregate(grid, feats.buildings, feats.landuse_residential, source_size_m=size)
+        else:  # the user's 100 m grid as it is
+            cells = grid
+        pop_source = f"population grid {Path(inp.population_grid).name} ({size:g} m)"
+    else:  # no grid: each municipality's population over its polygon's buildings
+        from .models.population_grid import from_municipalities
+        pm = gpd.GeoDataFrame(
+            munis[["ags", "population"]].merge(
+                pd.DataFrame({"ags": polygons["ags"].to_numpy()}).assign(
+                    geometry=polygons.geometry.to_numpy()), on="ags"),
+            geometry="geometry", crs=polygons.crs)
+        pm = pm[pm.intersects(gpd.GeoSeries([hull], crs="EPSG:3035").to_crs(pm.crs).iloc[0])]
+        cells = from_municipalities(pm[pm["population"] > 0], feats.buildings)
+        pop_source = "municipality populations spread over their polygons (no grid given)"
     inside = gpd.GeoSeries(gpd.points_from_xy(cells["x"], cells["y"])).within(hull).to_numpy()
     cells = cells[inside & (cells["population"] > 0)].reset_index(drop=True)
-    polygons = None
-    if inp.boundaries is not None:
-        from .io import read_municipalities
-        polygons = read_municipalities(inp.boundaries)
-    elif isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        polygons = munis[["ags", "geometry"]]
     if polygons is not None:
         row = pd.Series(np.arange(len(munis)), index=munis["ags"].to_numpy())
         pidx = assign_cells(cells, polygons=polygons)
@@ -632,7 +648,8 @@ def run_walk_stage(munis, config: Config, out: Path):
                          "extract (walk_coverage < 95 %): their values describe the covered part.")
     files = {"walk_cells": write_table(per_cell, out / "walk_cells.parquet"),
              "walk_facilities": write_table(facilities, out / "walk_facilities.csv")}
-    lines = [note, "", f"Walk extract {Path(path).name}; " + " ".join(rep.lines()),
+    lines = [note, "", f"Walk extract {Path(path).name}; residents from {pop_source}; "
+             + " ".join(rep.lines()),
              f"Water barriers: {len(feats.water):,} features, {len(feats.crossings):,} bridges/"
              "underpasses as gaps.", ""]
     show = munis.loc[has, ["ags", "name", "walk_residents", "walk_coverage"]

@@ -180,3 +180,24 @@ def test_river_barrier_north_bayreuth():
     assert bl.any() and (blocked[ok] > free[ok] + 1).any()  # some cells must go round
     # cells on the facility's side of the river keep the plain distance
     assert (blocked[ok & ~bl] == free[ok & ~bl]).all()
+
+
+def test_walk_without_grid_uses_municipality_polygons_and_own_facilities(tmp_path):
+    vg = shared("municipalities", "vg250_2016.gpkg")
+    fac = tmp_path / "post.csv"
+    fac.write_text("type,lon,lat\npost_office,8.712,50.003\n")
+    from accessibility.pipeline import sample_dir
+
+    d = sample_dir()
+    cfg = tmp_path / "nogrid.toml"  # no population_grid key at all
+    cfg.write_text(
+        f'[inputs]\nosm = "{d / "hannover-braunschweig-main-roads.osm.pbf"}"\n'
+        f'municipalities = "{d / "gemeinden.csv"}"\nwalk_osm = "{d / "dreieich.osm.gz"}"\n'
+        f'boundaries = "{vg}"\nfacilities = "{fac}"\n'
+        '[graph]\nmax_snap_m = 5000.0\n[walk]\nmethods = ["straight"]\n[output]\nmaps = false\n')
+    res = run(cfg, output_dir=tmp_path / "o")
+    m = res.municipalities.set_index("ags")
+    d = m.loc["06438002"]
+    assert "municipality populations spread over their polygons" in res.summary
+    assert d["walk_residents"] > 0 and 0 <= d["walk_share_post_office"] <= 1
+    assert 0 <= d["walk_share_all"] <= 1  # the user's post office completes the six
