@@ -92,7 +92,7 @@ def test_bad_inputs(tmp_path):
     p.write_text("service,lon,lat\nbakery,8.7,50.0\n")
     with pytest.raises(InputError, match="unknown service types"):
         read_facilities(p)
-    p.write_text("type,lon,lat\npharmacy,8.7,50.0\n")
+    p.write_text("kind,lon,lat\npharmacy,8.7,50.0\n")
     with pytest.raises(InputError, match="lacks columns"):
         read_facilities(p)
     with pytest.raises(InputError, match="does not exist"):
