@@ -28,7 +28,8 @@ from scipy.sparse import csr_array
 
 from . import _ch_kernels as K
 from ._errors import InputError
-from ._errors import GraphError
+from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
+    offsets as _offsets, per_node as _per_node
 from .routing import Decay, PotentialResult
 
 __all__ = ["ContractionHierarchy"]
@@ -59,69 +60,6 @@ def _clean_csr(offsets, targets, weights):
     return (out_off, v.astype(np.int32), np.ascontiguousarray(w),
             in_off, u[o].astype(np.int32), np.ascontiguousarray(w[o]))
 
-
-
-# Input checks (own copies: routing's private helpers may change).
-def _graph_arrays(graph, weight: str):
-    """CSR arrays of ``graph`` with edge weights by name, checked and typed."""
-    name = {"time": "time_s", "length": "length_m"}.get(weight)
-    if name is None:
-        raise InputError(f"unknown weight {weight!r}: use 'time' or 'length'")
-    try:
-        off, tgt, w = graph.offsets, graph.targets, getattr(graph, name)
-    except AttributeError as e:
-        raise GraphError(f"not a road graph (needs offsets, targets, {name}): {e}") from None
-    off = np.ascontiguousarray(off, dtype=np.int64)
-    tgt = np.ascontiguousarray(tgt, dtype=np.int32)
-    w = np.ascontiguousarray(w, dtype=np.float64)
-    if off.ndim != 1 or off.size < 1 or w.shape != tgt.shape or off[-1] != tgt.size:
-        raise GraphError("graph arrays are not a consistent CSR structure")
-    if w.size and not (np.isfinite(w).all() and w.min() >= 0):
-        raise GraphError(f"edge weights {weight!r} must be finite and non-negative")
-    if tgt.size and (tgt.min() < 0 or tgt.max() >= off.size - 1):
-        raise GraphError("edge targets must be node indices of the graph")
-    return off, tgt, w
-
-
-def _nodes(nodes, n: int, name: str) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(nodes))
-    if a.ndim != 1 or a.size == 0:
-        raise InputError(f"{name} must be a non-empty 1-d array of node indices")
-    if not np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
-        raise InputError(f"{name} must be integer node indices, got dtype {a.dtype}")
-    if a.min() < 0 or a.max() >= n:
-        raise InputError(f"{name} contains node indices outside the graph's 0..{n - 1}")
-    return np.array(a, dtype=np.int64)
-
-
-def _offsets(offsets, size: int, name: str) -> np.ndarray:
-    if offsets is None:
-        return np.zeros(size)
-    a = np.array(np.atleast_1d(np.asarray(offsets, dtype=np.float64)))
-    if a.shape != (size,):
-        raise InputError(f"{name} has shape {a.shape}, expected ({size},) like the origins")
-    if not np.isfinite(a).all() or (size and a.min() < 0):
-        raise InputError(f"{name} must be finite and >= 0")
-    return a
-
-
-def _limit(limit, name: str) -> float:
-    try:
-        x = float(limit)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {limit!r}") from None
-    if np.isnan(x) or x < 0:
-        raise InputError(f"{name} must be >= 0 (np.inf for no limit), got {limit!r}")
-    return x
-
-
-def _per_node(values, n: int, name: str) -> np.ndarray:
-    a = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
-    if a.shape != (n,):
-        raise InputError(f"{name} has shape {a.shape}, expected one value per node ({n},)")
-    if not np.isfinite(a).all():
-        raise InputError(f"{name} contains NaN or infinite values")
-    return a
 
 
 @dataclass(eq=False)
@@ -220,7 +158,9 @@ class ContractionHierarchy:
         org = _nodes(origins, n, "origins")
         oo = _offsets(origin_offsets, org.size, "origin_offsets")
         limit = _limit(limit_s, "limit_s")
-        nw = _per_node(node_weight, n, "node_weight")
+        nw = _per_node(node_weight, n, "node_weight", np.float64)
+        if not np.isfinite(nw).all():
+            raise InputError("node_weight contains NaN or infinite values")
         if not isinstance(decay, Decay):
             raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
         if self.weight != "time" and decay.kind != "none":
