@@ -628,6 +628,30 @@ def build_buckets(targets, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w, thread
     return b_off, b_tgt, b_dist
 
 
+@njit(cache=True, inline="always")
+def _scan_buckets(ns, settled, sdist, b_off, b_tgt, b_dist, limit, best, tl):
+    """Meet a forward upward search with the targets' buckets.
+
+    For every node the forward search settled (``settled[:ns]`` at ``sdist``),
+    every bucket entry (target, backward cost) gives a candidate cost; ``best``
+    keeps the smallest per target (``inf`` = not yet reached) and ``tl`` lists
+    the targets reached. Returns how many targets are in ``tl``.
+    """
+    nt = 0
+    for q in range(ns):
+        v = settled[q]
+        df = sdist[q]
+        for e in range(b_off[v], b_off[v + 1]):
+            cst = df + b_dist[e]
+            j = b_tgt[e]
+            if cst <= limit and cst < best[j]:
+                if best[j] == np.inf:
+                    tl[nt] = j
+                    nt += 1
+                best[j] = cst
+    return nt
+
+
 @njit(cache=True)
 def _forward_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up_w,
                    dn_off, dn_t, dn_w, b_off, b_tgt, b_dist, n_targets, target_weight,
@@ -645,18 +669,7 @@ def _forward_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up
         ns, touched, settled, sdist, hk, hv = _upward(
             origins[i], origin_offsets[i], limit, up_off, up_t, up_w, dn_off, dn_t, dn_w,
             dist, touched, settled, sdist, hk, hv)
-        nt = 0
-        for q in range(ns):
-            v = settled[q]
-            df = sdist[q]
-            for e in range(b_off[v], b_off[v + 1]):
-                cst = df + b_dist[e]
-                j = b_tgt[e]
-                if cst <= limit and cst < best[j]:
-                    if best[j] == np.inf:
-                        tl[nt] = j
-                        nt += 1
-                    best[j] = cst
+        nt = _scan_buckets(ns, settled, sdist, b_off, b_tgt, b_dist, limit, best, tl)
         acc = 0.0
         for q in range(nt):
             j = tl[q]
@@ -711,18 +724,7 @@ def bucket_one_to_many(origins, origin_offsets, limit, up_off, up_t, up_w, dn_of
         ns, touched, settled, sdist, hk, hv = _upward(
             origins[i], origin_offsets[i], limit, up_off, up_t, up_w, dn_off, dn_t, dn_w,
             dist, touched, settled, sdist, hk, hv)
-        nt = 0
-        for q in range(ns):
-            v = settled[q]
-            df = sdist[q]
-            for e in range(b_off[v], b_off[v + 1]):
-                cst = df + b_dist[e]
-                j = b_tgt[e]
-                if cst <= limit and cst < best[j]:
-                    if best[j] == np.inf:
-                        tl[nt] = j
-                        nt += 1
-                    best[j] = cst
+        nt = _scan_buckets(ns, settled, sdist, b_off, b_tgt, b_dist, limit, best, tl)
         row = np.sort(tl[:nt])
         cols = _grow1(cols, m + nt)
         costs = _grow1(costs, m + nt)

@@ -29,8 +29,8 @@ from scipy.sparse import csr_array
 from . import _ch_kernels as K
 from ._errors import InputError
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
-    offsets as _offsets, per_node as _per_node
-from .routing import Decay, PotentialResult
+    offsets as _offsets
+from .routing import Decay, PotentialResult, potential_args
 
 __all__ = ["ContractionHierarchy"]
 
@@ -154,18 +154,8 @@ class ContractionHierarchy:
         The buckets of the targets are kept for the next call with the same
         targets and limit.
         """
-        n = self.n_nodes
-        org = _nodes(origins, n, "origins")
-        oo = _offsets(origin_offsets, org.size, "origin_offsets")
-        limit = _limit(limit_s, "limit_s")
-        nw = _per_node(node_weight, n, "node_weight", np.float64)
-        if not np.isfinite(nw).all():
-            raise InputError("node_weight contains NaN or infinite values")
-        if not isinstance(decay, Decay):
-            raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
-        if self.weight != "time" and decay.kind != "none":
-            raise InputError("decay parameters are in minutes: use weight='time' with a decay")
-        kind, p1, p2 = decay.kernel_params(60.0)
+        org, oo, limit, nw, (kind, p1, p2) = potential_args(
+            self.n_nodes, origins, node_weight, limit_s, decay, origin_offsets, self.weight)
         tnodes = np.flatnonzero(nw != 0.0).astype(np.int64)
         if tnodes.size == 0:
             return PotentialResult(np.zeros(org.size), np.zeros(org.size, np.int64),

@@ -141,8 +141,9 @@ def _run_stages(config: Config, out: Path, t0: float) -> RunResult:
     files = {}
     if munis is not None:
         columns = {}
+        polygons = municipality_polygons(munis, config)
         if inp.central_places is not None:
-            munis, cp_summary, cp_files = run_central_places(graph, munis, config, out)
+            munis, cp_summary, cp_files = run_central_places(graph, munis, config, out, polygons)
             summary += cp_summary
             files.update(cp_files)
             from .models.central_places import COLUMNS as CP_COLUMNS
@@ -152,7 +153,7 @@ def _run_stages(config: Config, out: Path, t0: float) -> RunResult:
         files.update(lage_files)
         from .models.lage import COLUMNS as LAGE_COLUMNS
         columns.update(LAGE_COLUMNS)
-        munis, walk_lines, walk_files = run_walk_stage(munis, config, out)
+        munis, walk_lines, walk_files = run_walk_stage(munis, config, out, polygons)
         summary += walk_lines
         files.update(walk_files)
         if walk_files:
@@ -353,13 +354,23 @@ def _share_table(t) -> str:
     return _md_table(t, "{:,.0f}")
 
 
-def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
+def municipality_polygons(munis, config: Config):
+    """Municipality polygons with ``ags``: the boundaries input, else the polygons of
+    the municipality layer itself, else None (read once per run)."""
+    if config.inputs.boundaries is not None:
+        from .io import read_municipalities
+        return read_municipalities(config.inputs.boundaries)
+    if isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        return munis[["ags", "geometry"]]
+    return None
+
+
+def run_central_places(graph: RoadGraph, munis, config: Config, out: Path, polygons=None):
     """The central-place stage of a run: model, tables, summary, maps.
 
     Returns the municipality table with the results, summary lines and files.
     """
-    from .io import join_central_places, read_central_places, read_municipalities, \
-        read_population_grid
+    from .io import join_central_places, read_central_places, read_population_grid
     from .models.central_places import central_place_access, class_order, class_shares, \
         weighted_means
 
@@ -367,9 +378,6 @@ def run_central_places(graph: RoadGraph, munis, config: Config, out: Path):
     table = read_central_places(inp.central_places)
     joined, join_report = join_central_places(munis.drop(columns=["node", "snap_m", "access_s",
                                                                    "in_network"]), table)
-    polygons = read_municipalities(inp.boundaries) if inp.boundaries is not None else None
-    if polygons is None and joined.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        polygons = joined[["ags", "geometry"]]
     grid = None
     if cfg.origins == "population":
         if inp.population_grid is None:
@@ -538,7 +546,7 @@ def read_facilities(path) -> pd.DataFrame:
     return df[["service", "lon", "lat"]].assign(source="user table")
 
 
-def run_walk_stage(munis, config: Config, out: Path):
+def run_walk_stage(munis, config: Config, out: Path, polygons=None):
     """The Nahversorgung stage: services, 100 m residents, distances, shares.
 
     Runs when the walk OSM extract (``inputs.walk_osm``, else ``inputs.osm``) has
@@ -554,12 +562,6 @@ def run_walk_stage(munis, config: Config, out: Path):
     inp, c = config.inputs, config.walk
     path = inp.walk_osm or inp.osm
     note = "## Nahversorgung: services within 1,000 m on foot"
-    polygons = None
-    if inp.boundaries is not None:
-        from .io import read_municipalities
-        polygons = read_municipalities(inp.boundaries)
-    elif isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        polygons = munis[["ags", "geometry"]]
     if path is None or (inp.population_grid is None and polygons is None):
         return munis, [note, "", "skipped: needs an OSM extract with services ([inputs] walk_osm) "
                        "and residents: a population grid ([inputs] population_grid) or "

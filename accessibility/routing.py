@@ -190,6 +190,23 @@ def walk_nearest(graph, nodes, offsets=None, limit_m: float = 1000.0) -> Nearest
     return nearest_facility(graph, nodes, offsets, weight="length", limit=limit_m)
 
 
+def potential_args(n: int, origins, node_weight, limit_s, decay, origin_offsets, weight: str):
+    """Checked arguments of a potential query on a graph of ``n`` nodes (shared by
+    :func:`potential` and the contraction hierarchy): origins, their offsets, the
+    limit, the node weights and the kernel's decay parameters (times in seconds)."""
+    org = _nodes(origins, n, "origins")
+    oo = _offsets(origin_offsets, org.size, "origin_offsets")
+    limit = _limit(limit_s, "limit_s")
+    nw = _per_node(node_weight, n, "node_weight", np.float64)
+    if not np.isfinite(nw).all():
+        raise InputError("node_weight contains NaN or infinite values")
+    if not isinstance(decay, Decay):
+        raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
+    if weight != "time" and decay.kind != "none":
+        raise InputError("decay parameters are in minutes: use weight='time' with a decay")
+    return org, oo, limit, nw, decay.kernel_params(60.0)
+
+
 def potential(graph, origins, node_weight, *, limit_s: float = 7200.0,
               decay: Decay = Decay("none"), origin_offsets=None, boundary=None,
               weight: str = "time") -> PotentialResult:
@@ -222,18 +239,9 @@ def potential(graph, origins, node_weight, *, limit_s: float = 7200.0,
     """
     off, tgt, w = _graph_arrays(graph, weight)
     n = off.size - 1
-    org = _nodes(origins, n, "origins")
-    oo = _offsets(origin_offsets, org.size, "origin_offsets")
-    limit = _limit(limit_s, "limit_s")
-    nw = _per_node(node_weight, n, "node_weight", np.float64)
-    if not np.isfinite(nw).all():
-        raise InputError("node_weight contains NaN or infinite values")
+    org, oo, limit, nw, (kind, p1, p2) = potential_args(
+        n, origins, node_weight, limit_s, decay, origin_offsets, weight)
     bd = np.zeros(n, np.bool_) if boundary is None else _per_node(boundary, n, "boundary", np.bool_)
-    if not isinstance(decay, Decay):
-        raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
-    if weight != "time" and decay.kind != "none":
-        raise InputError("decay parameters are in minutes: use weight='time' with a decay")
-    kind, p1, p2 = decay.kernel_params(60.0)
     if org.size < _PROGRESS_MIN_ORIGINS:
         sums, n_reached, touches = kernels.bounded_potential(
             off, tgt, w, org, oo, limit, nw, kind, p1, p2, bd)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ from accessibility.models.calibration import (
 )
 from accessibility.profile import DEFAULT_PROFILE, load_profile
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED
 PBF = SHARED / "osm" / "hannover-braunschweig-main-roads.osm.pbf"
 REGISTER = SHARED / "municipalities" / "gemeinden_2019_destatis.csv"
 CENTRAL_PLACES = SHARED / "central_places" / "zentrale_orte_2024.csv"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numba
@@ -17,7 +16,7 @@ from accessibility import routing
 from accessibility._errors import InputError
 from accessibility.ch import ContractionHierarchy
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED as DATA
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 DECAYS = [routing.Decay("none"), routing.Decay("exponential", beta=0.5),

@@ -17,7 +17,7 @@ from accessibility.io.gtfs import (
     stop_departures,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED
 VRN = SHARED / "gtfs" / "vrn-rhein-neckar-cut.gtfs.zip"
 
 

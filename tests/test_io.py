@@ -25,7 +25,7 @@ from accessibility.io import (
     write_text,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED as DATA
 REGISTER = DATA / "municipalities" / "gemeinden_2019_destatis.csv"
 VG250 = DATA / "municipalities" / "vg250_2016.gpkg"
 CENTRAL = DATA / "central_places" / "zentrale_orte_2024.csv"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import networkx as nx
 import numba
@@ -16,7 +15,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 from accessibility import kernels, routing
 from accessibility._errors import InputError
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from .conftest import SHARED as DATA
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -310,7 +309,7 @@ def test_bounded_one_to_many_matches_scipy(g, data):
 
 def test_one_to_many_wrapper_duplicates_and_zeros():
     # 0 -> 1 costs 0, 1 -> 2 costs 5
-    n, off, tgt, w = 3, *csr(3, [0, 1], [1, 2], [0.0, 5.0])
+    off, tgt, w = csr(3, [0, 1], [1, 2], [0.0, 5.0])
     graph = FakeGraph(off, tgt, w)
     m = routing.one_to_many(graph, [0, 2], [2, 1, 2, 0], limit=5.0)
     assert m.shape == (2, 4)

@@ -17,7 +17,7 @@ from accessibility.io.osm_features import (
     osm_stops,
 )
 
-OSM_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
+from .conftest import OSM_DIR
 
 
 def _shared(name: str) -> Path:

@@ -19,6 +19,7 @@ from .snap import DEFAULT_ACCESS_SPEED_KMH, DEFAULT_MAX_SNAP_M, SnapResult, snap
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_ACCESS_SPEED_KMH", "DEFAULT_MAX_SNAP_M",
     "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
     "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",
     "from_place", "from_polygon", "graph_from_osm", "hilbert_order", "largest_scc",
