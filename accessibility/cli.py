@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import defaults
 from ._errors import AccessibilityError
 
 logger = logging.getLogger("accessibility")
@@ -18,8 +19,7 @@ INPUT_FLAGS = ("osm", "municipalities", "central_places", "boundaries", "populat
 
 
 def _cmd_graph_build(args: argparse.Namespace) -> int:
-    from .graph import build_graph, save_graph
-    from .pipeline import format_graph_statistics, graph_statistics
+    from .graph import build_graph, format_graph_statistics, graph_statistics, save_graph
 
     t = time.perf_counter()
     g = build_graph(args.input, args.profile, simplify_graph=not args.no_simplify, crs=args.crs)
@@ -31,8 +31,7 @@ def _cmd_graph_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph_info(args: argparse.Namespace) -> int:
-    from .graph import load_graph
-    from .pipeline import format_graph_statistics, graph_statistics
+    from .graph import format_graph_statistics, graph_statistics, load_graph
 
     print(format_graph_statistics(graph_statistics(load_graph(args.graph))))
     return 0
@@ -115,9 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", help="speed profile TOML or built-in name (default osrm-car)")
     b.add_argument("--no-simplify", action="store_true",
                    help="keep every way node and all components")
-    b.add_argument("--crs", default="EPSG:25832", help="metric CRS of node coordinates")
+    b.add_argument("--crs", default=defaults.METRIC_CRS,
+                   help=f"metric CRS of node coordinates ({defaults.METRIC_CRS})")
     b.set_defaults(func=_cmd_graph_build)
-    i = gsub.add_parser("info", help="print statistics of a saved graph")
+    i = gsub.add_parser("info", help="print statistics of a saved graph",
+                        description="Print node and edge counts, km by road class and what the "
+                                    "simplification dropped, for a graph saved by 'graph build'.")
     i.add_argument("graph", help="graph file (.npz)")
     i.set_defaults(func=_cmd_graph_info)
 
@@ -135,9 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "'nearest OZ' or 'nearest MZ') and minutes.")
     c.add_argument("references", type=Path, help="CSV of reference travel times")
     c.add_argument("--out-profile", type=Path, help="write the calibrated speed profile (TOML)")
-    c.add_argument("--min-factor", type=float, default=0.5, help="lowest speed factor (0.5)")
-    c.add_argument("--max-factor", type=float, default=2.0, help="highest speed factor (2.0)")
-    c.add_argument("--iterations", type=int, default=10, help="route-and-refit rounds (10)")
+    lo, hi = defaults.CALIBRATION_BOUNDS
+    c.add_argument("--min-factor", type=float, default=lo, help=f"lowest speed factor ({lo})")
+    c.add_argument("--max-factor", type=float, default=hi, help=f"highest speed factor ({hi})")
+    c.add_argument("--iterations", type=int, default=defaults.CALIBRATION_ITERATIONS,
+                   help=f"route-and-refit rounds ({defaults.CALIBRATION_ITERATIONS})")
     _add_run_inputs(c)
     c.set_defaults(func=_cmd_calibrate)
 

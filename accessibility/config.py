@@ -13,6 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import defaults as D
 from ._errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -94,11 +95,11 @@ class GraphConfig:
         Directory for cached graphs; default no cache.
     """
 
-    profile: str = "osrm-car"
+    profile: str = D.PROFILE
     simplify: bool = True
-    metric_crs: str = "EPSG:25832"
-    max_snap_m: float = 2000.0
-    access_speed_kmh: float = 15.0
+    metric_crs: str = D.METRIC_CRS
+    max_snap_m: float = D.MAX_SNAP_M
+    access_speed_kmh: float = D.ACCESS_SPEED_KMH
     cache_dir: Path | None = None
 
 
@@ -118,9 +119,9 @@ class CentralPlacesConfig:
         (Deutschlandatlas).
     """
 
-    origins: str = "point"
-    area_grid_m: float = 500.0
-    weighting: str = "area"
+    origins: str = D.ORIGINS
+    area_grid_m: float = D.AREA_GRID_M
+    weighting: str = D.WEIGHTING
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,14 @@ class LageConfig:
         hierarchy (one-off preprocessing, then far faster queries; for national runs).
     """
 
-    decay: str = "exponential"
-    beta: float = 0.076
-    sigma_min: float = 12.0
-    floor_min: float = 1.0
-    limit_min: float = 120.0
-    thresholds: tuple[float, ...] = (81000.0, 183000.0, 410000.0)
-    target_mean: float = 183000.0
-    engine: str = "dijkstra"
+    decay: str = D.DECAY
+    beta: float = D.BETA
+    sigma_min: float = D.SIGMA_MIN
+    floor_min: float = D.FLOOR_MIN
+    limit_min: float = D.LIMIT_MIN
+    thresholds: tuple[float, ...] = D.LAGE_THRESHOLDS
+    target_mean: float = D.TARGET_MEAN
+    engine: str = D.ENGINE
 
 
 @dataclass(frozen=True)
@@ -186,13 +187,13 @@ class WalkConfig:
         TOML file with the OSM tag rules of the services (default: the shipped rules).
     """
 
-    limit_m: float = 1000.0
-    gtfs_date: str = "2022-10-18"
-    min_departures: int = 20
+    limit_m: float = D.WALK_LIMIT_M
+    gtfs_date: str = D.GTFS_DATE
+    min_departures: int = D.MIN_DEPARTURES
     merge_parent_stations: bool = True
-    methods: tuple[str, ...] = ("straight", "network")
-    max_distance_m: float = 5000.0
-    max_snap_m: float = 500.0
+    methods: tuple[str, ...] = D.WALK_METHODS
+    max_distance_m: float = D.WALK_MAX_DISTANCE_M
+    max_snap_m: float = D.WALK_MAX_SNAP_M
     services: str | None = None
 
 
@@ -210,8 +211,8 @@ class OutputConfig:
         Also draw PNG maps.
     """
 
-    dir: Path = Path("out")
-    formats: tuple[str, ...] = ("gpkg", "csv", "parquet")
+    dir: Path = Path(D.OUTPUT_DIR)
+    formats: tuple[str, ...] = D.OUTPUT_FORMATS
     maps: bool = True
 
 
@@ -227,7 +228,7 @@ _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),
              ("central_places", "area_grid_m"), ("lage", "sigma_min"),
              ("lage", "limit_min"), ("lage", "target_mean"), ("walk", "limit_m")}
 _NON_NEGATIVE = {("lage", "beta"), ("lage", "floor_min"), ("walk", "min_departures")}
-_FORMATS = ("gpkg", "csv", "parquet")
+_FORMATS = D.OUTPUT_FORMATS
 
 
 @dataclass(frozen=True)

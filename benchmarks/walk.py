@@ -92,16 +92,16 @@ def main(argv=None) -> dict:
     to_ll = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
     t = time.perf_counter()
     clon, clat = to_ll.transform(cells[:, 0], cells[:, 1])
-    cs = snap_points(g, clon, clat, max_distance_m=1e9)
+    cs = snap_points(g, clon, clat, max_snap_m=1e9)
     fsn = []
     for f in facs:
         flon, flat = to_ll.transform(f[:, 0], f[:, 1])
-        fsn.append(snap_points(g, flon, flat, max_distance_m=1e9))
+        fsn.append(snap_points(g, flon, flat, max_snap_m=1e9))
     snap_s = time.perf_counter() - t
     t = time.perf_counter()
     for fs in fsn:
-        res = walk_nearest(g, fs.node, fs.distance_m, limit_m=a.limit)
-        _ = cs.distance_m + res.dist[cs.node]
+        res = walk_nearest(g, fs.node, fs.snap_m, limit_m=a.limit)
+        _ = cs.snap_m + res.dist[cs.node]
     record("network", "numba", time.perf_counter() - t,
            f"6 multi-source searches, limit {a.limit:g} m; snapping {snap_s:.1f} s not included")
     if not a.skip_scipy:

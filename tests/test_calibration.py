@@ -12,15 +12,10 @@ from scipy.sparse.csgraph import dijkstra
 
 from accessibility import kernels, routing
 from accessibility._errors import InputError
-from accessibility.models.calibration import (
-    NEAREST_MZ,
-    NEAREST_OZ,
-    apply_factors,
-    calibrate_speeds,
-    read_reference_times,
-    run_calibration,
-    write_profile_toml,
-)
+from accessibility.api import calibrate_speeds_from_file as run_calibration
+from accessibility.io import read_reference_times, write_profile_toml
+from accessibility.models.calibration import apply_factors, calibrate_speeds
+from accessibility.vocabulary import NEAREST_MZ, NEAREST_OZ
 from accessibility.profile import DEFAULT_PROFILE, load_profile
 
 from .conftest import SHARED
@@ -62,16 +57,15 @@ def region():
     for p in (PBF, REGISTER, CENTRAL_PLACES):
         if not p.exists():
             pytest.skip(f"shared data {p} not available")
-    from accessibility.graph import build_graph, snap_points
+    from accessibility.graph import attach, build_graph
     from accessibility.io import join_central_places, read_central_places, read_municipalities
 
     mun = read_municipalities(REGISTER, bbox=BBOX)
     graph = build_graph(PBF, keep_points=(mun["lon"].to_numpy(), mun["lat"].to_numpy()))
-    snap = snap_points(graph, mun["lon"], mun["lat"], max_distance_m=5000)
     joined, _ = join_central_places(mun, read_central_places(CENTRAL_PLACES))
-    table = pd.DataFrame({"ags": joined["ags"].to_numpy(), "node": snap.node,
-                          "access_s": snap.access_time_s,
-                          "central_place": joined["central_place"].to_numpy()})
+    att = attach(graph, joined, max_snap_m=5000)
+    table = pd.DataFrame(att[["ags", "node", "snap_m", "access_s", "on_network",
+                              "central_place"]])
     graph.meta["test_keep_points"] = (mun["lon"].to_numpy(), mun["lat"].to_numpy())
     return graph, table
 
@@ -81,12 +75,12 @@ def references(region):
     """Reference times from TRUTH: 150 random pairs, 30 nearest OZ, 20 nearest MZ."""
     graph, mun = region
     truth = _scaled(graph, TRUTH)
-    on = mun[mun["node"] >= 0].reset_index(drop=True)
+    on = mun[mun["on_network"]].reset_index(drop=True)
     rng = np.random.default_rng(20240601)
     i = rng.choice(len(on), 170)
     j = rng.choice(len(on), 170)
     i, j = i[i != j][:150], j[i != j][:150]
-    node, acc = on["node"].to_numpy(), on["access_s"].to_numpy()
+    node, acc = on["node"].to_numpy(np.int64), on["access_s"].to_numpy()
     # scipy's Dijkstra on the truth graph: independent of the code under test.
     origins, row = np.unique(node[i], return_inverse=True)
     net = dijkstra(_min_csr(truth), indices=origins)[row, node[j]]
@@ -97,7 +91,7 @@ def references(region):
     for kind, classes, n in ((NEAREST_OZ, ["Oberzentrum"], 30),
                              (NEAREST_MZ, ["Oberzentrum", "Mittelzentrum"], 20)):
         fac = on[on["central_place"].isin(classes)]
-        nf = routing.nearest_facility(truth, fac["node"].to_numpy(),
+        nf = routing.nearest_facility(truth, fac["node"].to_numpy(np.int64),
                                       fac["access_s"].to_numpy(), reverse=True)
         o = rng.choice(np.flatnonzero(~on["central_place"].isin(classes)), n, replace=False)
         rows.append(pd.DataFrame({"origin_ags": on["ags"].to_numpy()[o], "destination": kind,
@@ -213,8 +207,8 @@ def test_classes_argument(region, references):
 def test_skipped_pairs_reported(region, references, caplog):
     graph, mun = region
     mun = mun.copy()
-    off_net = mun.loc[(mun["node"] >= 0) & (mun["central_place"] == "keine"), "ags"].iloc[0]
-    mun.loc[mun["ags"] == off_net, ["node", "access_s"]] = [-1, np.nan]
+    off_net = mun.loc[mun["on_network"] & (mun["central_place"] == "keine"), "ags"].iloc[0]
+    mun.loc[mun["ags"] == off_net, ["node", "access_s", "on_network"]] = [pd.NA, np.nan, False]
     oz = mun.loc[mun["central_place"] == "Oberzentrum", "ags"].iloc[0]
     some = references["origin_ags"].iloc[0]
     extra = pd.DataFrame({

@@ -8,10 +8,10 @@ import pytest
 
 import accessibility as acc
 from accessibility._errors import InputError
-from accessibility.graph import build_graph, from_edges
+from accessibility.graph import attach, build_graph, from_edges
 from accessibility.io import join_central_places, read_central_places, read_municipalities
 from accessibility.models.central_places import (
-    central_place_access, class_shares, classify, weighted_means,
+    central_place_access, class_shares, classify, make_origins, weighted_means,
 )
 from accessibility.pipeline import run
 
@@ -42,10 +42,17 @@ def munis_on_nodes(functions):
     })
 
 
+def model(graph, munis, *, max_snap_m=2000.0, access_speed_kmh=15.0, **kw):
+    """Attach, then run the model: (result, report lines)."""
+    out = central_place_access(graph, attach(graph, munis, max_snap_m=max_snap_m,
+                                             access_speed_kmh=access_speed_kmh), **kw)
+    return out, out.attrs["report"]
+
+
 def test_known_times_and_one_way_direction():
     # OZ at A, MZ at E. From B to A: 600 s (one-way the other way); from A to B 60 s.
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "Mittelzentrum"])
-    out, rep = central_place_access(line_graph(), m, max_snap_m=10, access_speed_kmh=15)
+    out, rep = model(line_graph(), m, max_snap_m=10, access_speed_kmh=15)
     t_oz = out["t_oz_min"].to_numpy() * 60
     np.testing.assert_allclose(t_oz, [0, 600, 720, 1020, 1080], atol=1e-6)
     t_mz = out["t_mz_min"].to_numpy() * 60  # nearest of A (OZ counts as MZ) and E
@@ -65,7 +72,7 @@ def test_ties_are_deterministic():
                    osm_id=np.arange(5), lon=LON, lat=LAT)
     m = munis_on_nodes(["keine", "Oberzentrum", "keine", "Oberzentrum", "keine"])
     for _ in range(3):
-        out, _ = central_place_access(g, m, max_snap_m=10)
+        out, _ = model(g, m, max_snap_m=10)
         assert out.loc[2, "t_oz_min"] == pytest.approx(2.0)
         assert out.loc[2, "nearest_oz_name"] == "B"  # the first OZ in the table wins a tie
 
@@ -73,7 +80,7 @@ def test_ties_are_deterministic():
 def test_access_legs_are_added():
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "Mittelzentrum"])
     m.loc[1, "lon"] += 0.001  # ~68.6 m east of node B
-    out, _ = central_place_access(line_graph(), m, max_snap_m=500, access_speed_kmh=3.6)
+    out, _ = model(line_graph(), m, max_snap_m=500, access_speed_kmh=3.6)
     leg = out.loc[1, "snap_m"]
     assert 60 < leg < 80
     assert out.loc[1, "t_oz_min"] * 60 == pytest.approx(600 + leg, rel=1e-6)
@@ -83,7 +90,7 @@ def test_unreachable_and_off_network_get_reason_not_number():
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "keine"])
     m.loc[4, "lat"] = 54.5  # in the North Sea, far from the graph
     g = line_graph()
-    out, rep = central_place_access(g, m, max_snap_m=1000)
+    out, rep = model(g, m, max_snap_m=1000)
     assert np.isnan(out.loc[4, "t_oz_min"]) and "outside the network" in out.loc[4, "reason"]
     assert pd.isna(out.loc[4, "oz_class"])
     # a graph where D, E cannot reach A: cut C -> B
@@ -91,15 +98,15 @@ def test_unreachable_and_off_network_get_reason_not_number():
     u, v, t = (np.array(x) for x in zip(*edges))
     g2 = from_edges(u, v, t.astype(float), t * 10.0, np.zeros(len(u)), class_names=("road",),
                     osm_id=np.arange(5), lon=LON, lat=LAT)
-    out2, rep2 = central_place_access(g2, munis_on_nodes(["Oberzentrum"] + ["keine"] * 4), max_snap_m=10)
+    out2, rep2 = model(g2, munis_on_nodes(["Oberzentrum"] + ["keine"] * 4), max_snap_m=10)
     assert out2["t_oz_min"].isna().tolist() == [False, False, True, True, True]
     assert "no Oberzentrum reachable" in out2.loc[3, "reason"]
-    assert rep2.n_missing_oz == 3
+    assert "No value (see column reason): 3 municipalities for MZ, 3 for OZ." in rep2
 
 
 def test_weighted_means_and_shares():
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "Mittelzentrum"])
-    out, _ = central_place_access(line_graph(), m, max_snap_m=10)
+    out, _ = model(line_graph(), m, max_snap_m=10)
     agg = weighted_means(out, None, ["t_oz_min"]).iloc[0]
     t = out["t_oz_min"].to_numpy()
     assert agg["t_oz_min_area_w"] == pytest.approx(np.average(t, weights=[1, 2, 3, 4, 5]))
@@ -110,20 +117,20 @@ def test_weighted_means_and_shares():
 
 
 def test_no_oberzentrum_in_input_gives_reason_not_error():
-    out, rep = central_place_access(line_graph(), munis_on_nodes(["Mittelzentrum"] + ["keine"] * 4),
+    out, rep = model(line_graph(), munis_on_nodes(["Mittelzentrum"] + ["keine"] * 4),
                                     max_snap_m=10)
     assert out["t_oz_min"].isna().all() and out["t_mz_min"].notna().all()
     assert "no Oberzentrum in the central-place input" in out.loc[2, "reason"]
-    assert any("has no Oberzentrum" in line for line in rep.lines())
+    assert any("has no Oberzentrum" in line for line in rep)
 
 
 def test_central_place_off_network_keeps_zero_minutes():
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "Oberzentrum"])
     m.loc[4, "lat"] = 54.5  # the second OZ lies in the sea, off the network
-    out, rep = central_place_access(line_graph(), m, max_snap_m=1000)
+    out, rep = model(line_graph(), m, max_snap_m=1000)
     assert out.loc[4, "t_oz_min"] == 0 and out.loc[4, "oz_class"] == "0 (is OZ)"
     assert out.loc[3, "nearest_oz_name"] == "A"  # nobody is routed to the unreachable one
-    assert rep.oz_off_network
+    assert any("1 Oberzentren lie outside the network extent" in line for line in rep)
 
 
 def test_classify_bounds():
@@ -136,18 +143,22 @@ def test_bad_input_messages():
     g = line_graph()
     m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "keine"])
     with pytest.raises(InputError, match="duplicated AGS"):
-        central_place_access(g, pd.concat([m, m.iloc[[1]]]))
+        model(g, pd.concat([m, m.iloc[[1]]]))
     with pytest.raises(InputError, match="no Oberzentrum or Mittelzentrum"):
-        central_place_access(g, munis_on_nodes(["Grundzentrum"] + ["keine"] * 4))
+        model(g, munis_on_nodes(["Grundzentrum"] + ["keine"] * 4))
     with pytest.raises(InputError, match="lacks columns"):
-        central_place_access(g, m.drop(columns="central_place"))
+        model(g, m.drop(columns="central_place"))
+    with pytest.raises(InputError, match="not attached to the network"):
+        central_place_access(g, m)  # the model never snaps on its own
     with pytest.raises(InputError, match="unknown origins"):
-        central_place_access(g, m, origins="centroid")
+        make_origins(m, "centroid")
     with pytest.raises(InputError, match="population grid"):
-        central_place_access(g, m, origins="population")
+        make_origins(m, "population")
     with pytest.raises(InputError, match="polygons"):
-        central_place_access(g, m, origins="area")
-    with pytest.raises(InputError, match="unknown central-place functions"):
+        make_origins(m, "area")
+    with pytest.raises(InputError, match="unknown origins"):
+        acc.central_places(m, m, g, origins="centroid")
+    with pytest.raises(InputError, match="not a central-place function"):
         acc.central_places(m, pd.DataFrame({"ags": m["ags"], "zo_funktion": ["Hauptstadt"] * 5}), g)
 
 
@@ -204,7 +215,7 @@ def test_hannover_to_braunschweig_35_to_55_minutes():
                     keep_points=(j["lon"].to_numpy(), j["lat"].to_numpy()))
     # only Braunschweig is an OZ: Hannover's time to the nearest OZ is Hannover -> Braunschweig
     j["central_place"] = np.where(j["ags"] == "03101000", "Oberzentrum", "keine")
-    out, _ = central_place_access(g, j, max_snap_m=5000, access_speed_kmh=30)
+    out, _ = model(g, j, max_snap_m=5000, access_speed_kmh=30)
     t = out.set_index("ags").loc["03241001", "t_oz_min"]  # Region Hannover: Hannover
     assert 35 <= t <= 55
 
@@ -220,9 +231,11 @@ def test_population_and_area_origins_on_sample():
                                 bbox=(10.2, 51.9, 10.9, 52.5))
     polys = read_municipalities(shared("municipalities", "vg250_2016.gpkg"), layer="gemeinden",
                                 bbox=(10.3, 52.0, 10.8, 52.4))
-    pt, _ = central_place_access(g, j, max_snap_m=5000)
-    pop, _ = central_place_access(g, j, origins="population", population_grid=grid, max_snap_m=5000)
-    area, _ = central_place_access(g, j, origins="area", polygons=polys, area_grid_m=1000, max_snap_m=5000)
+    pt = acc.central_places(j, j, g, max_snap_m=5000)
+    pop = acc.central_places(j, j, g, origins="population", population_grid=grid,
+                             max_snap_m=5000)
+    area = acc.central_places(j, j, g, origins="area", polygons=polys, area_grid_m=1000,
+                              max_snap_m=5000)
     for r in (pop, area):
         both = pt["t_oz_min"].notna() & r["t_oz_min"].notna()
         assert both.sum() > 20
@@ -234,12 +247,12 @@ def test_population_and_area_origins_on_sample():
 
 
 def test_failed_run_leaves_no_half_written_file(tmp_path, monkeypatch):
-    import accessibility.maps as maps
+    import accessibility.pipeline as pipeline
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(maps, "map_values", boom)
+    monkeypatch.setattr(pipeline, "map_values", boom)
     with pytest.raises(RuntimeError):
         run(output_dir=tmp_path)
     assert not list(tmp_path.glob(".*tmp*"))

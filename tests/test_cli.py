@@ -51,7 +51,7 @@ def test_run_embedded_sample(tmp_path):
     stats = json.loads((tmp_path / "graph_stats.json").read_text())
     assert stats["nodes"] == res.graph.n_nodes and stats["scc_node_share_kept"] > 0.95
     m = res.municipalities
-    assert len(m) == 282 and m["in_network"].sum() > 150
+    assert len(m) == 282 and m["on_network"].sum() > 150
     assert "municipalities read" in res.summary
 
 
@@ -60,7 +60,7 @@ def test_run_national_register_with_regional_extract(tmp_path):
         "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv"))})
     m = res.municipalities
     assert len(m) == 11_004
-    inside = m[m["in_network"]]
+    inside = m[m["on_network"]]
     assert 150 < len(inside) < 400  # only the region, the rest reported, not snapped
     assert inside["lon"].between(9.0, 11.4).all() and inside["lat"].between(51.7, 53.0).all()
     assert "outside the network extent" in res.summary
@@ -114,7 +114,9 @@ def test_sample_run_has_lage_columns(tmp_path):
 def test_failed_run_keeps_previous_results_and_removes_stale(tmp_path):
     res = run(output_dir=tmp_path)
     before = (tmp_path / "municipalities.csv").read_bytes()
-    (tmp_path / "walk_stale_from_older_version.csv").write_text("x\n")
+    # files the user keeps in the output folder, named like outputs: never touched
+    (tmp_path / "walk_notes.csv").write_text("x\n")
+    (tmp_path / "municipalities.xlsx").write_text("mine\n")
     bad = tmp_path / "fac.csv"
     bad.write_text("service,lon,lat\nbakery,8.7,50.0\n")
     with pytest.raises(Exception, match="unknown service types"):
@@ -122,8 +124,10 @@ def test_failed_run_keeps_previous_results_and_removes_stale(tmp_path):
     assert (tmp_path / "municipalities.csv").read_bytes() == before  # untouched
     assert not list(tmp_path.glob(".run-*"))
     run(output_dir=tmp_path, overrides={"output.maps": False})
-    assert not (tmp_path / "walk_stale_from_older_version.csv").exists()
-    assert not list(tmp_path.glob("map_*.png"))  # this run made no maps: none left over
+    assert (tmp_path / "walk_notes.csv").read_text() == "x\n"
+    assert (tmp_path / "municipalities.xlsx").read_text() == "mine\n"
+    # the maps the first run wrote are gone: this run made none, none are left over
+    assert not list(tmp_path.glob("map_*.png"))
     assert res.output_dir == tmp_path
 
 

@@ -311,12 +311,12 @@ def test_snap_points_distance_flag_and_access_time(hb_graph):
     g = hb_graph
     lon = np.array([g.lon[10], 9.7320, 7.0])  # on a node, Hannover centre, far west
     lat = np.array([g.lat[10], 52.3745, 52.0])
-    s = snap_points(g, lon, lat, max_distance_m=3000, access_speed_kmh=36)
-    assert s.node[0] == 10 and s.distance_m[0] < 0.01
-    assert s.ok[1] and 0 < s.distance_m[1] < 3000
-    assert s.access_time_s[1] == pytest.approx(s.distance_m[1] / 10)
-    assert s.too_far[2] and s.node[2] == -1 and np.isnan(s.access_time_s[2])
-    assert s.distance_m[2] > 100_000
+    s = snap_points(g, lon, lat, max_snap_m=3000, access_speed_kmh=36)
+    assert s.node[0] == 10 and s.snap_m[0] < 0.01
+    assert s.on_network[1] and 0 < s.snap_m[1] < 3000
+    assert s.access_s[1] == pytest.approx(s.snap_m[1] / 10)
+    assert not s.on_network[2] and s.node[2] == -1 and np.isnan(s.access_s[2])
+    assert s.snap_m[2] > 100_000
 
 
 def test_snap_rejects_nan_and_projected(hb_graph):

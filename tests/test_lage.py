@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from accessibility._errors import InputError
-from accessibility.graph import from_edges
+from accessibility.graph import attach, from_edges
 from accessibility.models.lage import (
     COLUMNS, LAGE_CLASSES, SOURCE_COMMUTERS, SOURCE_RESIDENTS, boundary_nodes,
     calibrate_decay, classify_lage, daytime_population, gvb_potential, kreis_lage,
-    lage_potential, lage_summary, run_lage,
+    lage_potential, lage_summary, lage_tables, run_lage,
 )
 from accessibility.models.settlement import classify_settlement, settlement_types
 from accessibility.routing import Decay
@@ -40,7 +40,7 @@ def munis_at(g, nodes, pops, **extra):
          "lon": [g.lon[n] for n in nodes], "lat": [g.lat[n] for n in nodes],
          "population": pops}
     d.update(extra)
-    return pd.DataFrame(d)
+    return attach(g, pd.DataFrame(d))
 
 
 # A -10 min- B -20 min- C, municipalities on each node
@@ -58,7 +58,7 @@ def line():
                                    Decay("power", beta=1.0, floor_min=1.0)])
 def test_potential_matches_hand_computation(line, decay):
     g, m = line
-    r = lage_potential(g, m, m["population"], decay=decay, **KW)
+    r = lage_potential(g, m, m["population"], decay=decay)
     assert (r["snap_m"] == 0).all()
     w = lambda t: float(decay.weight(np.array([t]))[0])  # noqa: E731
     expect = [1000 * 1 + 2000 * w(10) + 4000 * w(30),
@@ -73,9 +73,9 @@ def test_potential_matches_hand_computation(line, decay):
 
 def test_decay_is_monotone(line):
     g, m = line
-    exp_ = [lage_potential(g, m, m["population"], decay=Decay("exponential", beta=b), **KW)
+    exp_ = [lage_potential(g, m, m["population"], decay=Decay("exponential", beta=b))
             ["potential_2h"].to_numpy() for b in (0.0, 0.02, 0.076, 0.2)]
-    gau = [lage_potential(g, m, m["population"], decay=Decay("gaussian", sigma_min=s), **KW)
+    gau = [lage_potential(g, m, m["population"], decay=Decay("gaussian", sigma_min=s))
            ["potential_2h"].to_numpy() for s in (5.0, 12.0, 40.0)]
     assert all((a > b).all() for a, b in zip(exp_, exp_[1:]))
     assert all((a < b).all() for a, b in zip(gau, gau[1:]))
@@ -88,10 +88,11 @@ def test_own_population_counted_once_and_access_legs():
     lon1, lat1 = g.lon[1], g.lat[1] + 1000.0 / 111_200  # ~1 km north of node 1
     m = pd.DataFrame({"ags": ["1", "2", "3"], "lon": [g.lon[0], g.lon[0], lon1],
                       "lat": [g.lat[0], g.lat[0], lat1], "population": [100.0, 10.0, 1000.0]})
-    none = lage_potential(g, m, m["population"], decay=Decay("none"), **KW)
+    m = attach(g, m, **KW)
+    none = lage_potential(g, m, m["population"], decay=Decay("none"))
     np.testing.assert_allclose(none["potential_2h"], 1110.0)  # everyone once, own included
     d = Decay("exponential", beta=0.1)
-    r = lage_potential(g, m, m["population"], decay=d, **KW)
+    r = lage_potential(g, m, m["population"], decay=d)
     acc = r["snap_m"].iloc[2] / (30 / 3.6) / 60  # access minutes of the third
     assert 1.5 < acc < 2.5
     w = lambda t: float(np.exp(-0.1 * t))  # noqa: E731
@@ -105,7 +106,7 @@ def test_limit_is_inclusive():
     pts = [(10.0, 52.0), (10.1, 52.0), (10.1, 52.1)]
     g = graph(pts, [(0, 1, 7200.0), (0, 2, 7201.0)])
     m = munis_at(g, [0, 1, 2], [1.0, 10.0, 100.0])
-    r = lage_potential(g, m, m["population"], decay=Decay("none"), boundary=False, **KW)
+    r = lage_potential(g, m, m["population"], decay=Decay("none"), boundary=False)
     assert r["potential_2h"].iloc[0] == 11.0  # B at exactly 120 min counts, C at +1 s not
     assert r["n_reached"].iloc[0] == 2
     assert not r["edge_flag"].any()
@@ -115,7 +116,8 @@ def test_off_network_municipality_gets_nan(line):
     g, m = line
     m = pd.concat([m, pd.DataFrame({"ags": ["09"], "name": ["far"], "lon": [13.0],
                                     "lat": [48.0], "population": [5.0]})], ignore_index=True)
-    r = lage_potential(g, m, m["population"], **KW)
+    m = attach(g, m.drop(columns=["node", "snap_m", "access_s", "on_network"]), **KW)
+    r = lage_potential(g, m, m["population"])
     assert np.isnan(r["potential_2h"].iloc[3]) and r["n_reached"].iloc[3] == 0
     assert r["potential_2h"].iloc[:3].notna().all()
 
@@ -129,11 +131,11 @@ def test_edge_flag_on_a_grid():
     b = boundary_nodes(g)
     assert b.sum() == 16 and not b[12]
     m = munis_at(g, [12, 0], [100.0, 10.0])
-    short = lage_potential(g, m, m["population"], limit_min=4.0, **KW)
+    short = lage_potential(g, m, m["population"], limit_min=4.0)
     assert not short["edge_flag"].iloc[0] and short["edge_flag"].iloc[1]
-    long = lage_potential(g, m, m["population"], limit_min=120.0, **KW)
+    long = lage_potential(g, m, m["population"], limit_min=120.0)
     assert long["edge_flag"].all()
-    none = lage_potential(g, m, m["population"], limit_min=120.0, boundary=False, **KW)
+    none = lage_potential(g, m, m["population"], limit_min=120.0, boundary=False)
     assert not none["edge_flag"].any()
 
 
@@ -150,17 +152,17 @@ def chain():
                                          ("power", 150_000.0)])
 def test_calibration_reaches_target(chain, kind, target):
     g, m = chain
-    p, achieved = calibrate_decay(g, m, m["population"], kind=kind, target_mean=target, **KW)
+    p, achieved = calibrate_decay(g, m, m["population"], kind=kind, target_mean=target)
     assert abs(achieved - target) / target < 0.005
     d = Decay("gaussian", sigma_min=p) if kind == "gaussian" else Decay(kind, beta=p)
-    r = lage_potential(g, m, m["population"], decay=d, **KW)  # independent path: the kernel
+    r = lage_potential(g, m, m["population"], decay=d)  # independent path: the kernel
     assert abs(r["potential_2h"].mean() - target) / target < 0.005
 
 
 def test_calibration_unreachable_target(chain):
     g, m = chain
     with pytest.raises(InputError, match="not reachable"):
-        calibrate_decay(g, m, m["population"], target_mean=1e9, **KW)
+        calibrate_decay(g, m, m["population"], target_mean=1e9)
 
 
 def test_daytime_population_without_commuters(line):
@@ -208,7 +210,7 @@ def test_kreis_gvb_and_summary():
     k = kreis_lage(df).set_index("kreis")
     assert k.loc["k", "potential_2h"] == pytest.approx((5e6 + 1.5e8 + 6e7) / 1000)
     assert k.loc["k", "lage"] == "zentral" and pd.isna(k.loc["j", "potential_2h"])
-    g = gvb_potential(df, df).set_index("gvb")
+    g = gvb_potential(df).set_index("gvb")
     assert g.loc["a", "centre_ags"] == "2" and g.loc["a", "potential_2h"] == 500_000.0
     assert g.loc["a", "lage"] == "sehr zentral" and g.loc["a", "edge_flag"]
     assert g.loc["a", "population"] == 400.0 and g.loc["b", "centre_ags"] == "3"
@@ -297,7 +299,8 @@ def test_hannover_braunschweig_sample():
     g = build_graph(shared("osm", "hannover-braunschweig-main-roads.osm.pbf"),
                     keep_points=(munis["lon"].to_numpy(), munis["lat"].to_numpy()))
     day, src, _ = daytime_population(munis)
-    r = lage_potential(g, munis, day, max_snap_m=5000, access_speed_kmh=30)
+    munis = attach(g, munis, max_snap_m=5000, access_speed_kmh=30)
+    r = lage_potential(g, munis, day)
     on = r["potential_2h"].notna()
     assert on.sum() > 150 and (r.loc[on, "potential_2h"] > 0).all()
     assert (r.loc[on, "potential_2h"] >= day[on] - 1e-6).all()  # own population included
@@ -312,8 +315,10 @@ def test_hannover_braunschweig_sample():
 def test_run_lage_calibrated(chain):
     g, m = chain
     m = m.assign(gvb=["a"] * 6 + ["b"] * 6, kreis="k", central_place="keine")
-    out, gvb, kreis, rep = run_lage(g, m, decay=Decay("exponential", beta=0.1),
-                                    calibrate=True, target_mean=100_000.0, **KW)
+    out = run_lage(g, m, decay=Decay("exponential", beta=0.1), calibrate=True,
+                   target_mean=100_000.0)
+    tables, rep = lage_tables(out), out.attrs["report"]
+    gvb, kreis = tables["gvb"], tables["kreis"]
     assert out["potential_2h"].mean() == pytest.approx(100_000.0, rel=0.005)
     for c in ("daytime_population", "daytime_population_source", "potential_2h", "lage",
               "settlement_type", "settlement_type_detail", "edge_flag"):

@@ -11,11 +11,11 @@ import pytest
 import shapely
 
 from accessibility._errors import InputError
+from accessibility.io import read_user_grid
 from accessibility.models.population_grid import (
     assign_cells,
     disaggregate,
     from_municipalities,
-    read_user_grid,
 )
 
 from .conftest import shared

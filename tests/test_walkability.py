@@ -10,8 +10,10 @@ from pyproj import Transformer
 
 from accessibility._errors import InputError
 from accessibility.graph import from_edges
+from accessibility.api import walk_distances
+from accessibility.io import read_facilities
 from accessibility.models.walkability import SERVICES, aggregate, walkability
-from accessibility.pipeline import read_facilities, run
+from accessibility.pipeline import run
 
 from .conftest import shared
 
@@ -35,17 +37,18 @@ def straight_street():
 
 def test_both_methods_agree_on_a_straight_street():
     g, x, y = straight_street()
-    cells = pd.DataFrame({"x": x[::3], "y": y[::3], "population": 10.0, "muni": 0})
+    cells = pd.DataFrame({"x": x[::3], "y": y[::3], "population": 10.0, "ags": "A"})
     lon, lat = TO_LL.transform(x[[0, 30]], y[[0, 30]])
     fac = pd.DataFrame({"service": list(SERVICES) * 2, "lon": [lon[0]] * 6 + [lon[1]] * 6,
                         "lat": [lat[0]] * 6 + [lat[1]] * 6})
-    per_muni, per_cell, rep = walkability(cells, fac, 1, walk_graph=g)
+    per_cell = walk_distances(cells, fac, walk_graph=g)
+    per_muni = walkability(per_cell)
     for s in SERVICES:
         # graph coordinates pass through EPSG:25832 and back: agree to a few cm
         np.testing.assert_allclose(per_cell[f"dist_{s}_m"], per_cell[f"dist_{s}_net_m"], atol=0.5)
     expect = np.minimum(x[::3] - x[0], x[30] - x[::3])
     np.testing.assert_allclose(per_cell["dist_pharmacy_m"], expect, atol=0.5)
-    assert per_muni.loc[0, "walk_share_all"] == pytest.approx(per_muni.loc[0, "walk_share_all_net"])
+    assert per_muni.loc["A", "walk_share_all"] == pytest.approx(per_muni.loc["A", "walk_share_all_net"])
 
 
 def test_network_longer_than_straight_line_around_a_block():
@@ -56,38 +59,44 @@ def test_network_longer_than_straight_line_around_a_block():
     length = np.array([600.0, 600.0])
     g = from_edges(np.r_[0, 1, 1, 2], np.r_[1, 0, 2, 1], np.ones(4), np.r_[length, length],
                    np.zeros(4), class_names=("footway",), osm_id=np.arange(3), lon=lon, lat=lat)
-    cells = pd.DataFrame({"x": [x[0]], "y": [y[0]], "population": [5.0], "muni": [0]})
+    cells = pd.DataFrame({"x": [x[0]], "y": [y[0]], "population": [5.0], "ags": ["A"]})
     fac = pd.DataFrame({"service": ["pharmacy"], "lon": [lon[2]], "lat": [lat[2]]})
-    _, pc, _ = walkability(cells, fac, 1, walk_graph=g)
+    pc = walk_distances(cells, fac, walk_graph=g)
     assert pc.loc[0, "dist_pharmacy_m"] == pytest.approx(np.hypot(600, 600), abs=0.5)
     assert pc.loc[0, "dist_pharmacy_net_m"] == pytest.approx(1200, abs=0.5)
 
 
 def test_aggregate_shares_and_means():
-    cells = pd.DataFrame({"population": [10.0, 30.0, 60.0, 5.0], "muni": [0, 0, 1, -1]})
+    # the last cell lies in no municipality (ags None): it counts nowhere
+    cells = pd.DataFrame({"population": [10.0, 30.0, 60.0, 5.0], "ags": ["a", "a", "b", None]})
     d = {s: np.array([500.0, 1500.0, 1000.0, 10.0]) for s in SERVICES}
     d["post_office"] = np.array([200.0, np.nan, 900.0, 10.0])
-    a = aggregate(cells, d, 2)
-    assert a.loc[0, "walk_share_pharmacy"] == pytest.approx(10 / 40)
-    assert a.loc[1, "walk_share_pharmacy"] == pytest.approx(1.0)  # 1,000 m inclusive
-    assert a.loc[0, "walk_dist_pharmacy_m"] == pytest.approx((10 * 500 + 30 * 1500) / 40)
+    a = aggregate(cells, d)
+    assert a.loc["a", "walk_share_pharmacy"] == pytest.approx(10 / 40)
+    assert a.loc["b", "walk_share_pharmacy"] == pytest.approx(1.0)  # 1,000 m inclusive
+    assert a.loc["a", "walk_dist_pharmacy_m"] == pytest.approx((10 * 500 + 30 * 1500) / 40)
     # a cell without a post office in reach is not served, and has no "all six" distance
-    assert a.loc[0, "walk_dist_post_office_m"] == pytest.approx(200.0)
-    assert a.loc[0, "walk_share_all"] == pytest.approx(10 / 40)
-    assert a.loc[0, "walk_dist_all_m"] == pytest.approx(500.0)
-    assert list(a["walk_residents"]) == [40.0, 60.0]
+    assert a.loc["a", "walk_dist_post_office_m"] == pytest.approx(200.0)
+    assert a.loc["a", "walk_share_all"] == pytest.approx(10 / 40)
+    assert a.loc["a", "walk_dist_all_m"] == pytest.approx(500.0)
+    assert list(a.index) == ["a", "b"] and list(a["walk_residents"]) == [40.0, 60.0]
 
 
 def test_bad_inputs(tmp_path):
     g, x, y = straight_street()
-    cells = pd.DataFrame({"x": x[:2], "y": y[:2], "population": 1.0, "muni": 0})
+    cells = pd.DataFrame({"x": x[:2], "y": y[:2], "population": 1.0, "ags": "A"})
     fac = pd.DataFrame({"service": ["bakery"], "lon": [10.0], "lat": [50.0]})
     with pytest.raises(InputError, match="unknown service"):
-        walkability(cells, fac, 1, walk_graph=g)
+        walk_distances(cells, fac, walk_graph=g)
     with pytest.raises(InputError, match="walk graph"):
-        walkability(cells, fac.assign(service="pharmacy"), 1, methods=["network"])
+        walk_distances(cells, fac.assign(service="pharmacy"), methods=["network"])
     with pytest.raises(InputError, match="unknown walk method"):
-        walkability(cells, fac.assign(service="pharmacy"), 1, methods=["crow"])
+        walk_distances(cells, fac.assign(service="pharmacy"), methods=["crow"])
+    with pytest.raises(InputError, match="not attached"):  # the model never snaps itself
+        from accessibility.models.walkability import cell_distances
+        cell_distances(cells, fac.assign(service="pharmacy"), methods=["network"], walk_graph=g)
+    with pytest.raises(InputError, match="distance columns"):
+        walkability(cells)
     p = tmp_path / "f.csv"
     p.write_text("service,lon,lat\nbakery,8.7,50.0\n")
     with pytest.raises(InputError, match="unknown service types"):

@@ -8,18 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import defaults
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .cache import cache_key, load_graph, save_graph
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
 from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
-from .snap import DEFAULT_ACCESS_SPEED_KMH, DEFAULT_MAX_SNAP_M, SnapResult, snap_points
+from .attach import Attached, attach, network_arrays, point_coordinates
+from .snap import SnapResult, snap_points
+from .stats import format_graph_statistics, graph_statistics
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_ACCESS_SPEED_KMH", "DEFAULT_MAX_SNAP_M",
+    "Attached", "attach", "format_graph_statistics", "graph_statistics", "network_arrays",
+    "point_coordinates",
     "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
     "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",
     "from_place", "from_polygon", "graph_from_osm", "hilbert_order", "largest_scc",
@@ -29,7 +33,7 @@ __all__ = [
 
 def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = None, *,
                 simplify_graph: bool = True, keep_points: tuple | None = None,
-                max_snap_m: float = DEFAULT_MAX_SNAP_M, crs: str = DEFAULT_METRIC_CRS,
+                max_snap_m: float = defaults.MAX_SNAP_M, crs: str = defaults.METRIC_CRS,
                 cache_dir: str | Path | None = None) -> RoadGraph:
     """Build the car graph of an OSM file, simplified, optionally cached.
 
@@ -76,8 +80,8 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
     if simplify_graph:
         keep = None
         if keep_points is not None:
-            snap = snap_points(g, *keep_points, max_distance_m=max_snap_m)
-            keep = snap.node[snap.ok]
+            snap = snap_points(g, *keep_points, max_snap_m=max_snap_m)
+            keep = snap.node[snap.on_network]
         g, _ = simplify(g, keep=keep)
     if cache_file is not None:
         save_graph(g, cache_file)

@@ -8,10 +8,11 @@ from functools import cached_property
 import numpy as np
 from pyproj import Transformer
 
+from .. import defaults
 from .._errors import GraphError
 
 #: Metric CRS used for snapping and distances unless a caller asks for another one.
-DEFAULT_METRIC_CRS = "EPSG:25832"
+DEFAULT_METRIC_CRS = defaults.METRIC_CRS  # kept as the graph package's name for it
 
 #: Bytes a graph holds per node: offsets (8), OSM id (8), lon/lat (16), x/y (16).
 BYTES_PER_NODE = 48

@@ -7,40 +7,34 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .. import defaults
 from .._errors import GraphError, InputError
 from .core import RoadGraph, project
-
-#: Points farther than this from every graph node are flagged, not snapped (metres).
-DEFAULT_MAX_SNAP_M = 2000.0
-#: Speed of the leg between a point and its snapped node (km/h): a slow local road.
-DEFAULT_ACCESS_SPEED_KMH = 15.0
 
 
 @dataclass(frozen=True)
 class SnapResult:
-    """Where points attach to the graph.
+    """Where points attach to the graph (the vocabulary of
+    :data:`accessibility.vocabulary.NETWORK_COLUMNS`).
 
     Attributes
     ----------
     node : ndarray of int64
-        Nearest graph node, -1 where the point is too far or invalid.
-    distance_m : ndarray of float64
-        Straight-line distance to that node (metres; NaN where invalid).
-    access_time_s : ndarray of float64
-        ``distance_m`` at the access speed, seconds (NaN where not snapped).
-    too_far : ndarray of bool
-        Farther than ``max_distance_m`` from every node: left unsnapped.
+        Nearest graph node, -1 where the point is off the network. Use
+        :attr:`on_network` before indexing node arrays with it.
+    snap_m : ndarray of float64
+        Straight-line distance to the nearest node (metres), also for points off
+        the network.
+    access_s : ndarray of float64
+        ``snap_m`` at the access speed, seconds (NaN off the network).
+    on_network : ndarray of bool
+        Within ``max_snap_m`` of a node: snapped and routed.
     """
 
     node: np.ndarray
-    distance_m: np.ndarray
-    access_time_s: np.ndarray
-    too_far: np.ndarray
-
-    @property
-    def ok(self) -> np.ndarray:
-        """Points that were snapped."""
-        return self.node >= 0
+    snap_m: np.ndarray
+    access_s: np.ndarray
+    on_network: np.ndarray
 
 
 def _tree(graph: RoadGraph) -> cKDTree:
@@ -51,21 +45,24 @@ def _tree(graph: RoadGraph) -> cKDTree:
     return tree
 
 
-def snap_points(graph: RoadGraph, lon, lat, *, max_distance_m: float = DEFAULT_MAX_SNAP_M,
-                access_speed_kmh: float = DEFAULT_ACCESS_SPEED_KMH, ids=None,
+def snap_points(graph: RoadGraph, lon, lat, *, max_snap_m: float = defaults.MAX_SNAP_M,
+                access_speed_kmh: float = defaults.ACCESS_SPEED_KMH, ids=None,
                 candidates: np.ndarray | None = None) -> SnapResult:
     """Snap WGS84 points to their nearest node.
+
+    Arrays in, arrays out; :func:`accessibility.attach` does the same for a table
+    and is what models consume.
 
     Parameters
     ----------
     graph : RoadGraph
     lon, lat : array_like
         Point coordinates in degrees (EPSG:4326).
-    max_distance_m : float
-        Points farther than this from the network are flagged ``too_far`` and left
-        unsnapped (node -1), never attached to a node across the map.
+    max_snap_m : float
+        Points farther than this from the network are left off it (node -1,
+        ``on_network`` False), never attached to a node across the map.
     access_speed_kmh : float
-        Speed for the access leg; ``access_time_s = distance_m / speed``.
+        Speed of the access leg; ``access_s = snap_m / speed``.
     ids : array_like, optional
         Names of the points, used in error messages (e.g. AGS).
     candidates : ndarray of int, optional
@@ -92,8 +89,8 @@ def snap_points(graph: RoadGraph, lon, lat, *, max_distance_m: float = DEFAULT_M
         raise InputError(f"{int(outside.sum())} point(s) are not lon/lat degrees (first: "
                          f"{list(names[outside][:5])}); points must be WGS84 (EPSG:4326) - "
                          "reproject projected coordinates first")
-    if max_distance_m <= 0 or access_speed_kmh <= 0:
-        raise InputError("max_distance_m and access_speed_kmh must be positive")
+    if not (max_snap_m > 0 and access_speed_kmh > 0):
+        raise InputError("max_snap_m and access_speed_kmh must be positive")
     x, y = project(lon, lat, graph.crs)
     if candidates is None:
         dist, node = _tree(graph).query(np.column_stack([x, y]))
@@ -103,7 +100,7 @@ def snap_points(graph: RoadGraph, lon, lat, *, max_distance_m: float = DEFAULT_M
         sub = cKDTree(np.column_stack([graph.x[candidates], graph.y[candidates]]))
         dist, k = sub.query(np.column_stack([x, y]))
         node = candidates[k]
-    too_far = dist > max_distance_m
-    node = np.where(too_far, -1, node)
-    access = np.where(too_far, np.nan, dist / (access_speed_kmh / 3.6))
-    return SnapResult(node=node, distance_m=dist, access_time_s=access, too_far=too_far)
+    on = dist <= max_snap_m
+    node = np.where(on, node, -1)
+    access = np.where(on, dist / (access_speed_kmh / 3.6), np.nan)
+    return SnapResult(node=node, snap_m=dist, access_s=access, on_network=on)

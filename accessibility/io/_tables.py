@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._util import show  # noqa: F401  (re-exported for the readers)
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +31,6 @@ AGS_CANDIDATES = ("ags", "AGS", "AGS_0", "gemeindeschluessel", "Gemeindeschlüss
 LAND_CODES = frozenset(f"{i:02d}" for i in range(1, 17))
 
 _LIST_MAX = 10
-
-
-def show(values: Iterable[object], limit: int = _LIST_MAX) -> str:
-    """Return the first ``limit`` values comma separated, with a count of the rest."""
-    values = list(values)
-    head = ", ".join(str(v) for v in values[:limit])
-    if len(values) > limit:
-        head += f", ... ({len(values) - limit} more)"
-    return head
 
 
 def check_file(path: str | Path, what: str) -> Path:

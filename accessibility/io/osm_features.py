@@ -590,7 +590,7 @@ def _buildings(col: _Collector, landuse):
     gdf = _gdf({"osm_type": b.cols["osm_type"],
                 "osm_id": np.asarray(b.cols["osm_id"], dtype=np.int64),
                 "building": building, "residential": residential}, geoms)
-    from ..graph.core import DEFAULT_METRIC_CRS
+    from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
 
     gdf["area_m2"] = gdf.geometry.to_crs(DEFAULT_METRIC_CRS).area.to_numpy()
     return gdf[cols + ["geometry"]]

@@ -14,7 +14,10 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS, Transformer
 
+from .. import defaults
 from .._errors import InputError
+from ..vocabulary import (CENTRAL_PLACE_CLASSES, NEAREST_MZ, NEAREST_OZ, NO_FUNCTION,
+                          SERVICES, normalise_function)
 from ._tables import (
     AGS_CANDIDATES,
     CSV_SUFFIXES,
@@ -35,11 +38,17 @@ __all__ = [
     "CENTRAL_PLACE_CLASSES",
     "GERMANY_BBOX",
     "JoinReport",
+    "NEAREST_MZ",
+    "NEAREST_OZ",
     "join_central_places",
+    "parse_central_places",
     "read_central_places",
     "read_commuters",
+    "read_facilities",
     "read_municipalities",
     "read_population_grid",
+    "read_reference_times",
+    "read_user_grid",
 ]
 
 #: Plausible extent of German reference points (lon_min, lat_min, lon_max, lat_max), WGS84.
@@ -47,10 +56,7 @@ GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
 #: Plausible extent of German grid cells in EPSG:3035 (x_min, y_min, x_max, y_max), metres.
 GERMANY_BBOX_3035 = (3_900_000.0, 2_600_000.0, 4_750_000.0, 3_600_000.0)
 #: Equal-area CRS used for areas (ETRS89-LAEA Europe).
-AREA_CRS = "EPSG:3035"
-
-#: Central-place classes, highest first.
-CENTRAL_PLACE_CLASSES = ("Oberzentrum", "Mittelzentrum", "Grundzentrum", "keine")
+AREA_CRS = defaults.GRID_CRS
 
 # Column names understood by the readers (first match wins, then case-insensitive).
 _NAME_COLUMNS = ("name", "GEN", "gemeinde", "gemeindename", "Gemeindename", "Name")
@@ -67,24 +73,6 @@ _MUNICIPALITY_LAYERS = ("gemeinden", "municipalities", "vg250_gem", "gemeinde")
 _FUNCTION_COLUMNS = ("central_place", "zo_funktion", "zentraler_ort", "zo", "funktion",
                      "function", "zentralörtliche_funktion")
 _CP_NAME_COLUMNS = ("central_place_name", "gemeinde", "name", "GEN", "gemeindename")
-
-#: Accepted spellings of the central-place classes (lower case, whitespace collapsed).
-#: "Unterzentrum" and "Kleinzentrum" are older Land designations of the level BBSR
-#: reports as Grundzentrum.
-_FUNCTION_SYNONYMS = {
-    "oberzentrum": "Oberzentrum", "oz": "Oberzentrum",
-    "mittelzentrum": "Mittelzentrum", "mz": "Mittelzentrum",
-    "grundzentrum": "Grundzentrum", "gz": "Grundzentrum",
-    "unterzentrum": "Grundzentrum", "uz": "Grundzentrum",
-    "kleinzentrum": "Grundzentrum", "kz": "Grundzentrum",
-    "keine": "keine", "kein": "keine", "none": "keine", "-": "keine", "–": "keine",
-    "0": "keine", "ohne": "keine", "kein zentraler ort": "keine",
-}
-# "<class> mit ... Teilfunktion(en)", "<class> im Verbund", "<class> (...)": the leading
-# class counts; the partial function of the next level is ignored.
-_FUNCTION_PREFIX = re.compile(
-    r"^(oberzentrum|mittelzentrum|grundzentrum|unterzentrum|kleinzentrum|oz|mz|gz)"
-    r"(?:\s+(?:mit|im|in|als)\b.*|\s*\(.*\)|\s*,.*)$")
 
 _X_COLUMNS = ("x", "x_mp_1km", "x_mp_100m", "x_mp_10km", "x_mp_250m", "x_mp", "x_3035")
 _Y_COLUMNS = ("y", "y_mp_1km", "y_mp_100m", "y_mp_10km", "y_mp_250m", "y_mp", "y_3035")
@@ -431,29 +419,6 @@ def _read_table(path: str | Path, what: str) -> tuple[Path, pd.DataFrame]:
 # central places
 
 
-def _normalise_function(value: object) -> str | None:
-    """Map one central-place designation to its class; None if not understood.
-
-    Rules (case-insensitive, whitespace collapsed): the class names and codes
-    OZ/MZ/GZ; "Unterzentrum"/"Kleinzentrum" count as Grundzentrum; "keine", "none",
-    "-" and empty cells mean no function; a designation that starts with a class and
-    continues with "mit ...", "im ...", "in ...", "als ...", ", ..." or a parenthesis
-    (e.g. "Mittelzentrum mit oberzentraler Teilfunktion", "MZ mit OZ-Teilfunktion",
-    "Oberzentrum im Städteverbund") counts as the leading class.
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "keine"
-    s = re.sub(r"\s+", " ", str(value)).strip().lower()
-    if s == "" or s == "nan":
-        return "keine"
-    if s in _FUNCTION_SYNONYMS:
-        return _FUNCTION_SYNONYMS[s]
-    m = _FUNCTION_PREFIX.match(s)
-    if m:
-        return _FUNCTION_SYNONYMS[m.group(1)]
-    return None
-
-
 def read_central_places(path: str | Path) -> pd.DataFrame:
     """Read the central-place function of municipalities.
 
@@ -479,17 +444,37 @@ def read_central_places(path: str | Path) -> pd.DataFrame:
 
     Notes
     -----
-    Designations are normalised by :func:`_normalise_function`: codes OZ/MZ/GZ and
+    Designations are normalised by :func:`accessibility.vocabulary.normalise_function`: codes OZ/MZ/GZ and
     ``-``/``none``/empty are accepted, and "X mit ... Teilfunktion" counts as X (a
     partial function of the next level does not promote a place).
     """
     what = "central-place table"
     p, df = _read_table(path, what)
+    return parse_central_places(df, what=what, path=p)
+
+
+def parse_central_places(df: pd.DataFrame, *, what: str = "central-place table",
+                         path: Path | str = "table") -> pd.DataFrame:
+    """Normalise a central-place table already in memory (the rules of
+    :func:`read_central_places`): the reader and the Python API share it.
+
+    Parameters
+    ----------
+    df : DataFrame
+        An AGS column and a function column under any accepted name.
+    what : str
+        How messages name the table.
+    path : str or Path
+        Where it came from, for messages.
+    """
+    p = path
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{what} must be a DataFrame, got {type(df).__name__}")
     ags_col = require_column(df.columns, AGS_CANDIDATES, what, p, "AGS")
     fn_col = require_column(df.columns, _FUNCTION_COLUMNS, what, p, "central-place function")
     ags = normalise_ags(df[ags_col], path=p, column=ags_col)
     raw = df[fn_col]
-    mapped = raw.map(_normalise_function)
+    mapped = raw.map(normalise_function)
     unknown = mapped.isna()
     if unknown.any():
         vals = raw[unknown].astype("str").value_counts()
@@ -627,8 +612,9 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
     table = central_places[cols]
     joined = base.merge(table, on="ags", how="left", validate="many_to_one")
     joined.index = municipalities.index
+    joined.attrs = dict(municipalities.attrs)  # merge drops them (e.g. the attach settings)
     missing = joined["central_place"].isna()
-    joined["central_place"] = joined["central_place"].fillna("keine").astype("str")
+    joined["central_place"] = joined["central_place"].fillna(NO_FUNCTION).astype("str")
     known = set(municipalities["ags"])
     unknown_mask = ~central_places["ags"].isin(known)
     unknown = central_places.loc[unknown_mask]
@@ -640,12 +626,12 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
         unknown_ags=sorted(unknown["ags"]),
         unknown_central_places={a: c for a, c in sorted(zip(unknown["ags"],
                                                             unknown["central_place"]))
-                                if c != "keine"},
+                                if c != NO_FUNCTION},
         municipalities_without_function=sorted(joined.loc[missing, "ags"]),
         n_oz=int(counts.get("Oberzentrum", 0)),
         n_mz=int(counts.get("Mittelzentrum", 0)),
         n_gz=int(counts.get("Grundzentrum", 0)),
-        n_keine=int(counts.get("keine", 0)),
+        n_keine=int(counts.get(NO_FUNCTION, 0)),
     )
     for line in report.lines():
         if line.strip().startswith("WARNING: "):
@@ -826,6 +812,178 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
 
 # ----------------------------------------------------------------------------------
 # commuters
+
+
+def read_user_grid(path: str | Path) -> pd.DataFrame:
+    """Read a user's 100 m residents grid (Census ``x_mp_100m``/``y_mp_100m``/``Einwohner``).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or Parquet with 100 m cell centres in EPSG:3035 (``x``/``y``,
+        ``x_mp_100m``/``y_mp_100m`` or ``GITTER_ID_100m``) and a count (``Einwohner``,
+        ``population`` or ``pop``); suppressed counts (-1, "–") are dropped and counted
+        in ``attrs["n_suppressed"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``x``, ``y``, ``population`` of the cells with residents (> 0).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing columns, or a grid that is not 100 m cells aligned
+        to the INSPIRE grid (centres at ...50 m).
+    """
+    df = read_population_grid(path)
+    size = df.attrs.get("cell_size_m")
+    if size is not None and len(df) > 1 and abs(float(size) - 100.0) > 1e-6:
+        raise InputError(f"population grid {path} has {size:g} m cells, not 100 m; pass it "
+                         "to disaggregate(...) to spread it over 100 m cells instead.")
+    off = np.r_[(df["x"].to_numpy() - 50.0) % 100.0, (df["y"].to_numpy() - 50.0) % 100.0]
+    off = np.minimum(off, 100.0 - off)
+    if off.size and off.max() > 1e-3:
+        raise InputError(f"population grid {path}: cell centres are not on the 100 m INSPIRE "
+                         "grid (EPSG:3035 coordinates ending in 50 m); give cell centres, "
+                         "not corners, in EPSG:3035.")
+    n_sup = int(df.attrs.get("n_suppressed", 0))
+    attrs = dict(df.attrs)
+    out = df[df["population"] > 0].reset_index(drop=True)
+    out.attrs.update(attrs)
+    out.attrs["cell_size_m"] = 100.0
+    logger.info("user grid %s: %d cells with residents, %d suppressed cells dropped",
+                path, len(out), n_sup)
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# reference travel times (speed calibration)
+
+_ORIGIN_COLUMNS = ("origin_ags", "origin", "from_ags")
+_DESTINATION_COLUMNS = ("destination", "destination_ags", "to_ags")
+_MINUTES_COLUMNS = ("minutes", "time_min", "reference_min")
+_NEAREST = re.compile(r"^nearest\s+(oz|mz)$", re.IGNORECASE)
+
+
+def read_reference_times(path: str | Path) -> pd.DataFrame:
+    """Read reference car travel times between municipalities.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``,``/``;``/tab separated, decimal point or comma) or Parquet table
+        with the columns ``origin_ags`` (8-digit AGS), ``destination`` (an 8-digit
+        AGS, or ``nearest OZ`` / ``nearest MZ``, any case) and ``minutes``
+        (reference travel time, >= 0). Column names are matched case-insensitively;
+        ``origin``, ``destination_ags`` and ``time_min`` are accepted as well.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin_ags`` (str), ``destination`` (str: an AGS, ``"nearest OZ"``
+        or ``"nearest MZ"``) and ``minutes`` (float), in file order; the index is
+        ``0..n-1``, so row ``i`` is line ``i + 2`` of a CSV file.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, empty or malformed AGS, destinations that are
+        neither an AGS nor a "nearest" keyword, missing, non-numeric, negative or
+        infinite minutes.
+    """
+    what = "reference travel-time table"
+    p, df = _read_table(path, what)
+    cols = {}
+    for key, candidates in (("origin_ags", _ORIGIN_COLUMNS),
+                            ("destination", _DESTINATION_COLUMNS),
+                            ("minutes", _MINUTES_COLUMNS)):
+        col = find_column(df.columns, candidates)
+        if col is None:
+            raise InputError(f"{what} {p} has no {key!r} column (also accepted: "
+                             f"{', '.join(candidates[1:])}); columns found: "
+                             f"{show(df.columns, 30)}. Expected columns origin_ags, "
+                             "destination, minutes.")
+        cols[key] = col
+    df = df.reset_index(drop=True)
+    origin = normalise_ags(df[cols["origin_ags"]], path=p, column=cols["origin_ags"])
+
+    raw_dest = df[cols["destination"]]
+    dest = raw_dest.astype("str").str.strip().where(raw_dest.notna(), "")
+    m = dest.str.match(_NEAREST)
+    keyword = dest.str.replace(r"\s+", " ", regex=True).str.lower().map(
+        {"nearest oz": NEAREST_OZ, "nearest mz": NEAREST_MZ})
+    dest_out = pd.Series(keyword.where(m), index=df.index, dtype="object")
+    is_ags = ~m
+    if is_ags.any():
+        looks_like_key = dest[is_ags].str.replace(r"\.0+$", "", regex=True).str.fullmatch(r"\d+")
+        bad = dest[is_ags][~looks_like_key]
+        if len(bad):
+            rows = [f"line {i + 2}: {v!r}" for i, v in bad.items()]
+            raise InputError(f"{what} {p}: column {cols['destination']!r} must hold an "
+                             f"8-digit AGS or 'nearest OZ' / 'nearest MZ'; found "
+                             f"{show(rows)}.")
+        dest_out[is_ags] = normalise_ags(dest[is_ags], path=p,
+                                         column=cols["destination"]).to_numpy()
+
+    minutes = to_number(df[cols["minutes"]], path=p, column=cols["minutes"])
+    missing = minutes.isna()
+    if missing.any():
+        raise InputError(f"{what} {p}: column {cols['minutes']!r} is empty on lines "
+                         f"{show(np.flatnonzero(missing.to_numpy()) + 2)}. Every row needs "
+                         "a reference time in minutes.")
+    bad = ~np.isfinite(minutes.to_numpy()) | (minutes.to_numpy() < 0)
+    if bad.any():
+        rows = [f"line {i + 2}: {v}" for i, v in minutes[bad].items()]
+        raise InputError(f"{what} {p}: column {cols['minutes']!r} must be finite and >= 0 "
+                         f"minutes; found {show(rows)}.")
+    out = pd.DataFrame({"origin_ags": origin.astype("str").to_numpy(),
+                        "destination": dest_out.astype("str").to_numpy(),
+                        "minutes": minutes.astype("float64").to_numpy()})
+    logger.info("read %d reference times from %s (%d to a nearest OZ/MZ)", len(out), p,
+                int(m.sum()))
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# facilities (Nahversorgung)
+
+
+def read_facilities(path: str | Path) -> pd.DataFrame:
+    """A user's own facility table: CSV (``service`` or ``type``, ``lon``, ``lat``) or a
+    point layer (GeoPackage/GeoJSON/Shapefile with ``service`` or ``type``).
+
+    Returns
+    -------
+    DataFrame
+        ``service`` (one of :data:`accessibility.vocabulary.SERVICES`), ``lon``,
+        ``lat`` (WGS84), ``source`` ("user table").
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"facility table {p} does not exist")
+    if p.suffix.lower() == ".csv":
+        df = pd.read_csv(p)
+    else:
+        g = gpd.read_file(p)
+        if g.crs is None:
+            raise InputError(f"{p} has no CRS: set one (e.g. EPSG:4326) before using it")
+        g = g.to_crs(defaults.WGS84)
+        pts = g.geometry.representative_point()
+        df = pd.DataFrame(g.drop(columns="geometry")).assign(lon=pts.x, lat=pts.y)
+    if "service" not in df.columns and "type" in df.columns:
+        df = df.rename(columns={"type": "service"})
+    missing = {"service", "lon", "lat"} - set(df.columns)
+    if missing:
+        raise InputError(f"facility table {p} lacks columns {sorted(missing)}; it needs service "
+                         f"(one of {', '.join(SERVICES)}), lon and lat (WGS84)")
+    bad = set(df["service"]) - set(SERVICES)
+    if bad:
+        raise InputError(f"facility table {p} has unknown service types {sorted(map(str, bad))}; "
+                         f"use {', '.join(SERVICES)}")
+    if df[["lon", "lat"]].isna().any().any():
+        raise InputError(f"facility table {p} has rows without coordinates")
+    return df[["service", "lon", "lat"]].assign(source="user table")
 
 
 def read_commuters(path: str | Path) -> pd.DataFrame:

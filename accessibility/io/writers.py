@@ -8,6 +8,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 import pyogrio
 
 from .._errors import InputError
+from ..profile import SpeedProfile
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ __all__ = [
     "write_json",
     "write_municipality_outputs",
     "write_table",
+    "write_profile_toml",
     "write_text",
 ]
 
@@ -232,3 +235,57 @@ def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
         else:
             written[fmt] = write_table(gdf, path, layer=layer)
     return written
+
+
+# ----------------------------------------------------------------------------------
+# speed profiles
+
+def _toml_key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k, ensure_ascii=False)
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        x = float(v)
+        if x.is_integer() and abs(x) < 1e15:
+            return str(int(x)) if isinstance(v, (int, np.integer)) else f"{x:.1f}"
+        return repr(x)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple, set, frozenset)):
+        items = sorted(v) if isinstance(v, (set, frozenset)) else list(v)
+        return "[" + ", ".join(_toml_value(i) for i in items) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
+                       comment: list[str] | None = None) -> Path:
+    """Write a speed profile as TOML that :func:`~accessibility.profile.load_profile` reads.
+
+    Parameters
+    ----------
+    profile : SpeedProfile
+    path : str or Path
+        Output file (written atomically; ``.toml`` by convention).
+    comment : list of str, optional
+        Lines written as ``#`` comments at the top (e.g. the calibration report).
+
+    Returns
+    -------
+    Path
+    """
+    out = [f"# {line}".rstrip() for line in (comment or [])]
+    if out:
+        out.append("")
+    out += [f"name = {_toml_value(profile.name)}",
+            f"description = {_toml_value(profile.description)}",
+            f"maxspeed_factor = {_toml_value(float(profile.maxspeed_factor))}",
+            f"ferry_speed_kmh = {_toml_value(float(profile.ferry_speed_kmh))}",
+            f"blocked_access = {_toml_value(profile.blocked_access)}"]
+    for table in ("speeds_kmh", "maxspeed_zones_kmh", "class_factors"):
+        values = getattr(profile, table)
+        out += ["", f"[{table}]"]
+        out += [f"{_toml_key(str(k))} = {_toml_value(float(v))}" for k, v in values.items()]
+    return write_text("\n".join(out) + "\n", path)

@@ -3,132 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import lsq_linear
 
-from .. import kernels
+from .. import defaults
 from .._errors import InputError
-from ..graph.core import RoadGraph
-from ..io import write_text
-from ..io._tables import find_column, normalise_ags, show, to_number
-from ..io.readers import _read_table
-from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
+from .._util import show
+from ..graph import RoadGraph, network_arrays
+from ..profile import SpeedProfile
+from ..routing import nearest_facility, shortest_path_tree
+from ..vocabulary import DESTINATIONS, NEAREST_MZ, NEAREST_OZ
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "NEAREST_MZ", "NEAREST_OZ", "CalibrationResult", "apply_factors", "calibrate_speeds",
-    "read_reference_times", "run_calibration", "write_profile_toml",
-]
+__all__ = ["CalibrationResult", "apply_factors", "calibrate_speeds"]
 
-#: Destination value meaning "the time-nearest Oberzentrum".
-NEAREST_OZ = "nearest OZ"
-#: Destination value meaning "the time-nearest Mittelzentrum (or Oberzentrum)".
-NEAREST_MZ = "nearest MZ"
 #: Central-place classes that count as a destination of each "nearest" kind.
-_FACILITY_CLASSES = {
-    NEAREST_OZ: ("Oberzentrum",),
-    NEAREST_MZ: ("Oberzentrum", "Mittelzentrum"),
-}
+_FACILITY_CLASSES = {NEAREST_OZ: DESTINATIONS["oz"], NEAREST_MZ: DESTINATIONS["mz"]}
 #: Largest factor change (absolute) at which the route-and-refit loop stops.
 TOLERANCE = 1e-4
 #: Classes left out of the fit unless named: their edge times do not come from speeds.
 _NOT_SPEED_CLASSES = ("ferry",)
-
-_ORIGIN_COLUMNS = ("origin_ags", "origin", "from_ags")
-_DESTINATION_COLUMNS = ("destination", "destination_ags", "to_ags")
-_MINUTES_COLUMNS = ("minutes", "time_min", "reference_min")
-_NEAREST = re.compile(r"^nearest\s+(oz|mz)$", re.IGNORECASE)
-
-
-# ---------------------------------------------------------------------- reading
-
-
-def read_reference_times(path: str | Path) -> pd.DataFrame:
-    """Read reference car travel times between municipalities.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV (``,``/``;``/tab separated, decimal point or comma) or Parquet table
-        with the columns ``origin_ags`` (8-digit AGS), ``destination`` (an 8-digit
-        AGS, or ``nearest OZ`` / ``nearest MZ``, any case) and ``minutes``
-        (reference travel time, >= 0). Column names are matched case-insensitively;
-        ``origin``, ``destination_ags`` and ``time_min`` are accepted as well.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``origin_ags`` (str), ``destination`` (str: an AGS, ``"nearest OZ"``
-        or ``"nearest MZ"``) and ``minutes`` (float), in file order; the index is
-        ``0..n-1``, so row ``i`` is line ``i + 2`` of a CSV file.
-
-    Raises
-    ------
-    InputError
-        Missing file or column, empty or malformed AGS, destinations that are
-        neither an AGS nor a "nearest" keyword, missing, non-numeric, negative or
-        infinite minutes.
-    """
-    what = "reference travel-time table"
-    p, df = _read_table(path, what)
-    cols = {}
-    for key, candidates in (("origin_ags", _ORIGIN_COLUMNS),
-                            ("destination", _DESTINATION_COLUMNS),
-                            ("minutes", _MINUTES_COLUMNS)):
-        col = find_column(df.columns, candidates)
-        if col is None:
-            raise InputError(f"{what} {p} has no {key!r} column (also accepted: "
-                             f"{', '.join(candidates[1:])}); columns found: "
-                             f"{show(df.columns, 30)}. Expected columns origin_ags, "
-                             "destination, minutes.")
-        cols[key] = col
-    df = df.reset_index(drop=True)
-    origin = normalise_ags(df[cols["origin_ags"]], path=p, column=cols["origin_ags"])
-
-    raw_dest = df[cols["destination"]]
-    dest = raw_dest.astype("str").str.strip().where(raw_dest.notna(), "")
-    m = dest.str.match(_NEAREST)
-    keyword = dest.str.replace(r"\s+", " ", regex=True).str.lower().map(
-        {"nearest oz": NEAREST_OZ, "nearest mz": NEAREST_MZ})
-    dest_out = pd.Series(keyword.where(m), index=df.index, dtype="object")
-    is_ags = ~m
-    if is_ags.any():
-        looks_like_key = dest[is_ags].str.replace(r"\.0+$", "", regex=True).str.fullmatch(r"\d+")
-        bad = dest[is_ags][~looks_like_key]
-        if len(bad):
-            rows = [f"line {i + 2}: {v!r}" for i, v in bad.items()]
-            raise InputError(f"{what} {p}: column {cols['destination']!r} must hold an "
-                             f"8-digit AGS or 'nearest OZ' / 'nearest MZ'; found "
-                             f"{show(rows)}.")
-        dest_out[is_ags] = normalise_ags(dest[is_ags], path=p,
-                                         column=cols["destination"]).to_numpy()
-
-    minutes = to_number(df[cols["minutes"]], path=p, column=cols["minutes"])
-    missing = minutes.isna()
-    if missing.any():
-        raise InputError(f"{what} {p}: column {cols['minutes']!r} is empty on lines "
-                         f"{show(np.flatnonzero(missing.to_numpy()) + 2)}. Every row needs "
-                         "a reference time in minutes.")
-    bad = ~np.isfinite(minutes.to_numpy()) | (minutes.to_numpy() < 0)
-    if bad.any():
-        rows = [f"line {i + 2}: {v}" for i, v in minutes[bad].items()]
-        raise InputError(f"{what} {p}: column {cols['minutes']!r} must be finite and >= 0 "
-                         f"minutes; found {show(rows)}.")
-    out = pd.DataFrame({"origin_ags": origin.astype("str").to_numpy(),
-                        "destination": dest_out.astype("str").to_numpy(),
-                        "minutes": minutes.astype("float64").to_numpy()})
-    logger.info("read %d reference times from %s (%d to a nearest OZ/MZ)", len(out), p,
-                int(m.sum()))
-    return out
-
 
 # ----------------------------------------------------------------------- graph
 
@@ -217,7 +116,7 @@ class CalibrationResult:
     profile: SpeedProfile | None = None
     path_share: dict[str, float] = field(default_factory=dict)
     fitted_classes: list[str] = field(default_factory=list)
-    bounds: tuple[float, float] = (0.5, 2.0)
+    bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS
     iterations: int = 0
     converged: bool = False
 
@@ -260,26 +159,14 @@ def _metrics(model_min: np.ndarray, ref_min: np.ndarray) -> dict[str, float]:
 
 
 def _check_municipalities(municipalities: pd.DataFrame) -> pd.DataFrame:
-    need = ["ags", "node", "access_s"]
-    missing = [c for c in need if c not in municipalities.columns]
-    if missing:
-        raise InputError(f"the municipality table needs columns {need} (node: graph node, "
-                         f"-1 when not on the network; access_s: access-leg seconds); "
-                         f"missing {missing}")
+    net = network_arrays(municipalities, what="municipalities")
     m = pd.DataFrame({"ags": municipalities["ags"].astype("str").to_numpy(),
-                      "node": pd.to_numeric(municipalities["node"]).fillna(-1)
-                      .to_numpy(np.int64),
-                      "access_s": np.asarray(municipalities["access_s"], dtype=np.float64)})
+                      "node": net.node, "access_s": net.access_s})
     if "central_place" in municipalities.columns:
         m["central_place"] = municipalities["central_place"].astype("str").to_numpy()
     if m["ags"].duplicated().any():
         raise InputError(f"the municipality table has duplicated AGS "
                          f"{show(m.loc[m['ags'].duplicated(), 'ags'])}")
-    on = m["node"] >= 0
-    bad_access = on & ~(np.isfinite(m["access_s"]) & (m["access_s"] >= 0))
-    if bad_access.any():
-        raise InputError("access_s must be finite and >= 0 for municipalities on the network; "
-                         f"bad for {show(m.loc[bad_access, 'ags'])}")
     return m.set_index("ags", drop=False)
 
 
@@ -350,6 +237,11 @@ def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int
     return _Pairs(rows, origin, const_s, dest, kind, ref), skipped
 
 
+def _scaled(graph: RoadGraph, x: np.ndarray) -> RoadGraph:
+    """``graph`` with the edge times of class ``c`` multiplied by ``x[c]``."""
+    return dataclasses.replace(graph, time_s=graph.time_s * x[graph.road_class])
+
+
 def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Route every pair with edge times ``time_s * x[class]``.
@@ -369,31 +261,28 @@ def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
     const_s = pairs.const_s.copy()
     dest = pairs.dest.copy()
     reached = np.ones(k, dtype=bool)
+    scaled = _scaled(graph, x)
     # "nearest" rows: the time-nearest facility under the current factors.
     for kind, cls in _FACILITY_CLASSES.items():
         sel = pairs.kind == kind
         if not sel.any():
             continue
         fac = m[(m["node"] >= 0) & m["central_place"].isin(cls)]
-        rg = graph.reversed
-        w = rg.time_s * x[rg.road_class]
         fnodes = fac["node"].to_numpy(np.int64)
         faccess = fac["access_s"].to_numpy(np.float64)
-        _, nearest = kernels.multi_source_dijkstra(rg.offsets, rg.targets, w, fnodes,
-                                                   faccess, np.inf)
+        nearest = nearest_facility(scaled, fnodes, faccess, reverse=True).source
         src = nearest[pairs.origin[sel]]
         ok = src >= 0
         idx = np.flatnonzero(sel)
         dest[idx[ok]] = fnodes[src[ok]]
         const_s[idx[ok]] += faccess[src[ok]]
         reached[idx[~ok]] = False
-    w = graph.time_s * x[graph.road_class]
     tails = graph.sources
     for o in np.unique(pairs.origin):
         sel = np.flatnonzero((pairs.origin == o) & (dest >= 0))
         if sel.size == 0:
             continue
-        dist, pred = kernels.shortest_path_tree(graph.offsets, graph.targets, w, o, np.inf)
+        dist, pred = shortest_path_tree(scaled, int(o))
         cur = dest[sel].copy()
         ok = np.isfinite(dist[cur])
         reached[sel[~ok]] = False
@@ -410,7 +299,8 @@ def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
 
 
 def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.DataFrame,
-                     *, bounds: tuple[float, float] = (0.5, 2.0), iterations: int = 5,
+                     *, bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
+                     iterations: int = defaults.CALIBRATION_ITERATIONS,
                      classes: list[str] | None = None, min_share: float = 0.01,
                      base_profile: SpeedProfile | None = None) -> CalibrationResult:
     """Fit per-road-class speed factors to reference travel times.
@@ -420,11 +310,12 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
     graph : RoadGraph
         The car graph whose edge times the factors scale (factor 1 = as built).
     municipalities : DataFrame
-        ``ags``, ``node`` (graph node, -1 when not on the network), ``access_s``
-        (seconds of the access leg) and, for "nearest" rows, ``central_place``
+        ``ags``, the network columns of :func:`accessibility.attach` and, for
+        "nearest" rows, ``central_place``
         (``Oberzentrum``/``Mittelzentrum``/...).
     references : DataFrame
-        From :func:`read_reference_times`: ``origin_ags``, ``destination``, ``minutes``.
+        From :func:`accessibility.io.read_reference_times`: ``origin_ags``,
+        ``destination``, ``minutes``.
     bounds : (float, float)
         Lowest and highest allowed factor, ``0 < lo < hi``.
     iterations : int
@@ -555,109 +446,4 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
         converged=converged)
     for line in result.lines():
         logger.info(line)
-    return result
-
-
-# ---------------------------------------------------------------------- writing
-
-
-def _toml_key(k: str) -> str:
-    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k, ensure_ascii=False)
-
-
-def _toml_value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        x = float(v)
-        if x.is_integer() and abs(x) < 1e15:
-            return str(int(x)) if isinstance(v, (int, np.integer)) else f"{x:.1f}"
-        return repr(x)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple, set, frozenset)):
-        items = sorted(v) if isinstance(v, (set, frozenset)) else list(v)
-        return "[" + ", ".join(_toml_value(i) for i in items) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
-                       comment: list[str] | None = None) -> Path:
-    """Write a speed profile as TOML that :func:`~accessibility.profile.load_profile` reads.
-
-    Parameters
-    ----------
-    profile : SpeedProfile
-    path : str or Path
-        Output file (written atomically; ``.toml`` by convention).
-    comment : list of str, optional
-        Lines written as ``#`` comments at the top (e.g. the calibration report).
-
-    Returns
-    -------
-    Path
-    """
-    out = [f"# {line}".rstrip() for line in (comment or [])]
-    if out:
-        out.append("")
-    out += [f"name = {_toml_value(profile.name)}",
-            f"description = {_toml_value(profile.description)}",
-            f"maxspeed_factor = {_toml_value(float(profile.maxspeed_factor))}",
-            f"ferry_speed_kmh = {_toml_value(float(profile.ferry_speed_kmh))}",
-            f"blocked_access = {_toml_value(profile.blocked_access)}"]
-    for table in ("speeds_kmh", "maxspeed_zones_kmh", "class_factors"):
-        values = getattr(profile, table)
-        out += ["", f"[{table}]"]
-        out += [f"{_toml_key(str(k))} = {_toml_value(float(v))}" for k, v in values.items()]
-    return write_text("\n".join(out) + "\n", path)
-
-
-def run_calibration(graph: RoadGraph, municipalities: pd.DataFrame,
-                    reference_path: str | Path, *,
-                    base_profile: SpeedProfile | str | Path | None = None,
-                    out_profile: str | Path | None = None,
-                    bounds: tuple[float, float] = (0.5, 2.0),
-                    iterations: int = 5) -> CalibrationResult:
-    """Read reference times, calibrate the speed factors, optionally write the profile.
-
-    Parameters
-    ----------
-    graph : RoadGraph
-        Car graph built with ``base_profile``.
-    municipalities : DataFrame
-        ``ags``, ``node``, ``access_s``, ``central_place`` (see :func:`calibrate_speeds`).
-    reference_path : str or Path
-        Reference travel times (see :func:`read_reference_times`).
-    base_profile : SpeedProfile, str or Path, optional
-        The profile the graph was built with (object, TOML file or built-in name).
-        Default: the graph's profile when it is the built-in default.
-    out_profile : str or Path, optional
-        Where to write the calibrated profile as TOML.
-    bounds : (float, float)
-        Lowest and highest allowed factor.
-    iterations : int
-        Largest number of route-and-refit rounds.
-
-    Returns
-    -------
-    CalibrationResult
-    """
-    if base_profile is not None and not isinstance(base_profile, SpeedProfile):
-        base_profile = load_profile(base_profile)
-    if base_profile is None:
-        built = graph.meta.get("profile_fingerprint")
-        if built is None or built == DEFAULT_PROFILE.fingerprint():
-            base_profile = DEFAULT_PROFILE
-        elif out_profile is not None:
-            raise InputError(f"the graph was built with speed profile "
-                             f"{graph.meta.get('profile')!r}: give it as base_profile so that "
-                             "the calibrated profile can be written")
-    refs = read_reference_times(reference_path)
-    result = calibrate_speeds(graph, municipalities, refs, bounds=bounds,
-                              iterations=iterations, base_profile=base_profile)
-    if out_profile is not None:
-        write_profile_toml(result.profile, out_profile, comment=[
-            f"Calibrated from {Path(reference_path).name} by accessibility "
-            "(speed calibration).", *result.lines()])
-        logger.info("wrote calibrated speed profile to %s", out_profile)
     return result

@@ -1,4 +1,9 @@
-"""Car travel time to the nearest Mittelzentrum and Oberzentrum (METHOD.md section 1)."""
+"""Car travel time to the nearest Mittelzentrum and Oberzentrum (METHOD.md section 1).
+
+The model consumes municipalities that are already attached to the graph
+(:func:`accessibility.attach`: ``node``, ``access_s``, ``on_network``) and, for
+population or area origins, an attached origin table from :func:`make_origins`.
+"""
 
 from __future__ import annotations
 
@@ -11,51 +16,20 @@ import pandas as pd
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, snap_points
+from ..graph import RoadGraph, network_arrays
 from ..routing import nearest_facility
-from .common import snap_reference_points
+from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
+                          DESTINATIONS, MITTELZENTRUM, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
+                          TIME_CLASSES, ZERO_LABEL, class_order)
 
 logger = logging.getLogger(__name__)
 
-#: Central-place functions that count as a destination of each class: "nearest MZ"
-#: counts Oberzentren as Mittelzentren (METHOD.md section 1).
-DESTINATIONS = {"mz": ("Oberzentrum", "Mittelzentrum"), "oz": ("Oberzentrum",)}
-#: Class limits in minutes of the BBSR reports (lower bound inclusive).
-MZ_CLASSES = ((7.5, "< 7.5 min"), (15.0, "7.5-15 min"), (np.inf, ">= 15 min"))
-OZ_CLASSES = ((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"), (np.inf, ">= 60 min"))
-ZERO_LABEL = {"mz": "0 (is MZ/OZ)", "oz": "0 (is OZ)"}
 ORIGIN_METHODS = ("point", "population", "area")
-#: Equal-area CRS for grids and areas.
-GRID_CRS = "EPSG:3035"
-
-#: Output columns and their meaning (German official terms and INKAR indicators).
-COLUMNS = {
-    "ags": "Amtlicher Gemeindeschlüssel (8 digits)",
-    "name": "municipality name (Gemeindename)",
-    "gvb": "Gemeindeverband key (9 digits)",
-    "kreis": "Kreis key (5 digits)",
-    "land": "Land key (2 digits)",
-    "population": "residents (Bevölkerung) from the municipality input",
-    "area_km2": "area in km²",
-    "central_place": "central-place function (Oberzentrum / Mittelzentrum / Grundzentrum / keine)",
-    "t_mz_min": "car time in minutes to the time-nearest Mittelzentrum or Oberzentrum "
-                "(INKAR: Erreichbarkeit von Mittelzentren / Pkw-Fahrzeit zum nächsten MZ); "
-                "0 for MZ and OZ; empty when unreachable (see reason)",
-    "t_oz_min": "car time in minutes to the time-nearest Oberzentrum (INKAR: Erreichbarkeit "
-                "von Oberzentren / Pkw-Fahrzeit zum nächsten OZ); 0 for OZ",
-    "nearest_mz_ags": "AGS of the nearest MZ/OZ: its catchment is the Mittelbereich",
-    "nearest_mz_name": "name of the nearest MZ/OZ",
-    "nearest_oz_ags": "AGS of the nearest OZ (Oberbereich)",
-    "nearest_oz_name": "name of the nearest OZ",
-    "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min",
-    "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min",
-    "snap_m": "distance from the reference point to its network node, m",
-    "origin_method": "how origins were placed: point (INKAR), population (grid cells, "
-                     "weighted) or area (regular grid, area-weighted)",
-    "n_origins": "number of origins averaged for the municipality",
-    "reason": "why a value is missing (outside the network, no central place reachable)",
-}
+#: Output columns and their meaning (from :mod:`accessibility.vocabulary`).
+COLUMNS = {c: _ALL_COLUMNS[c] for c in CENTRAL_PLACE_COLUMNS}
+COLUMNS["on_network"] = _ALL_COLUMNS["on_network"]
 
 
 @dataclass
@@ -90,11 +64,10 @@ class CentralPlaceReport:
 
 def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
     """BBSR class labels of travel times; ``is_zero`` marks central places themselves."""
-    bins = MZ_CLASSES if kind == "mz" else OZ_CLASSES
     t = np.asarray(minutes, dtype=np.float64)
     out = np.full(t.shape, None, dtype=object)
     lo = -np.inf
-    for hi, label in bins:
+    for hi, label in TIME_CLASSES[kind]:
         out[(t >= lo) & (t < hi)] = label
         lo = hi
     out[np.asarray(is_zero, bool)] = ZERO_LABEL[kind]
@@ -102,34 +75,27 @@ def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
     return out
 
 
-def class_order(kind: str) -> list[str]:
-    """Class labels of ``kind`` ("mz" or "oz") in report order."""
-    return [ZERO_LABEL[kind]] + [label for _, label in (MZ_CLASSES if kind == "mz" else OZ_CLASSES)]
-
-
 # --------------------------------------------------------------------------- origins
-@dataclass(frozen=True)
-class Origins:
-    """Origins of the travel-time search: points with a municipality and a weight."""
-
-    muni: np.ndarray  # row index into the municipality table
-    lon: np.ndarray
-    lat: np.ndarray
-    weight: np.ndarray
-    method: str
+def _origin_table(ags, lon, lat, weight, method: str) -> pd.DataFrame:
+    t = pd.DataFrame({"ags": np.asarray(ags, dtype=object), "lon": np.asarray(lon, float),
+                      "lat": np.asarray(lat, float), "weight": np.asarray(weight, float)})
+    t.attrs["method"] = method
+    return t
 
 
-def point_origins(munis: pd.DataFrame) -> Origins:
-    """One origin per municipality: its reference point (as INKAR)."""
+def point_origins(munis: pd.DataFrame) -> pd.DataFrame:
+    """One origin per municipality: its reference point (as INKAR).
+
+    Returns a table ``ags``, ``lon``, ``lat``, ``weight`` (1), ``.attrs["method"]``.
+    """
     ok = munis["lon"].notna().to_numpy()
-    idx = np.flatnonzero(ok)
-    return Origins(idx, munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok],
-                   np.ones(idx.size), "point")
+    return _origin_table(munis["ags"].to_numpy()[ok], munis["lon"].to_numpy()[ok],
+                         munis["lat"].to_numpy()[ok], np.ones(int(ok.sum())), "point")
 
 
 def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
                        polygons: gpd.GeoDataFrame | None = None,
-                       max_assign_m: float = 15_000.0) -> Origins:
+                       max_assign_m: float = 15_000.0) -> pd.DataFrame:
     """Populated grid cells as origins, weighted by residents.
 
     Cells are assigned to municipalities by polygon when ``polygons`` (with ``ags``)
@@ -137,12 +103,12 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
     Municipalities without any populated cell keep their reference point.
     """
     grid = grid[grid["population"] > 0]
-    to_ll = Transformer.from_crs(GRID_CRS, "EPSG:4326", always_xy=True)
+    to_ll = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84, always_xy=True)
     lon, lat = to_ll.transform(grid["x"].to_numpy(), grid["y"].to_numpy())
     pop = grid["population"].to_numpy(dtype=np.float64)
     if polygons is not None:
-        cells = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        joined = gpd.sjoin(cells, polygons[["ags", "geometry"]].to_crs("EPSG:4326"),
+        cells = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=defaults.WGS84)
+        joined = gpd.sjoin(cells, polygons[["ags", "geometry"]].to_crs(defaults.WGS84),
                            how="inner", predicate="within")
         joined = joined[~joined.index.duplicated()]
         row_of_ags = pd.Series(np.arange(len(munis)), index=munis["ags"].to_numpy())
@@ -151,7 +117,7 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
         muni = row_of_ags.loc[joined["ags"].to_numpy()[keep]].to_numpy()
     else:
         ok = munis["lon"].notna().to_numpy()
-        to_grid = Transformer.from_crs("EPSG:4326", GRID_CRS, always_xy=True)
+        to_grid = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS, always_xy=True)
         mx, my = to_grid.transform(munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
         d, k = cKDTree(np.column_stack([mx, my])).query(grid[["x", "y"]].to_numpy())
         near = d <= max_assign_m
@@ -164,116 +130,136 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
         o_lon.append(munis["lon"].to_numpy()[missing])
         o_lat.append(munis["lat"].to_numpy()[missing])
         o_w.append(np.ones(missing.size))
-    return Origins(np.concatenate(o_muni), np.concatenate(o_lon), np.concatenate(o_lat),
-                   np.concatenate(o_w), "population")
+    return _origin_table(munis["ags"].to_numpy()[np.concatenate(o_muni)], np.concatenate(o_lon),
+                         np.concatenate(o_lat), np.concatenate(o_w), "population")
 
 
-def area_origins(munis: gpd.GeoDataFrame, spacing_m: float = 500.0) -> Origins:
+def area_origins(munis: gpd.GeoDataFrame, spacing_m: float = defaults.AREA_GRID_M
+                 ) -> pd.DataFrame:
     """A regular grid of points over each municipality polygon (area-weighted)."""
     if not isinstance(munis, gpd.GeoDataFrame) or not munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
         raise InputError("origins = 'area' needs municipality polygons: give a boundaries "
                          "layer ([inputs] boundaries / --boundaries, e.g. VG250 gemeinden)")
     if spacing_m <= 0:
         raise InputError("area_grid_m must be positive")
-    poly = munis.to_crs(GRID_CRS)
+    poly = munis.to_crs(defaults.GRID_CRS)
     minx, miny, maxx, maxy = poly.total_bounds
     xs = np.arange(np.floor(minx / spacing_m) * spacing_m + spacing_m / 2, maxx, spacing_m)
     ys = np.arange(np.floor(miny / spacing_m) * spacing_m + spacing_m / 2, maxy, spacing_m)
     gx, gy = np.meshgrid(xs, ys)
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=GRID_CRS)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()),
+                           crs=defaults.GRID_CRS)
     poly = poly.reset_index(drop=True)
     joined = gpd.sjoin(pts, poly[["geometry"]], how="inner", predicate="within")
     joined = joined[~joined.index.duplicated()]
     muni = joined["index_right"].to_numpy()
     px = gx.ravel()[joined.index.to_numpy()]
     py = gy.ravel()[joined.index.to_numpy()]
-    lon, lat = Transformer.from_crs(GRID_CRS, "EPSG:4326", always_xy=True).transform(px, py)
+    lon, lat = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
+                                    always_xy=True).transform(px, py)
     ok = munis["lon"].notna().to_numpy()
     missing = np.setdiff1d(np.flatnonzero(ok), muni)  # smaller than one grid cell
-    return Origins(np.concatenate([muni, missing]),
-                   np.concatenate([lon, munis["lon"].to_numpy()[missing]]),
-                   np.concatenate([lat, munis["lat"].to_numpy()[missing]]),
-                   np.ones(muni.size + missing.size), "area")
+    rows = np.concatenate([muni, missing])
+    return _origin_table(munis["ags"].to_numpy()[rows],
+                         np.concatenate([lon, munis["lon"].to_numpy()[missing]]),
+                         np.concatenate([lat, munis["lat"].to_numpy()[missing]]),
+                         np.ones(rows.size), "area")
+
+
+def make_origins(munis: pd.DataFrame, method: str = defaults.ORIGINS, *,
+                 population_grid: pd.DataFrame | None = None,
+                 polygons: gpd.GeoDataFrame | None = None,
+                 area_grid_m: float = defaults.AREA_GRID_M) -> pd.DataFrame:
+    """The origin table of ``method``: ``ags``, ``lon``, ``lat``, ``weight``.
+
+    Parameters
+    ----------
+    munis : DataFrame
+        ``ags``, ``lon``, ``lat`` (a GeoDataFrame with polygons serves ``area``).
+    method : {"point", "population", "area"}
+        Reference point per municipality (INKAR), populated grid cells weighted by
+        residents, or a regular grid over the polygon (area-weighted).
+    population_grid : DataFrame, optional
+        ``x``, ``y`` (EPSG:3035 cell centres), ``population``: ``population`` origins.
+    polygons : GeoDataFrame, optional
+        Municipality polygons with ``ags``: cell assignment and ``area`` origins.
+    area_grid_m : float
+        Grid spacing of area origins.
+    """
+    if method not in ORIGIN_METHODS:
+        raise InputError(f"unknown origins {method!r}: use one of {ORIGIN_METHODS}")
+    if method == "point":
+        return point_origins(munis)
+    if method == "population":
+        if population_grid is None:
+            raise InputError("origins = 'population' needs a population grid: set [inputs] "
+                             "population_grid or pass --population-grid")
+        return population_origins(munis, population_grid, polygons)
+    poly = munis if polygons is None else _attach_polygons(munis, polygons)
+    return area_origins(poly, area_grid_m)
 
 
 # ----------------------------------------------------------------------- the model
-def central_place_access(
-    graph: RoadGraph,
-    municipalities: pd.DataFrame,
-    *,
-    origins: str = "point",
-    population_grid: pd.DataFrame | None = None,
-    polygons: gpd.GeoDataFrame | None = None,
-    area_grid_m: float = 500.0,
-    max_snap_m: float = 2000.0,
-    access_speed_kmh: float = 15.0,
-) -> tuple[gpd.GeoDataFrame, CentralPlaceReport]:
+def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
+                         origins: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Car time from every municipality to its nearest Mittelzentrum and Oberzentrum.
 
     Destinations are the reference points of the central-place municipalities
-    (snapped to the network, their access leg included). One multi-source search
-    per class on the reversed graph gives the time from every node to the nearest
-    destination; origin times add the origin's own access leg.
+    (their access leg included). One multi-source search per class on the reversed
+    graph gives the time from every node to the nearest destination; origin times
+    add the origin's own access leg.
 
     Parameters
     ----------
     graph : RoadGraph
         Car graph (times in seconds).
     municipalities : DataFrame
-        ``ags``, ``name``, ``lon``, ``lat``, ``central_place`` (after
-        :func:`accessibility.io.join_central_places`), ``population``, ``area_km2``,
-        ``gvb``, ``kreis``, ``land``; a GeoDataFrame keeps its geometry.
-    origins : {"point", "population", "area"}
-        Reference point per municipality (INKAR), populated grid cells weighted by
-        residents, or a regular grid over the polygon (area-weighted).
-    population_grid : DataFrame, optional
-        ``x``, ``y`` (EPSG:3035 cell centres), ``population``; needed for
-        ``origins="population"``.
-    polygons : GeoDataFrame, optional
-        Municipality polygons with ``ags``: cell assignment and ``origins="area"``.
-    area_grid_m : float
-        Grid spacing of area origins.
-    max_snap_m, access_speed_kmh : float
-        Snapping limit and access-leg speed.
+        ``ags``, ``name``, ``lon``, ``lat``, ``central_place`` and the network
+        columns of :func:`accessibility.attach`; ``population``, ``area_km2``,
+        ``gvb``, ``kreis``, ``land`` are passed through; a GeoDataFrame keeps its
+        geometry.
+    origins : DataFrame, optional
+        Attached origin table from :func:`make_origins` (``ags``, ``weight`` and the
+        network columns). Default: the municipalities' reference points (INKAR).
 
     Returns
     -------
-    GeoDataFrame, CentralPlaceReport
-        One row per municipality with the columns in :data:`COLUMNS`.
+    GeoDataFrame
+        One row per municipality with the columns in :data:`COLUMNS`; NaN where no
+        value exists (see ``reason``). ``.attrs["report"]`` holds the summary lines.
     """
     _check_municipalities(municipalities)
-    if origins not in ORIGIN_METHODS:
-        raise InputError(f"unknown origins {origins!r}: use one of {ORIGIN_METHODS}")
     munis = municipalities.reset_index(drop=True)
-    rep = CentralPlaceReport(n_municipalities=len(munis), origin_method=origins)
-    ref = snap_reference_points(graph, munis, max_snap_m=max_snap_m,
-                                access_speed_kmh=access_speed_kmh)
-    has_pt, ref_node, ref_access, snap_m = ref.has_point, ref.node, ref.access_s, ref.snap_m
+    ref = network_arrays(munis, graph, what="municipalities")
     on_net = ref.on_network
-    rep.n_on_network = int(on_net.sum())
-
-    if origins == "point":
-        org = point_origins(munis)
-    elif origins == "population":
-        if population_grid is None:
-            raise InputError("origins = 'population' needs a population grid: set [inputs] "
-                             "population_grid or pass --population-grid")
-        org = population_origins(munis, population_grid, polygons)
+    has_pt = munis["lon"].notna().to_numpy() & munis["lat"].notna().to_numpy()
+    if origins is None:
+        org_muni, org_w, org = np.arange(len(munis)), np.ones(len(munis)), ref
+        method = "point"
     else:
-        poly = munis if polygons is None else _attach_polygons(munis, polygons)
-        org = area_origins(poly, area_grid_m)
-    os_ = snap_points(graph, org.lon, org.lat, max_distance_m=max_snap_m,
-                      access_speed_kmh=access_speed_kmh)
+        row_of = pd.Series(np.arange(len(munis)), index=munis["ags"].to_numpy())
+        known = origins["ags"].isin(row_of.index).to_numpy()
+        if not known.all():
+            raise InputError(f"{int((~known).sum())} origins name an AGS that is not among "
+                             "the municipalities")
+        org_muni = row_of.loc[origins["ags"].to_numpy()].to_numpy()
+        org_w = pd.to_numeric(origins["weight"]).to_numpy(np.float64)
+        org = network_arrays(origins, graph, what="origins")
+        method = origins.attrs.get("method", "custom")
+    rep = CentralPlaceReport(n_municipalities=len(munis), n_on_network=int(on_net.sum()),
+                             origin_method=method)
     # origins of a municipality off the network do not count, whatever their cell
-    o_ok = os_.ok & on_net[org.muni]
+    o_ok = org.on_network & on_net[org_muni]
+    max_snap = munis.attrs.get("attach", {}).get("max_snap_m")
+    off_why = ("reference point outside the network extent"
+               + (f" (farther than {max_snap:,.0f} m from any road)" if max_snap else ""))
 
     out = munis.copy()
-    cp = out["central_place"].fillna("keine").to_numpy()
+    cp = out["central_place"].fillna(NO_FUNCTION).to_numpy()
     names = out["name"].to_numpy()
     reasons = [[] for _ in range(len(out))]
     for i in np.flatnonzero(~on_net):
-        reasons[i].append("reference point outside the network extent (farther than "
-                          f"{max_snap_m:,.0f} m from any road)" if has_pt[i] else "no reference point")
+        reasons[i].append(off_why if has_pt[i] else "no reference point")
     for kind, funcs in DESTINATIONS.items():
         is_dest = np.isin(cp, funcs)
         dest = np.flatnonzero(is_dest & on_net)
@@ -284,17 +270,18 @@ def central_place_access(
         t_min = np.full(len(out), np.nan)
         near = np.full(len(out), -1, np.int64)
         if dest.size:
-            res = nearest_facility(graph, ref_node[dest], ref_access[dest], reverse=True)
-            o_time = np.where(o_ok, os_.access_time_s + res.dist[np.maximum(os_.node, 0)], np.inf)
+            res = nearest_facility(graph, ref.node[dest], ref.access_s[dest], reverse=True)
+            o_time = np.where(o_ok, org.access_s + res.dist[np.maximum(org.node, 0)], np.inf)
             reach = o_ok & np.isfinite(o_time)
             # weighted mean over each municipality's reachable origins
-            w = org.weight * reach
-            wsum = np.bincount(org.muni, weights=w, minlength=len(out))
-            tsum = np.bincount(org.muni, weights=np.where(reach, o_time, 0.0) * w, minlength=len(out))
+            w = org_w * reach
+            wsum = np.bincount(org_muni, weights=w, minlength=len(out))
+            tsum = np.bincount(org_muni, weights=np.where(reach, o_time, 0.0) * w,
+                               minlength=len(out))
             with np.errstate(invalid="ignore", divide="ignore"):
                 t_min = tsum / wsum / 60.0
             # the nearest destination of the municipality's reference node
-            ref_src = np.where(on_net, res.source[np.maximum(ref_node, 0)], -1)
+            ref_src = np.where(on_net, res.source[np.maximum(ref.node, 0)], -1)
             near = np.where(ref_src >= 0, dest[np.maximum(ref_src, 0)], -1)
             # a municipality whose reference node reaches nothing keeps no value
             t_min[near < 0] = np.nan
@@ -304,10 +291,11 @@ def central_place_access(
         # its reference point lies off the network
         t_min[is_dest] = 0.0
         near[is_dest] = np.flatnonzero(is_dest)
-        label = "Mittel- or Oberzentrum" if kind == "mz" else "Oberzentrum"
+        label = DESTINATION_LABEL[kind]
         if not is_dest.any():
             why = f"no {label} in the central-place input"
-            rep.notes.append(f"The input has no {label}: t_{kind}_min is empty for every municipality.")
+            rep.notes.append(f"The input has no {label}: t_{kind}_min is empty for every "
+                             "municipality.")
             logger.warning(rep.notes[-1])
         else:
             why = f"no {label} reachable in the network"
@@ -318,19 +306,21 @@ def central_place_access(
         out[f"nearest_{kind}_name"] = np.where(near >= 0, names[np.maximum(near, 0)], None)
         out[f"{kind}_class"] = classify(t_min, is_dest, kind)
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min).sum()))
-    out["snap_m"] = snap_m
-    out["origin_method"] = org.method
-    out["n_origins"] = np.bincount(org.muni[o_ok], minlength=len(out))
+    out["origin_method"] = method
+    out["n_origins"] = np.bincount(org_muni[o_ok], minlength=len(out))
     out["reason"] = ["; ".join(r) if r else None for r in reasons]
     cols = [c for c in COLUMNS if c in out.columns]
-    extra = [c for c in out.columns if c not in COLUMNS and c not in ("geometry", "lon", "lat")]
-    out = out[cols + extra + ["lon", "lat"] + (["geometry"] if "geometry" in out.columns else [])]
+    net = ["node", "access_s"]  # the network columns travel on with the table
+    extra = [c for c in out.columns if c not in COLUMNS and c not in ["geometry", "lon", "lat"] + net]
+    out = out[cols + extra + ["lon", "lat"] + net
+              + (["geometry"] if "geometry" in out.columns else [])]
     if not isinstance(out, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
-                               crs="EPSG:4326")
+                               crs=defaults.WGS84)
+    out.attrs["report"] = rep.lines()
     for line in rep.lines():
         logger.info(line)
-    return out, rep
+    return out
 
 
 def _attach_polygons(munis: pd.DataFrame, polygons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -357,7 +347,7 @@ def _check_municipalities(munis: pd.DataFrame) -> None:
         raise InputError(f"duplicated AGS in the municipality table: {list(dup.unique()[:5])}; "
                          "each municipality must appear once")
     cp = munis["central_place"]
-    if not cp.isin(["Oberzentrum", "Mittelzentrum"]).any():
+    if not cp.isin([OBERZENTRUM, MITTELZENTRUM]).any():
         raise InputError("the central-place table has no Oberzentrum or Mittelzentrum among "
                          "these municipalities: check the zo_funktion column (Oberzentrum / "
                          "Mittelzentrum / Grundzentrum / keine, or OZ / MZ / GZ) and that its "
@@ -400,8 +390,8 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
 def class_shares(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Share of municipalities and of population per class (the BBSR report table)."""
     col = f"{kind}_class"
-    labels = class_order(kind) + ["no value"]
-    cls = df[col].fillna("no value")
+    labels = class_order(kind) + [NO_VALUE]
+    cls = df[col].fillna(NO_VALUE)
     pop = df["population"].fillna(0.0)
     n = cls.value_counts().reindex(labels, fill_value=0)
     p = pop.groupby(cls).sum().reindex(labels, fill_value=0.0)
@@ -409,4 +399,4 @@ def class_shares(df: pd.DataFrame, kind: str) -> pd.DataFrame:
                       "share_municipalities": n.to_numpy() / max(len(df), 1),
                       "population": p.to_numpy(),
                       "share_population": p.to_numpy() / max(pop.sum(), 1.0)})
-    return t[(t["municipalities"] > 0) | (t["class"] != "no value")]
+    return t[(t["municipalities"] > 0) | (t["class"] != NO_VALUE)]

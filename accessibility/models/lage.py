@@ -36,16 +36,21 @@ Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, from_edges
+from .._util import show as _show
+from ..graph import RoadGraph, from_edges, network_arrays
 from ..routing import Decay, one_to_many, potential
-from .common import snap_reference_points
+from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
+                          SETTLEMENT_TYPES)
+from .settlement import settlement_types
 
 logger = logging.getLogger(__name__)
 
@@ -53,53 +58,24 @@ __all__ = [
     "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "SOURCE_COMMUTERS",
     "SOURCE_RESIDENTS", "augmented_graph", "boundary_nodes", "calibrate_decay",
     "classify_lage", "daytime_population", "gvb_potential", "kreis_lage", "lage_potential",
-    "lage_summary", "mean_potential", "run_lage",
+    "lage_summary", "lage_tables", "mean_potential", "run_lage",
 ]
 
-#: Default decay: exponential, beta = 0.076 per minute (weight halves every ~9 min).
-DEFAULT_DECAY = Decay("exponential", beta=0.076)
+#: Default decay (docs/METHOD.md: gives the 183,000 national mean on a major-road network).
+DEFAULT_DECAY = Decay(defaults.DECAY, beta=defaults.BETA, sigma_min=defaults.SIGMA_MIN,
+                      floor_min=defaults.FLOOR_MIN)
 #: Lower bounds of peripher, zentral, sehr zentral (BBSR).
-LAGE_THRESHOLDS = (81_000.0, 183_000.0, 410_000.0)
-#: Lage classes from least to most central.
-LAGE_CLASSES = ("sehr peripher", "peripher", "zentral", "sehr zentral")
+LAGE_THRESHOLDS = defaults.LAGE_THRESHOLDS
 SOURCE_COMMUTERS = "residents + in - out commuters"
 SOURCE_RESIDENTS = "residents (no commuter data)"
 SOURCE_NOT_IN_TABLE = "residents (municipality not in the commuter table)"
 SOURCE_ANONYMISED = "residents (commuter counts anonymised or empty)"
 
-#: Output columns and their meaning.
-COLUMNS = {
-    "daytime_population": "Tagesbevölkerung: residents + in-commuters - out-commuters "
-                          "(Bundesagentur für Arbeit, employees subject to social insurance); "
-                          "residents where no commuter counts are given (see source)",
-    "daytime_population_source": "where daytime_population comes from: 'residents + in - out "
-                                 "commuters', or residents (no commuter data / municipality not "
-                                 "in the commuter table / counts anonymised)",
-    "potential_2h": "Lage potential: distance-decay weighted Tagesbevölkerung of all "
-                    "municipalities reachable within 120 minutes by car (own population "
-                    "at t = 0 included once; access legs at both ends count)",
-    "n_reached": "number of municipalities (with daytime population > 0) within 120 minutes, "
-                 "the own one included",
-    "lage": "Lage (BBSR location type) of potential_2h: sehr peripher < 81,000 <= peripher "
-            "< 183,000 <= zentral < 410,000 <= sehr zentral",
-    "settlement_type": "Stadt- und Gemeindetyp of the Gemeindeverband: Großstadt / "
-                       "Mittelstadt / Kleinstadt / Landgemeinde",
-    "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
-                              "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
-                              "Kleinstadt, Landgemeinde",
-    "edge_flag": "the 120-minute search reached the edge of the road network (within 2 km "
-                 "of its outline): destinations beyond it are missing, the potential may "
-                 "be underestimated",
-}
+#: Output columns and their meaning (from :mod:`accessibility.vocabulary`).
+COLUMNS = {c: _ALL_COLUMNS[c] for c in LAGE_COLUMNS}
 
 
 # ------------------------------------------------------------------ daytime population
-
-
-def _show(items, n: int = 10) -> str:
-    items = list(items)
-    s = ", ".join(map(str, items[:n]))
-    return s + (f", ... ({len(items) - n} more)" if len(items) > n else "")
 
 
 def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = None
@@ -183,7 +159,7 @@ def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = Non
 # ------------------------------------------------------------------ graph helpers
 
 
-def boundary_nodes(graph: RoadGraph, buffer_m: float = 2000.0) -> np.ndarray:
+def boundary_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M) -> np.ndarray:
     """Nodes closer than ``buffer_m`` to the outline (convex hull boundary) of all
     graph nodes, in the graph's metric coordinates. When the nodes are collinear
     (no area), every node counts as boundary."""
@@ -222,12 +198,11 @@ def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -
     )
 
 
-def _setup(graph, munis, daytime, max_snap_m, access_speed_kmh):
-    """Snap, and build the augmented graph with the on-network municipalities."""
+def _setup(graph, munis, daytime):
+    """The augmented graph with the attached on-network municipalities."""
     if len(daytime) != len(munis):
         raise InputError(f"daytime has {len(daytime)} values for {len(munis)} municipalities")
-    snap = snap_reference_points(graph, munis, max_snap_m=max_snap_m,
-                                 access_speed_kmh=access_speed_kmh)
+    snap = network_arrays(munis, graph, what="municipalities")
     on = snap.on_network
     if not on.any():
         raise InputError("no municipality reference point lies within max_snap_m of the "
@@ -241,10 +216,10 @@ def _setup(graph, munis, daytime, max_snap_m, access_speed_kmh):
 
 
 def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
-                   decay: Decay = DEFAULT_DECAY, limit_min: float = 120.0,
-                   max_snap_m: float, access_speed_kmh: float,
+                   decay: Decay = DEFAULT_DECAY, limit_min: float = defaults.LIMIT_MIN,
                    boundary: np.ndarray | None | bool = None,
-                   edge_buffer_m: float = 2000.0, engine: str = "dijkstra") -> pd.DataFrame:
+                   edge_buffer_m: float = defaults.EDGE_BUFFER_M,
+                   engine: str = defaults.ENGINE) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -252,15 +227,14 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     ----------
     graph : RoadGraph
     munis : DataFrame
-        ``ags``, ``lon``, ``lat`` (reference points).
+        ``ags`` and the network columns of :func:`accessibility.attach` (the
+        reference points attached to ``graph``).
     daytime : array_like or Series, one value per row of ``munis``
         Tagesbevölkerung (from :func:`daytime_population`).
     decay : Decay
         Distance decay in minutes (default exponential, beta 0.076).
     limit_min : float
         Time limit in minutes, inclusive (default 120).
-    max_snap_m, access_speed_kmh : float
-        Snapping of the reference points and speed of the access legs.
     boundary : bool array of graph nodes, None or False
         Boundary nodes for ``edge_flag``; ``None`` (default) computes them with
         :func:`boundary_nodes` (``edge_buffer_m`` from the network outline),
@@ -276,7 +250,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     DataFrame, index of ``munis``: ``potential_2h``, ``n_reached``, ``edge_flag``
     (NaN / 0 / False for municipalities off the network), ``snap_m``.
     """
-    snap, idx, aug, w = _setup(graph, munis, daytime, max_snap_m, access_speed_kmh)
+    snap, idx, aug, w = _setup(graph, munis, daytime)
     n = graph.n_nodes
     if boundary is None or boundary is True:
         boundary = boundary_nodes(graph, edge_buffer_m)
@@ -317,9 +291,9 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
 # ------------------------------------------------------------------ calibration
 
 
-def _pair_times(graph, munis, daytime, limit_min, max_snap_m, access_speed_kmh):
+def _pair_times(graph, munis, daytime, limit_min):
     """Sparse (origin, destination) minutes within the limit, and destination weights."""
-    _, idx, aug, w = _setup(graph, munis, daytime, max_snap_m, access_speed_kmh)
+    _, idx, aug, w = _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
     t = one_to_many(aug, virt, virt, limit=float(limit_min) * 60.0).tocoo()
     return t.row, t.data / 60.0, w[graph.n_nodes:][t.col], idx.size
@@ -338,10 +312,10 @@ def mean_potential(rows, t_min, wd, n_origins, decay: Decay) -> float:
 
 
 def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
-                    kind: str = "exponential", target_mean: float = 183_000.0,
-                    limit_min: float = 120.0, max_snap_m: float, access_speed_kmh: float,
-                    bracket: tuple[float, float] | None = None, floor_min: float = 1.0
-                    ) -> tuple[float, float]:
+                    kind: str = defaults.DECAY, target_mean: float = defaults.TARGET_MEAN,
+                    limit_min: float = defaults.LIMIT_MIN,
+                    bracket: tuple[float, float] | None = None,
+                    floor_min: float = defaults.FLOOR_MIN) -> tuple[float, float]:
     """Fit the decay parameter so that the mean potential over all municipalities
     on the network equals ``target_mean``.
 
@@ -361,7 +335,7 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         raise InputError(f"calibrate_decay: kind must be exponential, gaussian or power, got {kind!r}")
     if not (np.isfinite(target_mean) and target_mean > 0):
         raise InputError(f"target_mean must be > 0, got {target_mean!r}")
-    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, max_snap_m, access_speed_kmh)
+    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min)
     f = lambda p: mean_potential(rows, t, wd, k, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
     lo, hi = bracket or ({"exponential": (0.0, 10.0), "power": (0.0, 50.0),
                           "gaussian": (1e-3, 1e4)}[kind])
@@ -397,44 +371,43 @@ def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
     return pd.Series(labels, index=s.index, name="lage", dtype=object)
 
 
-def gvb_potential(munis: pd.DataFrame, result: pd.DataFrame, *,
-                  thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
+def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     """Lage per Gemeindeverband as BBSR: the GVB's settlement centre is its most
     populous municipality, and the GVB takes that municipality's potential.
 
     Parameters
     ----------
-    munis : DataFrame
-        ``ags``, ``gvb``, ``population`` (``name``, ``gvb_name`` used when present).
-    result : DataFrame
-        Output of :func:`lage_potential` for the same rows (same index).
+    df : DataFrame
+        Per municipality: ``ags``, ``gvb``, ``population``, ``potential_2h``,
+        ``n_reached``, ``edge_flag`` (the result of :func:`run_lage`); ``name``,
+        ``gvb_name`` are used when present.
 
     Returns
     -------
     DataFrame: ``gvb``, ``gvb_name``, ``centre_ags``, ``centre_name``, ``population``
     (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``.
     """
-    for col in ("ags", "gvb", "population"):
-        if col not in munis.columns:
+    for col in ("ags", "gvb", "population", "potential_2h", "n_reached", "edge_flag"):
+        if col not in df.columns:
             raise InputError(f"gvb_potential needs the column {col!r}")
-    df = pd.DataFrame({"gvb": munis["gvb"].to_numpy(), "ags": munis["ags"].to_numpy(),
-                       "name": (munis["name"] if "name" in munis.columns else munis["ags"]).to_numpy(),
-                       "population": pd.to_numeric(munis["population"], errors="coerce").to_numpy(),
-                       "potential_2h": result["potential_2h"].reindex(munis.index).to_numpy(),
-                       "n_reached": result["n_reached"].reindex(munis.index).to_numpy(),
-                       "edge_flag": result["edge_flag"].reindex(munis.index).to_numpy()})
-    centre = (df.assign(_p=df["population"].fillna(-1.0))
+    d = pd.DataFrame({"gvb": df["gvb"].to_numpy(), "ags": df["ags"].to_numpy(),
+                      "name": (df["name"] if "name" in df.columns else df["ags"]).to_numpy(),
+                      "population": pd.to_numeric(df["population"], errors="coerce").to_numpy(),
+                      "potential_2h": df["potential_2h"].to_numpy(),
+                      "n_reached": df["n_reached"].to_numpy(),
+                      "edge_flag": df["edge_flag"].to_numpy()})
+    centre = (d.assign(_p=d["population"].fillna(-1.0))
               .sort_values(["gvb", "_p", "ags"], ascending=[True, False, True])
               .drop_duplicates("gvb").set_index("gvb"))
     out = pd.DataFrame({"centre_ags": centre["ags"], "centre_name": centre["name"],
-                        "population": df.groupby("gvb")["population"].sum(min_count=1),
+                        "population": d.groupby("gvb")["population"].sum(min_count=1),
                         "potential_2h": centre["potential_2h"],
                         "n_reached": centre["n_reached"],
                         "edge_flag": centre["edge_flag"].astype(bool)})
     out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
     out = out.reset_index()
-    if "gvb_name" in munis.columns:
-        names = pd.Series(munis["gvb_name"].to_numpy(), index=munis["gvb"].to_numpy())
+    if "gvb_name" in df.columns:
+        names = pd.Series(df["gvb_name"].to_numpy(), index=df["gvb"].to_numpy())
         out.insert(1, "gvb_name", names[~names.index.duplicated()].reindex(out["gvb"]).to_numpy())
     return out
 
@@ -466,16 +439,14 @@ def lage_summary(df: pd.DataFrame) -> pd.DataFrame:
     """Cross-table of Lage (rows) by settlement type (columns): number of units and
     population, with totals. ``df`` needs ``lage``, ``settlement_type`` and
     ``population`` (per municipality or per GVB)."""
-    from .settlement import SETTLEMENT_TYPES
-
     for col in ("lage", "settlement_type", "population"):
         if col not in df.columns:
             raise InputError(f"lage_summary needs the column {col!r}")
-    d = pd.DataFrame({"lage": df["lage"].fillna("no value").to_numpy(),
+    d = pd.DataFrame({"lage": df["lage"].fillna(NO_VALUE).to_numpy(),
                       "type": df["settlement_type"].fillna("no type").to_numpy(),
                       "population": pd.to_numeric(df["population"], errors="coerce")
                       .fillna(0).to_numpy()})
-    rows = list(LAGE_CLASSES[::-1]) + (["no value"] if (d["lage"] == "no value").any() else [])
+    rows = list(LAGE_CLASSES[::-1]) + ([NO_VALUE] if (d["lage"] == NO_VALUE).any() else [])
     types = list(SETTLEMENT_TYPES) + (["no type"] if (d["type"] == "no type").any() else [])
     n = pd.crosstab(d["lage"], d["type"]).reindex(index=rows, columns=types, fill_value=0)
     p = d.pivot_table(index="lage", columns="type", values="population", aggfunc="sum",
@@ -491,43 +462,45 @@ def lage_summary(df: pd.DataFrame) -> pd.DataFrame:
 
 def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None, *,
              decay: Decay = DEFAULT_DECAY, calibrate: bool = False,
-             target_mean: float = 183_000.0, limit_min: float = 120.0,
-             max_snap_m: float, access_speed_kmh: float, boundary=None,
-             thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
-             engine: str = "dijkstra"
-             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+             target_mean: float = defaults.TARGET_MEAN, limit_min: float = defaults.LIMIT_MIN,
+             boundary=None, thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
+             engine: str = defaults.ENGINE) -> pd.DataFrame:
     """The whole Lage model in one call.
 
     Daytime population, (optionally) decay calibration to ``target_mean`` with the
     kind of ``decay``, potentials, Lage classes, Stadt- und Gemeindetyp.
 
+    Parameters
+    ----------
+    graph : RoadGraph
+    munis : DataFrame
+        ``ags``, ``population`` and the network columns of
+        :func:`accessibility.attach`; ``gvb``, ``central_place`` (settlement types)
+        and ``kreis`` when present.
+    commuters : DataFrame, optional
+        ``ags``, ``in_commuters``, ``out_commuters``; residents are used without it.
+
     Returns
     -------
-    municipalities : DataFrame
+    DataFrame
         ``munis`` with ``daytime_population``, ``daytime_population_source``,
         ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``, ``settlement_type``,
-        ``settlement_type_detail`` (see :data:`COLUMNS`).
-    gvb : DataFrame
-        Per Gemeindeverband: Lage of its most populous member and settlement type.
-    kreis : DataFrame
-        Per Kreis (population-weighted mean potential), when ``kreis`` is given.
-    report : list of str
+        ``settlement_type_detail`` (see :data:`COLUMNS`). ``.attrs["report"]`` holds
+        the summary lines and ``.attrs["decay"]`` the decay used (after calibration,
+        as a dict: ``Decay(**attrs["decay"])``).
+        :func:`lage_tables` gives the GVB and Kreis tables.
     """
-    from .settlement import settlement_types
-
     day, src, report = daytime_population(munis, commuters)
     if calibrate:
         if decay.kind == "none":
             raise InputError("calibrate needs a decay kind other than 'none'")
         p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
                                       target_mean=target_mean, limit_min=limit_min,
-                                      max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh,
                                       floor_min=decay.floor_min)
         decay = _decay_for(decay.kind, p, decay.floor_min)
         report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
                       f"(target {target_mean:,.0f})")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
-                         max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh,
                          boundary=boundary, engine=engine)
     out = munis.copy()
     out["daytime_population"] = day
@@ -540,13 +513,31 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
                   f"decay {decay}, limit {limit_min:g} min; mean potential "
                   f"{res.loc[on, 'potential_2h'].mean():,.0f}; {int(res['edge_flag'].sum())} "
                   "searches reached the network edge (potential may be underestimated)")
-    gvb = kreis = None
     if {"gvb", "population"} <= set(munis.columns):
-        st_gvb, with_type = settlement_types(out, function=settlement_function)
+        _, with_type = settlement_types(out, function=settlement_function)
         out["settlement_type"] = with_type["settlement_type"]
         out["settlement_type_detail"] = with_type["settlement_type_detail"]
-        gvb = gvb_potential(out, res, thresholds=thresholds).merge(
+    out.attrs["report"] = report
+    out.attrs["decay"] = dataclasses.asdict(decay)  # attrs stay JSON (GeoParquet stores them)
+    out.attrs["thresholds"] = tuple(float(t) for t in thresholds)
+    return out
+
+
+def lage_tables(result: pd.DataFrame, *, thresholds=None,
+                settlement_function: str = "highest") -> dict[str, pd.DataFrame]:
+    """The GVB and Kreis tables of a :func:`run_lage` result.
+
+    Returns ``{"gvb": ..., "kreis": ...}`` (a key is missing when the result lacks
+    ``gvb`` or ``kreis``): per Gemeindeverband the Lage of its most populous member
+    and the settlement type; per Kreis the population-weighted mean potential.
+    """
+    th = thresholds if thresholds is not None else result.attrs.get("thresholds",
+                                                                     LAGE_THRESHOLDS)
+    tables = {}
+    if {"gvb", "population"} <= set(result.columns):
+        st_gvb, _ = settlement_types(result, function=settlement_function)
+        tables["gvb"] = gvb_potential(result, thresholds=th).merge(
             st_gvb[["gvb", "settlement_type", "settlement_type_detail"]], on="gvb", how="left")
-    if {"kreis", "population"} <= set(munis.columns):
-        kreis = kreis_lage(out, thresholds=thresholds)
-    return out, gvb, kreis, report
+    if {"kreis", "population"} <= set(result.columns):
+        tables["kreis"] = kreis_lage(result, thresholds=th)
+    return tables

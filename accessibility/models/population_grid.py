@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from .._errors import InputError
 
 logger = logging.getLogger(__name__)
 
-GRID_CRS = "EPSG:3035"
+from ..defaults import GRID_CRS, WGS84
 #: Split the polygon/cell intersections into batches of this many pairs.
 _BATCH = 1_000_000
 
@@ -379,7 +378,7 @@ def _xy_of(values, what: str) -> np.ndarray:
             return values[["x", "y"]].to_numpy(dtype="float64")
         if {"lon", "lat"} <= set(values.columns):
             from pyproj import Transformer
-            tr = Transformer.from_crs("EPSG:4326", GRID_CRS, always_xy=True)
+            tr = Transformer.from_crs(WGS84, GRID_CRS, always_xy=True)
             return np.column_stack(tr.transform(values["lon"].to_numpy(dtype="float64"),
                                                 values["lat"].to_numpy(dtype="float64")))
         raise InputError(f"{what} needs columns x/y (EPSG:3035) or lon/lat (WGS84); "
@@ -447,49 +446,4 @@ def assign_cells(cells, polygons=None, points=None, max_distance_m: float = 2000
             found = np.isfinite(d)
             out[todo[found]] = ok[i[found]]
     logger.info("assigned %d of %d cells to a municipality", int((out >= 0).sum()), len(out))
-    return out
-
-
-def read_user_grid(path: str | Path) -> pd.DataFrame:
-    """Read a user's 100 m residents grid (Census ``x_mp_100m``/``y_mp_100m``/``Einwohner``).
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV or Parquet with 100 m cell centres in EPSG:3035 (``x``/``y``,
-        ``x_mp_100m``/``y_mp_100m`` or ``GITTER_ID_100m``) and a count (``Einwohner``,
-        ``population`` or ``pop``); suppressed counts (-1, "–") are dropped and counted
-        in ``attrs["n_suppressed"]``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``x``, ``y``, ``population`` of the cells with residents (> 0).
-
-    Raises
-    ------
-    InputError
-        Unreadable file, missing columns, or a grid that is not 100 m cells aligned
-        to the INSPIRE grid (centres at ...50 m).
-    """
-    from ..io import read_population_grid
-
-    df = read_population_grid(path)
-    size = df.attrs.get("cell_size_m")
-    if size is not None and len(df) > 1 and abs(float(size) - 100.0) > 1e-6:
-        raise InputError(f"population grid {path} has {size:g} m cells, not 100 m; pass it "
-                         "to disaggregate(...) to spread it over 100 m cells instead.")
-    off = np.r_[(df["x"].to_numpy() - 50.0) % 100.0, (df["y"].to_numpy() - 50.0) % 100.0]
-    off = np.minimum(off, 100.0 - off)
-    if off.size and off.max() > 1e-3:
-        raise InputError(f"population grid {path}: cell centres are not on the 100 m INSPIRE "
-                         "grid (EPSG:3035 coordinates ending in 50 m); give cell centres, "
-                         "not corners, in EPSG:3035.")
-    n_sup = int(df.attrs.get("n_suppressed", 0))
-    attrs = dict(df.attrs)
-    out = df[df["population"] > 0].reset_index(drop=True)
-    out.attrs.update(attrs)
-    out.attrs["cell_size_m"] = 100.0
-    logger.info("user grid %s: %d cells with residents, %d suppressed cells dropped",
-                path, len(out), n_sup)
     return out

@@ -44,20 +44,13 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from ..vocabulary import FUNCTION_RANK, SETTLEMENT_DETAIL, SETTLEMENT_TYPES
 
 __all__ = [
     "SETTLEMENT_TYPES", "SETTLEMENT_DETAIL", "FUNCTION_RANK", "classify_settlement",
     "settlement_types", "settlement_summary",
 ]
 
-#: Main types, largest first.
-SETTLEMENT_TYPES = ("Großstadt", "Mittelstadt", "Kleinstadt", "Landgemeinde")
-#: Detailed types, largest first.
-SETTLEMENT_DETAIL = ("große Großstadt", "kleinere Großstadt", "größere Mittelstadt",
-                     "kleinere Mittelstadt", "größere Kleinstadt", "kleine Kleinstadt",
-                     "Landgemeinde")
-#: Rank of the central-place functions (higher is more central).
-FUNCTION_RANK = {"keine": 0, "Grundzentrum": 1, "Mittelzentrum": 2, "Oberzentrum": 3}
 _RANK_NAME = {v: k for k, v in FUNCTION_RANK.items()}
 
 

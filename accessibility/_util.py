@@ -1,0 +1,24 @@
+"""Small helpers shared across layers (no domain logic)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: How many values a message lists before it says "... (n more)".
+LIST_MAX = 10
+
+
+def show(values: Iterable[object], limit: int = LIST_MAX) -> str:
+    """Return the first ``limit`` values comma separated, with a count of the rest."""
+    values = list(values)
+    head = ", ".join(str(v) for v in values[:limit])
+    if len(values) > limit:
+        head += f", ... ({len(values) - limit} more)"
+    return head
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux: ru_maxrss is KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -1,0 +1,86 @@
+"""Every default value of the engine, in one place.
+
+The config dataclasses (:mod:`accessibility.config`), the public API
+(:mod:`accessibility.api`), the models and the CLI import their defaults from here;
+``accessibility/data/example_config.toml`` documents them and a test checks that
+the two agree. Values marked BBSR come from the method (docs/METHOD.md); the
+others are engineering choices, explained next to them.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------ coordinates
+#: Geographic CRS of every lon/lat input and output (WGS84).
+WGS84 = "EPSG:4326"
+#: Metric CRS of graph nodes, snapping and maps: ETRS89 / UTM zone 32N (covers
+#: Germany with < 0.1 % scale error; BKG and most Länder publish in it).
+METRIC_CRS = "EPSG:25832"
+#: Equal-area CRS of the Census grid, areas and walking distances (ETRS89-LAEA).
+GRID_CRS = "EPSG:3035"
+
+# ------------------------------------------------------------------ the car graph
+#: Speed profile of the car graph (OSRM car defaults, docs/METHOD.md).
+PROFILE = "osrm-car"
+#: Points farther than this from every graph node are left off the network (m):
+#: outside a regional extract, or in the sea, never snapped across the map.
+MAX_SNAP_M = 2000.0
+#: Speed of the leg between a point and its nearest node (km/h): a slow local road.
+ACCESS_SPEED_KMH = 15.0
+
+# ------------------------------------------------------------------ central places
+#: Origins of the MZ/OZ search: one reference point per municipality (INKAR).
+ORIGINS = "point"
+#: Spacing of the regular grid of area origins (m).
+AREA_GRID_M = 500.0
+#: Weighting of the GVB/Kreis/Land means: area (INKAR) or population (Deutschlandatlas).
+WEIGHTING = "area"
+
+# ------------------------------------------------------------------ Lage
+#: Distance decay of the 2-hour potential (docs/METHOD.md section 2).
+DECAY = "exponential"
+#: Exponential rate per minute (exponent of the power decay): gives the BBSR mean of
+#: 183,000 on a national major-road network (weight halves every ~9 minutes).
+BETA = 0.076
+#: Width of the Gaussian decay (minutes).
+SIGMA_MIN = 12.0
+#: Times below this count as this value in the power decay (minutes).
+FLOOR_MIN = 1.0
+#: Only destinations within this car time count (BBSR: 120 minutes).
+LIMIT_MIN = 120.0
+#: Lower bounds of peripher, zentral, sehr zentral (BBSR).
+LAGE_THRESHOLDS = (81_000.0, 183_000.0, 410_000.0)
+#: Mean potential over all municipalities that the decay calibration aims for (BBSR).
+TARGET_MEAN = 183_000.0
+#: Routing engine of the potential: one bounded Dijkstra per origin.
+ENGINE = "dijkstra"
+#: Nodes closer than this to the outline of the network are its edge (m).
+EDGE_BUFFER_M = 2000.0
+
+# ------------------------------------------------------------------ speed calibration
+#: Lowest and highest per-class speed factor of the calibration.
+CALIBRATION_BOUNDS = (0.5, 2.0)
+#: Largest number of route-and-refit rounds of the calibration.
+CALIBRATION_ITERATIONS = 10
+
+# ------------------------------------------------------------------ Nahversorgung
+#: Walking distance of the indicator (BBSR: 1,000 m).
+WALK_LIMIT_M = 1000.0
+#: Search radius of the mean distance to the nearest facility (m).
+WALK_MAX_DISTANCE_M = 5000.0
+#: Cells and facilities farther than this from the walk network get no network
+#: distance (m).
+WALK_MAX_SNAP_M = 500.0
+#: Weekday on which GTFS departures are counted (a Tuesday outside school holidays
+#: in the shared VRN feed).
+GTFS_DATE = "2022-10-18"
+#: A stop counts with at least this many departures on that day (BBSR).
+MIN_DEPARTURES = 20
+#: Distance methods: straight line with water barriers (official) and along the
+#: walking network (BBSR 2025).
+WALK_METHODS = ("straight", "network")
+
+# ------------------------------------------------------------------ output
+#: Formats of the per-municipality results.
+OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
+#: Output directory of a run without a config.
+OUTPUT_DIR = "out"

@@ -1,0 +1,222 @@
+"""Domain vocabulary: central-place functions, class labels, services, column names.
+
+One home for the words of the BBSR method, used by io (parsing), models
+(classifying), the report and the maps, so that a label is spelt once. Official
+German terms are kept as they are; the meaning of every output column is in
+:data:`COLUMNS` (written to ``columns.csv`` by a run).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# ------------------------------------------------------------------ central places
+OBERZENTRUM = "Oberzentrum"
+MITTELZENTRUM = "Mittelzentrum"
+GRUNDZENTRUM = "Grundzentrum"
+NO_FUNCTION = "keine"
+#: Central-place functions (zentralörtliche Funktion), highest first.
+CENTRAL_PLACE_CLASSES = (OBERZENTRUM, MITTELZENTRUM, GRUNDZENTRUM, NO_FUNCTION)
+#: Rank of the functions (higher is more central).
+FUNCTION_RANK = {NO_FUNCTION: 0, GRUNDZENTRUM: 1, MITTELZENTRUM: 2, OBERZENTRUM: 3}
+#: Functions that count as a destination of each class: "nearest MZ" counts
+#: Oberzentren as Mittelzentren too (docs/METHOD.md section 1).
+DESTINATIONS = {"mz": (OBERZENTRUM, MITTELZENTRUM), "oz": (OBERZENTRUM,)}
+#: Readable name of the destinations of each class.
+DESTINATION_LABEL = {"mz": "Mittel- or Oberzentrum", "oz": "Oberzentrum"}
+
+#: Accepted spellings of the functions (lower case, whitespace collapsed).
+#: "Unterzentrum" and "Kleinzentrum" are older Land designations of the level BBSR
+#: reports as Grundzentrum.
+FUNCTION_SYNONYMS = {
+    "oberzentrum": OBERZENTRUM, "oz": OBERZENTRUM,
+    "mittelzentrum": MITTELZENTRUM, "mz": MITTELZENTRUM,
+    "grundzentrum": GRUNDZENTRUM, "gz": GRUNDZENTRUM,
+    "unterzentrum": GRUNDZENTRUM, "uz": GRUNDZENTRUM,
+    "kleinzentrum": GRUNDZENTRUM, "kz": GRUNDZENTRUM,
+    "keine": NO_FUNCTION, "kein": NO_FUNCTION, "none": NO_FUNCTION, "-": NO_FUNCTION,
+    "–": NO_FUNCTION, "0": NO_FUNCTION, "ohne": NO_FUNCTION,
+    "kein zentraler ort": NO_FUNCTION,
+}
+# "<class> mit ... Teilfunktion(en)", "<class> im Verbund", "<class> (...)": the leading
+# class counts; the partial function of the next level is ignored.
+_FUNCTION_PREFIX = re.compile(
+    r"^(oberzentrum|mittelzentrum|grundzentrum|unterzentrum|kleinzentrum|oz|mz|gz)"
+    r"(?:\s+(?:mit|im|in|als)\b.*|\s*\(.*\)|\s*,.*)$")
+
+
+def normalise_function(value: object) -> str | None:
+    """Map one central-place designation to its class; None if not understood.
+
+    Rules (case-insensitive, whitespace collapsed): the class names and codes
+    OZ/MZ/GZ; "Unterzentrum"/"Kleinzentrum" count as Grundzentrum; "keine", "none",
+    "-" and empty cells mean no function; a designation that starts with a class and
+    continues with "mit ...", "im ...", "in ...", "als ...", ", ..." or a parenthesis
+    (e.g. "Mittelzentrum mit oberzentraler Teilfunktion", "MZ mit OZ-Teilfunktion",
+    "Oberzentrum im Städteverbund") counts as the leading class.
+
+    Examples
+    --------
+    >>> normalise_function("MZ mit OZ-Teilfunktion")
+    'Mittelzentrum'
+    >>> normalise_function("Hauptstadt") is None
+    True
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return NO_FUNCTION
+    s = re.sub(r"\s+", " ", str(value)).strip().lower()
+    if s in ("", "nan"):
+        return NO_FUNCTION
+    if s in FUNCTION_SYNONYMS:
+        return FUNCTION_SYNONYMS[s]
+    m = _FUNCTION_PREFIX.match(s)
+    return FUNCTION_SYNONYMS[m.group(1)] if m else None
+
+
+#: Destinations of reference travel times (speed calibration) that mean "the
+#: time-nearest Oberzentrum" / "the time-nearest Mittel- or Oberzentrum".
+NEAREST_OZ = "nearest OZ"
+NEAREST_MZ = "nearest MZ"
+
+#: BBSR classes of the car time (minutes; upper bound exclusive, report order).
+MZ_CLASSES = ((7.5, "< 7.5 min"), (15.0, "7.5-15 min"), (np.inf, ">= 15 min"))
+OZ_CLASSES = ((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"),
+              (np.inf, ">= 60 min"))
+TIME_CLASSES = {"mz": MZ_CLASSES, "oz": OZ_CLASSES}
+#: Class of a central place itself (0 minutes by definition).
+ZERO_LABEL = {"mz": "0 (is MZ/OZ)", "oz": "0 (is OZ)"}
+#: Label of rows without a value in the class tables.
+NO_VALUE = "no value"
+
+
+def class_order(kind: str) -> list[str]:
+    """Class labels of ``kind`` ("mz" or "oz") in report order."""
+    return [ZERO_LABEL[kind]] + [label for _, label in TIME_CLASSES[kind]]
+
+
+# ------------------------------------------------------------------ Lage, settlement types
+#: Lage classes from least to most central.
+LAGE_CLASSES = ("sehr peripher", "peripher", "zentral", "sehr zentral")
+#: Stadt- und Gemeindetyp, largest first.
+SETTLEMENT_TYPES = ("Großstadt", "Mittelstadt", "Kleinstadt", "Landgemeinde")
+#: Differenzierter Stadt- und Gemeindetyp, largest first.
+SETTLEMENT_DETAIL = ("große Großstadt", "kleinere Großstadt", "größere Mittelstadt",
+                     "kleinere Mittelstadt", "größere Kleinstadt", "kleine Kleinstadt",
+                     "Landgemeinde")
+
+# ------------------------------------------------------------------ Nahversorgung
+#: The six services of the BBSR indicator, in report order.
+SERVICES = ("pharmacy", "primary_school", "gp", "stop", "post_office", "supermarket")
+#: German labels (BBSR terms) for reports.
+SERVICE_LABELS = {
+    "pharmacy": "Apotheke", "primary_school": "Grundschule", "gp": "Hausarzt",
+    "stop": "ÖV-Haltestelle (>= 20 Abfahrten/Werktag)", "post_office": "Postfiliale",
+    "supermarket": "Supermarkt/Discounter",
+}
+#: Walking-distance methods and their column suffix (the official one has none).
+WALK_METHOD_SUFFIX = {"straight": "", "network": "_net"}
+
+# ------------------------------------------------------------------ network columns
+#: The columns :func:`accessibility.attach` adds to a point table, one vocabulary
+#: for every point set (municipalities, central places, origins, cells, facilities).
+NETWORK_COLUMNS = {
+    "node": "graph node the point is attached to (empty when off the network)",
+    "snap_m": "straight-line distance from the point to that node, m",
+    "access_s": "time of the access leg from the point to that node at the access "
+                "speed, s (empty when off the network)",
+    "on_network": "the point lies within max_snap_m of the network and is routed",
+}
+
+# ------------------------------------------------------------------ output columns
+#: Meaning of the output columns (German official terms and INKAR indicators).
+COLUMNS = {
+    "ags": "Amtlicher Gemeindeschlüssel (8 digits)",
+    "name": "municipality name (Gemeindename)",
+    "gvb": "Gemeindeverband key (9 digits)",
+    "gvb_name": "Gemeindeverband name",
+    "kreis": "Kreis key (5 digits)",
+    "land": "Land key (2 digits)",
+    "population": "residents (Bevölkerung) from the municipality input",
+    "area_km2": "area in km²",
+    "central_place": "central-place function (Oberzentrum / Mittelzentrum / Grundzentrum / keine)",
+    "central_place_name": "name of the municipality in the central-place table",
+    "t_mz_min": "car time in minutes to the time-nearest Mittelzentrum or Oberzentrum "
+                "(INKAR: Erreichbarkeit von Mittelzentren / Pkw-Fahrzeit zum nächsten MZ); "
+                "0 for MZ and OZ; empty when unreachable (see reason)",
+    "t_oz_min": "car time in minutes to the time-nearest Oberzentrum (INKAR: Erreichbarkeit "
+                "von Oberzentren / Pkw-Fahrzeit zum nächsten OZ); 0 for OZ",
+    "nearest_mz_ags": "AGS of the nearest MZ/OZ: its catchment is the Mittelbereich",
+    "nearest_mz_name": "name of the nearest MZ/OZ",
+    "nearest_oz_ags": "AGS of the nearest OZ (Oberbereich)",
+    "nearest_oz_name": "name of the nearest OZ",
+    "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min",
+    "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min",
+    "snap_m": NETWORK_COLUMNS["snap_m"] + " (the municipality's reference point)",
+    "on_network": NETWORK_COLUMNS["on_network"] + " (the municipality's reference point)",
+    "origin_method": "how origins were placed: point (INKAR), population (grid cells, "
+                     "weighted) or area (regular grid, area-weighted)",
+    "n_origins": "number of origins averaged for the municipality",
+    "reason": "why a value is missing (outside the network, no central place reachable)",
+    "daytime_population": "Tagesbevölkerung: residents + in-commuters - out-commuters "
+                          "(Bundesagentur für Arbeit, employees subject to social insurance); "
+                          "residents where no commuter counts are given (see source)",
+    "daytime_population_source": "where daytime_population comes from: 'residents + in - out "
+                                 "commuters', or residents (no commuter data / municipality not "
+                                 "in the commuter table / counts anonymised)",
+    "potential_2h": "Lage potential: distance-decay weighted Tagesbevölkerung of all "
+                    "municipalities reachable within 120 minutes by car (own population "
+                    "at t = 0 included once; access legs at both ends count)",
+    "n_reached": "number of municipalities (with daytime population > 0) within 120 minutes, "
+                 "the own one included",
+    "lage": "Lage (BBSR location type) of potential_2h: sehr peripher < 81,000 <= peripher "
+            "< 183,000 <= zentral < 410,000 <= sehr zentral",
+    "settlement_type": "Stadt- und Gemeindetyp of the Gemeindeverband: Großstadt / "
+                       "Mittelstadt / Kleinstadt / Landgemeinde",
+    "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
+                              "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
+                              "Kleinstadt, Landgemeinde",
+    "edge_flag": "the 120-minute search reached the edge of the road network (within 2 km "
+                 "of its outline): destinations beyond it are missing, the potential may "
+                 "be underestimated",
+    "lon": "longitude of the reference point (WGS84)",
+    "lat": "latitude of the reference point (WGS84)",
+}
+
+#: Columns of the central-place model, in output order.
+CENTRAL_PLACE_COLUMNS = (
+    "ags", "name", "gvb", "kreis", "land", "population", "area_km2", "central_place",
+    "t_mz_min", "t_oz_min", "nearest_mz_ags", "nearest_mz_name", "nearest_oz_ags",
+    "nearest_oz_name", "mz_class", "oz_class", "snap_m", "origin_method", "n_origins",
+    "reason")
+#: Columns the Lage model adds.
+LAGE_COLUMNS = ("daytime_population", "daytime_population_source", "potential_2h",
+                "n_reached", "edge_flag", "lage", "settlement_type", "settlement_type_detail")
+
+
+def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
+    """Meanings of the per-municipality Nahversorgung columns of ``methods``."""
+    docs = {}
+    how = {"straight": "straight line from the 100 m cell centre, water bodies block it "
+                       "(bridges and underpasses are gaps; the official BBSR method)",
+           "network": "along the OSM walking network (footways, paths, streets; the 2025 "
+                      "BBSR method)"}
+    for m in methods:
+        sfx = WALK_METHOD_SUFFIX[m]
+        for s in SERVICES + ("all",):
+            what = "all six services" if s == "all" else f"{SERVICE_LABELS[s]} ({s})"
+            docs[f"walk_share_{s}{sfx}"] = (f"Nahversorgung: share of residents with {what} "
+                                           f"within the limit (1,000 m), {how[m]}")
+            docs[f"walk_dist_{s}{sfx}_m"] = (
+                f"resident-weighted mean distance in m to the nearest {what}"
+                if s != "all" else
+                "resident-weighted mean of the distance within which all six services are "
+                "reached (the largest of the six nearest distances)") + f", {how[m]}"
+    docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
+    docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
+                             "the walk extract; the walk values describe that part only")
+    docs["walk_stop_source"] = ("where the stops come from: GTFS (stops with >= N departures on "
+                                "the chosen weekday) or OSM stops without timetable")
+    return docs
