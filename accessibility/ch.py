@@ -30,7 +30,7 @@ from . import _ch_kernels as K
 from ._errors import InputError
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets
-from .routing import Decay, PotentialResult, potential_args
+from .routing import CostMatrix, Decay, PotentialResult, potential_args
 
 __all__ = ["ContractionHierarchy"]
 
@@ -168,7 +168,7 @@ class ContractionHierarchy:
         return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))
 
     def one_to_many(self, origins, targets, limit: float = np.inf, *,
-                    origin_offsets=None) -> csr_array:
+                    origin_offsets=None) -> CostMatrix:
         """Costs from every origin to every target within ``limit`` (inclusive),
         as a ``(len(origins), len(targets))`` sparse table like
         :func:`accessibility.routing.one_to_many` (a zero cost is a stored 0)."""
@@ -184,10 +184,10 @@ class ContractionHierarchy:
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, uniq.size)
         table = csr_array((costs, cols, indptr), shape=(org.size, uniq.size))
         if uniq.size == tn.size and np.array_equal(uniq, tn):
-            return table
+            return CostMatrix(table)
         out = csr_array(table[:, inverse.ravel()])
         out.sort_indices()
-        return out
+        return CostMatrix(out)
 
     def save(self, path) -> None:
         """Save the hierarchy to ``path`` (.npz)."""

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import pandas as pd
 from scipy.sparse import csr_array
 
 from . import kernels
@@ -26,7 +27,7 @@ from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as 
     offsets as _offsets, per_node as _per_node
 
 __all__ = [
-    "Decay", "NearestResult", "PotentialResult", "nearest_facility", "walk_nearest",
+    "CostMatrix", "Decay", "NearestResult", "PotentialResult", "nearest_facility", "walk_nearest",
     "potential", "one_to_many", "set_threads", "warmup",
 ]
 
@@ -53,6 +54,65 @@ class NearestResult(NamedTuple):
 
     dist: np.ndarray
     source: np.ndarray
+
+    def at(self, nodes) -> pd.DataFrame:
+        """The result at the nodes of points, for tables.
+
+        Parameters
+        ----------
+        nodes : array_like or Series
+            Node of each point, e.g. the ``node`` column of
+            :func:`accessibility.attach` (empty / NA / -1 for points off the network).
+
+        Returns
+        -------
+        DataFrame
+            ``cost`` (NaN where the point is off the network or no facility is
+            reached) and ``facility`` (index into the facility nodes, nullable
+            Int64, empty in the same cases); one row per point, never a number
+            for "unreachable" or "not attached".
+        """
+        node = pd.to_numeric(pd.Series(nodes), errors="coerce").to_numpy(np.float64)
+        ok = np.isfinite(node) & (node >= 0)
+        idx = np.where(ok, np.nan_to_num(node), 0).astype(np.int64)
+        if ok.any() and idx[ok].max() >= self.dist.size:
+            raise InputError(f"node index {int(idx[ok].max())} is outside this result's "
+                             f"{self.dist.size} nodes: were the points attached to another graph?")
+        cost = np.where(ok, self.dist[idx], np.nan)
+        src = np.where(ok, self.source[idx], -1)
+        cost[src < 0] = np.nan
+        fac = pd.array(np.where(src >= 0, src, 0), dtype="Int64")
+        fac[src < 0] = pd.NA
+        index = nodes.index if isinstance(nodes, pd.Series) else None
+        return pd.DataFrame({"cost": cost, "facility": fac}, index=index)
+
+
+class CostMatrix(csr_array):
+    """Sparse origin x target costs: stored entries are the pairs reached within the
+    limit (a zero cost is a stored 0).
+
+    Dense views fill the pairs that were not reached with ``inf`` (as
+    :func:`scipy.sparse.csgraph.dijkstra` does), never with 0: ``toarray()`` and
+    ``todense()`` cannot mistake "unreachable" for "no time at all".
+    :meth:`to_frame` gives the reached pairs as a long table.
+    """
+
+    def toarray(self, order=None, out=None) -> np.ndarray:  # noqa: D102
+        dense = np.full(self.shape, np.inf) if out is None else out
+        if out is not None:
+            dense[...] = np.inf
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        dense[rows, self.indices] = self.data
+        return dense
+
+    todense = toarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """The reached pairs: ``origin`` and ``target`` (positions in the query's
+        lists) and ``cost``."""
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        return pd.DataFrame({"origin": rows, "target": self.indices.astype(np.int64),
+                             "cost": self.data})
 
 
 class PotentialResult(NamedTuple):
@@ -265,7 +325,7 @@ _PROGRESS_CHUNKS = 50
 
 
 def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offsets=None,
-                weight: str = "time") -> csr_array:
+                weight: str = "time") -> CostMatrix:
     """Costs from every origin to every target within ``limit``, as a sparse table.
 
     Parameters
@@ -281,9 +341,10 @@ def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offset
 
     Returns
     -------
-    scipy.sparse.csr_array, shape (len(origins), len(targets))
-        The costs as explicit entries (a zero cost is a stored 0); pairs beyond
-        the limit or unreachable are not stored.
+    CostMatrix, shape (len(origins), len(targets))
+        A :class:`scipy.sparse.csr_array` with the costs as explicit entries (a zero
+        cost is a stored 0); pairs beyond the limit or unreachable are not stored,
+        and ``toarray()`` shows them as ``inf``.
     """
     off, tgt, w = _graph_arrays(graph, weight)
     n = off.size - 1
@@ -297,7 +358,7 @@ def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offset
     indptr, cols, times = kernels.bounded_one_to_many(off, tgt, w, org, oo, limit, target_index)
     shape = (org.size, tnodes.size)
     if uniq.size == tnodes.size and np.array_equal(uniq, tnodes):
-        return csr_array((times, cols, indptr), shape=shape)  # columns already in order
+        return CostMatrix((times, cols, indptr), shape=shape)  # columns already in order
     # Map unique columns back to the caller's; a node listed twice fills both.
     order = np.argsort(inverse, kind="stable")  # target columns grouped by node
     start = np.zeros(uniq.size + 1, np.int64)
@@ -310,7 +371,7 @@ def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offset
     o = np.lexsort((new_cols, rows))
     new_indptr = np.zeros(org.size + 1, np.int64)
     np.cumsum(np.bincount(rows, minlength=org.size), out=new_indptr[1:])
-    return csr_array((times[entry][o], new_cols[o].astype(np.int32), new_indptr), shape=shape)
+    return CostMatrix((times[entry][o], new_cols[o].astype(np.int32), new_indptr), shape=shape)
 
 
 def warmup() -> float:

@@ -160,7 +160,8 @@ def test_inputs_and_save_load(tmp_path):
     with pytest.raises(InputError):
         ch.one_to_many([0], [1], limit=-1.0)
     m = ch.one_to_many([0, 3], [3, 1, 3])
-    np.testing.assert_array_equal(m.toarray(), [[3.0, 1.0, 3.0], [0.0, 0.0, 0.0]])
+    # 3 reaches only itself (a stored 0); 3 -> 1 is unreachable: inf, never 0
+    np.testing.assert_array_equal(m.toarray(), [[3.0, 1.0, 3.0], [0.0, np.inf, 0.0]])
     assert m.nnz == 5  # zero costs (3 -> 3) are stored
     np.testing.assert_array_equal(m.indices[m.indptr[1]:], [0, 2])
     ch.save(tmp_path / "ch.npz")

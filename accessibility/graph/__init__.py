@@ -15,7 +15,7 @@ from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph,
 from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
-from .attach import Attached, attach, network_arrays, point_coordinates
+from .attachment import Attached, attach, network_arrays, point_coordinates
 from .snap import SnapResult, snap_points
 from .stats import format_graph_statistics, graph_statistics
 

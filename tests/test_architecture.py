@@ -1,0 +1,280 @@
+"""The layout holds: layers import in one direction, each default has one home, one
+attach step feeds every model, the public API never turns "unreachable" into a
+number, and the refactoring left the sample's results as they were."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import accessibility as acc
+from accessibility import config as config_mod, defaults, routing
+from accessibility._errors import InputError
+from accessibility.graph import attach, from_edges, network_arrays, project
+from accessibility.pipeline import run, sample_config_path
+
+from .conftest import TEST_DATA
+
+PKG = Path(acc.__file__).resolve().parent
+
+
+# ------------------------------------------------------------------ layering
+def imported_modules(path: Path) -> set[str]:
+    """Absolute names of the accessibility modules ``path`` imports (any level)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = ["accessibility"] + list(path.relative_to(PKG).parent.parts)
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("accessibility"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module or ""
+            else:
+                parent = package[:len(package) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            if base.startswith("accessibility"):
+                out.add(base)
+                out.update(f"{base}.{a.name}" for a in node.names)
+    return out
+
+
+def forbidden(path: Path, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in imported_modules(path)
+                  if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "models").glob("*.py")), ids=lambda p: p.name)
+def test_models_import_neither_io_nor_cli(path):
+    assert forbidden(path, ("accessibility.io", "accessibility.cli", "accessibility.pipeline",
+                            "accessibility.api", "accessibility.report")) == []
+
+
+@pytest.mark.parametrize("name", ["kernels.py", "_ch_kernels.py"])
+def test_kernels_import_no_model_io_or_graph(name):
+    assert forbidden(PKG / name, ("accessibility.models", "accessibility.io",
+                                  "accessibility.graph", "accessibility.pipeline")) == []
+
+
+def test_the_import_check_sees_relative_imports(tmp_path):
+    # the guard itself: a planted "from ..io import x" in a model must be found
+    fake = PKG / "models" / "_planted_for_test.py"
+    fake.write_text("from ..io import read_municipalities\nfrom .. import cli\n")
+    try:
+        assert forbidden(fake, ("accessibility.io", "accessibility.cli")) == [
+            "accessibility.cli", "accessibility.io", "accessibility.io.read_municipalities"]
+    finally:
+        fake.unlink()
+
+
+# ------------------------------------------------------------------ one home per default
+def test_config_defaults_come_from_defaults_module():
+    c = config_mod.Config()
+    expect = {
+        ("graph", "profile"): defaults.PROFILE, ("graph", "metric_crs"): defaults.METRIC_CRS,
+        ("graph", "max_snap_m"): defaults.MAX_SNAP_M,
+        ("graph", "access_speed_kmh"): defaults.ACCESS_SPEED_KMH,
+        ("central_places", "origins"): defaults.ORIGINS,
+        ("central_places", "area_grid_m"): defaults.AREA_GRID_M,
+        ("lage", "beta"): defaults.BETA, ("lage", "limit_min"): defaults.LIMIT_MIN,
+        ("lage", "thresholds"): defaults.LAGE_THRESHOLDS,
+        ("lage", "target_mean"): defaults.TARGET_MEAN, ("lage", "engine"): defaults.ENGINE,
+        ("walk", "limit_m"): defaults.WALK_LIMIT_M, ("walk", "max_snap_m"): defaults.WALK_MAX_SNAP_M,
+        ("walk", "min_departures"): defaults.MIN_DEPARTURES,
+        ("output", "formats"): defaults.OUTPUT_FORMATS,
+    }
+    for (section, key), value in expect.items():
+        assert getattr(getattr(c, section), key) == value, (section, key)
+
+
+#: Keys the embedded sample sets to other values than the defaults (its main-road
+#: extract needs longer, faster access legs), and the input paths.
+SAMPLE_SPECIFIC = {("graph", "max_snap_m"), ("graph", "access_speed_kmh")}
+
+
+def test_example_config_documents_the_defaults():
+    text = sample_config_path().read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    c = config_mod.Config()
+    for section, values in data.items():
+        if section == "inputs":
+            continue
+        for key, value in values.items():
+            default = getattr(getattr(c, section), key)
+            if (section, key) in SAMPLE_SPECIFIC:
+                continue
+            if isinstance(default, tuple):
+                value = tuple(value)
+            if isinstance(default, Path):
+                default = str(default)
+            assert value == default, f"[{section}] {key} = {value!r}, default {default!r}"
+    # the sample-specific keys say what the default is
+    assert f"default {defaults.MAX_SNAP_M:,.0f} m" in text
+    assert f"(default {defaults.ACCESS_SPEED_KMH:g})" in text
+    # every documented key exists in the config (no stale documentation)
+    for section, values in data.items():
+        fields = {f.name for f in dataclasses.fields(getattr(c, section))}
+        assert set(values) <= fields, section
+
+
+# ------------------------------------------------------------------ attach
+def random_graph(seed: int, n: int = 30):
+    rng = np.random.default_rng(seed)
+    lon = 10.0 + rng.random(n) * 0.2
+    lat = 52.0 + rng.random(n) * 0.2
+    u = rng.integers(0, n, 3 * n)
+    v = rng.integers(0, n, 3 * n)
+    t = rng.random(3 * n) * 100
+    return from_edges(u, v, t, t * 10, np.zeros(u.size), class_names=("road",),
+                      osm_id=np.arange(n), lon=lon, lat=lat)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 20),
+       max_snap=st.floats(100.0, 20_000.0), speed=st.floats(1.0, 100.0))
+def test_attach_matches_brute_force_nearest(seed, k, max_snap, speed):
+    g = random_graph(seed)
+    rng = np.random.default_rng(seed + 1)
+    pts = pd.DataFrame({"ags": [f"{i:08d}" for i in range(k)],
+                        "lon": 9.9 + rng.random(k) * 0.4, "lat": 51.9 + rng.random(k) * 0.4})
+    pts.loc[0, "lon"] = np.nan  # a row without a point stays off the network
+    out = attach(g, pts, max_snap_m=max_snap, access_speed_kmh=speed)
+    # independent reference: every distance in metric coordinates, argmin
+    px, py = project(pts["lon"].to_numpy()[1:], pts["lat"].to_numpy()[1:], g.crs)
+    d = np.hypot(px[:, None] - g.x[None, :], py[:, None] - g.y[None, :])
+    dmin = d.min(axis=1)
+    on = dmin <= max_snap
+    np.testing.assert_allclose(out["snap_m"].to_numpy()[1:], dmin, rtol=1e-9)
+    assert out["on_network"].tolist() == [False] + on.tolist()
+    node = out["node"].to_numpy(dtype=float, na_value=np.nan)[1:]
+    assert np.isnan(node[~on]).all() and pd.isna(out.loc[0, "node"])
+    np.testing.assert_allclose(d[np.flatnonzero(on), node[on].astype(int)], dmin[on], rtol=1e-9)
+    np.testing.assert_allclose(out["access_s"].to_numpy()[1:][on], dmin[on] / (speed / 3.6))
+    assert np.isnan(out["access_s"].to_numpy()[1:][~on]).all()
+    assert out.attrs["attach"]["max_snap_m"] == max_snap
+    arr = network_arrays(out, g)
+    assert (arr.node[~arr.on_network] == -1).all()
+
+
+def test_attach_errors_are_clear():
+    g = random_graph(1)
+    with pytest.raises(InputError, match="lon.*lat.*geometry"):
+        attach(g, pd.DataFrame({"ags": ["1"], "x": [1.0]}))
+    with pytest.raises(InputError, match="not attached"):
+        network_arrays(pd.DataFrame({"ags": ["1"]}))
+    other = random_graph(2, n=10)
+    big = attach(g, pd.DataFrame({"ags": ["1"], "lon": [10.1], "lat": [52.1]}), max_snap_m=1e6)
+    with pytest.raises(InputError, match="another graph"):
+        network_arrays(big, other)
+
+
+# ------------------------------------------------------------------ no number for "unreachable"
+def two_islands():
+    # 0 <-> 1 and 2 <-> 3: nothing crosses
+    return from_edges(np.array([0, 1, 2, 3]), np.array([1, 0, 3, 2]), np.full(4, 60.0),
+                      np.full(4, 600.0), np.zeros(4), class_names=("road",),
+                      osm_id=np.arange(4), lon=np.array([10.0, 10.01, 11.0, 11.01]),
+                      lat=np.full(4, 52.0))
+
+
+def test_nearest_result_at_gives_nan_for_unsnapped_and_unreached():
+    g = two_islands()
+    res = routing.nearest_facility(g, [0], reverse=True)
+    nodes = pd.Series(pd.array([1, pd.NA, 3, 0], dtype="Int64"), index=list("abcd"))
+    t = res.at(nodes)
+    assert list(t.index) == list("abcd")
+    assert t.loc["a", "cost"] == 60.0 and t.loc["a", "facility"] == 0
+    assert np.isnan(t.loc["b", "cost"]) and pd.isna(t.loc["b", "facility"])  # not attached
+    assert np.isnan(t.loc["c", "cost"]) and pd.isna(t.loc["c", "facility"])  # unreachable
+    assert t.loc["d", "cost"] == 0.0
+    # the raw arrays say inf / -1, and the attached node column cannot index them
+    assert np.isinf(res.dist[3]) and res.source[3] == -1
+    with pytest.raises((TypeError, ValueError, IndexError)):
+        res.dist[nodes.to_numpy()]
+
+
+def test_one_to_many_dense_view_shows_unreachable_as_inf():
+    g = two_islands()
+    m = routing.one_to_many(g, [0, 2], [1, 3, 0])
+    dense = m.toarray()
+    np.testing.assert_array_equal(dense, [[60.0, np.inf, 0.0], [np.inf, 60.0, np.inf]])
+    assert m.nnz == 3  # the zero cost 0 -> 0 is stored, the unreachable pairs are not
+    assert np.array_equal(np.asarray(m.todense()), dense)
+    f = m.to_frame().sort_values(["origin", "target"])
+    assert f.to_dict("list") == {"origin": [0, 0, 1], "target": [0, 2, 1],
+                                 "cost": [60.0, 0.0, 60.0]}
+
+
+# ------------------------------------------------------------------ the public API
+def test_public_api_has_every_model():
+    for name in ("attach", "central_places", "lage", "walkability", "walk_distances",
+                 "settlement_types", "run", "build_graph", "read_municipalities"):
+        assert callable(getattr(acc, name)), name
+
+
+def test_api_municipalities_without_gvb_count_as_their_own():
+    g = two_islands()
+    munis = pd.DataFrame({"ags": [3101000, 3101001, 3101002], "name": list("ABC"),
+                          "lon": [10.0, 10.01, 11.0], "lat": [52.0, 52.0, 52.0],
+                          "population": [10_000.0, 2_000.0, 500.0]})
+    zo = pd.DataFrame({"ags": ["03101000", "03101001", "03101002"],
+                       "zo_funktion": ["OZ", "MZ mit OZ-Teilfunktion", "-"]})
+    out = acc.central_places(munis, zo, g, max_snap_m=500)
+    assert out["ags"].tolist() == ["03101000", "03101001", "03101002"]  # zero-padded
+    assert out["gvb"].tolist() == out["ags"].tolist()  # own GVB, not the Kreis
+    assert out["central_place"].tolist() == ["Oberzentrum", "Mittelzentrum", "keine"]
+    # C sits on the other island: no value, a reason, never a number
+    assert np.isnan(out.loc[2, "t_oz_min"]) and "reachable" in out.loc[2, "reason"]
+    assert any("own Gemeindeverband" in line for line in out.attrs["report"])
+    lg = acc.lage(out, g)  # the attached table goes on as it is: no second snapping
+    assert lg["on_network"].tolist() == out["on_network"].tolist()
+    assert lg.loc[0, "potential_2h"] == pytest.approx(10_000 + 2_000 * np.exp(-0.076))
+    assert "decay" in lg.attrs and lg.attrs["decay"]["beta"] == defaults.BETA
+
+
+# ------------------------------------------------------------------ results unchanged
+def test_sample_results_unchanged_by_the_refactoring(tmp_path):
+    """The sample run's parquet equals the one of the version before the One-house
+    refactoring (tests/data/sample_run_baseline.parquet), column by column. The one
+    intended change: ``in_network`` is now ``on_network`` (one vocabulary)."""
+    base = pd.read_parquet(TEST_DATA / "sample_run_baseline.parquet")
+    base = base.rename(columns={"in_network": "on_network"}).set_index("ags")
+    new = pd.read_parquet(run(output_dir=tmp_path, overrides={"output.maps": False}).files[
+        "parquet"]).set_index("ags")
+    assert sorted(base.columns) == sorted(new.columns)
+    new = new.loc[base.index]
+    for col in base.columns:
+        if col == "geometry":
+            continue
+        a, b = base[col], new[col]
+        if a.dtype.kind in "fiub" and b.dtype.kind in "fiub":
+            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-12,
+                                       equal_nan=True, err_msg=col)
+        else:
+            assert (a.astype(object).where(a.notna(), None).tolist()
+                    == b.astype(object).where(b.notna(), None).tolist()), col
+
+
+def test_a_run_attaches_the_municipalities_once(tmp_path, monkeypatch):
+    """Every model consumes the columns of the one attach step: the car graph sees
+    exactly one snapping call in a run (the municipalities), whatever models run."""
+    import accessibility.graph.attachment as attach_mod
+
+    calls = []
+    real = attach_mod.snap_points
+
+    def counting(graph, lon, lat, **kw):
+        calls.append((graph.n_nodes, len(np.atleast_1d(lon))))
+        return real(graph, lon, lat, **kw)
+
+    monkeypatch.setattr(attach_mod, "snap_points", counting)
+    res = run(output_dir=tmp_path, overrides={"output.maps": False})
+    car = [c for c in calls if c[0] == res.graph.n_nodes]
+    assert car == [(res.graph.n_nodes, 282)]
