@@ -35,9 +35,10 @@ from ._errors import InputError
 from ._util import peak_memory_mb
 from .config import Config, load_config
 from .graph import RoadGraph, attach, build_graph, format_graph_statistics, graph_statistics
-from .io import (extract_features, frequent_stops, load_service_rules, read_central_places,
-                 read_commuters, read_facilities, read_municipalities, read_population_grid,
-                 write_json, write_municipality_outputs, write_table, write_text)
+from .io import (extract_features, frequent_stops, join_central_places, load_service_rules,
+                 read_central_places, read_commuters, read_facilities, read_municipalities,
+                 read_population_grid, write_json, write_municipality_outputs, write_table,
+                 write_text)
 from .maps import map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.lage import calibrate_decay, daytime_population, lage_summary, lage_tables
@@ -426,8 +427,9 @@ def _load_config(config, overrides):
 
 
 # ------------------------------------------------------------------------------ calibration
-def _graph_and_municipalities(config, overrides, output_dir, command: str):
-    """Config, graph and attached municipalities for the calibration commands."""
+def graph_and_municipalities(config, overrides, output_dir, command: str):
+    """Config, graph and attached municipalities of a config (the calibration
+    commands and scripts start from them)."""
     config = _load_config(config, overrides)
     check_inputs(config)
     out = Path(output_dir) if output_dir is not None else Path(defaults.OUTPUT_DIR)
@@ -449,9 +451,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
               iterations: int = defaults.CALIBRATION_ITERATIONS):
     """Fit per-road-class speed factors to reference travel times (see
     :mod:`accessibility.models.calibration`) on the graph and municipalities of a run."""
-    from .io import join_central_places
-
-    config, graph, munis = _graph_and_municipalities(config, overrides, output_dir, "calibrate")
+    config, graph, munis = graph_and_municipalities(config, overrides, output_dir, "calibrate")
     if config.inputs.central_places is not None:
         joined, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
                                         read_central_places(config.inputs.central_places))
@@ -473,7 +473,7 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
     Returns ``(kind, parameter, achieved_mean, n_municipalities)``; the parameter is
     beta per minute (exponential), the exponent (power) or sigma in minutes (gaussian).
     """
-    config, graph, munis = _graph_and_municipalities(config, overrides, output_dir,
+    config, graph, munis = graph_and_municipalities(config, overrides, output_dir,
                                                      "calibrate-lage")
     commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
     day, _, _ = daytime_population(munis, commuters)
