@@ -11,10 +11,11 @@ matplotlib.use("Agg")  # headless: batch jobs and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from . import defaults  # noqa: E402
 from .io import atomic_path  # noqa: E402
 
 _ATTRIBUTION = "Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / BKG"
-_METRIC = "EPSG:25832"
+_METRIC = defaults.METRIC_CRS
 
 
 def _draw(gdf: gpd.GeoDataFrame, ax, **kw) -> None:
@@ -72,10 +73,13 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
                    path: str | Path, *, title: str) -> Path:
     """Catchment areas: municipalities coloured by the centre they are nearest to."""
     fig, ax = plt.subplots(figsize=(8, 8))
-    keys = sorted(gdf[key].dropna().unique())
-    cmap = plt.get_cmap("tab20")
-    for i, k in enumerate(keys):
-        _draw(gdf[gdf[key] == k], ax, color=cmap(i % 20))
+    have = gdf[gdf[key].notna()]
+    if len(have):
+        # one plot call for all catchments (one per catchment was quadratic: minutes
+        # for a national register)
+        codes = have[key].astype("category").cat.codes.to_numpy()
+        colors = plt.get_cmap("tab20")(codes % 20)
+        _draw(have, ax, color=colors)
     missing = gdf[gdf[key].isna()]
     if len(missing):
         _draw(missing, ax, color="0.9")

@@ -55,9 +55,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from shapely import LineString
 
 from .._errors import InputError
+from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
 from ..graph.osm import _check_osm_path
 
 logger = logging.getLogger(__name__)
@@ -326,8 +332,6 @@ class _Rows:
 class _Collector:
     def __init__(self, rules: dict[str, ServiceRules], layers: frozenset,
                  min_stream_width_m: float | None) -> None:
-        import osmium
-
         self.wkbfab = osmium.geom.WKBFactory()
         self.rules = rules
         self.service_items = tuple(rules.items())
@@ -356,8 +360,6 @@ class _Collector:
         try:
             return self.wkbfab.create_linestring(w)
         except Exception:  # a node outside the extract (or a degenerate way)
-            from shapely import LineString
-
             coords = [(n.lon, n.lat) for n in w.nodes if n.location.valid()]
             if len(coords) < 2:
                 self.n_bad_geometry += 1
@@ -483,8 +485,6 @@ class _Collector:
 
 def _geoms(rows: _Rows, single_part: bool = True):
     """The WKB list of a layer as shapely geometries (multi -> single when one part)."""
-    import shapely
-
     if not len(rows):
         return np.empty(0, dtype=object)
     g = shapely.from_wkb(rows.wkb)
@@ -496,21 +496,14 @@ def _geoms(rows: _Rows, single_part: bool = True):
 
 
 def _gdf(columns: dict, geometry):
-    import geopandas as gpd
-
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=CRS)
 
 
 def _empty(*cols: str):
-    import geopandas as gpd
-
     return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=CRS)
 
 
 def _facilities(col: _Collector, dedupe: bool):
-    import pandas as pd
-    import shapely
-
     cols = ["service", "label", "osm_type", "osm_id", "name"]
     nf = col.node_fac
     node_pts = shapely.points(np.asarray(nf["lon"], dtype=float),
@@ -551,8 +544,6 @@ def _facilities(col: _Collector, dedupe: bool):
                            shapely.point_on_surface(shapes[sel])))
     if not frames:
         return _empty(*cols)
-    import geopandas as gpd
-
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
     order = {s: i for i, s in enumerate(SERVICES)}
     out["label"] = out["service"].map({s: r.label for s, r in col.rules.items()})
@@ -572,8 +563,6 @@ def _layer(rows: _Rows, cols: list[str]):
 
 
 def _buildings(col: _Collector, landuse):
-    import shapely
-
     cols = ["osm_type", "osm_id", "building", "residential", "area_m2"]
     b = col.buildings
     if not len(b):
@@ -590,8 +579,6 @@ def _buildings(col: _Collector, landuse):
     gdf = _gdf({"osm_type": b.cols["osm_type"],
                 "osm_id": np.asarray(b.cols["osm_id"], dtype=np.int64),
                 "building": building, "residential": residential}, geoms)
-    from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
-
     gdf["area_m2"] = gdf.geometry.to_crs(DEFAULT_METRIC_CRS).area.to_numpy()
     return gdf[cols + ["geometry"]]
 
@@ -600,8 +587,6 @@ _ALL_LAYERS = frozenset({"facilities", "water", "crossings", "buildings"})
 
 
 def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool) -> OsmFeatures:
-    import osmium
-
     p = _check_osm_path(path)
     rules = _resolve_rules(rules)
     col = _Collector(rules, layers, min_stream_width_m)

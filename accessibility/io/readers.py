@@ -11,13 +11,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 from pyproj import CRS, Transformer
 
 from .. import defaults
 from .._errors import InputError
-from ..vocabulary import (CENTRAL_PLACE_CLASSES, NEAREST_MZ, NEAREST_OZ, NO_FUNCTION,
-                          SERVICES, normalise_function)
+from ..vocabulary import (CENTRAL_PLACE_CLASSES, GRUNDZENTRUM, MITTELZENTRUM, NEAREST_MZ,
+                          NEAREST_OZ, NO_FUNCTION, OBERZENTRUM, SERVICES, normalise_function)
 from ._tables import (
     AGS_CANDIDATES,
     CSV_SUFFIXES,
@@ -382,7 +383,6 @@ def read_municipalities(path: str | Path, *, layer: str | None = None,
 def _read_parquet_any(path: Path, what: str) -> pd.DataFrame:
     """Read Parquet as a GeoDataFrame if it is GeoParquet, else as a DataFrame."""
     try:
-        import pyarrow.parquet as pq
         meta = pq.read_schema(path).metadata or {}
         if b"geo" in meta:
             return gpd.read_parquet(path)
@@ -628,9 +628,9 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
                                                             unknown["central_place"]))
                                 if c != NO_FUNCTION},
         municipalities_without_function=sorted(joined.loc[missing, "ags"]),
-        n_oz=int(counts.get("Oberzentrum", 0)),
-        n_mz=int(counts.get("Mittelzentrum", 0)),
-        n_gz=int(counts.get("Grundzentrum", 0)),
+        n_oz=int(counts.get(OBERZENTRUM, 0)),
+        n_mz=int(counts.get(MITTELZENTRUM, 0)),
+        n_gz=int(counts.get(GRUNDZENTRUM, 0)),
         n_keine=int(counts.get(NO_FUNCTION, 0)),
     )
     for line in report.lines():
@@ -707,7 +707,6 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
     suffix = _suffix(p)
     if suffix in PARQUET_SUFFIXES:
         try:
-            import pyarrow.parquet as pq
             names = pq.read_schema(p).names
         except Exception as exc:
             raise InputError(f"{what} {p} cannot be read as Parquet ({exc}). "

@@ -11,6 +11,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .._errors import InputError
+from ..defaults import GRID_CRS
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ def _as_geoms(values, name: str) -> np.ndarray:
         return np.empty(0, dtype=object)
     if hasattr(values, "geometry") and hasattr(values, "crs"):   # GeoDataFrame/GeoSeries
         crs = values.crs
-        if crs is not None and not crs.equals("EPSG:3035"):
-            values = values.to_crs("EPSG:3035")
+        if crs is not None and not crs.equals(GRID_CRS):
+            values = values.to_crs(GRID_CRS)
         values = values.geometry.to_numpy() if hasattr(values, "geometry") else values
     elif isinstance(values, shapely.Geometry):
         values = [values]

@@ -41,13 +41,15 @@ import logging
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.optimize import brentq
 
 from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
 from ..graph import RoadGraph, from_edges, network_arrays
-from ..routing import Decay, one_to_many, potential
+from ..ch import ContractionHierarchy
+from ..routing import Decay, PotentialResult, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
                           SETTLEMENT_TYPES)
 from .settlement import settlement_types
@@ -163,8 +165,6 @@ def boundary_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M) -
     """Nodes closer than ``buffer_m`` to the outline (convex hull boundary) of all
     graph nodes, in the graph's metric coordinates. When the nodes are collinear
     (no area), every node counts as boundary."""
-    import shapely
-
     pts = shapely.points(np.asarray(graph.x), np.asarray(graph.y))
     hull = shapely.convex_hull(shapely.multipoints(pts))
     outline = hull.exterior if hull.geom_type == "Polygon" else hull
@@ -264,9 +264,6 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     if engine == "dijkstra":
         res = potential(aug, origins, w, limit_s=float(limit_min) * 60.0, decay=decay, boundary=bd)
     elif engine == "ch":
-        from ..ch import ContractionHierarchy
-        from ..routing import PotentialResult
-
         hier = ContractionHierarchy.build(aug)
         r = hier.potential(origins, w, limit_s=float(limit_min) * 60.0, decay=decay)
         touches = np.zeros(idx.size, bool)

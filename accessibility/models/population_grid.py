@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from .._errors import InputError
@@ -377,7 +378,6 @@ def _xy_of(values, what: str) -> np.ndarray:
         if {"x", "y"} <= set(values.columns):
             return values[["x", "y"]].to_numpy(dtype="float64")
         if {"lon", "lat"} <= set(values.columns):
-            from pyproj import Transformer
             tr = Transformer.from_crs(WGS84, GRID_CRS, always_xy=True)
             return np.column_stack(tr.transform(values["lon"].to_numpy(dtype="float64"),
                                                 values["lat"].to_numpy(dtype="float64")))

@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ..vocabulary import FUNCTION_RANK, SETTLEMENT_DETAIL, SETTLEMENT_TYPES
+from ..vocabulary import (FUNCTION_RANK, MITTELZENTRUM, NO_FUNCTION, OBERZENTRUM,
+                          SETTLEMENT_DETAIL, SETTLEMENT_TYPES)
 
 __all__ = [
     "SETTLEMENT_TYPES", "SETTLEMENT_DETAIL", "FUNCTION_RANK", "classify_settlement",
@@ -62,7 +63,7 @@ def classify_settlement(population, function) -> tuple[np.ndarray, np.ndarray]:
     missing).
     """
     pop = np.asarray(pd.to_numeric(pd.Series(population), errors="coerce"), dtype=np.float64)
-    fn = pd.Series(function).fillna("keine").astype(str).to_numpy()
+    fn = pd.Series(function).fillna(NO_FUNCTION).astype(str).to_numpy()
     unknown = sorted(set(fn) - set(FUNCTION_RANK))
     if unknown:
         raise InputError(f"unknown central-place function(s) {unknown}: use one of "
@@ -74,8 +75,8 @@ def classify_settlement(population, function) -> tuple[np.ndarray, np.ndarray]:
     det = np.full(pop.size, None, dtype=object)
     ok = np.isfinite(pop)
     gross = ok & (pop >= 100_000)
-    mittel = ok & ~gross & ((pop >= 20_000) | (rank >= FUNCTION_RANK["Oberzentrum"]))
-    klein = ok & ~gross & ~mittel & ((pop >= 5_000) | (rank >= FUNCTION_RANK["Mittelzentrum"]))
+    mittel = ok & ~gross & ((pop >= 20_000) | (rank >= FUNCTION_RANK[OBERZENTRUM]))
+    klein = ok & ~gross & ~mittel & ((pop >= 5_000) | (rank >= FUNCTION_RANK[MITTELZENTRUM]))
     land = ok & ~gross & ~mittel & ~klein
     typ[gross], typ[mittel], typ[klein], typ[land] = SETTLEMENT_TYPES
     det[gross] = np.where(pop[gross] >= 500_000, "große Großstadt", "kleinere Großstadt")
@@ -119,8 +120,8 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest"
     df = pd.DataFrame({
         "ags": munis["ags"].to_numpy(), "gvb": munis["gvb"].to_numpy(),
         "population": pd.to_numeric(munis["population"], errors="coerce").to_numpy(),
-        "central_place": (munis["central_place"].fillna("keine").astype(str).to_numpy()
-                          if "central_place" in munis.columns else "keine"),
+        "central_place": (munis["central_place"].fillna(NO_FUNCTION).astype(str).to_numpy()
+                          if "central_place" in munis.columns else NO_FUNCTION),
         "name": munis["name"].to_numpy() if "name" in munis.columns else munis["ags"].to_numpy(),
     })
     bad = sorted(set(df["central_place"]) - set(FUNCTION_RANK))

@@ -29,6 +29,7 @@ from ..graph import RoadGraph, network_arrays
 from ..routing import walk_nearest
 from ..vocabulary import SERVICES, WALK_METHOD_SUFFIX as METHOD_SUFFIX
 from ..vocabulary import walk_columns as column_docs
+from .barriers import nearest_straight
 from .population_grid import assign_cells, disaggregate, from_municipalities
 
 logger = logging.getLogger(__name__)
@@ -127,8 +128,6 @@ def straight_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, barrier
                        gaps=None, max_distance_m: float = 5000.0) -> dict[str, np.ndarray]:
     """Straight-line distance (m) from every cell to the nearest facility of each
     service, blocked by water barriers except at gaps (bridges, underpasses)."""
-    from .barriers import nearest_straight
-
     cxy = cells[["x", "y"]].to_numpy(float)
     out = {}
     for s in SERVICES:
