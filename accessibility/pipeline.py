@@ -115,7 +115,8 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     final.mkdir(parents=True, exist_ok=True)
     if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
-    stage = Path(tempfile.mkdtemp(prefix=".run-", dir=final))
+    _remove_dead_stages(final)
+    stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
     try:
         result = _run_stages(config, _Output(stage), t0)
         result.files = _publish(stage, final, result.files)
@@ -375,6 +376,24 @@ def write_municipalities(munis, columns: dict, config: Config, out: _Output) -> 
 
 
 # ------------------------------------------------------------------------------ publishing
+def _remove_dead_stages(final: Path) -> None:
+    """Remove the staging folders of runs that were killed (their process is gone).
+
+    A staging folder is named ``.run-<pid>-<random>``; one whose process still lives
+    belongs to a run in progress and is left alone.
+    """
+    for d in final.glob(".run-*-*"):
+        pid = d.name.split("-")[1]
+        if not (d.is_dir() and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+            logger.info("removed %s, left by a run that was killed", d)
+        except PermissionError:  # another user's live process
+            pass
+
 def _publish(stage: Path, final: Path, files: dict) -> dict:
     """Move a finished run's files from the staging directory into ``final``.
 

@@ -151,3 +151,39 @@ def test_register_without_population_and_gvb(tmp_path):
     assert "count as their own Gemeindeverband" in res.summary
     m = res.municipalities
     assert (m["gvb"] == m["ags"]).all() and m["t_oz_min"].notna().sum() > 150
+
+
+def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path):
+    """Kill a run (SIGKILL, no cleanup runs) in the middle: the previous results stay
+    as they were, and the next run removes the dead run's staging folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run(output_dir=tmp_path, overrides={"output.maps": False})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    code = ("import sys, accessibility.pipeline as p\n"
+            "import accessibility.models.lage as lage\n"
+            "real = lage.run_lage\n"
+            "def slow(*a, **k):\n"
+            "    open(sys.argv[2], 'w').close()\n"
+            "    import time; time.sleep(60)\n"
+            "p.api.run_lage = slow\n"
+            "import accessibility.api as api; api.run_lage = slow\n"
+            "p.run(output_dir=sys.argv[1], overrides={'output.maps': False})\n")
+    flag = tmp_path.parent / f"{tmp_path.name}-started"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(flag)])
+    for _ in range(600):
+        if flag.exists():
+            break
+        time.sleep(0.1)
+    assert flag.exists(), "the run did not reach the Lage stage"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stages = list(tmp_path.glob(".run-*"))
+    assert stages  # killed: its staging folder is left behind, hidden
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # nothing of the killed run was published, nothing mixed
+    run(output_dir=tmp_path, overrides={"output.maps": False})
+    assert not list(tmp_path.glob(".run-*"))
