@@ -35,7 +35,7 @@ from .io import (join_central_places, parse_central_places, read_central_places,
 from .models.calibration import CalibrationResult, calibrate_speeds
 from .models.central_places import central_place_access, make_origins
 from .models.lage import run_lage
-from .models.municipalities import prepare_municipalities
+from .models.municipalities import mark_region, prepare_municipalities
 from .models.settlement import settlement_types as _settlement_types
 from .models.walkability import cell_distances, walkability as _walkability
 from .profile import DEFAULT_PROFILE, SpeedProfile, load_profile
@@ -95,6 +95,8 @@ def _municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cach
     for line in report:
         logger.warning(line)
     munis = _attached(graph, munis, max_snap_m, access_speed_kmh)
+    if "in_region" not in munis.columns:  # the area of the road extract
+        munis = mark_region(munis, graph)
     return graph, munis, report
 
 
@@ -343,7 +345,22 @@ def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
             have, out["walk_residents"] / pd.to_numeric(out["population"], errors="coerce"),
             np.nan)
     report = list(cells.attrs.get("report", []))
-    partial = have & (out["walk_coverage"].to_numpy() < 0.95)
+    cov = out["walk_coverage"].to_numpy(float)
+    over = have & (cov > defaults.WALK_MAX_COVERAGE)
+    if over.any():  # more residents than the municipality has: the cells are not its own
+        for col in [c for c in per.columns if c != "walk_residents"] + ["walk_coverage"]:
+            out.loc[over, col] = np.nan
+        out.loc[over, "walk_stop_source"] = None
+        names = out.loc[over, "ags"].astype(str) + " " + out.loc[over, "name"].astype(str) \
+            if "name" in out.columns else out.loc[over, "ags"].astype(str)
+        report.append(
+            f"{int(over.sum())} municipalities got more residents from the grid cells than "
+            f"they have (coverage above {defaults.WALK_MAX_COVERAGE:g}; first: "
+            f"{', '.join(names[:5])}): their cells were not theirs (assigned to the nearest "
+            "reference point), so their Nahversorgung values are left empty. Give municipality "
+            "boundaries ([inputs] boundaries) to assign cells by polygon.")
+        logger.warning(report[-1])
+    partial = have & ~over & (cov < 0.95)
     if partial.any():
         report.append(f"{int(partial.sum())} municipalities lie only partly inside the walk "
                       "extract (walk_coverage < 95 %): their values describe the covered part.")

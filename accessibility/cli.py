@@ -40,8 +40,6 @@ def _cmd_graph_info(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
-    if args.config is None:
-        logger.info("no --config: running the embedded Hannover-Braunschweig sample")
     config, output, overrides = _run_args(args)
     result = run(config, output_dir=output, overrides=overrides)
     print(result.summary)
@@ -51,10 +49,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _run_args(args: argparse.Namespace):
     """Config path, output directory and input overrides shared by run-like commands."""
-    from .pipeline import sample_config_path
+    from .pipeline import own_road_extract, sample_config_path
 
     overrides = {f"inputs.{k}": getattr(args, k) for k in INPUT_FLAGS if getattr(args, k) is not None}
-    config = args.config if args.config is not None else sample_config_path()
+    if args.config is not None:
+        config = args.config
+    elif own_road_extract(overrides):  # the user's own region: nothing of the sample
+        logger.info("no --config: the engine's defaults with the inputs given as flags")
+        config = None
+    else:
+        logger.info("no --config and no --osm: the embedded Hannover-Braunschweig sample"
+                    + (" with the inputs given as flags" if overrides else ""))
+        config = sample_config_path()
     output = args.output if args.output is not None else (None if args.config else Path("out"))
     return config, output, overrides or None
 
@@ -164,12 +170,26 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except AccessibilityError as e:
+    except AccessibilityError as e:  # bad input or usage: the message says how to fix it
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `accessibility graph info g.npz | head`
+        sys.stderr.close()
+        return 0
+    except OSError as e:  # disk full, read-only folder, an output path that is a file
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}: the run failed and left the previous "
+              "results as they were. Check that the output folder is a writable folder "
+              "with free space.", file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug: one line for the user, the traceback with -vv
+        logger.debug("traceback", exc_info=True)
+        print(f"error: internal error {type(e).__name__}: {e}. The previous results are "
+              "untouched; please report this with the output of -vv.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
 from . import defaults as D
 from ._errors import InputError
 
@@ -25,6 +28,7 @@ __all__ = [
     "InputsConfig",
     "LageConfig",
     "OutputConfig",
+    "RegionConfig",
     "WalkConfig",
     "load_config",
 ]
@@ -101,6 +105,28 @@ class GraphConfig:
     max_snap_m: float = D.MAX_SNAP_M
     access_speed_kmh: float = D.ACCESS_SPEED_KMH
     cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """``[region]``: which municipalities a run reports on.
+
+    A run covers the area of its road extract: municipalities whose reference point
+    lies outside it (or farther than ``max_snap_m`` from its roads) get no values and
+    are not written. These keys cut the register further.
+
+    Attributes
+    ----------
+    ags_prefixes : tuple of str
+        Keep municipalities whose AGS starts with one of these (Land ``"08"``,
+        Regierungsbezirk ``"082"``, Kreis ``"08221"``); empty: no cut.
+    bbox : tuple of float
+        Keep municipalities whose reference point lies in ``[lon_min, lat_min,
+        lon_max, lat_max]`` (WGS84); empty: no cut.
+    """
+
+    ags_prefixes: tuple[str, ...] = D.REGION_AGS_PREFIXES
+    bbox: tuple[float, ...] = D.REGION_BBOX
 
 
 @dataclass(frozen=True)
@@ -228,6 +254,21 @@ _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),
              ("central_places", "area_grid_m"), ("lage", "sigma_min"),
              ("lage", "limit_min"), ("lage", "target_mean"), ("walk", "limit_m")}
 _NON_NEGATIVE = {("lage", "beta"), ("lage", "floor_min"), ("walk", "min_departures")}
+#: Plausible ranges (inclusive): values outside are typos or wrong units, not settings.
+_RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("graph", "max_snap_m"): (1.0, 100_000.0, "metres"),
+    ("graph", "access_speed_kmh"): (1.0, 130.0, "km/h"),
+    ("central_places", "area_grid_m"): (10.0, 100_000.0, "metres"),
+    ("lage", "beta"): (0.0, 10.0, "per minute (or power exponent)"),
+    ("lage", "sigma_min"): (0.1, 1440.0, "minutes"),
+    ("lage", "floor_min"): (0.0, 60.0, "minutes"),
+    ("lage", "limit_min"): (1.0, 1440.0, "minutes"),
+    ("lage", "target_mean"): (1.0, 1e9, "residents"),
+    ("walk", "limit_m"): (10.0, 100_000.0, "metres"),
+    ("walk", "max_distance_m"): (10.0, 100_000.0, "metres"),
+    ("walk", "max_snap_m"): (1.0, 100_000.0, "metres"),
+    ("walk", "min_departures"): (0, 100_000, "departures"),
+}
 _FORMATS = D.OUTPUT_FORMATS
 
 
@@ -241,6 +282,7 @@ class Config:
 
     inputs: InputsConfig = field(default_factory=InputsConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
+    region: RegionConfig = field(default_factory=RegionConfig)
     central_places: CentralPlacesConfig = field(default_factory=CentralPlacesConfig)
     lage: LageConfig = field(default_factory=LageConfig)
     walk: WalkConfig = field(default_factory=WalkConfig)
@@ -277,6 +319,7 @@ class Config:
 _SECTIONS: dict[str, type] = {
     "inputs": InputsConfig,
     "graph": GraphConfig,
+    "region": RegionConfig,
     "central_places": CentralPlacesConfig,
     "lage": LageConfig,
     "walk": WalkConfig,
@@ -380,6 +423,12 @@ def _coerce(section: str, key: str, value: object, hint: object, base: Path,
 
 def _validate_section(name: str, values: dict[str, object], where: str) -> None:
     for key, value in values.items():
+        rng = _RANGES.get((name, key))
+        if rng is not None and isinstance(value, (int, float)) and not (
+                rng[0] <= value <= rng[1]):
+            raise InputError(f"{where}: [{name}] {key} = {value!r} is outside the plausible "
+                             f"range {rng[0]:g} to {rng[1]:g} {rng[2]}: check the value "
+                             "and its unit.")
         choices = _CHOICES.get((name, key))
         if choices and value not in choices:
             raise InputError(f"{where}: [{name}] {key} = {value!r} is not allowed; use one "
@@ -394,7 +443,22 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
             raise InputError(f"{where}: [lage] thresholds must be three increasing numbers "
                              f"(sehr peripher / peripher / zentral / sehr zentral limits), "
                              f"got {list(t)!r}.")
+    if name == "graph" and "metric_crs" in values:
+        _check_metric_crs(values["metric_crs"], where)
+    if name == "region" and "bbox" in values:
+        b = values["bbox"]
+        if len(b) not in (0, 4) or (len(b) == 4 and not (b[0] < b[2] and b[1] < b[3])):
+            raise InputError(f"{where}: [region] bbox must be [lon_min, lat_min, lon_max, "
+                             f"lat_max] in degrees with min < max, got {list(b)!r}.")
+    if name == "region" and "ags_prefixes" in values:
+        bad = [p for p in values["ags_prefixes"] if not (p.isdigit() and 1 <= len(p) <= 8)]
+        if bad:
+            raise InputError(f"{where}: [region] ags_prefixes must be AGS prefixes of 1-8 "
+                             f"digits (Land \"08\", Kreis \"08221\"), got {bad!r}.")
     if name == "output" and "formats" in values:
+        if not values["formats"]:
+            raise InputError(f"{where}: [output] formats is empty: a run would write no "
+                             f"results. Use any of {', '.join(_FORMATS)}.")
         bad = [f for f in values["formats"] if f not in _FORMATS]
         if bad:
             raise InputError(f"{where}: [output] formats has unknown entries {bad}; use "
@@ -405,6 +469,20 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
         except ValueError:
             raise InputError(f"{where}: [walk] gtfs_date must be a date YYYY-MM-DD, got "
                              f"{values['gtfs_date']!r}.") from None
+
+
+def _check_metric_crs(crs: str, where: str) -> None:
+    """A projected CRS in metres (snapping and distances are measured in it)."""
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError:
+        raise InputError(f"{where}: [graph] metric_crs = {crs!r} is not a known CRS; use a "
+                         "projected CRS in metres such as EPSG:25832 or EPSG:3035.") from None
+    unit = c.axis_info[0].unit_name if c.axis_info else ""
+    if not c.is_projected or unit not in ("metre", "meter"):
+        raise InputError(f"{where}: [graph] metric_crs = {crs!r} is not a projected CRS in "
+                         f"metres ({'geographic' if c.is_geographic else unit}): snapping "
+                         "distances would be wrong. Use EPSG:25832 (UTM 32N) or EPSG:3035.")
 
 
 def _split_overrides(overrides: dict[str, object]) -> dict[str, dict[str, object]]:

@@ -27,6 +27,13 @@ MAX_SNAP_M = 2000.0
 #: Speed of the leg between a point and its nearest node (km/h): a slow local road.
 ACCESS_SPEED_KMH = 15.0
 
+# ------------------------------------------------------------------ region
+#: Cut the municipality register to these AGS prefixes (Land "08", Kreis "08221", ...);
+#: empty: every municipality inside the road extract.
+REGION_AGS_PREFIXES: tuple[str, ...] = ()
+#: Cut the register to a lon/lat box (lon_min, lat_min, lon_max, lat_max); empty: none.
+REGION_BBOX: tuple[float, ...] = ()
+
 # ------------------------------------------------------------------ central places
 #: Origins of the MZ/OZ search: one reference point per municipality (INKAR).
 ORIGINS = "point"
@@ -75,6 +82,10 @@ WALK_MAX_SNAP_M = 500.0
 GTFS_DATE = "2022-10-18"
 #: A stop counts with at least this many departures on that day (BBSR).
 MIN_DEPARTURES = 20
+#: Largest walk_coverage (residents counted in the cells / register population) taken
+#: as a value: the Census grid (2022) and a register of another year differ by a few
+#: per cent; more means the cells were assigned to the wrong municipality.
+WALK_MAX_COVERAGE = 1.1
 #: Distance methods: straight line with water barriers (official) and along the
 #: walking network (BBSR 2025).
 WALK_METHODS = ("straight", "network")

@@ -41,7 +41,9 @@ from .io import (extract_features, frequent_stops, join_central_places, load_ser
                  write_text)
 from .maps import map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
-from .models.lage import calibrate_decay, daytime_population, lage_summary, lage_tables
+from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
+                          lage_tables)
+from .models.municipalities import mark_region, region_cut
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
 from .routing import Decay
 from .vocabulary import (COLUMNS, DESTINATIONS, LAGE_CLASSES, NO_FUNCTION, SERVICES,
@@ -100,7 +102,9 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     Parameters
     ----------
     config : Config, path or None
-        A loaded config, a TOML file, or None for the embedded sample.
+        A loaded config or a TOML file. None: the engine's defaults
+        (:mod:`accessibility.defaults`) when ``overrides`` give an OSM extract of
+        the user's own, else the embedded sample.
     output_dir : path, optional
         Overrides ``[output] dir``.
     overrides : dict, optional
@@ -132,10 +136,13 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
                        access_speed_kmh=config.graph.access_speed_kmh)
+        munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                            bbox=config.region.bbox)
         summary += report.municipalities_section(munis, config.graph.max_snap_m,
                                                   munis.attrs.get("report", []))
         stats["municipalities"] = {"total": len(munis),
-                                   "on_network": int(munis["on_network"].sum())}
+                                   "on_network": int(munis["on_network"].sum()),
+                                   "in_region": int(munis["in_region"].sum())}
         polygons = municipality_polygons(munis, config)
         columns = {}
         if config.inputs.central_places is not None:                # 4. models
@@ -213,27 +220,28 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, out: _Output, 
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m)
     values = ["t_mz_min", "t_oz_min"]
+    reg = res[res["in_region"]]  # tables, means and maps describe the region only
     for level in ("gvb", "kreis", "land"):
-        out.table(f"{level}_table", weighted_means(res, level, values), f"{level}.csv")
-    total = weighted_means(res, None, values)
+        out.table(f"{level}_table", weighted_means(reg, level, values), f"{level}.csv")
+    total = weighted_means(reg, None, values)
     out.table("total_table", total, "total.csv")
-    mz, oz = class_shares(res, "mz"), class_shares(res, "oz")
+    mz, oz = class_shares(reg, "mz"), class_shares(reg, "oz")
     out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
               "class_shares.csv")
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop")
     if config.output.maps:
         s = out.stage
-        out.add("map_oz", map_values(res, "t_oz_min", s / "map_oz_time.png",
+        out.add("map_oz", map_values(reg, "t_oz_min", s / "map_oz_time.png",
                                      title="Car time to the nearest Oberzentrum", label="minutes"))
-        out.add("map_oz_class", map_categories(res, "oz_class", s / "map_oz_class.png",
+        out.add("map_oz_class", map_categories(reg, "oz_class", s / "map_oz_class.png",
                                                title="Oberzentrum: BBSR classes",
                                                order=class_order("oz")))
-        centres = res[res["central_place"].isin(DESTINATIONS["mz"]) & res["t_mz_min"].notna()]
+        centres = reg[reg["central_place"].isin(DESTINATIONS["mz"]) & reg["t_mz_min"].notna()]
         centres = gpd.GeoDataFrame(centres[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(centres["lon"], centres["lat"]))
         out.add("map_mz_catchments", map_catchments(
-            res, "nearest_mz_ags", centres, s / "map_mz_catchments.png",
+            reg, "nearest_mz_ags", centres, s / "map_mz_catchments.png",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
     return res
 
@@ -254,17 +262,19 @@ def lage_stage(graph: RoadGraph, munis, config: Config, out: _Output, summary: l
     commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
     res = api.lage(munis, graph, commuters=commuters, decay=lage_decay(config),
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine)
-    tables = lage_tables(res)
-    out.table("gvb_lage", tables["gvb"], "gvb_lage.csv")
-    if len(tables.get("kreis", ())):
-        out.table("kreis_lage", tables["kreis"], "kreis_lage.csv")
-    cross = lage_summary(res)
+    # settlement types need every member of a GVB; the tables report the region's
+    reg = res[res["in_region"]]
+    gvb = lage_tables(res)["gvb"]
+    out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
+    if len(reg):
+        out.table("kreis_lage", kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
+    cross = lage_summary(reg)
     out.table("lage_by_settlement_type", cross, "lage_by_settlement_type.csv")
     summary += report.lage_section(
-        res, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
+        reg, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
                                f"{c.floor_min} min)", limit_min=c.limit_min)
     if config.output.maps:
-        out.add("map_lage", map_categories(res, "lage", out.stage / "map_lage.png",
+        out.add("map_lage", map_categories(reg, "lage", out.stage / "map_lage.png",
                                            title="Lage: daytime population within 2 h by car",
                                            order=list(LAGE_CLASSES), cmap="RdYlGn"))
     return res
@@ -340,6 +350,11 @@ def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]
                                   barriers=water, gaps=gaps, max_distance_m=c.max_distance_m,
                                   max_snap_m=c.max_snap_m)
     res = api.walkability(munis, per_cell, limit_m=c.limit_m, stop_source=stop_source)
+    # a municipality with residents in the walk extract is reported, also outside the
+    # road extract (the embedded sample's Dreieich)
+    cut = region_cut(res, ags_prefixes=config.region.ags_prefixes, bbox=config.region.bbox)
+    res["in_region"] = res["in_region"].to_numpy(bool) | (
+        cut & (res["walk_residents"].fillna(0).to_numpy() > 0))
     keep = ["x", "y", "population", "ags"] + [k for k in per_cell.columns if k.startswith("dist_")]
     out.table("walk_cells", per_cell[keep], "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
@@ -368,7 +383,8 @@ def write_municipalities(munis, columns: dict, config: Config, out: _Output) -> 
     if not isinstance(munis, gpd.GeoDataFrame):
         munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
                                  crs=defaults.WGS84)
-    table = munis.drop(columns=["node", "access_s"], errors="ignore")
+    table = munis[munis["in_region"].to_numpy(bool)].drop(columns=["node", "access_s"],
+                                                           errors="ignore")
     table.attrs = {}  # the report goes to summary.md, not into the files' metadata
     out.add("", write_municipality_outputs(table, out.stage, formats=config.output.formats))
     out.table("columns", pd.DataFrame({"column": list(columns), "meaning": list(columns.values())}),
@@ -435,8 +451,18 @@ def check_inputs(config: Config) -> None:
         read_facilities(config.inputs.facilities)
 
 
+def own_road_extract(overrides: dict | None) -> bool:
+    """Whether overrides (or CLI flags) name an OSM extract of the user's own."""
+    o = overrides or {}
+    return o.get("inputs.osm") is not None or (o.get("inputs") or {}).get("osm") is not None
+
+
 def _load_config(config, overrides):
-    if config is None:
+    """The config of a run: a loaded Config or a TOML file; without one, the engine's
+    defaults when the overrides give a road extract of the user's own (the sample's
+    settings and inputs belong to the sample's extract: none of them applies), else
+    the embedded sample with the overrides."""
+    if config is None and not own_road_extract(overrides):
         config = sample_config_path()
     if not isinstance(config, Config):
         return load_config(config, overrides)

@@ -153,6 +153,13 @@ COLUMNS = {
     "nearest_oz_ags": "AGS of the nearest OZ (Oberbereich)",
     "nearest_oz_name": "name of the nearest OZ",
     "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min",
+    "mz_edge_flag": "a Mittel- or Oberzentrum outside the road extract (or off its roads) "
+                    "might be nearer than nearest_mz: its straight-line distance at the "
+                    "fastest speed of the network takes less than t_mz_min",
+    "oz_edge_flag": "an Oberzentrum outside the road extract (or off its roads) might be "
+                    "nearer than nearest_oz (same test as mz_edge_flag)",
+    "in_region": "the municipality lies in the area of the road extract (and in the "
+                 "[region] cut): only these are reported",
     "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min",
     "snap_m": NETWORK_COLUMNS["snap_m"] + " (the municipality's reference point)",
     "on_network": NETWORK_COLUMNS["on_network"] + " (the municipality's reference point)",
@@ -189,8 +196,8 @@ COLUMNS = {
 CENTRAL_PLACE_COLUMNS = (
     "ags", "name", "gvb", "kreis", "land", "population", "area_km2", "central_place",
     "t_mz_min", "t_oz_min", "nearest_mz_ags", "nearest_mz_name", "nearest_oz_ags",
-    "nearest_oz_name", "mz_class", "oz_class", "snap_m", "origin_method", "n_origins",
-    "reason")
+    "nearest_oz_name", "mz_class", "oz_class", "mz_edge_flag", "oz_edge_flag", "snap_m",
+    "origin_method", "n_origins", "reason")
 #: Columns the Lage model adds.
 LAGE_COLUMNS = ("daytime_population", "daytime_population_source", "potential_2h",
                 "n_reached", "edge_flag", "lage", "settlement_type", "settlement_type_detail")

@@ -241,19 +241,48 @@ def test_api_municipalities_without_gvb_count_as_their_own():
 
 # ------------------------------------------------------------------ results unchanged
 def test_sample_results_unchanged_by_the_refactoring(tmp_path):
-    """The sample run's parquet equals the one of the version before the One-house
-    refactoring (tests/data/sample_run_baseline.parquet), column by column. The one
-    intended change: ``in_network`` is now ``on_network`` (one vocabulary)."""
+    """The sample run's parquet against the one of the version before the One-house
+    refactoring (tests/data/sample_run_baseline.parquet), column by column.
+
+    The intended changes, derived here independently of the code:
+
+    * ``in_network`` is now ``on_network`` (one vocabulary);
+    * a run reports its region only (issue 10): municipalities whose point lies
+      outside the convex hull of the road graph's nodes (scipy's Delaunay test here,
+      not shapely) and that have no residents in the walk extract are not written;
+    * Dreieich and Langen lie outside the road extract (their rows come from the walk
+      extract): as Mittelzentren they no longer get 0 minutes but no value;
+    * new columns ``in_region``, ``mz_edge_flag``, ``oz_edge_flag``.
+    """
+    from scipy.spatial import Delaunay
+
     base = pd.read_parquet(TEST_DATA / "sample_run_baseline.parquet")
     base = base.rename(columns={"in_network": "on_network"}).set_index("ags")
-    new = pd.read_parquet(run(output_dir=tmp_path, overrides={"output.maps": False}).files[
-        "parquet"]).set_index("ags")
-    assert sorted(base.columns) == sorted(new.columns)
-    new = new.loc[base.index]
+    res = run(output_dir=tmp_path, overrides={"output.maps": False})
+    new = pd.read_parquet(res.files["parquet"]).set_index("ags")
+    g = res.graph
+    px, py = project(base["lon"].to_numpy(), base["lat"].to_numpy(), g.crs)
+    inside = Delaunay(np.column_stack([g.x, g.y])).find_simplex(np.column_stack([px, py])) >= 0
+    walk = base["walk_residents"].fillna(0).to_numpy() > 0
+    kept = base.index[inside | base["on_network"].to_numpy() | walk]
+    assert sorted(new.index) == sorted(kept)
+    assert sorted(set(new.columns) - set(base.columns)) == ["in_region", "mz_edge_flag",
+                                                           "oz_edge_flag"]
+    assert new["in_region"].all()
+    car = pd.Series(inside | base["on_network"].to_numpy(), index=base.index)
+    base, new = base.loc[kept], new.loc[kept]
+    outside_car = base.index[~car.loc[kept].to_numpy()]
+    assert sorted(outside_car) == ["06438002", "06438006"]  # Dreieich, Langen
+    changed = {"t_mz_min", "t_oz_min", "nearest_mz_ags", "nearest_mz_name", "nearest_oz_ags",
+               "nearest_oz_name", "mz_class", "oz_class", "reason"}
+    assert new.loc[outside_car, list(changed - {"reason"})].isna().all().all()
+    assert new.loc[outside_car, "reason"].str.contains("outside the region").all()
+    same = base.index.difference(outside_car)
     for col in base.columns:
         if col == "geometry":
             continue
-        a, b = base[col], new[col]
+        rows = same if col in changed else base.index
+        a, b = base.loc[rows, col], new.loc[rows, col]
         if a.dtype.kind in "fiub" and b.dtype.kind in "fiub":
             np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-12,
                                        equal_nan=True, err_msg=col)

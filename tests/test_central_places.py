@@ -101,7 +101,7 @@ def test_unreachable_and_off_network_get_reason_not_number():
     out2, rep2 = model(g2, munis_on_nodes(["Oberzentrum"] + ["keine"] * 4), max_snap_m=10)
     assert out2["t_oz_min"].isna().tolist() == [False, False, True, True, True]
     assert "no Oberzentrum reachable" in out2.loc[3, "reason"]
-    assert "No value (see column reason): 3 municipalities for MZ, 3 for OZ." in rep2
+    assert "No value (see column reason): 3 municipalities for MZ, 3 for OZ (in the region)." in rep2
 
 
 def test_weighted_means_and_shares():
@@ -130,7 +130,7 @@ def test_central_place_off_network_keeps_zero_minutes():
     out, rep = model(line_graph(), m, max_snap_m=1000)
     assert out.loc[4, "t_oz_min"] == 0 and out.loc[4, "oz_class"] == "0 (is OZ)"
     assert out.loc[3, "nearest_oz_name"] == "A"  # nobody is routed to the unreachable one
-    assert any("1 Oberzentren lie outside the network extent" in line for line in rep)
+    assert any("1 Oberzentren of the region lie off the network" in line for line in rep)
 
 
 def test_classify_bounds():
@@ -189,7 +189,9 @@ def test_sample_run_outputs(sample_run):
         assert col in csv.columns, col
     import geopandas as gpd
     gpkg = gpd.read_file(out / "municipalities.gpkg", layer="municipalities")
-    assert len(gpkg) == len(csv) == 282
+    # the region only: the sample's 282 municipalities minus those outside both extracts
+    n_region = int(sample_run.municipalities["in_region"].sum())
+    assert len(gpkg) == len(csv) == n_region and 200 < n_region < 282
     summary = (out / "summary.md").read_text()
     assert "Time to the nearest Oberzentrum" in summary and "30-60 min" in summary
     assert not list(out.glob(".*tmp*"))
@@ -271,3 +273,30 @@ def test_atomic_writer_failure_mid_write(tmp_path, monkeypatch):
         run(output_dir=tmp_path)
     assert not (tmp_path / "municipalities.gpkg").exists()
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_region_and_edge_flags_on_a_line():
+    """An Oberzentrum F beyond the end of the road extract: it gets no value (not 0),
+    and municipalities for which F might be nearer than the one found are flagged."""
+    from pyproj import Geod
+
+    from accessibility.models.municipalities import mark_region
+
+    g = line_graph()  # speeds: length = 10 x time, so 10 m/s everywhere
+    m = munis_on_nodes(["Oberzentrum", "keine", "keine", "keine", "keine"])
+    f = pd.DataFrame({"ags": ["03101009"], "name": ["F"], "lon": [10.0], "lat": [52.10],
+                      "central_place": ["Oberzentrum"], "population": [1000.0],
+                      "area_km2": [1.0], "gvb": ["031010000"], "kreis": ["03101"],
+                      "land": ["03"]})
+    m = mark_region(attach(g, pd.concat([m, f], ignore_index=True), max_snap_m=10), g)
+    assert m["in_region"].tolist() == [True] * 5 + [False]
+    out = central_place_access(g, m)
+    assert np.isnan(out.loc[5, "t_oz_min"]) and pd.isna(out.loc[5, "oz_class"])
+    assert "outside the region" in out.loc[5, "reason"]
+    # the flag: straight line to F at the top speed (10 m/s) shorter than the time found
+    d = Geod(ellps="GRS80").inv(LON, LAT, np.full(5, 10.0), np.full(5, 52.10))[2]
+    t = np.array([0, 600, 720, 1020, 1080])
+    expect = (d / 10.0 < t) & (np.arange(5) > 0)
+    assert expect.tolist() == [False, False, False, True, True]  # margins > 10 %
+    assert out["oz_edge_flag"].tolist()[:5] == expect.tolist()
+    assert not out.loc[5, "oz_edge_flag"]

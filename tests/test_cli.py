@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from accessibility.cli import build_parser, main
@@ -59,11 +61,21 @@ def test_run_national_register_with_regional_extract(tmp_path):
     res = run(output_dir=tmp_path, overrides={
         "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv"))})
     m = res.municipalities
-    assert len(m) == 11_004
+    assert len(m) == 11_004  # the API result keeps every row ...
     inside = m[m["on_network"]]
     assert 150 < len(inside) < 400  # only the region, the rest reported, not snapped
     assert inside["lon"].between(9.0, 11.4).all() and inside["lat"].between(51.7, 53.0).all()
     assert "outside the network extent" in res.summary
+    # ... München, far outside the extract, has no value, never 0 (central places too)
+    mu = m.set_index("ags").loc["09162000"]
+    assert not mu["in_region"] and np.isnan(mu["t_oz_min"]) and np.isnan(mu["t_mz_min"])
+    # the files and the summary's means describe the region only
+    written = pd.read_parquet(res.files["parquet"])
+    assert len(written) == int(m["in_region"].sum()) < 400
+    reg = m[m["in_region"]]
+    w = reg["area_km2"].where(reg["t_oz_min"].notna(), 0.0)
+    mean_area = float((reg["t_oz_min"].fillna(0) * w).sum() / w.sum())
+    assert f"OZ {mean_area:.1f} min" in res.summary
 
 
 def test_cli_run_errors_are_clear(tmp_path, capsys):
@@ -187,3 +199,54 @@ def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path
     assert after == before  # nothing of the killed run was published, nothing mixed
     run(output_dir=tmp_path, overrides={"output.maps": False})
     assert not list(tmp_path.glob(".run-*"))
+
+
+def test_flags_without_config_use_the_defaults_not_the_sample(tmp_path):
+    """A planner's own inputs as flags: nothing of the embedded sample applies (its
+    5 km snapping, 30 km/h access legs, Dreieich walk extract, sample grid)."""
+    out = tmp_path / "o"
+    code = main(["run", "--osm", str(shared("osm", "hannover-braunschweig-main-roads.osm.pbf")),
+                 "--municipalities", str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+                 "--output", str(out)])
+    assert code == 0
+    summary = (out / "summary.md").read_text()
+    assert "snapped within 2,000 m" in summary  # the default, not the sample's 5,000 m
+    assert "dreieich" not in summary.lower()
+    assert "Nahversorgung" in summary and "skipped" in summary  # no grid, no polygons given
+
+
+def test_exit_codes_and_one_line_errors(tmp_path, capsys):
+    """Bad settings fail before the graph is built (exit 2, one line); a file where the
+    output folder should be is exit 1 with a line, never a traceback."""
+    osm = str(shared("osm", "herrenberg-minimal.osm.pbf"))
+    for key, value, words in (("metric_crs", '"EPSG:4326"', "not a projected CRS"),
+                              ("metric_crs", '"EPSG:99999"', "not a known CRS"),
+                              ("access_speed_kmh", "1e-9", "plausible range")):
+        cfg = tmp_path / f"{key}.toml"
+        cfg.write_text(f'[inputs]\nosm = "{osm}"\n[graph]\n{key} = {value}\n')
+        assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    cfg = tmp_path / "formats.toml"
+    cfg.write_text(f'[inputs]\nosm = "{osm}"\n[output]\nformats = []\n')
+    assert main(["-q", "run", "--config", str(cfg)]) == 2
+    assert "formats is empty" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    assert main(["-q", "run", "--osm", osm, "--output", str(blocker)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+    assert blocker.read_text() == "mine"
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path, caplog):
+    from accessibility.graph import build_graph
+
+    osm = shared("osm", "herrenberg-minimal.osm.pbf")
+    g = build_graph(osm, cache_dir=tmp_path)
+    cached = next(tmp_path.glob("*.npz"))
+    cached.write_bytes(cached.read_bytes()[:1000])  # truncated
+    g2 = build_graph(osm, cache_dir=tmp_path)
+    assert g2.n_edges == g.n_edges
+    assert "building it again" in caplog.text
+    assert build_graph(osm, cache_dir=tmp_path).n_edges == g.n_edges  # the cache works again

@@ -374,7 +374,7 @@ def test_load_graph_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_graph(tmp_path / "none.npz")
     (tmp_path / "bad.npz").write_bytes(b"garbage")
-    with pytest.raises(InputError, match="not a graph file"):
+    with pytest.raises(InputError, match="not a complete graph file"):
         load_graph(tmp_path / "bad.npz")
 
 

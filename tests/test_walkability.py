@@ -210,3 +210,23 @@ def test_walk_without_grid_uses_municipality_polygons_and_own_facilities(tmp_pat
     assert "municipality populations spread over their polygons" in res.summary
     assert d["walk_residents"] > 0 and 0 <= d["walk_share_post_office"] <= 1
     assert 0 <= d["walk_share_all"] <= 1  # the user's post office completes the six
+
+
+def test_coverage_above_one_is_not_a_value():
+    """Cells holding more residents than the municipality has were not its own (nearest
+    point assignment without boundaries): no Nahversorgung value, and the run says so."""
+    from accessibility import walkability as walk_api
+
+    munis = pd.DataFrame({"ags": ["A", "B"], "name": ["a", "b"], "population": [100.0, 1000.0]})
+    cells = pd.DataFrame({"population": [200.0, 100.0, 500.0], "ags": ["A", "A", "B"]})
+    for s in SERVICES:
+        for sfx in ("", "_net"):
+            cells[f"dist_{s}{sfx}_m"] = [100.0, 2000.0, 300.0]
+    out = walk_api(munis, cells).set_index("ags")
+    assert out.loc["B", "walk_coverage"] == pytest.approx(0.5)  # 500 of 1,000
+    assert out.loc["B", "walk_share_pharmacy"] == pytest.approx(1.0)
+    # A: 300 residents in its cells for 100 inhabitants -> coverage 3 is not a value
+    assert np.isnan(out.loc["A", "walk_coverage"]) and np.isnan(out.loc["A", "walk_share_all"])
+    assert out.loc["A", "walk_residents"] == 300.0  # what was assigned stays visible
+    assert any("more residents from the grid cells than they have" in line
+               for line in out.attrs["report"])

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import defaults
+from .._errors import InputError
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .cache import cache_key, load_graph, save_graph
+from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
 from .osm import _check_osm_path, graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
@@ -22,7 +24,7 @@ from .stats import format_graph_statistics, graph_statistics
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Attached", "attach", "format_graph_statistics", "graph_statistics", "network_arrays",
+    "Attached", "attach", "boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms", "format_graph_statistics", "graph_statistics", "network_arrays",
     "point_coordinates",
     "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
     "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",
@@ -74,7 +76,10 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         cache_file = Path(cache_dir) / f"{path.name.split('.')[0]}-{key}.npz"
         if cache_file.is_file():
             logger.info("loading cached graph %s", cache_file)
-            return load_graph(cache_file)
+            try:
+                return load_graph(cache_file)
+            except InputError as e:  # a corrupt cache is rebuilt, never a dead end
+                logger.warning("cached graph unusable, building it again: %s", e)
     g = graph_from_osm(path, profile, crs=crs)
     if simplify_graph:
         keep = None

@@ -57,8 +57,9 @@ def load_graph(path: str | Path) -> RoadGraph:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             arrays = {k: z[k] for k in _ARRAYS}
-    except (OSError, ValueError, KeyError) as e:
-        raise InputError(f"{path} is not a graph file written by this package ({e})") from None
+    except Exception as e:  # truncated, corrupt (BadZipFile, EOFError, ...), not ours
+        raise InputError(f"{path} is not a complete graph file written by this package "
+                         f"({type(e).__name__}: {e}); build it again") from None
     if meta.get("format_version") != FORMAT_VERSION:
         raise InputError(f"{path} was written by another version of the graph format "
                          f"({meta.get('format_version')} != {FORMAT_VERSION}); rebuild it")

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, network_arrays
+from ..graph import RoadGraph, max_speed_ms, network_arrays, project
 from ..routing import nearest_facility
 from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
                           DESTINATIONS, MITTELZENTRUM, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
@@ -44,6 +44,9 @@ class CentralPlaceReport:
     mz_off_network: list = field(default_factory=list)
     n_missing_mz: int = 0
     n_missing_oz: int = 0
+    n_edge_mz: int = 0
+    n_edge_oz: int = 0
+    n_out_of_region: int = 0
     origin_method: str = "point"
     notes: list = field(default_factory=list)
 
@@ -53,12 +56,19 @@ class CentralPlaceReport:
                f"on the network (origins: {self.origin_method})."]
         for cls, lst in (("Oberzentren", self.oz_off_network), ("Mittelzentren", self.mz_off_network)):
             if lst:
-                out.append(f"{len(lst)} {cls} lie outside the network extent and cannot be "
-                           f"reached from elsewhere (they keep 0 minutes themselves): "
+                out.append(f"{len(lst)} {cls} of the region lie off the network and cannot "
+                           f"be reached from elsewhere (they keep 0 minutes themselves): "
                            f"{', '.join(lst[:8])}{' ...' if len(lst) > 8 else ''}.")
+        if self.n_out_of_region:
+            out.append(f"{self.n_out_of_region:,} municipalities lie outside the region: no "
+                       "values (central places included).")
         if self.n_missing_mz or self.n_missing_oz:
             out.append(f"No value (see column reason): {self.n_missing_mz} municipalities for MZ, "
-                       f"{self.n_missing_oz} for OZ.")
+                       f"{self.n_missing_oz} for OZ (in the region).")
+        if self.n_edge_mz or self.n_edge_oz:
+            out.append(f"A central place beyond the road extract might be nearer for "
+                       f"{self.n_edge_mz:,} municipalities (MZ) and {self.n_edge_oz:,} (OZ): "
+                       "columns mz_edge_flag / oz_edge_flag.")
         return out + self.notes
 
 
@@ -232,6 +242,8 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
     munis = municipalities.reset_index(drop=True)
     ref = network_arrays(munis, graph, what="municipalities")
     on_net = ref.on_network
+    in_reg = (munis["in_region"].fillna(False).to_numpy(bool) if "in_region" in munis.columns
+              else np.ones(len(munis), bool))
     has_pt = munis["lon"].notna().to_numpy() & munis["lat"].notna().to_numpy()
     if origins is None:
         org_muni, org_w, org = np.arange(len(munis)), np.ones(len(munis)), ref
@@ -247,7 +259,10 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         org = network_arrays(origins, graph, what="origins")
         method = origins.attrs.get("method", "custom")
     rep = CentralPlaceReport(n_municipalities=len(munis), n_on_network=int(on_net.sum()),
-                             origin_method=method)
+                             origin_method=method, n_out_of_region=int((~in_reg).sum()))
+    vmax = max_speed_ms(graph)
+    mx, my = project(np.nan_to_num(munis["lon"].to_numpy(float)),
+                     np.nan_to_num(munis["lat"].to_numpy(float)), graph.crs)
     # origins of a municipality off the network do not count, whatever their cell
     o_ok = org.on_network & on_net[org_muni]
     max_snap = munis.attrs.get("attach", {}).get("max_snap_m")
@@ -258,13 +273,15 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
     cp = out["central_place"].fillna(NO_FUNCTION).to_numpy()
     names = out["name"].to_numpy()
     reasons = [[] for _ in range(len(out))]
-    for i in np.flatnonzero(~on_net):
+    for i in np.flatnonzero(~in_reg):
+        reasons[i].append("outside the region (the road extract or the [region] cut)")
+    for i in np.flatnonzero(~on_net & in_reg):
         reasons[i].append(off_why if has_pt[i] else "no reference point")
     for kind, funcs in DESTINATIONS.items():
         is_dest = np.isin(cp, funcs)
         dest = np.flatnonzero(is_dest & on_net)
-        off = [f"{a} {n}" for a, n in zip(out["ags"].to_numpy()[is_dest & ~on_net],
-                                           names[is_dest & ~on_net])]
+        lost = is_dest & ~on_net & in_reg  # in the region, but no road reaches them
+        off = [f"{a} {n}" for a, n in zip(out["ags"].to_numpy()[lost], names[lost])]
         setattr(rep, f"{kind}_off_network", off)
         setattr(rep, f"n_{kind}", int(dest.size))
         t_min = np.full(len(out), np.nan)
@@ -288,9 +305,24 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         t_min[~on_net] = np.nan
         near[~on_net] = -1
         # a central place of the class gets 0 minutes by definition (INKAR), also when
-        # its reference point lies off the network
-        t_min[is_dest] = 0.0
-        near[is_dest] = np.flatnonzero(is_dest)
+        # its reference point lies off the network, as long as it is in the region
+        zero = is_dest & in_reg
+        t_min[zero] = 0.0
+        near[zero] = np.flatnonzero(zero)
+        t_min[~in_reg] = np.nan
+        near[~in_reg] = -1
+        # a destination the network cannot reach (outside the extract, off its roads)
+        # may be nearer: flag when its straight-line distance at the network's top
+        # speed takes less than the time found
+        edge = np.zeros(len(out), bool)
+        beyond = np.flatnonzero(is_dest & ~on_net & has_pt)
+        if beyond.size and np.isfinite(vmax):
+            d, _ = cKDTree(np.column_stack([mx[beyond], my[beyond]])).query(
+                np.column_stack([mx, my]))
+            bound_min = d / vmax / 60.0
+            edge = in_reg & on_net & ~is_dest & (np.isnan(t_min) | (bound_min < t_min))
+        out[f"{kind}_edge_flag"] = edge
+        setattr(rep, f"n_edge_{kind}", int(edge.sum()))
         label = DESTINATION_LABEL[kind]
         if not is_dest.any():
             why = f"no {label} in the central-place input"
@@ -299,13 +331,13 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
             logger.warning(rep.notes[-1])
         else:
             why = f"no {label} reachable in the network"
-        for i in np.flatnonzero(on_net & np.isnan(t_min)):
+        for i in np.flatnonzero(on_net & in_reg & np.isnan(t_min)):
             reasons[i].append(why)
         out[f"t_{kind}_min"] = t_min
         out[f"nearest_{kind}_ags"] = np.where(near >= 0, out["ags"].to_numpy()[np.maximum(near, 0)], None)
         out[f"nearest_{kind}_name"] = np.where(near >= 0, names[np.maximum(near, 0)], None)
         out[f"{kind}_class"] = classify(t_min, is_dest, kind)
-        setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min).sum()))
+        setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min[in_reg]).sum()))
     out["origin_method"] = method
     out["n_origins"] = np.bincount(org_muni[o_ok], minlength=len(out))
     out["reason"] = ["; ".join(r) if r else None for r in reasons]

@@ -41,13 +41,12 @@ import logging
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.optimize import brentq
 
 from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
-from ..graph import RoadGraph, from_edges, network_arrays
+from ..graph import RoadGraph, boundary_nodes, from_edges, network_arrays
 from ..ch import ContractionHierarchy
 from ..routing import Decay, PotentialResult, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
@@ -159,16 +158,6 @@ def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = Non
 
 
 # ------------------------------------------------------------------ graph helpers
-
-
-def boundary_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M) -> np.ndarray:
-    """Nodes closer than ``buffer_m`` to the outline (convex hull boundary) of all
-    graph nodes, in the graph's metric coordinates. When the nodes are collinear
-    (no area), every node counts as boundary."""
-    pts = shapely.points(np.asarray(graph.x), np.asarray(graph.y))
-    hull = shapely.convex_hull(shapely.multipoints(pts))
-    outline = hull.exterior if hull.geom_type == "Polygon" else hull
-    return np.asarray(shapely.distance(pts, outline) < buffer_m, dtype=bool)
 
 
 def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -> RoadGraph:

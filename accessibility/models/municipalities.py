@@ -10,11 +10,11 @@ import pandas as pd
 
 from .._errors import InputError
 from .._util import show
-from ..graph import point_coordinates
+from ..graph import RoadGraph, in_extent, point_coordinates
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["prepare_municipalities"]
+__all__ = ["mark_region", "prepare_municipalities", "region_cut"]
 
 
 def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
@@ -74,4 +74,42 @@ def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
                      f"{', '.join(out.loc[pop.isna(), 'ags'].astype(str)[:5])}); they count as 0 "
                      "in population weights and potentials.")
     out.attrs["report"] = lines
+    return out
+
+
+def region_cut(munis: pd.DataFrame, *, ags_prefixes=(), bbox=()) -> np.ndarray:
+    """The municipalities a user asked for: AGS prefixes and a lon/lat box (empty
+    selections keep everyone)."""
+    keep = np.ones(len(munis), dtype=bool)
+    if ags_prefixes:
+        keep &= munis["ags"].astype(str).str.startswith(tuple(ags_prefixes)).to_numpy()
+    if bbox:
+        lon0, lat0, lon1, lat1 = bbox
+        lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)
+        keep &= (lon >= lon0) & (lon <= lon1) & (lat >= lat0) & (lat <= lat1)
+    return keep
+
+
+def mark_region(munis: pd.DataFrame, graph: RoadGraph, *, ags_prefixes=(), bbox=()
+                ) -> pd.DataFrame:
+    """Add ``in_region``: the municipality lies in the area of the road extract (its
+    point inside the outline of the network, or on the network) and in the cut.
+
+    Municipalities outside get no values and are not reported: a regional extract
+    with the national register describes the region, not Germany. ``.attrs["report"]``
+    gets a line saying how many were left out.
+    """
+    on = (munis["on_network"].fillna(False).to_numpy(bool) if "on_network" in munis.columns
+          else np.zeros(len(munis), bool))
+    inside = in_extent(graph, munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)) | on
+    cut = region_cut(munis, ags_prefixes=ags_prefixes, bbox=bbox)
+    out = munis.copy()
+    out["in_region"] = inside & cut
+    n_out = int((~out["in_region"]).sum())
+    if n_out:
+        why = "outside the road extract" + (" or the [region] cut" if (ags_prefixes or bbox)
+                                            else "")
+        out.attrs["report"] = list(munis.attrs.get("report", [])) + [
+            f"{int(out['in_region'].sum()):,} municipalities in the region; {n_out:,} lie "
+            f"{why} and are left out (no values, not written)."]
     return out
