@@ -223,7 +223,8 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
                 "reached (the largest of the six nearest distances)") + f", {how[m]}"
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
-                             "the walk extract; the walk values describe that part only")
+                             "the walk extract; the walk values describe that part only "
+                             "(empty above 1.1: the cells were not the municipality's own)")
     docs["walk_stop_source"] = ("where the stops come from: GTFS (stops with >= N departures on "
                                 "the chosen weekday) or OSM stops without timetable")
     return docs
