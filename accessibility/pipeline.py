@@ -28,6 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from . import api, defaults, report
@@ -280,8 +281,11 @@ def lage_stage(graph: RoadGraph, munis, config: Config, out: _Output, summary: l
     return res
 
 
-def walk_facilities(config: Config, feats) -> tuple[pd.DataFrame, str]:
-    """The six services: OSM facilities, stops from GTFS when given, the user's table."""
+def walk_facilities(config: Config, feats, extent=None) -> tuple[pd.DataFrame, str]:
+    """The six services: OSM facilities, stops from GTFS when given, the user's table.
+
+    A GTFS feed without any frequent stop inside ``extent`` (EPSG:3035) is an input
+    error (another region or a date outside its calendar), not "nobody served"."""
     inp, c = config.inputs, config.walk
     fac = feats.facilities
     facilities = pd.DataFrame({"service": fac["service"].to_numpy(),
@@ -290,6 +294,17 @@ def walk_facilities(config: Config, feats) -> tuple[pd.DataFrame, str]:
     if inp.gtfs is not None:
         stops = frequent_stops(inp.gtfs, c.gtfs_date, c.min_departures,
                                merge_parent_stations=c.merge_parent_stations)
+        if extent is not None:
+            sx, sy = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS,
+                                          always_xy=True).transform(
+                stops["lon"].to_numpy(float), stops["lat"].to_numpy(float))
+            area = extent.buffer(2000)
+            if not any(area.covers(shapely.Point(a, b)) for a, b in zip(sx, sy)):
+                raise InputError(
+                    f"the GTFS feed {Path(inp.gtfs).name} has no stop with >= "
+                    f"{c.min_departures} departures on {c.gtfs_date} inside the walk extract "
+                    f"({len(stops)} such stops elsewhere): is it the feed of another region, "
+                    "or is [walk] gtfs_date outside its calendar?")
         facilities = pd.concat([facilities[facilities["service"] != "stop"],
                                 pd.DataFrame({"service": "stop", "lon": stops["lon"],
                                               "lat": stops["lat"], "source": "GTFS"})])
@@ -318,18 +333,26 @@ def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]
             "([inputs] boundaries) to spread populations.")
         return munis
     feats = extract_features(path, load_service_rules(c.services) if c.services else None)
-    facilities, stop_source = walk_facilities(config, feats)
+    walk_graph = None
+    if "network" in c.methods:
+        walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir,
+                                 crs=config.graph.metric_crs)
+    # the walk extract's area: residents outside it don't count
+    osm_fac = feats.facilities
+    if walk_graph is not None:
+        extent = study_extent(walk_graph.lon, walk_graph.lat)
+    elif len(osm_fac):
+        extent = study_extent(osm_fac.geometry.x.to_numpy(), osm_fac.geometry.y.to_numpy())
+    else:
+        extent = None
+    facilities, stop_source = walk_facilities(config, feats, extent)
+    if extent is None and len(facilities):  # only GTFS stops or the user's table
+        extent = study_extent(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
     if len(facilities) == 0:
         summary += report.skipped_section(
             report.WALK_TITLE, f"{Path(path).name} has no services (pharmacy, school, doctors, "
             "post office, supermarket, stops).")
         return munis
-    walk_graph = None
-    if "network" in c.methods:
-        walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir,
-                                 crs=config.graph.metric_crs)
-    pts = walk_graph if walk_graph is not None else facilities
-    extent = study_extent(pts.lon, pts.lat)  # residents outside the walk extract don't count
     grid = None
     if inp.population_grid is not None:
         lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,

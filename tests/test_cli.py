@@ -250,3 +250,51 @@ def test_corrupt_cache_is_rebuilt(tmp_path, caplog):
     assert g2.n_edges == g.n_edges
     assert "building it again" in caplog.text
     assert build_graph(osm, cache_dir=tmp_path).n_edges == g.n_edges  # the cache works again
+
+
+def test_wrong_data_is_an_error_not_zeros(tmp_path):
+    """Inputs that would silently give 0 residents, 0 % stop share or a 'converged'
+    calibration are clear errors."""
+    import pandas as pd
+    from pyproj import Transformer
+
+    from accessibility._errors import InputError
+    from accessibility.io import read_facilities, read_population_grid, read_reference_times
+
+    g = pd.read_parquet(shared("population", "zensus2022_1km_einwohner.parquet")).head(2000)
+    x, y = Transformer.from_crs(3035, 25832, always_xy=True).transform(g["x"], g["y"])
+    pd.DataFrame({"x": x, "y": y, "Einwohner": g["Einwohner"]}).to_parquet(tmp_path / "utm.pq")
+    pd.DataFrame({"x": g["y"], "y": g["x"], "Einwohner": g["Einwohner"]}).to_parquet(
+        tmp_path / "swap.pq")
+    with pytest.raises(InputError, match="outside Germany.*EPSG:3035"):
+        read_population_grid(tmp_path / "utm.pq", bbox=(8.6, 49.3, 8.9, 49.5))
+    with pytest.raises(InputError, match="swapped"):
+        read_population_grid(tmp_path / "swap.pq", bbox=(8.6, 49.3, 8.9, 49.5))
+    with pytest.raises(InputError, match="no inhabited cell in the area"):  # right CRS, elsewhere
+        read_population_grid(shared("population", "zensus2022_1km_einwohner.parquet"),
+                             bbox=(2.0, 45.0, 2.1, 45.1))
+    f = tmp_path / "fac.csv"
+    f.write_text("service,lon,lat\npharmacy,50.01,8.70\n")
+    with pytest.raises(InputError, match="swapped"):
+        read_facilities(f)
+    r = tmp_path / "ref.csv"
+    r.write_text("origin_ags,destination,minutes\n03101000,nearest OZ,1e9\n")
+    with pytest.raises(InputError, match="seconds given"):
+        read_reference_times(r)
+
+
+def test_gtfs_of_another_region_is_an_error(tmp_path, capsys):
+    from accessibility.pipeline import sample_dir
+
+    d = sample_dir()
+    cfg = tmp_path / "c.toml"
+    # the VRN feed (Heidelberg/Mannheim) with the Dreieich walk extract: no stop inside
+    cfg.write_text(f'[inputs]\nosm = "{d / "hannover-braunschweig-main-roads.osm.pbf"}"\n'
+                   f'municipalities = "{d / "gemeinden.csv"}"\n'
+                   f'population_grid = "{d / "zensus2022_1km_sample.parquet"}"\n'
+                   f'walk_osm = "{d / "dreieich.osm.gz"}"\n'
+                   f'gtfs = "{shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")}"\n'
+                   '[graph]\nmax_snap_m = 5000.0\n[output]\nmaps = false\n')
+    assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
+    assert "has no stop with >= 20 departures on 2022-10-18 inside the walk extract" in \
+        capsys.readouterr().err

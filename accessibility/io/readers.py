@@ -770,9 +770,12 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
         outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
         if outside.any():
             i = int(np.flatnonzero(outside)[0])
+            swapped = ((y >= x0) & (y <= x1) & (x >= y0) & (x <= y1)).mean() > 0.5
+            hint = ("x and y look swapped: x must be the easting, y the northing"
+                    if swapped else "the Census grid is EPSG:3035 (x east, y north, "
+                    "metres); reproject the file, or in Python pass its CRS as the crs argument")
             raise InputError(f"{what} {p}: {int(outside.sum())} cells lie outside Germany "
-                             f"in {crs} (e.g. x={x[i]:g}, y={y[i]:g}). Pass the CRS of the "
-                             "coordinates as crs=... (the Census grid is EPSG:3035).")
+                             f"in {crs} (e.g. x={x[i]:g}, y={y[i]:g}): {hint}.")
     cell = _infer_cell_size(x, y, hint)
 
     raw = df[pop_col]
@@ -801,6 +804,15 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
     out = pd.DataFrame({"x": np.asarray(x, dtype="float64")[keep],
                         "y": np.asarray(y, dtype="float64")[keep],
                         "population": pop[keep]})
+    if bbox is not None and (len(out) == 0 or out["population"].sum() <= 0):
+        if len(df) == 0 and suffix in PARQUET_SUFFIXES and bbox is not None:
+            # the area filter found nothing: read the whole grid once to say why
+            # (another CRS, swapped x/y) instead of counting 0 residents
+            read_population_grid(p, crs=crs)
+        raise InputError(f"{what} {p} has no inhabited cell in the area of the run "
+                         f"(lon/lat {bbox[0]:.2f}-{bbox[2]:.2f} / {bbox[1]:.2f}-{bbox[3]:.2f}): "
+                         "it covers another region, or its coordinates are not EPSG:3035 "
+                         "cell centres (x east, y north).")
     n_sup = int(suppressed.sum())
     out.attrs.update({"cell_size_m": cell, "crs": "EPSG:3035", "n_suppressed": n_sup,
                       "source": str(p)})
@@ -859,6 +871,8 @@ def read_user_grid(path: str | Path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------
 # reference travel times (speed calibration)
 
+#: Longest plausible reference car time in minutes (Germany end to end is about 12 h).
+MAX_REFERENCE_MIN = 1440.0
 _ORIGIN_COLUMNS = ("origin_ags", "origin", "from_ags")
 _DESTINATION_COLUMNS = ("destination", "destination_ags", "to_ags")
 _MINUTES_COLUMNS = ("minutes", "time_min", "reference_min")
@@ -931,11 +945,13 @@ def read_reference_times(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{what} {p}: column {cols['minutes']!r} is empty on lines "
                          f"{show(np.flatnonzero(missing.to_numpy()) + 2)}. Every row needs "
                          "a reference time in minutes.")
-    bad = ~np.isfinite(minutes.to_numpy()) | (minutes.to_numpy() < 0)
+    # no car trip within Germany takes a day: larger values are seconds or typos
+    bad = ~np.isfinite(minutes.to_numpy()) | (minutes.to_numpy() < 0) \
+        | (minutes.to_numpy() > MAX_REFERENCE_MIN)
     if bad.any():
         rows = [f"line {i + 2}: {v}" for i, v in minutes[bad].items()]
-        raise InputError(f"{what} {p}: column {cols['minutes']!r} must be finite and >= 0 "
-                         f"minutes; found {show(rows)}.")
+        raise InputError(f"{what} {p}: column {cols['minutes']!r} must be minutes from 0 to "
+                         f"{MAX_REFERENCE_MIN:g} (seconds given?); found {show(rows)}.")
     out = pd.DataFrame({"origin_ags": origin.astype("str").to_numpy(),
                         "destination": dest_out.astype("str").to_numpy(),
                         "minutes": minutes.astype("float64").to_numpy()})
@@ -982,6 +998,15 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
                          f"use {', '.join(SERVICES)}")
     if df[["lon", "lat"]].isna().any().any():
         raise InputError(f"facility table {p} has rows without coordinates")
+    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+    lo0, la0, lo1, la1 = GERMANY_BBOX
+    outside = ~((lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1))
+    if outside.any():
+        swapped = ((lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1))[outside].all()
+        raise InputError(f"facility table {p}: {int(outside.sum())} facilities lie outside "
+                         f"Germany (first: lon {lon[outside][0]:g}, lat {lat[outside][0]:g})"
+                         + (": lon and lat look swapped." if swapped else
+                            ": lon/lat must be WGS84 degrees."))
     return df[["service", "lon", "lat"]].assign(source="user table")
 
 
