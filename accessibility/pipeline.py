@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 from importlib import resources
 from pathlib import Path
 
@@ -36,10 +37,10 @@ from ._errors import InputError
 from ._util import peak_memory_mb
 from .config import Config, load_config
 from .graph import RoadGraph, attach, build_graph, format_graph_statistics, graph_statistics
-from .io import (extract_features, frequent_stops, join_central_places, load_service_rules,
-                 read_central_places, read_commuters, read_facilities, read_municipalities,
-                 read_population_grid, write_json, write_municipality_outputs, write_table,
-                 write_text)
+from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
+                 load_service_rules, read_central_places, read_commuters, read_facilities,
+                 read_municipalities, read_population_grid, write_json,
+                 write_municipality_outputs, write_table, write_text)
 from .maps import map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
@@ -117,7 +118,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     config = _load_config(config, overrides)
     final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     check_inputs(config)  # fail before any slow stage, not half-way through
-    final.mkdir(parents=True, exist_ok=True)
+    _check_output_dir(final)
     if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     _remove_dead_stages(final)
@@ -132,7 +133,8 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
 
 
 def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
-    munis = read_municipality_inputs(config)                       # 1. inputs
+    inputs = read_inputs(config)                                    # 1. inputs, all checked
+    munis = inputs.municipalities
     graph, summary, stats = prepare_graph(config, munis)            # 2. graph
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
@@ -144,14 +146,14 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
         stats["municipalities"] = {"total": len(munis),
                                    "on_network": int(munis["on_network"].sum()),
                                    "in_region": int(munis["in_region"].sum())}
-        polygons = municipality_polygons(munis, config)
+        polygons = municipality_polygons(munis, inputs)
         columns = {}
-        if config.inputs.central_places is not None:                # 4. models
-            munis = central_places_stage(graph, munis, config, out, polygons, summary)
+        if inputs.central_places is not None:                       # 4. models
+            munis = central_places_stage(graph, munis, config, inputs, out, polygons, summary)
             columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
-        munis = lage_stage(graph, munis, config, out, summary)
+        munis = lage_stage(graph, munis, config, inputs, out, summary)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
-        munis = walk_stage(munis, config, out, polygons, summary)
+        munis = walk_stage(munis, config, inputs, out, polygons, summary)
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
         write_municipalities(munis, columns, config, out)           # 5. outputs
@@ -165,18 +167,60 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
 
 
 # ------------------------------------------------------------------------------ stages
-def read_municipality_inputs(config: Config):
-    """The municipality table of the run (checked, standard columns), or None."""
-    inp = config.inputs
+@dataclass
+class Inputs:
+    """Every table input of a run, read and checked before the graph is built."""
+
+    municipalities: object = None
+    central_places: pd.DataFrame | None = None
+    boundaries: object = None
+    population_grid: pd.DataFrame | None = None
+    commuters: pd.DataFrame | None = None
+    stops: pd.DataFrame | None = None
+    facilities: pd.DataFrame | None = None
+    service_rules: object = None
+
+
+def read_inputs(config: Config) -> Inputs:
+    """Open and check every input of ``config`` (the OSM extract is parsed later).
+
+    All problems are collected and raised together as one InputError, before any
+    slow stage starts: a wrong GTFS feed never surfaces after minutes of routing.
+    """
+    inp, c = config.inputs, config.walk
     if inp.osm is None:
         raise InputError("no OSM input: set [inputs] osm in the config or pass --osm FILE")
-    if inp.municipalities is None:
-        return None
-    munis = api.prepare_municipalities(read_municipalities(inp.municipalities,
-                                                           layer=inp.municipalities_layer))
-    for line in munis.attrs["report"]:
-        logger.warning(line)
-    return munis
+    check_inputs(config)  # files exist
+    out, problems = Inputs(), []
+
+    def read(name, fn, *args, **kw):
+        try:
+            setattr(out, name, fn(*args, **kw))
+        except InputError as e:
+            problems.append(str(e))
+
+    if inp.municipalities is not None:
+        read("municipalities", read_municipalities, inp.municipalities,
+             layer=inp.municipalities_layer)
+    for name, fn in (("central_places", read_central_places), ("boundaries", read_municipalities),
+                     ("population_grid", read_population_grid),
+                     ("commuters", read_commuters), ("facilities", read_facilities)):
+        path = getattr(inp, name)
+        if path is not None:
+            read(name, fn, path)
+    if inp.gtfs is not None:
+        read("stops", frequent_stops, inp.gtfs, c.gtfs_date, c.min_departures,
+             merge_parent_stations=c.merge_parent_stations)
+    if c.services is not None:
+        read("service_rules", load_service_rules, c.services)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) with the inputs, nothing was run:\n  - "
+                         + "\n  - ".join(problems))
+    if out.municipalities is not None:
+        out.municipalities = api.prepare_municipalities(out.municipalities)
+        for line in out.municipalities.attrs["report"]:
+            logger.warning(line)
+    return out
 
 
 def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
@@ -194,30 +238,28 @@ def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
     return graph, report.graph_section(format_graph_statistics(stats["graph"])), stats
 
 
-def municipality_polygons(munis, config: Config):
+def municipality_polygons(munis, inputs: Inputs):
     """Municipality polygons with ``ags``: the boundaries input, else the polygons of
-    the municipality layer itself, else None (read once per run)."""
-    if config.inputs.boundaries is not None:
-        return read_municipalities(config.inputs.boundaries)
+    the municipality layer itself, else None."""
+    if inputs.boundaries is not None:
+        return inputs.boundaries
     if isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
         return munis[["ags", "geometry"]]
     return None
 
 
-def central_places_stage(graph: RoadGraph, munis, config: Config, out: _Output, polygons,
-                         summary: list[str]):
+def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs,
+                         out: _Output, polygons, summary: list[str]):
     """Car times to MZ/OZ: the model, GVB/Kreis/Land tables, class shares, maps."""
-    cfg, inp = config.central_places, config.inputs
+    cfg = config.central_places
     grid = None
     if cfg.origins == "population":
-        if inp.population_grid is None:
-            raise InputError("[central_places] origins = 'population' needs [inputs] "
-                             "population_grid (or --population-grid)")
-        lon, lat = munis["lon"].dropna(), munis["lat"].dropna()
+        reg = munis[munis["in_region"]]
+        lon, lat = reg["lon"].dropna(), reg["lat"].dropna()
         pad = 0.1
-        grid = read_population_grid(inp.population_grid, bbox=(lon.min() - pad, lat.min() - pad,
-                                                                 lon.max() + pad, lat.max() + pad))
-    res = api.central_places(munis, read_central_places(inp.central_places), graph,
+        grid = clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
+                                                  lon.max() + pad, lat.max() + pad))
+    res = api.central_places(munis, inputs.central_places, graph,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m)
     values = ["t_mz_min", "t_oz_min"]
@@ -253,15 +295,15 @@ def lage_decay(config: Config) -> Decay:
     return Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
 
 
-def lage_stage(graph: RoadGraph, munis, config: Config, out: _Output, summary: list[str]):
+def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Output,
+               summary: list[str]):
     """Daytime population, 2-hour potential, Lage and settlement type; tables, map."""
     c = config.lage
     if munis["population"].isna().all():
         summary += report.skipped_section(report.LAGE_TITLE,
                                           "the municipality table has no population.")
         return munis
-    commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
-    res = api.lage(munis, graph, commuters=commuters, decay=lage_decay(config),
+    res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine)
     # settlement types need every member of a GVB; the tables report the region's
     reg = res[res["in_region"]]
@@ -281,7 +323,8 @@ def lage_stage(graph: RoadGraph, munis, config: Config, out: _Output, summary: l
     return res
 
 
-def walk_facilities(config: Config, feats, extent=None) -> tuple[pd.DataFrame, str]:
+def walk_facilities(config: Config, inputs: Inputs, feats, extent=None
+                    ) -> tuple[pd.DataFrame, str]:
     """The six services: OSM facilities, stops from GTFS when given, the user's table.
 
     A GTFS feed without any frequent stop inside ``extent`` (EPSG:3035) is an input
@@ -292,8 +335,7 @@ def walk_facilities(config: Config, feats, extent=None) -> tuple[pd.DataFrame, s
                                "lon": fac.geometry.x.to_numpy(), "lat": fac.geometry.y.to_numpy(),
                                "source": "OSM"})
     if inp.gtfs is not None:
-        stops = frequent_stops(inp.gtfs, c.gtfs_date, c.min_departures,
-                               merge_parent_stations=c.merge_parent_stations)
+        stops = inputs.stops
         if extent is not None:
             sx, sy = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS,
                                           always_xy=True).transform(
@@ -312,12 +354,13 @@ def walk_facilities(config: Config, feats, extent=None) -> tuple[pd.DataFrame, s
                        f"departures on {c.gtfs_date}")
     else:
         stop_source = "OSM stops (no GTFS given: every stop counts, departures unknown)"
-    if inp.facilities is not None:
-        facilities = pd.concat([facilities, read_facilities(inp.facilities)])
+    if inputs.facilities is not None:
+        facilities = pd.concat([facilities, inputs.facilities])
     return facilities.reset_index(drop=True), stop_source
 
 
-def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]):
+def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
+               summary: list[str]):
     """Nahversorgung: services, 100 m residents, distances, shares per municipality.
 
     Runs when the walk OSM extract (``inputs.walk_osm``, else ``inputs.osm``) has
@@ -332,7 +375,7 @@ def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]
             "residents: a population grid ([inputs] population_grid) or municipality polygons "
             "([inputs] boundaries) to spread populations.")
         return munis
-    feats = extract_features(path, load_service_rules(c.services) if c.services else None)
+    feats = extract_features(path, inputs.service_rules)
     walk_graph = None
     if "network" in c.methods:
         walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir,
@@ -345,7 +388,7 @@ def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]
         extent = study_extent(osm_fac.geometry.x.to_numpy(), osm_fac.geometry.y.to_numpy())
     else:
         extent = None
-    facilities, stop_source = walk_facilities(config, feats, extent)
+    facilities, stop_source = walk_facilities(config, inputs, feats, extent)
     if extent is None and len(facilities):  # only GTFS stops or the user's table
         extent = study_extent(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
     if len(facilities) == 0:
@@ -358,8 +401,7 @@ def walk_stage(munis, config: Config, out: _Output, polygons, summary: list[str]
         lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
                                             always_xy=True).transform(
             *np.asarray(extent.buffer(2000).exterior.coords).T)
-        grid = read_population_grid(inp.population_grid,
-                                    bbox=(min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
+        grid = clip_grid(inputs.population_grid, (min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
     cells = resident_cells(extent, grid=grid, buildings=feats.buildings,
                            residential_areas=feats.landuse_residential, municipalities=munis,
                            polygons=polygons)
@@ -470,14 +512,30 @@ def check_inputs(config: Config) -> None:
     if missing:
         raise InputError("input files not found: " + "; ".join(missing)
                          + ". Fix the paths in the config or the command-line flags.")
-    if config.inputs.facilities is not None:
-        read_facilities(config.inputs.facilities)
+    if config.central_places.origins == "population" and config.inputs.population_grid is None:
+        raise InputError("[central_places] origins = 'population' needs [inputs] "
+                         "population_grid (or --population-grid)")
 
 
 def own_road_extract(overrides: dict | None) -> bool:
     """Whether overrides (or CLI flags) name an OSM extract of the user's own."""
     o = overrides or {}
     return o.get("inputs.osm") is not None or (o.get("inputs") or {}).get("osm") is not None
+
+
+def _check_output_dir(final: Path) -> None:
+    """The output folder exists (or is created) and is writable, before anything runs."""
+    if final.exists() and not final.is_dir():
+        raise InputError(f"the output path {final} is a file, not a folder: choose another "
+                         "--output (or [output] dir)")
+    try:
+        final.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the output folder {final}: {e.strerror}. Choose a "
+                         "folder you can write to (--output).") from None
+    if not os.access(final, os.W_OK | os.X_OK):
+        raise InputError(f"the output folder {final} is not writable: choose another "
+                         "--output (or [output] dir)")
 
 
 def _load_config(config, overrides):
@@ -495,21 +553,35 @@ def _load_config(config, overrides):
 
 
 # ------------------------------------------------------------------------------ calibration
-def graph_and_municipalities(config, overrides, output_dir, command: str):
-    """Config, graph and attached municipalities of a config (the calibration
-    commands and scripts start from them)."""
+class Prepared(NamedTuple):
+    """A config's graph and attached municipalities (with their central-place
+    function), and its other inputs: where the calibration commands start."""
+
+    config: Config
+    graph: RoadGraph
+    municipalities: gpd.GeoDataFrame
+    inputs: Inputs
+
+
+def graph_and_municipalities(config, overrides, output_dir, command: str) -> Prepared:
+    """The graph and the attached municipalities of a config (see :class:`Prepared`)."""
     config = _load_config(config, overrides)
-    check_inputs(config)
     out = Path(output_dir) if output_dir is not None else Path(defaults.OUTPUT_DIR)
     if config.graph.cache_dir is None:
         config = replace(config, graph=replace(config.graph, cache_dir=out / "cache"))
-    munis = read_municipality_inputs(config)
+    inputs = read_inputs(config)
+    munis = inputs.municipalities
     if munis is None:
         raise InputError(f"{command} needs municipalities: set [inputs] municipalities")
     graph, _, _ = prepare_graph(config, munis)
     munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,
                    access_speed_kmh=config.graph.access_speed_kmh)
-    return config, graph, munis
+    if inputs.central_places is not None:
+        munis, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
+                                       inputs.central_places)
+    else:
+        munis = munis.assign(central_place=NO_FUNCTION)
+    return Prepared(config, graph, munis, inputs)
 
 
 def calibrate(config: Config | str | Path | None, references: str | Path, *,
@@ -519,13 +591,8 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
               iterations: int = defaults.CALIBRATION_ITERATIONS):
     """Fit per-road-class speed factors to reference travel times (see
     :mod:`accessibility.models.calibration`) on the graph and municipalities of a run."""
-    config, graph, munis = graph_and_municipalities(config, overrides, output_dir, "calibrate")
-    if config.inputs.central_places is not None:
-        joined, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
-                                        read_central_places(config.inputs.central_places))
-        munis["central_place"] = joined["central_place"].to_numpy()
-    else:
-        munis["central_place"] = NO_FUNCTION
+    config, graph, munis, _ = graph_and_municipalities(config, overrides, output_dir,
+                                                        "calibrate")
     return api.calibrate_speeds_from_file(graph, munis, references,
                                           base_profile=config.graph.profile,
                                           out_profile=out_profile, bounds=bounds,
@@ -541,10 +608,9 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
     Returns ``(kind, parameter, achieved_mean, n_municipalities)``; the parameter is
     beta per minute (exponential), the exponent (power) or sigma in minutes (gaussian).
     """
-    config, graph, munis = graph_and_municipalities(config, overrides, output_dir,
-                                                     "calibrate-lage")
-    commuters = read_commuters(config.inputs.commuters) if config.inputs.commuters else None
-    day, _, _ = daytime_population(munis, commuters)
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir,
+                                                             "calibrate-lage")
+    day, _, _ = daytime_population(munis, inputs.commuters)
     kind = kind or config.lage.decay
     target = target_mean if target_mean is not None else config.lage.target_mean
     param, achieved = calibrate_decay(graph, munis, day, kind=kind, target_mean=target,

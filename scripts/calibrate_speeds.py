@@ -38,7 +38,7 @@ import pandas as pd
 
 import accessibility as acc
 from accessibility._errors import AccessibilityError
-from accessibility.io import join_central_places, read_central_places, write_profile_toml
+from accessibility.io import write_profile_toml
 from accessibility.models.accuracy import compare_gvb_times
 from accessibility.models.calibration import apply_factors, calibrate_speeds
 from accessibility.models.central_places import central_place_access, weighted_means
@@ -89,9 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         config = acc.load_config(args.config, overrides)
         if config.inputs.central_places is None:
             raise acc.InputError("the calibration needs central places: --central-places")
-        config, graph, munis = graph_and_municipalities(config, None, args.output,
-                                                        "calibrate_speeds")
-        joined, _ = join_central_places(munis, read_central_places(config.inputs.central_places))
+        config, graph, joined, _ = graph_and_municipalities(config, None, args.output,
+                                                            "calibrate_speeds")
         inkar = pd.read_csv(args.inkar, dtype={"gvb_ars9": str})
         refs = reference_rows(joined, inkar)
         if refs.empty:

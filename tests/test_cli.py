@@ -233,9 +233,9 @@ def test_exit_codes_and_one_line_errors(tmp_path, capsys):
     assert "formats is empty" in capsys.readouterr().err
     blocker = tmp_path / "a-file"
     blocker.write_text("mine")
-    assert main(["-q", "run", "--osm", osm, "--output", str(blocker)]) == 1
+    assert main(["-q", "run", "--osm", osm, "--output", str(blocker)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "Traceback" not in err
+    assert "is a file, not a folder" in err and "Traceback" not in err
     assert blocker.read_text() == "mine"
 
 
@@ -298,3 +298,18 @@ def test_gtfs_of_another_region_is_an_error(tmp_path, capsys):
     assert main(["-q", "run", "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
     assert "has no stop with >= 20 departures on 2022-10-18 inside the walk extract" in \
         capsys.readouterr().err
+
+
+def test_all_input_problems_reported_together_before_the_graph(tmp_path, capsys):
+    cp = tmp_path / "zo.csv"
+    cp.write_text("ags,zo_funktion\n03101000,Hauptstadt\n")
+    pend = tmp_path / "pendler.csv"
+    pend.write_text("ags,foo\n03101000,1\n")
+    out = tmp_path / "o"
+    code = main(["-q", "run", "--osm", str(shared("osm", "hannover-braunschweig-main-roads.osm.pbf")),
+                 "--municipalities", str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+                 "--central-places", str(cp), "--commuters", str(pend), "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "2 problem(s) with the inputs" in err
+    assert "Hauptstadt" in err and "pendler.csv" in err
+    assert not list(out.rglob("*.npz"))  # no graph was built

@@ -40,6 +40,7 @@ __all__ = [
     "GERMANY_BBOX",
     "JoinReport",
     "NEAREST_MZ",
+    "clip_grid",
     "NEAREST_OZ",
     "join_central_places",
     "parse_central_places",
@@ -651,6 +652,25 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
 def _grid_bounds_3035(bbox: tuple[float, float, float, float]) -> tuple[float, ...]:
     tr = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
     return tr.transform_bounds(*bbox, densify_pts=21)
+
+
+def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+    """The cells of a grid from :func:`read_population_grid` inside a lon/lat box.
+
+    Raises
+    ------
+    InputError
+        No inhabited cell lies in the box: the grid covers another region.
+    """
+    x0, y0, x1, y1 = _grid_bounds_3035(bbox)
+    keep = ((grid["x"] >= x0) & (grid["x"] <= x1) & (grid["y"] >= y0) & (grid["y"] <= y1))
+    out = grid[keep.to_numpy()].reset_index(drop=True)
+    out.attrs.update(grid.attrs)
+    if len(out) == 0 or out["population"].sum() <= 0:
+        raise InputError(f"population grid {grid.attrs.get('source', '')} has no inhabited cell "
+                         f"in the area of the run (lon/lat {bbox[0]:.2f}-{bbox[2]:.2f} / "
+                         f"{bbox[1]:.2f}-{bbox[3]:.2f}): it covers another region.")
+    return out
 
 
 def _infer_cell_size(x: np.ndarray, y: np.ndarray, hint: int | None) -> float | None:
