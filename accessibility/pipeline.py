@@ -36,7 +36,8 @@ from . import api, defaults, report
 from ._errors import InputError
 from ._util import peak_memory_mb
 from .config import Config, load_config
-from .graph import RoadGraph, attach, build_graph, format_graph_statistics, graph_statistics
+from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
+                    graph_statistics)
 from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
                  load_service_rules, read_central_places, read_commuters, read_facilities,
                  read_municipalities, read_population_grid, write_json,
@@ -235,7 +236,10 @@ def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
                         max_snap_m=config.graph.max_snap_m, crs=config.graph.metric_crs,
                         cache_dir=config.graph.cache_dir)
     stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
-    return graph, report.graph_section(format_graph_statistics(stats["graph"])), stats
+    warnings = dropped_lines(stats["graph"])
+    for line in warnings:
+        logger.warning(line)
+    return graph, report.graph_section(format_graph_statistics(stats["graph"]), warnings), stats
 
 
 def municipality_polygons(munis, inputs: Inputs):

@@ -32,8 +32,9 @@ def share_table(t: pd.DataFrame) -> str:
     return md_table(t, "{:,.0f}")
 
 
-def graph_section(stats_text: str) -> list[str]:
-    return ["# Accessibility run", "", "```", stats_text, "```", ""]
+def graph_section(stats_text: str, warnings: list[str] = ()) -> list[str]:
+    return ["# Accessibility run", "", "```", stats_text, "```", ""] + (
+        list(warnings) + [""] if warnings else [])
 
 
 def municipalities_section(munis: pd.DataFrame, max_snap_m: float, notes: list[str]) -> list[str]:

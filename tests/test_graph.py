@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from accessibility._errors import GraphError, InputError
 from accessibility.graph import (
-    build_graph, from_edges, from_networkx, graph_from_osm, largest_scc, load_graph,
+    build_graph, dropped_lines, from_edges, from_networkx, graph_from_osm, largest_scc, load_graph,
     save_graph, simplify, snap_points,
 )
 from accessibility.graph._contract import strong_components
@@ -404,3 +404,24 @@ def test_walk_graph_of_dreieich():
     # undirected: every edge has its reverse with the same length
     fw = set(zip(g.sources.tolist(), g.targets.tolist()))
     assert all((v, u) in fw for u, v in fw)
+
+
+def test_largest_scc_reports_dead_ends_and_islands_per_class():
+    # main: a 3-node cycle (primary); dead end: 2 -> 3 -> 4 one-way (motorway, 2 edges,
+    # leads out of the cycle only); island: 5 <-> 6 (primary), not joined at all
+    u = np.array([0, 1, 2, 2, 3, 5, 6])
+    v = np.array([1, 2, 0, 3, 4, 6, 5])
+    length = np.array([100.0, 100, 100, 1000, 2000, 500, 500])
+    cls = np.array([1, 1, 1, 0, 0, 1, 1])
+    g = from_edges(u, v, length / 10, length, cls, class_names=("motorway", "primary"),
+                   osm_id=np.arange(7), lon=np.linspace(10, 10.1, 7), lat=np.full(7, 52.0))
+    sub, rep = largest_scc(g)
+    assert sub.n_nodes == 3
+    assert rep["km_dead_end_by_class"] == {"motorway": 3.0}
+    assert rep["km_island_by_class"] == {"primary": 1.0}
+    stats = {"km_by_class_raw": g.km_by_class(), "km_by_class": sub.km_by_class(),
+             "scc_km_dead_end_by_class": rep["km_dead_end_by_class"],
+             "scc_km_island_by_class": rep["km_island_by_class"]}
+    line = dropped_lines(stats)[0]
+    assert "motorway 3.0 of 3.0 km (100%)" in line and "3.0 km are dead ends" in line
+    assert "1.0 km lie on islands" in line

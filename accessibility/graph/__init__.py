@@ -19,12 +19,12 @@ from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
 from .attachment import Attached, attach, network_arrays, point_coordinates
 from .snap import SnapResult, snap_points
-from .stats import format_graph_statistics, graph_statistics
+from .stats import dropped_classes, dropped_lines, format_graph_statistics, graph_statistics
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Attached", "attach", "boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms", "format_graph_statistics", "graph_statistics", "network_arrays",
+    "Attached", "attach", "dropped_classes", "dropped_lines", "boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms", "format_graph_statistics", "graph_statistics", "network_arrays",
     "point_coordinates",
     "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
     "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import breadth_first_order
 
 from .._errors import GraphError
 from ._contract import contract_chains, strong_components
@@ -124,12 +126,36 @@ def largest_scc(graph: RoadGraph) -> tuple[RoadGraph, dict]:
     keep = labels == np.argmax(sizes)
     sub = graph.subgraph(keep)
     sub.meta["scc_mask"] = keep  # which input nodes survived, for callers mapping ids
+    # what was dropped: dead ends (pieces that lead only into or only out of the kept
+    # network, e.g. one-way carriageways cut at the extract's edge) or islands (roads
+    # joined to it only outside the extract)
+    n = graph.n_nodes
+    adj = csr_array((np.ones(graph.n_edges, np.int8), graph.targets, graph.offsets), shape=(n, n))
+    root = int(np.flatnonzero(keep)[0])
+    reached = np.zeros(n, bool)
+    reached[breadth_first_order(adj, root, directed=True, return_predecessors=False)] = True
+    reaching = np.zeros(n, bool)
+    reaching[breadth_first_order(adj.T.tocsr(), root, directed=True,
+                                 return_predecessors=False)] = True
+    src = graph.sources
+    dropped = ~(keep[src] & keep[graph.targets])
+    dead_end = dropped & (reaching[src] | reached[graph.targets])
+    island = dropped & ~dead_end
+    names = graph.class_names
+
+    def km_by(mask):
+        km = np.bincount(graph.road_class[mask], weights=graph.length_m[mask],
+                         minlength=len(names)) / 1000.0
+        return {names[i]: float(km[i]) for i in np.flatnonzero(km)}
+
     report = {
         "components": int(n_comp),
         "nodes_kept": sub.n_nodes, "nodes_dropped": graph.n_nodes - sub.n_nodes,
         "edges_kept": sub.n_edges, "edges_dropped": graph.n_edges - sub.n_edges,
         "node_share_kept": sub.n_nodes / graph.n_nodes,
         "km_dropped": float(graph.length_m.sum() - sub.length_m.sum()) / 1000.0,
+        "km_dead_end_by_class": km_by(dead_end),
+        "km_island_by_class": km_by(island),
     }
     return sub, report
 

@@ -20,6 +20,8 @@ def graph_statistics(graph: RoadGraph, seconds: float | None = None) -> dict:
         "scc_components": scc.get("components"),
         "scc_nodes_dropped": scc.get("nodes_dropped"),
         "scc_km_dropped": scc.get("km_dropped"),
+        "scc_km_dead_end_by_class": scc.get("km_dead_end_by_class"),
+        "scc_km_island_by_class": scc.get("km_island_by_class"),
         "km_by_class_raw": simp.get("km_by_class_raw"),
         "km_by_class": graph.km_by_class(),
         "missing_way_nodes": graph.meta.get("missing_way_nodes"),
@@ -53,3 +55,39 @@ def format_graph_statistics(stats: dict) -> str:
         lines.append(f"  build time {stats['build_s']:.2f} s, peak memory {stats['peak_memory_mb']:.0f} MB, "
                      f"graph {stats['graph_mb']:.1f} MB")
     return "\n".join(lines)
+
+
+def dropped_classes(stats: dict, *, min_share: float = 0.10, min_km: float = 1.0
+                    ) -> list[tuple[str, float, float]]:
+    """Road classes the simplification (largest strongly connected component) cut by
+    more than ``min_share`` of their length and ``min_km``: ``(class, raw km, kept km)``.
+    """
+    raw = stats.get("km_by_class_raw") or {}
+    kept = stats.get("km_by_class") or {}
+    out = []
+    for cls, km in sorted(raw.items(), key=lambda kv: -kv[1]):
+        k = kept.get(cls, 0.0)
+        if km - k >= min_km and (km - k) / km > min_share:
+            out.append((cls, float(km), float(k)))
+    return out
+
+
+def dropped_lines(stats: dict) -> list[str]:
+    """Warnings for :func:`dropped_classes`, saying what was dropped and what it means
+    for the results."""
+    rows = dropped_classes(stats)
+    if not rows:
+        return []
+    parts = ", ".join(f"{c} {raw - kept:.1f} of {raw:.1f} km ({(raw - kept) / raw:.0%})"
+                      for c, raw, kept in rows)
+    dead = stats.get("scc_km_dead_end_by_class")
+    island = stats.get("scc_km_island_by_class")
+    line = f"The connectivity step (largest strongly connected component) dropped {parts}."
+    if dead is not None and island is not None:
+        line += (f" Of all dropped roads, {sum(dead.values()):.1f} km are dead ends (pieces that "
+                 "lead only into or only out of the kept network, e.g. one-way carriageways cut "
+                 "at the extract's edge: times between kept roads are unaffected) and "
+                 f"{sum(island.values()):.1f} km lie on islands joined to the network only "
+                 "outside the extract: places there attach to the nearest kept road or, "
+                 "beyond max_snap_m, get no value.")
+    return [line + " A larger extract around the region keeps them."]
