@@ -56,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 #: The file in the output directory that lists what the last run wrote.
 MANIFEST = ".accessibility-run.json"
+#: The journal of a publish in progress: while it exists, the folder may hold files of
+#: two runs, and the next run (or :func:`complete_publish`) finishes the publish.
+JOURNAL = ".accessibility-publish.json"
 
 
 def sample_dir() -> Path:
@@ -122,15 +125,17 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     _check_output_dir(final)
     if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    complete_publish(final)  # a publish a killed run left half done is finished first
     _remove_dead_stages(final)
     stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
     try:
         result = _run_stages(config, _Output(stage), t0)
-        result.files = _publish(stage, final, result.files)
-        result.output_dir = final
-        return result
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # nothing was published
+        raise
+    result.files = _publish(stage, final, result.files)
+    result.output_dir = final
+    return result
 
 
 def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
@@ -482,19 +487,49 @@ def _remove_dead_stages(final: Path) -> None:
 def _publish(stage: Path, final: Path, files: dict) -> dict:
     """Move a finished run's files from the staging directory into ``final``.
 
-    Files the previous run wrote (its manifest) that this run did not write are
-    removed, so the directory holds one run's results; nothing else is touched.
+    Journaled: the journal (written atomically) names the staging folder and the
+    files before anything moves, so a publish killed at any point is finished by the
+    next run (roll forward), never left mixed. Files the previous run wrote (its
+    manifest) that this run did not write are removed, so the folder holds one run's
+    results; nothing else is touched.
     """
     written = sorted({Path(v).name for v in files.values()})
-    previous = _read_manifest(final)
-    for name in previous:
+    write_json({"stage": stage.name, "files": written}, final / JOURNAL)
+    complete_publish(final)
+    return {k: final / Path(v).name for k, v in files.items()}
+
+
+def complete_publish(final: str | Path) -> bool:
+    """Finish the publish the journal in ``final`` describes (if any); True if one was
+    finished. Idempotent: every step can be repeated after a kill."""
+    final = Path(final)
+    try:
+        journal = json.loads((final / JOURNAL).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        raise InputError(f"{final / JOURNAL} is unreadable: a publish of an earlier run was "
+                         "interrupted. Check the folder's files and remove the journal.") from None
+    stage = final / Path(str(journal.get("stage", ""))).name
+    written = _names(journal.get("files", []))
+    for name in _read_manifest(final):  # the previous run's files it does not replace
         old = final / name
         if name not in written and old.is_file():
             old.unlink()
     for name in written:
-        os.replace(stage / name, final / name)
+        if (stage / name).exists():  # not moved yet
+            os.replace(stage / name, final / name)
     write_json({"files": written}, final / MANIFEST)
-    return {k: final / Path(v).name for k, v in files.items()}
+    (final / JOURNAL).unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+    logger.debug("published %d files into %s", len(written), final)
+    return True
+
+
+def _names(values) -> list[str]:
+    """Plain file names only, never a path out of the folder."""
+    return [n for n in values if isinstance(n, str) and n and n == Path(n).name
+            and n not in (MANIFEST, JOURNAL)]
 
 
 def _read_manifest(final: Path) -> list[str]:
@@ -502,8 +537,7 @@ def _read_manifest(final: Path) -> list[str]:
         names = json.loads((final / MANIFEST).read_text(encoding="utf-8")).get("files", [])
     except (OSError, ValueError, AttributeError):
         return []
-    # only plain file names, never a path out of the directory
-    return [n for n in names if isinstance(n, str) and n == Path(n).name and n != MANIFEST]
+    return _names(names)
 
 
 # ------------------------------------------------------------------------------ checks

@@ -1,0 +1,120 @@
+"""Fault injection: a run killed at every step of publishing leaves either the old
+results or (after the journal is rolled forward) the new ones, never a mix, and never
+touches a file the engine did not write."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import pytest
+
+from accessibility import pipeline
+from accessibility.pipeline import JOURNAL, MANIFEST, complete_publish, run
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs (not an Exception, so no handler)."""
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Run A (with maps) and run B (without): different file sets."""
+    a = tmp_path_factory.mktemp("a")
+    b = tmp_path_factory.mktemp("b")
+    run(output_dir=a)
+    rb = run(output_dir=b, overrides={"output.maps": False})
+    return a, b, rb.files
+
+
+def files_of(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def count_steps(monkeypatch, limit):
+    """Make os.replace and Path.unlink raise Killed on call number ``limit``."""
+    calls = {"n": 0}
+    real_replace, real_unlink = os.replace, pathlib.Path.unlink
+
+    def step():
+        calls["n"] += 1
+        if calls["n"] == limit:
+            raise Killed()
+
+    def replace(*a, **k):
+        step()
+        return real_replace(*a, **k)
+
+    def unlink(self, *a, **k):
+        step()
+        return real_unlink(self, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(pathlib.Path, "unlink", unlink)
+    return calls
+
+
+def prepared(tmp_path, a, b, files_b):
+    """A fresh output folder holding run A and a user's file, and run B staged in it."""
+    final = tmp_path / "out"
+    shutil.copytree(a, final, ignore=shutil.ignore_patterns("cache"))
+    (final / "my_notes.csv").write_text("mine\n")
+    stage = final / f".run-{os.getpid()}-test"
+    stage.mkdir()
+    for name in files_of(b):
+        if name != MANIFEST:
+            shutil.copy2(b / name, stage / name)
+    return final, stage, {k: stage / pathlib.Path(v).name for k, v in files_b.items()}
+
+
+def test_kill_at_every_step_of_publishing(two_runs, tmp_path, monkeypatch):
+    a, b, files_b = two_runs
+    old = files_of(a)
+    new = {k: v for k, v in files_of(b).items()}
+    # how many steps a whole publish takes
+    final, stage, files = prepared(tmp_path / "count", a, b, files_b)
+    calls = count_steps(monkeypatch, limit=-1)
+    pipeline._publish(stage, final, files)
+    n_steps = calls["n"]
+    monkeypatch.undo()
+    assert n_steps > len(files)  # one move per file, plus journal and manifest
+    for k in range(1, n_steps + 1):
+        final, stage, files = prepared(tmp_path / f"k{k}", a, b, files_b)
+        count_steps(monkeypatch, limit=k)
+        with pytest.raises(Killed):
+            pipeline._publish(stage, final, files)
+        monkeypatch.undo()
+        now = files_of(final)
+        assert now.pop("my_notes.csv") == b"mine\n"
+        started = (final / JOURNAL).exists()
+        # the next run (or complete_publish) finishes what the journal describes
+        complete_publish(final)
+        after = files_of(final)
+        assert after.pop("my_notes.csv") == b"mine\n", k
+        assert not (final / JOURNAL).exists(), k
+        expect = new if started else old  # never a mix of the two runs
+        assert {n: v for n, v in after.items() if n != MANIFEST} == \
+            {n: v for n, v in expect.items() if n != MANIFEST}, k
+        if not started:  # killed before the journal was in place: nothing moved yet
+            assert now == {n: v for n, v in old.items()}, k
+            assert stage.exists()  # the next run removes it (its process is gone)
+        else:
+            assert not stage.exists(), k
+    assert k > 5
+
+
+def test_next_run_completes_an_interrupted_publish(two_runs, tmp_path, monkeypatch):
+    a, b, files_b = two_runs
+    final, stage, files = prepared(tmp_path, a, b, files_b)
+    count_steps(monkeypatch, limit=5)
+    with pytest.raises(Killed):
+        pipeline._publish(stage, final, files)
+    monkeypatch.undo()
+    assert (final / JOURNAL).exists()
+    res = run(output_dir=final, overrides={"output.maps": False})  # finishes, then runs
+    assert not (final / JOURNAL).exists() and not list(final.glob(".run-*"))
+    assert (final / "my_notes.csv").read_text() == "mine\n"
+    assert not list(final.glob("map_*.png"))
+    assert set(files_of(final)) == {p.name for p in res.files.values()} | {MANIFEST,
+                                                                          "my_notes.csv"}
