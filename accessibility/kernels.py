@@ -646,7 +646,7 @@ def _one_to_many_round(c, n_chunks, offsets, targets, weights, origins, origin_o
 
 @njit(parallel=True, cache=True)
 def bounded_one_to_many(offsets, targets, weights, origins, origin_offsets, limit,
-                        target_index):
+                        target_index, min_buffer=_MIN_ROW_BUFFER):
     """Times from every origin to the target nodes within ``limit``, as CSR.
 
     Parameters
@@ -662,6 +662,9 @@ def bounded_one_to_many(offsets, targets, weights, origins, origin_offsets, limi
     target_index : ndarray of int32, shape (n,)
         Column of each node in the target set, -1 for other nodes (a node can be
         only one column).
+    min_buffer : int
+        Smallest row buffer per chunk (entries; at least the number of targets, so
+        any single row fits). Tests set it small to reach the multi-round path.
 
     Returns
     -------
@@ -686,7 +689,7 @@ def bounded_one_to_many(offsets, targets, weights, origins, origin_offsets, limi
         if target_index[v] >= 0:
             n_targets += 1
     n_chunks = _n_chunks(k)
-    cap = max(n_targets, _MIN_ROW_BUFFER)
+    cap = max(n_targets, min_buffer)
     dist = np.full((n_chunks, n), np.inf)
     buf_cols = np.empty((n_chunks, cap), np.int32)
     buf_times = np.empty((n_chunks, cap), np.float64)
