@@ -64,7 +64,9 @@ SPEEDS_KMH = {
     TERTIARY: (50.0, 60.0), UNCLASSIFIED: (40.0, 50.0), RESIDENTIAL: (25.0, 35.0),
 }
 #: Real municipality points (DESTATIS 2019): ags, name, bevoelkerung, lon, lat.
-MUNICIPALITIES_CSV = Path("/work/shared/data/municipalities/gemeinden_2019_destatis.csv")
+#: The register in ../shared/data beside the checkout (as the tests read it).
+MUNICIPALITIES_CSV = (Path(__file__).resolve().parents[2] / "shared" / "data" / "municipalities"
+                      / "gemeinden_2019_destatis.csv")
 
 HOLE_SHARE = 0.04
 DIAGONAL_SHARE = 0.15
