@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import defaults
+from . import __version__, defaults
 from ._errors import AccessibilityError
 
 logger = logging.getLogger("accessibility")
@@ -41,9 +41,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     config, output, overrides = _run_args(args)
-    result = run(config, output_dir=output, overrides=overrides)
-    print(result.summary)
-    print(f"results written to {result.output_dir}")
+    overrides = dict(overrides or {})
+    if args.no_maps:
+        overrides["output.maps"] = False
+    if args.models:
+        overrides["output.models"] = [m.strip() for m in args.models.split(",") if m.strip()]
+    result = run(config, output_dir=output, overrides=overrides or None)
+    if not args.quiet:
+        print(result.summary)
+        print(f"results written to {result.output_dir}")
     return 0
 
 
@@ -107,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Central-place accessibility for Germany: car times to Mittel- and "
                     "Oberzentren, 2-hour population potential (Lage), walkable services.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
-    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing but warnings and errors (no summary)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("graph", help="build and inspect road graphs")
@@ -131,9 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run the main job (default: the embedded sample)",
                        description="Run every model whose inputs are given and write results "
-                                   "per municipality. Without --config the embedded "
-                                   "Hannover-Braunschweig sample runs.")
+                                   "per municipality. Without --config and --osm the embedded "
+                                   "Hannover-Braunschweig sample runs. Exit codes: 0 done, 1 "
+                                   "the run failed, 2 bad input or usage.")
     _add_run_inputs(r)
+    r.add_argument("--no-maps", action="store_true", help="write no PNG maps")
+    r.add_argument("--models", help="comma-separated models to run: central_places, lage, "
+                                    "walk (default: all whose inputs are given)")
     r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("calibrate", help="fit per-road-class speed factors to reference times",

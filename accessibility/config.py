@@ -235,10 +235,14 @@ class OutputConfig:
         Any of "gpkg", "csv", "parquet".
     maps : bool
         Also draw PNG maps.
+    models : tuple of str
+        The models to run: any of ``central_places``, ``lage``, ``walk`` (each also
+        needs its inputs).
     """
 
     dir: Path = Path(D.OUTPUT_DIR)
     formats: tuple[str, ...] = D.OUTPUT_FORMATS
+    models: tuple[str, ...] = D.MODELS
     maps: bool = True
 
 
@@ -455,6 +459,11 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
         if bad:
             raise InputError(f"{where}: [region] ags_prefixes must be AGS prefixes of 1-8 "
                              f"digits (Land \"08\", Kreis \"08221\"), got {bad!r}.")
+    if name == "output" and "models" in values:
+        bad = [m for m in values["models"] if m not in D.MODELS]
+        if bad or not values["models"]:
+            raise InputError(f"{where}: [output] models must be some of "
+                             f"{', '.join(D.MODELS)}, got {list(values['models'])!r}.")
     if name == "output" and "formats" in values:
         if not values["formats"]:
             raise InputError(f"{where}: [output] formats is empty: a run would write no "

@@ -91,6 +91,9 @@ WALK_MAX_COVERAGE = 1.1
 WALK_METHODS = ("straight", "network")
 
 # ------------------------------------------------------------------ output
+#: The models a run computes: car times to central places, the Lage (with settlement
+#: types) and the Nahversorgung (when its inputs are given).
+MODELS = ("central_places", "lage", "walk")
 #: Formats of the per-municipality results.
 OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
 #: Output directory of a run without a config.

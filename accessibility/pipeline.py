@@ -91,13 +91,16 @@ class _Output:
         self.files: dict[str, Path] = {}
 
     def table(self, key: str, df: pd.DataFrame, name: str, **kw) -> None:
-        self.files[key] = write_table(df, self.stage / name, **kw)
+        self.add(key, write_table(df, self.stage / name, **kw))
 
     def add(self, key: str, path: Path | dict) -> None:
-        if isinstance(path, dict):
-            self.files.update({f"{key}_{k}" if key else k: Path(v) for k, v in path.items()})
-        else:
-            self.files[key] = Path(path)
+        items = path.items() if isinstance(path, dict) else [(None, path)]
+        for k, p in items:
+            name = key if k is None else (f"{key}_{k}" if key else k)
+            self.files[name] = Path(p)
+            sidecar = Path(p).with_suffix(".csvt")  # the column types of a CSV
+            if Path(p).suffix == ".csv" and sidecar.is_file():
+                self.files[f"{name}_csvt"] = sidecar
 
 
 # ------------------------------------------------------------------------------ run
@@ -154,12 +157,14 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
                                    "in_region": int(munis["in_region"].sum())}
         polygons = municipality_polygons(munis, inputs)
         columns = {}
-        if inputs.central_places is not None:                       # 4. models
+        models = config.output.models
+        if inputs.central_places is not None and "central_places" in models:  # 4. models
             munis = central_places_stage(graph, munis, config, inputs, out, polygons, summary)
-            columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
-        munis = lage_stage(graph, munis, config, inputs, out, summary)
+        if "lage" in models:
+            munis = lage_stage(graph, munis, config, inputs, out, summary)
+        if "walk" in models:
+            munis = walk_stage(munis, config, inputs, out, polygons, summary)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
-        munis = walk_stage(munis, config, inputs, out, polygons, summary)
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
         write_municipalities(munis, columns, config, out)           # 5. outputs
@@ -430,7 +435,11 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
     res["in_region"] = res["in_region"].to_numpy(bool) | (
         cut & (res["walk_residents"].fillna(0).to_numpy() > 0))
     keep = ["x", "y", "population", "ags"] + [k for k in per_cell.columns if k.startswith("dist_")]
-    out.table("walk_cells", per_cell[keep], "walk_cells.parquet")
+    cells_out = gpd.GeoDataFrame(  # GeoParquet: the cell centres with their CRS
+        per_cell[keep].assign(ags=per_cell["ags"].astype("string")),
+        geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]), crs=defaults.GRID_CRS)
+    cells_out.attrs = {}
+    out.table("walk_cells", cells_out, "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
     summary += report.walk_section(res, walk_file=Path(path).name, population_source=pop_source,
                                    stop_source=stop_source, n_water=len(feats.water),

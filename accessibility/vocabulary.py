@@ -97,6 +97,15 @@ def class_order(kind: str) -> list[str]:
     return [ZERO_LABEL[kind]] + [label for _, label in TIME_CLASSES[kind]]
 
 
+def class_codes(labels, order) -> pd.Series:
+    """Ordered integer codes of class labels: the position in ``order`` (0, 1, ...),
+    empty (``<NA>``) where there is no class. Sorting by the code sorts the classes
+    as the report does; QGIS and pandas sort the labels themselves alphabetically."""
+    s = pd.Series(labels)
+    codes = s.map({label: i for i, label in enumerate(order)})
+    return codes.astype("Int64").set_axis(s.index)
+
+
 # ------------------------------------------------------------------ Lage, settlement types
 #: Lage classes from least to most central.
 LAGE_CLASSES = ("sehr peripher", "peripher", "zentral", "sehr zentral")
@@ -153,6 +162,10 @@ COLUMNS = {
     "nearest_oz_ags": "AGS of the nearest OZ (Oberbereich)",
     "nearest_oz_name": "name of the nearest OZ",
     "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min",
+    "mz_class_code": "ordered code of mz_class: 0 = is MZ/OZ, 1 = < 7.5, 2 = 7.5-15, "
+                     "3 = >= 15 min (empty: no value)",
+    "oz_class_code": "ordered code of oz_class: 0 = is OZ, 1 = < 15, 2 = 15-30, 3 = 30-60, "
+                     "4 = >= 60 min (empty: no value)",
     "mz_edge_flag": "a Mittel- or Oberzentrum outside the road extract (or off its roads) "
                     "might be nearer than nearest_mz: its straight-line distance at the "
                     "fastest speed of the network takes less than t_mz_min",
@@ -180,6 +193,10 @@ COLUMNS = {
                  "the own one included",
     "lage": "Lage (BBSR location type) of potential_2h: sehr peripher < 81,000 <= peripher "
             "< 183,000 <= zentral < 410,000 <= sehr zentral",
+    "lage_code": "ordered code of lage: 0 = sehr peripher, 1 = peripher, 2 = zentral, "
+                 "3 = sehr zentral (empty: no value)",
+    "settlement_type_code": "ordered code of settlement_type: 0 = Großstadt, 1 = Mittelstadt, "
+                            "2 = Kleinstadt, 3 = Landgemeinde",
     "settlement_type": "Stadt- und Gemeindetyp of the Gemeindeverband: Großstadt / "
                        "Mittelstadt / Kleinstadt / Landgemeinde",
     "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
@@ -196,11 +213,13 @@ COLUMNS = {
 CENTRAL_PLACE_COLUMNS = (
     "ags", "name", "gvb", "kreis", "land", "population", "area_km2", "central_place",
     "t_mz_min", "t_oz_min", "nearest_mz_ags", "nearest_mz_name", "nearest_oz_ags",
-    "nearest_oz_name", "mz_class", "oz_class", "mz_edge_flag", "oz_edge_flag", "snap_m",
+    "nearest_oz_name", "mz_class", "mz_class_code", "oz_class", "oz_class_code",
+    "mz_edge_flag", "oz_edge_flag", "snap_m",
     "origin_method", "n_origins", "reason")
 #: Columns the Lage model adds.
 LAGE_COLUMNS = ("daytime_population", "daytime_population_source", "potential_2h",
-                "n_reached", "edge_flag", "lage", "settlement_type", "settlement_type_detail")
+                "n_reached", "edge_flag", "lage", "lage_code", "settlement_type",
+                "settlement_type_code", "settlement_type_detail")
 
 
 def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:

@@ -19,6 +19,7 @@ from accessibility import config as config_mod, defaults, routing
 from accessibility._errors import InputError
 from accessibility.graph import attach, from_edges, network_arrays, project
 from accessibility.pipeline import run, sample_config_path
+from accessibility.vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order
 
 from .conftest import TEST_DATA
 
@@ -252,7 +253,9 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       not shapely) and that have no residents in the walk extract are not written;
     * Dreieich and Langen lie outside the road extract (their rows come from the walk
       extract): as Mittelzentren they no longer get 0 minutes but no value;
-    * new columns ``in_region``, ``mz_edge_flag``, ``oz_edge_flag``.
+    * new columns ``in_region``, ``mz_edge_flag``, ``oz_edge_flag`` and the ordered class
+      codes ``mz_class_code``, ``oz_class_code``, ``lage_code``, ``settlement_type_code``
+      (checked here against the labels).
     """
     from scipy.spatial import Delaunay
 
@@ -266,9 +269,18 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     walk = base["walk_residents"].fillna(0).to_numpy() > 0
     kept = base.index[inside | base["on_network"].to_numpy() | walk]
     assert sorted(new.index) == sorted(kept)
-    assert sorted(set(new.columns) - set(base.columns)) == ["in_region", "mz_edge_flag",
-                                                           "oz_edge_flag"]
+    assert sorted(set(new.columns) - set(base.columns)) == [
+        "in_region", "lage_code", "mz_class_code", "mz_edge_flag", "oz_class_code",
+        "oz_edge_flag", "settlement_type_code"]
     assert new["in_region"].all()
+    for code, label, order in (("mz_class_code", "mz_class", class_order("mz")),
+                               ("oz_class_code", "oz_class", class_order("oz")),
+                               ("lage_code", "lage", list(LAGE_CLASSES)),
+                               ("settlement_type_code", "settlement_type",
+                                list(SETTLEMENT_TYPES))):
+        has = new[label].notna()
+        assert new.loc[has, code].tolist() == [order.index(x) for x in new.loc[has, label]]
+        assert new.loc[~has, code].isna().all()
     car = pd.Series(inside | base["on_network"].to_numpy(), index=base.index)
     base, new = base.loc[kept], new.loc[kept]
     outside_car = base.index[~car.loc[kept].to_numpy()]

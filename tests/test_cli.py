@@ -313,3 +313,37 @@ def test_all_input_problems_reported_together_before_the_graph(tmp_path, capsys)
     assert code == 2 and "2 problem(s) with the inputs" in err
     assert "Hauptstadt" in err and "pendler.csv" in err
     assert not list(out.rglob("*.npz"))  # no graph was built
+
+
+def test_version_quiet_no_maps_and_models(tmp_path, capsys):
+    from accessibility import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and __version__ in capsys.readouterr().out
+    out = tmp_path / "o"
+    assert main(["-q", "run", "--output", str(out), "--no-maps", "--models",
+                 "central_places"]) == 0
+    assert capsys.readouterr().out == ""  # -q: no summary
+    assert not list(out.glob("map_*.png"))
+    assert (out / "gvb.csv").is_file() and not (out / "gvb_lage.csv").exists()
+    assert not (out / "walk_cells.parquet").exists()
+    summary = (out / "summary.md").read_text()
+    assert "Central places" in summary and "Lage:" not in summary
+    assert main(["-q", "run", "--output", str(out), "--models", "teleport"]) == 2
+    assert "models must be some of" in capsys.readouterr().err
+
+
+def test_csv_keeps_the_ags_as_documented(tmp_path):
+    import pandas as pd
+
+    res = run(output_dir=tmp_path, overrides={"output.maps": False})
+    keys = {c: str for c in ("ags", "gvb", "kreis", "land", "nearest_mz_ags", "nearest_oz_ags")}
+    m = pd.read_csv(tmp_path / "municipalities.csv", dtype=keys)  # as docs/outputs.md says
+    assert m["ags"].str.len().eq(8).all() and m["ags"].str.startswith("0").any()
+    types = (tmp_path / "municipalities.csvt").read_text().strip().split(",")
+    header = (tmp_path / "municipalities.csv").read_text().splitlines()[0].split(",")
+    assert len(types) == len(header)
+    assert types[header.index('"ags"')] == '"String"'
+    assert types[header.index('"t_oz_min"')] == '"Real"'
+    assert (tmp_path / "municipalities.csvt") in set(res.files.values())  # published

@@ -421,7 +421,8 @@ def test_round_trip_municipalities(vg250: gpd.GeoDataFrame, tmp_path: Path) -> N
     part = vg250[vg250["kreis"] == "03241"].reset_index(drop=True)
     written = write_municipality_outputs(part, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "municipalities.csv", "municipalities.gpkg", "municipalities.parquet"]
+        "municipalities.csv", "municipalities.csvt", "municipalities.gpkg",
+        "municipalities.parquet"]  # .csvt: the CSV's column types for QGIS/GDAL
     gpkg = gpd.read_file(written["gpkg"], layer="municipalities")
     assert gpkg["ags"].tolist() == part["ags"].tolist()
     assert gpkg.geometry.geom_equals_exact(part.geometry, 1e-9).all()

@@ -132,6 +132,11 @@ def test_dreieich_sample_results(sample):
     assert np.isnan(m.loc["03101000", "walk_share_pharmacy"])  # Braunschweig: no walk data
     out = sample.output_dir
     assert (out / "map_walk_all_six.png").is_file() and (out / "walk_cells.parquet").is_file()
+    import geopandas as gpd
+
+    cells = gpd.read_parquet(out / "walk_cells.parquet")  # GeoParquet with its CRS
+    assert cells.crs.to_epsg() == 3035 and (cells.geometry.x == cells["x"]).all()
+    assert set(cells["ags"].dropna()) <= set(m.index) and "06438002" in set(cells["ags"])
     cols = pd.read_csv(out / "columns.csv")
     assert "walk_share_all_net" in set(cols["column"])
     assert "Nahversorgung" in sample.summary and "No facility of post_office" in sample.summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import datetime as _dt
 import json
@@ -101,6 +102,17 @@ def _for_csv(df: pd.DataFrame, geometry: str) -> pd.DataFrame:
     return pd.DataFrame(df.drop(columns=name))
 
 
+def _csvt_type(col: pd.Series) -> str:
+    """The GDAL CSV type of a column (for the ``.csvt`` sidecar)."""
+    if pd.api.types.is_bool_dtype(col):
+        return "Integer(Boolean)"
+    if pd.api.types.is_integer_dtype(col):
+        return "Integer64"
+    if pd.api.types.is_float_dtype(col):
+        return "Real"
+    return "String"
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None,
                 csv_geometry: str = "drop") -> Path:
     """Write a table atomically; the format follows the suffix of ``path``.
@@ -110,7 +122,8 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None,
     df : DataFrame or GeoDataFrame
         Table to write; the index is not written.
     path : str or Path
-        ``.csv`` (UTF-8, comma separated), ``.parquet`` (pyarrow; a GeoDataFrame is
+        ``.csv`` (UTF-8, comma separated, text quoted, with a ``.csvt`` sidecar naming
+        the column types for QGIS/GDAL), ``.parquet`` (pyarrow; a GeoDataFrame is
         written as GeoParquet with WKB geometry), ``.gpkg`` (GeoPackage, one layer;
         a plain DataFrame becomes an attribute table) or ``.geojson``.
     layer : str, optional
@@ -133,7 +146,12 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None,
         raise InputError(f"cannot write {path}: expected a DataFrame, got {type(df).__name__}")
     with atomic_path(path) as tmp:
         if fmt == "csv":
-            _for_csv(df, csv_geometry).to_csv(tmp, index=False, encoding="utf-8")
+            table = _for_csv(df, csv_geometry)
+            # text columns quoted, and a .csvt sidecar with the column types, so that
+            # QGIS/GDAL keep keys such as the AGS "03101000" as text
+            table.to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+            write_text(",".join(f'"{_csvt_type(table[c])}"' for c in table.columns) + "\n",
+                       path.with_suffix(".csvt"))
         elif fmt == "parquet":
             if isinstance(df, gpd.GeoDataFrame):
                 df.to_parquet(tmp, index=False)

@@ -22,7 +22,7 @@ from ..graph import RoadGraph, max_speed_ms, network_arrays, project
 from ..routing import nearest_facility
 from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
                           DESTINATIONS, MITTELZENTRUM, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
-                          TIME_CLASSES, ZERO_LABEL, class_order)
+                          TIME_CLASSES, ZERO_LABEL, class_codes, class_order)
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +337,7 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         out[f"nearest_{kind}_ags"] = np.where(near >= 0, out["ags"].to_numpy()[np.maximum(near, 0)], None)
         out[f"nearest_{kind}_name"] = np.where(near >= 0, names[np.maximum(near, 0)], None)
         out[f"{kind}_class"] = classify(t_min, is_dest, kind)
+        out[f"{kind}_class_code"] = class_codes(out[f"{kind}_class"], class_order(kind))
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min[in_reg]).sum()))
     out["origin_method"] = method
     out["n_origins"] = np.bincount(org_muni[o_ok], minlength=len(out))

@@ -50,7 +50,7 @@ from ..graph import RoadGraph, boundary_nodes, from_edges, network_arrays
 from ..ch import ContractionHierarchy
 from ..routing import Decay, PotentialResult, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
-                          SETTLEMENT_TYPES)
+                          SETTLEMENT_TYPES, class_codes)
 from .settlement import settlement_types
 
 logger = logging.getLogger(__name__)
@@ -494,6 +494,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     for c in ("potential_2h", "n_reached", "edge_flag"):
         out[c] = res[c]
     out["lage"] = classify_lage(res["potential_2h"], thresholds)
+    out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES)
     on = res["potential_2h"].notna()
     report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
                   f"decay {decay}, limit {limit_min:g} min; mean potential "
@@ -502,6 +503,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     if {"gvb", "population"} <= set(munis.columns):
         _, with_type = settlement_types(out, function=settlement_function)
         out["settlement_type"] = with_type["settlement_type"]
+        out["settlement_type_code"] = class_codes(out["settlement_type"], SETTLEMENT_TYPES)
         out["settlement_type_detail"] = with_type["settlement_type_detail"]
     out.attrs["report"] = report
     out.attrs["decay"] = dataclasses.asdict(decay)  # attrs stay JSON (GeoParquet stores them)
