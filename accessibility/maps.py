@@ -9,12 +9,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: batch jobs and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
+import folium  # noqa: E402
 import numpy as np  # noqa: E402
 
 from . import defaults  # noqa: E402
 from .io import atomic_path  # noqa: E402
+from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order  # noqa: E402
 
-_ATTRIBUTION = "Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / BKG"
+_ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / "
+                "GeoBasis-DE / BKG; population © Statistische Ämter des Bundes und der Länder "
+                "(Zensus 2022); central places © BBSR (DL-DE 2.0)")
 _METRIC = defaults.METRIC_CRS
 
 
@@ -91,3 +95,77 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
+
+
+# ------------------------------------------------------------------ interactive map
+#: Layers of the HTML map: column, title, class order (None: a numeric column).
+HTML_LAYERS = (
+    ("mz_class", "Pkw-Fahrzeit zum nächsten Mittelzentrum (BBSR-Klassen)", "mz"),
+    ("oz_class", "Pkw-Fahrzeit zum nächsten Oberzentrum (BBSR-Klassen)", "oz"),
+    ("lage", "Lage (Tagesbevölkerung in 2 Stunden)", "lage"),
+    ("settlement_type", "Stadt- und Gemeindetyp", "settlement"),
+    ("walk_share_all", "Nahversorgung: Anteil mit allen sechs Diensten in 1.000 m", None),
+)
+
+
+def _class_colors(order: list[str], cmap: str) -> dict[str, str]:
+    colors = plt.get_cmap(cmap)(np.linspace(0.05, 0.95, max(len(order), 2)))
+    return {c: matplotlib.colors.to_hex(col) for c, col in zip(order, colors)}
+
+
+def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
+                    title: str = "Erreichbarkeit zentraler Orte",
+                    simplify_m: float = 50.0) -> Path:
+    """An HTML map (Leaflet via folium) with one switchable layer per indicator.
+
+    The file opens from the output folder in a browser, without a server; the
+    background tiles and Leaflet itself load from the web. Polygons are simplified
+    by ``simplify_m`` metres to keep the file small; every feature has a tooltip with
+    the municipality's values. Layers whose column is missing or empty are left out.
+    """
+    orders = {"mz": class_order("mz"), "oz": class_order("oz"), "lage": list(LAGE_CLASSES),
+              "settlement": list(SETTLEMENT_TYPES)}
+    g = gdf.copy()
+    g.attrs = {}
+    if g.geom_type.isin(["Polygon", "MultiPolygon"]).any() and simplify_m > 0:
+        g = g.set_geometry(g.geometry.to_crs(defaults.GRID_CRS).simplify(simplify_m)
+                           .to_crs(defaults.WGS84))
+    else:
+        g = g.to_crs(defaults.WGS84)
+    tip = [c for c in ("ags", "name", "central_place", "t_mz_min", "t_oz_min", "lage",
+                       "walk_share_all") if c in g.columns]
+    g = g[tip + [c for c, _, _ in HTML_LAYERS if c in g.columns and c not in tip] + ["geometry"]]
+    for c in g.columns:  # JSON: numbers rounded, classes as text
+        if c != "geometry" and g[c].dtype.kind == "f":
+            g[c] = g[c].round(3)
+    minx, miny, maxx, maxy = g.total_bounds
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    points = not g.geom_type.isin(["Polygon", "MultiPolygon"]).any()
+    for i, (col, name, kind) in enumerate(HTML_LAYERS):
+        if col not in g.columns or g[col].isna().all():
+            continue
+        if kind is not None:
+            palette = _class_colors(orders[kind], "RdYlGn" if kind == "lage" else "RdYlGn_r"
+                                    if kind in ("mz", "oz") else "viridis")
+            color = g[col].map(palette).fillna("#d9d9d9")
+        else:
+            v = g[col].astype(float)
+            norm = matplotlib.colors.Normalize(vmin=0.0, vmax=1.0)
+            color = v.map(lambda x: matplotlib.colors.to_hex(plt.get_cmap("RdYlGn")(norm(x)))
+                          if np.isfinite(x) else "#d9d9d9")
+        layer = g.assign(_color=color.to_numpy())
+        style = (lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
+                            "weight": 0.3, "fillOpacity": 0.75})
+        gj = folium.GeoJson(
+            layer.__geo_interface__, name=name, show=(i == 0), style_function=style,
+            marker=folium.CircleMarker(radius=5) if points else None,
+            tooltip=folium.GeoJsonTooltip(fields=tip))
+        gj.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(
+        f"<div style='position:fixed;bottom:8px;left:8px;z-index:9999;background:white;"
+        f"padding:4px;font-size:11px'><b>{title}</b><br>{_ATTRIBUTION}</div>"))
+    with atomic_path(path) as tmp:
+        m.save(str(tmp))
+    return Path(path)

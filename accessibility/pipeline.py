@@ -42,7 +42,7 @@ from .io import (clip_grid, extract_features, frequent_stops, join_central_place
                  load_service_rules, read_central_places, read_commuters, read_facilities,
                  read_municipalities, read_population_grid, write_json,
                  write_municipality_outputs, write_table, write_text)
-from .maps import map_catchments, map_categories, map_values
+from .maps import interactive_map, map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
@@ -470,6 +470,8 @@ def write_municipalities(munis, columns: dict, config: Config, out: _Output) -> 
                                                            errors="ignore")
     table.attrs = {}  # the report goes to summary.md, not into the files' metadata
     out.add("", write_municipality_outputs(table, out.stage, formats=config.output.formats))
+    if config.output.maps and len(table):
+        out.add("map_html", interactive_map(table, out.stage / "map.html"))
     out.table("columns", pd.DataFrame({"column": list(columns), "meaning": list(columns.values())}),
               "columns.csv")
 

@@ -195,6 +195,12 @@ def test_sample_run_outputs(sample_run):
     summary = (out / "summary.md").read_text()
     assert "Time to the nearest Oberzentrum" in summary and "30-60 min" in summary
     assert not list(out.glob(".*tmp*"))
+    # the HTML map: one layer per indicator with values, every written row a feature
+    html = (out / "map.html").read_text()
+    for name in ("chsten Mittelzentrum", "chsten Oberzentrum", "Lage", "Gemeindetyp"):
+        assert name in html
+    assert html.count('"_color"') == 4 * len(csv)  # 4 layers (walk: no post office)
+    assert "Zensus 2022" in html
 
 
 def test_sample_values_are_plausible(sample_run):
