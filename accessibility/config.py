@@ -235,6 +235,8 @@ class OutputConfig:
         Any of "gpkg", "csv", "parquet".
     maps : bool
         Also draw PNG maps.
+    map_format : {"png", "pdf", "svg"}
+        File format of the static maps (the HTML map is always written with them).
     models : tuple of str
         The models to run: any of ``central_places``, ``lage``, ``walk`` (each also
         needs its inputs).
@@ -243,6 +245,7 @@ class OutputConfig:
     dir: Path = Path(D.OUTPUT_DIR)
     formats: tuple[str, ...] = D.OUTPUT_FORMATS
     models: tuple[str, ...] = D.MODELS
+    map_format: str = D.MAP_FORMAT
     maps: bool = True
 
 
@@ -252,6 +255,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("central_places", "weighting"): ("area", "population"),
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
     ("lage", "engine"): ("dijkstra", "ch"),
+    ("output", "map_format"): ("png", "pdf", "svg"),
 }
 #: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
 _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),

@@ -94,6 +94,8 @@ WALK_METHODS = ("straight", "network")
 #: The models a run computes: car times to central places, the Lage (with settlement
 #: types) and the Nahversorgung (when its inputs are given).
 MODELS = ("central_places", "lage", "walk")
+#: File format of the static maps: png (screens, reports), pdf or svg (print, vector).
+MAP_FORMAT = "png"
 #: Formats of the per-municipality results.
 OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
 #: Output directory of a run without a config.

@@ -10,7 +10,10 @@ import matplotlib
 matplotlib.use("Agg")  # headless: batch jobs and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import folium  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.spatial import Delaunay, QhullError  # noqa: E402
 
 from . import defaults  # noqa: E402
 from .io import atomic_path  # noqa: E402
@@ -30,12 +33,52 @@ def _draw(gdf: gpd.GeoDataFrame, ax, **kw) -> None:
         g.plot(ax=ax, markersize=18, edgecolor="0.3", linewidth=0.2, **kw)
 
 
+#: Grey of "no value" in every map.
+NO_VALUE_COLOR = "0.85"
+
+
+def _scale_bar_and_north(ax) -> None:
+    """A scale bar (a round length near a fifth of the width) and a north arrow; the
+    axes are in metres of the metric CRS (UTM: grid north is north within < 1.5°)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    target = (x1 - x0) / 5.0
+    if not np.isfinite(target) or target <= 0:
+        return
+    mag = 10 ** np.floor(np.log10(target))
+    length = max(m * mag for m in (1, 2, 5) if m * mag <= target)
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([bx, bx + length], [by, by], color="black", lw=2.5, solid_capstyle="butt")
+    ax.text(bx + length / 2, by + 0.012 * (y1 - y0),
+            f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m",
+            ha="center", va="bottom", fontsize=7)
+    ax.annotate("N", xy=(0.96, 0.97), xytext=(0.96, 0.88), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2})
+
+
 def _save(fig, path: Path) -> Path:
-    fig.text(0.01, 0.01, _ATTRIBUTION, fontsize=6, color="0.4")
+    """Decorate (scale bar, north arrow, source line) and write the figure atomically,
+    as PNG, PDF or SVG after the suffix of ``path``."""
+    maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    if maps:  # under the map itself, not at the foot of a mostly empty page
+        _scale_bar_and_north(maps[0])
+        maps[0].text(0.0, -0.02, _ATTRIBUTION, transform=maps[0].transAxes, fontsize=5.5,
+                     color="0.4", va="top", wrap=True)
+    else:
+        fig.text(0.01, 0.01, _ATTRIBUTION, fontsize=6, color="0.4")
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=130, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=130, bbox_inches="tight", format=fmt)
     plt.close(fig)
     return Path(path)
+
+
+def class_colors(n: int, cmap: str) -> np.ndarray:
+    """``n`` colours of an ordered scheme, without its palest end (which vanishes on
+    white paper). The default viridis schemes are perceptually uniform and read for
+    colour-blind readers and in greyscale print."""
+    return plt.get_cmap(cmap)(np.linspace(0.0, 0.9, max(n, 2)))[:n]
 
 
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
@@ -44,29 +87,33 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
     fig, ax = plt.subplots(figsize=(8, 8))
     missing = gdf[gdf[column].isna()]
     if len(missing):
-        _draw(missing, ax, color="0.85")
+        _draw(missing, ax, color=NO_VALUE_COLOR)
     have = gdf[gdf[column].notna()]
     if len(have):
         _draw(have, ax, column=column, cmap=cmap, legend=True,
               legend_kwds={"label": label, "shrink": 0.6})
+    if len(missing):  # the colour bar has no entry for it
+        ax.legend(handles=[matplotlib.patches.Patch(color=NO_VALUE_COLOR,
+                                                    label=f"no value ({len(missing)})")],
+                  loc="lower right", fontsize=7, frameon=False)
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
 
 
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
-                   order: list[str] | None = None, cmap: str = "RdYlGn_r") -> Path:
-    """A map of a class column with a legend in ``order``."""
+                   order: list[str] | None = None, cmap: str = "viridis_r") -> Path:
+    """A map of a class column with a legend in ``order`` (counts, and "no value")."""
     fig, ax = plt.subplots(figsize=(8, 8))
     cats = order or sorted(gdf[column].dropna().unique())
-    colors = plt.get_cmap(cmap)(np.linspace(0.05, 0.95, max(len(cats), 2)))
+    colors = class_colors(len(cats), cmap)
     for cat, col in zip(cats, colors):
         sub = gdf[gdf[column] == cat]
         if len(sub):
             _draw(sub, ax, color=col, label=f"{cat} ({len(sub)})")
     missing = gdf[gdf[column].isna()]
     if len(missing):
-        _draw(missing, ax, color="0.85", label=f"no value ({len(missing)})")
+        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
     ax.legend(loc="lower right", fontsize=7, frameon=False)
     ax.set_title(title)
     ax.set_axis_off()
@@ -80,13 +127,19 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     have = gdf[gdf[key].notna()]
     if len(have):
         # one plot call for all catchments (one per catchment was quadratic: minutes
-        # for a national register)
-        codes = have[key].astype("category").cat.codes.to_numpy()
-        colors = plt.get_cmap("tab20")(codes % 20)
-        _draw(have, ax, color=colors)
+        # for a national register), coloured so that neighbouring catchments differ
+        cat = have[key].astype("category")
+        pts = have.to_crs(_METRIC).geometry.representative_point()
+        cx = pts.x.groupby(cat.to_numpy(), observed=True).mean()
+        cy = pts.y.groupby(cat.to_numpy(), observed=True).mean()
+        color_of = neighbour_colors(cx.to_numpy(), cy.to_numpy())
+        palette = plt.get_cmap("tab10")(np.arange(10))
+        index = pd.Series(np.arange(len(cx)), index=cx.index)
+        _draw(have, ax, color=palette[color_of[index.loc[cat.to_numpy()].to_numpy()] % 10])
     missing = gdf[gdf[key].isna()]
     if len(missing):
-        _draw(missing, ax, color="0.9")
+        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
     c = centres.to_crs(_METRIC)
     ax.scatter(c.geometry.x, c.geometry.y, s=30, c="black", marker="*", zorder=5)
     for x, y, name in zip(c.geometry.x, c.geometry.y, c["name"]):
@@ -95,6 +148,28 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
+
+
+def neighbour_colors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Colour index per point such that Delaunay neighbours differ (greedy, largest
+    degree first; a planar triangulation needs few colours, 10 are available)."""
+    n = len(x)
+    if n < 4:
+        return np.arange(n)
+    try:
+        tri = Delaunay(np.column_stack([x, y]))
+    except QhullError:  # collinear centres
+        return np.arange(n) % 10
+    nbrs = [set() for _ in range(n)]
+    for a, b, c in tri.simplices:
+        nbrs[a] |= {b, c}
+        nbrs[b] |= {a, c}
+        nbrs[c] |= {a, b}
+    color = np.full(n, -1)
+    for v in sorted(range(n), key=lambda i: -len(nbrs[i])):
+        used = {color[u] for u in nbrs[v]}
+        color[v] = next(k for k in range(n) if k not in used)
+    return color
 
 
 # ------------------------------------------------------------------ interactive map

@@ -288,17 +288,17 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop")
     if config.output.maps:
-        s = out.stage
-        out.add("map_oz", map_values(reg, "t_oz_min", s / "map_oz_time.png",
+        s, ext = out.stage, config.output.map_format
+        out.add("map_oz", map_values(reg, "t_oz_min", s / f"map_oz_time.{ext}",
                                      title="Car time to the nearest Oberzentrum", label="minutes"))
-        out.add("map_oz_class", map_categories(reg, "oz_class", s / "map_oz_class.png",
+        out.add("map_oz_class", map_categories(reg, "oz_class", s / f"map_oz_class.{ext}",
                                                title="Oberzentrum: BBSR classes",
                                                order=class_order("oz")))
         centres = reg[reg["central_place"].isin(DESTINATIONS["mz"]) & reg["t_mz_min"].notna()]
         centres = gpd.GeoDataFrame(centres[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(centres["lon"], centres["lat"]))
         out.add("map_mz_catchments", map_catchments(
-            reg, "nearest_mz_ags", centres, s / "map_mz_catchments.png",
+            reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
     return res
 
@@ -331,9 +331,10 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
         reg, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
                                f"{c.floor_min} min)", limit_min=c.limit_min)
     if config.output.maps:
-        out.add("map_lage", map_categories(reg, "lage", out.stage / "map_lage.png",
+        ext = config.output.map_format
+        out.add("map_lage", map_categories(reg, "lage", out.stage / f"map_lage.{ext}",
                                            title="Lage: daytime population within 2 h by car",
-                                           order=list(LAGE_CLASSES), cmap="RdYlGn"))
+                                           order=list(LAGE_CLASSES), cmap="viridis_r"))
     return res
 
 
@@ -445,6 +446,7 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
                                    stop_source=stop_source, n_water=len(feats.water),
                                    n_crossings=len(feats.crossings), methods=c.methods)
     if config.output.maps and res["walk_residents"].fillna(0).gt(0).any():
+        ext = config.output.map_format
         sfx = "" if "straight" in c.methods else "_net"
         # count of services reached; NaN (nothing within reach) compares False
         n_ok = sum((per_cell[f"dist_{s}{sfx}_m"].to_numpy() <= c.limit_m).astype(int)
@@ -455,9 +457,9 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
                                      crs=defaults.GRID_CRS)
         how = "straight line with water barriers" if sfx == "" else "along the walking network"
         out.add("map_walk", map_categories(
-            cells_gdf, "services", out.stage / "map_walk_all_six.png",
+            cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
             title=f"Nahversorgung: services within 1,000 m ({how}), 100 m cells; "
-                  "6 of 6 = all six", order=labels, cmap="RdYlGn"))
+                  "6 of 6 = all six", order=labels, cmap="viridis"))
     return res
 
 

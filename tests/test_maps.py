@@ -1,0 +1,63 @@
+"""Maps: what a planner needs on a page, and the colouring of neighbouring catchments."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from scipy.spatial import Delaunay
+
+from accessibility.maps import (NO_VALUE_COLOR, class_colors, map_catchments, map_categories,
+                                map_values, neighbour_colors)
+
+
+def test_neighbouring_catchments_get_different_colours():
+    rng = np.random.default_rng(4)
+    x, y = rng.random(300) * 1e5, rng.random(300) * 1e5
+    color = neighbour_colors(x, y)
+    for a, b, c in Delaunay(np.column_stack([x, y])).simplices:  # independent neighbours
+        assert color[a] != color[b] and color[b] != color[c] and color[a] != color[c]
+    assert color.max() < 10  # the palette has 10 colours
+
+
+def test_class_colors_are_distinct_and_not_white():
+    c = class_colors(5, "viridis_r")
+    assert len({tuple(np.round(x, 3)) for x in c}) == 5
+    assert (c[:, :3].sum(axis=1) < 2.9).all()  # none is (nearly) white
+
+
+def sample_points(n=30, missing=5):
+    rng = np.random.default_rng(1)
+    g = gpd.GeoDataFrame({"v": rng.random(n) * 60, "k": rng.integers(0, 4, n).astype(str)},
+                         geometry=gpd.points_from_xy(10 + rng.random(n), 52 + rng.random(n)),
+                         crs=4326)
+    g.loc[:missing - 1, ["v", "k"]] = [np.nan, None]
+    return g
+
+
+def test_maps_write_png_pdf_svg_with_legend_scale_and_source(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    seen = {}
+    real_close = plt.close
+
+    def keep(fig):  # look at the figure before it is closed
+        ax = fig.axes[0]
+        seen["texts"] = [t.get_text() for t in ax.texts]
+        leg = ax.get_legend()
+        seen["legend"] = [t.get_text() for t in leg.get_texts()] if leg else []
+        real_close(fig)
+
+    monkeypatch.setattr(plt, "close", keep)
+    g = sample_points()
+    for suffix in ("png", "pdf", "svg"):
+        p = map_values(g, "v", tmp_path / f"v.{suffix}", title="t", label="min")
+        assert p.stat().st_size > 1000
+    assert "no value (5)" in seen["legend"]
+    assert any(t.endswith(" km") for t in seen["texts"])  # scale bar
+    assert "N" in seen["texts"]  # north arrow
+    assert any("Zensus 2022" in t and "OpenStreetMap" in t for t in seen["texts"])
+    map_categories(g, "k", tmp_path / "k.png", title="t", order=["0", "1", "2", "3"])
+    assert seen["legend"][-1] == "no value (5)" and all("(" in s for s in seen["legend"])
+    centres = g.dropna().iloc[:3].assign(name=["A", "B", "C"])
+    map_catchments(g, "k", centres, tmp_path / "c.png", title="t")
+    assert NO_VALUE_COLOR == "0.85"
