@@ -17,6 +17,7 @@ from scipy.spatial import Delaunay, QhullError  # noqa: E402
 
 from . import defaults  # noqa: E402
 from .io import atomic_path  # noqa: E402
+from .io.qgis_style import categorized_qml  # noqa: E402
 from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order  # noqa: E402
 
 _ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / "
@@ -25,12 +26,37 @@ _ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © D
 _METRIC = defaults.METRIC_CRS
 
 
-def _draw(gdf: gpd.GeoDataFrame, ax, **kw) -> None:
+def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
+    """Polygons (white edges) and points (small dots); ``label`` once for the legend."""
     g = gdf.to_crs(_METRIC)
-    if g.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        g.plot(ax=ax, edgecolor="white", linewidth=0.2, **kw)
-    else:
-        g.plot(ax=ax, markersize=18, edgecolor="0.3", linewidth=0.2, **kw)
+    g = g[g.geometry.notna() & ~g.geometry.is_empty]
+    poly = g.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    color = kw.pop("color", None)
+    for part, is_poly in ((g[poly], True), (g[~poly], False)):
+        if not len(part):
+            continue
+        c = color
+        if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
+            c = color[np.flatnonzero(poly == is_poly)]
+        style = ({"edgecolor": "white", "linewidth": 0.2} if is_poly
+                 else {"markersize": 18, "edgecolor": "0.3", "linewidth": 0.2})
+        part.plot(ax=ax, label=label, color=c, **style, **kw)
+        label = None  # the legend shows a class once, whatever its geometries
+
+
+def _outlines(gdf: gpd.GeoDataFrame, ax) -> None:
+    """Kreis outlines over a polygon map (they orient a reader)."""
+    if "kreis" not in gdf.columns or not gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        return
+    poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    kreise = poly[["kreis", "geometry"]].dissolve(by="kreis").to_crs(_METRIC)
+    kreise.boundary.plot(ax=ax, color="0.25", linewidth=0.6)
+
+
+def _legend(ax) -> None:
+    """The legend beside the map, not over it."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
 
 
 #: Grey of "no value" in every map.
@@ -92,6 +118,7 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
     if len(have):
         _draw(have, ax, column=column, cmap=cmap, legend=True,
               legend_kwds={"label": label, "shrink": 0.6})
+    _outlines(gdf, ax)
     if len(missing):  # the colour bar has no entry for it
         ax.legend(handles=[matplotlib.patches.Patch(color=NO_VALUE_COLOR,
                                                     label=f"no value ({len(missing)})")],
@@ -114,7 +141,8 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     missing = gdf[gdf[column].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    _outlines(gdf, ax)
+    _legend(ax)
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
@@ -139,7 +167,8 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     missing = gdf[gdf[key].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
-        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    _outlines(gdf, ax)
+    _legend(ax)
     c = centres.to_crs(_METRIC)
     ax.scatter(c.geometry.x, c.geometry.y, s=30, c="black", marker="*", zorder=5)
     for x, y, name in zip(c.geometry.x, c.geometry.y, c["name"]):
@@ -170,6 +199,15 @@ def neighbour_colors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         used = {color[u] for u in nbrs[v]}
         color[v] = next(k for k in range(n) if k not in used)
     return color
+
+
+def class_style(column: str, order: list[str], *, cmap: str = "viridis_r",
+                geometry: str = "polygon") -> str:
+    """The QGIS style (QML) of a class column, in the colours of the static maps."""
+    colors = [matplotlib.colors.to_hex(c) for c in class_colors(len(order), cmap)]
+    return categorized_qml(column, [(c, c, col) for c, col in zip(order, colors)],
+                           geometry=geometry,
+                           no_value_color=matplotlib.colors.to_hex(NO_VALUE_COLOR))
 
 
 # ------------------------------------------------------------------ interactive map

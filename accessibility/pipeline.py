@@ -40,17 +40,17 @@ from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_
                     graph_statistics)
 from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
                  load_service_rules, read_central_places, read_commuters, read_facilities,
-                 read_municipalities, read_population_grid, write_json,
+                 read_kreis_names, read_municipalities, read_population_grid, write_json,
                  write_municipality_outputs, write_table, write_text)
-from .maps import interactive_map, map_catchments, map_categories, map_values
+from .maps import class_style, interactive_map, map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, region_cut
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
 from .routing import Decay
-from .vocabulary import (COLUMNS, DESTINATIONS, LAGE_CLASSES, NO_FUNCTION, SERVICES,
-                         class_order)
+from .vocabulary import (COLUMNS, DESTINATIONS, LAGE_CLASSES, LAND_NAMES, NO_FUNCTION,
+                         SERVICES, class_order)
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,10 @@ class _Output:
     def __init__(self, stage: Path):
         self.stage = stage
         self.files: dict[str, Path] = {}
+        self.tables: dict[str, pd.DataFrame] = {}  # what was written, for later layers
 
     def table(self, key: str, df: pd.DataFrame, name: str, **kw) -> None:
+        self.tables[key] = df
         self.add(key, write_table(df, self.stage / name, **kw))
 
     def add(self, key: str, path: Path | dict) -> None:
@@ -167,7 +169,7 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
-        write_municipalities(munis, columns, config, out)           # 5. outputs
+        write_municipalities(munis, columns, config, out, inputs)   # 5. outputs
     out.add("graph_stats", write_json(stats["graph"], out.stage / "graph_stats.json"))
     stats["run_s"] = time.perf_counter() - t0
     summary += [f"Run time {stats['run_s']:.1f} s, peak memory {peak_memory_mb():.0f} MB.", ""]
@@ -190,6 +192,7 @@ class Inputs:
     stops: pd.DataFrame | None = None
     facilities: pd.DataFrame | None = None
     service_rules: object = None
+    kreis_names: pd.DataFrame | None = None
 
 
 def read_inputs(config: Config) -> Inputs:
@@ -219,6 +222,8 @@ def read_inputs(config: Config) -> Inputs:
         path = getattr(inp, name)
         if path is not None:
             read(name, fn, path)
+    if inp.boundaries is not None:
+        read("kreis_names", read_kreis_names, inp.boundaries)
     if inp.gtfs is not None:
         read("stops", frequent_stops, inp.gtfs, c.gtfs_date, c.min_departures,
              merge_parent_stations=c.merge_parent_stations)
@@ -463,7 +468,38 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
     return res
 
 
-def write_municipalities(munis, columns: dict, config: Config, out: _Output) -> None:
+def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
+                kreis_names: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """GVB, Kreis and Land polygons (dissolved from the municipalities) with their
+    names and the run's tables, as layers of the GeoPackage."""
+    layers = {}
+    names = {"gvb": table.get("gvb_name"), "kreis": None, "land": None}
+    for level, lage_key in (("gvb", "gvb_lage"), ("kreis", "kreis_lage"), ("land", None)):
+        if level not in table.columns:
+            continue
+        poly = table[[level, "geometry"]].dissolve(by=level, as_index=False)
+        if names[level] is not None:
+            first = pd.Series(names[level].to_numpy(), index=table[level].to_numpy())
+            poly.insert(1, f"{level}_name", first[~first.index.duplicated()]
+                        .reindex(poly[level]).to_numpy())
+        if level == "land":
+            poly.insert(1, "land_name", poly["land"].map(LAND_NAMES))
+        if level == "kreis" and kreis_names is not None:
+            poly = poly.merge(kreis_names, on="kreis", how="left")
+        poly = poly.set_geometry(poly.geometry.map(
+            lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g))
+        for key in (f"{level}_table", lage_key):
+            t = tables.get(key) if key else None
+            if t is not None and level in t.columns:
+                extra = t.drop(columns=[c for c in t.columns
+                                        if c in poly.columns and c != level])
+                poly = poly.merge(extra, on=level, how="left")
+        layers[level] = poly
+    return layers
+
+
+def write_municipalities(munis, columns: dict, config: Config, out: _Output,
+                         inputs: Inputs) -> None:
     """The per-municipality results (GeoPackage / CSV / Parquet) and ``columns.csv``."""
     if not isinstance(munis, gpd.GeoDataFrame):
         munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
@@ -471,7 +507,28 @@ def write_municipalities(munis, columns: dict, config: Config, out: _Output) -> 
     table = munis[munis["in_region"].to_numpy(bool)].drop(columns=["node", "access_s"],
                                                            errors="ignore")
     table.attrs = {}  # the report goes to summary.md, not into the files' metadata
-    out.add("", write_municipality_outputs(table, out.stage, formats=config.output.formats))
+    geometry = ("polygon" if table.geom_type.isin(["Polygon", "MultiPolygon"]).any()
+                else "point")
+    if geometry == "polygon":  # one geometry type per layer (QGIS): no stray points
+        poly = table.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        if not poly.all():
+            logger.warning("%d municipalities have no polygon in the boundaries: written "
+                           "without geometry (lon/lat kept)", int((~poly).sum()))
+            table = table.set_geometry(np.where(poly, table.geometry.to_numpy(), None))
+        table = table.set_geometry(table.geometry.map(
+            lambda g: shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon"
+            else g))
+    styles = [("municipalities", name, class_style(col, order, geometry=geometry), i == 0)
+              for i, (col, name, order) in enumerate(
+                  (c, n, o) for c, n, o in (
+                      ("oz_class", "Oberzentrum: BBSR-Klassen", class_order("oz")),
+                      ("mz_class", "Mittelzentrum: BBSR-Klassen", class_order("mz")),
+                      ("lage", "Lage", list(LAGE_CLASSES)))
+                  if c in table.columns)]
+    layers = (area_layers(table[table.geometry.notna()], out.tables, inputs.kreis_names)
+              if geometry == "polygon" else {})
+    out.add("", write_municipality_outputs(table, out.stage, formats=config.output.formats,
+                                           extra_layers=layers, styles=styles))
     if config.output.maps and len(table):
         out.add("map_html", interactive_map(table, out.stage / "map.html"))
     out.table("columns", pd.DataFrame({"column": list(columns), "meaning": list(columns.values())}),

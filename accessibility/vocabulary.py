@@ -106,6 +106,15 @@ def class_codes(labels, order) -> pd.Series:
     return codes.astype("Int64").set_axis(s.index)
 
 
+#: The Länder by their 2-digit key.
+LAND_NAMES = {
+    "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen", "04": "Bremen",
+    "05": "Nordrhein-Westfalen", "06": "Hessen", "07": "Rheinland-Pfalz",
+    "08": "Baden-Württemberg", "09": "Bayern", "10": "Saarland", "11": "Berlin",
+    "12": "Brandenburg", "13": "Mecklenburg-Vorpommern", "14": "Sachsen",
+    "15": "Sachsen-Anhalt", "16": "Thüringen",
+}
+
 # ------------------------------------------------------------------ Lage, settlement types
 #: Lage classes from least to most central.
 LAGE_CLASSES = ("sehr peripher", "peripher", "zentral", "sehr zentral")

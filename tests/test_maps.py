@@ -61,3 +61,44 @@ def test_maps_write_png_pdf_svg_with_legend_scale_and_source(tmp_path, monkeypat
     centres = g.dropna().iloc[:3].assign(name=["A", "B", "C"])
     map_catchments(g, "k", centres, tmp_path / "c.png", title="t")
     assert NO_VALUE_COLOR == "0.85"
+
+
+def test_geopackage_with_area_layers_and_qgis_styles(tmp_path):
+    """With boundaries: GVB, Kreis and Land layers with names, MultiPolygon layers, and
+    QGIS styles in layer_styles (valid QML, one default) so the layer opens classified."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    import pyogrio
+
+    from accessibility.pipeline import run
+
+    from .conftest import shared
+
+    res = run(output_dir=tmp_path, overrides={
+        "inputs.boundaries": str(shared("municipalities", "vg250_2016.gpkg")),
+        "output.models": ["central_places", "lage"]})
+    gpkg = res.files["gpkg"]
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert {k: layers[k] for k in ("municipalities", "gvb", "kreis", "land")} == dict.fromkeys(
+        ("municipalities", "gvb", "kreis", "land"), "MultiPolygon")
+    kreis = gpd.read_file(gpkg, layer="kreis").set_index("kreis")
+    assert kreis.loc["03101", "kreis_name"] == "Braunschweig"
+    assert "t_oz_min_area_w" in kreis.columns and "lage" in kreis.columns
+    land = gpd.read_file(gpkg, layer="land").set_index("land")
+    assert land.loc["03", "land_name"] == "Niedersachsen"
+    gvb = gpd.read_file(gpkg, layer="gvb")
+    assert gvb["gvb_name"].notna().all() and gvb["gvb"].is_unique
+    with sqlite3.connect(gpkg) as con:
+        rows = con.execute("SELECT f_table_name, styleName, styleQML, useAsDefault "
+                           "FROM layer_styles").fetchall()
+        registered = con.execute("SELECT data_type FROM gpkg_contents WHERE "
+                                 "table_name = 'layer_styles'").fetchone()
+    assert registered == ("attributes",)
+    assert [r[3] for r in rows].count(1) == 1 and rows[0][0] == "municipalities"
+    root = ET.fromstring(rows[0][2].split("'SYSTEM'>", 1)[1])
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "oz_class"
+    values = [c.get("value") for c in renderer.find("categories")]
+    assert values[:2] == ["0 (is OZ)", "< 15 min"] and values[-1] == ""  # "" = no value
+    assert len(renderer.find("symbols")) == len(values)

@@ -47,6 +47,7 @@ __all__ = [
     "read_central_places",
     "read_commuters",
     "read_facilities",
+    "read_kreis_names",
     "read_municipalities",
     "read_population_grid",
     "read_reference_times",
@@ -978,6 +979,29 @@ def read_reference_times(path: str | Path) -> pd.DataFrame:
     logger.info("read %d reference times from %s (%d to a nearest OZ/MZ)", len(out), p,
                 int(m.sum()))
     return out
+
+
+def read_kreis_names(path: str | Path) -> pd.DataFrame | None:
+    """Kreis names from the Kreis layer of a boundaries file (VG250 ``kreise`` or
+    ``vg250_krs``): ``kreis`` (5 digits), ``kreis_name`` (GEN), ``kreis_type`` (BEZ,
+    e.g. Landkreis). None when the file has no such layer."""
+    p = Path(path)
+    if _suffix(p) not in GEO_SUFFIXES:
+        return None
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(p)]
+    except Exception:  # not a multi-layer file
+        return None
+    layer = next((n for n in ("kreise", "vg250_krs") if n in layers), None)
+    if layer is None:
+        return None
+    df = pyogrio.read_dataframe(p, layer=layer, read_geometry=False)
+    key = find_column(df.columns, ("AGS", "ags", "kreis"))
+    if key is None or "GEN" not in df.columns:
+        return None
+    out = pd.DataFrame({"kreis": df[key].astype(str).str.zfill(5), "kreis_name": df["GEN"],
+                        "kreis_type": df["BEZ"] if "BEZ" in df.columns else None})
+    return out.drop_duplicates("kreis").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------

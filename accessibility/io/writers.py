@@ -21,12 +21,14 @@ import pyogrio
 
 from .._errors import InputError
 from ..profile import SpeedProfile
+from .qgis_style import add_layer_styles
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "atomic_path",
     "write_json",
+    "write_gpkg_layers",
     "write_municipality_outputs",
     "write_table",
     "write_profile_toml",
@@ -206,10 +208,27 @@ def write_json(obj: object, path: str | Path, *, indent: int = 2) -> Path:
     return write_text(text, path)
 
 
+def write_gpkg_layers(layers: dict[str, gpd.GeoDataFrame], path: str | Path, *,
+                     styles: list[tuple[str, str, str, bool]] = ()) -> Path:
+    """Write several layers (and QGIS styles) into one GeoPackage, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            gdf.to_file(tmp, driver="GPKG", engine="pyogrio", layer=name, index=False,
+                        append=tmp.exists())
+        if styles:
+            add_layer_styles(tmp, list(styles))
+    logger.info("wrote %s (layers %s)", path, ", ".join(layers))
+    return path
+
+
 def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
                                stem: str = "municipalities", *,
                                formats: Sequence[str] = ("gpkg", "csv", "parquet"),
-                               layer: str = "municipalities") -> dict[str, Path]:
+                               layer: str = "municipalities",
+                               extra_layers: dict[str, gpd.GeoDataFrame] | None = None,
+                               styles: list[tuple[str, str, str, bool]] = ()
+                               ) -> dict[str, Path]:
     """Write the per-municipality results as GeoPackage, CSV and Parquet.
 
     Parameters
@@ -226,6 +245,10 @@ def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
         "parquet" (GeoParquet).
     layer : str
         GeoPackage layer name.
+    extra_layers : dict, optional
+        More layers of the GeoPackage (e.g. ``gvb``, ``kreis``, ``land``).
+    styles : list of (layer, name, QML, default)
+        QGIS styles stored in the GeoPackage (:mod:`accessibility.io.qgis_style`).
 
     Returns
     -------
@@ -250,6 +273,9 @@ def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
                 pts = geo.representative_point()
                 table = gdf.assign(lon=pts.x.to_numpy(), lat=pts.y.to_numpy())
             written[fmt] = write_table(table, path, csv_geometry="drop")
+        elif fmt == "gpkg" and (extra_layers or styles):
+            written[fmt] = write_gpkg_layers({layer: gdf, **(extra_layers or {})}, path,
+                                             styles=styles)
         else:
             written[fmt] = write_table(gdf, path, layer=layer)
     return written
