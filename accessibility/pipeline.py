@@ -284,7 +284,8 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     values = ["t_mz_min", "t_oz_min"]
     reg = res[res["in_region"]]  # tables, means and maps describe the region only
     for level in ("gvb", "kreis", "land"):
-        out.table(f"{level}_table", weighted_means(reg, level, values), f"{level}.csv")
+        out.table(f"{level}_table", with_names(weighted_means(reg, level, values), level, reg,
+                                               inputs.kreis_names), f"{level}.csv")
     total = weighted_means(reg, None, values)
     out.table("total_table", total, "total.csv")
     mz, oz = class_shares(reg, "mz"), class_shares(reg, "oz")
@@ -466,6 +467,25 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
             title=f"Nahversorgung: services within 1,000 m ({how}), 100 m cells; "
                   "6 of 6 = all six", order=labels, cmap="viridis"))
     return res
+
+
+def with_names(table: pd.DataFrame, level: str, munis: pd.DataFrame,
+               kreis_names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``table`` (one row per ``level`` key) with the unit's name after the key:
+    ``gvb_name`` from the register, ``kreis_name`` from the boundaries' Kreis layer
+    (when there is one), ``land_name`` of the Länder."""
+    if level == "gvb" and "gvb_name" in munis.columns:
+        first = pd.Series(munis["gvb_name"].to_numpy(), index=munis["gvb"].to_numpy())
+        names = first[~first.index.duplicated()]
+    elif level == "kreis" and kreis_names is not None:
+        names = kreis_names.set_index("kreis")["kreis_name"]
+    elif level == "land":
+        names = pd.Series(LAND_NAMES)
+    else:
+        return table
+    out = table.copy()
+    out.insert(1, f"{level}_name", names.reindex(out[level].to_numpy()).to_numpy())
+    return out
 
 
 def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],

@@ -287,6 +287,11 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     assert sorted(outside_car) == ["06438002", "06438006"]  # Dreieich, Langen
     changed = {"t_mz_min", "t_oz_min", "nearest_mz_ags", "nearest_mz_name", "nearest_oz_ags",
                "nearest_oz_name", "mz_class", "oz_class", "reason"}
+    # counts of searches that did not happen are empty now, not 0 (issue 15)
+    off = ~new["on_network"].to_numpy(bool)
+    assert (base.loc[off, "n_origins"] == 0).all() and new.loc[off, "n_origins"].isna().all()
+    assert (base.loc[off, "n_reached"] == 0).all() and new.loc[off, "n_reached"].isna().all()
+    base.loc[off, ["n_origins", "n_reached"]] = np.nan
     assert new.loc[outside_car, list(changed - {"reason"})].isna().all().all()
     assert new.loc[outside_car, "reason"].str.contains("outside the region").all()
     same = base.index.difference(outside_car)

@@ -87,6 +87,11 @@ def test_geopackage_with_area_layers_and_qgis_styles(tmp_path):
     assert "t_oz_min_area_w" in kreis.columns and "lage" in kreis.columns
     land = gpd.read_file(gpkg, layer="land").set_index("land")
     assert land.loc["03", "land_name"] == "Niedersachsen"
+    import pandas as pd
+
+    kcsv = pd.read_csv(tmp_path / "kreis.csv", dtype={"kreis": str}).set_index("kreis")
+    assert kcsv.loc["03101", "kreis_name"] == "Braunschweig"
+    assert pd.read_csv(tmp_path / "land.csv", dtype={"land": str})["land_name"].notna().all()
     gvb = gpd.read_file(gpkg, layer="gvb")
     assert gvb["gvb_name"].notna().all() and gvb["gvb"].is_unique
     with sqlite3.connect(gpkg) as con:

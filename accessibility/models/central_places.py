@@ -340,7 +340,10 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         out[f"{kind}_class_code"] = class_codes(out[f"{kind}_class"], class_order(kind))
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min[in_reg]).sum()))
     out["origin_method"] = method
-    out["n_origins"] = np.bincount(org_muni[o_ok], minlength=len(out))
+    # no origins counted off the network or outside the region: empty, not 0
+    out["n_origins"] = pd.array(np.bincount(org_muni[o_ok], minlength=len(out)),
+                                dtype="Int64")
+    out.loc[~(on_net & in_reg), "n_origins"] = pd.NA
     out["reason"] = ["; ".join(r) if r else None for r in reasons]
     cols = [c for c in COLUMNS if c in out.columns]
     net = ["node", "access_s"]  # the network columns travel on with the table

@@ -236,8 +236,8 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
 
     Returns
     -------
-    DataFrame, index of ``munis``: ``potential_2h``, ``n_reached``, ``edge_flag``
-    (NaN / 0 / False for municipalities off the network), ``snap_m``.
+    DataFrame, index of ``munis``: ``potential_2h``, ``n_reached`` (nullable),
+    ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``.
     """
     snap, idx, aug, w = _setup(graph, munis, daytime)
     n = graph.n_nodes
@@ -267,6 +267,8 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
     out.iloc[idx, out.columns.get_loc("n_reached")] = res.n_reached
     out.iloc[idx, out.columns.get_loc("edge_flag")] = res.touches_boundary
+    # no search, no count: empty (not 0) where the potential is empty
+    out["n_reached"] = out["n_reached"].astype("Int64").where(out["potential_2h"].notna())
     off = len(munis) - idx.size
     if off:
         logger.warning("%d municipalities are off the network and get no potential: %s",
