@@ -53,6 +53,26 @@ def _outlines(gdf: gpd.GeoDataFrame, ax) -> None:
     kreise.boundary.plot(ax=ax, color="0.25", linewidth=0.6)
 
 
+def _labels(ax, places: gpd.GeoDataFrame | None, *, marker: bool = True) -> None:
+    """Star and name of each place (first rows first); a label closer than 4 % of the
+    map's width to one already drawn is left out, so that names do not overlap."""
+    if places is None or not len(places):
+        return
+    p = places.to_crs(_METRIC)
+    x, y = p.geometry.x.to_numpy(), p.geometry.y.to_numpy()
+    if marker:
+        ax.scatter(x, y, s=30, c="black", marker="*", zorder=5)
+    x0, x1 = ax.get_xlim()
+    gap = 0.04 * (x1 - x0)
+    drawn: list[tuple[float, float]] = []
+    for xi, yi, name in zip(x, y, p["name"].astype(str)):
+        if any(abs(xi - a) < 2.5 * gap and abs(yi - b) < 0.6 * gap for a, b in drawn):
+            continue
+        ax.annotate(name.split(",")[0], (xi, yi), fontsize=6, xytext=(3, 3),
+                    textcoords="offset points", zorder=6)
+        drawn.append((xi, yi))
+
+
 def _legend(ax) -> None:
     """The legend beside the map, not over it."""
     if ax.get_legend_handles_labels()[0]:
@@ -108,7 +128,8 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 
 
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
-               label: str, cmap: str = "viridis_r") -> Path:
+               label: str, cmap: str = "viridis_r",
+               places: gpd.GeoDataFrame | None = None) -> Path:
     """A map of a numeric column; municipalities without a value in grey."""
     fig, ax = plt.subplots(figsize=(8, 8))
     missing = gdf[gdf[column].isna()]
@@ -119,6 +140,7 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
         _draw(have, ax, column=column, cmap=cmap, legend=True,
               legend_kwds={"label": label, "shrink": 0.6})
     _outlines(gdf, ax)
+    _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it
         ax.legend(handles=[matplotlib.patches.Patch(color=NO_VALUE_COLOR,
                                                     label=f"no value ({len(missing)})")],
@@ -129,7 +151,8 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
 
 
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
-                   order: list[str] | None = None, cmap: str = "viridis_r") -> Path:
+                   order: list[str] | None = None, cmap: str = "viridis_r",
+                   places: gpd.GeoDataFrame | None = None) -> Path:
     """A map of a class column with a legend in ``order`` (counts, and "no value")."""
     fig, ax = plt.subplots(figsize=(8, 8))
     cats = order or sorted(gdf[column].dropna().unique())
@@ -142,6 +165,7 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
     _outlines(gdf, ax)
+    _labels(ax, places)
     _legend(ax)
     ax.set_title(title)
     ax.set_axis_off()
@@ -169,11 +193,7 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
         _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
     _outlines(gdf, ax)
     _legend(ax)
-    c = centres.to_crs(_METRIC)
-    ax.scatter(c.geometry.x, c.geometry.y, s=30, c="black", marker="*", zorder=5)
-    for x, y, name in zip(c.geometry.x, c.geometry.y, c["name"]):
-        ax.annotate(str(name).split(",")[0], (x, y), fontsize=6, xytext=(3, 3),
-                    textcoords="offset points")
+    _labels(ax, centres)
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))

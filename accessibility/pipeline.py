@@ -295,14 +295,19 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                                              "area" if cfg.weighting == "area" else "pop")
     if config.output.maps:
         s, ext = out.stage, config.output.map_format
+        # labels: Oberzentren first (they win where names would overlap), then MZ
+        cp = reg[reg["central_place"].isin(DESTINATIONS["mz"]) & reg["t_mz_min"].notna()]
+        cp = cp.assign(_oz=cp["central_place"].isin(DESTINATIONS["oz"])).sort_values(
+            ["_oz", "population"], ascending=False)
+        centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
+                                   geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
+        oz = centres[cp["_oz"].to_numpy()]
         out.add("map_oz", map_values(reg, "t_oz_min", s / f"map_oz_time.{ext}",
-                                     title="Car time to the nearest Oberzentrum", label="minutes"))
+                                     title="Car time to the nearest Oberzentrum", label="minutes",
+                                     places=oz))
         out.add("map_oz_class", map_categories(reg, "oz_class", s / f"map_oz_class.{ext}",
                                                title="Oberzentrum: BBSR classes",
-                                               order=class_order("oz")))
-        centres = reg[reg["central_place"].isin(DESTINATIONS["mz"]) & reg["t_mz_min"].notna()]
-        centres = gpd.GeoDataFrame(centres[["name"]], crs=defaults.WGS84,
-                                   geometry=gpd.points_from_xy(centres["lon"], centres["lat"]))
+                                               order=class_order("oz"), places=oz))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
