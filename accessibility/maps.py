@@ -271,7 +271,10 @@ def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
     for c in g.columns:  # JSON: numbers rounded, classes as text
         if c != "geometry" and g[c].dtype.kind == "f":
             g[c] = g[c].round(3)
-    minx, miny, maxx, maxy = g.total_bounds
+    # frame the road extract's region (a run may add the rows of a distant walk extract)
+    frame = g[gdf["on_network"].to_numpy(bool)] if "on_network" in gdf.columns and \
+        gdf["on_network"].any() else g
+    minx, miny, maxx, maxy = frame.total_bounds
     m = folium.Map(tiles="OpenStreetMap", control_scale=True)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     points = not g.geom_type.isin(["Polygon", "MultiPolygon"]).any()
