@@ -160,12 +160,14 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
         polygons = municipality_polygons(munis, inputs)
         columns = {}
         models = config.output.models
+        # the walk inputs are checked against the walk extract before any routing
+        walk = prepare_walk(munis, config, inputs, polygons) if "walk" in models else None
         if inputs.central_places is not None and "central_places" in models:  # 4. models
             munis = central_places_stage(graph, munis, config, inputs, out, polygons, summary)
         if "lage" in models:
             munis = lage_stage(graph, munis, config, inputs, out, summary)
-        if "walk" in models:
-            munis = walk_stage(munis, config, inputs, out, polygons, summary)
+        if walk is not None:
+            munis = walk_stage(munis, config, walk, out, summary)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
@@ -385,22 +387,33 @@ def walk_facilities(config: Config, inputs: Inputs, feats, extent=None
     return facilities.reset_index(drop=True), stop_source
 
 
-def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
-               summary: list[str]):
-    """Nahversorgung: services, 100 m residents, distances, shares per municipality.
+@dataclass
+class WalkInputs:
+    """What the Nahversorgung needs, prepared (and checked against the walk extract)
+    before any routing starts."""
 
-    Runs when the walk OSM extract (``inputs.walk_osm``, else ``inputs.osm``) has
-    services and residents are known (a grid, or municipality polygons to spread
-    populations over); otherwise it is skipped with a note.
-    """
+    path: Path
+    walk_graph: RoadGraph | None
+    facilities: pd.DataFrame
+    stop_source: str
+    cells: pd.DataFrame
+    pop_source: str
+    water: object
+    gaps: object
+    n_water: int
+    n_crossings: int
+
+
+def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> WalkInputs | str:
+    """Services, the walk graph and the 100 m residents of the walk extract, or why
+    the Nahversorgung cannot run. Done right after the car graph, so that a GTFS feed
+    or a grid of another region fails before any routing."""
     inp, c = config.inputs, config.walk
-    path = inp.walk_osm or inp.osm
+    path = Path(inp.walk_osm or inp.osm)
     if inp.population_grid is None and polygons is None:
-        summary += report.skipped_section(
-            report.WALK_TITLE, "needs an OSM extract with services ([inputs] walk_osm) and "
-            "residents: a population grid ([inputs] population_grid) or municipality polygons "
-            "([inputs] boundaries) to spread populations.")
-        return munis
+        return ("needs an OSM extract with services ([inputs] walk_osm) and residents: a "
+                "population grid ([inputs] population_grid) or municipality polygons "
+                "([inputs] boundaries) to spread populations.")
     feats = extract_features(path, inputs.service_rules)
     walk_graph = None
     if "network" in c.methods:
@@ -418,10 +431,8 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
     if extent is None and len(facilities):  # only GTFS stops or the user's table
         extent = study_extent(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
     if len(facilities) == 0:
-        summary += report.skipped_section(
-            report.WALK_TITLE, f"{Path(path).name} has no services (pharmacy, school, doctors, "
-            "post office, supermarket, stops).")
-        return munis
+        return (f"{path.name} has no services (pharmacy, school, doctors, post office, "
+                "supermarket, stops).")
     grid = None
     if inp.population_grid is not None:
         lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
@@ -437,6 +448,24 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
     water = feats.water.to_crs(defaults.GRID_CRS).geometry.to_numpy() if len(feats.water) else None
     gaps = (feats.crossings.to_crs(defaults.GRID_CRS).geometry.to_numpy()
             if len(feats.crossings) else None)
+    return WalkInputs(path, walk_graph, facilities, stop_source, cells, pop_source, water, gaps,
+                      len(feats.water), len(feats.crossings))
+
+
+def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
+               summary: list[str]):
+    """Nahversorgung: distances, shares per municipality, cells, map.
+
+    Runs when :func:`prepare_walk` found services and residents in the walk extract
+    (``inputs.walk_osm``, else ``inputs.osm``); otherwise it is skipped with a note.
+    """
+    if isinstance(walk, str):
+        summary += report.skipped_section(report.WALK_TITLE, walk)
+        return munis
+    c = config.walk
+    path, walk_graph, facilities, stop_source = (walk.path, walk.walk_graph, walk.facilities,
+                                                 walk.stop_source)
+    cells, pop_source, water, gaps = walk.cells, walk.pop_source, walk.water, walk.gaps
     per_cell = api.walk_distances(cells, facilities, walk_graph=walk_graph, methods=c.methods,
                                   barriers=water, gaps=gaps, max_distance_m=c.max_distance_m,
                                   max_snap_m=c.max_snap_m)
@@ -453,9 +482,9 @@ def walk_stage(munis, config: Config, inputs: Inputs, out: _Output, polygons,
     cells_out.attrs = {}
     out.table("walk_cells", cells_out, "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
-    summary += report.walk_section(res, walk_file=Path(path).name, population_source=pop_source,
-                                   stop_source=stop_source, n_water=len(feats.water),
-                                   n_crossings=len(feats.crossings), methods=c.methods)
+    summary += report.walk_section(res, walk_file=path.name, population_source=pop_source,
+                                   stop_source=stop_source, n_water=walk.n_water,
+                                   n_crossings=walk.n_crossings, methods=c.methods)
     if config.output.maps and res["walk_residents"].fillna(0).gt(0).any():
         ext = config.output.map_format
         sfx = "" if "straight" in c.methods else "_net"

@@ -283,8 +283,15 @@ def test_wrong_data_is_an_error_not_zeros(tmp_path):
         read_reference_times(r)
 
 
-def test_gtfs_of_another_region_is_an_error(tmp_path, capsys):
+def test_gtfs_of_another_region_is_an_error(tmp_path, capsys, monkeypatch):
+    import accessibility.pipeline as pipeline
     from accessibility.pipeline import sample_dir
+
+    def no_routing(*a, **k):  # the check must come before any model runs
+        raise AssertionError("a model ran before the walk inputs were checked")
+
+    monkeypatch.setattr(pipeline, "central_places_stage", no_routing)
+    monkeypatch.setattr(pipeline, "lage_stage", no_routing)
 
     d = sample_dir()
     cfg = tmp_path / "c.toml"
