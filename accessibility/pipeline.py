@@ -339,7 +339,8 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
     if len(reg):
         out.table("kreis_lage", kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
     cross = lage_summary(reg)
-    out.table("lage_by_settlement_type", cross, "lage_by_settlement_type.csv")
+    # the row labels (Lage classes, total) are the index: written as a column
+    out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
         reg, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
                                f"{c.floor_min} min)", limit_min=c.limit_min)

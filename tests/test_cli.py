@@ -364,3 +364,15 @@ def test_maps_as_pdf(tmp_path):
     assert not list(tmp_path.glob("map_*.png")) and (tmp_path / "map.html").is_file()
     assert all((tmp_path / p).read_bytes().startswith(b"%PDF") for p in pdfs)
     assert {p.name for p in res.files.values()} >= set(pdfs)
+
+
+def test_lage_cross_table_keeps_its_row_labels(tmp_path):
+    import pandas as pd
+
+    run(output_dir=tmp_path, overrides={"output.maps": False})
+    t = pd.read_csv(tmp_path / "lage_by_settlement_type.csv")
+    assert t.columns[0] == "lage"
+    assert t["lage"].tolist()[:4] == ["sehr zentral", "zentral", "peripher", "sehr peripher"]
+    assert t["lage"].iloc[-1] == "total"
+    assert t.loc[t["lage"] == "total", "total n"].item() == t.loc[t["lage"] != "total",
+                                                                   "total n"].sum()
