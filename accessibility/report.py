@@ -55,12 +55,16 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
                            oz: pd.DataFrame, weighting: str) -> list[str]:
     """Headline means and the BBSR class tables of the central-place model."""
     main, other = ("area", "pop") if weighting == "area" else ("pop", "area")
+
+    def minutes(key: str) -> str:
+        v = total[key]
+        return f"{v:.1f} min" if np.isfinite(v) else "no value"
+
     lines = ["## Central places: car time to the nearest Mittelzentrum and Oberzentrum", ""]
     lines += list(report) + [""]
-    lines += [f"Mean over the run, {WEIGHTING_NAME[main]}: MZ {total[f't_mz_min_{main}_w']:.1f} "
-              f"min, OZ {total[f't_oz_min_{main}_w']:.1f} min ({WEIGHTING_NAME[other]}: MZ "
-              f"{total[f't_mz_min_{other}_w']:.1f}, OZ {total[f't_oz_min_{other}_w']:.1f} min).",
-              ""]
+    lines += [f"Mean over the run, {WEIGHTING_NAME[main]}: MZ {minutes(f't_mz_min_{main}_w')}, "
+              f"OZ {minutes(f't_oz_min_{main}_w')} ({WEIGHTING_NAME[other]}: MZ "
+              f"{minutes(f't_mz_min_{other}_w')}, OZ {minutes(f't_oz_min_{other}_w')}).", ""]
     lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", share_table(mz), ""]
     lines += ["### Time to the nearest Oberzentrum", "", share_table(oz), ""]
     return lines

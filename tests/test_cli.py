@@ -376,3 +376,20 @@ def test_lage_cross_table_keeps_its_row_labels(tmp_path):
     assert t["lage"].iloc[-1] == "total"
     assert t.loc[t["lage"] == "total", "total n"].item() == t.loc[t["lage"] != "total",
                                                                    "total n"].sum()
+
+
+def test_means_without_any_value_say_so(tmp_path):
+    """North of Bayreuth: no Oberzentrum inside the extract. The summary says 'no value',
+    not 'nan', and the OZ edge flag tells that one may lie beyond."""
+    import pandas as pd
+
+    res = run(output_dir=tmp_path, overrides={
+        "inputs.osm": str(shared("osm", "north-bayreuth.osm.gz")),
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+        "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
+        "output.maps": False})
+    assert "OZ no value" in res.summary and "nan" not in res.summary.split("## Lage")[0]
+    m = pd.read_csv(tmp_path / "municipalities.csv", dtype={"ags": str})
+    routed = m[m["on_network"]]
+    assert len(routed) >= 5 and routed["t_oz_min"].isna().all()
+    assert routed["oz_edge_flag"].all()  # Bayreuth, an OZ, lies just south of the extract
