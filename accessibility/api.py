@@ -238,7 +238,7 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
         munis = munis.assign(central_place=NO_FUNCTION)  # no function known
     out = run_lage(graph, munis, commuters, decay=_decay(decay, beta, sigma_min, floor_min),
                    calibrate=calibrate, target_mean=target_mean, limit_min=limit_min,
-                   thresholds=thresholds, engine=engine)
+                   thresholds=thresholds, engine=engine, cache_dir=cache_dir)
     report += out.attrs.get("report", [])
     if not isinstance(out, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),

@@ -19,8 +19,11 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -188,6 +191,33 @@ class ContractionHierarchy:
         out = csr_array(table[:, inverse.ravel()])
         out.sort_indices()
         return CostMatrix(out)
+
+    @classmethod
+    def cached(cls, graph, cache_dir, *, weight: str = "time") -> ContractionHierarchy:
+        """The hierarchy of ``graph`` from ``cache_dir`` when it was built before for
+        the same arrays (key: a hash of the CSR arrays and weights), else built and
+        stored there. A national graph's preprocessing then runs once, not per run."""
+        off, tgt, w = _graph_arrays(graph, weight)
+        h = hashlib.sha256()
+        for a in (off, tgt, w):
+            h.update(np.ascontiguousarray(a).tobytes())
+        h.update(f"{weight}/{SIM_SETTLE}/{SETTLE}".encode())
+        path = Path(cache_dir) / f"ch-{h.hexdigest()[:24]}.npz"
+        if path.is_file():
+            try:
+                hier = cls.load(path)
+                if hier.rank.size == off.size - 1:
+                    hier.meta["cache"] = "loaded"
+                    return hier
+            except Exception:  # truncated or foreign file: build it again
+                pass
+        hier = cls.build(graph, weight=weight)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        hier.save(tmp)
+        os.replace(tmp, path)  # complete or absent, never half-written
+        hier.meta["cache"] = "built"
+        return hier
 
     def save(self, path) -> None:
         """Save the hierarchy to ``path`` (.npz)."""

@@ -331,7 +331,8 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
                                           "the municipality table has no population.")
         return munis
     res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
-                   limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine)
+                   limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
+                   cache_dir=config.graph.cache_dir)
     # settlement types need every member of a GVB; the tables report the region's
     reg = res[res["in_region"]]
     gvb = lage_tables(res)["gvb"]

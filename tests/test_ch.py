@@ -208,3 +208,26 @@ def test_real_graph_heidelberg():
         res = ch.potential(org, w, limit_s=900.0, decay=decay)
         np.testing.assert_allclose(res.sums, ref.sums, rtol=1e-12)
         np.testing.assert_array_equal(res.n_reached, ref.n_reached)
+
+
+def test_hierarchy_cache_reuses_and_rebuilds(tmp_path):
+    rng = np.random.default_rng(7)
+    n = 300
+    u, v = rng.integers(0, n, 1200), rng.integers(0, n, 1200)
+    g = graph_ns(n, u, v, rng.uniform(1, 60, u.size))
+    a = ContractionHierarchy.cached(g, tmp_path)
+    assert a.meta["cache"] == "built" and len(list(tmp_path.glob("ch-*.npz"))) == 1
+    b = ContractionHierarchy.cached(g, tmp_path)
+    assert b.meta["cache"] == "loaded"
+    w = rng.random(n)
+    org = rng.choice(n, 50)
+    np.testing.assert_array_equal(a.potential(org, w, limit_s=300.0).sums,
+                                  b.potential(org, w, limit_s=300.0).sums)
+    # other weights: another key, another hierarchy
+    g2 = graph_ns(n, u, v, rng.uniform(1, 60, u.size))
+    assert ContractionHierarchy.cached(g2, tmp_path).meta["cache"] == "built"
+    # a truncated file is built again, not an error
+    for f in tmp_path.glob("ch-*.npz"):
+        f.write_bytes(f.read_bytes()[:100])
+    c = ContractionHierarchy.cached(g, tmp_path)
+    assert c.meta["cache"] == "built" and c.rank.size == n
