@@ -166,6 +166,9 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     joined, join_report = join_central_places(munis.drop(columns=["central_place"],
                                                          errors="ignore"), cp)
     polygons = _polygons_of(joined, polygons)
+    if polygons is not None and getattr(polygons, "crs", None) is None:
+        raise InputError("the municipality polygons have no CRS: set it (gdf.set_crs(...)) "
+                         "so that they can be reprojected")
     org = None
     if origins != "point":
         org = make_origins(joined, origins, population_grid=population_grid,
@@ -175,6 +178,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
                      access_speed_kmh=settings.get("access_speed_kmh",
                                                    defaults.ACCESS_SPEED_KMH))
     out = central_place_access(graph, joined, origins=org)
+    out = out.to_crs(defaults.WGS84) if out.crs is not None else out.set_crs(defaults.WGS84)
     if polygons is not None:  # planners want polygons in the GeoPackage
         geo = polygons.drop_duplicates("ags").set_index("ags").geometry.to_crs(defaults.WGS84)
         poly = geo.reindex(out["ags"]).to_numpy()

@@ -31,6 +31,7 @@ from scipy.sparse import csr_array
 
 from . import _ch_kernels as K
 from ._errors import InputError
+from .defaults import LIMIT_MIN
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets
 from .routing import CostMatrix, Decay, PotentialResult, potential_args
@@ -148,7 +149,7 @@ class ContractionHierarchy:
         self._buckets.update(key=key, value=value, seconds=time.perf_counter() - t0)
         return value
 
-    def potential(self, origins, node_weight, *, limit_s: float = 7200.0,
+    def potential(self, origins, node_weight, *, limit_s: float = LIMIT_MIN * 60.0,
                   decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
         """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin,
         like :func:`accessibility.routing.potential` (targets: nodes with a

@@ -112,8 +112,9 @@ class RegionConfig:
     """``[region]``: which municipalities a run reports on.
 
     A run covers the area of its road extract: municipalities whose reference point
-    lies outside it (or farther than ``max_snap_m`` from its roads) get no values and
-    are not written. These keys cut the register further.
+    lies outside the outline of its network (and not within ``max_snap_m`` of a road)
+    get no values and are not written, unless they have residents in the walk extract
+    (then only their Nahversorgung values). These keys cut the register further.
 
     Attributes
     ----------

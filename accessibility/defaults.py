@@ -37,6 +37,11 @@ REGION_BBOX: tuple[float, ...] = ()
 # ------------------------------------------------------------------ central places
 #: Origins of the MZ/OZ search: one reference point per municipality (INKAR).
 ORIGINS = "point"
+#: Population-grid cells without a polygon go to the nearest reference point within
+#: this distance (m); farther cells belong to no municipality.
+CELL_ASSIGN_M = 15_000.0
+#: Cell size assumed for a population grid that does not say (m): the Census 1 km grid.
+GRID_CELL_M = 1000.0
 #: Spacing of the regular grid of area origins (m).
 AREA_GRID_M = 500.0
 #: Weighting of the GVB/Kreis/Land means: area (INKAR) or population (Deutschlandatlas).

@@ -32,16 +32,24 @@ def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
     g = g[g.geometry.notna() & ~g.geometry.is_empty]
     poly = g.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     color = kw.pop("color", None)
+    if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
+        color = color[(gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()]
+    if "column" in kw:  # one colour scale for points and polygons
+        v = g[kw["column"]].astype(float)
+        kw.setdefault("vmin", float(v.min()))
+        kw.setdefault("vmax", float(v.max()))
     for part, is_poly in ((g[poly], True), (g[~poly], False)):
         if not len(part):
             continue
         c = color
-        if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
+        if isinstance(color, np.ndarray) and color.ndim == 2:
             c = color[np.flatnonzero(poly == is_poly)]
         style = ({"edgecolor": "white", "linewidth": 0.2} if is_poly
                  else {"markersize": 18, "edgecolor": "0.3", "linewidth": 0.2})
         part.plot(ax=ax, label=label, color=c, **style, **kw)
         label = None  # the legend shows a class once, whatever its geometries
+        kw.pop("legend", None)  # one colour bar
+        kw.pop("legend_kwds", None)
 
 
 def _outlines(gdf: gpd.GeoDataFrame, ax) -> None:
@@ -237,7 +245,7 @@ HTML_LAYERS = (
     ("oz_class", "Pkw-Fahrzeit zum nächsten Oberzentrum (BBSR-Klassen)", "oz"),
     ("lage", "Lage (Tagesbevölkerung in 2 Stunden)", "lage"),
     ("settlement_type", "Stadt- und Gemeindetyp", "settlement"),
-    ("walk_share_all", "Nahversorgung: Anteil mit allen sechs Diensten in 1.000 m", None),
+    ("walk_share_all", "Nahversorgung: Anteil mit allen sechs Diensten zu Fuß", None),
 )
 
 

@@ -152,6 +152,10 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
                        access_speed_kmh=config.graph.access_speed_kmh)
         munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                             bbox=config.region.bbox)
+        if not munis["in_region"].any():
+            raise InputError("no municipality lies in the road extract (and the [region] "
+                             "cut): check that the register, the OSM extract and the cut "
+                             "describe the same area")
         summary += report.municipalities_section(munis, config.graph.max_snap_m,
                                                   munis.attrs.get("report", []))
         stats["municipalities"] = {"total": len(munis),
@@ -164,6 +168,9 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
         walk = prepare_walk(munis, config, inputs, polygons) if "walk" in models else None
         if inputs.central_places is not None and "central_places" in models:  # 4. models
             munis = central_places_stage(graph, munis, config, inputs, out, polygons, summary)
+        elif inputs.central_places is not None:  # settlement types still need the function
+            munis, _ = join_central_places(munis.drop(columns=["central_place"],
+                                                      errors="ignore"), inputs.central_places)
         if "lage" in models:
             munis = lage_stage(graph, munis, config, inputs, out, summary)
         if walk is not None:
@@ -231,6 +238,11 @@ def read_inputs(config: Config) -> Inputs:
              merge_parent_stations=c.merge_parent_stations)
     if c.services is not None:
         read("service_rules", load_service_rules, c.services)
+    if (config.central_places.origins == "area" and out.boundaries is None
+            and not (out.municipalities is not None
+                     and municipality_polygons(out.municipalities, out) is not None)):
+        problems.append("[central_places] origins = 'area' needs municipality polygons: "
+                        "give [inputs] boundaries (e.g. VG250 gemeinden)")
     if problems:
         raise InputError(f"{len(problems)} problem(s) with the inputs, nothing was run:\n  - "
                          + "\n  - ".join(problems))
@@ -445,7 +457,8 @@ def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> WalkInputs 
                            residential_areas=feats.landuse_residential, municipalities=munis,
                            polygons=polygons)
     pop_source = (f"population grid {Path(inp.population_grid).name} "
-                  f"({(grid.attrs.get('cell_size_m') or 1000.0):g} m)" if grid is not None
+                  f"({(grid.attrs.get('cell_size_m') or defaults.GRID_CELL_M):g} m)"
+                  if grid is not None
                   else cells.attrs["population_source"])
     water = feats.water.to_crs(defaults.GRID_CRS).geometry.to_numpy() if len(feats.water) else None
     gaps = (feats.crossings.to_crs(defaults.GRID_CRS).geometry.to_numpy()
@@ -475,8 +488,11 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
     # a municipality with residents in the walk extract is reported, also outside the
     # road extract (the embedded sample's Dreieich)
     cut = region_cut(res, ags_prefixes=config.region.ags_prefixes, bbox=config.region.bbox)
-    res["in_region"] = res["in_region"].to_numpy(bool) | (
-        cut & (res["walk_residents"].fillna(0).to_numpy() > 0))
+    walk_only = ~res["in_region"].to_numpy(bool) & cut & (
+        res["walk_residents"].fillna(0).to_numpy() > 0)
+    res["in_region"] = res["in_region"].to_numpy(bool) | walk_only
+    if "reason" in res.columns:
+        res.loc[walk_only, "reason"] = "outside the road extract: Nahversorgung values only"
     keep = ["x", "y", "population", "ags"] + [k for k in per_cell.columns if k.startswith("dist_")]
     cells_out = gpd.GeoDataFrame(  # GeoParquet: the cell centres with their CRS
         per_cell[keep].assign(ags=per_cell["ags"].astype("string")),
@@ -486,7 +502,8 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
     out.table("walk_facilities", facilities, "walk_facilities.csv")
     summary += report.walk_section(res, walk_file=path.name, population_source=pop_source,
                                    stop_source=stop_source, n_water=walk.n_water,
-                                   n_crossings=walk.n_crossings, methods=c.methods)
+                                   n_crossings=walk.n_crossings, methods=c.methods,
+                                   limit_m=c.limit_m)
     if config.output.maps and res["walk_residents"].fillna(0).gt(0).any():
         ext = config.output.map_format
         sfx = "" if "straight" in c.methods else "_net"
@@ -500,7 +517,7 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
         how = "straight line with water barriers" if sfx == "" else "along the walking network"
         out.add("map_walk", map_categories(
             cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
-            title=f"Nahversorgung: services within 1,000 m ({how}), 100 m cells; "
+            title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
                   "6 of 6 = all six", order=labels, cmap="viridis"))
     return res
 
@@ -620,6 +637,13 @@ def _publish(stage: Path, final: Path, files: dict) -> dict:
     results; nothing else is touched.
     """
     written = sorted({Path(v).name for v in files.values()})
+    ours = set(_read_manifest(final))
+    theirs = [n for n in written if (final / n).exists() and n not in ours]
+    if theirs:  # a file of the user's (or an input) with an output's name: never replaced
+        shutil.rmtree(stage, ignore_errors=True)
+        raise InputError(f"the output folder {final} holds files this run would replace but "
+                         f"no earlier run wrote: {', '.join(theirs[:8])}. Move them, or choose "
+                         "another --output; nothing was written.")
     write_json({"stage": stage.name, "files": written}, final / JOURNAL)
     complete_publish(final)
     return {k: final / Path(v).name for k, v in files.items()}
@@ -638,6 +662,12 @@ def complete_publish(final: str | Path) -> bool:
                          "interrupted. Check the folder's files and remove the journal.") from None
     stage = final / Path(str(journal.get("stage", ""))).name
     written = _names(journal.get("files", []))
+    # the stage is removed only after the journal: without it (removed by hand) the
+    # folder's files cannot be told apart, so nothing is deleted
+    if not stage.is_dir():
+        raise InputError(f"an interrupted publish in {final} cannot be completed: its staging "
+                         f"folder {stage.name} is gone. Check the folder's files, then remove "
+                         f"{JOURNAL}.")
     for name in _read_manifest(final):  # the previous run's files it does not replace
         old = final / name
         if name not in written and old.is_file():
@@ -646,7 +676,7 @@ def complete_publish(final: str | Path) -> bool:
         if (stage / name).exists():  # not moved yet
             os.replace(stage / name, final / name)
     write_json({"files": written}, final / MANIFEST)
-    (final / JOURNAL).unlink()
+    (final / JOURNAL).unlink(missing_ok=True)
     shutil.rmtree(stage, ignore_errors=True)
     logger.debug("published %d files into %s", len(written), final)
     return True
@@ -730,7 +760,7 @@ class Prepared(NamedTuple):
 def graph_and_municipalities(config, overrides, output_dir, command: str) -> Prepared:
     """The graph and the attached municipalities of a config (see :class:`Prepared`)."""
     config = _load_config(config, overrides)
-    out = Path(output_dir) if output_dir is not None else Path(defaults.OUTPUT_DIR)
+    out = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     if config.graph.cache_dir is None:
         config = replace(config, graph=replace(config.graph, cache_dir=out / "cache"))
     inputs = read_inputs(config)

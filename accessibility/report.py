@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import defaults
 from .vocabulary import SERVICES
 
 WEIGHTING_NAME = {"area": "area-weighted (INKAR)", "pop": "population-weighted (Deutschlandatlas)"}
@@ -88,11 +89,12 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, decay_text: str,
     return lines
 
 
-WALK_TITLE = "## Nahversorgung: services within 1,000 m on foot"
+WALK_TITLE = "## Nahversorgung: services within walking distance"
 
 
 def walk_section(result: pd.DataFrame, *, walk_file: str, population_source: str,
-                 stop_source: str, n_water: int, n_crossings: int, methods) -> list[str]:
+                 stop_source: str, n_water: int, n_crossings: int, methods,
+                 limit_m: float = defaults.WALK_LIMIT_M) -> list[str]:
     """The Nahversorgung report lines and the share table of the municipalities with
     residents in the walk extract."""
     has = result["walk_residents"].fillna(0).to_numpy() > 0
@@ -103,8 +105,8 @@ def walk_section(result: pd.DataFrame, *, walk_file: str, population_source: str
     sfx = ([""] if "straight" in methods else []) + (["_net"] if "network" in methods else [])
     show = result.loc[has, ["ags", "name", "walk_residents", "walk_coverage"]
                       + [f"walk_share_{s}{x}" for x in sfx for s in SERVICES + ("all",)]]
-    lines += ["Share of residents within 1,000 m (straight line with barriers; _net: along "
-              "the walking network):", "", md_table(show.round(3), "{:,.3f}"), ""]
+    lines += [f"Share of residents within {limit_m:,.0f} m (straight line with barriers; _net: "
+              "along the walking network):", "", md_table(show.round(3), "{:,.3f}"), ""]
     return lines
 
 

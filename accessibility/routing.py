@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
-from . import kernels
+from . import defaults, kernels
 from ._errors import InputError
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets, per_node as _per_node
@@ -91,11 +91,17 @@ class CostMatrix(csr_array):
     """Sparse origin x target costs: stored entries are the pairs reached within the
     limit (a zero cost is a stored 0).
 
-    Dense views fill the pairs that were not reached with ``inf`` (as
+    Its dense views fill the pairs that were not reached with ``inf`` (as
     :func:`scipy.sparse.csgraph.dijkstra` does), never with 0: ``toarray()`` and
-    ``todense()`` cannot mistake "unreachable" for "no time at all".
-    :meth:`to_frame` gives the reached pairs as a long table.
+    ``todense()`` of the matrix cannot mistake "unreachable" for "no time at all".
+    Other scipy operations (slicing to a row, ``.T``, ``min``, ``eliminate_zeros``)
+    return plain sparse arrays with scipy's meaning of a missing entry (0): use
+    :meth:`to_frame` (the reached pairs as a long table) or the full ``toarray()``.
     """
+
+    def eliminate_zeros(self):  # a stored 0 is a real zero cost here, not "absent"
+        raise TypeError("CostMatrix keeps zero costs as stored entries: eliminate_zeros "
+                        "would turn them into 'unreachable'")
 
     def toarray(self, order=None, out=None) -> np.ndarray:  # noqa: D102
         dense = np.full(self.shape, np.inf) if out is None else out
@@ -244,7 +250,8 @@ def nearest_facility(graph, nodes, offsets=None, *, weight: str = "time",
     return NearestResult(dist, nearest)
 
 
-def walk_nearest(graph, nodes, offsets=None, limit_m: float = 1000.0) -> NearestResult:
+def walk_nearest(graph, nodes, offsets=None, limit_m: float = defaults.WALK_LIMIT_M
+                 ) -> NearestResult:
     """Walking distance in metres from the nearest of ``nodes`` (within ``limit_m``):
     :func:`nearest_facility` with length weights."""
     return nearest_facility(graph, nodes, offsets, weight="length", limit=limit_m)
@@ -267,7 +274,7 @@ def potential_args(n: int, origins, node_weight, limit_s, decay, origin_offsets,
     return org, oo, limit, nw, decay.kernel_params(60.0)
 
 
-def potential(graph, origins, node_weight, *, limit_s: float = 7200.0,
+def potential(graph, origins, node_weight, *, limit_s: float = defaults.LIMIT_MIN * 60.0,
               decay: Decay = Decay("none"), origin_offsets=None, boundary=None,
               weight: str = "time") -> PotentialResult:
     """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin.

@@ -180,8 +180,9 @@ COLUMNS = {
                     "fastest speed of the network takes less than t_mz_min",
     "oz_edge_flag": "an Oberzentrum outside the road extract (or off its roads) might be "
                     "nearer than nearest_oz (same test as mz_edge_flag)",
-    "in_region": "the municipality lies in the area of the road extract (and in the "
-                 "[region] cut): only these are reported",
+    "in_region": "the municipality lies in the area of the road extract, or has residents "
+                 "in the walk extract (Nahversorgung values only), and in the [region] cut: "
+                 "only these are reported",
     "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min",
     "snap_m": NETWORK_COLUMNS["snap_m"] + " (the municipality's reference point)",
     "on_network": NETWORK_COLUMNS["on_network"] + " (the municipality's reference point)",

@@ -293,7 +293,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     assert (base.loc[off, "n_reached"] == 0).all() and new.loc[off, "n_reached"].isna().all()
     base.loc[off, ["n_origins", "n_reached"]] = np.nan
     assert new.loc[outside_car, list(changed - {"reason"})].isna().all().all()
-    assert new.loc[outside_car, "reason"].str.contains("outside the region").all()
+    assert (new.loc[outside_car, "reason"]
+            == "outside the road extract: Nahversorgung values only").all()
     same = base.index.difference(outside_car)
     for col in base.columns:
         if col == "geometry":
@@ -324,3 +325,27 @@ def test_a_run_attaches_the_municipalities_once(tmp_path, monkeypatch):
     res = run(output_dir=tmp_path, overrides={"output.maps": False})
     car = [c for c in calls if c[0] == res.graph.n_nodes]
     assert car == [(res.graph.n_nodes, 282)]
+
+
+def test_api_polygons_in_another_crs_come_back_in_wgs84():
+    import geopandas as gpd
+    import shapely
+
+    g = two_islands()
+    pts = gpd.GeoDataFrame(
+        {"ags": ["03101000", "03101001"], "name": ["A", "B"], "population": [10.0, 5.0]},
+        geometry=gpd.points_from_xy([10.0, 10.01], [52.0, 52.0]), crs=4326).to_crs(25832)
+    polys = pts.assign(geometry=pts.buffer(300.0))  # EPSG:25832 metres
+    zo = pd.DataFrame({"ags": ["03101000", "03101001"], "zo_funktion": ["OZ", "-"]})
+    out = acc.central_places(polys, zo, g, max_snap_m=1000)
+    assert out.crs.to_epsg() == 4326
+    minx, miny, maxx, maxy = out.total_bounds
+    assert 9.9 < minx < maxx < 10.1 and 51.9 < miny < maxy < 52.1  # degrees, not metres
+    assert out.geometry.iloc[0].geom_type == "Polygon"
+    assert shapely.get_num_coordinates(out.geometry.iloc[0]) > 4
+
+
+def test_a_register_of_another_area_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no municipality lies in the road extract"):
+        run(output_dir=tmp_path, overrides={"region.ags_prefixes": ["09"],
+                                            "output.maps": False})

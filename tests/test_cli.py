@@ -393,3 +393,27 @@ def test_means_without_any_value_say_so(tmp_path):
     routed = m[m["on_network"]]
     assert len(routed) >= 5 and routed["t_oz_min"].isna().all()
     assert routed["oz_edge_flag"].all()  # Bayreuth, an OZ, lies just south of the extract
+
+
+def test_lage_alone_still_uses_the_central_place_function(tmp_path):
+    """--models lage with a central-place input: settlement types use the functions
+    (an MZ makes a GVB under 5,000 inhabitants a Kleinstadt), as in a full run."""
+    import pandas as pd
+
+    from accessibility.pipeline import sample_dir
+
+    reg = pd.read_csv(sample_dir() / "gemeinden.csv", dtype=str)
+    reg["bevoelkerung"] = reg["bevoelkerung"].astype(int)
+    single = reg.groupby("gvb_ars9")["ags"].transform("size") == 1
+    small = reg[single & (reg["bevoelkerung"] < 5000)].iloc[0]
+    zo = pd.read_csv(sample_dir() / "zentrale_orte.csv", dtype=str)
+    zo.loc[zo["ags"] == small["ags"], "zo_funktion"] = "Mittelzentrum"
+    zo.to_csv(tmp_path / "zo.csv", index=False)
+    o = {"inputs.central_places": str(tmp_path / "zo.csv"), "output.maps": False}
+    full = run(output_dir=tmp_path / "a", overrides=o).municipalities.set_index("ags")
+    lage = run(output_dir=tmp_path / "b", overrides={**o, "output.models": ["lage"]}
+               ).municipalities.set_index("ags")
+    assert full.loc[small["ags"], "settlement_type"] == "Kleinstadt"  # the MZ rule
+    assert lage.loc[small["ags"], "settlement_type"] == "Kleinstadt"
+    assert (full["settlement_type"].fillna("") ==
+            lage["settlement_type"].reindex(full.index).fillna("")).all()

@@ -118,3 +118,30 @@ def test_next_run_completes_an_interrupted_publish(two_runs, tmp_path, monkeypat
     assert not list(final.glob("map_*.png"))
     assert set(files_of(final)) == {p.name for p in res.files.values()} | {MANIFEST,
                                                                           "my_notes.csv"}
+
+
+def test_a_users_file_with_an_output_name_is_never_replaced(tmp_path):
+    """An input (or any file of the user's) named like an output in the output folder:
+    the run refuses to publish, and the file is left as it was."""
+    from accessibility._errors import InputError
+
+    mine = tmp_path / "municipalities.csv"
+    mine.write_text("my own table\n")
+    with pytest.raises(InputError, match="no earlier run wrote: .*municipalities.csv"):
+        run(output_dir=tmp_path, overrides={"output.maps": False})
+    assert mine.read_text() == "my own table\n"
+    assert not list(tmp_path.glob(".run-*")) and not (tmp_path / "summary.md").exists()
+
+
+def test_journal_without_its_stage_keeps_the_old_results(two_runs, tmp_path):
+    from accessibility._errors import InputError
+
+    a, b, files_b = two_runs
+    final, stage, files = prepared(tmp_path, a, b, files_b)
+    pipeline.write_json({"stage": stage.name, "files": sorted(p.name for p in files.values())},
+                        final / JOURNAL)
+    shutil.rmtree(stage)  # removed by hand after a kill
+    before = files_of(final)
+    with pytest.raises(InputError, match="cannot be completed"):
+        complete_publish(final)
+    assert files_of(final) == before  # nothing deleted

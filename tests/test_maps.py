@@ -97,8 +97,13 @@ def test_geopackage_with_area_layers_and_qgis_styles(tmp_path):
     with sqlite3.connect(gpkg) as con:
         rows = con.execute("SELECT f_table_name, styleName, styleQML, useAsDefault "
                            "FROM layer_styles").fetchall()
+        # QGIS matches a style on the layer's geometry column as the file names it
+        geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        style_geom = {r[0] for r in con.execute(
+            "SELECT f_table_name || '/' || f_geometry_column FROM layer_styles")}
         registered = con.execute("SELECT data_type FROM gpkg_contents WHERE "
                                  "table_name = 'layer_styles'").fetchone()
+    assert style_geom == {f"municipalities/{geom['municipalities']}"}
     assert registered == ("attributes",)
     assert [r[3] for r in rows].count(1) == 1 and rows[0][0] == "municipalities"
     root = ET.fromstring(rows[0][2].split("'SYSTEM'>", 1)[1])

@@ -70,12 +70,12 @@ def categorized_qml(column: str, categories: list[tuple[str, str, str]], *,
             "</renderer-v2></qgis>")
 
 
-def add_layer_styles(gpkg: str | Path, styles: list[tuple[str, str, str, bool]], *,
-                     geometry_column: str = "geometry") -> None:
+def add_layer_styles(gpkg: str | Path, styles: list[tuple[str, str, str, bool]]) -> None:
     """Store styles in the GeoPackage ``gpkg``: ``(layer, style name, qml, default)``.
 
     The ``layer_styles`` table is registered in ``gpkg_contents`` as attributes, as
-    QGIS does when it saves a style into a GeoPackage.
+    QGIS does when it saves a style into a GeoPackage; each style names its layer's
+    geometry column as the file has it (QGIS matches on it).
     """
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with sqlite3.connect(gpkg) as con:
@@ -83,7 +83,9 @@ def add_layer_styles(gpkg: str | Path, styles: list[tuple[str, str, str, bool]],
         con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
                     "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', ?)",
                     (now,))
+        geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
         for layer, name, qml, default in styles:
+            geometry_column = geom.get(layer, "geom")
             con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
                         "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
                         "useAsDefault, description, owner, ui) VALUES ('', '', ?, ?, ?, ?, "

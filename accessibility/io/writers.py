@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .. import defaults
 from .._errors import InputError
 from ..profile import SpeedProfile
 from .qgis_style import add_layer_styles
@@ -269,7 +270,7 @@ def write_municipality_outputs(gdf: gpd.GeoDataFrame, out_dir: str | Path,
             table = gdf
             if not {"lon", "lat"} <= set(gdf.columns):
                 geo = gdf.geometry if gdf.crs is None or gdf.crs.to_epsg() == 4326 else (
-                    gdf.geometry.to_crs(4326))
+                    gdf.geometry.to_crs(defaults.WGS84))
                 pts = geo.representative_point()
                 table = gdf.assign(lon=pts.x.to_numpy(), lat=pts.y.to_numpy())
             written[fmt] = write_table(table, path, csv_geometry="drop")

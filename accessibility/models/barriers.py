@@ -11,7 +11,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .._errors import InputError
-from ..defaults import GRID_CRS
+from ..defaults import GRID_CRS, WALK_MAX_DISTANCE_M
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +219,8 @@ def _knn(tree: cKDTree, points: np.ndarray, k: int, max_distance_m: float
 
 
 def nearest_straight(cells_xy, facilities_xy, barriers: Iterable | None = None,
-                     gaps: Iterable | None = None, *, max_distance_m: float = 5000.0,
+                     gaps: Iterable | None = None, *,
+                     max_distance_m: float = WALK_MAX_DISTANCE_M,
                      k: int = 16, piece_m: float = PIECE_M,
                      gap_buffer_m: float = GAP_BUFFER_M
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

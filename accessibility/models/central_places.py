@@ -105,7 +105,7 @@ def point_origins(munis: pd.DataFrame) -> pd.DataFrame:
 
 def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
                        polygons: gpd.GeoDataFrame | None = None,
-                       max_assign_m: float = 15_000.0) -> pd.DataFrame:
+                       max_assign_m: float = defaults.CELL_ASSIGN_M) -> pd.DataFrame:
     """Populated grid cells as origins, weighted by residents.
 
     Cells are assigned to municipalities by polygon when ``polygons`` (with ``ags``)

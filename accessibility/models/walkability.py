@@ -85,7 +85,7 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
         cell); ``.attrs["population_source"]`` says where the residents come from.
     """
     if grid is not None:
-        size = grid.attrs.get("cell_size_m") or 1000.0
+        size = grid.attrs.get("cell_size_m") or defaults.GRID_CELL_M
         if size > 100:  # 1 km Census cells: spread over residential buildings
             cells = disaggregate(grid, buildings, residential_areas, source_size_m=size)
         else:  # the user's 100 m grid as it is
@@ -125,7 +125,8 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
 
 # ------------------------------------------------------------------ 2. distances
 def straight_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, barriers=None,
-                       gaps=None, max_distance_m: float = 5000.0) -> dict[str, np.ndarray]:
+                       gaps=None, max_distance_m: float = defaults.WALK_MAX_DISTANCE_M
+                       ) -> dict[str, np.ndarray]:
     """Straight-line distance (m) from every cell to the nearest facility of each
     service, blocked by water barriers except at gaps (bridges, underpasses)."""
     cxy = cells[["x", "y"]].to_numpy(float)
