@@ -114,7 +114,8 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
                    polygons: gpd.GeoDataFrame | None = None,
                    area_grid_m: float = defaults.AREA_GRID_M,
                    max_snap_m: float | None = None, access_speed_kmh: float | None = None,
-                   cache_dir: str | Path | None = None) -> gpd.GeoDataFrame:
+                   cache_dir: str | Path | None = None,
+                   gz_with_mz_is_mz: bool = defaults.GZ_WITH_MZ_IS_MZ) -> gpd.GeoDataFrame:
     """Car time to the nearest Mittelzentrum and Oberzentrum per municipality.
 
     Parameters
@@ -146,6 +147,8 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
         :data:`~accessibility.defaults.ACCESS_SPEED_KMH`).
     cache_dir : path, optional
         Where a graph built from a path is cached.
+    gz_with_mz_is_mz : bool
+        Count a Grundzentrum with MZ sub-function as a Mittelzentrum.
 
     Returns
     -------
@@ -177,7 +180,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
         org = attach(graph, org, max_snap_m=settings.get("max_snap_m", defaults.MAX_SNAP_M),
                      access_speed_kmh=settings.get("access_speed_kmh",
                                                    defaults.ACCESS_SPEED_KMH))
-    out = central_place_access(graph, joined, origins=org)
+    out = central_place_access(graph, joined, origins=org, gz_with_mz_is_mz=gz_with_mz_is_mz)
     out = out.to_crs(defaults.WGS84) if out.crs is not None else out.set_crs(defaults.WGS84)
     if polygons is not None:  # planners want polygons in the GeoPackage
         geo = polygons.drop_duplicates("ags").set_index("ags").geometry.to_crs(defaults.WGS84)

@@ -144,11 +144,15 @@ class CentralPlacesConfig:
     weighting : {"area", "population"}
         Weights of the mean at GVB/Kreis/Land level: area (INKAR) or population
         (Deutschlandatlas).
+    gz_with_mz_is_mz : bool
+        Count a "Grundzentrum mit mittelzentraler Teilfunktion" as a Mittelzentrum
+        (a destination of "nearest MZ"). Partners of a shared Mittelzentrum always count.
     """
 
     origins: str = D.ORIGINS
     area_grid_m: float = D.AREA_GRID_M
     weighting: str = D.WEIGHTING
+    gz_with_mz_is_mz: bool = D.GZ_WITH_MZ_IS_MZ
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ ORIGINS = "point"
 CELL_ASSIGN_M = 15_000.0
 #: Cell size assumed for a population grid that does not say (m): the Census 1 km grid.
 GRID_CELL_M = 1000.0
+#: A "Grundzentrum mit mittelzentraler Teilfunktion" is not a destination of
+#: "nearest MZ" (INKAR counts Mittel- and Oberzentren); set True to count it.
+GZ_WITH_MZ_IS_MZ = False
 #: Spacing of the regular grid of area origins (m).
 AREA_GRID_M = 500.0
 #: Weighting of the GVB/Kreis/Land means: area (INKAR) or population (Deutschlandatlas).

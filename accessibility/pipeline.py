@@ -49,8 +49,8 @@ from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_
 from .models.municipalities import mark_region, region_cut
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
 from .routing import Decay
-from .vocabulary import (COLUMNS, DESTINATIONS, LAGE_CLASSES, LAND_NAMES, NO_FUNCTION,
-                         SERVICES, class_order)
+from .vocabulary import (COLUMNS, LAGE_CLASSES, LAND_NAMES, NO_FUNCTION, SERVICES,
+                         class_order, destinations)
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                                                   lon.max() + pad, lat.max() + pad))
     res = api.central_places(munis, inputs.central_places, graph,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
-                             area_grid_m=cfg.area_grid_m)
+                             area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
     values = ["t_mz_min", "t_oz_min"]
     reg = res[res["in_region"]]  # tables, means and maps describe the region only
     for level in ("gvb", "kreis", "land"):
@@ -310,8 +310,9 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     if config.output.maps:
         s, ext = out.stage, config.output.map_format
         # labels: Oberzentren first (they win where names would overlap), then MZ
-        cp = reg[reg["central_place"].isin(DESTINATIONS["mz"]) & reg["t_mz_min"].notna()]
-        cp = cp.assign(_oz=cp["central_place"].isin(DESTINATIONS["oz"])).sort_values(
+        dest = destinations(cfg.gz_with_mz_is_mz)
+        cp = reg[reg["central_place"].isin(dest["mz"]) & reg["t_mz_min"].notna()]
+        cp = cp.assign(_oz=cp["central_place"].isin(dest["oz"])).sort_values(
             ["_oz", "population"], ascending=False)
         centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))

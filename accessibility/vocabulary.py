@@ -16,15 +16,33 @@ import pandas as pd
 # ------------------------------------------------------------------ central places
 OBERZENTRUM = "Oberzentrum"
 MITTELZENTRUM = "Mittelzentrum"
+#: A town that shares a Mittelzentrum with others (BBSR: "Teil eines Mittelzentrums",
+#: Mittelzentrum im Verbund): it carries the MZ function together with its partners.
+MZ_PART = "Teil eines Mittelzentrums"
+#: BBSR: "Grundzentrum mit mittelzentraler Teilfunktion": a Grundzentrum that also
+#: serves part of the Mittelzentrum's needs.
+GZ_WITH_MZ = "Grundzentrum mit MZ-Teilfunktion"
 GRUNDZENTRUM = "Grundzentrum"
 NO_FUNCTION = "keine"
 #: Central-place functions (zentralörtliche Funktion), highest first.
-CENTRAL_PLACE_CLASSES = (OBERZENTRUM, MITTELZENTRUM, GRUNDZENTRUM, NO_FUNCTION)
+CENTRAL_PLACE_CLASSES = (OBERZENTRUM, MITTELZENTRUM, MZ_PART, GZ_WITH_MZ, GRUNDZENTRUM,
+                         NO_FUNCTION)
 #: Rank of the functions (higher is more central).
-FUNCTION_RANK = {NO_FUNCTION: 0, GRUNDZENTRUM: 1, MITTELZENTRUM: 2, OBERZENTRUM: 3}
+FUNCTION_RANK = {NO_FUNCTION: 0, GRUNDZENTRUM: 1, GZ_WITH_MZ: 2, MZ_PART: 3,
+                 MITTELZENTRUM: 4, OBERZENTRUM: 5}
 #: Functions that count as a destination of each class: "nearest MZ" counts
-#: Oberzentren as Mittelzentren too (docs/METHOD.md section 1).
-DESTINATIONS = {"mz": (OBERZENTRUM, MITTELZENTRUM), "oz": (OBERZENTRUM,)}
+#: Oberzentren as Mittelzentren too, and the partners of a shared Mittelzentrum
+#: (docs/METHOD.md section 1). A Grundzentrum with MZ sub-function is a destination
+#: only on request (:func:`destinations`).
+DESTINATIONS = {"mz": (OBERZENTRUM, MITTELZENTRUM, MZ_PART), "oz": (OBERZENTRUM,)}
+
+
+def destinations(gz_with_mz_is_mz: bool = False) -> dict[str, tuple[str, ...]]:
+    """The functions that are destinations of "nearest MZ" and "nearest OZ";
+    ``gz_with_mz_is_mz`` adds the Grundzentren with MZ sub-function to the MZ."""
+    if not gz_with_mz_is_mz:
+        return dict(DESTINATIONS)
+    return {"mz": DESTINATIONS["mz"] + (GZ_WITH_MZ,), "oz": DESTINATIONS["oz"]}
 #: Readable name of the destinations of each class.
 DESTINATION_LABEL = {"mz": "Mittel- or Oberzentrum", "oz": "Oberzentrum"}
 
@@ -37,12 +55,22 @@ FUNCTION_SYNONYMS = {
     "grundzentrum": GRUNDZENTRUM, "gz": GRUNDZENTRUM,
     "unterzentrum": GRUNDZENTRUM, "uz": GRUNDZENTRUM,
     "kleinzentrum": GRUNDZENTRUM, "kz": GRUNDZENTRUM,
+    "teil eines mittelzentrums": MZ_PART, "teil eines mz": MZ_PART,
+    "mittelzentrum (teil)": MZ_PART, "mz (teil)": MZ_PART, "mittelzentrum im verbund": MZ_PART,
+    "mz im verbund": MZ_PART, "teil eines oberzentrums": OBERZENTRUM,
+    "grundzentrum mit mz-teilfunktion": GZ_WITH_MZ,
     "keine": NO_FUNCTION, "kein": NO_FUNCTION, "none": NO_FUNCTION, "-": NO_FUNCTION,
     "–": NO_FUNCTION, "0": NO_FUNCTION, "ohne": NO_FUNCTION,
     "kein zentraler ort": NO_FUNCTION,
 }
 # "<class> mit ... Teilfunktion(en)", "<class> im Verbund", "<class> (...)": the leading
 # class counts; the partial function of the next level is ignored.
+# A lower-tier centre with (part of) the middle tier's function: "Grundzentrum mit
+# mittelzentraler Teilfunktion", "GZ mit MZ-Teilfunktion", "Unterzentrum mit
+# Teilfunktionen eines Mittelzentrums", ...
+_GZ_WITH_MZ = re.compile(
+    r"^(grundzentrum|unterzentrum|kleinzentrum|gz)\s+mit\s+.*"
+    r"(mittelzentral|mittelzentrum|mz)")
 _FUNCTION_PREFIX = re.compile(
     r"^(oberzentrum|mittelzentrum|grundzentrum|unterzentrum|kleinzentrum|oz|mz|gz)"
     r"(?:\s+(?:mit|im|in|als)\b.*|\s*\(.*\)|\s*,.*)$")
@@ -53,15 +81,21 @@ def normalise_function(value: object) -> str | None:
 
     Rules (case-insensitive, whitespace collapsed): the class names and codes
     OZ/MZ/GZ; "Unterzentrum"/"Kleinzentrum" count as Grundzentrum; "keine", "none",
-    "-" and empty cells mean no function; a designation that starts with a class and
-    continues with "mit ...", "im ...", "in ...", "als ...", ", ..." or a parenthesis
-    (e.g. "Mittelzentrum mit oberzentraler Teilfunktion", "MZ mit OZ-Teilfunktion",
-    "Oberzentrum im Städteverbund") counts as the leading class.
+    "-" and empty cells mean no function. The BBSR partial functions are kept:
+    "Teil eines Mittelzentrums" (also "Mittelzentrum im Verbund") is :data:`MZ_PART`,
+    a Grundzentrum "mit mittelzentraler Teilfunktion" (any spelling naming the MZ) is
+    :data:`GZ_WITH_MZ`; "Oberzentrum (oder Teil)" and "Teil eines Oberzentrums" count
+    as Oberzentrum. Any other designation that starts with a class and continues with
+    "mit ...", "im ...", "in ...", "als ...", ", ..." or a parenthesis (e.g.
+    "Mittelzentrum mit oberzentraler Teilfunktion", "Oberzentrum im Städteverbund")
+    counts as the leading class.
 
     Examples
     --------
     >>> normalise_function("MZ mit OZ-Teilfunktion")
     'Mittelzentrum'
+    >>> normalise_function("Grundzentrum mit mittelzentraler Teilfunktion")
+    'Grundzentrum mit MZ-Teilfunktion'
     >>> normalise_function("Hauptstadt") is None
     True
     """
@@ -72,6 +106,8 @@ def normalise_function(value: object) -> str | None:
         return NO_FUNCTION
     if s in FUNCTION_SYNONYMS:
         return FUNCTION_SYNONYMS[s]
+    if _GZ_WITH_MZ.match(s):
+        return GZ_WITH_MZ
     m = _FUNCTION_PREFIX.match(s)
     return FUNCTION_SYNONYMS[m.group(1)] if m else None
 
@@ -159,7 +195,8 @@ COLUMNS = {
     "land": "Land key (2 digits)",
     "population": "residents (Bevölkerung) from the municipality input",
     "area_km2": "area in km²",
-    "central_place": "central-place function (Oberzentrum / Mittelzentrum / Grundzentrum / keine)",
+    "central_place": "central-place function (Oberzentrum / Mittelzentrum / Teil eines "
+                     "Mittelzentrums / Grundzentrum mit MZ-Teilfunktion / Grundzentrum / keine)",
     "central_place_name": "name of the municipality in the central-place table",
     "t_mz_min": "car time in minutes to the time-nearest Mittelzentrum or Oberzentrum "
                 "(INKAR: Erreichbarkeit von Mittelzentren / Pkw-Fahrzeit zum nächsten MZ); "

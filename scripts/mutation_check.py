@@ -71,7 +71,7 @@ MUTATIONS = (
     Mutation("große Großstadt at 400,000", "models/settlement.py",
              (("pop[gross] >= 500_000", "pop[gross] >= 400_000"),), _LAGE_TESTS),
     Mutation("Kleinstadt without the MZ rule", "models/settlement.py",
-             (("(rank >= FUNCTION_RANK[MITTELZENTRUM])", "(rank > FUNCTION_RANK[MITTELZENTRUM])"),),
+             (("(rank >= FUNCTION_RANK[GZ_WITH_MZ])", "(rank > FUNCTION_RANK[GZ_WITH_MZ])"),),
              _LAGE_TESTS),
     Mutation("Lage bounds exclusive", "models/lage.py",
              (('np.searchsorted(th, v, side="right")', 'np.searchsorted(th, v, side="left")'),),

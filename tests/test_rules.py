@@ -160,3 +160,46 @@ def test_walk_limit_is_inclusive_at_1000_m():
     d = {s: np.array([1000.0, 1000.0 + 1e-6]) for s in SERVICES}
     a = aggregate(cells, d, limit_m=1000.0)
     assert a.loc["a", "walk_share_pharmacy"] == pytest.approx(10 / 30)
+
+
+# ------------------------------------------------------------------ partial functions
+def test_bbsr_partial_functions_are_kept():
+    from accessibility.vocabulary import GZ_WITH_MZ, MZ_PART, normalise_function
+
+    assert normalise_function("Teil eines Mittelzentrums") == MZ_PART
+    assert normalise_function("Mittelzentrum im Verbund") == MZ_PART
+    assert normalise_function("Oberzentrum (oder Teil)") == "Oberzentrum"
+    for s in ("Grundzentrum mit mittelzentraler Teilfunktion", "GZ mit MZ-Teilfunktion",
+              "Unterzentrum mit Teilfunktionen eines Mittelzentrums"):
+        assert normalise_function(s) == GZ_WITH_MZ, s
+    assert normalise_function("MZ mit OZ-Teilfunktion") == "Mittelzentrum"  # not partial OZ
+    assert normalise_function("Grundzentrum mit Teilfunktion") == "Grundzentrum"
+
+
+@pytest.mark.parametrize("function, typ", [
+    ("Grundzentrum mit MZ-Teilfunktion", "Kleinstadt"),  # the report's rule
+    ("Teil eines Mittelzentrums", "Kleinstadt"),
+    ("Grundzentrum", "Landgemeinde"),
+    ("keine", "Landgemeinde"),
+])
+def test_settlement_rule_reads_the_partial_functions(function, typ):
+    t, _ = classify_settlement([4_000], [function])
+    assert t[0] == typ
+
+
+def test_partial_mz_as_destination_option():
+    # line: A -600 s- B; A is a GZ with MZ sub-function, B a municipality, C (node 2) MZ part
+    g = from_edges(np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1]),
+                   np.array([600.0, 600.0, 1200.0, 1200.0]), np.full(4, 1000.0),
+                   np.zeros(4), class_names=("road",), osm_id=np.arange(3), lon=LON, lat=LAT)
+    munis = attach(g, pd.DataFrame({
+        "ags": ["01000001", "01000002", "01000003"], "name": list("ABC"),
+        "lon": LON, "lat": LAT,
+        "central_place": ["Grundzentrum mit MZ-Teilfunktion", "keine",
+                          "Teil eines Mittelzentrums"]}), max_snap_m=10)
+    default = central_place_access(g, munis)
+    assert default["t_mz_min"].tolist() == [1800 / 60, 1200 / 60, 0.0]  # C counts, A not
+    assert default.loc[2, "mz_class"] == "0 (is MZ/OZ)"
+    with_gz = central_place_access(g, munis, gz_with_mz_is_mz=True)
+    assert with_gz["t_mz_min"].tolist() == [0.0, 600 / 60, 0.0]
+    assert with_gz.loc[1, "nearest_mz_name"] == "A"

@@ -17,8 +17,9 @@ from pyproj import CRS, Transformer
 
 from .. import defaults
 from .._errors import InputError
-from ..vocabulary import (CENTRAL_PLACE_CLASSES, GRUNDZENTRUM, MITTELZENTRUM, NEAREST_MZ,
-                          NEAREST_OZ, NO_FUNCTION, OBERZENTRUM, SERVICES, normalise_function)
+from ..vocabulary import (CENTRAL_PLACE_CLASSES, GRUNDZENTRUM, GZ_WITH_MZ, MITTELZENTRUM,
+                          MZ_PART, NEAREST_MZ, NEAREST_OZ, NO_FUNCTION, OBERZENTRUM, SERVICES,
+                          normalise_function)
 from ._tables import (
     AGS_CANDIDATES,
     CSV_SUFFIXES,
@@ -541,6 +542,8 @@ class JoinReport:
     n_mz: int = 0
     n_gz: int = 0
     n_keine: int = 0
+    n_mz_part: int = 0
+    n_gz_with_mz: int = 0
 
     @property
     def n_unknown_ags(self) -> int:
@@ -557,8 +560,11 @@ class JoinReport:
         out = [
             f"central places: {self.n_matched} of {self.n_municipalities} municipalities "
             f"matched the table ({self.n_table} rows)",
-            f"  Oberzentren {self.n_oz}, Mittelzentren {self.n_mz}, Grundzentren "
-            f"{self.n_gz}, without function {self.n_keine}",
+            f"  Oberzentren {self.n_oz}, Mittelzentren {self.n_mz}"
+            + (f" (+ {self.n_mz_part} Teil eines Mittelzentrums)" if self.n_mz_part else "")
+            + f", Grundzentren {self.n_gz}"
+            + (f" (+ {self.n_gz_with_mz} mit MZ-Teilfunktion)" if self.n_gz_with_mz else "")
+            + f", without function {self.n_keine}",
         ]
         if self.municipalities_without_function:
             out.append(f"  {self.n_without_function} municipalities are not in the table "
@@ -634,6 +640,8 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
         n_mz=int(counts.get(MITTELZENTRUM, 0)),
         n_gz=int(counts.get(GRUNDZENTRUM, 0)),
         n_keine=int(counts.get(NO_FUNCTION, 0)),
+        n_mz_part=int(counts.get(MZ_PART, 0)),
+        n_gz_with_mz=int(counts.get(GZ_WITH_MZ, 0)),
     )
     for line in report.lines():
         if line.strip().startswith("WARNING: "):

@@ -21,8 +21,8 @@ from .._errors import InputError
 from ..graph import RoadGraph, max_speed_ms, network_arrays, project
 from ..routing import nearest_facility
 from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
-                          DESTINATIONS, MITTELZENTRUM, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
-                          TIME_CLASSES, ZERO_LABEL, class_codes, class_order)
+                          MITTELZENTRUM, MZ_PART, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
+                          TIME_CLASSES, ZERO_LABEL, class_codes, class_order, destinations)
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,9 @@ def make_origins(munis: pd.DataFrame, method: str = defaults.ORIGINS, *,
 
 # ----------------------------------------------------------------------- the model
 def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
-                         origins: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+                         origins: pd.DataFrame | None = None,
+                         gz_with_mz_is_mz: bool = defaults.GZ_WITH_MZ_IS_MZ
+                         ) -> gpd.GeoDataFrame:
     """Car time from every municipality to its nearest Mittelzentrum and Oberzentrum.
 
     Destinations are the reference points of the central-place municipalities
@@ -231,6 +233,10 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
     origins : DataFrame, optional
         Attached origin table from :func:`make_origins` (``ags``, ``weight`` and the
         network columns). Default: the municipalities' reference points (INKAR).
+    gz_with_mz_is_mz : bool
+        Count a Grundzentrum with MZ sub-function as a Mittelzentrum (a destination of
+        "nearest MZ", 0 minutes itself). The partners of a shared Mittelzentrum
+        ("Teil eines Mittelzentrums") always count.
 
     Returns
     -------
@@ -277,7 +283,7 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         reasons[i].append("outside the region (the road extract or the [region] cut)")
     for i in np.flatnonzero(~on_net & in_reg):
         reasons[i].append(off_why if has_pt[i] else "no reference point")
-    for kind, funcs in DESTINATIONS.items():
+    for kind, funcs in destinations(gz_with_mz_is_mz).items():
         is_dest = np.isin(cp, funcs)
         dest = np.flatnonzero(is_dest & on_net)
         lost = is_dest & ~on_net & in_reg  # in the region, but no road reaches them
@@ -383,7 +389,7 @@ def _check_municipalities(munis: pd.DataFrame) -> None:
         raise InputError(f"duplicated AGS in the municipality table: {list(dup.unique()[:5])}; "
                          "each municipality must appear once")
     cp = munis["central_place"]
-    if not cp.isin([OBERZENTRUM, MITTELZENTRUM]).any():
+    if not cp.isin([OBERZENTRUM, MITTELZENTRUM, MZ_PART]).any():
         raise InputError("the central-place table has no Oberzentrum or Mittelzentrum among "
                          "these municipalities: check the zo_funktion column (Oberzentrum / "
                          "Mittelzentrum / Grundzentrum / keine, or OZ / MZ / GZ) and that its "

@@ -15,17 +15,19 @@ Kleinstadt         5,000 - < 20,000, or at least a Grundzentrum with
 Landgemeinde       < 5,000 and no significant central-place function
 =================  ==========================================================
 
-Readings of the rules (our data has only Oberzentrum / Mittelzentrum /
-Grundzentrum / keine, no sub-functions):
+Readings of the rules (the functions of :mod:`accessibility.vocabulary`, with the
+BBSR partial functions "Teil eines Mittelzentrums" and "Grundzentrum mit
+mittelzentraler Teilfunktion" kept as their own values):
 
 * **Which function.** By default the *highest* function of any municipality of
   the GVB counts (``function="highest"``): in a Samtgemeinde or Verbandsgemeinde
   the central place is the seat of the association, which is not always its most
   populous member, and BBSR treats the GVB as the functional unit. With
   ``function="largest"`` only the largest municipality's own function counts.
-* **Mittelzentrum** is read as "at least a Grundzentrum with Mittelzentrum
-  sub-function": an MZ below 5,000 inhabitants becomes a Kleinstadt (kleine
-  Kleinstadt), never a Landgemeinde.
+* **"at least a Grundzentrum with Mittelzentrum sub-function"**: a Grundzentrum
+  mit mittelzentraler Teilfunktion, a part of a shared Mittelzentrum and a
+  Mittelzentrum below 5,000 inhabitants become a Kleinstadt (kleine Kleinstadt),
+  never a Landgemeinde.
 * **Oberzentrum** below 20,000 inhabitants becomes a Mittelstadt (kleinere
   Mittelstadt).
 * **Grundzentrum alone is not significant**: a GVB below 5,000 whose best function
@@ -44,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ..vocabulary import (FUNCTION_RANK, MITTELZENTRUM, NO_FUNCTION, OBERZENTRUM,
+from ..vocabulary import (FUNCTION_RANK, GZ_WITH_MZ, NO_FUNCTION, OBERZENTRUM,
                           SETTLEMENT_DETAIL, SETTLEMENT_TYPES)
 
 __all__ = [
@@ -76,7 +78,8 @@ def classify_settlement(population, function) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(pop)
     gross = ok & (pop >= 100_000)
     mittel = ok & ~gross & ((pop >= 20_000) | (rank >= FUNCTION_RANK[OBERZENTRUM]))
-    klein = ok & ~gross & ~mittel & ((pop >= 5_000) | (rank >= FUNCTION_RANK[MITTELZENTRUM]))
+    # "at least a Grundzentrum with Mittelzentrum sub-function" (BBSR)
+    klein = ok & ~gross & ~mittel & ((pop >= 5_000) | (rank >= FUNCTION_RANK[GZ_WITH_MZ]))
     land = ok & ~gross & ~mittel & ~klein
     typ[gross], typ[mittel], typ[klein], typ[land] = SETTLEMENT_TYPES
     det[gross] = np.where(pop[gross] >= 500_000, "große Großstadt", "kleinere Großstadt")
