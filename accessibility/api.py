@@ -35,7 +35,7 @@ from .io import (join_central_places, parse_central_places, read_central_places,
 from .models.calibration import CalibrationResult, calibrate_speeds
 from .models.central_places import central_place_access, make_origins
 from .models.lage import run_lage
-from .models.municipalities import mark_region, prepare_municipalities
+from .models.municipalities import mark_region, municipality_polygons, prepare_municipalities
 from .models.settlement import settlement_types as _settlement_types
 from .models.walkability import cell_distances, walkability as _walkability
 from .profile import DEFAULT_PROFILE, SpeedProfile, load_profile
@@ -100,14 +100,6 @@ def _municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cach
     return graph, munis, report
 
 
-def _polygons_of(munis: pd.DataFrame, polygons):
-    if polygons is not None:
-        return polygons
-    if isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        return munis[["ags", "geometry"]]
-    return None
-
-
 def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
                    graph: RoadGraph | str | Path, *, origins: str = defaults.ORIGINS,
                    population_grid: pd.DataFrame | None = None,
@@ -168,7 +160,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
           else parse_central_places(central_places, path="(DataFrame passed to central_places)"))
     joined, join_report = join_central_places(munis.drop(columns=["central_place"],
                                                          errors="ignore"), cp)
-    polygons = _polygons_of(joined, polygons)
+    polygons = municipality_polygons(joined, polygons)
     if polygons is not None and getattr(polygons, "crs", None) is None:
         raise InputError("the municipality polygons have no CRS: set it (gdf.set_crs(...)) "
                          "so that they can be reprojected")

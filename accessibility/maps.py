@@ -1,4 +1,5 @@
-"""PNG maps of per-municipality results (matplotlib, no screen needed)."""
+"""Maps of per-municipality results: static maps (PNG/PDF/SVG, matplotlib, no screen
+needed), an interactive HTML map (folium) and the matching QGIS styles."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ _METRIC = defaults.METRIC_CRS
 
 def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
     """Polygons (white edges) and points (small dots); ``label`` once for the legend."""
-    g = gdf.to_crs(_METRIC)
-    g = g[g.geometry.notna() & ~g.geometry.is_empty]
+    valid = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    g = gdf[valid].to_crs(_METRIC)
     poly = g.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     color = kw.pop("color", None)
     if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
-        color = color[(gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()]
+        color = color[valid]
     if "column" in kw:  # one colour scale for points and polygons
         v = g[kw["column"]].astype(float)
         kw.setdefault("vmin", float(v.min()))
@@ -61,15 +62,14 @@ def _outlines(gdf: gpd.GeoDataFrame, ax) -> None:
     kreise.boundary.plot(ax=ax, color="0.25", linewidth=0.6)
 
 
-def _labels(ax, places: gpd.GeoDataFrame | None, *, marker: bool = True) -> None:
+def _labels(ax, places: gpd.GeoDataFrame | None) -> None:
     """Star and name of each place (first rows first); a label closer than 4 % of the
     map's width to one already drawn is left out, so that names do not overlap."""
     if places is None or not len(places):
         return
     p = places.to_crs(_METRIC)
     x, y = p.geometry.x.to_numpy(), p.geometry.y.to_numpy()
-    if marker:
-        ax.scatter(x, y, s=30, c="black", marker="*", zorder=5)
+    ax.scatter(x, y, s=30, c="black", marker="*", zorder=5)
     x0, x1 = ax.get_xlim()
     gap = 0.04 * (x1 - x0)
     drawn: list[tuple[float, float]] = []
@@ -249,11 +249,6 @@ HTML_LAYERS = (
 )
 
 
-def _class_colors(order: list[str], cmap: str) -> dict[str, str]:
-    colors = plt.get_cmap(cmap)(np.linspace(0.05, 0.95, max(len(order), 2)))
-    return {c: matplotlib.colors.to_hex(col) for c, col in zip(order, colors)}
-
-
 def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
                     title: str = "Erreichbarkeit zentraler Orte",
                     simplify_m: float = 50.0) -> Path:
@@ -289,15 +284,16 @@ def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
     for i, (col, name, kind) in enumerate(HTML_LAYERS):
         if col not in g.columns or g[col].isna().all():
             continue
-        if kind is not None:
-            palette = _class_colors(orders[kind], "RdYlGn" if kind == "lage" else "RdYlGn_r"
-                                    if kind in ("mz", "oz") else "viridis")
-            color = g[col].map(palette).fillna("#d9d9d9")
-        else:
-            v = g[col].astype(float)
-            norm = matplotlib.colors.Normalize(vmin=0.0, vmax=1.0)
-            color = v.map(lambda x: matplotlib.colors.to_hex(plt.get_cmap("RdYlGn")(norm(x)))
-                          if np.isfinite(x) else "#d9d9d9")
+        no_value = matplotlib.colors.to_hex(NO_VALUE_COLOR)
+        if kind is not None:  # the colours of the static maps
+            order = orders[kind]
+            palette = dict(zip(order, map(matplotlib.colors.to_hex,
+                                          class_colors(len(order), "viridis_r"))))
+            color = g[col].map(palette).fillna(no_value)
+        else:  # a share 0..1
+            cmap = plt.get_cmap("viridis")
+            color = g[col].astype(float).map(
+                lambda x: matplotlib.colors.to_hex(cmap(x)) if np.isfinite(x) else no_value)
         layer = g.assign(_color=color.to_numpy())
         style = (lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
                             "weight": 0.3, "fillOpacity": 0.75})

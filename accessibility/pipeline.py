@@ -22,9 +22,9 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -46,7 +46,7 @@ from .maps import class_style, interactive_map, map_catchments, map_categories, 
 from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
-from .models.municipalities import mark_region, region_cut
+from .models.municipalities import mark_region, municipality_polygons, region_cut
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
 from .routing import Decay
 from .vocabulary import (COLUMNS, LAGE_CLASSES, LAND_NAMES, NO_FUNCTION, SERVICES,
@@ -161,7 +161,7 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
         stats["municipalities"] = {"total": len(munis),
                                    "on_network": int(munis["on_network"].sum()),
                                    "in_region": int(munis["in_region"].sum())}
-        polygons = municipality_polygons(munis, inputs)
+        polygons = municipality_polygons(munis, inputs.boundaries)
         columns = {}
         models = config.output.models
         # the walk inputs are checked against the walk extract before any routing
@@ -238,9 +238,9 @@ def read_inputs(config: Config) -> Inputs:
              merge_parent_stations=c.merge_parent_stations)
     if c.services is not None:
         read("service_rules", load_service_rules, c.services)
-    if (config.central_places.origins == "area" and out.boundaries is None
-            and not (out.municipalities is not None
-                     and municipality_polygons(out.municipalities, out) is not None)):
+    if config.central_places.origins == "area" and (
+            out.municipalities is None
+            or municipality_polygons(out.municipalities, out.boundaries) is None):
         problems.append("[central_places] origins = 'area' needs municipality polygons: "
                         "give [inputs] boundaries (e.g. VG250 gemeinden)")
     if problems:
@@ -269,16 +269,6 @@ def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
     for line in warnings:
         logger.warning(line)
     return graph, report.graph_section(format_graph_statistics(stats["graph"]), warnings), stats
-
-
-def municipality_polygons(munis, inputs: Inputs):
-    """Municipality polygons with ``ags``: the boundaries input, else the polygons of
-    the municipality layer itself, else None."""
-    if inputs.boundaries is not None:
-        return inputs.boundaries
-    if isinstance(munis, gpd.GeoDataFrame) and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
-        return munis[["ags", "geometry"]]
-    return None
 
 
 def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs,
@@ -383,8 +373,7 @@ def walk_facilities(config: Config, inputs: Inputs, feats, extent=None
             sx, sy = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS,
                                           always_xy=True).transform(
                 stops["lon"].to_numpy(float), stops["lat"].to_numpy(float))
-            area = extent.buffer(2000)
-            if not any(area.covers(shapely.Point(a, b)) for a, b in zip(sx, sy)):
+            if not shapely.covers(extent.buffer(2000), shapely.points(sx, sy)).any():
                 raise InputError(
                     f"the GTFS feed {Path(inp.gtfs).name} has no stop with >= "
                     f"{c.min_departures} departures on {c.gtfs_date} inside the walk extract "

@@ -93,8 +93,7 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
                         access_speed_kmh=access_speed_kmh, ids=ids)
         node[has], snap_m[has], access[has] = s.node, s.snap_m, s.access_s
     out = points.copy()
-    out["node"] = pd.array(np.where(node >= 0, node, 0), dtype="Int64")
-    out.loc[node < 0, "node"] = pd.NA
+    out["node"] = pd.arrays.IntegerArray(node, node < 0)  # empty off the network
     out["snap_m"] = snap_m
     out["access_s"] = access
     out["on_network"] = node >= 0

@@ -14,7 +14,7 @@ from ..graph import RoadGraph, in_extent, point_coordinates
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["mark_region", "prepare_municipalities", "region_cut"]
+__all__ = ["mark_region", "municipality_polygons", "prepare_municipalities", "region_cut"]
 
 
 def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
@@ -75,6 +75,16 @@ def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
                      "in population weights and potentials.")
     out.attrs["report"] = lines
     return out
+
+
+def municipality_polygons(munis: pd.DataFrame, boundaries=None):
+    """Municipality polygons with ``ags``: ``boundaries`` when given, else the
+    polygons of the municipality table itself, else None."""
+    if boundaries is not None:
+        return boundaries
+    if hasattr(munis, "geom_type") and munis.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+        return munis[["ags", "geometry"]]
+    return None
 
 
 def region_cut(munis: pd.DataFrame, *, ags_prefixes=(), bbox=()) -> np.ndarray:
