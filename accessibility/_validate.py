@@ -80,3 +80,14 @@ def per_node(values, n: int, name: str, dtype) -> np.ndarray:
 
 
 # ------------------------------------------------------------------- public
+
+
+def columns(df, required, what: str, hint: str = "") -> None:
+    """Raise an InputError naming the first of ``required`` missing from ``df`` (a
+    table ``what`` needs), the columns it has, and ``hint`` (how to get it)."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        have = list(df.columns)
+        raise InputError(f"{what} needs the column {missing[0]!r} (columns: "
+                         f"{have[:20]}{' ...' if len(have) > 20 else ''})"
+                         + (f"; {hint}" if hint else ""))

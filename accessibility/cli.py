@@ -46,6 +46,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["output.maps"] = False
     if args.models:
         overrides["output.models"] = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.unit:
+        overrides["output.unit"] = args.unit
     result = run(config, output_dir=output, overrides=overrides or None)
     if not args.quiet:
         print(result.summary)
@@ -146,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-maps", action="store_true", help="write no PNG maps")
     r.add_argument("--models", help="comma-separated models to run: central_places, lage, "
                                     "walk (default: all whose inputs are given)")
+    r.add_argument("--unit", choices=("gvb", "gemeinde"),
+                   help="reporting unit of the tables, maps and summary: gvb "
+                        "(Gemeindeverband, as the BBSR report; default) or gemeinde")
     r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("calibrate", help="fit per-road-class speed factors to reference times",

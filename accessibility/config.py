@@ -245,6 +245,10 @@ class OutputConfig:
     models : tuple of str
         The models to run: any of ``central_places``, ``lage``, ``walk`` (each also
         needs its inputs).
+    unit : {"gvb", "gemeinde"}
+        Reporting unit of the class tables, cross-tables, maps and summary:
+        Gemeindeverband (as the BBSR report; every member carries its GVB's Lage)
+        or Gemeinde.
     """
 
     dir: Path = Path(D.OUTPUT_DIR)
@@ -252,6 +256,7 @@ class OutputConfig:
     models: tuple[str, ...] = D.MODELS
     map_format: str = D.MAP_FORMAT
     maps: bool = True
+    unit: str = D.UNIT
 
 
 #: Allowed values of the choice keys.
@@ -261,6 +266,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
     ("lage", "engine"): ("dijkstra", "ch"),
     ("output", "map_format"): ("png", "pdf", "svg"),
+    ("output", "unit"): ("gvb", "gemeinde"),
 }
 #: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
 _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),

@@ -106,5 +106,8 @@ MODELS = ("central_places", "lage", "walk")
 MAP_FORMAT = "png"
 #: Formats of the per-municipality results.
 OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
+#: Reporting unit of the tables, maps and the summary: "gvb" (Gemeindeverband, as the
+#: BBSR report: members carry their GVB's Lage) or "gemeinde".
+UNIT = "gvb"
 #: Output directory of a run without a config.
 OUTPUT_DIR = "out"

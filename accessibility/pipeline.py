@@ -47,6 +47,8 @@ from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
+from .models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
+                           unit_rows, unpopulated)
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
 from .routing import Decay
 from .vocabulary import (COLUMNS, LAGE_CLASSES, LAND_NAMES, NO_FUNCTION, SERVICES,
@@ -173,8 +175,10 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
                                                       errors="ignore"), inputs.central_places)
         if "lage" in models:
             munis = lage_stage(graph, munis, config, inputs, out, summary)
+        road_region = munis["in_region"].to_numpy(bool).copy()
         if walk is not None:
             munis = walk_stage(munis, config, walk, out, summary)
+        unit_tables_stage(munis, config, out, summary, road_region)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
@@ -286,17 +290,25 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
     values = ["t_mz_min", "t_oz_min"]
+    # every member carries its GVB's mean time and class (the GVB table is written
+    # once all models ran, see unit_tables_stage)
+    gvb = gvb_table(res, weighting=cfg.weighting)
+    res = apply_unit(res, gvb, config.output.unit)
     reg = res[res["in_region"]]  # tables, means and maps describe the region only
-    for level in ("gvb", "kreis", "land"):
+    for level in ("kreis", "land"):
         out.table(f"{level}_table", with_names(weighted_means(reg, level, values), level, reg,
                                                inputs.kreis_names), f"{level}.csv")
     total = weighted_means(reg, None, values)
     out.table("total_table", total, "total.csv")
-    mz, oz = class_shares(reg, "mz"), class_shares(reg, "oz")
+    unit = config.output.unit
+    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], unit)
+    count = "gvb" if unit == "gvb" else "municipalities"
+    mz, oz = class_shares(rows, "mz", unit=count), class_shares(rows, "oz", unit=count)
     out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
               "class_shares.csv")
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
-                                             "area" if cfg.weighting == "area" else "pop")
+                                             "area" if cfg.weighting == "area" else "pop",
+                                             unit=unit)
     if config.output.maps:
         s, ext = out.stage, config.output.map_format
         # labels: Oberzentren first (they win where names would overlap), then MZ
@@ -307,11 +319,12 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
         oz = centres[cp["_oz"].to_numpy()]
-        out.add("map_oz", map_values(reg, "t_oz_min", s / f"map_oz_time.{ext}",
-                                     title="Car time to the nearest Oberzentrum", label="minutes",
-                                     places=oz))
-        out.add("map_oz_class", map_categories(reg, "oz_class", s / f"map_oz_class.{ext}",
-                                               title="Oberzentrum: BBSR classes",
+        sfx, per = ("_gvb", " (Gemeindeverband mean)") if unit == "gvb" else ("", "")
+        out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
+                                     title=f"Car time to the nearest Oberzentrum{per}",
+                                     label="minutes", places=oz))
+        out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
+                                               title=f"Oberzentrum: BBSR classes{per}",
                                                order=class_order("oz"), places=oz))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
@@ -336,18 +349,22 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
     res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
                    cache_dir=config.graph.cache_dir)
-    # settlement types need every member of a GVB; the tables report the region's
-    reg = res[res["in_region"]]
+    # settlement types and the GVB's centre need every member; the tables report the
+    # region's
     gvb = lage_tables(res)["gvb"]
+    res = apply_unit(res, gvb, config.output.unit)
+    reg = res[res["in_region"]]
     out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
     if len(reg):
         out.table("kreis_lage", kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
-    cross = lage_summary(reg)
+    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], config.output.unit)
+    cross = lage_summary(rows)
     # the row labels (Lage classes, total) are the index: written as a column
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
         reg, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
-                               f"{c.floor_min} min)", limit_min=c.limit_min)
+                               f"{c.floor_min} min)", limit_min=c.limit_min,
+        unit=config.output.unit)
     if config.output.maps:
         ext = config.output.map_format
         out.add("map_lage", map_categories(reg, "lage", out.stage / f"map_lage.{ext}",
@@ -490,10 +507,14 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
     cells_out.attrs = {}
     out.table("walk_cells", cells_out, "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
+    rows = None
+    if config.output.unit == "gvb" and "gvb" in res.columns:
+        rows = gvb_table(res)
+        rows = rows[rows["gvb"].isin(res.loc[res["in_region"], "gvb"])]
     summary += report.walk_section(res, walk_file=path.name, population_source=pop_source,
                                    stop_source=stop_source, n_water=walk.n_water,
                                    n_crossings=walk.n_crossings, methods=c.methods,
-                                   limit_m=c.limit_m)
+                                   limit_m=c.limit_m, rows=rows)
     if config.output.maps and res["walk_residents"].fillna(0).gt(0).any():
         ext = config.output.map_format
         sfx = "" if "straight" in c.methods else "_net"
@@ -510,6 +531,35 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
             title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
                   "6 of 6 = all six", order=labels, cmap="viridis"))
     return res
+
+
+def unit_tables_stage(munis, config: Config, out: _Output, summary: list[str],
+                      road_region: np.ndarray) -> None:
+    """The GVB table (``gvb.csv``: every model's values per Gemeindeverband) and the
+    report's cross-tables in the reporting unit, with their summary section.
+
+    ``road_region`` marks the municipalities of the road extract: the cross-tables
+    count those (as the class and Lage tables do), ``gvb.csv`` also the GVBs that
+    only the walk extract reaches."""
+    reg = munis[munis["in_region"].to_numpy(bool)]
+    if not len(reg):
+        return
+    gvb = gvb_table(munis, weighting=config.central_places.weighting,
+                    thresholds=tuple(config.lage.thresholds))
+    gvb = gvb[gvb["gvb"].isin(reg["gvb"])]
+    out.table("gvb_table", with_names(gvb.drop(columns="gvb_name", errors="ignore"), "gvb",
+                                      munis), "gvb.csv")
+    road = munis[road_region]
+    rows = unit_rows(road, gvb[gvb["gvb"].isin(road["gvb"])], config.output.unit)
+    tables = {}
+    if {"mz_class", "lage"} <= set(rows.columns):
+        tables["table_mz_oz_by_lage"] = mz_oz_by_lage(rows)
+    if "lage" in rows.columns:
+        tables["table_function_type_lage"] = function_type_lage(rows)
+    for key, t in tables.items():
+        out.table(key, t, f"{key}.csv")
+    summary += report.unit_tables_section(
+        tables, unit=config.output.unit, n_unpopulated=int(unpopulated(reg).sum()))
 
 
 def with_names(table: pd.DataFrame, level: str, munis: pd.DataFrame,

@@ -28,8 +28,8 @@ def share_table(t: pd.DataFrame) -> str:
     """A class-share table (:func:`~accessibility.models.central_places.class_shares`)
     with shares in per cent."""
     t = t.copy()
-    t["share_municipalities"] = (100 * t["share_municipalities"]).map("{:.1f} %".format)
-    t["share_population"] = (100 * t["share_population"]).map("{:.1f} %".format)
+    for c in [c for c in t.columns if c.startswith("share_")]:
+        t[c] = (100 * t[c]).map("{:.1f} %".format)
     return md_table(t, "{:,.0f}")
 
 
@@ -52,8 +52,12 @@ def municipalities_section(munis: pd.DataFrame, max_snap_m: float, notes: list[s
     return ["## Municipalities", ""] + lines + list(notes) + [""]
 
 
+UNIT_TEXT = {"gvb": "Gemeindeverbände (each classed by its mean time, weighted as above)",
+             "gemeinde": "municipalities"}
+
+
 def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame,
-                           oz: pd.DataFrame, weighting: str) -> list[str]:
+                           oz: pd.DataFrame, weighting: str, unit: str = "gvb") -> list[str]:
     """Headline means and the BBSR class tables of the central-place model."""
     main, other = ("area", "pop") if weighting == "area" else ("pop", "area")
 
@@ -66,6 +70,7 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
     lines += [f"Mean over the run, {WEIGHTING_NAME[main]}: MZ {minutes(f't_mz_min_{main}_w')}, "
               f"OZ {minutes(f't_oz_min_{main}_w')} ({WEIGHTING_NAME[other]}: MZ "
               f"{minutes(f't_mz_min_{other}_w')}, OZ {minutes(f't_oz_min_{other}_w')}).", ""]
+    lines += [f"Class tables count {UNIT_TEXT[unit]}; unpopulated areas are left out.", ""]
     lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", share_table(mz), ""]
     lines += ["### Time to the nearest Oberzentrum", "", share_table(oz), ""]
     return lines
@@ -75,7 +80,7 @@ LAGE_TITLE = "## Lage: daytime population reachable within 2 hours by car"
 
 
 def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, decay_text: str,
-                 limit_min: float) -> list[str]:
+                 limit_min: float, unit: str = "gvb") -> list[str]:
     """The Lage report lines, mean potential and the Lage x settlement-type table."""
     on = result["potential_2h"].notna()
     lines = [LAGE_TITLE, ""] + list(result.attrs.get("report", [])) + [""]
@@ -84,8 +89,12 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, decay_text: str,
               f"(BBSR target 183,000). {int(result.loc[on, 'edge_flag'].sum()):,} searches "
               "touched the edge of the network (column edge_flag: their potential is likely "
               "too low).", ""]
-    lines += ["### Lage by settlement type (Stadt- und Gemeindetyp): municipalities and "
-              "population", "", md_table(cross.reset_index(), "{:,.0f}"), ""]
+    what = ("Gemeindeverbände (each with the potential of its most populous member, the "
+            "settlement centre; every member carries its GVB's Lage in column lage, its own "
+            "in lage_gemeinde)" if unit == "gvb" else "municipalities")
+    lines += ["### Lage by settlement type (Stadt- und Gemeindetyp)", "",
+              f"Counted in {what} and residents; unpopulated areas are left out.", "",
+              md_table(cross.reset_index(), "{:,.0f}"), ""]
     return lines
 
 
@@ -94,19 +103,51 @@ WALK_TITLE = "## Nahversorgung: services within walking distance"
 
 def walk_section(result: pd.DataFrame, *, walk_file: str, population_source: str,
                  stop_source: str, n_water: int, n_crossings: int, methods,
-                 limit_m: float = defaults.WALK_LIMIT_M) -> list[str]:
-    """The Nahversorgung report lines and the share table of the municipalities with
+                 limit_m: float = defaults.WALK_LIMIT_M, rows: pd.DataFrame | None = None
+                 ) -> list[str]:
+    """The Nahversorgung report lines and the share table of the units (``rows``:
+    GVBs with ``gvb``/``gvb_name``, default the municipalities of ``result``) with
     residents in the walk extract."""
-    has = result["walk_residents"].fillna(0).to_numpy() > 0
+    rows = result if rows is None else rows
+    has = rows["walk_residents"].fillna(0).to_numpy() > 0
     lines = [WALK_TITLE, "", f"Walk extract {walk_file}; residents from {population_source}; "
              + " ".join(result.attrs.get("report", [])) + f" Stops: {stop_source}.",
              f"Water barriers: {n_water:,} features, {n_crossings:,} bridges/underpasses as "
              "gaps.", ""]
     sfx = ([""] if "straight" in methods else []) + (["_net"] if "network" in methods else [])
-    show = result.loc[has, ["ags", "name", "walk_residents", "walk_coverage"]
-                      + [f"walk_share_{s}{x}" for x in sfx for s in SERVICES + ("all",)]]
-    lines += [f"Share of residents within {limit_m:,.0f} m (straight line with barriers; _net: "
-              "along the walking network):", "", md_table(show.round(3), "{:,.3f}"), ""]
+    key = ["gvb", "gvb_name"] if "gvb_name" in rows.columns and "ags" not in rows.columns \
+        else [c for c in ("gvb", "ags", "name") if c in rows.columns][-2:]
+    show = rows.loc[has, key + ["walk_residents", "walk_coverage"]
+                    + [f"walk_share_{s}{x}" for x in sfx for s in SERVICES + ("all",)]]
+    unit = "Gemeindeverband (residents served over residents)" if "ags" not in rows.columns \
+        else "municipality"
+    lines += [f"Share of residents within {limit_m:,.0f} m per {unit} (straight line with "
+              "barriers; _net: along the walking network):", "",
+              md_table(show.round(3), "{:,.3f}"), ""]
+    return lines
+
+
+UNIT_TITLE = "## The report's tables"
+
+
+def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
+                        n_unpopulated: int) -> list[str]:
+    """The cross-tables of the BBSR report (counts; residents are in the CSV files)."""
+    what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
+    lines = [UNIT_TITLE, "",
+             f"Reporting unit: {what} (config [output] unit). {n_unpopulated:,} unpopulated "
+             "areas (gemeindefreie Gebiete, 0 residents) are left out of settlement types, "
+             "classes, means and these tables; BBSR's published counts include them among "
+             "the Landgemeinden.", ""]
+    titles = {"table_mz_oz_by_lage": f"MZ and OZ time classes by Lage and Kleinstadt size "
+                                     f"(report Abb. 14), number of {what}",
+              "table_function_type_lage": f"Central-place function by settlement type and "
+                                          f"Lage (report Tab. 3), number of {what}"}
+    for key, t in tables.items():
+        n = t[[c for c in t.columns if not c.endswith(" residents")]]
+        n = n.rename(columns=lambda c: c[:-2] if c.endswith(" n") else c)
+        lines += [f"### {titles[key]}", "", f"Counts and residents: {key}.csv.", "",
+                  md_table(n, "{:,.0f}"), ""]
     return lines
 
 

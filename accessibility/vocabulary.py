@@ -207,7 +207,8 @@ COLUMNS = {
     "nearest_mz_name": "name of the nearest MZ/OZ",
     "nearest_oz_ags": "AGS of the nearest OZ (Oberbereich)",
     "nearest_oz_name": "name of the nearest OZ",
-    "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min",
+    "mz_class": "BBSR class of t_mz_min: 0 / < 7.5 / 7.5-15 / >= 15 min (empty for "
+                "unpopulated areas)",
     "mz_class_code": "ordered code of mz_class: 0 = is MZ/OZ, 1 = < 7.5, 2 = 7.5-15, "
                      "3 = >= 15 min (empty: no value)",
     "oz_class_code": "ordered code of oz_class: 0 = is OZ, 1 = < 15, 2 = 15-30, 3 = 30-60, "
@@ -220,7 +221,8 @@ COLUMNS = {
     "in_region": "the municipality lies in the area of the road extract, or has residents "
                  "in the walk extract (Nahversorgung values only), and in the [region] cut: "
                  "only these are reported",
-    "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min",
+    "oz_class": "BBSR class of t_oz_min: 0 / < 15 / 15-30 / 30-60 / >= 60 min (empty for "
+                "unpopulated areas)",
     "snap_m": NETWORK_COLUMNS["snap_m"] + " (the municipality's reference point)",
     "on_network": NETWORK_COLUMNS["on_network"] + " (the municipality's reference point)",
     "origin_method": "how origins were placed: point (INKAR), population (grid cells, "
@@ -238,14 +240,27 @@ COLUMNS = {
                     "at t = 0 included once; access legs at both ends count)",
     "n_reached": "number of municipalities (with daytime population > 0) within 120 minutes, "
                  "the own one included",
-    "lage": "Lage (BBSR location type) of potential_2h: sehr peripher < 81,000 <= peripher "
-            "< 183,000 <= zentral < 410,000 <= sehr zentral",
+    "lage": "Lage (BBSR location type) of the reporting unit: with unit = gvb (default, as "
+            "the BBSR report) the class of the Gemeindeverband (potential_2h_gvb), else of "
+            "the municipality (potential_2h): sehr peripher < 81,000 <= peripher < 183,000 <= "
+            "zentral < 410,000 <= sehr zentral; empty for unpopulated areas",
+    "lage_gemeinde": "Lage of the municipality's own potential_2h (same classes)",
+    "lage_gvb": "Lage of the Gemeindeverband: the class of potential_2h_gvb",
+    "potential_2h_gvb": "Lage potential of the Gemeindeverband: the potential_2h of its most "
+                        "populous member (its settlement centre, as BBSR's GVB matrix)",
+    "t_mz_min_gvb": "mean car time to the nearest MZ/OZ over the Gemeindeverband's populated "
+                    "members (area-weighted as INKAR, or as [central_places] weighting)",
+    "mz_class_gvb": "BBSR class of t_mz_min_gvb (the class the report gives the GVB)",
+    "t_oz_min_gvb": "mean car time to the nearest OZ over the Gemeindeverband's populated "
+                    "members (weighted as t_mz_min_gvb)",
+    "oz_class_gvb": "BBSR class of t_oz_min_gvb",
     "lage_code": "ordered code of lage: 0 = sehr peripher, 1 = peripher, 2 = zentral, "
                  "3 = sehr zentral (empty: no value)",
     "settlement_type_code": "ordered code of settlement_type: 0 = Großstadt, 1 = Mittelstadt, "
                             "2 = Kleinstadt, 3 = Landgemeinde",
     "settlement_type": "Stadt- und Gemeindetyp of the Gemeindeverband: Großstadt / "
-                       "Mittelstadt / Kleinstadt / Landgemeinde",
+                       "Mittelstadt / Kleinstadt / Landgemeinde (empty for an unpopulated "
+                       "GVB, a gemeindefreies Gebiet)",
     "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
                               "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
                               "Kleinstadt, Landgemeinde",

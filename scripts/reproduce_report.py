@@ -4,7 +4,9 @@ Reads the output folder of ``accessibility run`` and writes, into ``--output``
 (default ``<run>/report_tables``), only the files it names:
 
 * ``settlement_types.csv``: Gemeindeverbände and residents per Stadt- und
-  Gemeindetyp (with the BBSR 2019 national counts beside them);
+  Gemeindetyp (with the BBSR 2019 national counts beside them), and the
+  unpopulated GVBs (gemeindefreie Gebiete) that have no type here but are among
+  BBSR's Landgemeinden;
 * ``lage_by_settlement_type_gvb.csv``: Lage by settlement type, counted in
   Gemeindeverbände and in residents (the report counts GVBs);
 * ``inkar_accuracy.csv``: car times to the nearest OZ and MZ against the published
@@ -27,12 +29,14 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from accessibility.io import write_table, write_text
 from accessibility.models.accuracy import compare_gvb_times
 from accessibility.report import md_table
-from accessibility.vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES
+from accessibility.models.lage import lage_summary
+from accessibility.vocabulary import SETTLEMENT_TYPES
 
 logger = logging.getLogger("reproduce_report")
 
@@ -47,21 +51,9 @@ def settlement_table(gvb: pd.DataFrame) -> pd.DataFrame:
     t = t.reindex(list(SETTLEMENT_TYPES)).fillna(0)
     t["n_gvb"] = t["n_gvb"].astype(int)
     t["bbsr_2019_n_gvb"] = [BBSR_2019_GVB[k] for k in t.index]
+    # BBSR counts the gemeindefreie Gebiete (0 residents) among its Landgemeinden
+    t.loc["unpopulated (no type)"] = [int((gvb["population"] == 0).sum()), 0.0, np.nan]
     return t.rename_axis("settlement_type").reset_index()
-
-
-def lage_by_type(gvb: pd.DataFrame) -> pd.DataFrame:
-    """Lage (rows, most central first) by settlement type, GVBs and residents."""
-    d = gvb.assign(lage=gvb["lage"].fillna("no value"))
-    rows = list(LAGE_CLASSES[::-1]) + (["no value"] if (d["lage"] == "no value").any() else [])
-    n = pd.crosstab(d["lage"], d["settlement_type"]).reindex(
-        index=rows, columns=list(SETTLEMENT_TYPES), fill_value=0)
-    p = d.pivot_table(index="lage", columns="settlement_type", values="population",
-                      aggfunc="sum", fill_value=0).reindex(
-        index=rows, columns=list(SETTLEMENT_TYPES), fill_value=0)
-    out = pd.concat({"n_gvb": n, "population": p}, axis=1)
-    out.columns = [f"{t} {m}" for m, t in out.columns]
-    return out.rename_axis("lage").reset_index()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
               "municipalities and central places", file=sys.stderr)
         return 2
     gvb = pd.read_csv(args.run / "gvb_lage.csv", dtype={"gvb": str, "centre_ags": str})
-    times = pd.read_csv(args.run / "gvb.csv", dtype={"gvb": str})
+    # the model's GVB means (t_*_min_area_w ...); the plain t_*_min are the reference's
+    times = pd.read_csv(args.run / "gvb.csv", dtype={"gvb": str}).drop(
+        columns=["t_oz_min", "t_mz_min"], errors="ignore")
     out.mkdir(parents=True, exist_ok=True)
     tables = {"settlement_types": settlement_table(gvb),
-              "lage_by_settlement_type_gvb": lage_by_type(gvb)}
+              # unpopulated GVBs (gemeindefreie Gebiete) have no Lage and no type
+              "lage_by_settlement_type_gvb": lage_summary(gvb[gvb["population"] > 0])
+              .reset_index()}
     if args.inkar is not None:
         tables["inkar_accuracy"] = compare_gvb_times(
             times, pd.read_csv(args.inkar, dtype={"gvb_ars9": str}))

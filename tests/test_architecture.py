@@ -255,7 +255,14 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       extract): as Mittelzentren they no longer get 0 minutes but no value;
     * new columns ``in_region``, ``mz_edge_flag``, ``oz_edge_flag`` and the ordered class
       codes ``mz_class_code``, ``oz_class_code``, ``lage_code``, ``settlement_type_code``
-      (checked here against the labels).
+      (checked here against the labels);
+    * the reporting unit (issue 11): ``lage`` is the Lage of the GVB, i.e. that of its
+      most populous member (derived here from the baseline's own classes), the
+      municipality's own class moves to ``lage_gemeinde``; the GVB columns
+      ``lage_gvb``, ``potential_2h_gvb``, ``t_mz_min_gvb``, ``mz_class_gvb``,
+      ``t_oz_min_gvb``, ``oz_class_gvb`` are new (checked in tests/test_units.py);
+    * unpopulated areas (0 residents) have no MZ/OZ class, Lage or settlement type,
+      and their reason says so.
     """
     from scipy.spatial import Delaunay
 
@@ -269,9 +276,25 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     walk = base["walk_residents"].fillna(0).to_numpy() > 0
     kept = base.index[inside | base["on_network"].to_numpy() | walk]
     assert sorted(new.index) == sorted(kept)
-    assert sorted(set(new.columns) - set(base.columns)) == [
+    unit_cols = ["lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
+                 "potential_2h_gvb", "t_mz_min_gvb", "t_oz_min_gvb"]
+    assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "mz_class_code", "mz_edge_flag", "oz_class_code",
-        "oz_edge_flag", "settlement_type_code"]
+        "oz_edge_flag", "settlement_type_code"] + unit_cols)
+    # the intended changes of issue 11, derived from the baseline
+    empty = base["population"] == 0
+    for col in ("mz_class", "oz_class", "lage", "settlement_type", "settlement_type_detail"):
+        base.loc[empty, col] = None
+    unpop = "unpopulated area (0 residents): no class, not in the means"
+    base.loc[empty, "reason"] = [f"{r}; {unpop}" if isinstance(r, str) else unpop
+                                 for r in base.loc[empty, "reason"]]
+    centre = (base.reset_index().sort_values(["gvb", "population", "ags"],
+                                             ascending=[True, False, True])
+              .drop_duplicates("gvb").set_index("gvb")["lage"])
+    base["lage_gemeinde"] = base["lage"]
+    base["lage"] = centre.reindex(base["gvb"]).to_numpy()
+    base.loc[empty, "lage"] = None
+    new = new.drop(columns=[c for c in unit_cols if c != "lage_gemeinde"])
     assert new["in_region"].all()
     for code, label, order in (("mz_class_code", "mz_class", class_order("mz")),
                                ("oz_class_code", "oz_class", class_order("oz")),

@@ -73,9 +73,32 @@ def test_run_national_register_with_regional_extract(tmp_path):
     written = pd.read_parquet(res.files["parquet"])
     assert len(written) == int(m["in_region"].sum()) < 400
     reg = m[m["in_region"]]
-    w = reg["area_km2"].where(reg["t_oz_min"].notna(), 0.0)
+    # unpopulated areas (gemeindefreie Gebiete) have no weight in the means
+    w = reg["area_km2"].where(reg["t_oz_min"].notna() & (reg["population"] > 0), 0.0)
     mean_area = float((reg["t_oz_min"].fillna(0) * w).sum() / w.sum())
     assert f"OZ {mean_area:.1f} min" in res.summary
+    # issue 11: the GVB is the reporting unit. Every member carries its GVB's Lage,
+    # that of its most populous member (derived here from the own classes)
+    lage_m = reg[reg["population"] > 0]
+    centre = (m.sort_values(["gvb", "population", "ags"], ascending=[True, False, True])
+              .drop_duplicates("gvb").set_index("gvb")["lage_gemeinde"])
+    expect = centre.reindex(lage_m["gvb"]).fillna("").to_numpy()
+    assert (lage_m["lage"].fillna("").to_numpy() == expect).all()
+    assert (lage_m.groupby("gvb")["lage"].nunique() <= 1).all()
+    assert (lage_m["lage"] != lage_m["lage_gemeinde"]).sum() > 10  # it matters here
+    gvb = pd.read_csv(res.files["gvb_table"], dtype={"gvb": str})
+    assert {"mz_class", "oz_class", "lage", "walk_share_all", "settlement_type"} <= set(gvb)
+    assert gvb["mz_class"].notna().sum() > 50
+    t = pd.read_csv(res.files["table_mz_oz_by_lage"])
+    assert list(t.columns[:4]) == ["indicator", "class", "sehr zentral n", "sehr zentral residents"]
+    assert {"größere Kleinstadt n", "kleine Kleinstadt residents", "total n"} <= set(t.columns)
+    f = pd.read_csv(res.files["table_function_type_lage"])
+    assert list(f.columns[:3]) == ["settlement_type", "lage", "Oberzentrum n"]
+    # both tables count the same GVBs: those of the region with residents
+    n_gvb = gvb.loc[gvb["population"] > 0, "gvb"].isin(reg["gvb"]).sum()
+    total = f.set_index(["settlement_type", "lage"]).loc[("total", "total"), "total n"]
+    assert total == t.set_index(["indicator", "class"]).loc[("MZ", "total"), "total n"]
+    assert 0 < total <= n_gvb
 
 
 def test_cli_run_errors_are_clear(tmp_path, capsys):
@@ -405,7 +428,7 @@ def test_lage_alone_still_uses_the_central_place_function(tmp_path):
     reg = pd.read_csv(sample_dir() / "gemeinden.csv", dtype=str)
     reg["bevoelkerung"] = reg["bevoelkerung"].astype(int)
     single = reg.groupby("gvb_ars9")["ags"].transform("size") == 1
-    small = reg[single & (reg["bevoelkerung"] < 5000)].iloc[0]
+    small = reg[single & reg["bevoelkerung"].between(1, 4999)].iloc[0]  # populated
     zo = pd.read_csv(sample_dir() / "zentrale_orte.csv", dtype=str)
     zo.loc[zo["ags"] == small["ags"], "zo_funktion"] = "Mittelzentrum"
     zo.to_csv(tmp_path / "zo.csv", index=False)

@@ -283,6 +283,11 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         reasons[i].append("outside the region (the road extract or the [region] cut)")
     for i in np.flatnonzero(~on_net & in_reg):
         reasons[i].append(off_why if has_pt[i] else "no reference point")
+    # gemeindefreie Gebiete (0 residents): the time is kept, no class, no weight
+    empty = (pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0
+             if "population" in out.columns else np.zeros(len(out), bool))
+    for i in np.flatnonzero(empty & in_reg):
+        reasons[i].append("unpopulated area (0 residents): no class, not in the means")
     for kind, funcs in destinations(gz_with_mz_is_mz).items():
         is_dest = np.isin(cp, funcs)
         dest = np.flatnonzero(is_dest & on_net)
@@ -342,7 +347,9 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         out[f"t_{kind}_min"] = t_min
         out[f"nearest_{kind}_ags"] = np.where(near >= 0, out["ags"].to_numpy()[np.maximum(near, 0)], None)
         out[f"nearest_{kind}_name"] = np.where(near >= 0, names[np.maximum(near, 0)], None)
-        out[f"{kind}_class"] = classify(t_min, is_dest, kind)
+        cls = classify(t_min, is_dest, kind)
+        cls[empty] = None
+        out[f"{kind}_class"] = cls
         out[f"{kind}_class_code"] = class_codes(out[f"{kind}_class"], class_order(kind))
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min[in_reg]).sum()))
     out["origin_method"] = method
@@ -403,42 +410,56 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
     Municipalities without a value are left out of the mean and counted in
     ``n_missing``; those with a value but no area (population) weight drop out of the
     area- (population-) weighted mean and are counted in ``n_no_area``
-    (``n_no_population``). Columns: ``{value}_area_w`` (INKAR: flächengewichtet) and
-    ``{value}_pop_w`` (Deutschlandatlas: bevölkerungsgewichtet).
+    (``n_no_population``). Unpopulated areas (0 residents: gemeindefreie Gebiete)
+    are left out of every mean and counted in ``n_unpopulated``: a forest's area
+    would otherwise weigh in the area-weighted mean. Columns: ``{value}_area_w``
+    (INKAR: flächengewichtet) and ``{value}_pop_w`` (Deutschlandatlas:
+    bevölkerungsgewichtet).
     """
-    d = df.copy()
-    key = d[by] if by else pd.Series("all", index=d.index)
-    rows = {}
-    for k, grp in d.groupby(key, sort=True, dropna=False):
-        r = {"n_municipalities": len(grp),
-             "population": float(grp["population"].sum(min_count=1)),
-             "area_km2": float(grp["area_km2"].sum(min_count=1))}
-        for v in values:
-            ok = grp[v].notna()
-            for wname, wcol in (("area_w", "area_km2"), ("pop_w", "population")):
-                w = grp.loc[ok, wcol].fillna(0.0).to_numpy()
-                x = grp.loc[ok, v].to_numpy()
-                r[f"{v}_{wname}"] = float(np.sum(w * x) / np.sum(w)) if np.sum(w) > 0 else np.nan
-            r[f"{v}_n_missing"] = int((~ok).sum())
-            # values that have no weight drop out of that weighted mean: say how many
-            r[f"{v}_n_no_area"] = int((ok & grp["area_km2"].isna()).sum())
-            r[f"{v}_n_no_population"] = int((ok & grp["population"].isna()).sum())
-        rows[k] = r
-    out = pd.DataFrame.from_dict(rows, orient="index")
+    key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
+    pop = pd.to_numeric(df["population"], errors="coerce")
+    area = pd.to_numeric(df["area_km2"], errors="coerce")
+    empty = pop == 0
+
+    def total(x: pd.Series) -> pd.Series:  # one vectorised sum per group (no Python loop)
+        return x.groupby(key, sort=True, dropna=False).sum()
+
+    out = pd.DataFrame({"n_municipalities": total(pd.Series(1, index=df.index)),
+                        "n_unpopulated": total(empty.astype(int)),
+                        "population": pop.groupby(key, sort=True, dropna=False).sum(min_count=1),
+                        "area_km2": area.groupby(key, sort=True, dropna=False).sum(min_count=1)})
+    for v in values:
+        x = pd.to_numeric(df[v], errors="coerce")
+        ok = x.notna() & ~empty
+        for wname, w in (("area_w", area), ("pop_w", pop)):
+            w = w.fillna(0.0).where(ok, 0.0)
+            num, den = total(w * x.fillna(0.0)), total(w)
+            out[f"{v}_{wname}"] = (num / den.where(den > 0)).astype(float)
+        out[f"{v}_n_missing"] = total((x.isna() & ~empty).astype(int))
+        # values that have no weight drop out of that weighted mean: say how many
+        out[f"{v}_n_no_area"] = total((ok & area.isna()).astype(int))
+        out[f"{v}_n_no_population"] = total((ok & pop.isna()).astype(int))
     out.index.name = by or "level"
     return out.reset_index()
 
 
-def class_shares(df: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """Share of municipalities and of population per class (the BBSR report table)."""
+def class_shares(df: pd.DataFrame, kind: str, *, unit: str = "municipalities") -> pd.DataFrame:
+    """Share of units and of population per class (the BBSR report table).
+
+    ``df`` has one row per unit (municipalities, or GVBs with ``unit="gvb"``) with
+    ``{kind}_class`` and ``population``; unpopulated units (0 residents) are left
+    out. The count columns are named after ``unit`` (``municipalities`` /
+    ``share_municipalities``, or ``gvb`` / ``share_gvb``).
+    """
     col = f"{kind}_class"
+    df = df[pd.to_numeric(df["population"], errors="coerce").to_numpy() != 0]
     labels = class_order(kind) + [NO_VALUE]
     cls = df[col].fillna(NO_VALUE)
     pop = df["population"].fillna(0.0)
     n = cls.value_counts().reindex(labels, fill_value=0)
     p = pop.groupby(cls).sum().reindex(labels, fill_value=0.0)
-    t = pd.DataFrame({"class": labels, "municipalities": n.to_numpy(),
-                      "share_municipalities": n.to_numpy() / max(len(df), 1),
+    t = pd.DataFrame({"class": labels, unit: n.to_numpy(),
+                      f"share_{unit}": n.to_numpy() / max(len(df), 1),
                       "population": p.to_numpy(),
                       "share_population": p.to_numpy() / max(pop.sum(), 1.0)})
-    return t[(t["municipalities"] > 0) | (t["class"] != NO_VALUE)]
+    return t[(t[unit] > 0) | (t["class"] != NO_VALUE)]

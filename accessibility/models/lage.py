@@ -398,6 +398,7 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
                         "n_reached": centre["n_reached"],
                         "edge_flag": centre["edge_flag"].astype(bool)})
     out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
+    out.loc[out["population"] == 0, "lage"] = None  # gemeindefreie Gebiete: no Lage
     out = out.reset_index()
     if "gvb_name" in df.columns:
         names = pd.Series(df["gvb_name"].to_numpy(), index=df["gvb"].to_numpy())
@@ -501,6 +502,8 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     for c in ("potential_2h", "n_reached", "edge_flag"):
         out[c] = res[c]
     out["lage"] = classify_lage(res["potential_2h"], thresholds)
+    # gemeindefreie Gebiete (0 residents) have a potential but no Lage
+    out.loc[pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0, "lage"] = None
     out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES)
     on = res["potential_2h"].notna()
     report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "

@@ -35,6 +35,12 @@ mittelzentraler Teilfunktion" kept as their own values):
   in about a quarter of all municipalities; BBSR's rule asks for the MZ
   sub-function).
 * A GVB whose members all lack a population has no type (empty).
+* **Unpopulated areas** (gemeindefreie Gebiete: forests, lakes, military areas with
+  0 residents; each is its own GVB in the register) get no type
+  (``unpopulated="exclude"``, the default: a planner does not count a forest as a
+  Landgemeinde). BBSR's published counts evidently include them as Landgemeinden:
+  on the 2019 register, 1,565 populated Landgemeinde GVBs + 208 unpopulated =
+  1,773 against the report's 1,779; ``unpopulated="landgemeinde"`` counts them so.
 
 Every municipality gets the type of its GVB (columns ``settlement_type`` and
 ``settlement_type_detail``).
@@ -45,6 +51,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import _validate
 from .._errors import InputError
 from ..vocabulary import (FUNCTION_RANK, GZ_WITH_MZ, NO_FUNCTION, OBERZENTRUM,
                           SETTLEMENT_DETAIL, SETTLEMENT_TYPES)
@@ -89,8 +96,8 @@ def classify_settlement(population, function) -> tuple[np.ndarray, np.ndarray]:
     return typ, det
 
 
-def settlement_types(munis: pd.DataFrame, *, function: str = "highest"
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def settlement_types(munis: pd.DataFrame, *, function: str = "highest",
+                     unpopulated: str = "exclude") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stadt- und Gemeindetyp per Gemeindeverband, and for every municipality.
 
     Parameters
@@ -102,6 +109,9 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest"
     function : {"highest", "largest"}
         Which central-place function of the GVB counts: the highest of any member
         (default) or that of the largest municipality.
+    unpopulated : {"exclude", "landgemeinde"}
+        A GVB of 0 residents (gemeindefreies Gebiet) has no type (default), or is a
+        Landgemeinde as in BBSR's counts.
 
     Returns
     -------
@@ -114,12 +124,12 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest"
         ``munis`` (same rows and index) with ``settlement_type`` and
         ``settlement_type_detail`` of its GVB.
     """
-    for col in ("ags", "gvb", "population"):
-        if col not in munis.columns:
-            raise InputError(f"settlement types need the column {col!r} (columns: "
-                             f"{list(munis.columns)}); read with read_municipalities()")
+    _validate.columns(munis, ("ags", "gvb", "population"), "settlement types",
+                      "read with read_municipalities()")
     if function not in ("highest", "largest"):
         raise InputError(f"function must be 'highest' or 'largest', got {function!r}")
+    if unpopulated not in ("exclude", "landgemeinde"):
+        raise InputError(f"unpopulated must be 'exclude' or 'landgemeinde', got {unpopulated!r}")
     df = pd.DataFrame({
         "ags": munis["ags"].to_numpy(), "gvb": munis["gvb"].to_numpy(),
         "population": pd.to_numeric(munis["population"], errors="coerce").to_numpy(),
@@ -150,6 +160,9 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest"
     else:
         out["central_place"] = largest["central_place"]
     typ, det = classify_settlement(out["largest_population"].to_numpy(), out["central_place"].to_numpy())
+    if unpopulated == "exclude":
+        empty = (out["population"] == 0).to_numpy()
+        typ[empty], det[empty] = None, None
     out["settlement_type"] = typ
     out["settlement_type_detail"] = det
     out = out.reset_index()

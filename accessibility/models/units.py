@@ -1,0 +1,278 @@
+"""The reporting unit: Gemeindeverband (as the BBSR report) or Gemeinde.
+
+BBSR computes the Lage "für alle Gemeindeverbände", assigns the settlement type per
+Gemeindeverband (GVB) and reports the MZ/OZ time classes of its small towns per GVB
+(docs/METHOD.md, "Reporting unit"). This module turns the per-municipality results
+of the models into
+
+* the **GVB table**: one row per GVB with its population and area, central-place
+  function and settlement type, the area- and population-weighted mean car times
+  and their BBSR classes, the Lage of its settlement centre and its Nahversorgung
+  shares (residents served over residents);
+* the **unit columns** of the municipality table: every member carries its GVB's
+  Lage (``lage_gvb``, ``potential_2h_gvb``) and MZ/OZ class (``mz_class_gvb``,
+  ``oz_class_gvb``); with ``unit = "gvb"`` the column ``lage`` is the GVB's class
+  and the municipality's own one stays in ``lage_gemeinde``;
+* the **report's cross-tables**, counted in units and in residents: MZ and OZ time
+  classes by Lage and by größere / kleine Kleinstadt (Abb. 14), and central-place
+  function by settlement type and Lage (Tab. 3).
+
+Unpopulated areas (gemeindefreie Gebiete with 0 residents) have no settlement
+type, no class and no weight in a mean; they are counted apart
+(:func:`unpopulated`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import _validate, defaults
+from .._errors import InputError
+from ..vocabulary import (CENTRAL_PLACE_CLASSES, LAGE_CLASSES, NO_VALUE, SERVICES,
+                          SETTLEMENT_TYPES, WALK_METHOD_SUFFIX, class_codes,
+                          class_order)
+from .central_places import classify, weighted_means
+from .lage import gvb_potential
+from .settlement import settlement_types
+
+__all__ = ["UNITS", "apply_unit", "function_type_lage", "gvb_table", "mz_oz_by_lage",
+           "unit_rows", "unpopulated"]
+
+#: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
+UNITS = ("gvb", "gemeinde")
+#: Column groups of the Kleinstadt split in :func:`mz_oz_by_lage` (report Abb. 14).
+KLEINSTADT_DETAIL = ("größere Kleinstadt", "kleine Kleinstadt")
+
+
+def unpopulated(df: pd.DataFrame) -> np.ndarray:
+    """Rows with a population of exactly 0 (gemeindefreie Gebiete: forests, lakes,
+    military areas). A missing population is unknown, not 0."""
+    if "population" not in df.columns:
+        return np.zeros(len(df), bool)
+    return (pd.to_numeric(df["population"], errors="coerce") == 0).to_numpy()
+
+
+def _check_unit(unit: str) -> None:
+    if unit not in UNITS:
+        raise InputError(f"unit must be one of {list(UNITS)} (Gemeindeverband as the BBSR "
+                         f"report, or Gemeinde), got {unit!r}")
+
+
+def _walk_suffixes(df: pd.DataFrame) -> list[str]:
+    return [s for s in WALK_METHOD_SUFFIX.values() if f"walk_share_all{s}" in df.columns]
+
+
+def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
+              thresholds=defaults.LAGE_THRESHOLDS, settlement_function: str = "highest"
+              ) -> pd.DataFrame:
+    """One row per Gemeindeverband from the per-municipality results.
+
+    Parameters
+    ----------
+    munis : DataFrame
+        Per municipality: ``ags``, ``gvb``, ``population``, ``area_km2`` and whatever
+        the models added (``t_mz_min``/``t_oz_min``, ``potential_2h`` ...,
+        ``walk_share_*`` with ``walk_residents``, ``central_place``).
+        Pass *every* member of a GVB: the settlement type and the settlement centre
+        depend on all of them.
+    weighting : {"area", "population"}
+        Which mean of the car times the classes ``mz_class``/``oz_class`` and the
+        columns ``t_mz_min``/``t_oz_min`` use: area-weighted (INKAR,
+        "flächengewichtet") or population-weighted.
+    thresholds : tuple
+        Lage class bounds.
+    settlement_function : {"highest", "largest"}
+        See :func:`~accessibility.models.settlement.settlement_types`.
+
+    Returns
+    -------
+    DataFrame
+        ``gvb``, ``gvb_name`` (when given), ``n_municipalities``, ``n_unpopulated``,
+        ``population``, ``area_km2``, ``central_place`` (highest function of the GVB),
+        ``settlement_type``, ``settlement_type_detail``; with car times
+        ``t_mz_min``, ``t_oz_min`` (the chosen mean), ``mz_class``, ``oz_class`` and
+        both weightings (``t_mz_min_area_w``, ``t_mz_min_pop_w`` ...); with the Lage
+        ``centre_ags``, ``centre_name``, ``potential_2h``, ``edge_flag``, ``lage``;
+        with the Nahversorgung ``walk_residents`` and ``walk_share_{service}`` (the
+        residents served over the residents of the GVB's 100 m cells).
+    """
+    _validate.columns(munis, ("ags", "gvb", "population"), "the GVB table")
+    if weighting not in ("area", "population"):
+        raise InputError(f"weighting must be 'area' or 'population', got {weighting!r}")
+    d = pd.DataFrame(munis).copy()
+    if "area_km2" not in d.columns:
+        d["area_km2"] = np.nan
+    empty = unpopulated(d)
+    st, _ = settlement_types(d, function=settlement_function)
+    out = st.drop(
+        columns=["largest_ags", "largest_name", "largest_population"])
+    out.insert(out.columns.get_loc("population") + 1, "n_unpopulated",
+               out["gvb"].map(pd.Series(empty, index=d.index).groupby(d["gvb"]).sum())
+               .fillna(0).astype(int).to_numpy())
+    out.insert(out.columns.get_loc("population") + 1, "area_km2",
+               out["gvb"].map(d.groupby("gvb")["area_km2"].sum(min_count=1)).to_numpy())
+    times = [c for c in ("t_mz_min", "t_oz_min") if c in d.columns]
+    if times:
+        means = weighted_means(d, "gvb", times)
+        w = "area_w" if weighting == "area" else "pop_w"
+        for t in times:
+            kind = t[2:4]
+            v = means[f"{t}_{w}"].to_numpy(dtype=float)
+            means[t] = v
+            # a GVB whose every populated member is a central place of the class has 0
+            means[f"{kind}_class"] = classify(v, v == 0.0, kind)
+        keep = ["gvb"] + times + [f"{t[2:4]}_class" for t in times] + [
+            f"{t}_{x}" for t in times for x in ("area_w", "pop_w", "n_missing")]
+        out = out.merge(means[keep], on="gvb", how="left")
+    if "potential_2h" in d.columns:
+        lage = gvb_potential(d, thresholds=thresholds)
+        out = out.merge(lage[["gvb", "centre_ags", "centre_name", "potential_2h", "edge_flag",
+                              "lage"]], on="gvb", how="left")
+        out.loc[out["population"].fillna(0) == 0, "lage"] = None
+    if _walk_suffixes(d):
+        res = pd.to_numeric(d["walk_residents"], errors="coerce")
+        g = res.groupby(d["gvb"]).sum(min_count=1)  # no member in the walk extract: empty
+        res = res.fillna(0.0)
+        out["walk_residents"] = out["gvb"].map(g).to_numpy()
+    for sfx in _walk_suffixes(d):
+        for s in SERVICES + ("all",):
+            served = (pd.to_numeric(d[f"walk_share_{s}{sfx}"], errors="coerce") * res).fillna(0.0)
+            share = served.groupby(d["gvb"]).sum() / g.where(g > 0)
+            out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
+    if "walk_residents" in out.columns:
+        out["walk_coverage"] = out["walk_residents"] / out["population"].where(
+            out["population"] > 0)
+    return out
+
+
+def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
+               ) -> pd.DataFrame:
+    """The municipality table with its GVB's values (``lage_gvb``,
+    ``potential_2h_gvb``, ``t_mz_min_gvb``, ``mz_class_gvb``, ``t_oz_min_gvb``,
+    ``oz_class_gvb``, whichever ``gvb`` has) and ``lage``/``lage_code`` of the
+    unit: the GVB's with ``unit = "gvb"``, the municipality's own otherwise (which
+    is always kept in ``lage_gemeinde``)."""
+    _check_unit(unit)
+    out = munis.copy()
+    key = out["gvb"].to_numpy()
+    g = gvb.set_index("gvb")
+    if "lage" in g.columns and "lage" in out.columns:
+        if "lage_gemeinde" not in out.columns:  # applied once: keep the own class
+            out["lage_gemeinde"] = out["lage"]
+        out["potential_2h_gvb"] = g["potential_2h"].reindex(key).to_numpy()
+        out["lage_gvb"] = g["lage"].reindex(key).to_numpy()
+        if unit == "gvb":
+            out["lage"] = out["lage_gvb"]
+        else:
+            out["lage"] = out["lage_gemeinde"]
+        out.loc[unpopulated(out), "lage"] = None
+        out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES).to_numpy()
+    for kind in ("mz", "oz"):
+        if f"{kind}_class" in g.columns:
+            out[f"t_{kind}_min_gvb"] = g[f"t_{kind}_min"].reindex(key).to_numpy()
+            out[f"{kind}_class_gvb"] = g[f"{kind}_class"].reindex(key).to_numpy()
+    return out
+
+
+def unit_rows(munis: pd.DataFrame, gvb: pd.DataFrame | None, unit: str) -> pd.DataFrame:
+    """The rows the report's tables count: the populated GVBs (``unit = "gvb"``)
+    or the populated municipalities, with ``population`` and the class columns."""
+    _check_unit(unit)
+    rows = gvb if unit == "gvb" else munis
+    if rows is None:
+        raise InputError("unit 'gvb' needs the GVB table")
+    return rows[~unpopulated(rows)]
+
+
+def _cross(d: pd.DataFrame, rows: list[str], row_labels: list[list], col: str,
+           col_labels: list, total: bool = True) -> pd.DataFrame:
+    """Counts and residents of ``d`` by the row columns and ``col``, every label
+    present (0 where empty); columns ``{label} n``, ``{label} residents``."""
+    idx = pd.MultiIndex.from_product(row_labels, names=rows)
+    n = d.groupby(rows + [col]).size().unstack(col).reindex(index=idx, columns=col_labels)
+    p = d.groupby(rows + [col])["population"].sum().unstack(col).reindex(
+        index=idx, columns=col_labels)
+    n, p = n.fillna(0).astype(int), p.fillna(0.0)
+    if total:
+        n["total"], p["total"] = n.sum(axis=1), p.sum(axis=1)
+    out = pd.concat({"n": n, "residents": p}, axis=1).swaplevel(axis=1)
+    out = out[[(c, m) for c in n.columns for m in ("n", "residents")]]
+    out.columns = [f"{c} {m}" for c, m in out.columns]
+    return out
+
+
+def _labelled(d: pd.DataFrame) -> pd.DataFrame:
+    """Unit rows with the label columns filled ("no value" / "no type" for missing)."""
+    out = pd.DataFrame({"population": pd.to_numeric(d["population"], errors="coerce")
+                        .fillna(0.0).to_numpy()}, index=d.index)
+    for c, missing in (("lage", NO_VALUE), ("settlement_type", "no type"),
+                       ("settlement_type_detail", "no type"), ("mz_class", NO_VALUE),
+                       ("oz_class", NO_VALUE), ("central_place", "keine")):
+        if c in d.columns:
+            out[c] = d[c].astype(object).where(d[c].notna(), missing).to_numpy()
+    return out
+
+
+def mz_oz_by_lage(units: pd.DataFrame) -> pd.DataFrame:
+    """MZ and OZ time classes by Lage and by größere / kleine Kleinstadt (the
+    report's Abb. 14), counted in units (``n``) and residents.
+
+    ``units``: rows from :func:`unit_rows` with ``population``, ``mz_class``,
+    ``oz_class``, ``lage`` and ``settlement_type_detail``. Rows: ``indicator``
+    (MZ / OZ) and ``class`` (report order, "no value" last, then "total"). Columns:
+    one pair per Lage class (all units), then the two Kleinstadt groups (only
+    Kleinstädte), then ``total`` (all units).
+    """
+    _validate.columns(units, ("population", "mz_class", "oz_class", "lage",
+                              "settlement_type_detail"), "the MZ/OZ-by-Lage table")
+    d = _labelled(units)
+    lage_cols = list(LAGE_CLASSES[::-1]) + ([NO_VALUE] if (d["lage"] == NO_VALUE).any() else [])
+    parts = []
+    for kind in ("mz", "oz"):
+        col = f"{kind}_class"
+        labels = class_order(kind) + ([NO_VALUE] if (d[col] == NO_VALUE).any() else [])
+        x = d.assign(indicator=kind.upper(), **{"class": d[col]})
+        by_lage = _cross(x, ["indicator", "class"], [[kind.upper()], labels], "lage", lage_cols,
+                         total=False)
+        klein = _cross(x, ["indicator", "class"], [[kind.upper()], labels],
+                       "settlement_type_detail", list(KLEINSTADT_DETAIL), total=False)
+        x["_all"] = "total"
+        tot = _cross(x, ["indicator", "class"], [[kind.upper()], labels], "_all", ["total"],
+                     total=False)
+        t = pd.concat([by_lage, klein, tot], axis=1)
+        t.loc[(kind.upper(), "total"), :] = t.sum(axis=0)
+        parts.append(t)
+    out = pd.concat(parts)
+    n_cols = [c for c in out.columns if c.endswith(" n")]
+    out[n_cols] = out[n_cols].astype(int)
+    return out.reset_index()
+
+
+def function_type_lage(units: pd.DataFrame) -> pd.DataFrame:
+    """Central-place function by settlement type and Lage (the report's Tab. 3),
+    counted in units (``n``) and residents.
+
+    Rows: ``settlement_type`` and ``lage`` (each type's Lage classes from most to
+    least central, then its total; a grand total last). Columns: one pair per
+    function (highest first), then ``total``.
+    """
+    _validate.columns(units, ("population", "central_place", "settlement_type", "lage"),
+                      "the function-by-type-and-Lage table")
+    d = _labelled(units)
+    types = list(SETTLEMENT_TYPES) + (["no type"] if (d["settlement_type"] == "no type").any()
+                                      else [])
+    lages = list(LAGE_CLASSES[::-1]) + ([NO_VALUE] if (d["lage"] == NO_VALUE).any() else [])
+    fns = list(CENTRAL_PLACE_CLASSES)
+    t = _cross(d, ["settlement_type", "lage"], [types, lages], "central_place", fns)
+    blocks = []
+    for typ in types:
+        b = t.loc[[typ]]
+        b.loc[(typ, "total"), :] = b.sum(axis=0)
+        blocks.append(b)
+    out = pd.concat(blocks)
+    out.loc[("total", "total"), :] = t.sum(axis=0)
+    n_cols = [c for c in out.columns if c.endswith(" n")]
+    out[n_cols] = out[n_cols].astype(int)
+    return out.reset_index()
+
