@@ -20,6 +20,7 @@ Typical use::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -372,9 +373,14 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
                                base_profile: SpeedProfile | str | Path | None = None,
                                out_profile: str | Path | None = None,
                                bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
-                               iterations: int = defaults.CALIBRATION_ITERATIONS
-                               ) -> CalibrationResult:
-    """Read reference times, calibrate the speed factors, optionally write the profile.
+                               iterations: int = defaults.CALIBRATION_ITERATIONS,
+                               fit_access: bool = False,
+                               access_bounds_kmh: tuple[float, float] | None = None,
+                               maxspeed_factors: Sequence[float] | None = None,
+                               rebuild: Callable[[SpeedProfile], tuple[RoadGraph, pd.DataFrame]]
+                               | None = None,
+                               comment: list[str] | None = None) -> CalibrationResult:
+    """Read reference times, calibrate the speeds, optionally write the profile.
 
     Parameters
     ----------
@@ -382,32 +388,72 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
         Car graph built with ``base_profile``.
     municipalities : DataFrame
         Attached to ``graph`` (:func:`accessibility.attach`), with ``central_place``
-        for "nearest OZ/MZ" rows.
+        for "nearest OZ/MZ" rows and GVB means, ``gvb`` and ``area_km2`` for GVB
+        means.
     reference_path : str or Path
-        Reference travel times (see :func:`accessibility.io.read_reference_times`).
+        Reference travel times, trips or INKAR GVB means (see
+        :func:`accessibility.io.read_reference_times`; the format is told by the
+        columns).
     base_profile : SpeedProfile, str or Path, optional
         The profile the graph was built with. Default: the graph's profile when it
         is the built-in default.
     out_profile : str or Path, optional
         Where to write the calibrated profile as TOML.
-    bounds, iterations
-        See :func:`accessibility.models.calibration.calibrate_speeds`.
+    bounds, iterations, fit_access, access_bounds_kmh
+        See :func:`accessibility.models.calibration.calibrate_speeds`
+        (``access_bounds_kmh`` default
+        :data:`~accessibility.models.calibration.ACCESS_BOUNDS_KMH`).
+    maxspeed_factors : sequence of float, optional
+        Also fit the profile's maxspeed factor by trying these values (see
+        :func:`accessibility.models.calibration.fit_maxspeed_factor`); needs
+        ``rebuild``.
+    rebuild : callable, optional
+        ``rebuild(profile) -> (graph, municipalities)``: the graph built again with
+        another profile and the municipalities attached to it.
+        :func:`accessibility.pipeline.calibrate` passes one.
+    comment : list of str, optional
+        Extra lines for the head of the written profile.
+
+    Returns
+    -------
+    CalibrationResult
     """
+    from .models.calibration import ACCESS_BOUNDS_KMH, fit_maxspeed_factor
+
     if base_profile is not None and not isinstance(base_profile, SpeedProfile):
         base_profile = load_profile(base_profile)
     if base_profile is None:
         built = graph.meta.get("profile_fingerprint")
         if built is None or built == DEFAULT_PROFILE.fingerprint():
             base_profile = DEFAULT_PROFILE
-        elif out_profile is not None:
+        elif out_profile is not None or maxspeed_factors is not None:
             raise InputError(f"the graph was built with speed profile "
                              f"{graph.meta.get('profile')!r}: give it as base_profile so that "
                              "the calibrated profile can be written")
     refs = read_reference_times(reference_path)
-    result = calibrate_speeds(graph, municipalities, refs, bounds=bounds,
-                              iterations=iterations, base_profile=base_profile)
+    kwargs = {"bounds": bounds, "iterations": iterations, "fit_access": fit_access,
+              "access_bounds_kmh": access_bounds_kmh or ACCESS_BOUNDS_KMH}
+    if maxspeed_factors is not None:
+        if rebuild is None:
+            raise InputError("fitting the maxspeed factor builds the graph again for every "
+                             "factor: use accessibility.pipeline.calibrate (or the "
+                             "'accessibility calibrate' command), which knows the OSM file, "
+                             "or pass rebuild")
+
+        def build(profile: SpeedProfile):
+            # the graph given was built with the base profile: no need to build it again
+            if profile.fingerprint() == base_profile.fingerprint():
+                return graph, municipalities
+            return rebuild(profile)
+
+        result = fit_maxspeed_factor(build, refs, base_profile,
+                                     maxspeed_factors=maxspeed_factors, **kwargs)
+    else:
+        result = calibrate_speeds(graph, municipalities, refs, base_profile=base_profile,
+                                  **kwargs)
     if out_profile is not None:
         write_profile_toml(result.profile, out_profile, comment=[
+            *(comment or []),
             f"Calibrated from {Path(reference_path).name} by accessibility "
             "(speed calibration).", *result.lines()])
         logger.info("wrote calibrated speed profile to %s", out_profile)

@@ -74,12 +74,23 @@ def _run_args(args: argparse.Namespace):
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from ._errors import InputError
     from .pipeline import calibrate
 
     config, output, overrides = _run_args(args)
+    mfs = None
+    if args.maxspeed_factors:
+        try:
+            mfs = [float(v) for v in args.maxspeed_factors.split(",") if v.strip()]
+        except ValueError:
+            raise InputError(f"--maxspeed-factors must be numbers separated by commas, e.g. "
+                             f"0.75,0.8,0.9,1.0; got {args.maxspeed_factors!r}") from None
     res = calibrate(config, args.references, output_dir=output or Path("out"),
                     out_profile=args.out_profile, overrides=overrides,
-                    bounds=(args.min_factor, args.max_factor), iterations=args.iterations)
+                    bounds=(args.min_factor, args.max_factor), iterations=args.iterations,
+                    fit_access=args.fit_access,
+                    access_bounds_kmh=(args.min_access_kmh, args.max_access_kmh),
+                    maxspeed_factors=mfs)
     print("\n".join(res.lines()))
     if args.out_profile:
         print(f"calibrated profile written to {args.out_profile}")
@@ -153,11 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")
     r.set_defaults(func=_cmd_run)
 
-    c = sub.add_parser("calibrate", help="fit per-road-class speed factors to reference times",
+    c = sub.add_parser("calibrate", help="fit the car speeds to reference times",
                        description="Fit per-road-class speed factors (least squares with bounds) "
-                                   "to reference car times and report the error before and after. "
-                                   "REFERENCES is a CSV with origin_ags, destination (an AGS, "
-                                   "'nearest OZ' or 'nearest MZ') and minutes.")
+                                   "to reference car times and report the error before and after; "
+                                   "optionally also the access-leg speed and the profile's "
+                                   "maxspeed factor. REFERENCES is a CSV with either origin_ags, "
+                                   "destination (an AGS, 'nearest OZ' or 'nearest MZ') and "
+                                   "minutes, or (INKAR) gvb_ars9, t_oz_min, t_mz_min: the "
+                                   "area-weighted mean time of each Gemeindeverband's members "
+                                   "to the nearest OZ / MZ (only GVBs wholly on the network "
+                                   "count).")
     c.add_argument("references", type=Path, help="CSV of reference travel times")
     c.add_argument("--out-profile", type=Path, help="write the calibrated speed profile (TOML)")
     lo, hi = defaults.CALIBRATION_BOUNDS
@@ -165,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-factor", type=float, default=hi, help=f"highest speed factor ({hi})")
     c.add_argument("--iterations", type=int, default=defaults.CALIBRATION_ITERATIONS,
                    help=f"route-and-refit rounds ({defaults.CALIBRATION_ITERATIONS})")
+    c.add_argument("--fit-access", action="store_true",
+                   help="also fit the speed of the access legs (reference point to the network; "
+                        "[graph] access_speed_kmh)")
+    c.add_argument("--min-access-kmh", type=float, default=5.0,
+                   help="lowest access-leg speed with --fit-access (5)")
+    c.add_argument("--max-access-kmh", type=float, default=120.0,
+                   help="highest access-leg speed with --fit-access (120)")
+    c.add_argument("--maxspeed-factors",
+                   help="also fit the profile's maxspeed factor: comma-separated values to try, "
+                        "e.g. 0.75,0.8,0.85,0.9,0.95,1.0 (the graph is built once per value)")
     _add_run_inputs(c)
     c.set_defaults(func=_cmd_calibrate)
 

@@ -822,15 +822,38 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
               output_dir: str | Path | None = None, out_profile: str | Path | None = None,
               overrides: dict | None = None,
               bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
-              iterations: int = defaults.CALIBRATION_ITERATIONS):
-    """Fit per-road-class speed factors to reference travel times (see
-    :mod:`accessibility.models.calibration`) on the graph and municipalities of a run."""
+              iterations: int = defaults.CALIBRATION_ITERATIONS, fit_access: bool = False,
+              access_bounds_kmh: tuple[float, float] | None = None,
+              maxspeed_factors: list[float] | tuple[float, ...] | None = None,
+              comment: list[str] | None = None):
+    """Fit the car speeds to reference travel times (trips, or INKAR means per
+    Gemeindeverband; see :mod:`accessibility.models.calibration`) on the graph and
+    municipalities of a run.
+
+    ``fit_access`` also fits the access-leg speed; ``maxspeed_factors`` also fits
+    the profile's maxspeed factor by building the graph once per factor (in a
+    temporary cache, the run's cache is left alone). Returns the
+    :class:`~accessibility.models.calibration.CalibrationResult`.
+    """
     config, graph, munis, _ = graph_and_municipalities(config, overrides, output_dir,
                                                         "calibrate")
-    return api.calibrate_speeds_from_file(graph, munis, references,
-                                          base_profile=config.graph.profile,
-                                          out_profile=out_profile, bounds=bounds,
-                                          iterations=iterations)
+    kwargs = {"base_profile": config.graph.profile, "out_profile": out_profile,
+              "bounds": bounds, "iterations": iterations, "fit_access": fit_access,
+              "access_bounds_kmh": access_bounds_kmh, "comment": comment}
+    if not maxspeed_factors:
+        return api.calibrate_speeds_from_file(graph, munis, references, **kwargs)
+    ok = munis["lon"].notna().to_numpy()
+    keep = (munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
+        def rebuild(profile):
+            g = build_graph(config.inputs.osm, profile, simplify_graph=config.graph.simplify,
+                            keep_points=keep, max_snap_m=config.graph.max_snap_m,
+                            crs=config.graph.metric_crs, cache_dir=tmp)
+            return g, attach(g, munis, max_snap_m=config.graph.max_snap_m,
+                             access_speed_kmh=config.graph.access_speed_kmh)
+
+        return api.calibrate_speeds_from_file(graph, munis, references, rebuild=rebuild,
+                                              maxspeed_factors=maxspeed_factors, **kwargs)
 
 
 def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path | None = None,

@@ -72,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
               "municipalities and central places", file=sys.stderr)
         return 2
     gvb = pd.read_csv(args.run / "gvb_lage.csv", dtype={"gvb": str, "centre_ags": str})
-    # the model's GVB means (t_*_min_area_w ...); the plain t_*_min are the reference's
-    times = pd.read_csv(args.run / "gvb.csv", dtype={"gvb": str}).drop(
-        columns=["t_oz_min", "t_mz_min"], errors="ignore")
+    times = pd.read_csv(args.run / "gvb.csv", dtype={"gvb": str})
     out.mkdir(parents=True, exist_ok=True)
     tables = {"settlement_types": settlement_table(gvb),
               # unpopulated GVBs (gemeindefreie Gebiete) have no Lage and no type

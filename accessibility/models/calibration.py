@@ -1,33 +1,60 @@
-"""Calibrate per-road-class speed factors against reference car travel times."""
+"""Calibrate the car speeds against reference travel times: per-road-class speed
+factors, optionally the speed of the access legs and (by a 1-D search) the maxspeed
+factor of the profile.
+
+Two kinds of reference are understood (see
+:func:`accessibility.io.read_reference_times`): times of single trips between
+municipalities or to the nearest OZ/MZ, and INKAR's area-weighted means per
+Gemeindeverband of the members' times to the nearest OZ/MZ.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import lsq_linear
+from scipy.sparse import csr_array, identity
+from scipy.spatial import cKDTree
 
 from .. import defaults
 from .._errors import InputError
 from .._util import show
-from ..graph import RoadGraph, network_arrays
+from ..graph import RoadGraph, network_arrays, project
 from ..profile import SpeedProfile
 from ..routing import nearest_facility, shortest_path_tree
 from ..vocabulary import DESTINATIONS, NEAREST_MZ, NEAREST_OZ
+from .accuracy import time_metrics
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CalibrationResult", "apply_factors", "calibrate_speeds"]
+__all__ = ["ACCESS_BOUNDS_KMH", "CalibrationResult", "EDGE_MARGIN", "MAXSPEED_FACTORS",
+           "apply_factors", "calibrate_speeds", "evaluate_speeds", "fit_maxspeed_factor",
+           "split_references"]
 
 #: Central-place classes that count as a destination of each "nearest" kind.
 _FACILITY_CLASSES = {NEAREST_OZ: DESTINATIONS["oz"], NEAREST_MZ: DESTINATIONS["mz"]}
+#: The "nearest" kind of each GVB indicator column, and back.
+_INDICATORS = {"t_oz_min": NEAREST_OZ, "t_mz_min": NEAREST_MZ}
+_INDICATOR_OF = {v: k for k, v in _INDICATORS.items()}
+_SHORT = {NEAREST_OZ: "OZ", NEAREST_MZ: "MZ"}
 #: Largest factor change (absolute) at which the route-and-refit loop stops.
 TOLERANCE = 1e-4
 #: Classes left out of the fit unless named: their edge times do not come from speeds.
 _NOT_SPEED_CLASSES = ("ferry",)
+#: Lowest and highest access-leg speed (km/h) the fit may choose.
+ACCESS_BOUNDS_KMH = (5.0, 120.0)
+#: Maxspeed factors tried by :func:`fit_maxspeed_factor` by default (OSRM uses 0.8).
+MAXSPEED_FACTORS = (0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
+#: A "nearest" reference is left out when a central place off the network is nearer
+#: in straight line than this factor times the nearest one on the network.
+EDGE_MARGIN = 1.0
+#: Reason of a GVB none of whose members is on the network (summarised in reports).
+_OUTSIDE = "no member is on the network (outside the extract)"
 
 # ----------------------------------------------------------------------- graph
 
@@ -72,7 +99,7 @@ def apply_factors(graph: RoadGraph, factors: dict[str, float]) -> RoadGraph:
                                meta={**graph.meta, "class_factors": {**prev, **applied}})
 
 
-# ------------------------------------------------------------------- the model
+# ------------------------------------------------------------------- the result
 
 
 @dataclass
@@ -85,19 +112,23 @@ class CalibrationResult:
         Speed factor per road class relative to the graph's edge times (1 for
         classes without reference paths or left out of the fit).
     n_pairs : int
-        Reference pairs used.
+        Reference values used: trips (``pairs`` format) or GVB means, one per GVB
+        and indicator (``gvb`` format).
     skipped : list of (int, str)
-        Reference rows left out (row index of the reference table, reason).
+        Reference rows (or one indicator of a row) left out: row index of the
+        reference table, reason.
     before, after : dict
         Errors of the model times against the reference times (minutes) with the
         starting and the fitted factors: ``mae_min``, ``bias_min`` (mean of model
         minus reference), ``rmse_min``, ``corr`` (Pearson), ``n``.
     profile : SpeedProfile or None
         The base profile with the factors applied (composed with its own
-        ``class_factors``), when a base profile was given.
+        ``class_factors``; with the fitted ``maxspeed_factor`` after a search),
+        when a base profile was given.
     path_share : dict
         Share of each class in the time of all reference paths (at the graph's
-        times), for the classes that occur.
+        times; GVB means weigh their members' paths by area), for the classes that
+        occur.
     fitted_classes : list of str
         Classes whose factor was fitted.
     bounds : tuple of float
@@ -106,6 +137,26 @@ class CalibrationResult:
         Route-and-refit rounds done.
     converged : bool
         Whether the factors changed by less than ``TOLERANCE`` in the last round.
+    format : {"pairs", "gvb"}
+        The kind of reference.
+    fit_access : bool
+        Whether the speed of the access legs was fitted.
+    access_factor : float
+        Multiplier of the access-leg speed (1 when not fitted).
+    base_access_speed_kmh : float or None
+        The speed the municipalities' access legs were computed with.
+    access_speed_kmh : float or None
+        ``base_access_speed_kmh * access_factor``: the fitted access-leg speed, the
+        value for ``[graph] access_speed_kmh`` with the calibrated profile.
+    maxspeed_factor : float or None
+        The maxspeed factor chosen by :func:`fit_maxspeed_factor` (None: not searched).
+    maxspeed_search : list of dict
+        One entry per maxspeed factor tried: ``maxspeed_factor``, ``n``,
+        ``rmse_min``, ``mae_min``, ``bias_min``, ``converged``.
+    table : DataFrame or None
+        The reference values used: ``row``, ``key`` (origin AGS or GVB), ``name``,
+        ``destination``, ``indicator`` (``t_oz_min``/``t_mz_min`` for nearest
+        OZ/MZ, else empty), ``ref_min``, ``before_min``, ``after_min``.
     """
 
     factors: dict[str, float]
@@ -119,11 +170,36 @@ class CalibrationResult:
     bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS
     iterations: int = 0
     converged: bool = False
+    format: str = "pairs"
+    fit_access: bool = False
+    access_factor: float = 1.0
+    base_access_speed_kmh: float | None = None
+    access_speed_kmh: float | None = None
+    maxspeed_factor: float | None = None
+    maxspeed_search: list[dict] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+    def by_indicator(self) -> pd.DataFrame:
+        """Errors before and after per indicator (nearest OZ / nearest MZ / trips):
+        ``indicator``, ``speeds`` (before/after) and the columns of
+        :func:`accessibility.models.accuracy.time_metrics`."""
+        rows = []
+        if self.table is None or self.table.empty:
+            return pd.DataFrame(rows)
+        for ind, grp in self.table.groupby(self.table["indicator"].replace("", "trips"),
+                                           sort=False):
+            kind = {"t_oz_min": "oz", "t_mz_min": "mz"}.get(ind)
+            for speeds, col in (("before", "before_min"), ("after", "after_min")):
+                rows.append({"indicator": ind, "speeds": speeds,
+                             **time_metrics(grp[col].to_numpy(), grp["ref_min"].to_numpy(),
+                                            kind)})
+        return pd.DataFrame(rows)
 
     def lines(self) -> list[str]:
         """The result as human-readable lines: factors per class and the errors."""
         lo, hi = self.bounds
-        out = [f"speed calibration: {self.n_pairs} reference pairs, {len(self.skipped)} "
+        what = "GVB means" if self.format == "gvb" else "reference pairs"
+        out = [f"speed calibration: {self.n_pairs} {what}, {len(self.skipped)} "
                f"skipped, {self.iterations} iteration(s), "
                f"{'converged' if self.converged else 'NOT converged'}; bounds {lo:g}-{hi:g}",
                f"  {'class':<16}{'factor':>8}{'path share':>12}"]
@@ -131,17 +207,49 @@ class CalibrationResult:
             f = self.factors[c]
             flag = "  (at bound)" if np.isclose(f, lo) or np.isclose(f, hi) else ""
             out.append(f"  {c:<16}{f:>8.3f}{100 * self.path_share.get(c, 0.0):>11.1f}%{flag}")
+        if self.fit_access:
+            speed = (f": {self.access_speed_kmh:.1f} km/h (attached at "
+                     f"{self.base_access_speed_kmh:g} km/h)"
+                     if self.access_speed_kmh is not None else "")
+            out.append(f"  {'access legs':<16}{self.access_factor:>8.3f}{speed}")
+        if self.maxspeed_factor is not None:
+            out.append(f"  maxspeed factor {self.maxspeed_factor:g} (lowest RMSE of "
+                       f"{len(self.maxspeed_search)} tried)")
+            for s in self.maxspeed_search:
+                out.append(f"    maxspeed_factor {s['maxspeed_factor']:<6g} RMSE "
+                           f"{s['rmse_min']:6.2f} min, MAE {s['mae_min']:6.2f}, bias "
+                           f"{s['bias_min']:+6.2f}{'' if s['converged'] else ', NOT converged'}")
         out.append(f"  {'error (min)':<16}{'MAE':>8}{'bias':>8}{'RMSE':>8}{'corr':>8}")
         for name, m in (("before", self.before), ("after", self.after)):
             out.append(f"  {name:<16}{m['mae_min']:>8.2f}{m['bias_min']:>+8.2f}"
                        f"{m['rmse_min']:>8.2f}{m['corr']:>8.3f}")
+        by = self.by_indicator()
+        if len(by) and by["indicator"].nunique() > 1:
+            for _, r in by.iterrows():
+                out.append(f"  {r['indicator'] + ' ' + r['speeds']:<16}{r['mae_min']:>8.2f}"
+                           f"{r['bias_min']:>+8.2f}{r['rmse_min']:>8.2f}{r['corr']:>8.3f}"
+                           f"  (n={r['n']})")
         if self.profile is not None:
             out.append(f"  calibrated profile: {self.profile.name}")
-        for row, reason in self.skipped[:20]:
+        if self.fit_access and self.access_speed_kmh is not None:
+            out.append(f"  with this profile set [graph] access_speed_kmh = "
+                       f"{self.access_speed_kmh:.1f}")
+        outside, other = _split_skipped(self.skipped)
+        if outside:
+            out.append(f"  skipped {len(outside):,} GVBs none of whose members is on the network "
+                       "(outside the extract)")
+        for row, reason in other[:20]:
             out.append(f"  skipped row {row}: {reason}")
-        if len(self.skipped) > 20:
-            out.append(f"  ... and {len(self.skipped) - 20} more skipped rows")
+        if len(other) > 20:
+            out.append(f"  ... and {len(other) - 20} more skipped rows")
         return out
+
+
+def _split_skipped(skipped: list[tuple[int, str]]
+                   ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The skipped GVBs wholly outside the network, and the other skipped rows."""
+    outside = [s for s in skipped if s[1].endswith(_OUTSIDE)]
+    return outside, [s for s in skipped if not s[1].endswith(_OUTSIDE)]
 
 
 def _metrics(model_min: np.ndarray, ref_min: np.ndarray) -> dict[str, float]:
@@ -158,33 +266,113 @@ def _metrics(model_min: np.ndarray, ref_min: np.ndarray) -> dict[str, float]:
             "rmse_min": float(np.sqrt(np.mean(err ** 2))), "corr": corr, "n": n}
 
 
+# ------------------------------------------------------------ reference values
+
+
 def _check_municipalities(municipalities: pd.DataFrame) -> pd.DataFrame:
     net = network_arrays(municipalities, what="municipalities")
     m = pd.DataFrame({"ags": municipalities["ags"].astype("str").to_numpy(),
                       "node": net.node, "access_s": net.access_s})
-    if "central_place" in municipalities.columns:
-        m["central_place"] = municipalities["central_place"].astype("str").to_numpy()
+    for col in ("central_place", "gvb", "name"):
+        if col in municipalities.columns:
+            m[col] = municipalities[col].astype("str").where(
+                municipalities[col].notna(), "").to_numpy()
+    if "area_km2" in municipalities.columns:
+        m["area_km2"] = pd.to_numeric(municipalities["area_km2"], errors="coerce").to_numpy()
+    for col in ("lon", "lat"):
+        if col in municipalities.columns:
+            m[col] = pd.to_numeric(municipalities[col], errors="coerce").to_numpy()
     if m["ags"].duplicated().any():
         raise InputError(f"the municipality table has duplicated AGS "
                          f"{show(m.loc[m['ags'].duplicated(), 'ags'])}")
     return m.set_index("ags", drop=False)
 
 
+def _base_access_speed(municipalities: pd.DataFrame) -> float | None:
+    """The speed (km/h) the access legs were computed with: from the attach settings,
+    else from ``snap_m / access_s``."""
+    v = municipalities.attrs.get("attach", {}).get("access_speed_kmh")
+    if v is not None:
+        return float(v)
+    if "snap_m" in municipalities.columns:
+        snap = pd.to_numeric(municipalities["snap_m"], errors="coerce").to_numpy(float)
+        acc = pd.to_numeric(municipalities["access_s"], errors="coerce").to_numpy(float)
+        ok = np.isfinite(snap) & np.isfinite(acc) & (acc > 0) & (snap > 0)
+        if ok.any():
+            return float(np.median(snap[ok] / acc[ok]) * 3.6)
+    return None
+
+
+def _edge_exposed(m: pd.DataFrame, crs: str, margin: float | None
+                  ) -> dict[str, np.ndarray] | None:
+    """Per "nearest" kind: which municipalities have a central place of the class off
+    the network that is nearer in straight line than ``margin`` times the nearest on
+    the network (their time-nearest may lie beyond the extract). None when the table
+    has no coordinates or central places, or ``margin`` is None."""
+    if margin is None or not {"lon", "lat", "central_place"} <= set(m.columns):
+        return None
+    lon, lat = m["lon"].to_numpy(float), m["lat"].to_numpy(float)
+    has = np.isfinite(lon) & np.isfinite(lat)
+    x, y = project(np.nan_to_num(lon), np.nan_to_num(lat), crs)
+    xy = np.column_stack([x, y])
+    on = m["node"].to_numpy() >= 0
+    out = {}
+    for kind, cls in _FACILITY_CLASSES.items():
+        is_fac = m["central_place"].isin(cls).to_numpy()
+        exposed = np.zeros(len(m), bool)
+        on_f, off_f = is_fac & on & has, is_fac & ~on & has
+        if on_f.any() and off_f.any():
+            d_on, _ = cKDTree(xy[on_f]).query(xy)
+            d_off, _ = cKDTree(xy[off_f]).query(xy)
+            exposed = has & (d_off < margin * d_on)
+        out[kind] = exposed
+    return out
+
+
 @dataclass
-class _Pairs:
-    """The usable reference pairs in array form."""
+class _Legs:
+    """Trips to route: from an origin node to a destination node or a nearest OZ/MZ."""
+
+    origin: np.ndarray        # origin node
+    access_s: np.ndarray      # access seconds known beforehand (origin, explicit destination)
+    dest: np.ndarray          # destination node, -1 for "nearest" legs
+    kind: np.ndarray          # "" or NEAREST_OZ / NEAREST_MZ
+
+
+@dataclass
+class _Rows:
+    """Reference values: each a weighted sum of legs (a trip: one leg of weight 1; a
+    GVB mean: its non-central members' legs weighted by area share)."""
 
     rows: np.ndarray          # row labels of the reference table
-    origin: np.ndarray        # origin node
-    const_s: np.ndarray       # fixed seconds: both access legs (explicit destinations)
-    dest: np.ndarray          # destination node, -1 for "nearest" rows
-    kind: np.ndarray          # "" or NEAREST_OZ / NEAREST_MZ
+    key: np.ndarray           # origin AGS or GVB key
+    name: np.ndarray          # GVB name or ""
+    destination: np.ndarray   # AGS, NEAREST_OZ or NEAREST_MZ
     ref_min: np.ndarray
+    W: csr_array              # (rows, legs) weights
+
+    def subset(self, keep: np.ndarray) -> _Rows:
+        return _Rows(self.rows[keep], self.key[keep], self.name[keep], self.destination[keep],
+                     self.ref_min[keep], self.W[np.flatnonzero(keep)])
 
 
-def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int
-                   ) -> tuple[_Pairs, list[tuple[int, str]]]:
-    """Match reference rows to graph nodes; list the rows that cannot be used."""
+def _legs_array(legs: list[tuple[int, float, int, str]]) -> _Legs:
+    return _Legs(np.array([k[0] for k in legs], dtype=np.int64),
+                 np.array([k[1] for k in legs], dtype=np.float64),
+                 np.array([k[2] for k in legs], dtype=np.int64),
+                 np.array([k[3] for k in legs], dtype=object))
+
+
+def _check_nodes(m: pd.DataFrame, n_nodes: int) -> None:
+    if len(m) and int(m["node"].max()) >= n_nodes:
+        raise InputError(f"the municipality table has node indices beyond the graph's "
+                         f"{n_nodes} nodes: was it snapped to another graph?")
+
+
+def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int,
+                   edge: dict[str, np.ndarray] | None
+                   ) -> tuple[_Legs, _Rows, list[tuple[int, str]]]:
+    """Match trip rows to graph nodes; list the rows that cannot be used."""
     for c in ("origin_ags", "destination", "minutes"):
         if c not in references.columns:
             raise InputError(f"the reference table needs columns origin_ags, destination, "
@@ -194,11 +382,10 @@ def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int
     node = m["node"].to_dict()
     access = m["access_s"].to_dict()
     cp = m["central_place"].to_dict() if "central_place" in m.columns else None
-    if node and max(node.values()) >= n_nodes:
-        raise InputError(f"the municipality table has node indices beyond the graph's "
-                         f"{n_nodes} nodes: was it snapped to another graph?")
+    _check_nodes(m, n_nodes)
     has_fac = {k: cp is not None and any(node[a] >= 0 and cp[a] in cls for a in cp)
                for k, cls in _FACILITY_CLASSES.items()}
+    pos = {a: i for i, a in enumerate(m.index)}
     for row, o, d, t in zip(references.index, references["origin_ags"].astype("str"),
                             references["destination"].astype("str"), references["minutes"]):
         reason = None
@@ -216,6 +403,9 @@ def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int
                 reason = f"origin {o} is itself a {cp[o]}: 0 minutes by definition"
             elif not has_fac[d]:
                 reason = f"{d}: no {'/'.join(cls)} is on the network"
+            elif edge is not None and edge[d][pos[o]]:
+                reason = (f"{d} of origin {o}: an {_SHORT[d]} off the network is nearer in "
+                          "straight line than any on it: the nearest may lie beyond the extract")
         elif d not in node:
             reason = f"destination {d} is not in the municipality table"
         elif node[d] < 0:
@@ -226,15 +416,155 @@ def _resolve_pairs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int
             keep.append((row, o, d, t))
         else:
             skipped.append((row, reason))
-    rows = np.array([k[0] for k in keep], dtype=np.int64)
-    origin = np.array([node[k[1]] for k in keep], dtype=np.int64)
-    kind = np.array([k[2] if k[2] in _FACILITY_CLASSES else "" for k in keep], dtype=object)
-    dest = np.array([-1 if k[2] in _FACILITY_CLASSES else node[k[2]] for k in keep],
-                    dtype=np.int64)
-    const_s = np.array([access[k[1]] + (0.0 if k[2] in _FACILITY_CLASSES else access[k[2]])
-                        for k in keep], dtype=np.float64)
-    ref = np.array([float(k[3]) for k in keep], dtype=np.float64)
-    return _Pairs(rows, origin, const_s, dest, kind, ref), skipped
+    near = [k[2] in _FACILITY_CLASSES for k in keep]
+    legs = _legs_array([(node[k[1]], access[k[1]] + (0.0 if f else access[k[2]]),
+                         -1 if f else node[k[2]], k[2] if f else "")
+                        for k, f in zip(keep, near)])
+    n = len(keep)
+    rows = _Rows(np.array([k[0] for k in keep], dtype=np.int64),
+                 np.array([k[1] for k in keep], dtype=object), np.full(n, "", dtype=object),
+                 np.array([k[2] for k in keep], dtype=object),
+                 np.array([float(k[3]) for k in keep], dtype=np.float64),
+                 csr_array(identity(n, format="csr")))
+    return legs, rows, skipped
+
+
+def _resolve_gvbs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int,
+                  edge: dict[str, np.ndarray] | None
+                  ) -> tuple[_Legs, _Rows, list[tuple[int, str]]]:
+    """Turn GVB means into weighted sums of member legs; list what cannot be used.
+
+    A GVB counts only when every member is in the municipality table (``n_members``
+    of them, when given) and on the network, and every member has an area. Its
+    value for "nearest OZ" is ``sum_i a_i t_i / sum_i a_i`` over the members, with
+    ``t_i = 0`` for a member that is itself an OZ.
+    """
+    if "gvb" not in references.columns:
+        raise InputError("the GVB reference table needs a column gvb (read it with "
+                         "read_reference_times)")
+    ind_cols = [c for c in _INDICATORS if c in references.columns
+                and references[c].notna().any()]
+    if not ind_cols:
+        raise InputError("the GVB reference table has no values in t_oz_min or t_mz_min")
+    for col, what in (("gvb", "the Gemeindeverband key of each municipality"),
+                      ("area_km2", "the area of each municipality (the GVB means are "
+                                   "area-weighted)"),
+                      ("central_place", "the central-place function")):
+        if col not in m.columns:
+            raise InputError(f"GVB reference times need column {col!r} in the municipality "
+                             f"table: {what}. Read the municipalities with "
+                             "read_municipalities and join the central places.")
+    _check_nodes(m, n_nodes)
+    members = m.groupby("gvb", sort=False).indices   # GVB -> row positions in m
+    ags = m["ags"].to_numpy(dtype=object)
+    node = m["node"].to_numpy(np.int64)
+    area = m["area_km2"].to_numpy(np.float64)
+    access = m["access_s"].to_numpy(np.float64)
+    cp = m["central_place"].to_numpy(dtype=object)
+    has_fac = {k: bool((np.isin(cp, cls) & (node >= 0)).any())
+               for k, cls in _FACILITY_CLASSES.items()}
+    gvbs = references["gvb"].astype(str).str.zfill(9).to_numpy()
+    n_want = (pd.to_numeric(references["n_members"], errors="coerce").to_numpy(np.float64)
+              if "n_members" in references.columns else np.full(len(references), np.nan))
+    names = (references["name"].astype(str).where(references["name"].notna(), "").to_numpy()
+             if "name" in references.columns else np.full(len(references), "", dtype=object))
+    times = {c: pd.to_numeric(references[c], errors="coerce").to_numpy(np.float64)
+             for c in ind_cols}
+    skipped: list[tuple[int, str]] = []
+    legs: list[tuple[int, float, int, str]] = []
+    out_rows, out_key, out_name, out_dest, out_ref = [], [], [], [], []
+    wr, wc, wv = [], [], []
+    for i, row in enumerate(references.index):
+        g = gvbs[i]
+        label = f"GVB {g}" + (f" {names[i]}" if names[i] else "")
+        idx = members.get(g)
+        reason = None
+        if idx is None:
+            reason = f"{label}: no municipality of the table belongs to it"
+        else:
+            off = ags[idx[node[idx] < 0]].tolist()
+            no_area = ags[idx[~(area[idx] > 0)]].tolist()
+            if np.isfinite(n_want[i]) and idx.size != int(n_want[i]):
+                reason = (f"{label}: {idx.size} of its {int(n_want[i])} members are in the "
+                          "municipality table")
+            elif len(off) == idx.size:
+                reason = f"{label}: {_OUTSIDE}"
+            elif off:
+                reason = (f"{label}: members {show(off)} are not on the network (not "
+                          "snapped): the GVB is not wholly inside the extract")
+            elif no_area:
+                reason = f"{label}: members {show(no_area)} have no area_km2"
+        if reason is not None:
+            skipped.append((int(row), reason))
+            continue
+        w = area[idx] / area[idx].sum()
+        for col in ind_cols:
+            kind = _INDICATORS[col]
+            cls = _FACILITY_CLASSES[kind]
+            t = times[col][i]
+            reason = None
+            if not np.isfinite(t):
+                reason = f"{label}: no {col} value"
+            elif not has_fac[kind]:
+                reason = f"{label}: no {'/'.join(cls)} is on the network"
+            elif edge is not None and edge[kind][idx].any():
+                ex = ags[idx[edge[kind][idx]]].tolist()
+                reason = (f"{label}, {col}: for members {show(ex)} an {_SHORT[kind]} off "
+                          "the network is nearer in straight line than any on it: the "
+                          "nearest may lie beyond the extract")
+            if reason is not None:
+                skipped.append((int(row), reason))
+                continue
+            r = len(out_rows)
+            for j, wi in zip(idx, w):
+                if cp[j] in cls:
+                    continue   # itself a central place of the class: 0 minutes
+                wr.append(r)
+                wc.append(len(legs))
+                wv.append(wi)
+                legs.append((int(node[j]), float(access[j]), -1, kind))
+            out_rows.append(int(row))
+            out_key.append(g)
+            out_name.append(names[i])
+            out_dest.append(kind)
+            out_ref.append(float(t))
+    W = csr_array((np.array(wv, dtype=np.float64), (np.array(wr, dtype=np.int64),
+                                                    np.array(wc, dtype=np.int64))),
+                  shape=(len(out_rows), len(legs)))
+    rows = _Rows(np.array(out_rows, dtype=np.int64), np.array(out_key, dtype=object),
+                 np.array(out_name, dtype=object), np.array(out_dest, dtype=object),
+                 np.array(out_ref, dtype=np.float64), W)
+    return _legs_array(legs), rows, skipped
+
+
+def _reference_format(references: pd.DataFrame) -> str:
+    fmt = references.attrs.get("format")
+    if fmt in ("pairs", "gvb"):
+        return fmt
+    if {"origin_ags", "destination", "minutes"} <= set(references.columns):
+        return "pairs"
+    if "gvb" in references.columns and set(_INDICATORS) & set(references.columns):
+        return "gvb"
+    raise InputError(f"the reference table has neither the columns origin_ags, destination, "
+                     f"minutes nor gvb, t_oz_min, t_mz_min (columns: "
+                     f"{show(references.columns, 20)}); read it with read_reference_times")
+
+
+def _resolve(graph: RoadGraph, m: pd.DataFrame, references: pd.DataFrame,
+             edge_margin: float | None) -> tuple[str, _Legs, _Rows, list[tuple[int, str]]]:
+    fmt = _reference_format(references)
+    edge = _edge_exposed(m, graph.crs, edge_margin)
+    if edge is None and edge_margin is not None:
+        logger.info("the municipality table has no lon/lat or central_place: not checked "
+                    "whether a central place beyond the extract is nearer")
+    if fmt == "gvb":
+        legs, rows, skipped = _resolve_gvbs(m, references, graph.n_nodes, edge)
+    else:
+        legs, rows, skipped = _resolve_pairs(m, references, graph.n_nodes, edge)
+    return fmt, legs, rows, skipped
+
+
+# ------------------------------------------------------------------- routing
 
 
 def _scaled(graph: RoadGraph, x: np.ndarray) -> RoadGraph:
@@ -242,44 +572,45 @@ def _scaled(graph: RoadGraph, x: np.ndarray) -> RoadGraph:
     return dataclasses.replace(graph, time_s=graph.time_s * x[graph.road_class])
 
 
-def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
+def _route(graph: RoadGraph, x: np.ndarray, xa: float, legs: _Legs, m: pd.DataFrame
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Route every pair with edge times ``time_s * x[class]``.
+    """Route every leg with edge times ``time_s * x[class]`` and access legs
+    ``access_s * xa``.
 
     Returns
     -------
-    A : ndarray, shape (pairs, classes)
-        Seconds of each pair's path per class at the graph's (unscaled) times.
-    const_s : ndarray, shape (pairs,)
-        Fixed seconds: the origin's access leg plus the destination's (the nearest
-        facility's for "nearest" rows).
-    reached : ndarray of bool, shape (pairs,)
+    A : ndarray, shape (legs, classes)
+        Seconds of each leg's path per class at the graph's (unscaled) times.
+    access_s : ndarray, shape (legs,)
+        Access seconds at the attached speed (unscaled): the origin's access leg
+        plus the destination's (the nearest facility's for "nearest" legs).
+    reached : ndarray of bool, shape (legs,)
     """
     n_cls = len(graph.class_names)
-    k = pairs.rows.size
+    k = legs.origin.size
     A = np.zeros((k, n_cls))
-    const_s = pairs.const_s.copy()
-    dest = pairs.dest.copy()
+    access_s = legs.access_s.copy()
+    dest = legs.dest.copy()
     reached = np.ones(k, dtype=bool)
     scaled = _scaled(graph, x)
-    # "nearest" rows: the time-nearest facility under the current factors.
+    # "nearest" legs: the time-nearest facility under the current factors.
     for kind, cls in _FACILITY_CLASSES.items():
-        sel = pairs.kind == kind
+        sel = legs.kind == kind
         if not sel.any():
             continue
         fac = m[(m["node"] >= 0) & m["central_place"].isin(cls)]
         fnodes = fac["node"].to_numpy(np.int64)
         faccess = fac["access_s"].to_numpy(np.float64)
-        nearest = nearest_facility(scaled, fnodes, faccess, reverse=True).source
-        src = nearest[pairs.origin[sel]]
+        nearest = nearest_facility(scaled, fnodes, faccess * xa, reverse=True).source
+        src = nearest[legs.origin[sel]]
         ok = src >= 0
         idx = np.flatnonzero(sel)
         dest[idx[ok]] = fnodes[src[ok]]
-        const_s[idx[ok]] += faccess[src[ok]]
+        access_s[idx[ok]] += faccess[src[ok]]
         reached[idx[~ok]] = False
     tails = graph.sources
-    for o in np.unique(pairs.origin):
-        sel = np.flatnonzero((pairs.origin == o) & (dest >= 0))
+    for o in np.unique(legs.origin):
+        sel = np.flatnonzero((legs.origin == o) & (dest >= 0))
         if sel.size == 0:
             continue
         dist, pred = shortest_path_tree(scaled, int(o))
@@ -295,15 +626,39 @@ def _route(graph: RoadGraph, x: np.ndarray, pairs: _Pairs, m: pd.DataFrame
             row, cur, e = row[on], cur[on], e[on]
             np.add.at(A, (row, graph.road_class[e]), graph.time_s[e])
             cur = tails[e].astype(np.int64)
-    return A, const_s, reached
+    return A, access_s, reached
+
+
+def _route_rows(graph: RoadGraph, x: np.ndarray, xa: float, legs: _Legs, rows: _Rows,
+                m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_route` aggregated to the reference values: per row the class seconds,
+    the access seconds and whether every leg was reached."""
+    A, acc, reached = _route(graph, x, xa, legs, m)
+    W = rows.W
+    unreached = (abs(W) @ (~reached).astype(np.float64)) > 0
+    return W @ A, W @ acc, ~unreached
+
+
+def _table(rows: _Rows, before_s: np.ndarray, after_s: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({
+        "row": rows.rows, "key": rows.key.astype(str), "name": rows.name.astype(str),
+        "destination": rows.destination.astype(str),
+        "indicator": [_INDICATOR_OF.get(d, "") for d in rows.destination],
+        "ref_min": rows.ref_min, "before_min": before_s / 60.0, "after_min": after_s / 60.0})
+
+
+# ------------------------------------------------------------------- the fit
 
 
 def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.DataFrame,
                      *, bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
                      iterations: int = defaults.CALIBRATION_ITERATIONS,
                      classes: list[str] | None = None, min_share: float = 0.01,
-                     base_profile: SpeedProfile | None = None) -> CalibrationResult:
-    """Fit per-road-class speed factors to reference travel times.
+                     base_profile: SpeedProfile | None = None, fit_access: bool = False,
+                     access_bounds_kmh: tuple[float, float] = ACCESS_BOUNDS_KMH,
+                     access_speed_kmh: float | None = None,
+                     edge_margin: float | None = EDGE_MARGIN) -> CalibrationResult:
+    """Fit per-road-class speed factors (and the access-leg speed) to reference times.
 
     Parameters
     ----------
@@ -311,11 +666,14 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
         The car graph whose edge times the factors scale (factor 1 = as built).
     municipalities : DataFrame
         ``ags``, the network columns of :func:`accessibility.attach` and, for
-        "nearest" rows, ``central_place``
-        (``Oberzentrum``/``Mittelzentrum``/...).
+        "nearest" rows and GVB means, ``central_place``
+        (``Oberzentrum``/``Mittelzentrum``/...); for GVB means also ``gvb`` and
+        ``area_km2``; ``lon``/``lat`` to check whether a central place beyond the
+        network could be nearer.
     references : DataFrame
-        From :func:`accessibility.io.read_reference_times`: ``origin_ags``,
-        ``destination``, ``minutes``.
+        From :func:`accessibility.io.read_reference_times`, either format: trips
+        (``origin_ags``, ``destination``, ``minutes``) or GVB means (``gvb``,
+        ``t_oz_min``, ``t_mz_min``, optional ``n_members``), told apart by the columns.
     bounds : (float, float)
         Lowest and highest allowed factor, ``0 < lo < hi``.
     iterations : int
@@ -332,6 +690,18 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
     base_profile : SpeedProfile, optional
         The profile the graph was built with; the result then carries it with the
         fitted factors applied.
+    fit_access : bool
+        Also fit the speed of the access legs (reference point to its network node).
+    access_bounds_kmh : (float, float)
+        Lowest and highest access-leg speed the fit may choose.
+    access_speed_kmh : float, optional
+        The speed the municipalities' ``access_s`` were computed with (default: the
+        attach settings in ``municipalities.attrs``, else ``snap_m / access_s``).
+    edge_margin : float or None
+        Leave out a "nearest" value when a central place of the class that is off
+        the network lies nearer in straight line than ``edge_margin`` times the
+        nearest one on it (for a GVB: for any member): its time-nearest may lie
+        beyond the extract. None: no check.
 
     Returns
     -------
@@ -339,51 +709,92 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
 
     Notes
     -----
-    The model time of a pair is ``access(origin) + sum_c T_c / f_c +
+    The model time of a trip is ``access(origin) + sum_c T_c / f_c +
     access(destination)``, where ``T_c`` are the seconds its shortest path spends
-    on class ``c`` at the graph's times. With the routes fixed this is linear in
-    ``x_c = 1 / f_c``, which is fitted by bounded least squares
-    (:func:`scipy.optimize.lsq_linear`, ``1/hi <= x_c <= 1/lo``; the access legs
-    stay fixed). Routes and the time-nearest OZ/MZ depend on the factors, so the
-    pairs are routed again with the new factors and the fit repeated until no
-    factor changes by ``TOLERANCE`` or more, or ``iterations`` rounds are done.
-    Rows that cannot be used (unknown AGS, not on the network, no route) are
-    listed in ``skipped`` and logged.
+    on class ``c`` at the graph's times. A GVB mean is the area-weighted mean of its
+    members' times to the nearest OZ (MZ), a member that is itself one counting 0
+    (INKAR). With the routes fixed both are linear in ``x_c = 1 / f_c`` (a GVB row
+    is the area-weighted sum of its members' rows), and so is the access time when
+    it is fitted (``x_a = 1 / f_a``, the access seconds as one more column); they
+    are fitted by bounded least squares (:func:`scipy.optimize.lsq_linear`,
+    ``1/hi <= x_c <= 1/lo``). Routes and the time-nearest OZ/MZ depend on the
+    factors, so the references are routed again with the new factors and the fit
+    repeated until no factor changes by ``TOLERANCE`` or more, or ``iterations``
+    rounds are done. When the rounds do not settle (routes flip between
+    alternatives), the round with the lowest error after routing is kept. Rows
+    that cannot be used (unknown AGS, not on the network, a GVB not wholly on the
+    network, no route) are listed in ``skipped`` and logged.
     """
+    result = _calibrate(graph, municipalities, references, bounds=bounds,
+                        iterations=iterations, classes=classes, min_share=min_share,
+                        base_profile=base_profile, fit_access=fit_access,
+                        access_bounds_kmh=access_bounds_kmh,
+                        access_speed_kmh=access_speed_kmh, edge_margin=edge_margin)
+    _log_result(result)
+    return result
+
+
+def _log_result(result: CalibrationResult) -> None:
+    outside, other = _split_skipped(result.skipped)
+    if outside:
+        logger.info("%d GVBs of the references lie wholly outside the network: skipped",
+                    len(outside))
+    for row, reason in other:
+        logger.warning("reference row %d skipped: %s", row, reason)
+    if not result.converged:
+        logger.warning("speed calibration did not converge in %d iterations: routes still "
+                       "change with the factors; the round with the lowest error is kept "
+                       "(more iterations may help)", result.iterations)
+    for line in result.lines():
+        logger.info(line)
+
+
+def _calibrate(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.DataFrame, *,
+               bounds, iterations, classes, min_share, base_profile, fit_access,
+               access_bounds_kmh, access_speed_kmh, edge_margin) -> CalibrationResult:
+    """:func:`calibrate_speeds` without the logging of the result."""
     lo, hi = (float(b) for b in bounds)
     if not (0 < lo < hi and np.isfinite(hi)):
         raise InputError(f"bounds must be two factors 0 < low < high, got {bounds!r}")
     if int(iterations) < 1:
         raise InputError(f"iterations must be >= 1, got {iterations!r}")
+    alo, ahi = (float(b) for b in access_bounds_kmh)
+    if fit_access and not (0 < alo < ahi and np.isfinite(ahi)):
+        raise InputError(f"access_bounds_kmh must be two speeds 0 < low < high, got "
+                         f"{access_bounds_kmh!r}")
     m = _check_municipalities(municipalities)
-    pairs, skipped = _resolve_pairs(m, references, graph.n_nodes)
+    fmt, legs, rows, skipped = _resolve(graph, m, references, edge_margin)
     names = list(graph.class_names)
     if classes is not None:
         unknown = [c for c in classes if c not in names]
         if unknown:
             raise InputError(f"classes {show(unknown)} are not road classes of the graph "
                              f"({show(names, 30)})")
-    if pairs.rows.size == 0:
-        raise InputError(f"no usable reference pairs: all {len(skipped)} rows were skipped "
+    what = "GVB means" if fmt == "gvb" else "reference pairs"
+    if rows.rows.size == 0:
+        raise InputError(f"no usable {what}: all {len(skipped)} rows were skipped "
                          f"(first: {show([r for _, r in skipped[:3]])})")
+    v0 = access_speed_kmh if access_speed_kmh is not None else _base_access_speed(municipalities)
+    if fit_access and v0 is None:
+        raise InputError("fitting the access speed needs the speed the access legs were "
+                         "computed with: attach the municipalities with accessibility.attach "
+                         "or pass access_speed_kmh")
 
     x = np.ones(len(names))
-    A, const_s, reached = _route(graph, x, pairs, m)
+    xa = 1.0
+    A, acc, reached = _route_rows(graph, x, xa, legs, rows, m)
     if not reached.all():
         for i in np.flatnonzero(~reached):
-            skipped.append((int(pairs.rows[i]), "no route on the network from origin to "
-                                                "destination"))
-        keep = reached
-        pairs = _Pairs(pairs.rows[keep], pairs.origin[keep], pairs.const_s[keep],
-                       pairs.dest[keep], pairs.kind[keep], pairs.ref_min[keep])
-        A, const_s = A[keep], const_s[keep]
-        if pairs.rows.size == 0:
-            raise InputError("no usable reference pairs: no destination is reachable")
+            skipped.append((int(rows.rows[i]), f"{rows.key[i]} to {rows.destination[i]}: no "
+                                               "route on the network"))
+        rows = rows.subset(reached)
+        A, acc = A[reached], acc[reached]
+        if rows.rows.size == 0:
+            raise InputError(f"no usable {what}: no destination is reachable")
     skipped.sort()
-    for row, reason in skipped:
-        logger.warning("reference row %d skipped: %s", row, reason)
-    ref_s = pairs.ref_min * 60.0
-    before = _metrics((const_s + A @ x) / 60.0, pairs.ref_min)
+    ref_s = rows.ref_min * 60.0
+    before_s = A @ x + acc * xa
+    before = _metrics(before_s / 60.0, rows.ref_min)
     total = A.sum(axis=0)
     share = {names[i]: float(total[i] / total.sum()) for i in np.flatnonzero(total > 0)} \
         if total.sum() > 0 else {}
@@ -404,30 +815,51 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
     fit = np.array([i for i in fit if total[i] > 0], dtype=np.int64)
     if fit.size == 0:
         raise InputError("the reference paths use none of the classes to fit")
-    logger.info("fitting %d classes (%s) to %d reference pairs", fit.size,
-                ", ".join(names[i] for i in fit), pairs.rows.size)
+    if fit_access and not acc.sum() > 0:
+        logger.warning("the references have no access legs (all 0 s): access speed not fitted")
+        fit_access = False
+    logger.info("fitting %d classes (%s)%s to %d %s", fit.size,
+                ", ".join(names[i] for i in fit), " and the access speed" if fit_access else "",
+                rows.rows.size, what)
 
+    fixed = np.setdiff1d(np.arange(len(names)), fit)
+    lower = np.full(fit.size + fit_access, 1.0 / hi)
+    upper = np.full(fit.size + fit_access, 1.0 / lo)
+    if fit_access:
+        lower[-1], upper[-1] = v0 / ahi, v0 / alo
     converged = False
     done = 0
+    change = np.inf
+    best = (before["rmse_min"], x, xa, A, acc)
     for done in range(1, int(iterations) + 1):
-        fixed = np.setdiff1d(np.arange(len(names)), fit)
-        b = ref_s - const_s - A[:, fixed] @ x[fixed]
-        sol = lsq_linear(A[:, fit], b, bounds=(1.0 / hi, 1.0 / lo), method="bvls")
+        D = A[:, fit]
+        b = ref_s - A[:, fixed] @ x[fixed]
+        if fit_access:
+            D = np.column_stack([D, acc])
+        else:
+            b = b - acc * xa
+        sol = lsq_linear(D, b, bounds=(lower, upper), method="bvls")
+        v = np.clip(sol.x, lower, upper)
         x_new = x.copy()
-        x_new[fit] = np.clip(sol.x, 1.0 / hi, 1.0 / lo)
-        change = float(np.max(np.abs(1.0 / x_new - 1.0 / x)))
-        x = x_new
-        logger.info("iteration %d: largest factor change %.2e, fitted RMSE %.3f min", done,
-                    change, float(np.sqrt(np.mean((A[:, fit] @ x[fit] - b) ** 2))) / 60.0)
-        A, const_s, _ = _route(graph, x, pairs, m)
+        x_new[fit] = v[:fit.size]
+        xa_new = float(v[-1]) if fit_access else xa
+        change = float(max(np.max(np.abs(1.0 / x_new - 1.0 / x)), abs(1.0 / xa_new - 1.0 / xa)))
+        x, xa = x_new, xa_new
+        logger.debug("iteration %d: largest factor change %.2e, fitted RMSE %.3f min", done,
+                     change, float(np.sqrt(np.mean((D @ v - b) ** 2))) / 60.0)
+        A, acc, ok = _route_rows(graph, x, xa, legs, rows, m)
+        if not ok.all():   # cannot happen on a graph whose times only scale; guard anyway
+            raise InputError("a reference destination became unreachable after scaling")
+        rmse = float(np.sqrt(np.mean((A @ x + acc * xa - ref_s) ** 2))) / 60.0
+        if rmse < best[0] - 1e-12 or done == 1:
+            best = (rmse, x, xa, A, acc)
         if change < TOLERANCE:
             converged = True
             break
     if not converged:
-        logger.warning("speed calibration did not converge in %d iterations (last factor "
-                       "change %.1e >= %.0e): routes still change with the factors; "
-                       "consider more iterations", done, change, TOLERANCE)
-    after = _metrics((const_s + A @ x) / 60.0, pairs.ref_min)
+        _, x, xa, A, acc = best
+    after_s = A @ x + acc * xa
+    after = _metrics(after_s / 60.0, rows.ref_min)
     factors = {names[i]: float(1.0 / x[i]) for i in range(len(names))}
     profile = None
     if base_profile is not None:
@@ -439,11 +871,169 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
         profile = base_profile.with_factors(
             {names[i]: base_profile.class_factors.get(names[i], 1.0) * factors[names[i]]
              for i in fit})
-    result = CalibrationResult(
-        factors=factors, n_pairs=int(pairs.rows.size), skipped=skipped, before=before,
+    f_access = float(1.0 / xa)
+    return CalibrationResult(
+        factors=factors, n_pairs=int(rows.rows.size), skipped=skipped, before=before,
         after=after, profile=profile, path_share=share,
         fitted_classes=[names[i] for i in fit], bounds=(lo, hi), iterations=done,
-        converged=converged)
-    for line in result.lines():
-        logger.info(line)
-    return result
+        converged=converged, format=fmt, fit_access=bool(fit_access),
+        access_factor=f_access, base_access_speed_kmh=v0,
+        access_speed_kmh=v0 * f_access if v0 is not None else None,
+        table=_table(rows, before_s, after_s))
+
+
+def evaluate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.DataFrame,
+                    *, factors: dict[str, float] | None = None, access_factor: float = 1.0,
+                    edge_margin: float | None = EDGE_MARGIN) -> pd.DataFrame:
+    """Model times of the usable reference values with given factors (no fit).
+
+    Parameters
+    ----------
+    graph, municipalities, references, edge_margin
+        As for :func:`calibrate_speeds`.
+    factors : dict, optional
+        Speed factor per road class (default: the graph's times as they are).
+    access_factor : float
+        Multiplier of the access-leg speed.
+
+    Returns
+    -------
+    DataFrame
+        ``row``, ``key``, ``name``, ``destination``, ``indicator``, ``ref_min`` and
+        ``model_min`` per reference value used (trip, or GVB and indicator), in the
+        order of the reference table; ``.attrs["skipped"]`` lists the rows left out
+        as (row, reason).
+    """
+    if not (np.isfinite(access_factor) and access_factor > 0):
+        raise InputError(f"access_factor must be a positive number, got {access_factor!r}")
+    m = _check_municipalities(municipalities)
+    _, legs, rows, skipped = _resolve(graph, m, references, edge_margin)
+    x = 1.0 / _factor_vector(graph, factors or {})
+    xa = 1.0 / float(access_factor)
+    A, acc, reached = _route_rows(graph, x, xa, legs, rows, m)
+    for i in np.flatnonzero(~reached):
+        skipped.append((int(rows.rows[i]), f"{rows.key[i]} to {rows.destination[i]}: no route "
+                                           "on the network"))
+    rows = rows.subset(reached)
+    t = A[reached] @ x + acc[reached] * xa
+    out = _table(rows, t, t).drop(columns=["before_min", "after_min"]).assign(
+        model_min=t / 60.0)
+    out.attrs["skipped"] = sorted(skipped)
+    return out
+
+
+# ------------------------------------------------------ maxspeed factor search
+
+
+def fit_maxspeed_factor(build: Callable[[SpeedProfile], tuple[RoadGraph, pd.DataFrame]],
+                        references: pd.DataFrame, base_profile: SpeedProfile, *,
+                        maxspeed_factors: Sequence[float] = MAXSPEED_FACTORS,
+                        **kwargs) -> CalibrationResult:
+    """Fit the maxspeed factor by a 1-D search, the class factors inside.
+
+    The graph does not record which edges took their speed from a ``maxspeed`` tag
+    (``maxspeed_factor x maxspeed``) and which from their class, and simplification
+    merges both kinds into one edge, so the maxspeed factor is not a linear column
+    of the fit. For each factor tried the graph is built again with the profile's
+    ``maxspeed_factor`` replaced, the class factors (and the access speed) are
+    fitted by :func:`calibrate_speeds`, and the factor with the lowest RMSE over the
+    reference values wins.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(profile) -> (graph, municipalities)``: the graph built with
+        ``profile`` and the municipalities attached to it (and joined to the central
+        places). Called once per factor.
+    references : DataFrame
+        As for :func:`calibrate_speeds`.
+    base_profile : SpeedProfile
+        The profile whose ``maxspeed_factor`` is varied.
+    maxspeed_factors : sequence of float
+        The factors to try, each in (0, 2].
+    **kwargs
+        Passed to :func:`calibrate_speeds` (``fit_access``, ``bounds``, ...).
+
+    Returns
+    -------
+    CalibrationResult
+        The fit at the best factor: ``maxspeed_factor`` and ``maxspeed_search`` set,
+        ``profile`` the base profile with that factor and the class factors; its
+        ``before`` are the errors with the base profile as it is (its own maxspeed
+        factor, no class factors).
+    """
+    mfs = sorted({float(v) for v in maxspeed_factors})
+    if not mfs:
+        raise InputError("maxspeed_factors is empty: give at least one factor")
+    bad = [v for v in mfs if not (np.isfinite(v) and 0 < v <= 2)]
+    if bad:
+        raise InputError(f"maxspeed factors must be in (0, 2], got {show(bad)}")
+    runs: list[tuple[float, CalibrationResult]] = []
+    base_before = None
+    for mf in mfs:
+        prof = dataclasses.replace(base_profile, maxspeed_factor=mf)
+        graph, munis = build(prof)
+        res = _calibrate(graph, munis, references, base_profile=prof,
+                         **_calibrate_kwargs(kwargs))
+        logger.info("maxspeed_factor %g: RMSE %.3f min, MAE %.3f, bias %+.3f (%d values%s)",
+                    mf, res.after["rmse_min"], res.after["mae_min"], res.after["bias_min"],
+                    res.n_pairs, "" if res.converged else ", not converged")
+        runs.append((mf, res))
+        if np.isclose(mf, base_profile.maxspeed_factor):
+            base_before = (res.before, res.table)
+    used = [set(zip(r.table["row"], r.table["indicator"])) for _, r in runs]
+    if any(u != used[0] for u in used[1:]):
+        logger.warning("the maxspeed factors do not all use the same reference values (the "
+                       "graphs differ in which places reach the network): their RMSE are "
+                       "compared as they are")
+    i_best = int(np.argmin([r.after["rmse_min"] for _, r in runs]))
+    mf, best = runs[i_best]
+    if base_before is None:
+        graph, munis = build(base_profile)
+        ev = evaluate_speeds(graph, munis, references,
+                             edge_margin=kwargs.get("edge_margin", EDGE_MARGIN))
+        base_before = (_metrics(ev["model_min"].to_numpy(), ev["ref_min"].to_numpy()),
+                       ev.rename(columns={"model_min": "before_min"}))
+    before, before_table = base_before
+    table = best.table.drop(columns=["before_min"]).merge(
+        before_table[["row", "indicator", "before_min"]], on=["row", "indicator"], how="left")
+    best = dataclasses.replace(
+        best, before=before, maxspeed_factor=mf, table=table[list(best.table.columns)],
+        maxspeed_search=[{"maxspeed_factor": v, "n": r.n_pairs, **{k: r.after[k] for k in (
+            "rmse_min", "mae_min", "bias_min")}, "converged": r.converged} for v, r in runs])
+    if i_best in (0, len(runs) - 1) and len(runs) > 1:
+        logger.warning("the best maxspeed factor %g is at the end of the range searched "
+                       "(%g-%g): a wider range may fit better", mf, mfs[0], mfs[-1])
+    _log_result(best)
+    return best
+
+
+def _calibrate_kwargs(kwargs: dict) -> dict:
+    """The keyword arguments of :func:`_calibrate` from those of :func:`calibrate_speeds`."""
+    allowed = {"bounds": defaults.CALIBRATION_BOUNDS,
+               "iterations": defaults.CALIBRATION_ITERATIONS, "classes": None,
+               "min_share": 0.01, "fit_access": False, "access_bounds_kmh": ACCESS_BOUNDS_KMH,
+               "access_speed_kmh": None, "edge_margin": EDGE_MARGIN}
+    unknown = set(kwargs) - set(allowed)
+    if unknown:
+        raise TypeError(f"unexpected arguments {sorted(unknown)}")
+    return {**allowed, **kwargs}
+
+
+def split_references(references: pd.DataFrame, seed: int = 0, share: float = 0.5
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a reference table in two at random (fixed ``seed``), for a hold-out check.
+
+    Rows of the ``gvb`` format are whole GVBs; trips are split by origin, so that no
+    origin is on both sides. Returns ``(fit, hold_out)``, each with the attributes of
+    ``references``; ``share`` of the groups go to ``fit``.
+    """
+    fmt = _reference_format(references)
+    key = references["gvb"] if fmt == "gvb" else references["origin_ags"]
+    groups = np.array(sorted(key.astype(str).unique()))
+    rng = np.random.default_rng(seed)
+    chosen = set(rng.permutation(groups)[:int(round(share * groups.size))])
+    sel = key.astype(str).isin(chosen).to_numpy()
+    a, b = references[sel], references[~sel]
+    a.attrs, b.attrs = dict(references.attrs), dict(references.attrs)
+    return a, b
