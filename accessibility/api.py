@@ -77,7 +77,7 @@ def _attached(graph: RoadGraph, table: pd.DataFrame, max_snap_m, access_speed_km
     if max_snap_m is None:
         max_snap_m = before.get("max_snap_m", defaults.MAX_SNAP_M)
     if access_speed_kmh is None:
-        access_speed_kmh = before.get("access_speed_kmh", defaults.ACCESS_SPEED_KMH)
+        access_speed_kmh = before.get("access_speed_kmh")  # None: the graph profile's
     return attach(graph, table.drop(columns=list(_NETWORK_COLUMNS), errors="ignore"),
                   max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
 
@@ -137,6 +137,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     max_snap_m, access_speed_kmh : float, optional
         Snapping limit and access-leg speed (default
         :data:`~accessibility.defaults.MAX_SNAP_M`,
+        the access speed of the graph's profile, else
         :data:`~accessibility.defaults.ACCESS_SPEED_KMH`).
     cache_dir : path, optional
         Where a graph built from a path is cached.
@@ -171,8 +172,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
                            polygons=polygons, area_grid_m=area_grid_m)
         settings = joined.attrs.get("attach", {})
         org = attach(graph, org, max_snap_m=settings.get("max_snap_m", defaults.MAX_SNAP_M),
-                     access_speed_kmh=settings.get("access_speed_kmh",
-                                                   defaults.ACCESS_SPEED_KMH))
+                     access_speed_kmh=settings.get("access_speed_kmh"))
     out = central_place_access(graph, joined, origins=org, gz_with_mz_is_mz=gz_with_mz_is_mz)
     out = out.to_crs(defaults.WGS84) if out.crs is not None else out.set_crs(defaults.WGS84)
     if polygons is not None:  # planners want polygons in the GeoPackage
@@ -356,9 +356,14 @@ def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
         report.append(
             f"{int(over.sum())} municipalities got more residents from the grid cells than "
             f"they have (coverage above {defaults.WALK_MAX_COVERAGE:g}; first: "
-            f"{', '.join(names[:5])}): their cells were not theirs (assigned to the nearest "
-            "reference point), so their Nahversorgung values are left empty. Give municipality "
-            "boundaries ([inputs] boundaries) to assign cells by polygon.")
+            f"{', '.join(names[:5])}): their cells were not theirs, so their Nahversorgung "
+            "values are left empty. "
+            + ("The cells were assigned by polygon: a coarse grid (1 km) spread evenly over "
+               "its 100 m cells gives a small municipality next to a dense one residents "
+               "that are not its own; a 100 m grid or buildings in the walk extract avoid it."
+               if cells.attrs.get("assignment") == "polygon" else
+               "The cells were assigned to the nearest reference point: give municipality "
+               "boundaries ([inputs] boundaries) to assign them by polygon."))
         logger.warning(report[-1])
     partial = have & ~over & (cov < 0.95)
     if partial.any():

@@ -92,9 +92,11 @@ class GraphConfig:
         Projected CRS for snapping and distances (default ETRS89 / UTM 32N).
     max_snap_m : float
         Points farther than this from the network (metres) are reported as unsnapped.
-    access_speed_kmh : float
+    access_speed_kmh : float, optional
         Speed of the leg from a point (origin or facility) to its snapped network node,
-        km/h; the straight-line snap distance is travelled at this speed.
+        km/h; the straight-line snap distance is travelled at this speed. Default: the
+        profile's (fitted together with its speeds; ``de-car``: see
+        docs/METHOD.md), else 15 km/h. :meth:`access_kmh` gives the value in use.
     cache_dir : Path, optional
         Directory for cached graphs; default no cache.
     """
@@ -103,8 +105,17 @@ class GraphConfig:
     simplify: bool = True
     metric_crs: str = D.METRIC_CRS
     max_snap_m: float = D.MAX_SNAP_M
-    access_speed_kmh: float = D.ACCESS_SPEED_KMH
+    access_speed_kmh: float | None = None
     cache_dir: Path | None = None
+
+    def access_kmh(self) -> float:
+        """The access-leg speed in use: the config's, else the profile's, else 15 km/h."""
+        if self.access_speed_kmh is not None:
+            return float(self.access_speed_kmh)
+        from .profile import load_profile
+
+        own = load_profile(self.profile).access_speed_kmh
+        return float(own) if own is not None else D.ACCESS_SPEED_KMH
 
 
 @dataclass(frozen=True)

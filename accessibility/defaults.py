@@ -19,12 +19,15 @@ METRIC_CRS = "EPSG:25832"
 GRID_CRS = "EPSG:3035"
 
 # ------------------------------------------------------------------ the car graph
-#: Speed profile of the car graph (OSRM car defaults, docs/METHOD.md).
-PROFILE = "osrm-car"
+#: Speed profile of the car graph: OSRM's class speeds with posted limits at face value
+#: and the unlimited Autobahn at the Richtgeschwindigkeit of 130 km/h, with its access
+#: speed fitted to the INKAR GVB times (docs/METHOD.md, "Car speeds calibrated").
+PROFILE = "de-car"
 #: Points farther than this from every graph node are left off the network (m):
 #: outside a regional extract, or in the sea, never snapped across the map.
 MAX_SNAP_M = 2000.0
-#: Speed of the leg between a point and its nearest node (km/h): a slow local road.
+#: Speed of the leg between a point and its nearest node (km/h) when neither the config
+#: nor the profile sets one: a slow local road.
 ACCESS_SPEED_KMH = 15.0
 
 # ------------------------------------------------------------------ region

@@ -151,7 +151,7 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
     graph, summary, stats = prepare_graph(config, munis)            # 2. graph
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
-                       access_speed_kmh=config.graph.access_speed_kmh)
+                       access_speed_kmh=config.graph.access_kmh())
         munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                             bbox=config.region.bbox)
         if not munis["in_region"].any():
@@ -809,7 +809,7 @@ def graph_and_municipalities(config, overrides, output_dir, command: str) -> Pre
         raise InputError(f"{command} needs municipalities: set [inputs] municipalities")
     graph, _, _ = prepare_graph(config, munis)
     munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,
-                   access_speed_kmh=config.graph.access_speed_kmh)
+                   access_speed_kmh=config.graph.access_kmh())
     if inputs.central_places is not None:
         munis, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
                                        inputs.central_places)
@@ -850,7 +850,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
                             keep_points=keep, max_snap_m=config.graph.max_snap_m,
                             crs=config.graph.metric_crs, cache_dir=tmp)
             return g, attach(g, munis, max_snap_m=config.graph.max_snap_m,
-                             access_speed_kmh=config.graph.access_speed_kmh)
+                             access_speed_kmh=config.graph.access_kmh())
 
         return api.calibrate_speeds_from_file(graph, munis, references, rebuild=rebuild,
                                               maxspeed_factors=maxspeed_factors, **kwargs)

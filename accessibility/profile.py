@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from . import defaults
 from ._errors import InputError
 
 _MPH = 1.609344
@@ -45,6 +46,10 @@ class SpeedProfile:
         ``car``: access by motorcar/motor_vehicle/vehicle/access, oneway rules,
         maxspeed, ferries. ``foot``: access by foot/access, every way both
         directions, constant class speeds, no ferries.
+    access_speed_kmh : float, optional
+        Speed of the access legs (a point to its snapped node, straight line) that
+        goes with these speeds, when it was fitted together with them; used when
+        ``[graph] access_speed_kmh`` is not set. It does not change the graph.
     """
 
     name: str
@@ -56,6 +61,7 @@ class SpeedProfile:
     class_factors: dict[str, float] = field(default_factory=dict)
     description: str = ""
     mode: str = "car"
+    access_speed_kmh: float | None = None
 
     def __post_init__(self) -> None:
         for k, v in self.speeds_kmh.items():
@@ -68,6 +74,9 @@ class SpeedProfile:
             raise InputError(f"profile {self.name!r}: mode must be 'car' or 'foot', got {self.mode!r}")
         if self.ferry_speed_kmh <= 0:
             raise InputError(f"profile {self.name!r}: ferry_speed_kmh must be positive")
+        if self.access_speed_kmh is not None and not 0 < self.access_speed_kmh <= 130:
+            raise InputError(f"profile {self.name!r}: access_speed_kmh must be in (0, 130] "
+                             f"km/h, got {self.access_speed_kmh!r}")
 
     @property
     def access_keys(self) -> tuple[str, ...]:
@@ -86,7 +95,10 @@ class SpeedProfile:
         """A short hash of everything that changes travel times (for cache keys)."""
         blob = json.dumps([self.name, self.mode, self.speeds_kmh, self.maxspeed_factor, self.ferry_speed_kmh,
                            sorted(self.blocked_access), self.maxspeed_zones_kmh,
-                           self.class_factors], sort_keys=True)
+                           self.class_factors]
+                          # graphs record the profile's access speed (meta): key it too
+                          + ([self.access_speed_kmh] if self.access_speed_kmh else []),
+                          sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def with_factors(self, factors: dict[str, float]) -> SpeedProfile:
@@ -129,7 +141,7 @@ class SpeedProfile:
 
 def _from_dict(d: dict, source: str) -> SpeedProfile:
     known = {"name", "description", "maxspeed_factor", "ferry_speed_kmh", "blocked_access",
-             "speeds_kmh", "maxspeed_zones_kmh", "class_factors", "mode"}
+             "speeds_kmh", "maxspeed_zones_kmh", "class_factors", "mode", "access_speed_kmh"}
     unknown = set(d) - known
     if unknown:
         raise InputError(f"speed profile {source}: unknown keys {sorted(unknown)}; "
@@ -148,6 +160,8 @@ def _from_dict(d: dict, source: str) -> SpeedProfile:
         class_factors={str(k): float(v) for k, v in d.get("class_factors", {}).items()},
         description=str(d.get("description", "")),
         mode=str(d.get("mode", "car")),
+        access_speed_kmh=(float(d["access_speed_kmh"]) if d.get("access_speed_kmh") is not None
+                          else None),
     )
 
 
@@ -158,10 +172,11 @@ def load_profile(path_or_name: str | Path | None = None) -> SpeedProfile:
     ----------
     path_or_name : str or Path, optional
         A TOML file (see ``accessibility/profiles/osrm-car.toml`` for the format) or
-        the name of a built-in profile (``"osrm-car"``, the default).
+        the name of a built-in profile (``"de-car"``, the default; ``"osrm-car"``,
+        ``"inkar-fit"``, ``"walk"``).
     """
     if path_or_name is None:
-        path_or_name = "osrm-car"
+        path_or_name = defaults.PROFILE
     p = Path(path_or_name)
     if p.suffix != ".toml" and not p.exists():
         res = resources.files("accessibility") / "profiles" / f"{path_or_name}.toml"
@@ -180,7 +195,8 @@ def load_profile(path_or_name: str | Path | None = None) -> SpeedProfile:
     return _from_dict(d, str(p))
 
 
-#: The default profile (OSRM car defaults, see docs/METHOD.md).
-DEFAULT_PROFILE = load_profile("osrm-car")
+#: The default profile (``de-car``: OSRM class speeds, posted limits at face value,
+#: unlimited Autobahn at the Richtgeschwindigkeit; see docs/METHOD.md).
+DEFAULT_PROFILE = load_profile(defaults.PROFILE)
 #: The walking profile (every pedestrian way, both directions, 5 km/h).
 WALK_PROFILE = load_profile("walk")

@@ -163,20 +163,22 @@ def header(res: CalibrationResult, table: pd.DataFrame, argv: list[str], inkar: 
         "main roads only) with the Destatis register 2019 and the BBSR central places 2024,",
         f"max_snap_m = {config.graph.max_snap_m:g}, by:",
         *_wrap_command(["python", "scripts/calibrate_speeds.py", *argv]),
-        "Base: OSRM car defaults (osrm-car). Fitted: the class factors below, the maxspeed",
-        "factor (1-D search) and the access-leg speed. Classes on no reference path keep",
-        "factor 1 (tertiary and smaller are not in the extract). A full extract (with",
-        "minor roads) needs a refit: see docs/METHOD.md, 'Car speeds calibrated against INKAR'.",
+        f"Base: profile {config.graph.profile}. Fitted: "
+        + (f"the class factors of {', '.join(res.fitted_classes)}" if res.fitted_classes
+           else "no class factor")
+        + (", the maxspeed factor (1-D search)" if res.maxspeed_factor is not None else "")
+        + (" and the access-leg speed." if res.fit_access else "."),
+        "Other classes keep their factor (tertiary and smaller are not in the extract). A full",
+        "extract (with minor roads) needs a refit: see docs/METHOD.md, 'Car speeds calibrated",
+        "against INKAR'.",
         "",
         f"Fitted maxspeed_factor: {res.maxspeed_factor if res.maxspeed_factor is not None else 'not searched'}",
     ]
     if res.fit_access and res.access_speed_kmh is not None:
         lines += [f"Fitted access-leg speed: {res.access_speed_kmh:.1f} km/h (legs attached at "
                   f"{res.base_access_speed_kmh:g} km/h, max_snap_m",
-                  f"{config.graph.max_snap_m:g}). Recommended with this profile on main-road-only "
-                  "extracts:",
-                  f"  [graph] access_speed_kmh = {res.access_speed_kmh:.1f}   (the engine default "
-                  "stays 15 km/h)"]
+                  f"{config.graph.max_snap_m:g}): the profile's access_speed_kmh, used when the "
+                  "config sets no [graph] access_speed_kmh."]
     lines += ["", "GVB means against INKAR (minutes; model minus INKAR):"]
     for _, r in table.iterrows():
         lines.append(f"  {r['speeds']:<40} {r['indicator']:<9} n={r['n_gvb']:<3} MAE "
@@ -199,7 +201,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="speed of the access legs before the fit ([graph] access_speed_kmh)")
     p.add_argument("--inkar", type=Path, required=True, help="INKAR GVB reference times")
     p.add_argument("--out-profile", type=Path, help="write the calibrated profile (TOML)")
+    p.add_argument("--profile", help="base speed profile (built-in name or TOML; default the "
+                                     "config's [graph] profile)")
+    p.add_argument("--classes", help="road classes to fit, comma separated; '' fits none "
+                                     "(only the access speed). Default: every class with "
+                                     "--min-share of the path time")
     p.add_argument("--profile-name", default="inkar-fit", help="name of the written profile")
+    p.add_argument("--description", default="OSRM car defaults with class factors, maxspeed "
+                   "factor and access speed fitted to INKAR 2020 GVB car times "
+                   "(Hannover-Braunschweig main roads)", help="description of the written profile")
     p.add_argument("--maxspeed-factors", default=",".join(f"{v:g}" for v in MAXSPEED_FACTORS),
                    help="maxspeed factors to try, comma separated; 'none' keeps the profile's "
                         "(default %(default)s)")
@@ -216,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     overrides = {f"inputs.{k}": str(getattr(args, k)) for k in
                  ("osm", "municipalities", "central_places") if getattr(args, k) is not None}
-    for key in ("max_snap_m", "access_speed_kmh"):
+    for key in ("max_snap_m", "access_speed_kmh", "profile"):
         if getattr(args, key) is not None:
             overrides[f"graph.{key}"] = getattr(args, key)
     try:
@@ -239,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         base = load_profile(config.graph.profile)
         kwargs = {"fit_access": not args.no_fit_access, "iterations": args.iterations,
                   "min_share": args.min_share}
+        if args.classes is not None:
+            kwargs["classes"] = [c.strip() for c in args.classes.split(",") if c.strip()]
         with tempfile.TemporaryDirectory(prefix="calibrate-speeds-") as tmp:
             build = Builder(config, graph, joined, base, tmp)
             res = fit(build, refs, base, mfs, kwargs)
@@ -286,9 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(args.output / "calibration_accuracy.csv", index=False)
     if args.out_profile is not None:
         prof = dataclasses.replace(
-            res.profile, name=args.profile_name,
-            description="OSRM car defaults with class factors, maxspeed factor and access speed "
-                        "fitted to INKAR 2020 GVB car times (Hannover-Braunschweig main roads)")
+            res.profile, name=args.profile_name, description=args.description)
         write_profile_toml(prof, args.out_profile,
                            comment=header(res, table, argv, args.inkar, config))
         print(f"\ncalibrated profile written to {args.out_profile}")

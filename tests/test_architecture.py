@@ -81,7 +81,7 @@ def test_config_defaults_come_from_defaults_module():
     expect = {
         ("graph", "profile"): defaults.PROFILE, ("graph", "metric_crs"): defaults.METRIC_CRS,
         ("graph", "max_snap_m"): defaults.MAX_SNAP_M,
-        ("graph", "access_speed_kmh"): defaults.ACCESS_SPEED_KMH,
+        ("graph", "access_speed_kmh"): None,  # the profile's: see below
         ("central_places", "origins"): defaults.ORIGINS,
         ("central_places", "area_grid_m"): defaults.AREA_GRID_M,
         ("lage", "beta"): defaults.BETA, ("lage", "limit_min"): defaults.LIMIT_MIN,
@@ -93,11 +93,19 @@ def test_config_defaults_come_from_defaults_module():
     }
     for (section, key), value in expect.items():
         assert getattr(getattr(c, section), key) == value, (section, key)
+    # the access speed in use comes with the profile, else the module's fallback
+    from accessibility.profile import load_profile
+
+    assert c.graph.access_kmh() == load_profile(defaults.PROFILE).access_speed_kmh
+    osrm = dataclasses.replace(c.graph, profile="osrm-car")
+    assert load_profile("osrm-car").access_speed_kmh is None
+    assert osrm.access_kmh() == defaults.ACCESS_SPEED_KMH
+    assert dataclasses.replace(osrm, access_speed_kmh=40.0).access_kmh() == 40.0
 
 
 #: Keys the embedded sample sets to other values than the defaults (its main-road
 #: extract needs longer, faster access legs), and the input paths.
-SAMPLE_SPECIFIC = {("graph", "max_snap_m"), ("graph", "access_speed_kmh")}
+SAMPLE_SPECIFIC = {("graph", "max_snap_m")}
 
 
 def test_example_config_documents_the_defaults():
@@ -118,7 +126,7 @@ def test_example_config_documents_the_defaults():
             assert value == default, f"[{section}] {key} = {value!r}, default {default!r}"
     # the sample-specific keys say what the default is
     assert f"default {defaults.MAX_SNAP_M:,.0f} m" in text
-    assert f"(default {defaults.ACCESS_SPEED_KMH:g})" in text
+    assert f"else\n# {defaults.ACCESS_SPEED_KMH:g} km/h" in text
     # every documented key exists in the config (no stale documentation)
     for section, values in data.items():
         fields = {f.name for f in dataclasses.fields(getattr(c, section))}
@@ -263,12 +271,16 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       ``t_oz_min_gvb``, ``oz_class_gvb`` are new (checked in tests/test_units.py);
     * unpopulated areas (0 residents) have no MZ/OZ class, Lage or settlement type,
       and their reason says so.
+
+    The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
+    30 km/h): the default profile became ``de-car`` later (issue 11).
     """
     from scipy.spatial import Delaunay
 
     base = pd.read_parquet(TEST_DATA / "sample_run_baseline.parquet")
     base = base.rename(columns={"in_network": "on_network"}).set_index("ags")
-    res = run(output_dir=tmp_path, overrides={"output.maps": False})
+    res = run(output_dir=tmp_path, overrides={"output.maps": False, "graph.profile": "osrm-car",
+                                              "graph.access_speed_kmh": 30.0})
     new = pd.read_parquet(res.files["parquet"]).set_index("ags")
     g = res.graph
     px, py = project(base["lon"].to_numpy(), base["lat"].to_numpy(), g.crs)

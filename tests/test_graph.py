@@ -39,8 +39,23 @@ def csr_min(g, weight="time"):
 # ----------------------------------------------------------------- tiny OSM XML
 @pytest.fixture(scope="module")
 def tiny():
-    g = graph_from_osm(TEST_DATA / "tiny.osm")
+    """tiny.osm with the OSRM rules (0.8 x posted limits): the tests below derive their
+    expected times from them."""
+    g = graph_from_osm(TEST_DATA / "tiny.osm", "osrm-car")
     return g, {int(o): i for i, o in enumerate(g.osm_id)}
+
+
+def test_tiny_with_the_default_de_car_profile(tiny):
+    """de-car: posted limits at face value, the unlimited Autobahn at 130 km/h, OSRM's
+    class speeds elsewhere; never faster than a posted limit or 130 km/h."""
+    g = graph_from_osm(TEST_DATA / "tiny.osm")
+    assert g.meta["profile"] == "de-car"
+    ids = {int(o): i for i, o in enumerate(g.osm_id)}
+    assert time_of(g, ids, 2, 3) == pytest.approx(SEG / (50 / 3.6), abs=0.5)  # maxspeed 50
+    assert time_of(g, ids, 8, 9) == pytest.approx(SEG / (130 / 3.6), abs=0.5)  # "none"
+    assert time_of(g, ids, 1, 2) == pytest.approx(SEG / (25 / 3.6), abs=0.5)  # residential
+    road = np.array(g.class_names)[g.road_class] != "ferry"
+    assert (g.length_m[road] / g.time_s[road] * 3.6).max() <= 130 + 1e-9
 
 
 def edge(g, ids, a, b):
@@ -122,7 +137,7 @@ def test_tiny_gz_and_bz2_read_the_same(tmp_path, tiny):
     (tmp_path / "t.osm.gz").write_bytes(gzip.compress(raw))
     (tmp_path / "t.osm.bz2").write_bytes(bz2.compress(raw))
     for p in (tmp_path / "t.osm.gz", tmp_path / "t.osm.bz2"):
-        g = graph_from_osm(p)
+        g = graph_from_osm(p, "osrm-car")
         assert g.n_edges == tiny[0].n_edges
         np.testing.assert_allclose(np.sort(g.time_s), np.sort(tiny[0].time_s))
 

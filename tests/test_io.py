@@ -466,7 +466,9 @@ def test_config_defaults_and_example() -> None:
     assert default.lage.beta == 0.076 and default.lage.thresholds == (81000, 183000, 410000)
     example = load_config(EXAMPLE_CONFIG)
     assert example.inputs.osm == EXAMPLE_CONFIG.parent / "hannover-braunschweig-main-roads.osm.pbf"
-    assert example.graph.access_speed_kmh == 30.0  # the main-road sample (see the file)
+    # the sample takes the access speed of its profile (fitted on this main-road extract)
+    assert example.graph.access_speed_kmh is None
+    assert example.graph.access_kmh() == pytest.approx(24.19, abs=0.01)
     assert example.inputs.municipalities.is_file() and example.inputs.central_places.is_file()
 
 

@@ -47,7 +47,7 @@ def point_coordinates(points: pd.DataFrame, *, lon: str = "lon", lat: str = "lat
 
 def attach(graph: RoadGraph, points: pd.DataFrame, *,
            max_snap_m: float = defaults.MAX_SNAP_M,
-           access_speed_kmh: float = defaults.ACCESS_SPEED_KMH,
+           access_speed_kmh: float | None = None,
            lon: str = "lon", lat: str = "lat", id_column: str | None = "ags") -> pd.DataFrame:
     """Attach every point of a table to its nearest graph node.
 
@@ -60,8 +60,10 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     max_snap_m : float
         Points farther than this from every node are left off the network (outside
         the extract, in the sea), never attached across the map.
-    access_speed_kmh : float
+    access_speed_kmh : float, optional
         Speed of the leg from the point to its node; ``access_s = snap_m / speed``.
+        Default: the access speed of the graph's speed profile (``meta``), else
+        :data:`~accessibility.defaults.ACCESS_SPEED_KMH`.
     lon, lat : str
         Coordinate columns.
     id_column : str, optional
@@ -81,6 +83,8 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     >>> munis = acc.attach(graph, munis, max_snap_m=2000)   # doctest: +SKIP
     >>> munis[["ags", "node", "snap_m", "on_network"]]      # doctest: +SKIP
     """
+    if access_speed_kmh is None:
+        access_speed_kmh = graph.meta.get("access_speed_kmh") or defaults.ACCESS_SPEED_KMH
     x, y = point_coordinates(points, lon=lon, lat=lat)
     has = np.isfinite(x) & np.isfinite(y)
     n = len(points)

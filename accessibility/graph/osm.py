@@ -275,7 +275,8 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
         u, v, np.concatenate([t_fw[fwd], t_bw[bwd]]), np.concatenate([length[fwd], length[bwd]]),
         np.concatenate([cls[fwd], cls[bwd]]), class_names=profile.classes, osm_id=osm_id,
         lon=lon, lat=lat, crs=crs,
-        meta={"source": str(path), "profile": profile.name, "profile_fingerprint": profile.fingerprint()},
+        meta={"source": str(path), "profile": profile.name, "profile_fingerprint": profile.fingerprint(),
+              "access_speed_kmh": profile.access_speed_kmh},
     )
     logger.info("read %s: %d drivable ways, %d nodes, %d directed edges (%d way nodes "
                 "missing from the extract, %d ways closed to cars)", path, n_ways,

@@ -329,6 +329,8 @@ def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
             f"maxspeed_factor = {_toml_value(float(profile.maxspeed_factor))}",
             f"ferry_speed_kmh = {_toml_value(float(profile.ferry_speed_kmh))}",
             f"blocked_access = {_toml_value(profile.blocked_access)}"]
+    if profile.access_speed_kmh is not None:
+        out.append(f"access_speed_kmh = {_toml_value(float(profile.access_speed_kmh))}")
     for table in ("speeds_kmh", "maxspeed_zones_kmh", "class_factors"):
         values = getattr(profile, table)
         out += ["", f"[{table}]"]

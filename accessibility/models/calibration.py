@@ -232,8 +232,9 @@ class CalibrationResult:
         if self.profile is not None:
             out.append(f"  calibrated profile: {self.profile.name}")
         if self.fit_access and self.access_speed_kmh is not None:
-            out.append(f"  with this profile set [graph] access_speed_kmh = "
-                       f"{self.access_speed_kmh:.1f}")
+            out.append(f"  the calibrated profile carries access_speed_kmh = "
+                       f"{self.access_speed_kmh:.1f} (used unless the config sets "
+                       "[graph] access_speed_kmh)")
         outside, other = _split_skipped(self.skipped)
         if outside:
             out.append(f"  skipped {len(outside):,} GVBs none of whose members is on the network "
@@ -813,11 +814,11 @@ def _calibrate(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.Da
             logger.warning("classes %s are on no reference path: their factor stays 1",
                            show(absent))
     fit = np.array([i for i in fit if total[i] > 0], dtype=np.int64)
-    if fit.size == 0:
-        raise InputError("the reference paths use none of the classes to fit")
     if fit_access and not acc.sum() > 0:
         logger.warning("the references have no access legs (all 0 s): access speed not fitted")
         fit_access = False
+    if fit.size == 0 and not fit_access:
+        raise InputError("the reference paths use none of the classes to fit")
     logger.info("fitting %d classes (%s)%s to %d %s", fit.size,
                 ", ".join(names[i] for i in fit), " and the access speed" if fit_access else "",
                 rows.rows.size, what)
@@ -872,6 +873,9 @@ def _calibrate(graph: RoadGraph, municipalities: pd.DataFrame, references: pd.Da
             {names[i]: base_profile.class_factors.get(names[i], 1.0) * factors[names[i]]
              for i in fit})
     f_access = float(1.0 / xa)
+    if profile is not None and fit_access and v0 is not None:
+        # the access speed is fitted together with the speeds: it travels with them
+        profile = dataclasses.replace(profile, access_speed_kmh=float(v0 * f_access))
     return CalibrationResult(
         factors=factors, n_pairs=int(rows.rows.size), skipped=skipped, before=before,
         after=after, profile=profile, path_share=share,

@@ -119,6 +119,7 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
             ags = np.where(idx >= 0, municipalities["ags"].to_numpy()[ok][np.maximum(idx, 0)],
                            None)
         cells["ags"] = ags
+        cells.attrs["assignment"] = "polygon" if polygons is not None else "nearest point"
     cells.attrs["population_source"] = source
     return cells
 
