@@ -37,7 +37,7 @@ from ._errors import InputError
 from ._util import peak_memory_mb
 from .config import Config, load_config
 from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
-                    graph_statistics)
+                    graph_statistics, header_bbox)
 from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
                  load_service_rules, read_central_places, read_commuters, read_facilities,
                  read_kreis_names, read_municipalities, read_population_grid, write_json,
@@ -147,6 +147,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
 
 def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
     inputs = read_inputs(config)                                    # 1. inputs, all checked
+    check_overlap(config, inputs, header_bbox(config.inputs.osm))
     munis = inputs.municipalities
     graph, summary, stats = prepare_graph(config, munis)            # 2. graph
     if munis is not None:
@@ -255,6 +256,52 @@ def read_inputs(config: Config) -> Inputs:
         for line in out.municipalities.attrs["report"]:
             logger.warning(line)
     return out
+
+
+def check_overlap(config: Config, inputs: Inputs, bbox) -> None:
+    """Check the inputs against the box the OSM file declares in its header, before the
+    graph is built: municipalities, the population grid and the GTFS stops must reach
+    into the extract. All problems are raised together.
+
+    ``bbox`` (lon_min, lat_min, lon_max, lat_max) is None when the file declares no
+    usable box (many cut PBF files): the same checks then run against the built graph
+    (``mark_region``, :func:`walk_facilities`, ``clip_grid``), seconds later for a
+    region, as the graph build of a region takes seconds (and is cached).
+    """
+    if bbox is None:
+        return
+    pad = 0.05  # degrees: points just outside the box may still snap to its roads
+    lo_x, lo_y, hi_x, hi_y = bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad
+    where = (f"the OSM extract {Path(config.inputs.osm).name} (lon {bbox[0]:.2f}-{bbox[2]:.2f}, "
+             f"lat {bbox[1]:.2f}-{bbox[3]:.2f} in its header)")
+
+    def inside(lon, lat) -> np.ndarray:
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        return (lon >= lo_x) & (lon <= hi_x) & (lat >= lo_y) & (lat <= hi_y)
+
+    problems = []
+    m = inputs.municipalities
+    if m is not None and not inside(m["lon"], m["lat"]).any():
+        problems.append(f"no municipality of {Path(config.inputs.municipalities).name} lies in "
+                        f"{where}: do the register and the extract describe the same area?")
+    if inputs.stops is not None and len(inputs.stops) and config.inputs.walk_osm is None \
+            and not inside(inputs.stops["lon"], inputs.stops["lat"]).any():
+        problems.append(f"no stop of the GTFS feed {Path(config.inputs.gtfs).name} with >= "
+                        f"{config.walk.min_departures} departures on {config.walk.gtfs_date} "
+                        f"lies in {where}: is it the feed of another region?")
+    g = inputs.population_grid
+    # the grid serves the walk extract, and the car origins with origins = "population"
+    grid_here = config.inputs.walk_osm is None or config.central_places.origins == "population"
+    if g is not None and len(g) and grid_here:
+        try:
+            clip_grid(g, (lo_x, lo_y, hi_x, hi_y))
+        except InputError:
+            problems.append(f"the population grid {Path(config.inputs.population_grid).name} "
+                            f"has no inhabited cell in {where}: it covers another region "
+                            "(or its CRS is not EPSG:3035)")
+    if problems:
+        raise InputError(f"{len(problems)} problem(s) with the inputs, nothing was run:\n  - "
+                         + "\n  - ".join(problems))
 
 
 def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:

@@ -145,3 +145,41 @@ def test_journal_without_its_stage_keeps_the_old_results(two_runs, tmp_path):
     with pytest.raises(InputError, match="cannot be completed"):
         complete_publish(final)
     assert files_of(final) == before  # nothing deleted
+
+
+# ------------------------------------------------------------------ before the graph
+def test_inputs_of_another_region_fail_before_the_graph_is_built(tmp_path, monkeypatch):
+    """With an extract whose header declares its box (north-bayreuth.osm.gz), a GTFS
+    feed and a grid of other regions are reported together before any graph is built;
+    a file without a usable box (the HB and Heidelberg PBFs) skips the check."""
+    import numpy as np
+    import pandas as pd
+
+    from accessibility._errors import InputError
+    from accessibility.graph import header_bbox
+    from .conftest import shared
+
+    osm = shared("osm", "north-bayreuth.osm.gz")
+    assert header_bbox(osm) == pytest.approx((11.4807, 49.9721, 11.6053, 50.047))
+    assert header_bbox(shared("osm", "heidelberg.osm.pbf")) is None  # the whole world
+    assert header_bbox(shared("osm", "hannover-braunschweig-main-roads.osm.pbf")) is None
+    grid = pd.DataFrame({"x": [4_000_500.0, 4_001_500.0], "y": [2_800_500.0, 2_800_500.0],
+                         "Einwohner": [100, 50]})  # near Heidelberg (EPSG:3035)
+    grid.to_parquet(tmp_path / "grid.parquet")
+
+    def no_build(*a, **k):
+        raise AssertionError("the graph was built")
+
+    monkeypatch.setattr(pipeline, "build_graph", no_build)
+    with pytest.raises(InputError) as e:
+        run(output_dir=tmp_path / "out", overrides={
+            "inputs.osm": str(osm),
+            "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+            "inputs.gtfs": str(shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")),
+            "walk.gtfs_date": "2022-10-18",
+            "inputs.population_grid": str(tmp_path / "grid.parquet")})
+    msg = str(e.value)
+    assert "2 problem(s)" in msg and "GTFS feed vrn-rhein-neckar-cut" in msg
+    assert "population grid grid.parquet" in msg and "lon 11.48-11.61" in msg
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert np.isfinite(header_bbox(osm)).all()

@@ -14,7 +14,7 @@ from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .cache import cache_key, load_graph, save_graph
 from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
-from .osm import _check_osm_path, graph_from_osm
+from .osm import _check_osm_path, graph_from_osm, header_bbox
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
 from .attachment import Attached, attach, network_arrays, point_coordinates
@@ -24,6 +24,7 @@ from .stats import dropped_classes, dropped_lines, format_graph_statistics, grap
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "header_bbox",
     "Attached", "attach", "dropped_classes", "dropped_lines", "boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms", "format_graph_statistics", "graph_statistics", "network_arrays",
     "point_coordinates",
     "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",

@@ -173,6 +173,34 @@ def _check_osm_path(path: str | Path) -> Path:
     return p
 
 
+def header_bbox(path: str | Path) -> tuple[float, float, float, float] | None:
+    """The lon/lat box an OSM file declares in its header, or None when it declares
+    none or one that says nothing (the whole world, or wider than 20 degrees).
+
+    Reads the header only (no data): it lets a run check its other inputs against the
+    extract before the graph is built. Geofabrik extracts and OSM XML files from the
+    API carry one; many cut PBF files do not.
+    """
+    import osmium
+
+    p = _check_osm_path(path)
+    try:
+        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            box = reader.header().box()
+        finally:
+            reader.close()
+    except RuntimeError:  # unreadable: the graph build reports it
+        return None
+    if not box.valid():
+        return None
+    bl, tr = box.bottom_left, box.top_right
+    b = (float(bl.lon), float(bl.lat), float(tr.lon), float(tr.lat))
+    if b[2] - b[0] > 20 or b[3] - b[1] > 20 or b[2] <= b[0] or b[3] <= b[1]:
+        return None
+    return b
+
+
 def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE) -> _WayCollector:
     """Stream the drivable ways of an OSM file with node locations (pyosmium)."""
     import osmium
