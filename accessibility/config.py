@@ -158,12 +158,18 @@ class CentralPlacesConfig:
     gz_with_mz_is_mz : bool
         Count a "Grundzentrum mit mittelzentraler Teilfunktion" as a Mittelzentrum
         (a destination of "nearest MZ"). Partners of a shared Mittelzentrum always count.
+    standard_mz_min, standard_oz_min : float
+        Accessibility standards (Erreichbarkeitsstandards): residents farther than this
+        many minutes by car from a Mittel- (Ober-)zentrum are reported (default 30 /
+        60, RIN 2008 and MKRO 2016).
     """
 
     origins: str = D.ORIGINS
     area_grid_m: float = D.AREA_GRID_M
     weighting: str = D.WEIGHTING
     gz_with_mz_is_mz: bool = D.GZ_WITH_MZ_IS_MZ
+    standard_mz_min: float = D.STANDARD_MZ_MIN
+    standard_oz_min: float = D.STANDARD_OZ_MIN
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,8 @@ _NON_NEGATIVE = {("lage", "beta"), ("lage", "floor_min"), ("walk", "min_departur
 _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("graph", "max_snap_m"): (1.0, 100_000.0, "metres"),
     ("graph", "access_speed_kmh"): (1.0, 130.0, "km/h"),
+    ("central_places", "standard_mz_min"): (1.0, 600.0, "minutes"),
+    ("central_places", "standard_oz_min"): (1.0, 600.0, "minutes"),
     ("central_places", "area_grid_m"): (10.0, 100_000.0, "metres"),
     ("lage", "beta"): (0.0, 10.0, "per minute (or power exponent)"),
     ("lage", "sigma_min"): (0.1, 1440.0, "minutes"),

@@ -48,6 +48,12 @@ GRID_CELL_M = 1000.0
 #: A "Grundzentrum mit mittelzentraler Teilfunktion" is not a destination of
 #: "nearest MZ" (INKAR counts Mittel- and Oberzentren); set True to count it.
 GZ_WITH_MZ_IS_MZ = False
+#: Accessibility standards (Erreichbarkeitsstandards) by car, minutes: a Mittelzentrum
+#: within 30 and an Oberzentrum within 60 minutes, as in the FGSV Richtlinien für
+#: integrierte Netzgestaltung (RIN 2008, Pkw) and the MKRO's central-place resolution
+#: (Entschließung "Zentrale Orte", 2016).
+STANDARD_MZ_MIN = 30.0
+STANDARD_OZ_MIN = 60.0
 #: Spacing of the regular grid of area origins (m).
 AREA_GRID_M = 500.0
 #: Weighting of the GVB/Kreis/Land means: area (INKAR) or population (Deutschlandatlas).

@@ -47,6 +47,8 @@ from .models.central_places import class_shares, weighted_means
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
+from .models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
+                               standards_table)
 from .models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
                            unit_rows, unpopulated)
 from .models.walkability import column_docs as walk_column_docs, resident_cells, study_extent
@@ -337,6 +339,7 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
     values = ["t_mz_min", "t_oz_min"]
+    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
     # every member carries its GVB's mean time and class (the GVB table is written
     # once all models ran, see unit_tables_stage)
     gvb = gvb_table(res, weighting=cfg.weighting)
@@ -356,6 +359,15 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop",
                                              unit=unit)
+    std = pd.concat([with_names(standards_table(reg, level), level, reg, inputs.kreis_names)
+                     .rename(columns={level: "key", f"{level}_name": "name"})
+                     .assign(level=level) for level in ("gvb", "kreis", "land")]
+                    + [standards_table(reg, None).rename(columns={"level": "key"})
+                       .assign(level="total")], ignore_index=True)
+    std = std[["level", "key", "name"] + [c for c in std.columns
+                                          if c not in ("level", "key", "name")]]
+    out.table("standards", std, "standards.csv")
+    summary += report.standards_section(std, cfg.standard_mz_min, cfg.standard_oz_min)
     if config.output.maps:
         s, ext = out.stage, config.output.map_format
         # labels: Oberzentren first (they win where names would overlap), then MZ
@@ -373,6 +385,12 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
                                                title=f"Oberzentrum: BBSR classes{per}",
                                                order=class_order("oz"), places=oz))
+        out.add("map_standards", map_categories(
+            reg.assign(standard_class=standard_class(reg)), "standard_class",
+            s / f"map_standards.{ext}",
+            title=f"Accessibility standards: Mittelzentrum within {cfg.standard_mz_min:g}, "
+                  f"Oberzentrum within {cfg.standard_oz_min:g} minutes by car",
+            order=list(STANDARD_CLASSES), places=oz))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))

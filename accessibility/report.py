@@ -76,6 +76,36 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
     return lines
 
 
+def standards_section(std: pd.DataFrame, mz_min: float, oz_min: float) -> list[str]:
+    """Residents beyond the accessibility standards: the run's total and the Kreise."""
+    def rows(t: pd.DataFrame) -> pd.DataFrame:
+        show = t[["key", "name", "residents", "residents_beyond_mz",
+                  "share_residents_beyond_mz", "residents_beyond_oz",
+                  "share_residents_beyond_oz"]].copy()
+        for c in ("share_residents_beyond_mz", "share_residents_beyond_oz"):
+            show[c] = (100 * show[c]).map(lambda v: f"{v:.1f} %" if np.isfinite(v) else "")
+        if show["name"].isna().all() or (show["name"].astype(str) == "").all():
+            show = show.drop(columns="name")
+        return show.rename(columns={"key": "kreis", "share_residents_beyond_mz": "share_mz",
+                                    "share_residents_beyond_oz": "share_oz"})
+    total = std[std["level"] == "total"]
+    kreis = std[(std["level"] == "kreis") & ((std["residents_beyond_mz"] > 0)
+                                             | (std["residents_beyond_oz"] > 0))]
+    kreis = kreis.sort_values(["residents_beyond_mz", "residents_beyond_oz"], ascending=False)
+    t = total.iloc[0]
+    lines = ["### Accessibility standards (Erreichbarkeitsstandards)", "",
+             f"Mittelzentrum within {mz_min:g} minutes, Oberzentrum within {oz_min:g} minutes "
+             f"by car (FGSV RIN 2008, MKRO 2016; [central_places] standard_mz_min / "
+             f"standard_oz_min). Beyond them: {t['residents_beyond_mz']:,.0f} residents in "
+             f"{int(t['n_beyond_mz']):,} municipalities (MZ), {t['residents_beyond_oz']:,.0f} "
+             f"in {int(t['n_beyond_oz']):,} (OZ); municipalities without a time are counted "
+             "apart. Per GVB, Kreis and Land: standards.csv; map: map_standards.", ""]
+    if len(kreis):
+        lines += [f"Kreise with residents beyond a standard ({len(kreis)}, most first):", "",
+                  md_table(rows(kreis.head(15)), "{:,.0f}"), ""]
+    return lines
+
+
 LAGE_TITLE = "## Lage: daytime population reachable within 2 hours by car"
 
 

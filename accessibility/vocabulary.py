@@ -267,6 +267,11 @@ COLUMNS = {
     "edge_flag": "the 120-minute search reached the edge of the road network (within 2 km "
                  "of its outline): destinations beyond it are missing, the potential may "
                  "be underestimated",
+    "beyond_mz_standard": "t_mz_min is longer than the accessibility standard "
+                          "(Erreichbarkeitsstandard, [central_places] standard_mz_min, default "
+                          "30 min: RIN 2008, MKRO 2016); empty without a time",
+    "beyond_oz_standard": "t_oz_min is longer than the standard for Oberzentren "
+                          "(standard_oz_min, default 60 min); empty without a time",
     "lon": "longitude of the reference point (WGS84)",
     "lat": "latitude of the reference point (WGS84)",
 }

@@ -289,7 +289,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     kept = base.index[inside | base["on_network"].to_numpy() | walk]
     assert sorted(new.index) == sorted(kept)
     unit_cols = ["lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
-                 "potential_2h_gvb", "t_mz_min_gvb", "t_oz_min_gvb"]
+                 "potential_2h_gvb", "t_mz_min_gvb", "t_oz_min_gvb",
+                 "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "mz_class_code", "mz_edge_flag", "oz_class_code",
         "oz_edge_flag", "settlement_type_code"] + unit_cols)

@@ -383,7 +383,8 @@ def test_maps_as_pdf(tmp_path):
     res = run(output_dir=tmp_path, overrides={"output.map_format": "pdf",
                                               "output.models": ["central_places"]})
     pdfs = sorted(p.name for p in tmp_path.glob("map_*.pdf"))
-    assert pdfs == ["map_mz_catchments.pdf", "map_oz_class.pdf", "map_oz_time.pdf"]
+    assert pdfs == ["map_mz_catchments.pdf", "map_oz_class.pdf", "map_oz_time.pdf",
+                    "map_standards.pdf"]
     assert not list(tmp_path.glob("map_*.png")) and (tmp_path / "map.html").is_file()
     assert all((tmp_path / p).read_bytes().startswith(b"%PDF") for p in pdfs)
     assert {p.name for p in res.files.values()} >= set(pdfs)
