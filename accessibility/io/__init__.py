@@ -3,7 +3,11 @@ and writing outputs."""
 
 from __future__ import annotations
 
-from .gtfs import GtfsFeed, active_services, frequent_stops, read_gtfs, stop_departures
+from .destinations import (read_airports, read_destinations, read_long_distance_stations,
+                           read_motorway_junctions)
+from .gtfs import (GtfsFeed, active_services, frequent_stops, long_distance_routes,
+                   long_distance_stations, read_gtfs, route_mode, stop_departures,
+                   stop_departures_by_mode)
 from .osm_features import OsmFeatures, extract_features, load_service_rules, osm_stops
 from .readers import (
     CENTRAL_PLACE_CLASSES,
@@ -33,6 +37,9 @@ from .writers import (
 __all__ = [
     "GtfsFeed", "OsmFeatures", "active_services", "extract_features", "frequent_stops",
     "load_service_rules", "osm_stops", "read_gtfs", "stop_departures",
+    "long_distance_routes", "long_distance_stations", "route_mode", "stop_departures_by_mode",
+    "read_airports", "read_destinations", "read_long_distance_stations",
+    "read_motorway_junctions",
     "CENTRAL_PLACE_CLASSES",
     "GERMANY_BBOX",
     "JoinReport",

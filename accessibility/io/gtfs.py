@@ -49,9 +49,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -65,8 +66,12 @@ __all__ = [
     "GtfsFeed",
     "active_services",
     "frequent_stops",
+    "long_distance_routes",
+    "long_distance_stations",
     "read_gtfs",
+    "route_mode",
     "stop_departures",
+    "stop_departures_by_mode",
 ]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -497,3 +502,233 @@ def frequent_stops(feed_or_path: GtfsFeed | str | Path, date: dt.date | str,
     logger.info("GTFS: %d of %d served stops have >= %d departures on %s", len(out),
                 len(dep), min_departures, _parse_date(date))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# modes and long-distance rail (issue 12: departures per 1,000 residents, Fernbahnhöfe)
+
+#: GTFS ``route_type`` values of railway services (Eisenbahn): the basic type 2 and the
+#: extended "Railway Service" types 100-117 (high speed, long distance, inter-regional,
+#: car transport, sleeper, regional, tourist, shuttle, suburban, ...).
+RAIL_ROUTE_TYPES = frozenset({2, *range(100, 118)})
+#: ``route_type`` values of trams, Stadtbahn and U-Bahn: basic 0 (tram, light rail)
+#: and 1 (subway, metro), extended 400-405 (urban railway, metro, underground,
+#: monorail) and 900-906 (tram services).
+TRAM_ROUTE_TYPES = frozenset({0, 1, *range(400, 406), *range(900, 907)})
+#: Extended ``route_type`` values that say "long distance" by themselves: 101 high
+#: speed rail, 102 long-distance trains, 105 sleeper rail.
+LONG_DISTANCE_ROUTE_TYPES = frozenset({101, 102, 105})
+#: Train products of long-distance rail in and around Germany, as they appear at the
+#: start of a route's short or long name ("ICE 597", "IC 2023", "EC 8", "RJX 60",
+#: "NJ 40490"): ICE, IC, EC, ECE, RJ/RJX (Railjet), NJ (Nightjet), EN (EuroNight),
+#: TGV, THA (Thalys), EST (Eurostar), FLX (FlixTrain). Upper case, as a whole word.
+LONG_DISTANCE_PRODUCTS = ("ICE", "IC", "ECE", "EC", "RJX", "RJ", "NJ", "EN", "TGV", "THA",
+                          "EST", "FLX")
+_PRODUCT = re.compile(r"^\s*(?:" + "|".join(LONG_DISTANCE_PRODUCTS) + r")(?![A-Za-z])")
+#: Agencies that run long-distance trains only (matched case-insensitively in
+#: ``agency_name``): DB Fernverkehr AG and other operators whose name says
+#: Fernverkehr.
+LONG_DISTANCE_AGENCY = re.compile(r"fernverkehr", re.IGNORECASE)
+
+
+def route_mode(route_type) -> np.ndarray:
+    """Mode group of GTFS ``route_type`` values: ``"rail"`` (:data:`RAIL_ROUTE_TYPES`),
+    ``"tram"`` (:data:`TRAM_ROUTE_TYPES`) or ``"other"`` (bus, ferry, cable car, ...
+    and empty or unreadable values)."""
+    t = pd.to_numeric(pd.Series(route_type, dtype=object), errors="coerce")
+    out = np.full(len(t), "other", dtype=object)
+    out[t.isin(RAIL_ROUTE_TYPES).to_numpy()] = "rail"
+    out[t.isin(TRAM_ROUTE_TYPES).to_numpy()] = "tram"
+    return out
+
+
+def _trip_modes(feed: GtfsFeed) -> pd.Series:
+    """Mode group of every trip (index ``trip_id``); "other" without routes.txt."""
+    if feed.routes is None:
+        logger.warning("GTFS %s has no routes.txt: every departure counts as 'other' "
+                       "(no rail or tram departures)", feed.source)
+        return pd.Series("other", index=feed.trips["trip_id"].to_numpy())
+    mode = pd.Series(route_mode(feed.routes["route_type"]), index=feed.routes["route_id"])
+    mode = mode[~mode.index.duplicated()]
+    return pd.Series(feed.trips["route_id"].map(mode).fillna("other").to_numpy(),
+                     index=feed.trips["trip_id"].to_numpy())
+
+
+def stop_departures_by_mode(feed_or_path: GtfsFeed | str | Path, date: dt.date | str, *,
+                            merge_parent_stations: bool = False,
+                            exclude_last_stop: bool = True) -> pd.DataFrame:
+    """Departures per stop on one day, all modes and by mode group.
+
+    The counting of :func:`stop_departures` (its convention in the module docstring),
+    once for all trips and once for the trips of each mode group of
+    :func:`route_mode`.
+
+    Parameters
+    ----------
+    feed_or_path : GtfsFeed, str or Path
+    date : datetime.date or str
+        The day (a weekday for the BBSR indicator).
+    merge_parent_stations : bool, default False
+        Count platforms at their parent station. Off by default: every stop keeps
+        its own coordinates, which places it in its municipality most precisely.
+    exclude_last_stop : bool, default True
+        Do not count the last stop of each trip, where the vehicle only arrives: a
+        departure indicator counts departures. (The walkable-stop rule counts every
+        stop time; pass False for that convention.)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stop_id``, ``stop_name``, ``lon``, ``lat``, ``departures`` (all modes),
+        ``rail_departures`` (route_type 2, 100-117), ``tram_departures``
+        (route_type 0, 1, 400-405, 900-906), int64; one row per stop with a
+        departure on ``date``.
+    """
+    feed = feed_or_path if isinstance(feed_or_path, GtfsFeed) else read_gtfs(feed_or_path)
+    kw = {"merge_parent_stations": merge_parent_stations, "exclude_last_stop": exclude_last_stop}
+    out = stop_departures(feed, date, **kw)
+    modes = _trip_modes(feed)
+    for mode in ("rail", "tram"):
+        mask = (modes == mode).to_numpy()
+        if mask.any():
+            sub = stop_departures(replace(feed, trips=feed.trips[mask]), date, **kw)
+            counts = sub.set_index("stop_id")["departures"]
+            out[f"{mode}_departures"] = out["stop_id"].map(counts).fillna(0).astype("int64")
+        else:
+            out[f"{mode}_departures"] = np.zeros(len(out), dtype="int64")
+    logger.info("GTFS %s: %d departures on %s, %d rail, %d tram/metro", feed.source,
+                int(out["departures"].sum()), _parse_date(date),
+                int(out["rail_departures"].sum()), int(out["tram_departures"].sum()))
+    return out
+
+
+def _read_extra(source: str | Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """Columns of a feed file that :func:`read_gtfs` does not keep (as strings); None
+    when the file or all of the columns are missing."""
+    p = Path(source)
+    if not p.exists():
+        return None
+    src = _Source(p)
+    try:
+        if name not in src:
+            return None
+        handle = src.zip.open(src.members[name]) if src.zip else src.members[name]
+        try:
+            df = pd.read_csv(handle, usecols=lambda c: str(c).strip() in columns, dtype=str,
+                             keep_default_na=False, encoding="utf-8-sig",
+                             skipinitialspace=True)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            logger.warning("GTFS %s: %s cannot be read (%s); ignored", p, name, exc)
+            return None
+        finally:
+            if src.zip is not None:
+                handle.close()
+    finally:
+        src.close()
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.empty or not set(columns) & set(df.columns):
+        return None
+    for col in columns:
+        df[col] = df[col].str.strip() if col in df.columns else ""
+    return df[list(columns)]
+
+
+def long_distance_routes(feed: GtfsFeed) -> pd.DataFrame:
+    """Which routes of a feed are long-distance rail, and why.
+
+    A route is long-distance rail when it is a railway route (``route_type`` 2 or
+    100-117; a bus named "IC Bus" is not) and
+
+    1. its ``route_type`` says so (101 high speed, 102 long distance, 105 sleeper), or
+    2. its ``route_short_name`` or ``route_long_name`` starts with a long-distance
+       product (:data:`LONG_DISTANCE_PRODUCTS`: "ICE 597", "IC", "EC 8", "RJX", "NJ",
+       "TGV" ...; upper case, a whole word, so "ICEland" or "Ice" do not count), or
+    3. its agency's ``agency_name`` names Fernverkehr (DB Fernverkehr AG) - read from
+       the feed's files, where they still exist.
+
+    Regional products (RE, RB, S, IRE, MEX ...) and route types 103 (inter-regional),
+    106 (regional), 109 (suburban) without such a name are not long-distance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``route_id``, ``route_type``, ``route_short_name``, ``route_long_name``,
+        ``long_distance`` (bool) and ``rule`` ("route_type", "name", "agency" or None).
+    """
+    if feed.routes is None:
+        return pd.DataFrame({"route_id": [], "route_type": [], "route_short_name": [],
+                             "route_long_name": [], "long_distance": [], "rule": []})
+    r = feed.routes.copy()
+    rtype = pd.to_numeric(r["route_type"], errors="coerce")
+    rail = rtype.isin(RAIL_ROUTE_TYPES).to_numpy()
+    by_type = rtype.isin(LONG_DISTANCE_ROUTE_TYPES).to_numpy()
+    by_name = (r["route_short_name"].fillna("").str.match(_PRODUCT)
+               | r["route_long_name"].fillna("").str.match(_PRODUCT)).to_numpy()
+    by_agency = np.zeros(len(r), bool)
+    extra = _read_extra(feed.source, "routes.txt", ("route_id", "agency_id")) \
+        if feed.source else None
+    agencies = _read_extra(feed.source, "agency.txt", ("agency_id", "agency_name")) \
+        if feed.source else None
+    if agencies is not None:
+        ld_agency = set(agencies.loc[agencies["agency_name"].str.contains(LONG_DISTANCE_AGENCY),
+                                     "agency_id"])
+        if len(agencies) == 1 and ld_agency:
+            by_agency[:] = True  # a feed of one long-distance agency needs no agency_id
+        elif ld_agency and extra is not None:
+            agency_of = extra.drop_duplicates("route_id").set_index("route_id")["agency_id"]
+            by_agency = r["route_id"].map(agency_of).isin(ld_agency).to_numpy()
+    rule = np.where(by_type, "route_type", np.where(by_name, "name",
+                                                    np.where(by_agency, "agency", None)))
+    r["long_distance"] = rail & (by_type | by_name | by_agency)
+    r["rule"] = np.where(r["long_distance"], rule, None)
+    return r[["route_id", "route_type", "route_short_name", "route_long_name",
+              "long_distance", "rule"]]
+
+
+def long_distance_stations(feed_or_path: GtfsFeed | str | Path, date: dt.date | str, *,
+                           min_departures: int = 1) -> pd.DataFrame:
+    """Long-distance rail stations (Fernbahnhöfe) of a GTFS feed: the stations where
+    long-distance trains (:func:`long_distance_routes`) depart at least
+    ``min_departures`` times on ``date``.
+
+    Platforms are counted at their parent station (``merge_parent_stations``), each
+    trip's last stop is not a departure. One day decides: a station served only by
+    trade-fair or holiday specials is not a Fernbahnhof on an ordinary weekday.
+
+    Parameters
+    ----------
+    feed_or_path : GtfsFeed, str or Path
+    date : datetime.date or str
+        The day (a weekday outside the holidays).
+    min_departures : int, default 1
+        Fewest long-distance departures that make a Fernbahnhof (raise it to drop
+        stations with one or two stops a day).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind`` ("ldrail"), ``id`` (stop_id), ``name``, ``lon``, ``lat``,
+        ``departures`` (long-distance departures on the day), ``source``; the
+        destination table of :func:`accessibility.api.facility_times`.
+    """
+    feed = feed_or_path if isinstance(feed_or_path, GtfsFeed) else read_gtfs(feed_or_path)
+    routes = long_distance_routes(feed)
+    ld = set(routes.loc[routes["long_distance"], "route_id"])
+    cols = ["kind", "id", "name", "lon", "lat", "departures", "source"]
+    if not ld:
+        logger.warning("GTFS %s has no long-distance rail route (route_type 2/100-117 named "
+                       "IC/ICE/EC/..., or types 101/102/105, or a Fernverkehr agency)",
+                       feed.source)
+        return pd.DataFrame({c: [] for c in cols})
+    trips = feed.trips[feed.trips["route_id"].isin(ld)]
+    dep = stop_departures(replace(feed, trips=trips), date, merge_parent_stations=True,
+                          exclude_last_stop=True)
+    dep = dep[dep["departures"] >= min_departures]
+    out = pd.DataFrame({"kind": "ldrail", "id": dep["stop_id"].to_numpy(),
+                        "name": dep["stop_name"].to_numpy(), "lon": dep["lon"].to_numpy(),
+                        "lat": dep["lat"].to_numpy(), "departures": dep["departures"].to_numpy(),
+                        "source": f"GTFS {Path(feed.source).name} on {_parse_date(date)}"})
+    logger.info("GTFS %s: %d long-distance routes, %d stations with >= %d long-distance "
+                "departures on %s", feed.source, len(ld), len(out), min_departures,
+                _parse_date(date))
+    return out.reset_index(drop=True)

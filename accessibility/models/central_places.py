@@ -18,11 +18,12 @@ from scipy.spatial import cKDTree
 
 from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, max_speed_ms, network_arrays, project
-from ..routing import nearest_facility
+from ..graph import Attached, RoadGraph, network_arrays
 from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
                           MITTELZENTRUM, MZ_PART, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
                           TIME_CLASSES, ZERO_LABEL, class_codes, class_order, destinations)
+
+from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,7 @@ class CentralPlaceReport:
 def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
     """BBSR class labels of travel times; ``is_zero`` marks central places themselves."""
     t = np.asarray(minutes, dtype=np.float64)
-    out = np.full(t.shape, None, dtype=object)
-    lo = -np.inf
-    for hi, label in TIME_CLASSES[kind]:
-        out[(t >= lo) & (t < hi)] = label
-        lo = hi
+    out = bin_minutes(t, TIME_CLASSES[kind])
     out[np.asarray(is_zero, bool)] = ZERO_LABEL[kind]
     out[np.isnan(t)] = None
     return out
@@ -266,9 +263,7 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         method = origins.attrs.get("method", "custom")
     rep = CentralPlaceReport(n_municipalities=len(munis), n_on_network=int(on_net.sum()),
                              origin_method=method, n_out_of_region=int((~in_reg).sum()))
-    vmax = max_speed_ms(graph)
-    mx, my = project(np.nan_to_num(munis["lon"].to_numpy(float)),
-                     np.nan_to_num(munis["lat"].to_numpy(float)), graph.crs)
+    lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)
     # origins of a municipality off the network do not count, whatever their cell
     o_ok = org.on_network & on_net[org_muni]
     max_snap = munis.attrs.get("attach", {}).get("max_snap_m")
@@ -295,26 +290,15 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         off = [f"{a} {n}" for a, n in zip(out["ags"].to_numpy()[lost], names[lost])]
         setattr(rep, f"{kind}_off_network", off)
         setattr(rep, f"n_{kind}", int(dest.size))
-        t_min = np.full(len(out), np.nan)
-        near = np.full(len(out), -1, np.int64)
-        if dest.size:
-            res = nearest_facility(graph, ref.node[dest], ref.access_s[dest], reverse=True)
-            o_time = np.where(o_ok, org.access_s + res.dist[np.maximum(org.node, 0)], np.inf)
-            reach = o_ok & np.isfinite(o_time)
-            # weighted mean over each municipality's reachable origins
-            w = org_w * reach
-            wsum = np.bincount(org_muni, weights=w, minlength=len(out))
-            tsum = np.bincount(org_muni, weights=np.where(reach, o_time, 0.0) * w,
-                               minlength=len(out))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t_min = tsum / wsum / 60.0
-            # the nearest destination of the municipality's reference node
-            ref_src = np.where(on_net, res.source[np.maximum(ref.node, 0)], -1)
-            near = np.where(ref_src >= 0, dest[np.maximum(ref_src, 0)], -1)
-            # a municipality whose reference node reaches nothing keeps no value
-            t_min[near < 0] = np.nan
-        t_min[~on_net] = np.nan
-        near[~on_net] = -1
+        # reverse search from the destinations on the network, weighted mean over each
+        # municipality's reachable origins, nearest of its reference node (NaN / -1 off
+        # the network or where nothing is reached)
+        cand = np.flatnonzero(is_dest)
+        nt = time_to_nearest(graph, Attached(*(a[cand] for a in ref)), ref, origins=org,
+                             origin_unit=org_muni, origin_weight=org_w)
+        t_min = nt.minutes
+        near = cand[nt.nearest] if cand.size else nt.nearest
+        near[nt.nearest < 0] = -1
         # a central place of the class gets 0 minutes by definition (INKAR), also when
         # its reference point lies off the network, as long as it is in the region
         zero = is_dest & in_reg
@@ -325,13 +309,9 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         # a destination the network cannot reach (outside the extract, off its roads)
         # may be nearer: flag when its straight-line distance at the network's top
         # speed takes less than the time found
-        edge = np.zeros(len(out), bool)
         beyond = np.flatnonzero(is_dest & ~on_net & has_pt)
-        if beyond.size and np.isfinite(vmax):
-            d, _ = cKDTree(np.column_stack([mx[beyond], my[beyond]])).query(
-                np.column_stack([mx, my]))
-            bound_min = d / vmax / 60.0
-            edge = in_reg & on_net & ~is_dest & (np.isnan(t_min) | (bound_min < t_min))
+        edge = in_reg & on_net & ~is_dest & beyond_network_nearer(
+            graph, lon, lat, t_min, lon[beyond], lat[beyond])
         out[f"{kind}_edge_flag"] = edge
         setattr(rep, f"n_edge_{kind}", int(edge.sum()))
         label = DESTINATION_LABEL[kind]

@@ -1,0 +1,449 @@
+"""Destinations of the further car-time indicators: motorway junctions, long-distance
+rail stations (Fernbahnhöfe) and international airports, as point tables.
+
+Every reader returns the same columns, the destination table of
+:func:`accessibility.api.facility_times`:
+
+``kind``
+    ``motorway``, ``ldrail`` or ``airport`` (:data:`DESTINATION_KINDS`).
+``id``, ``name``
+    A key and a readable name (str), shown as ``nearest_{kind}_id`` / ``_name``.
+``lon``, ``lat``
+    WGS84 degrees.
+``source``
+    Where the row comes from.
+
+Sources, and what counts
+------------------------
+Motorway junctions (:func:`read_motorway_junctions`, from the OSM extract)
+    A car has reached an Anschlussstelle when it is on the motorway. The destinations
+    are therefore the nodes where a ``highway=motorway_link`` way meets a
+    ``highway=motorway`` way (the ends of the ramps: where one enters and where one
+    leaves the carriageway), named after the nearest ``highway=motorway_junction``
+    node within :data:`JUNCTION_NAME_M` (the Anschlussstelle as OSM maps it, with its
+    ``name`` and ``ref``), plus the ``motorway_junction`` nodes themselves. The
+    junction node alone would not do: OSM puts it where the exit leaves one
+    carriageway, which a car coming from the town reaches only by entering at the
+    junction before and driving on, so its time would be one junction spacing too
+    long. Exits to rest areas and service stations (junction nodes named
+    "Rastplatz ...", "Raststätte ...", "Parkplatz ..." and the ramp ends nearest to
+    them) are left out: one cannot get on the motorway there from the town. Without
+    any ``motorway_junction`` node the ramp ends alone are used (named by their OSM
+    node id); without ramps, the junction nodes.
+Long-distance stations (:func:`read_long_distance_stations`, DB station table)
+    The table of DB stations with long-distance products
+    (``eva,name,lat,lon,ice,ic_ec,price_category,ril100``, as
+    ``db_long_distance_stations.csv``). A station counts as a Fernbahnhof when it is
+    flagged for ICE or IC/EC **and** its DB Station&Service price class
+    (Preisklasse) is 1-3 (:data:`MAX_PRICE_CATEGORY`); stations abroad have no price
+    class and count when flagged. The product flags come from the timetable and
+    include stations with occasional long-distance stops only (trade-fair specials,
+    seasonal trains, diversions); the price class, which DB sets from the station's
+    traffic including its long-distance stops, drops most of them: of the flagged
+    German stations (350), classes 1-3 keep 219 (every Hauptbahnhof of a large city,
+    and Celle, Siegburg/Bonn, Köln/Bonn Flughafen ...) and drop 131 of class 4-6 (Peine,
+    Hannover Messe/Laatzen, Hannover Bismarckstraße, Norddeich, ...; also a few with a
+    two-hourly IC such as Helmstedt or Treysa: the price is that the rule is simple
+    and the same everywhere). The table cannot tell every occasional stop:
+    Langenhagen Mitte (class 3, flagged ICE) is an S-Bahn station whose ICE stops are
+    occasional and is excluded by name in :data:`OCCASIONAL_LONG_DISTANCE`; pass
+    ``exclude=`` to drop more. A GTFS feed decides by the trains of one day instead
+    (:func:`accessibility.io.gtfs.long_distance_stations`).
+International airports (:func:`read_airports`)
+    ``accessibility/data/airports_de.csv``: the German international commercial
+    airports (its header says which and where the coordinates come from), or a user
+    table.
+A user table (:func:`read_destinations`)
+    ``kind`` (or ``service``), ``lon``, ``lat``, optional ``name`` and ``id``: CSV or
+    a point layer. It replaces the built-in sources of the kinds it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import defaults
+from .._errors import InputError
+from ..graph.osm import _check_osm_path
+from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, show, to_number
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AIRPORTS_PATH", "DESTINATION_COLUMNS", "DESTINATION_KINDS", "JUNCTION_NAME_M",
+           "MAX_PRICE_CATEGORY", "OCCASIONAL_LONG_DISTANCE", "read_airports",
+           "read_destinations", "read_long_distance_stations", "read_motorway_junctions"]
+
+#: The destination kinds (same as :data:`accessibility.models.indicators.DESTINATION_KINDS`).
+DESTINATION_KINDS = ("motorway", "ldrail", "airport")
+#: Columns of every destination table.
+DESTINATION_COLUMNS = ("kind", "id", "name", "lon", "lat", "source")
+#: Spellings accepted in the ``kind`` column of a user table (lower case).
+KIND_SYNONYMS = {
+    "motorway": "motorway", "motorway_junction": "motorway", "autobahn": "motorway",
+    "anschlussstelle": "motorway", "autobahnanschlussstelle": "motorway", "bab": "motorway",
+    "ldrail": "ldrail", "long_distance_rail": "ldrail", "fernbahnhof": "ldrail",
+    "station": "ldrail", "rail": "ldrail", "ice": "ldrail",
+    "airport": "airport", "flughafen": "airport", "verkehrsflughafen": "airport",
+}
+#: Plausible extent of German destinations (lon_min, lat_min, lon_max, lat_max), WGS84.
+#: Destinations just beyond the border (Basel, Salzburg) lie inside it.
+GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
+#: The built-in airport list.
+AIRPORTS_PATH = Path(__file__).resolve().parents[1] / "data" / "airports_de.csv"
+#: Ramp ends take the name of the nearest motorway_junction node within this distance (m).
+JUNCTION_NAME_M = 2500.0
+#: Highest DB price class (Preisklasse) of a Fernbahnhof in the DB station table.
+MAX_PRICE_CATEGORY = 3
+#: Stations of price class 1-3 flagged for long-distance products whose long-distance
+#: stops are occasional only (EVA number: name). Langenhagen Mitte: an S-Bahn station
+#: flagged ICE for occasional stops (shared data README, db_long_distance_stations.csv).
+OCCASIONAL_LONG_DISTANCE = {8003545: "Langenhagen Mitte"}
+
+#: Names of ``motorway_junction`` nodes at exits to rest areas and service stations
+#: (Rastplatz, Raststätte, Rasthof, Parkplatz, Tank- und Rastanlage, Autohof,
+#: Tankstelle, Service area), which are no Anschlussstelle: a car cannot get on the
+#: motorway there from the town.
+_REST_AREA = re.compile(r"^\s*(Rastplatz|Rastst[äa]tte|Rasthof|Parkplatz|Tank-\s*und\s*Rast"
+                        r"|Autohof|Tankstelle|Service\s*area|PWC)\b", re.IGNORECASE)
+
+_STATION_COLUMNS = ("eva", "name", "lat", "lon", "ice", "ic_ec", "price_category")
+
+
+def _frame(kind: str, ids, names, lon, lat, source) -> pd.DataFrame:
+    return pd.DataFrame({"kind": kind, "id": pd.Series(ids, dtype=object).astype(str).to_numpy(),
+                         "name": pd.Series(names, dtype=object).to_numpy(),
+                         "lon": np.asarray(lon, dtype=np.float64),
+                         "lat": np.asarray(lat, dtype=np.float64), "source": source},
+                        columns=list(DESTINATION_COLUMNS))
+
+
+def _check_coordinates(lon: np.ndarray, lat: np.ndarray, where: str, ids=None) -> None:
+    """Raise InputError for missing, swapped or non-German coordinates."""
+    ids = np.arange(lon.size) + 1 if ids is None else np.asarray(ids)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        raise InputError(f"{where}: {int(bad.sum())} rows have no coordinates (rows/ids "
+                         f"{show(ids[bad])}). Fill in lon and lat (WGS84 degrees) or delete "
+                         "the rows.")
+    lo0, la0, lo1, la1 = GERMANY_BBOX
+    outside = ~((lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1))
+    if outside.any():
+        swapped = ((lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1))[outside]
+        first = np.flatnonzero(outside)[0]
+        if swapped.all():
+            raise InputError(f"{where}: lon and lat look swapped ({int(outside.sum())} rows, "
+                             f"first id {ids[first]}: lon {lon[first]:g}, lat {lat[first]:g}; "
+                             "in Germany lon is 5.5-15.5 and lat 47-55.5). Swap the columns.")
+        raise InputError(f"{where}: {int(outside.sum())} rows lie outside Germany (first id "
+                         f"{ids[first]}: lon {lon[first]:g}, lat {lat[first]:g}). lon/lat must "
+                         "be WGS84 degrees (lon 5.5-15.5, lat 47-55.5); reproject the table or "
+                         "drop the rows.")
+
+
+# ------------------------------------------------------------------------ OSM junctions
+def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
+    """Motorway junctions (Autobahnanschlussstellen) of an OSM extract.
+
+    One pass with pyosmium over nodes and ways; libosmium keeps only objects tagged
+    ``highway=motorway_junction|motorway|motorway_link`` (node locations are kept
+    for every node, so that ramp ends have coordinates). Which nodes are returned
+    and why is in the module docstring.
+
+    Parameters
+    ----------
+    osm_path : str or Path
+        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The destination columns with ``kind`` "motorway"; ``id`` is the OSM id of
+        the junction node (shared by the ramp ends of one Anschlussstelle), ``name``
+        its name and number ("Braunschweig-Watenbüttel (53)"), plus ``osm_node``
+        (the OSM id of the point itself) and ``point`` ("junction" or "ramp").
+        Empty (with a warning) when the extract has no motorway.
+    """
+    import osmium
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    p = _check_osm_path(osm_path)
+    junctions: list[tuple[int, float, float, str | None, str | None]] = []
+    motorway_nodes: set[int] = set()
+    link_nodes: dict[int, tuple[float, float]] = {}
+    n_ways = 0
+    try:
+        fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+              .with_locations()
+              .with_filter(osmium.filter.TagFilter(("highway", "motorway_junction"),
+                                                   ("highway", "motorway"),
+                                                   ("highway", "motorway_link"))))
+        for obj in fp:
+            if obj.is_node():
+                if obj.location.valid():
+                    junctions.append((obj.id, obj.location.lon, obj.location.lat,
+                                      obj.tags.get("name"), obj.tags.get("ref")))
+                continue
+            n_ways += 1
+            if obj.tags.get("highway") == "motorway":
+                motorway_nodes.update(n.ref for n in obj.nodes)
+            else:
+                for nd in obj.nodes:
+                    if nd.location.valid():
+                        link_nodes[nd.ref] = (nd.location.lon, nd.location.lat)
+    except RuntimeError as e:  # libosmium's parse errors
+        raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
+                         ".osm.pbf / .osm(.gz|.bz2) file?") from None
+    ramp = sorted(set(link_nodes) & motorway_nodes)
+    source = f"OSM {p.name}"
+    # exits to rest areas and service stations are no Anschlussstelle: leave out the
+    # junction nodes named so, and below the ramp ends that belong to them
+    rest = [j for j in junctions if j[3] and _REST_AREA.match(j[3])]
+    junctions = [j for j in junctions if not (j[3] and _REST_AREA.match(j[3]))]
+    rest_id = {j[0] for j in rest}
+    j_id = np.array([j[0] for j in junctions], dtype=np.int64)
+    j_lon = np.array([j[1] for j in junctions], dtype=np.float64)
+    j_lat = np.array([j[2] for j in junctions], dtype=np.float64)
+    j_name = []
+    for _, _, _, name, ref in junctions:
+        label = name or (f"Anschlussstelle {ref}" if ref else None)
+        j_name.append(f"{label} ({ref})" if name and ref else label)
+    if rest and ramp:  # ramp ends nearer to a rest-area junction than to a real one
+        tr = Transformer.from_crs(defaults.WGS84, defaults.METRIC_CRS, always_xy=True)
+        every = junctions + rest
+        ex, ey = tr.transform([j[1] for j in every], [j[2] for j in every])
+        rx, ry = tr.transform([link_nodes[i][0] for i in ramp], [link_nodes[i][1] for i in ramp])
+        d, k = cKDTree(np.column_stack([ex, ey])).query(np.column_stack([rx, ry]))
+        at_rest = (d <= JUNCTION_NAME_M) & np.isin(np.array([every[i][0] for i in k]),
+                                                   list(rest_id))
+        ramp = [i for i, r in zip(ramp, at_rest) if not r]
+        logger.info("%s: %d rest-area junctions and %d of their ramp ends left out", p,
+                    len(rest), int(at_rest.sum()))
+    r_lon = np.array([link_nodes[i][0] for i in ramp], dtype=np.float64)
+    r_lat = np.array([link_nodes[i][1] for i in ramp], dtype=np.float64)
+    r_id = np.array(ramp, dtype=np.int64)
+    if not junctions and not ramp:
+        logger.warning("%s has no motorway junction and no motorway ramp: no motorway "
+                       "destinations", p)
+        out = _frame("motorway", [], [], [], [], source)
+        return out.assign(osm_node=pd.Series([], dtype="int64"), point=pd.Series([], dtype=object))
+    # ramp ends take the id and name of the nearest junction node (their Anschlussstelle)
+    ramp_jid = r_id.astype(object)
+    ramp_name = np.array([f"motorway ramp (OSM node {i})" for i in r_id], dtype=object)
+    if junctions and ramp:
+        tr = Transformer.from_crs(defaults.WGS84, defaults.METRIC_CRS, always_xy=True)
+        jx, jy = tr.transform(j_lon, j_lat)
+        rx, ry = tr.transform(r_lon, r_lat)
+        d, k = cKDTree(np.column_stack([jx, jy])).query(np.column_stack([rx, ry]))
+        near = d <= JUNCTION_NAME_M
+        ramp_jid[near] = j_id[k[near]]
+        names = np.array(j_name, dtype=object)
+        ramp_name[near] = np.where(pd.isna(names[k[near]]),
+                                   [f"junction (OSM node {i})" for i in j_id[k[near]]],
+                                   names[k[near]])
+    j_frame = _frame("motorway", j_id, [n if n else f"junction (OSM node {i})"
+                                        for n, i in zip(j_name, j_id)], j_lon, j_lat, source)
+    j_frame = j_frame.assign(osm_node=j_id, point="junction")
+    keep = ~np.isin(r_id, j_id)  # a junction node that is also a ramp end: once
+    r_frame = _frame("motorway", ramp_jid[keep], ramp_name[keep], r_lon[keep], r_lat[keep],
+                     source).assign(osm_node=r_id[keep], point="ramp")
+    out = pd.concat([j_frame, r_frame], ignore_index=True)
+    if not junctions:
+        logger.warning("%s has no highway=motorway_junction node: the %d ends of motorway "
+                       "ramps are the junctions (named by their OSM node)", p, len(r_frame))
+    logger.info("%s: %d motorway_junction nodes and %d ramp ends (%d motorway / link ways)",
+                p, len(j_frame), len(r_frame), n_ways)
+    return out
+
+
+# ------------------------------------------------------------------- DB station table
+def read_long_distance_stations(path: str | Path, *,
+                                max_price_category: int | None = MAX_PRICE_CATEGORY,
+                                exclude=tuple(OCCASIONAL_LONG_DISTANCE),
+                                abroad: bool = True) -> pd.DataFrame:
+    """Fernbahnhöfe from a DB station table (``db_long_distance_stations.csv`` format).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with ``eva``, ``name``, ``lat``, ``lon``, ``ice``, ``ic_ec`` (1 = served by
+        ICE / IC or EC) and ``price_category`` (DB Preisklasse 1-7, empty abroad);
+        ``ril100`` is passed through when present.
+    max_price_category : int or None
+        Highest price class that counts (default 3, see the module docstring for why);
+        None keeps every flagged station.
+    exclude : iterable of int or str
+        EVA numbers or names of stations to drop (default
+        :data:`OCCASIONAL_LONG_DISTANCE`: Langenhagen Mitte).
+    abroad : bool
+        Keep flagged stations without a price class (abroad): they serve the edge flag
+        near the border, or as destinations where the road extract reaches them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The destination columns (``kind`` "ldrail", ``id`` the EVA number) plus
+        ``ice``, ``ic_ec``, ``price_category``; ``.attrs["report"]`` says how many
+        stations the rule kept and dropped.
+    """
+    what = "long-distance station table"
+    p = check_file(path, what)
+    df = read_csv_as_str(p, what)
+    missing = [c for c in _STATION_COLUMNS if find_column(df.columns, (c,)) is None]
+    if missing:
+        raise InputError(f"{what} {p} lacks the columns {missing}; columns found: "
+                         f"{show(df.columns)}. Expected eva,name,lat,lon,ice,ic_ec,"
+                         "price_category (as db_long_distance_stations.csv).")
+    df = df.rename(columns={find_column(df.columns, (c,)): c for c in _STATION_COLUMNS})
+    num = {c: to_number(df[c], path=p, column=c) for c in ("lat", "lon", "ice", "ic_ec",
+                                                           "price_category")}
+    lon, lat = num["lon"].to_numpy(), num["lat"].to_numpy()
+    flagged = (num["ice"].fillna(0) > 0) | (num["ic_ec"].fillna(0) > 0)
+    cat = num["price_category"]
+    if max_price_category is None:
+        by_cat = pd.Series(True, index=df.index)
+    else:
+        by_cat = (cat <= max_price_category) | (cat.isna() & abroad)
+    excl = {str(x).strip() for x in (exclude or ())}
+    excluded = df["eva"].astype(str).str.strip().isin(excl) | df["name"].astype(str).isin(excl)
+    keep = (flagged & by_cat & ~excluded).to_numpy()
+    has = np.isfinite(lon) & np.isfinite(lat)
+    if (keep & ~has).any():
+        logger.warning("%s: %d kept stations have no coordinates and are left out", p,
+                       int((keep & ~has).sum()))
+        keep &= has
+    out = _frame("ldrail", df["eva"].to_numpy()[keep], df["name"].to_numpy()[keep],
+                 lon[keep], lat[keep], f"DB stations {p.name}")
+    out["ice"] = num["ice"].to_numpy()[keep]
+    out["ic_ec"] = num["ic_ec"].to_numpy()[keep]
+    out["price_category"] = cat.to_numpy()[keep]
+    german = cat.notna()
+    rule = ("flagged ICE or IC/EC" + (f", price class <= {max_price_category}"
+                                      if max_price_category is not None else "")
+            + (f", not {', '.join(sorted(excl))}" if excl else ""))
+    out.attrs["report"] = [
+        f"Fernbahnhöfe from {p.name} ({rule}): {int(keep.sum()):,} stations "
+        f"({int((keep & german.to_numpy()).sum()):,} in Germany); "
+        f"{int((flagged & german & ~by_cat).sum()):,} German stations dropped by the price "
+        f"class, {int((flagged & excluded).sum())} by name."]
+    logger.info(out.attrs["report"][0])
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------- airports
+def read_airports(path: str | Path | None = None) -> pd.DataFrame:
+    """International airports: the built-in list, or a user table.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A user table as :func:`read_destinations` reads it (``kind``/``service`` may
+        be left out: every row is an airport; rows of other kinds are an error).
+        Default: ``accessibility/data/airports_de.csv`` (IATA code, name, lon, lat;
+        its header names the list's source).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The destination columns with ``kind`` "airport" (``id`` the IATA code for the
+        built-in list).
+    """
+    if path is None:
+        df = pd.read_csv(AIRPORTS_PATH, comment="#", dtype={"iata": str})
+        return _frame("airport", df["iata"], df["name"], df["lon"], df["lat"],
+                      "accessibility airports_de.csv (ADV international airports; "
+                      "coordinates: airportsdata)")
+    out = read_destinations(path, default_kind="airport")
+    other = out["kind"] != "airport"
+    if other.any():
+        raise InputError(f"airport table {path} has rows of other kinds "
+                         f"({show(out.loc[other, 'kind'].unique())}): pass it as a destination "
+                         "table (accessibility.io.read_destinations) instead")
+    return out
+
+
+# ------------------------------------------------------------------- user table
+def read_destinations(path: str | Path, *, default_kind: str | None = None) -> pd.DataFrame:
+    """A user's destination table (the override of the built-in sources).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``,`` or ``;``, decimal comma accepted) or a point layer (GeoPackage,
+        GeoJSON, Shapefile; any CRS, reprojected) with ``kind`` or ``service`` (one of
+        ``motorway``, ``ldrail``, ``airport``; also German words such as
+        ``Autobahn``, ``Fernbahnhof``, ``Flughafen``), ``lon`` and ``lat`` (WGS84;
+        not needed for a layer), optional ``name`` and ``id``.
+    default_kind : str, optional
+        The kind of rows without a ``kind`` column (used by :func:`read_airports`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The destination columns (``source`` "user table <file>").
+
+    Raises
+    ------
+    InputError
+        Missing file or columns, unknown kinds, rows without coordinates,
+        coordinates outside Germany or with lon and lat swapped.
+    """
+    what = "destination table"
+    p = check_file(path, what)
+    if p.suffix.lower() in GEO_SUFFIXES and p.suffix.lower() not in (".json",):
+        try:
+            g = gpd.read_file(p)
+        except Exception as exc:
+            raise InputError(f"{what} {p} cannot be read ({exc}); pass a CSV or a point "
+                             "layer GDAL reads (GeoPackage, GeoJSON, Shapefile)") from None
+        if g.crs is None:
+            raise InputError(f"{what} {p} has no CRS: set one (e.g. EPSG:4326) before using it")
+        g = g.to_crs(defaults.WGS84)
+        pts = g.geometry.representative_point()
+        df = pd.DataFrame(g.drop(columns=g.geometry.name)).assign(lon=pts.x, lat=pts.y)
+    else:
+        df = read_csv_as_str(p, what)
+    if len(df) == 0:
+        raise InputError(f"{what} {p} has no rows")
+    kind_col = find_column(df.columns, ("kind", "service", "type", "art"))
+    if kind_col is None:
+        if default_kind is None:
+            raise InputError(f"{what} {p} has no kind column: add 'kind' (or 'service') with "
+                             f"one of {', '.join(DESTINATION_KINDS)}; columns found: "
+                             f"{show(df.columns)}")
+        kind = pd.Series(default_kind, index=df.index)
+    else:
+        raw = df[kind_col].astype(str).str.strip()
+        kind = raw.str.lower().map(KIND_SYNONYMS)
+        bad = kind.isna()
+        if bad.any():
+            raise InputError(f"{what} {p}: unknown kinds {show(raw[bad].unique())} in column "
+                             f"{kind_col!r}; use one of {', '.join(DESTINATION_KINDS)} "
+                             "(motorway junction, long-distance rail station, airport)")
+    lon_col = find_column(df.columns, ("lon", "longitude", "lng", "x"))
+    lat_col = find_column(df.columns, ("lat", "latitude", "y"))
+    if lon_col is None or lat_col is None:
+        raise InputError(f"{what} {p} needs lon and lat columns (WGS84 degrees); columns "
+                         f"found: {show(df.columns)}")
+    lon = to_number(df[lon_col], path=p, column=lon_col).to_numpy()
+    lat = to_number(df[lat_col], path=p, column=lat_col).to_numpy()
+    id_col = find_column(df.columns, ("id", "iata", "eva", "ref"))
+    ids = (df[id_col].astype(str).str.strip().to_numpy() if id_col is not None
+           else np.array([f"{k}-{i + 1}" for i, k in enumerate(kind)], dtype=object))
+    _check_coordinates(lon, lat, f"{what} {p}", ids)
+    name_col = find_column(df.columns, ("name", "bezeichnung"))
+    names = (df[name_col].where(df[name_col].notna(), pd.Series(ids, index=df.index))
+             .astype(str).to_numpy() if name_col is not None else ids)
+    out = pd.concat([_frame(k, ids[m], names[m], lon[m], lat[m], f"user table {p.name}")
+                     for k in DESTINATION_KINDS if (m := (kind == k).to_numpy()).any()],
+                    ignore_index=True)
+    logger.info("read %d destinations from %s (%s)", len(out), p,
+                ", ".join(f"{k} {int((out['kind'] == k).sum())}" for k in DESTINATION_KINDS
+                          if (out["kind"] == k).any()))
+    return out
