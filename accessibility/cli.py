@@ -15,7 +15,8 @@ logger = logging.getLogger("accessibility")
 
 #: Input flags of ``run`` and the config keys they override.
 INPUT_FLAGS = ("osm", "municipalities", "central_places", "boundaries", "population_grid",
-               "commuters", "gtfs", "walk_osm", "facilities")
+               "commuters", "gtfs", "walk_osm", "facilities", "stations", "airports",
+               "destinations")
 
 
 def _cmd_graph_build(args: argparse.Namespace) -> int:

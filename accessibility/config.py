@@ -63,6 +63,16 @@ class InputsConfig:
     facilities : Path, optional
         Own facility table (CSV / GeoPackage with a ``service`` column and lon/lat or
         point geometry) added to the services found in OSM.
+    stations : Path, optional
+        Station table in the format of DB's station data (``eva``, ``name``, ``lat``,
+        ``lon``, ``ice``, ``ic_ec``, ``price_category``): the Fernbahnhöfe of
+        ``t_ldrail_min`` (with ``gtfs``, stations with long-distance departures count too).
+    airports : Path, optional
+        Own airport table (``lon``, ``lat``, optional ``name``/``id``) instead of the
+        shipped list of German international airports.
+    destinations : Path, optional
+        Override table (``kind`` in motorway / ldrail / airport, ``lon``, ``lat``,
+        optional ``name``/``id``): replaces the built-in source of each kind it holds.
     """
 
     osm: Path | None = None
@@ -75,6 +85,9 @@ class InputsConfig:
     gtfs: Path | None = None
     walk_osm: Path | None = None
     facilities: Path | None = None
+    stations: Path | None = None
+    airports: Path | None = None
+    destinations: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +273,7 @@ class OutputConfig:
     map_format : {"png", "pdf", "svg"}
         File format of the static maps (the HTML map is always written with them).
     models : tuple of str
-        The models to run: any of ``central_places``, ``lage``, ``walk`` (each also
+        The models to run: any of ``central_places``, ``lage``, ``indicators``, ``walk`` (each also
         needs its inputs).
     unit : {"gvb", "gemeinde"}
         Reporting unit of the class tables, cross-tables, maps and summary:

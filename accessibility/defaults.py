@@ -110,7 +110,7 @@ WALK_METHODS = ("straight", "network")
 # ------------------------------------------------------------------ output
 #: The models a run computes: car times to central places, the Lage (with settlement
 #: types) and the Nahversorgung (when its inputs are given).
-MODELS = ("central_places", "lage", "walk")
+MODELS = ("central_places", "lage", "indicators", "walk")
 #: File format of the static maps: png (screens, reports), pdf or svg (print, vector).
 MAP_FORMAT = "png"
 #: Formats of the per-municipality results.

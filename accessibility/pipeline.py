@@ -39,11 +39,13 @@ from .config import Config, load_config
 from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
                     graph_statistics, header_bbox)
 from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
-                 load_service_rules, read_central_places, read_commuters, read_facilities,
-                 read_kreis_names, read_municipalities, read_population_grid, write_json,
-                 write_municipality_outputs, write_table, write_text)
+                 load_service_rules, read_airports, read_central_places, read_commuters,
+                 read_destinations, read_facilities, read_gtfs, read_kreis_names,
+                 read_long_distance_stations, read_municipalities, read_population_grid,
+                 write_json, write_municipality_outputs, write_table, write_text)
 from .maps import class_style, interactive_map, map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
+from .models.indicators import COLUMNS as INDICATOR_COLUMNS
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
@@ -178,11 +180,15 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
                                                       errors="ignore"), inputs.central_places)
         if "lage" in models:
             munis = lage_stage(graph, munis, config, inputs, out, summary)
+        if "indicators" in models:
+            munis = indicators_stage(graph, munis, config, inputs, out, polygons, summary)
         road_region = munis["in_region"].to_numpy(bool).copy()
         if walk is not None:
             munis = walk_stage(munis, config, walk, out, summary)
         unit_tables_stage(munis, config, out, summary, road_region)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
+        columns.update({c: INDICATOR_COLUMNS[c] for c in munis.columns
+                        if c in INDICATOR_COLUMNS})
         if "walk_residents" in munis.columns:
             columns.update(walk_column_docs(config.walk.methods))
         write_municipalities(munis, columns, config, out, inputs)   # 5. outputs
@@ -209,6 +215,9 @@ class Inputs:
     facilities: pd.DataFrame | None = None
     service_rules: object = None
     kreis_names: pd.DataFrame | None = None
+    stations: pd.DataFrame | None = None
+    airports: pd.DataFrame | None = None
+    destinations: pd.DataFrame | None = None
 
 
 def read_inputs(config: Config) -> Inputs:
@@ -237,6 +246,11 @@ def read_inputs(config: Config) -> Inputs:
                      ("commuters", read_commuters), ("facilities", read_facilities)):
         path = getattr(inp, name)
         if path is not None:
+            read(name, fn, path)
+    for name, fn in (("stations", read_long_distance_stations), ("airports", read_airports),
+                     ("destinations", read_destinations)):
+        path = getattr(inp, name)
+        if path is not None and "indicators" in config.output.models:
             read(name, fn, path)
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
@@ -435,6 +449,55 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
         out.add("map_lage", map_categories(reg, "lage", out.stage / f"map_lage.{ext}",
                                            title="Lage: daytime population within 2 h by car",
                                            order=list(LAGE_CLASSES), cmap="viridis_r"))
+    return res
+
+
+def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Output,
+                     polygons, summary: list[str]):
+    """The report's further indicators (issue 12): car times to the nearest motorway
+    junction, Fernbahnhof and international airport; public-transport departures per
+    1,000 residents (with a GTFS feed); commuter balance and residents per job (with a
+    commuter table that has the workplace employees). Tables per GVB, Kreis, Land, maps."""
+    inp = config.inputs
+    feed = read_gtfs(inp.gtfs) if inp.gtfs is not None else None
+    dest = api.collect_destinations(
+        osm=inp.osm, stations=inp.stations, gtfs=feed, gtfs_date=config.walk.gtfs_date,
+        airports=inputs.airports if inputs.airports is not None else True,
+        overrides=inputs.destinations)
+    res = api.facility_times(munis, dest, graph)
+    report_lines = list(res.attrs.get("report", []))  # includes the destinations' lines
+    if feed is not None:
+        res = api.pt_departures(res, feed, date=config.walk.gtfs_date, polygons=polygons)
+        report_lines += res.attrs.get("report", [])
+    if inputs.commuters is not None:
+        res = api.commuter_indicators(res, inputs.commuters)
+        report_lines += res.attrs.get("report", [])
+    reg = res[res["in_region"].to_numpy(bool)]
+    table = pd.concat([with_names(api.indicators_by_unit(reg, level), level, reg,
+                                  inputs.kreis_names)
+                       .rename(columns={level: "key", f"{level}_name": "name"})
+                       .assign(level=level) for level in ("gvb", "kreis", "land")]
+                      + [api.indicators_by_unit(reg, None).rename(columns={"level": "key"})
+                         .assign(level="total")], ignore_index=True)
+    table = table[["level", "key", "name"] + [c for c in table.columns
+                                              if c not in ("level", "key", "name")]]
+    out.table("indicators", table, "indicators.csv")
+    summary += report.indicators_section(report_lines, table)
+    if config.output.maps:
+        ext = config.output.map_format
+        titles = {"motorway": "Car time to the nearest motorway junction",
+                  "ldrail": "Car time to the nearest long-distance rail station (Fernbahnhof)",
+                  "airport": "Car time to the nearest international airport"}
+        for kind, title in titles.items():
+            col = f"t_{kind}_min"
+            if col in reg.columns and reg[col].notna().any():
+                out.add(f"map_{kind}", map_values(reg, col, out.stage / f"map_{kind}_time.{ext}",
+                                                  title=title, label="minutes"))
+        if "pt_departures_per_1000" in reg.columns and reg["pt_departures_per_1000"].notna().any():
+            out.add("map_pt", map_values(
+                reg, "pt_departures_per_1000", out.stage / f"map_pt_departures.{ext}",
+                title=f"Public-transport departures per 1,000 residents on {config.walk.gtfs_date}",
+                label="departures per 1,000"))
     return res
 
 

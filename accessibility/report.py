@@ -106,6 +106,35 @@ def standards_section(std: pd.DataFrame, mz_min: float, oz_min: float) -> list[s
     return lines
 
 
+INDICATORS_TITLE = "## Further indicators: motorway, long-distance rail, airport, transit, commuters"
+
+
+def indicators_section(report: list[str], table: pd.DataFrame) -> list[str]:
+    """The report lines of the further indicators and their values over the run."""
+    t = table[table["level"] == "total"].iloc[0]
+    lines = [INDICATORS_TITLE, ""] + list(report) + [""]
+    rows = []
+    for kind, what in (("motorway", "motorway junction (Autobahnanschlussstelle)"),
+                       ("ldrail", "long-distance rail station (Fernbahnhof)"),
+                       ("airport", "international airport")):
+        a, p = f"t_{kind}_min_area_w", f"t_{kind}_min_pop_w"
+        if a in t.index and np.isfinite(t[a]):
+            rows.append({"car time to the nearest": what, "area-weighted min": t[a],
+                         "population-weighted min": t[p]})
+    if rows:
+        lines += [md_table(pd.DataFrame(rows)), ""]
+    for col, what in (("pt_departures_per_1000", "public-transport departures per 1,000 "
+                                                 "residents (all modes)"),
+                      ("rail_departures_per_1000", "rail departures per 1,000 residents"),
+                      ("commuter_balance_per_100", "commuter balance (Pendlersaldo) per 100 "
+                                                   "employees at the workplace"),
+                      ("residents_per_job", "residents per job (Wohnzentralität)")):
+        if col in t.index and np.isfinite(t[col]):
+            lines.append(f"- {what}: {t[col]:,.1f}")
+    lines += ["", "Per GVB, Kreis and Land: indicators.csv.", ""]
+    return lines
+
+
 LAGE_TITLE = "## Lage: daytime population reachable within 2 hours by car"
 
 

@@ -99,6 +99,14 @@ def test_run_national_register_with_regional_extract(tmp_path):
     total = f.set_index(["settlement_type", "lage"]).loc[("total", "total"), "total n"]
     assert total == t.set_index(["indicator", "class"]).loc[("MZ", "total"), "total n"]
     assert 0 < total <= n_gvb
+    # issue 12 in a run: every routed municipality of the region has a motorway time,
+    # Braunschweig's under 10 minutes; indicators.csv per level
+    routed = reg[reg["on_network"]]
+    assert routed["t_motorway_min"].notna().all()
+    assert routed.set_index("ags").loc["03101000", "t_motorway_min"] < 10
+    ind = pd.read_csv(res.files["indicators"], dtype={"key": str})
+    assert set(ind["level"]) == {"gvb", "kreis", "land", "total"}
+    assert "t_motorway_min_area_w" in ind.columns
 
 
 def test_cli_run_errors_are_clear(tmp_path, capsys):

@@ -455,7 +455,8 @@ def stop_departures(feed_or_path: GtfsFeed | str | Path, date: dt.date | str, *,
                            feed.source, int((is_platform & ~known_parent).sum()))
         target = parent[is_platform & known_parent]
         ids = counts.index.to_series()
-        ids = ids.map(target).fillna(ids)
+        mapped = ids.map(target).astype(object)
+        ids = mapped.where(mapped.notna(), ids)
         counts = counts.groupby(ids.to_numpy()).sum()
 
     if counts.empty:
