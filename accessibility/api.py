@@ -470,7 +470,7 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
 # Further indicators of the report (issue 12): car times to motorway junctions,
 # long-distance stations and airports; public-transport departures; commuters.
 # (Imported here, with the functions that use them.)
-from .io.destinations import (read_airports, read_destinations,  # noqa: E402
+from .io.destinations import (builtin_airports, read_airports, read_destinations,  # noqa: E402
                               read_long_distance_stations, read_motorway_junctions)
 from .io.gtfs import (GtfsFeed, long_distance_stations, read_gtfs,  # noqa: E402
                       stop_departures_by_mode)
@@ -506,8 +506,9 @@ def collect_destinations(*, osm: str | Path | None = None,
         The day of the GTFS count (``YYYY-MM-DD``).
     airports : bool, path or DataFrame
         True: the built-in list of German international airports
-        (``accessibility/data/airports_de.csv``); a path or table: the user's airports;
-        False: none.
+        (``accessibility/data/airports_de.csv``), each located by its
+        ``aeroway=aerodrome`` + ``iata`` in ``osm`` where the extract has it, else at
+        the list's coordinates; a path or table: the user's airports; False: none.
     overrides : path or DataFrame, optional
         A user table (``kind``/``service``, ``lon``, ``lat``, optional ``name``, ``id``;
         :func:`accessibility.io.read_destinations`): replaces every built-in source of
@@ -533,8 +534,8 @@ def collect_destinations(*, osm: str | Path | None = None,
         parts.append(check_destinations(airports.assign(kind="airport")
                                         if "kind" not in airports.columns
                                         and "service" not in airports.columns else airports))
-    elif airports is True:
-        parts.append(read_airports())
+    elif airports is True:  # the list, located in the extract where it has them
+        parts.append(builtin_airports(osm))
     elif airports not in (False, None):
         parts.append(read_airports(airports))
     if overrides is not None:

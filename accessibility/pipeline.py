@@ -493,11 +493,19 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
             if col in reg.columns and reg[col].notna().any():
                 out.add(f"map_{kind}", map_values(reg, col, out.stage / f"map_{kind}_time.{ext}",
                                                   title=title, label="minutes"))
-        if "pt_departures_per_1000" in reg.columns and reg["pt_departures_per_1000"].notna().any():
-            out.add("map_pt", map_values(
-                reg, "pt_departures_per_1000", out.stage / f"map_pt_departures.{ext}",
-                title=f"Public-transport departures per 1,000 residents on {config.walk.gtfs_date}",
-                label="departures per 1,000"))
+        day = config.walk.gtfs_date
+        for key, col, name, title, label in (
+                ("map_pt", "pt_departures_per_1000", "map_pt_departures",
+                 f"Public-transport departures per 1,000 residents on {day}",
+                 "departures per 1,000"),
+                ("map_rail", "rail_departures_per_1000", "map_rail_departures",
+                 f"Rail departures per 1,000 residents on {day}", "departures per 1,000"),
+                ("map_commuters", "commuter_balance_per_100", "map_commuter_balance",
+                 "Commuter balance (Pendlersaldo) per 100 employees at the workplace",
+                 "in - out per 100")):
+            if col in reg.columns and reg[col].fillna(0).ne(0).any():
+                out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
+                                        label=label))
     return res
 
 

@@ -618,3 +618,33 @@ def test_shared_vrn_departures_per_1000(vrn_inputs):
     assert (t.loc[["08222000", "06431020"], "pt_departures"] == 0).all()
     sep = api.pt_departures(munis, feed, date="2022-09-20", polygons=polys).set_index("ags")
     assert (sep.loc[["08222000", "06431020"], "tram_departures_per_1000"] > 0).all()
+
+
+def test_builtin_airports_are_located_in_the_extract_when_it_has_them(tmp_path):
+    """aeroway=aerodrome + iata (a node, and a way at its nodes' mean) replaces the
+    list's coordinates of that code; codes not in the list and the rest stay as listed."""
+    from accessibility.io.destinations import builtin_airports, read_osm_airports
+
+    osm = tmp_path / "air.osm"
+    osm.write_text("""<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="52.50" lon="9.60"/>
+  <node id="2" lat="52.50" lon="9.70"/>
+  <node id="3" lat="52.40" lon="9.70"/>
+  <node id="4" lat="52.40" lon="9.60"/>
+  <node id="5" lat="50.00" lon="8.50"><tag k="aeroway" v="aerodrome"/><tag k="iata" v="FRA"/>
+    <tag k="name" v="Frankfurt node"/></node>
+  <node id="6" lat="51.00" lon="9.00"><tag k="aeroway" v="aerodrome"/><tag k="iata" v="XXX"/></node>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
+    <tag k="aeroway" v="aerodrome"/><tag k="iata" v="haj"/><tag k="name" v="Hannover"/></way>
+</osm>""", encoding="utf-8")
+    found = read_osm_airports(osm, {"HAJ", "FRA"}).set_index("id")
+    assert sorted(found.index) == ["FRA", "HAJ"]
+    # the closed way: mean of its five node references (node 1 twice)
+    assert found.loc["HAJ", "lon"] == pytest.approx((9.6 * 3 + 9.7 * 2) / 5)
+    assert found.loc["HAJ", "lat"] == pytest.approx((52.5 * 3 + 52.4 * 2) / 5)
+    both = builtin_airports(osm).set_index("id")
+    listed = builtin_airports(None).set_index("id")
+    assert len(both) == len(listed) and "XXX" not in both.index
+    assert both.loc["FRA", "lat"] == 50.0 and both.loc["FRA", "source"].startswith("OSM")
+    assert both.loc["MUC", "lat"] == listed.loc["MUC", "lat"]  # not in the extract

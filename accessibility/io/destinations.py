@@ -76,7 +76,8 @@ from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, sho
 logger = logging.getLogger(__name__)
 
 __all__ = ["AIRPORTS_PATH", "DESTINATION_COLUMNS", "DESTINATION_KINDS", "JUNCTION_NAME_M",
-           "MAX_PRICE_CATEGORY", "OCCASIONAL_LONG_DISTANCE", "read_airports",
+           "MAX_PRICE_CATEGORY", "OCCASIONAL_LONG_DISTANCE", "builtin_airports",
+           "read_airports", "read_osm_airports",
            "read_destinations", "read_long_distance_stations", "read_motorway_junctions"]
 
 #: The destination kinds (same as :data:`accessibility.models.indicators.DESTINATION_KINDS`).
@@ -366,6 +367,63 @@ def read_airports(path: str | Path | None = None) -> pd.DataFrame:
                          f"({show(out.loc[other, 'kind'].unique())}): pass it as a destination "
                          "table (accessibility.io.read_destinations) instead")
     return out
+
+
+def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None) -> pd.DataFrame:
+    """Airports of an OSM extract: ``aeroway=aerodrome`` with an ``iata`` tag.
+
+    Nodes are taken where they are, ways (the aerodrome's outline) at the mean of
+    their node locations; relations (multipolygons) are not read. With ``iata``,
+    only those codes are kept (the built-in list of international airports).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The destination columns with ``kind`` "airport", ``id`` the IATA code.
+    """
+    import osmium
+
+    p = _check_osm_path(osm_path)
+    rows: dict[str, tuple[str, float, float]] = {}
+    try:
+        fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+              .with_locations()
+              .with_filter(osmium.filter.TagFilter(("aeroway", "aerodrome"))))
+        for obj in fp:
+            code = (obj.tags.get("iata") or "").strip().upper()
+            if not code or (iata is not None and code not in iata) or code in rows:
+                continue
+            if obj.is_node():
+                if obj.location.valid():
+                    rows[code] = (obj.tags.get("name"), obj.location.lon, obj.location.lat)
+            else:
+                pts = [(n.location.lon, n.location.lat) for n in obj.nodes
+                       if n.location.valid()]
+                if pts:
+                    lon, lat = np.mean(pts, axis=0)
+                    rows[code] = (obj.tags.get("name"), float(lon), float(lat))
+    except RuntimeError as e:  # libosmium's parse errors
+        raise InputError(f"cannot read {p} as OpenStreetMap data ({e})") from None
+    codes = sorted(rows)
+    return _frame("airport", codes, [rows[c][0] for c in codes],
+                  np.array([rows[c][1] for c in codes], float),
+                  np.array([rows[c][2] for c in codes], float),
+                  f"OSM {p.name} (aeroway=aerodrome with iata)")
+
+
+def builtin_airports(osm_path: str | Path | None = None) -> pd.DataFrame:
+    """The built-in list of international airports, each located by its
+    ``aeroway=aerodrome`` + ``iata`` in the OSM extract when the extract has it, else
+    at the list's coordinates (airportsdata). Most road extracts carry no aerodromes."""
+    listed = read_airports()
+    if osm_path is None:
+        return listed
+    osm = read_osm_airports(osm_path, set(listed["id"].astype(str)))
+    if not len(osm):
+        return listed
+    rest = listed[~listed["id"].astype(str).isin(set(osm["id"].astype(str)))]
+    logger.info("airports located in %s: %s", Path(osm_path).name, ", ".join(osm["id"]))
+    return pd.concat([osm, rest], ignore_index=True)
 
 
 # ------------------------------------------------------------------- user table
