@@ -702,3 +702,67 @@ def indicators_by_unit(df: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame
     (None): times as area- and population-weighted means, departures and commuters
     as ratios of sums (:func:`accessibility.models.indicators.unit_indicators`)."""
     return unit_indicators(df, by)
+
+
+# --------------------------------------------------------------------------------------
+# Where to designate (issue 13): which municipalities to upgrade to Mittelzentrum.
+from .models.planning import (DEFAULT_CANDIDATES, coverage_problem,  # noqa: E402
+                              solve_lscp, solve_mclp)
+
+__all__ += ["plan"]
+
+
+def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int | None = 1,
+         standard_min: float = defaults.STANDARD_MZ_MIN,
+         candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> pd.DataFrame:
+    """Which candidates to upgrade to Mittelzentrum (maximal or set covering).
+
+    Parameters
+    ----------
+    municipalities : DataFrame
+        The result of :func:`central_places` (attached, with ``t_mz_min``,
+        ``central_place``, ``population``; ``in_region`` when present).
+    graph : RoadGraph or path
+    k : int, optional
+        Number of upgrades (``objective="max_coverage"``).
+    standard_min : float
+        The accessibility standard in minutes (default 30).
+    candidates : sequence of str
+        Central-place functions (default Grundzentren, also with MZ sub-function) or
+        AGS of the candidates.
+    objective : {"max_coverage", "set_cover"}
+        The ``k`` upgrades that bring the most residents within the standard, or the
+        fewest that bring every coverable municipality within it.
+
+    Returns
+    -------
+    DataFrame
+        The upgrades: ``rank``, ``ags``, ``name``, ``residents_gained``,
+        ``municipalities_gained``. ``.attrs``: ``report`` (lines), ``residents_covered``,
+        ``greedy_residents``, ``greedy_chosen``, ``gap``, ``status``, ``seconds``;
+        ``attrs["uncoverable"]`` lists the AGS no candidate can bring within the
+        standard. See :mod:`accessibility.models.planning`.
+    """
+    if objective not in ("max_coverage", "set_cover"):
+        raise InputError(f"objective must be 'max_coverage' or 'set_cover', got {objective!r}")
+    g = as_graph(graph) if not isinstance(graph, RoadGraph) else graph
+    problem = coverage_problem(g, municipalities, standard_min=standard_min,
+                               candidates=candidates)
+    if objective == "max_coverage":
+        if k is None:
+            raise InputError("max_coverage needs k, the number of upgrades")
+        res = solve_mclp(problem, k)
+    else:
+        res = solve_lscp(problem)
+    out = res.chosen.copy()
+    out.attrs = {"report": res.lines(problem), "objective": res.objective,
+                 "residents_covered": res.residents_covered,
+                 "greedy_residents": res.greedy_residents, "greedy_chosen": res.greedy_chosen,
+                 "greedy_upgrades": res.greedy_upgrades, "gap": res.gap,
+                 "status": res.status, "seconds": res.seconds,
+                 "uncoverable": res.uncoverable["ags"].tolist(),
+                 "residents_beyond_before": float(problem.weights.sum()),
+                 "residents_within_before": problem.covered_before}
+    for line in out.attrs["report"]:
+        logger.info(line)
+    return out

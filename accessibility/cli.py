@@ -112,6 +112,20 @@ def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .pipeline import plan
+
+    config, output, overrides = _run_args(args)
+    cands = [c.strip() for c in args.candidates.split(",")] if args.candidates else None
+    res = plan(config, output_dir=output or Path("out"), overrides=overrides,
+               k=args.k, objective="set_cover" if args.set_cover else "max_coverage",
+               standard_min=args.standard, candidates=cands, out_file=args.out)
+    print("\n".join(res.attrs["report"]))
+    if args.out:
+        print(f"upgrades written to {args.out}")
+    return 0
+
+
 def _add_run_inputs(r: argparse.ArgumentParser) -> None:
     r.add_argument("--config", type=Path, help="TOML config (see accessibility/data/example_config.toml)")
     r.add_argument("--output", type=Path, help="output directory (default: [output] dir, or ./out)")
@@ -204,6 +218,24 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--target", type=float, help="target mean (default: [lage] target_mean)")
     _add_run_inputs(cl)
     cl.set_defaults(func=_cmd_calibrate_lage)
+
+    pl = sub.add_parser("plan", help="which municipalities to upgrade to Mittelzentrum",
+                        description="Choose the k candidates (default: Grundzentren) whose "
+                                    "upgrade to Mittelzentrum brings the most residents within "
+                                    "the accessibility standard (maximal covering), or with "
+                                    "--set-cover the fewest upgrades that bring everyone within "
+                                    "it; solved exactly (scipy.optimize.milp, HiGHS), with the "
+                                    "greedy answer and the gap.")
+    pl.add_argument("--k", type=int, default=1, help="number of upgrades (default 1)")
+    pl.add_argument("--set-cover", action="store_true",
+                    help="fewest upgrades that bring every coverable municipality within")
+    pl.add_argument("--standard", type=float,
+                    help="standard in minutes (default [central_places] standard_mz_min, 30)")
+    pl.add_argument("--candidates", help="comma-separated central-place functions or AGS "
+                                         "(default: Grundzentrum, Grundzentrum mit MZ-Teilfunktion)")
+    pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
+    _add_run_inputs(pl)
+    pl.set_defaults(func=_cmd_plan)
     return p
 
 

@@ -1010,3 +1010,32 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
                                       limit_min=config.lage.limit_min,
                                       floor_min=config.lage.floor_min)
     return kind, float(param), float(achieved), int(munis["on_network"].sum())
+
+
+# ------------------------------------------------------------------------------ planning
+def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
+         overrides: dict | None = None, k: int | None = 1, objective: str = "max_coverage",
+         standard_min: float | None = None, candidates=None,
+         out_file: str | Path | None = None) -> pd.DataFrame:
+    """Where to designate Mittelzentren on the graph and municipalities of a config
+    (:func:`accessibility.api.plan`); ``out_file`` (CSV) gets the upgrades, and is
+    never an existing file."""
+    if out_file is not None and Path(out_file).exists():
+        raise InputError(f"{out_file} exists: the plan never overwrites a file; give another "
+                         "name or remove it")
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir, "plan")
+    if inputs.central_places is None:
+        raise InputError("plan needs central places: set [inputs] central_places or pass "
+                         "--central-places")
+    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                        bbox=config.region.bbox)
+    cfg = config.central_places
+    res = api.central_places(munis, inputs.central_places, graph,
+                             gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+    kw = {} if candidates is None else {"candidates": list(candidates)}
+    out = api.plan(res, graph, k=k, objective=objective,
+                   standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
+                   **kw)
+    if out_file is not None:
+        write_table(out, Path(out_file))
+    return out
