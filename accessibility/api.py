@@ -766,3 +766,33 @@ def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int 
     for line in out.attrs["report"]:
         logger.info(line)
     return out
+
+
+# --------------------------------------------------------------------------------------
+# Matrices and isochrones (issue 13).
+from .models.matrices import isochrones as _isochrones, time_matrix as _time_matrix  # noqa: E402
+
+__all__ += ["isochrones", "time_matrix"]
+
+
+def time_matrix(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
+                limit_min: float = 60.0, destinations=None, engine: str = defaults.ENGINE,
+                cache_dir=None) -> pd.DataFrame:
+    """Car times between municipalities within ``limit_min``, long format
+    (``origin_ags``, ``destination_ags``, ``minutes``; access legs at both ends,
+    unreached pairs absent). See :func:`accessibility.models.matrices.time_matrix`."""
+    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
+    m = _attached(g, municipalities, None, None)
+    return _time_matrix(g, m, limit_min=limit_min, destinations=destinations, engine=engine,
+                        cache_dir=cache_dir)
+
+
+def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
+               minutes=(15.0, 30.0, 60.0), direction: str = "to",
+               max_buffer_m: float = defaults.ISOCHRONE_MAX_BUFFER_M) -> gpd.GeoDataFrame:
+    """The areas from which each centre is reached (``direction="to"``) or that it
+    reaches (``"from"``) within each of ``minutes``, as MultiPolygons in WGS84. See
+    :func:`accessibility.models.matrices.isochrones`."""
+    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
+    c = _attached(g, centres, None, None)
+    return _isochrones(g, c, minutes=minutes, direction=direction, max_buffer_m=max_buffer_m)

@@ -49,6 +49,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["output.models"] = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.unit:
         overrides["output.unit"] = args.unit
+    if args.matrix is not None:
+        overrides["output.matrix_limit_min"] = args.matrix
+    if args.isochrones:
+        overrides["output.isochrone_minutes"] = [float(v) for v in args.isochrones.split(",")
+                                                 if v.strip()]
     result = run(config, output_dir=output, overrides=overrides or None)
     if not args.quiet:
         print(result.summary)
@@ -177,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")
+    r.add_argument("--matrix", type=float, metavar="MIN",
+                   help="also write matrix.parquet: car times between the municipalities "
+                        "within MIN minutes")
+    r.add_argument("--isochrones", metavar="MIN,MIN,...",
+                   help="also write isochrones.gpkg around the Mittel- and Oberzentren, "
+                        "e.g. 15,30,60")
     r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("calibrate", help="fit the car speeds to reference times",

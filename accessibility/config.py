@@ -279,6 +279,15 @@ class OutputConfig:
         Reporting unit of the class tables, cross-tables, maps and summary:
         Gemeindeverband (as the BBSR report; every member carries its GVB's Lage)
         or Gemeinde.
+    matrix_limit_min : float
+        Write ``matrix.parquet``: car times between the municipalities of the region
+        within this many minutes (long format; 0: none).
+    isochrone_minutes : tuple of float
+        Write ``isochrones.gpkg``: the areas from which each Mittel- and Oberzentrum
+        of the region is reached within these minutes (empty: none).
+    isochrone_max_buffer_m : float
+        Off-network reach of an isochrone around each reached road (at the access
+        speed, at most this many metres).
     """
 
     dir: Path = Path(D.OUTPUT_DIR)
@@ -287,6 +296,9 @@ class OutputConfig:
     map_format: str = D.MAP_FORMAT
     maps: bool = True
     unit: str = D.UNIT
+    matrix_limit_min: float = D.MATRIX_LIMIT_MIN
+    isochrone_minutes: tuple[float, ...] = D.ISOCHRONE_MINUTES
+    isochrone_max_buffer_m: float = D.ISOCHRONE_MAX_BUFFER_M
 
 
 #: Allowed values of the choice keys.
@@ -308,6 +320,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("graph", "max_snap_m"): (1.0, 100_000.0, "metres"),
     ("graph", "access_speed_kmh"): (1.0, 130.0, "km/h"),
     ("central_places", "standard_mz_min"): (1.0, 600.0, "minutes"),
+    ("output", "matrix_limit_min"): (0.0, 600.0, "minutes"),
+    ("output", "isochrone_max_buffer_m"): (1.0, 100_000.0, "metres"),
     ("central_places", "standard_oz_min"): (1.0, 600.0, "minutes"),
     ("central_places", "area_grid_m"): (10.0, 100_000.0, "metres"),
     ("lage", "beta"): (0.0, 10.0, "per minute (or power exponent)"),
@@ -488,6 +502,11 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
             raise InputError(f"{where}: [{name}] {key} must be > 0, got {value!r}.")
         if (name, key) in _NON_NEGATIVE and not value >= 0:
             raise InputError(f"{where}: [{name}] {key} must be >= 0, got {value!r}.")
+    if name == "output" and "isochrone_minutes" in values:
+        bad = [v for v in values["isochrone_minutes"] if not 0 < v <= 600]
+        if bad:
+            raise InputError(f"{where}: [output] isochrone_minutes must be minutes in (0, 600], "
+                             f"got {list(values['isochrone_minutes'])!r}.")
     if name == "lage" and "thresholds" in values:
         t = values["thresholds"]
         if len(t) != 3 or list(t) != sorted(t) or len(set(t)) != 3:

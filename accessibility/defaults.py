@@ -118,5 +118,14 @@ OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
 #: Reporting unit of the tables, maps and the summary: "gvb" (Gemeindeverband, as the
 #: BBSR report: members carry their GVB's Lage) or "gemeinde".
 UNIT = "gvb"
+#: Car-time matrix between the municipalities of a run: pairs within this many minutes
+#: (0: no matrix; matrix.parquet otherwise).
+MATRIX_LIMIT_MIN = 0.0
+#: Isochrones around the Mittel- and Oberzentren of a run: these minutes (empty: none;
+#: layer "isochrones" of isochrones.gpkg otherwise), e.g. (15, 30, 60).
+ISOCHRONE_MINUTES: tuple[float, ...] = ()
+#: Off-network reach of an isochrone: the remaining time at the access speed, at most
+#: this many metres around every reached road (a corridor, not a filled area, beyond it).
+ISOCHRONE_MAX_BUFFER_M = 500.0
 #: Output directory of a run without a config.
 OUTPUT_DIR = "out"

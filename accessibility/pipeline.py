@@ -42,7 +42,8 @@ from .io import (clip_grid, extract_features, frequent_stops, join_central_place
                  load_service_rules, read_airports, read_central_places, read_commuters,
                  read_destinations, read_facilities, read_gtfs, read_kreis_names,
                  read_long_distance_stations, read_municipalities, read_population_grid,
-                 write_json, write_municipality_outputs, write_table, write_text)
+                 write_gpkg_layers, write_json, write_municipality_outputs, write_table,
+                 write_text)
 from .maps import class_style, interactive_map, map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.indicators import COLUMNS as INDICATOR_COLUMNS
@@ -182,6 +183,7 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
             munis = lage_stage(graph, munis, config, inputs, out, summary)
         if "indicators" in models:
             munis = indicators_stage(graph, munis, config, inputs, out, polygons, summary)
+        matrix_stage(graph, munis, config, out, summary)
         road_region = munis["in_region"].to_numpy(bool).copy()
         if walk is not None:
             munis = walk_stage(munis, config, walk, out, summary)
@@ -507,6 +509,36 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
                 out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
                                         label=label))
     return res
+
+
+def matrix_stage(graph: RoadGraph, munis, config: Config, out: _Output,
+                 summary: list[str]) -> None:
+    """On request: the car-time matrix between the municipalities of the region
+    (``matrix.parquet``) and isochrones around its Mittel- and Oberzentren
+    (``isochrones.gpkg``)."""
+    c = config.output
+    reg = munis[munis["in_region"].to_numpy(bool)]
+    lines = []
+    if c.matrix_limit_min > 0:
+        mat = api.time_matrix(reg, graph, limit_min=c.matrix_limit_min,
+                              engine=config.lage.engine, cache_dir=config.graph.cache_dir)
+        out.table("matrix", mat, "matrix.parquet")
+        lines += list(mat.attrs.get("report", [])) + [
+            f"Car-time matrix within {c.matrix_limit_min:g} min: {len(mat):,} pairs "
+            "(matrix.parquet: origin_ags, destination_ags, minutes)."]
+    if c.isochrone_minutes and "central_place" in reg.columns:
+        centres = reg[reg["central_place"].isin(
+            destinations(config.central_places.gz_with_mz_is_mz)["mz"])]
+        if len(centres):
+            iso = api.isochrones(centres, graph, minutes=c.isochrone_minutes,
+                                 max_buffer_m=c.isochrone_max_buffer_m)
+            out.add("isochrones", write_gpkg_layers({"isochrones": iso},
+                                                    out.stage / "isochrones.gpkg"))
+            lines += list(iso.attrs.get("report", [])) + [
+                f"Isochrones ({', '.join(f'{m:g}' for m in c.isochrone_minutes)} min) around "
+                f"{iso['ags'].nunique():,} Mittel- and Oberzentren: isochrones.gpkg."]
+    if lines:
+        summary += ["## Matrix and isochrones", ""] + lines + [""]
 
 
 def walk_facilities(config: Config, inputs: Inputs, feats, extent=None

@@ -320,7 +320,7 @@ def potential(graph, origins, node_weight, *, limit_s: float = defaults.LIMIT_MI
     parts = []
     bounds = np.linspace(0, org.size, _PROGRESS_CHUNKS + 1).astype(np.int64)
     for a, b in tqdm(list(zip(bounds[:-1], bounds[1:])), desc="2-hour potential",
-                     unit="chunk", leave=False):
+                     unit="chunk", leave=False, disable=None):  # no bar off a terminal
         parts.append(kernels.bounded_potential(off, tgt, w, org[a:b], oo[a:b], limit, nw,
                                                kind, p1, p2, bd))
     return PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))

@@ -27,6 +27,7 @@ from .readers import (
 )
 from .writers import (
     atomic_path,
+    write_gpkg_layers,
     write_json,
     write_municipality_outputs,
     write_table,
@@ -56,7 +57,7 @@ __all__ = [
     "read_commuters",
     "read_municipalities",
     "read_population_grid",
-    "write_json",
+    "write_gpkg_layers", "write_json",
     "write_municipality_outputs",
     "write_table",
     "write_text",
