@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import __version__, defaults
-from ._errors import AccessibilityError
+from ._errors import AccessibilityError, InputError
 
 logger = logging.getLogger("accessibility")
 
@@ -131,9 +131,27 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from .pipeline import scenario
+
+    if len(args.files) == 2:
+        args.config, scen = Path(args.files[0]), Path(args.files[1])
+    elif len(args.files) == 1:
+        scen = Path(args.files[0])
+    else:
+        raise InputError("give SCENARIO.toml, or CONFIG.toml SCENARIO.toml")
+    config, output, overrides = _run_args(args)
+    res = scenario(config, scen, output_dir=output, overrides=overrides)
+    if not args.quiet:
+        print(res.summary)
+        print(f"results written to {res.output_dir}")
+    return 0
+
+
 def _add_run_inputs(r: argparse.ArgumentParser) -> None:
     r.add_argument("--config", type=Path, help="TOML config (see accessibility/data/example_config.toml)")
-    r.add_argument("--output", type=Path, help="output directory (default: [output] dir, or ./out)")
+    r.add_argument("-o", "--output", type=Path,
+                   help="output directory (default: [output] dir, or ./out)")
     for k in INPUT_FLAGS:
         r.add_argument(f"--{k.replace('_', '-')}", dest=k, type=Path,
                        help=f"overrides [inputs] {k}")
@@ -247,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
     _add_run_inputs(pl)
     pl.set_defaults(func=_cmd_plan)
+
+    sc = sub.add_parser("scenario", help="what-if: base and scenario side by side",
+                        description="Compute the base and a scenario (changes of central-place "
+                                    "functions, populations, road speeds or closed areas; see "
+                                    "accessibility/models/scenario.py for the TOML format) and "
+                                    "write the difference per municipality and GVB, residents "
+                                    "moving between classes, maps and a summary.")
+    sc.add_argument("files", nargs="+", metavar="[CONFIG] SCENARIO",
+                    help="the run's config (optional; default the sample or the flags) and "
+                         "the scenario TOML")
+    _add_run_inputs(sc)
+    sc.set_defaults(func=_cmd_scenario)
     return p
 
 

@@ -137,16 +137,24 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                label: str, cmap: str = "viridis_r",
-               places: gpd.GeoDataFrame | None = None) -> Path:
-    """A map of a numeric column; municipalities without a value in grey."""
+               places: gpd.GeoDataFrame | None = None, diverging: bool = False) -> Path:
+    """A map of a numeric column; municipalities without a value in grey.
+
+    ``diverging``: a change, drawn with a diverging colour map centred at 0 (no
+    change in the neutral middle colour, gains and losses symmetric)."""
     fig, ax = plt.subplots(figsize=(8, 8))
     missing = gdf[gdf[column].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR)
     have = gdf[gdf[column].notna()]
     if len(have):
+        kw = {}
+        if diverging:
+            m = float(np.nanmax(np.abs(have[column].to_numpy(float)))) or 1.0
+            kw = {"vmin": -m, "vmax": m}
+            cmap = "RdBu_r"  # red: longer, blue: shorter; white: unchanged
         _draw(have, ax, column=column, cmap=cmap, legend=True,
-              legend_kwds={"label": label, "shrink": 0.6})
+              legend_kwds={"label": label, "shrink": 0.6}, **kw)
     _outlines(gdf, ax)
     _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it

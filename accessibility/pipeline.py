@@ -50,6 +50,8 @@ from .models.indicators import COLUMNS as INDICATOR_COLUMNS
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
+from .models.scenario import (Scenario, apply_roads, compare, moves, read_scenario,
+                              scenario_central_places, scenario_municipalities)
 from .models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
                                standards_table)
 from .models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
@@ -1071,3 +1073,110 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     if out_file is not None:
         write_table(out, Path(out_file))
     return out
+
+
+# ------------------------------------------------------------------------------ scenarios
+def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
+             output_dir: str | Path | None = None, overrides: dict | None = None) -> RunResult:
+    """Base and scenario side by side, and the difference (see
+    :mod:`accessibility.models.scenario`).
+
+    The base and the scenario run the central-place model (with the standards) and,
+    when the municipalities have populations and ``lage`` is among the models, the
+    Lage. Designation and population changes reuse the graph (and the cached
+    contraction hierarchy with ``[lage] engine = "ch"``); road changes derive a new
+    graph from it without parsing OSM. Files are published as a run's are.
+    """
+    t0 = time.perf_counter()
+    sc = read_scenario(scenario_file)  # a bad scenario fails before anything is built
+    if config is None and output_dir is None:
+        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
+    config = _load_config(config, overrides)
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)
+    _check_output_dir(final)
+    if config.graph.cache_dir is None:
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    complete_publish(final)
+    _remove_dead_stages(final)
+    stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
+    try:
+        result = _scenario_stages(config, sc, _Output(stage), t0)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    result.files = _publish(stage, final, result.files)
+    result.output_dir = final
+    return result
+
+
+def _scenario_models(graph, munis, central_places, config: Config, inputs: Inputs):
+    """The models a scenario compares, on one graph and one municipality table."""
+    cfg = config.central_places
+    res = api.central_places(munis, central_places, graph, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
+    if "lage" in config.output.models and res["population"].notna().any():
+        c = config.lage
+        res = api.lage(res, graph, commuters=inputs.commuters, decay=lage_decay(config),
+                       limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
+                       cache_dir=config.graph.cache_dir)
+    return res
+
+
+def _scenario_stages(config: Config, sc: Scenario, out: _Output, t0: float) -> RunResult:
+    times = {}
+    t = time.perf_counter()
+    config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
+    if inputs.central_places is None:
+        raise InputError("a scenario needs central places: set [inputs] central_places")
+    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                        bbox=config.region.bbox)
+    times["graph and municipalities (cached graph)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    base = _scenario_models(graph, munis, inputs.central_places, config, inputs)
+    times["base"] = time.perf_counter() - t
+    t = time.perf_counter()
+    g_s, road_info = (apply_roads(graph, sc) if sc.changes_roads else (graph, {}))
+    times["scenario graph" + (" (derived, no OSM parse)" if sc.changes_roads else
+                              " (the base graph, unchanged)")] = time.perf_counter() - t
+    t = time.perf_counter()
+    scen = _scenario_models(g_s, scenario_municipalities(munis, sc),
+                            scenario_central_places(inputs.central_places, sc), config, inputs)
+    times["scenario models"] = time.perf_counter() - t
+    reg_b = base[base["in_region"].to_numpy(bool)]
+    reg_s = scen.set_index("ags").loc[reg_b["ags"]].reset_index()
+    diff = compare(reg_b, reg_s)
+    out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
+    values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]
+    gb = weighted_means(reg_b, "gvb", values).set_index("gvb")
+    gs = weighted_means(reg_s, "gvb", values).set_index("gvb")
+    w = "area_w" if config.central_places.weighting == "area" else "pop_w"
+    gvb = pd.DataFrame(index=gb.index)
+    for v in values:
+        gvb[f"{v}_base"] = gb[f"{v}_{w}"]
+        gvb[f"{v}_scenario"] = gs[f"{v}_{w}"].reindex(gb.index)
+        gvb[f"{v}_change"] = gvb[f"{v}_scenario"] - gvb[f"{v}_base"]
+    out.table("scenario_gvb", with_names(gvb.reset_index(), "gvb", reg_b), "scenario_gvb.csv")
+    moved = {}
+    for col, order in (("mz_class", class_order("mz")), ("oz_class", class_order("oz")),
+                       ("lage", list(LAGE_CLASSES)[::-1])):
+        if f"{col}_base" in diff.columns:
+            moved[col] = moves(diff, col, order)
+            out.table(f"moves_{col}", moved[col].reset_index(), f"moves_{col}.csv")
+    summary = report.scenario_section(sc, diff, moved, road_info, times)
+    if config.output.maps and "t_mz_min_change" in diff.columns:
+        ext = config.output.map_format
+        g = gpd.GeoDataFrame(diff, geometry=gpd.points_from_xy(reg_b["lon"], reg_b["lat"]),
+                             crs=defaults.WGS84)
+        for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
+            if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
+                out.add(f"map_{v}_change", map_values(
+                    g, f"{v}_change", out.stage / f"map_{v}_change.{ext}",
+                    title=f"Scenario '{sc.name}': change of the car time to the nearest {what}",
+                    label="minutes (blue: shorter, red: longer)", diverging=True))
+    summary += [f"Run time {time.perf_counter() - t0:.1f} s, peak memory "
+                f"{peak_memory_mb():.0f} MB.", ""]
+    text = "\n".join(summary)
+    out.add("summary", write_text(text, out.stage / "summary.md"))
+    return RunResult(output_dir=out.stage, graph=g_s, municipalities=diff, files=out.files,
+                     summary=text, stats={"times_s": times, **road_info})

@@ -210,5 +210,48 @@ def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
     return lines
 
 
+def scenario_section(sc, diff: pd.DataFrame, moved: dict, road_info: dict,
+                     times: dict) -> list[str]:
+    """The scenario report: what changed, who gains and loses, residents between
+    classes, and how long each step took."""
+    lines = [f"# Scenario: {sc.name}", ""]
+    what = []
+    if sc.functions:
+        what.append("central places: " + ", ".join(f"{a} -> {f}" for a, f in sc.functions.items()))
+    if sc.population:
+        what.append("population: " + ", ".join(f"{a} = {v:,.0f}" for a, v in sc.population.items()))
+    if sc.speed_factors:
+        what.append("speed factors: " + ", ".join(f"{c} x {f:g}" for c, f in sc.speed_factors.items()))
+    if sc.closed_areas:
+        what.append(f"{len(sc.closed_areas)} closed area(s): {road_info.get('edges_closed', 0):,} "
+                    f"directed edges, {road_info.get('km_closed', 0.0):,.1f} km closed")
+    lines += [f"- {w}" for w in what] + [""]
+    for v, label in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
+        col = f"{v}_change"
+        if col not in diff.columns:
+            continue
+        ch = diff[col]
+        gain, lose = diff[ch < -1e-9], diff[ch > 1e-9]
+        lost = diff[diff[f"{v}_base"].notna() & diff[f"{v}_scenario"].isna()]
+        lines += [f"## Car time to the nearest {label}", "",
+                  f"{len(gain):,} municipalities ({gain['population_scenario'].sum():,.0f} "
+                  f"residents) gain, mean {gain[col].mean() if len(gain) else 0:.1f} min; "
+                  f"{len(lose):,} ({lose['population_scenario'].sum():,.0f} residents) lose, "
+                  f"mean {lose[col].mean() if len(lose) else 0:+.1f} min"
+                  + (f"; {len(lost):,} can no longer reach one" if len(lost) else "") + ".", ""]
+        top = pd.concat([gain.nsmallest(10, col), lose.nlargest(10, col)])
+        if len(top):
+            lines += [md_table(top[["ags", "name", "population_scenario", f"{v}_base",
+                                    f"{v}_scenario", col]], "{:,.1f}"), ""]
+    for col, t in moved.items():
+        if t.shape[0] and (t.to_numpy().sum() > 0):
+            lines += [f"## Residents between {col} classes (rows: base, columns: scenario)", "",
+                      md_table(t.reset_index(), "{:,.0f}"), ""]
+    lines += ["## Time", "", md_table(pd.DataFrame({"step": list(times),
+                                                     "seconds": list(times.values())}),
+                                       "{:,.2f}"), ""]
+    return lines
+
+
 def skipped_section(title: str, why: str) -> list[str]:
     return [title, "", f"skipped: {why}", ""]

@@ -1,0 +1,257 @@
+"""What-if scenarios: changes to designations, populations and roads, and the
+difference they make.
+
+A scenario is a TOML file (see :func:`read_scenario`)::
+
+    name = "Rühen becomes a Mittelzentrum"
+
+    [central_places]            # new central-place function per AGS
+    "03151024" = "Mittelzentrum"
+
+    [population]                # new residents per AGS
+    "03151024" = 5000
+
+    [roads]
+    speed_factors = { motorway = 0.8 }          # per road class: 0.8 = 20 % slower
+    closed_areas = [[[10.50, 52.26], [10.56, 52.26], [10.56, 52.30], [10.50, 52.30]]]
+    closed_classes = ["motorway"]               # only these classes in the areas
+                                                # (default: every road)
+
+Designation and population changes leave the road graph as it is: the scenario
+reuses the base run's graph (and the cached contraction hierarchy). Road changes
+make a new graph from the base graph without parsing OSM again: a speed factor
+divides the edge times of its class; a closed area (a lon/lat polygon) removes every
+edge whose straight line between its two nodes touches it, in both directions.
+
+:func:`compare` gives, per municipality, the base and scenario value and the change
+of every indicator, the class changes, and the residents that move between classes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._errors import InputError
+from ..graph import RoadGraph, from_edges, project
+from ..vocabulary import normalise_function
+
+__all__ = ["Scenario", "apply_roads", "compare", "moves", "read_scenario",
+           "scenario_municipalities", "scenario_central_places"]
+
+#: Indicators compared between base and scenario (when both runs have them).
+INDICATORS = ("t_mz_min", "t_oz_min", "potential_2h", "daytime_population")
+#: Class columns compared.
+CLASS_COLUMNS = ("mz_class", "oz_class", "lage")
+
+
+@dataclass
+class Scenario:
+    """A parsed scenario file.
+
+    Attributes
+    ----------
+    name : str
+    functions : dict
+        AGS -> central-place function (normalised spelling).
+    population : dict
+        AGS -> residents.
+    speed_factors : dict
+        Road class -> factor on the speed (0.8: 20 % slower; times divided by it).
+    closed_areas : list of shapely Polygon
+        lon/lat polygons whose roads are closed.
+    closed_classes : list of str
+        Only roads of these classes are closed in the areas (empty: every road).
+    """
+
+    name: str = "scenario"
+    functions: dict[str, str] = field(default_factory=dict)
+    population: dict[str, float] = field(default_factory=dict)
+    speed_factors: dict[str, float] = field(default_factory=dict)
+    closed_areas: list = field(default_factory=list)
+    closed_classes: list[str] = field(default_factory=list)
+
+    @property
+    def changes_roads(self) -> bool:
+        return bool(self.speed_factors or self.closed_areas)
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario TOML (format in the module docstring)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"scenario file {p} not found")
+    try:
+        d = tomllib.loads(p.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"scenario {p} is not valid TOML: {e}") from None
+    known = {"name", "central_places", "population", "roads"}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise InputError(f"scenario {p}: unknown keys {unknown}; valid: {sorted(known)}")
+    s = Scenario(name=str(d.get("name", p.stem)))
+    for ags, fn in d.get("central_places", {}).items():
+        norm = normalise_function(fn)
+        if norm is None:
+            raise InputError(f"scenario {p}: [central_places] {ags} = {fn!r} is not a "
+                             "central-place function (Oberzentrum, Mittelzentrum, "
+                             "Grundzentrum, keine, ...)")
+        s.functions[_ags(ags, p)] = norm
+    for ags, v in d.get("population", {}).items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+            raise InputError(f"scenario {p}: [population] {ags} = {v!r} must be a number >= 0")
+        s.population[_ags(ags, p)] = float(v)
+    roads = d.get("roads", {})
+    bad = sorted(set(roads) - {"speed_factors", "closed_areas", "closed_classes"})
+    if bad:
+        raise InputError(f"scenario {p}: unknown [roads] keys {bad}; valid: speed_factors, "
+                         "closed_areas, closed_classes")
+    s.closed_classes = [str(c) for c in roads.get("closed_classes", [])]
+    for cls, f in roads.get("speed_factors", {}).items():
+        if not isinstance(f, (int, float)) or isinstance(f, bool) or not 0 < f <= 10:
+            raise InputError(f"scenario {p}: [roads] speed_factors {cls} = {f!r} must be a "
+                             "factor in (0, 10]")
+        s.speed_factors[str(cls)] = float(f)
+    for i, ring in enumerate(roads.get("closed_areas", [])):
+        try:
+            poly = shapely.Polygon([(float(x), float(y)) for x, y in ring])
+        except (TypeError, ValueError):
+            raise InputError(f"scenario {p}: [roads] closed_areas[{i}] must be a list of "
+                             "[lon, lat] points") from None
+        if not poly.is_valid or poly.area == 0:
+            raise InputError(f"scenario {p}: [roads] closed_areas[{i}] is not a valid polygon")
+        if not (5 <= poly.bounds[0] and poly.bounds[2] <= 16 and 47 <= poly.bounds[1]
+                and poly.bounds[3] <= 56):
+            raise InputError(f"scenario {p}: [roads] closed_areas[{i}] lies outside Germany: "
+                             "give [lon, lat] pairs (lon first)")
+        s.closed_areas.append(poly)
+    if not (s.functions or s.population or s.changes_roads):
+        raise InputError(f"scenario {p} changes nothing: give [central_places], [population] "
+                         "or [roads]")
+    return s
+
+
+def _ags(key, p) -> str:
+    k = str(key).strip()
+    if not k.isdigit() or len(k) > 8:
+        raise InputError(f"scenario {p}: {key!r} is not an AGS (8 digits)")
+    return k.zfill(8)
+
+
+def _check_known(ags, table: pd.DataFrame, what: str) -> None:
+    unknown = sorted(set(ags) - set(table["ags"]))
+    if unknown:
+        raise InputError(f"the scenario's {what} names AGS that are not in the municipality "
+                         f"table: {unknown[:8]}")
+
+
+def scenario_central_places(central_places: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The central-place table (``ags``, ``zo_funktion``/``central_place``) with the
+    scenario's functions; municipalities missing from the table are added."""
+    col = "central_place" if "central_place" in central_places.columns else "zo_funktion"
+    out = central_places.copy()
+    have = set(out["ags"])
+    for ags, fn in scenario.functions.items():
+        if ags in have:
+            out.loc[out["ags"] == ags, col] = fn
+        else:
+            out = pd.concat([out, pd.DataFrame({"ags": [ags], col: [fn]})], ignore_index=True)
+    return out
+
+
+def scenario_municipalities(munis: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The municipality table with the scenario's populations (and functions, when it
+    has a ``central_place`` column)."""
+    _check_known(scenario.population, munis, "[population]")
+    _check_known(scenario.functions, munis, "[central_places]")
+    out = munis.copy()
+    for ags, v in scenario.population.items():
+        out.loc[out["ags"] == ags, "population"] = v
+    if "central_place" in out.columns:
+        for ags, fn in scenario.functions.items():
+            out.loc[out["ags"] == ags, "central_place"] = fn
+    return out
+
+
+def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
+    """The graph with the scenario's speed factors and closures (no OSM parse).
+
+    Returns the new graph and what changed (``edges_closed``, ``km_closed``,
+    ``classes`` slowed or sped up). Node numbering is kept, so the attach columns of
+    the base run stay valid; a closure may leave parts unreachable (their values
+    become NaN, not 0).
+    """
+    unknown = sorted((set(scenario.speed_factors) | set(scenario.closed_classes))
+                     - set(graph.class_names))
+    if unknown:
+        raise InputError(f"the scenario's speed_factors / closed_classes name road classes the "
+                         f"graph does not "
+                         f"have: {unknown}; it has {list(graph.class_names)}")
+    time_s = graph.time_s.copy()
+    for cls, f in scenario.speed_factors.items():
+        time_s[graph.road_class == graph.class_names.index(cls)] /= f
+    keep = np.ones(graph.n_edges, bool)
+    if scenario.closed_areas:
+        a = np.column_stack([graph.x[graph.sources], graph.y[graph.sources]])
+        b = np.column_stack([graph.x[graph.targets], graph.y[graph.targets]])
+        lines = shapely.linestrings(np.stack([a, b], axis=1))
+        of_class = (np.isin(graph.road_class, [graph.class_names.index(c)
+                                               for c in scenario.closed_classes])
+                    if scenario.closed_classes else np.ones(graph.n_edges, bool))
+        for poly in scenario.closed_areas:
+            px, py = project(*np.asarray(poly.exterior.coords).T, graph.crs)
+            keep &= ~(of_class & shapely.intersects(
+                lines, shapely.Polygon(np.column_stack([px, py]))))
+    src, tgt = graph.sources[keep], graph.targets[keep]
+    g = from_edges(src, tgt, time_s[keep], graph.length_m[keep], graph.road_class[keep],
+                   class_names=graph.class_names, osm_id=graph.osm_id, lon=graph.lon,
+                   lat=graph.lat, crs=graph.crs, x=graph.x, y=graph.y,
+                   meta={**graph.meta, "scenario": scenario.name})
+    return g, {"edges_closed": int((~keep).sum()),
+               "km_closed": float(graph.length_m[~keep].sum() / 1000.0),
+               "speed_factors": dict(scenario.speed_factors)}
+
+
+def compare(base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
+    """Per municipality: base, scenario and change of every indicator both have
+    (``{col}_base``, ``{col}_scenario``, ``{col}_change``) and of every class
+    (``{col}_base``, ``{col}_scenario``, ``{col}_changed``)."""
+    b = base.set_index("ags")
+    s = scen.set_index("ags").reindex(b.index)
+    out = pd.DataFrame({"ags": b.index, "name": b["name"].to_numpy() if "name" in b else None,
+                        "gvb": b["gvb"].to_numpy() if "gvb" in b else None,
+                        "population_base": b["population"].to_numpy(),
+                        "population_scenario": s["population"].to_numpy()})
+    for c in INDICATORS:
+        if c in b.columns and c in s.columns:
+            vb = pd.to_numeric(b[c], errors="coerce").to_numpy(float)
+            vs = pd.to_numeric(s[c], errors="coerce").to_numpy(float)
+            out[f"{c}_base"], out[f"{c}_scenario"], out[f"{c}_change"] = vb, vs, vs - vb
+    for c in CLASS_COLUMNS:
+        if c in b.columns and c in s.columns:
+            cb, cs = b[c].astype(object).to_numpy(), s[c].astype(object).to_numpy()
+            out[f"{c}_base"], out[f"{c}_scenario"] = cb, cs
+            out[f"{c}_changed"] = pd.Series(cb).fillna("").to_numpy() != \
+                pd.Series(cs).fillna("").to_numpy()
+    return out.reset_index(drop=True)
+
+
+def moves(diff: pd.DataFrame, column: str, order=None) -> pd.DataFrame:
+    """Residents (scenario populations) moving between the classes of ``column``:
+    rows the base class, columns the scenario class (in ``order``, then "no value")."""
+    d = diff.assign(**{f"{column}_base": diff[f"{column}_base"].fillna("no value"),
+                       f"{column}_scenario": diff[f"{column}_scenario"].fillna("no value")})
+    t = d.pivot_table(index=f"{column}_base", columns=f"{column}_scenario",
+                      values="population_scenario", aggfunc="sum", fill_value=0.0)
+    if order is not None:
+        labels = list(order) + ["no value"]
+        t = t.reindex(index=[x for x in labels if x in t.index or x in t.columns],
+                      columns=[x for x in labels if x in t.index or x in t.columns],
+                      fill_value=0.0)
+    t.index.name, t.columns.name = f"{column} (base)", f"{column} (scenario)"
+    return t
