@@ -22,3 +22,20 @@ def peak_memory_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def read_toml(path, what: str) -> dict:
+    """A TOML file as a dict; a missing or malformed file is an InputError naming
+    ``what`` it is (e.g. "speed profile", "scenario")."""
+    import tomllib
+    from pathlib import Path
+
+    from ._errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what} file {p} does not exist")
+    try:
+        return tomllib.loads(p.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{what} {p} is not valid TOML (UTF-8): {e}") from None

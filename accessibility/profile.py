@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import defaults
 from ._errors import InputError
+from ._util import read_toml
 
 _MPH = 1.609344
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
@@ -186,13 +187,7 @@ def load_profile(path_or_name: str | Path | None = None) -> SpeedProfile:
             raise InputError(f"unknown speed profile {str(path_or_name)!r}: give a TOML file "
                              f"or one of the built-in profiles {builtin}")
         return _from_dict(tomllib.loads(res.read_text("utf-8")), str(path_or_name))
-    if not p.is_file():
-        raise InputError(f"speed profile file {p} does not exist")
-    try:
-        d = tomllib.loads(p.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"speed profile {p} is not valid TOML: {e}") from None
-    return _from_dict(d, str(p))
+    return _from_dict(read_toml(p, "speed profile"), str(p))
 
 
 #: The default profile (``de-car``: OSRM class speeds, posted limits at face value,

@@ -29,7 +29,6 @@ of every indicator, the class changes, and the residents that move between class
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError
+from .._util import read_toml
 from ..graph import RoadGraph, from_edges, project
 from ..vocabulary import normalise_function
 
@@ -84,12 +84,7 @@ class Scenario:
 def read_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario TOML (format in the module docstring)."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"scenario file {p} not found")
-    try:
-        d = tomllib.loads(p.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"scenario {p} is not valid TOML: {e}") from None
+    d = read_toml(p, "scenario")
     known = {"name", "central_places", "population", "roads"}
     unknown = sorted(set(d) - known)
     if unknown:
