@@ -796,3 +796,66 @@ def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
     g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
     c = _attached(g, centres, None, None)
     return _isochrones(g, c, minutes=minutes, direction=direction, max_buffer_m=max_buffer_m)
+
+
+# --------------------------------------------------------------------------------------
+# What-if scenarios (issue 13).
+from .models.scenario import (Scenario, apply_roads, compare,  # noqa: E402
+                              read_scenario, scenario_central_places, scenario_municipalities)
+
+__all__ += ["scenario"]
+# the public functions under other names: scenario()'s parameters share their names
+central_places_, lage_ = central_places, lage
+
+
+def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
+             graph: RoadGraph | str | Path, changes: Scenario | str | Path, *,
+             commuters: pd.DataFrame | None = None, lage: bool = True,
+             decay: Decay | None = None) -> pd.DataFrame:
+    """Base and scenario side by side: the change of every indicator per municipality.
+
+    Parameters
+    ----------
+    municipalities : DataFrame
+        Attached municipalities (:func:`attach`; ``in_region`` when present).
+    central_places : DataFrame or path
+        The base designations.
+    graph : RoadGraph or path
+    changes : Scenario or path
+        The scenario (:func:`accessibility.models.scenario.read_scenario`).
+    commuters : DataFrame, optional
+        For the daytime population of the Lage.
+    lage : bool
+        Also compare the Lage (needs populations).
+    decay : Decay, optional
+        The Lage's decay (default exponential, beta 0.076).
+
+    Returns
+    -------
+    DataFrame
+        :func:`accessibility.models.scenario.compare` of the region's municipalities;
+        ``.attrs["road_changes"]`` says what the roads scenario did.
+    """
+    sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
+    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
+    cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
+          else central_places)
+    m = _attached(g, municipalities, None, None)
+
+    def models(graph_, munis_, cp_):
+        res = central_places_(munis_, cp_, graph_)
+        if lage and pd.to_numeric(res["population"], errors="coerce").notna().any():
+            res = lage_(res, graph_, commuters=commuters,
+                        **({"decay": decay} if decay is not None else {}))
+        return res
+
+    base = models(g, m, cp)
+    g_s, info = apply_roads(g, sc) if sc.changes_roads else (g, {})
+    scen = models(g_s, scenario_municipalities(m, sc), scenario_central_places(cp, sc))
+    region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
+              else np.ones(len(base), bool))
+    b = base[region]
+    out = compare(b, scen.set_index("ags").loc[b["ags"]].reset_index())
+    out.attrs = {"road_changes": info, "scenario": sc.name}
+    return out
+

@@ -225,6 +225,9 @@ def scenario_section(sc, diff: pd.DataFrame, moved: dict, road_info: dict,
     if sc.closed_areas:
         what.append(f"{len(sc.closed_areas)} closed area(s): {road_info.get('edges_closed', 0):,} "
                     f"directed edges, {road_info.get('km_closed', 0.0):,.1f} km closed")
+    for link in road_info.get("new_links", []):
+        what.append(f"new link: node {link['from_node']} <-> {link['to_node']}, "
+                    f"{link['km']:.1f} km, {link['minutes']:.1f} min")
     lines += [f"- {w}" for w in what] + [""]
     for v, label in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
         col = f"{v}_change"

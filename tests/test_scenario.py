@@ -107,3 +107,47 @@ def test_a_closed_motorway_lengthens_and_never_shortens(tmp_path):
     # a closure never turns a missing value into a number, nor a number into 0
     both = d["t_oz_min_base"].notna() & d["t_oz_min_scenario"].notna()
     assert (d.loc[both & (d["t_oz_min_base"] > 0), "t_oz_min_scenario"] > 0).all()
+
+
+def test_a_new_link_joins_the_nearest_nodes_both_ways(tmp_path):
+    """A new link from near node 0 to near node 2 of the square: two edges, at its
+    minutes or at its speed over the straight line between the nodes."""
+    lon = np.array([10.0, 10.01, 10.01, 10.0])
+    lat = np.array([52.0, 52.0, 52.01, 52.01])
+    g = from_edges(np.array([0, 1, 1, 2, 2, 3, 3, 0]), np.array([1, 0, 2, 1, 3, 2, 0, 3]),
+                   np.full(8, 60.0), np.full(8, 700.0), np.zeros(8, np.uint8),
+                   class_names=("primary",), osm_id=np.arange(4), lon=lon, lat=lat)
+    s = read_scenario(write(tmp_path, '[[roads.new_links]]\nfrom = [10.0001, 52.0001]\n'
+                                      'to = [10.0099, 52.0099]\nminutes = 0.5\n'))
+    new, info = apply_roads(g, s)
+    assert new.n_edges == 10 and info["new_links"][0]["from_node"] == 0
+    diag = (new.sources == 0) & (new.targets == 2)
+    assert new.time_s[diag][0] == 30.0 and ((new.sources == 2) & (new.targets == 0)).any()
+    s = read_scenario(write(tmp_path, '[[roads.new_links]]\nfrom = [10.0, 52.0]\n'
+                                      'to = [10.01, 52.01]\nspeed_kmh = 36\n', "b.toml"))
+    new, _ = apply_roads(g, s)
+    d = float(np.hypot(g.x[0] - g.x[2], g.y[0] - g.y[2]))
+    assert new.time_s[(new.sources == 0) & (new.targets == 2)][0] == pytest.approx(d / 10.0)
+    with pytest.raises(InputError, match="either speed_kmh or minutes"):
+        read_scenario(write(tmp_path, '[[roads.new_links]]\nfrom = [10.0, 52.0]\n'
+                                      'to = [10.01, 52.01]\n', "c.toml"))
+    with pytest.raises(InputError, match="outside Germany"):
+        read_scenario(write(tmp_path, '[[roads.new_links]]\nfrom = [52.0, 10.0]\n'
+                                      'to = [10.01, 52.01]\nminutes = 1\n', "d.toml"))
+
+
+def test_the_python_api_gives_the_same_difference(tmp_path):
+    """accessibility.scenario(...) on DataFrames equals the run's difference."""
+    import accessibility as acc
+    from accessibility.pipeline import graph_and_municipalities
+
+    s = write(tmp_path, f'[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n')
+    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
+    from accessibility.models.municipalities import mark_region
+
+    d = acc.scenario(mark_region(m, g), inputs.central_places, g, s).set_index("ags")
+    run = scenario(None, s, output_dir=tmp_path / "o", overrides={"output.maps": False})
+    r = run.municipalities.set_index("ags")
+    np.testing.assert_allclose(d["t_mz_min_change"].to_numpy(float),
+                               r.loc[d.index, "t_mz_min_change"].to_numpy(float), equal_nan=True)
+    assert d.loc[RUEHEN, "t_mz_min_scenario"] == 0.0

@@ -16,6 +16,11 @@ A scenario is a TOML file (see :func:`read_scenario`)::
     closed_areas = [[[10.50, 52.26], [10.56, 52.26], [10.56, 52.30], [10.50, 52.30]]]
     closed_classes = ["motorway"]               # only these classes in the areas
                                                 # (default: every road)
+    [[roads.new_links]]                         # a new road, both directions
+    from = [10.52, 52.26]                       # lon, lat: joined to the nearest node
+    to = [10.60, 52.30]
+    speed_kmh = 80                              # or: minutes = 6
+    road_class = "primary"                      # default primary
 
 Designation and population changes leave the road graph as it is: the scenario
 reuses the base run's graph (and the cached contraction hierarchy). Road changes
@@ -38,7 +43,7 @@ import shapely
 
 from .._errors import InputError
 from .._util import read_toml
-from ..graph import RoadGraph, from_edges, project
+from ..graph import RoadGraph, from_edges, project, snap_points
 from ..vocabulary import normalise_function
 
 __all__ = ["Scenario", "apply_roads", "compare", "moves", "read_scenario",
@@ -67,6 +72,9 @@ class Scenario:
         lon/lat polygons whose roads are closed.
     closed_classes : list of str
         Only roads of these classes are closed in the areas (empty: every road).
+    new_links : list of dict
+        New roads: ``from`` and ``to`` (lon, lat; joined to their nearest nodes),
+        ``speed_kmh`` (over the straight line) or ``minutes``, ``road_class``.
     """
 
     name: str = "scenario"
@@ -75,10 +83,11 @@ class Scenario:
     speed_factors: dict[str, float] = field(default_factory=dict)
     closed_areas: list = field(default_factory=list)
     closed_classes: list[str] = field(default_factory=list)
+    new_links: list[dict] = field(default_factory=list)
 
     @property
     def changes_roads(self) -> bool:
-        return bool(self.speed_factors or self.closed_areas)
+        return bool(self.speed_factors or self.closed_areas or self.new_links)
 
 
 def read_scenario(path: str | Path) -> Scenario:
@@ -102,10 +111,12 @@ def read_scenario(path: str | Path) -> Scenario:
             raise InputError(f"scenario {p}: [population] {ags} = {v!r} must be a number >= 0")
         s.population[_ags(ags, p)] = float(v)
     roads = d.get("roads", {})
-    bad = sorted(set(roads) - {"speed_factors", "closed_areas", "closed_classes"})
+    bad = sorted(set(roads) - {"speed_factors", "closed_areas", "closed_classes", "new_links"})
     if bad:
         raise InputError(f"scenario {p}: unknown [roads] keys {bad}; valid: speed_factors, "
-                         "closed_areas, closed_classes")
+                         "closed_areas, closed_classes, new_links")
+    for i, link in enumerate(roads.get("new_links", [])):
+        s.new_links.append(_link(link, i, p))
     s.closed_classes = [str(c) for c in roads.get("closed_classes", [])]
     for cls, f in roads.get("speed_factors", {}).items():
         if not isinstance(f, (int, float)) or isinstance(f, bool) or not 0 < f <= 10:
@@ -129,6 +140,36 @@ def read_scenario(path: str | Path) -> Scenario:
         raise InputError(f"scenario {p} changes nothing: give [central_places], [population] "
                          "or [roads]")
     return s
+
+
+def _link(link: dict, i: int, p) -> dict:
+    """One checked [[roads.new_links]] entry."""
+    where = f"scenario {p}: [[roads.new_links]] #{i + 1}"
+    if not isinstance(link, dict):
+        raise InputError(f"{where} must be a table with from, to and speed_kmh or minutes")
+    out = {}
+    for end in ("from", "to"):
+        pt = link.get(end)
+        try:
+            lon, lat = (float(v) for v in pt)
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: {end} must be [lon, lat]") from None
+        if not (5 <= lon <= 16 and 47 <= lat <= 56):
+            raise InputError(f"{where}: {end} = {list(pt)} lies outside Germany: give "
+                             "[lon, lat] (lon first)")
+        out[end] = (lon, lat)
+    has_speed, has_min = "speed_kmh" in link, "minutes" in link
+    if has_speed == has_min:
+        raise InputError(f"{where}: give either speed_kmh or minutes")
+    val = link["speed_kmh"] if has_speed else link["minutes"]
+    if not isinstance(val, (int, float)) or isinstance(val, bool) or not val > 0:
+        raise InputError(f"{where}: {'speed_kmh' if has_speed else 'minutes'} must be > 0")
+    out["speed_kmh" if has_speed else "minutes"] = float(val)
+    out["road_class"] = str(link.get("road_class", "primary"))
+    unknown = sorted(set(link) - {"from", "to", "speed_kmh", "minutes", "road_class"})
+    if unknown:
+        raise InputError(f"{where}: unknown keys {unknown}")
+    return out
 
 
 def _ags(key, p) -> str:
@@ -177,12 +218,14 @@ def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
     """The graph with the scenario's speed factors and closures (no OSM parse).
 
     Returns the new graph and what changed (``edges_closed``, ``km_closed``,
-    ``classes`` slowed or sped up). Node numbering is kept, so the attach columns of
+    ``speed_factors``, ``new_links`` with their nodes, minutes and km). A new link
+    joins the nodes nearest to its two points (within 5 km), both directions, at its
+    time or at its speed over the straight line between the nodes. Node numbering is kept, so the attach columns of
     the base run stay valid; a closure may leave parts unreachable (their values
     become NaN, not 0).
     """
-    unknown = sorted((set(scenario.speed_factors) | set(scenario.closed_classes))
-                     - set(graph.class_names))
+    unknown = sorted((set(scenario.speed_factors) | set(scenario.closed_classes)
+                      | {k["road_class"] for k in scenario.new_links}) - set(graph.class_names))
     if unknown:
         raise InputError(f"the scenario's speed_factors / closed_classes name road classes the "
                          f"graph does not "
@@ -203,13 +246,28 @@ def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
             keep &= ~(of_class & shapely.intersects(
                 lines, shapely.Polygon(np.column_stack([px, py]))))
     src, tgt = graph.sources[keep], graph.targets[keep]
-    g = from_edges(src, tgt, time_s[keep], graph.length_m[keep], graph.road_class[keep],
+    t_keep, l_keep, c_keep = time_s[keep], graph.length_m[keep], graph.road_class[keep]
+    added = []
+    for link in scenario.new_links:
+        a, b = (int(snap_points(graph, [x], [y], max_snap_m=5_000.0).node[0])
+                for x, y in (link["from"], link["to"]))
+        if a < 0 or b < 0:
+            raise InputError(f"a new link's end {link['from'] if a < 0 else link['to']} lies "
+                             "more than 5 km from the network")
+        dist = float(np.hypot(graph.x[a] - graph.x[b], graph.y[a] - graph.y[b]))
+        t = link["minutes"] * 60.0 if "minutes" in link else dist / (link["speed_kmh"] / 3.6)
+        cls = graph.class_names.index(link["road_class"])
+        src, tgt = np.r_[src, a, b], np.r_[tgt, b, a]
+        t_keep, l_keep = np.r_[t_keep, t, t], np.r_[l_keep, dist, dist]
+        c_keep = np.r_[c_keep, cls, cls].astype(np.uint8)
+        added.append({"from_node": a, "to_node": b, "minutes": t / 60.0, "km": dist / 1000.0})
+    g = from_edges(src, tgt, t_keep, l_keep, c_keep,
                    class_names=graph.class_names, osm_id=graph.osm_id, lon=graph.lon,
                    lat=graph.lat, crs=graph.crs, x=graph.x, y=graph.y,
                    meta={**graph.meta, "scenario": scenario.name})
     return g, {"edges_closed": int((~keep).sum()),
                "km_closed": float(graph.length_m[~keep].sum() / 1000.0),
-               "speed_factors": dict(scenario.speed_factors)}
+               "speed_factors": dict(scenario.speed_factors), "new_links": added}
 
 
 def compare(base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
