@@ -151,3 +151,25 @@ def test_the_python_api_gives_the_same_difference(tmp_path):
     np.testing.assert_allclose(d["t_mz_min_change"].to_numpy(float),
                                r.loc[d.index, "t_mz_min_change"].to_numpy(float), equal_nan=True)
     assert d.loc[RUEHEN, "t_mz_min_scenario"] == 0.0
+
+
+def test_a_designation_scenario_reuses_the_cached_hierarchy(tmp_path, monkeypatch):
+    """With [lage] engine = "ch" the base builds the contraction hierarchy once; the
+    scenario (same graph) and a rerun load it from the cache."""
+    from accessibility.ch import ContractionHierarchy
+
+    s = write(tmp_path, f'[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n')
+    o = {"output.maps": False, "lage.engine": "ch"}
+    builds = []
+    real = ContractionHierarchy.build.__func__
+
+    def counting(cls, graph, **kw):
+        builds.append(graph.n_nodes)
+        return real(cls, graph, **kw)
+
+    monkeypatch.setattr(ContractionHierarchy, "build", classmethod(counting))
+    first = scenario(None, s, output_dir=tmp_path / "o", overrides=o)
+    assert len(builds) == 1  # base and scenario share it
+    scenario(None, s, output_dir=tmp_path / "o", overrides=o)
+    assert len(builds) == 1  # the rerun builds nothing
+    assert first.municipalities["potential_2h_change"].notna().any()
