@@ -212,16 +212,20 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE) -> 
     # a national file takes minutes: show ways read (disabled when not on a terminal)
     bar = tqdm(desc=f"reading {p.name}", unit=" ways", unit_scale=True, leave=False, disable=None)
     try:
+        # libosmium does the filtering: the location index sees every node, but only
+        # ways with a highway or route key reach Python (not the ~440 million nodes of
+        # a national file, nor its buildings and landuse)
         fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-              .with_locations("flex_mem"))
+              .with_locations("flex_mem")
+              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+              .with_filter(osmium.filter.KeyFilter("highway", "route")))
         k = 0
         for obj in fp:
-            if obj.is_way():
-                col.way(obj)
-                k += 1
-                if k == 100_000:
-                    bar.update(k)
-                    k = 0
+            col.way(obj)
+            k += 1
+            if k == 100_000:
+                bar.update(k)
+                k = 0
         bar.update(k)
     except RuntimeError as e:  # libosmium's parse errors
         raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
