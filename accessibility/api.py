@@ -20,6 +20,7 @@ Typical use::
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -745,7 +746,7 @@ def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int 
     """
     if objective not in ("max_coverage", "set_cover"):
         raise InputError(f"objective must be 'max_coverage' or 'set_cover', got {objective!r}")
-    g = as_graph(graph) if not isinstance(graph, RoadGraph) else graph
+    g = as_graph(graph)
     problem = coverage_problem(g, municipalities, standard_min=standard_min,
                                candidates=candidates)
     if objective == "max_coverage":
@@ -781,7 +782,7 @@ def time_matrix(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
     """Car times between municipalities within ``limit_min``, long format
     (``origin_ags``, ``destination_ags``, ``minutes``; access legs at both ends,
     unreached pairs absent). See :func:`accessibility.models.matrices.time_matrix`."""
-    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
+    g = as_graph(graph)
     m = _attached(g, municipalities, None, None)
     return _time_matrix(g, m, limit_min=limit_min, destinations=destinations, engine=engine,
                         cache_dir=cache_dir)
@@ -793,7 +794,7 @@ def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
     """The areas from which each centre is reached (``direction="to"``) or that it
     reaches (``"from"``) within each of ``minutes``, as MultiPolygons in WGS84. See
     :func:`accessibility.models.matrices.isochrones`."""
-    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
+    g = as_graph(graph)
     c = _attached(g, centres, None, None)
     return _isochrones(g, c, minutes=minutes, direction=direction, max_buffer_m=max_buffer_m)
 
@@ -803,9 +804,42 @@ def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
 from .models.scenario import (Scenario, apply_roads, compare,  # noqa: E402
                               read_scenario, scenario_central_places, scenario_municipalities)
 
-__all__ += ["scenario"]
+__all__ += ["scenario", "scenario_runs"]
 # the public functions under other names: scenario()'s parameters share their names
 central_places_, lage_ = central_places, lage
+
+
+def scenario_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
+                  graph: RoadGraph | str | Path, changes: Scenario, models
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, RoadGraph, dict]:
+    """Base and scenario results of ``models(graph, municipalities, central_places)``
+    (a function returning the per-municipality result, e.g. central places and Lage).
+
+    The scenario's designations and populations change the tables, its road changes
+    the graph (:func:`accessibility.models.scenario.apply_roads`; the base graph is
+    reused as it is when the roads do not change). Returns the base and scenario
+    rows of the region (``in_region``) in the same order, the scenario graph, and
+    what the roads scenario did with the seconds of each step (``times_s``).
+    """
+    g = as_graph(graph)
+    cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
+          else central_places)
+    m = _attached(g, municipalities, None, None)
+    times = {}
+    t = time.perf_counter()
+    base = models(g, m, cp)
+    times["base"] = time.perf_counter() - t
+    t = time.perf_counter()
+    g_s, info = apply_roads(g, changes) if changes.changes_roads else (g, {})
+    times["scenario graph" + (" (derived, no OSM parse)" if changes.changes_roads else
+                              " (the base graph, unchanged)")] = time.perf_counter() - t
+    t = time.perf_counter()
+    scen = models(g_s, scenario_municipalities(m, changes), scenario_central_places(cp, changes))
+    times["scenario models"] = time.perf_counter() - t
+    region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
+              else np.ones(len(base), bool))
+    b = base[region]
+    return b, scen.set_index("ags").loc[b["ags"]].reset_index(), g_s, {**info, "times_s": times}
 
 
 def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
@@ -837,11 +871,6 @@ def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | 
         ``.attrs["road_changes"]`` says what the roads scenario did.
     """
     sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
-    g = graph if isinstance(graph, RoadGraph) else as_graph(graph)
-    cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
-          else central_places)
-    m = _attached(g, municipalities, None, None)
-
     def models(graph_, munis_, cp_):
         res = central_places_(munis_, cp_, graph_)
         if lage and pd.to_numeric(res["population"], errors="coerce").notna().any():
@@ -849,13 +878,10 @@ def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | 
                         **({"decay": decay} if decay is not None else {}))
         return res
 
-    base = models(g, m, cp)
-    g_s, info = apply_roads(g, sc) if sc.changes_roads else (g, {})
-    scen = models(g_s, scenario_municipalities(m, sc), scenario_central_places(cp, sc))
-    region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
-              else np.ones(len(base), bool))
-    b = base[region]
-    out = compare(b, scen.set_index("ags").loc[b["ags"]].reset_index())
-    out.attrs = {"road_changes": info, "scenario": sc.name}
+    sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
+    base, scen, _, info = scenario_runs(municipalities, central_places, graph, sc, models)
+    out = compare(base, scen)
+    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
+                 "scenario": sc.name}
     return out
 

@@ -50,8 +50,7 @@ from .models.indicators import COLUMNS as INDICATOR_COLUMNS
 from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
                           lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
-from .models.scenario import (Scenario, apply_roads, compare, moves, read_scenario,
-                              scenario_central_places, scenario_municipalities)
+from .models.scenario import Scenario, compare, moves, read_scenario
 from .models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
                                standards_table)
 from .models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
@@ -215,6 +214,7 @@ class Inputs:
     boundaries: object = None
     population_grid: pd.DataFrame | None = None
     commuters: pd.DataFrame | None = None
+    gtfs_feed: object = None
     stops: pd.DataFrame | None = None
     facilities: pd.DataFrame | None = None
     service_rules: object = None
@@ -258,9 +258,11 @@ def read_inputs(config: Config) -> Inputs:
             read(name, fn, path)
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
-    if inp.gtfs is not None:
-        read("stops", frequent_stops, inp.gtfs, c.gtfs_date, c.min_departures,
-             merge_parent_stations=c.merge_parent_stations)
+    if inp.gtfs is not None:  # read once: the walk stops and the departures use it
+        read("gtfs_feed", read_gtfs, inp.gtfs)
+        if out.gtfs_feed is not None:
+            read("stops", frequent_stops, out.gtfs_feed, c.gtfs_date, c.min_departures,
+                 merge_parent_stations=c.merge_parent_stations)
     if c.services is not None:
         read("service_rules", load_service_rules, c.services)
     if config.central_places.origins == "area" and (
@@ -463,7 +465,7 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     1,000 residents (with a GTFS feed); commuter balance and residents per job (with a
     commuter table that has the workplace employees). Tables per GVB, Kreis, Land, maps."""
     inp = config.inputs
-    feed = read_gtfs(inp.gtfs) if inp.gtfs is not None else None
+    feed = inputs.gtfs_feed
     dest = api.collect_destinations(
         osm=inp.osm, stations=inp.stations, gtfs=feed, gtfs_date=config.walk.gtfs_date,
         airports=inputs.airports if inputs.airports is not None else True,
@@ -1132,19 +1134,10 @@ def _scenario_stages(config: Config, sc: Scenario, out: _Output, t0: float) -> R
     munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     times["graph and municipalities (cached graph)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    base = _scenario_models(graph, munis, inputs.central_places, config, inputs)
-    times["base"] = time.perf_counter() - t
-    t = time.perf_counter()
-    g_s, road_info = (apply_roads(graph, sc) if sc.changes_roads else (graph, {}))
-    times["scenario graph" + (" (derived, no OSM parse)" if sc.changes_roads else
-                              " (the base graph, unchanged)")] = time.perf_counter() - t
-    t = time.perf_counter()
-    scen = _scenario_models(g_s, scenario_municipalities(munis, sc),
-                            scenario_central_places(inputs.central_places, sc), config, inputs)
-    times["scenario models"] = time.perf_counter() - t
-    reg_b = base[base["in_region"].to_numpy(bool)]
-    reg_s = scen.set_index("ags").loc[reg_b["ags"]].reset_index()
+    reg_b, reg_s, g_s, road_info = api.scenario_runs(
+        munis, inputs.central_places, graph, sc,
+        lambda g, m, cp: _scenario_models(g, m, cp, config, inputs))
+    times.update(road_info.pop("times_s"))
     diff = compare(reg_b, reg_s)
     out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
     values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]

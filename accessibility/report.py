@@ -174,8 +174,8 @@ def walk_section(result: pd.DataFrame, *, walk_file: str, population_source: str
              f"Water barriers: {n_water:,} features, {n_crossings:,} bridges/underpasses as "
              "gaps.", ""]
     sfx = ([""] if "straight" in methods else []) + (["_net"] if "network" in methods else [])
-    key = ["gvb", "gvb_name"] if "gvb_name" in rows.columns and "ags" not in rows.columns \
-        else [c for c in ("gvb", "ags", "name") if c in rows.columns][-2:]
+    key = [c for c in (("ags", "name") if "ags" in rows.columns else ("gvb", "gvb_name"))
+           if c in rows.columns]
     show = rows.loc[has, key + ["walk_residents", "walk_coverage"]
                     + [f"walk_share_{s}{x}" for x in sfx for s in SERVICES + ("all",)]]
     unit = "Gemeindeverband (residents served over residents)" if "ags" not in rows.columns \

@@ -95,13 +95,14 @@ def _expand(rows: np.ndarray, cols: np.ndarray, o_ptr: np.ndarray, o_mem: np.nda
     return entry, om, dm
 
 
-def _check_minutes(value, name: str) -> float:
+def _positive(value, name: str, unit: str = "minutes") -> float:
+    """``value`` as a finite float > 0, else an InputError naming ``name``."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number of minutes, got {value!r}") from None
+        raise InputError(f"{name} must be a number of {unit}, got {value!r}") from None
     if not (np.isfinite(v) and v > 0):
-        raise InputError(f"{name} must be a finite number of minutes > 0, got {value!r}")
+        raise InputError(f"{name} must be a finite number of {unit} > 0, got {value!r}")
     return v
 
 
@@ -186,7 +187,7 @@ def time_matrix(graph: RoadGraph, municipalities: pd.DataFrame, *, limit_min: fl
     >>> m = time_matrix(graph, munis, limit_min=30)              # doctest: +SKIP
     >>> m[m.origin_ags == "03101000"].nsmallest(3, "minutes")    # doctest: +SKIP
     """
-    limit_min = _check_minutes(limit_min, "limit_min")
+    limit_min = _positive(limit_min, "limit_min")
     if engine not in ("dijkstra", "ch"):
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     limit_s = limit_min * 60.0
@@ -463,27 +464,17 @@ def isochrones(graph: RoadGraph, centres: pd.DataFrame, *,
     outside (a disc's area is 1.3 % larger than the circle's).
     """
     values = [minutes] if np.isscalar(minutes) else list(minutes)
-    mins = sorted({_check_minutes(m, "minutes") for m in values})
+    mins = sorted({_positive(m, "minutes") for m in values})
     if not mins:
         raise InputError("minutes is empty: give at least one limit, e.g. (15, 30, 60)")
     if direction not in ("to", "from"):
         raise InputError(f"unknown direction {direction!r}: use 'to' (reach the centre) "
                          "or 'from' (from the centre)")
-    try:
-        cap_m = float(max_buffer_m)
-    except (TypeError, ValueError):
-        cap_m = np.nan
-    if not (np.isfinite(cap_m) and cap_m > 0):
-        raise InputError(f"max_buffer_m must be a finite distance > 0 m, got {max_buffer_m!r}")
+    cap_m = _positive(max_buffer_m, "max_buffer_m", "metres")
     if access_speed_kmh is None:
         access_speed_kmh = (centres.attrs.get("attach", {}).get("access_speed_kmh")
                             or graph.meta.get("access_speed_kmh") or defaults.ACCESS_SPEED_KMH)
-    try:
-        speed_kmh = float(access_speed_kmh)
-    except (TypeError, ValueError):
-        speed_kmh = np.nan
-    if not (np.isfinite(speed_kmh) and speed_kmh > 0):
-        raise InputError(f"access_speed_kmh must be a finite speed > 0, got {access_speed_kmh!r}")
+    speed_kmh = _positive(access_speed_kmh, "access_speed_kmh", "km/h")
     speed_ms = speed_kmh / 3.6
 
     rows, arr = _eligible(centres, graph, "centres")
