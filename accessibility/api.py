@@ -31,6 +31,7 @@ from pyproj import Transformer
 
 from . import defaults
 from ._errors import InputError
+from .compute import Executor
 from .graph import RoadGraph, attach, build_graph, point_coordinates
 from .io import (join_central_places, parse_central_places, read_central_places,
                  read_reference_times, write_profile_toml)
@@ -39,7 +40,8 @@ from .models.central_places import central_place_access, make_origins
 from .models.lage import run_lage
 from .models.municipalities import mark_region, municipality_polygons, prepare_municipalities
 from .models.settlement import settlement_types as _settlement_types
-from .models.walkability import cell_distances, walkability as _walkability
+from .models.walkability import cell_distances, tiled_cell_distances, \
+    walkability as _walkability
 from .profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .routing import Decay
 from .vocabulary import NO_FUNCTION
@@ -197,7 +199,8 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
          thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
          calibrate: bool = False, target_mean: float = defaults.TARGET_MEAN,
          max_snap_m: float | None = None, access_speed_kmh: float | None = None,
-         cache_dir: str | Path | None = None) -> gpd.GeoDataFrame:
+         cache_dir: str | Path | None = None, executor: Executor | None = None,
+         chunk: int = defaults.LAGE_CHUNK) -> gpd.GeoDataFrame:
     """Lage: decay-weighted daytime population reachable within 2 hours by car,
     its BBSR class and the Stadt- und Gemeindetyp.
 
@@ -224,6 +227,10 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
         Fit the decay parameter so that the mean potential equals ``target_mean``.
     max_snap_m, access_speed_kmh, cache_dir
         As in :func:`central_places`.
+    executor : Executor, optional
+        Runs the origins in chunks of ``chunk`` as independent tasks, e.g. on Dask
+        (``with accessibility.compute.open_executor(config.compute) as ex``); the
+        values are identical.
 
     Returns
     -------
@@ -239,7 +246,8 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
         munis = munis.assign(central_place=NO_FUNCTION)  # no function known
     out = run_lage(graph, munis, commuters, decay=_decay(decay, beta, sigma_min, floor_min),
                    calibrate=calibrate, target_mean=target_mean, limit_min=limit_min,
-                   thresholds=thresholds, engine=engine, cache_dir=cache_dir)
+                   thresholds=thresholds, engine=engine, cache_dir=cache_dir,
+                   executor=executor, chunk=chunk)
     report += out.attrs.get("report", [])
     if not isinstance(out, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
@@ -272,7 +280,9 @@ def walk_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *,
                    methods=defaults.WALK_METHODS, barriers=None, gaps=None,
                    max_distance_m: float = defaults.WALK_MAX_DISTANCE_M,
                    max_snap_m: float = defaults.WALK_MAX_SNAP_M,
-                   cache_dir: str | Path | None = None) -> pd.DataFrame:
+                   cache_dir: str | Path | None = None, executor: Executor | None = None,
+                   tiles: str = defaults.TILES,
+                   tile_size_m: float = defaults.TILE_SIZE_M) -> pd.DataFrame:
     """Distance from every 100 m cell to the nearest facility of each service.
 
     Parameters
@@ -289,6 +299,12 @@ def walk_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *,
     max_snap_m : float
         Cells and facilities farther than this from the walk network get no network
         distance.
+    executor, tiles, tile_size_m
+        With an executor (:mod:`accessibility.compute`, e.g. Dask workers) the cells
+        are computed in tiles (squares of ``tile_size_m`` or Kreise), each with the
+        network and facilities around it
+        (:func:`~accessibility.models.walkability.tiled_cell_distances`); the
+        distances are those of the untiled computation.
 
     Returns
     -------
@@ -306,6 +322,11 @@ def walk_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *,
         cells = attach(walk_graph, cells.assign(lon=lon, lat=lat), max_snap_m=max_snap_m,
                        id_column=None)
         facilities = attach(walk_graph, facilities, max_snap_m=max_snap_m, id_column=None)
+    if executor is not None:
+        return tiled_cell_distances(cells, facilities, executor, methods=methods,
+                                    walk_graph=walk_graph, barriers=barriers, gaps=gaps,
+                                    max_distance_m=max_distance_m, max_snap_m=max_snap_m,
+                                    tiles=tiles, tile_size_m=tile_size_m)
     return cell_distances(cells, facilities, methods=methods, walk_graph=walk_graph,
                           barriers=barriers, gaps=gaps, max_distance_m=max_distance_m)
 

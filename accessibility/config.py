@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CentralPlacesConfig",
+    "ComputeConfig",
     "Config",
     "GraphConfig",
     "InputsConfig",
@@ -301,6 +302,43 @@ class OutputConfig:
     isochrone_max_buffer_m: float = D.ISOCHRONE_MAX_BUFFER_M
 
 
+@dataclass(frozen=True)
+class ComputeConfig:
+    """``[compute]``: where the independent work of a run is computed.
+
+    Attributes
+    ----------
+    scheduler : {"local", "dask"}
+        ``local`` (default): in this process (numba threads). ``dask``: as tasks on
+        ``dask.distributed`` — the Lage origins in chunks, the walkability model in
+        tiles, scenario batches. Results are identical to ``local``.
+    address : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); unset: the engine
+        starts a local cluster of ``n_workers`` processes for the run.
+    n_workers : int
+        Worker processes of the local cluster.
+    threads_per_worker : int
+        Threads per worker (and numba threads inside each task).
+    tiles : {"square", "kreis"}
+        How the walkability model is split: fixed squares of ``tile_size_m``
+        (EPSG:3035) or one tile per Kreis. Every tile takes the network, facilities
+        and barriers within ``2 [walk] max_distance_m + max_snap_m`` (plus a margin) of
+        its cells, so its distances are those of the whole area.
+    tile_size_m : float
+        Edge of the square tiles, metres.
+    lage_chunk : int
+        Origins (municipalities) per Lage task.
+    """
+
+    scheduler: str = D.SCHEDULER
+    address: str | None = None
+    n_workers: int = D.DASK_WORKERS
+    threads_per_worker: int = 1
+    tiles: str = D.TILES
+    tile_size_m: float = D.TILE_SIZE_M
+    lage_chunk: int = D.LAGE_CHUNK
+
+
 #: Allowed values of the choice keys.
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("central_places", "origins"): ("point", "population", "area"),
@@ -309,6 +347,8 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("lage", "engine"): ("dijkstra", "ch"),
     ("output", "map_format"): ("png", "pdf", "svg"),
     ("output", "unit"): ("gvb", "gemeinde"),
+    ("compute", "scheduler"): ("local", "dask"),
+    ("compute", "tiles"): ("square", "kreis"),
 }
 #: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
 _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),
@@ -333,6 +373,10 @@ _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("walk", "max_distance_m"): (10.0, 100_000.0, "metres"),
     ("walk", "max_snap_m"): (1.0, 100_000.0, "metres"),
     ("walk", "min_departures"): (0, 100_000, "departures"),
+    ("compute", "n_workers"): (1, 4096, "workers"),
+    ("compute", "threads_per_worker"): (1, 1024, "threads"),
+    ("compute", "tile_size_m"): (1_000.0, 1_000_000.0, "metres"),
+    ("compute", "lage_chunk"): (1, 1_000_000, "municipalities"),
 }
 _FORMATS = D.OUTPUT_FORMATS
 
@@ -352,6 +396,7 @@ class Config:
     lage: LageConfig = field(default_factory=LageConfig)
     walk: WalkConfig = field(default_factory=WalkConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     source: Path | None = None
 
     def to_dict(self) -> dict[str, dict[str, object]]:
@@ -389,6 +434,7 @@ _SECTIONS: dict[str, type] = {
     "lage": LageConfig,
     "walk": WalkConfig,
     "output": OutputConfig,
+    "compute": ComputeConfig,
 }
 
 

@@ -129,3 +129,16 @@ ISOCHRONE_MINUTES: tuple[float, ...] = ()
 ISOCHRONE_MAX_BUFFER_M = 500.0
 #: Output directory of a run without a config.
 OUTPUT_DIR = "out"
+
+
+# --------------------------------------------------------------------- compute ([compute])
+#: Where the independent work runs: "local" (this process) or "dask".
+SCHEDULER = "local"
+#: Worker processes of the local Dask cluster the engine starts.
+DASK_WORKERS = 2
+#: Walkability tiles: "square" (fixed squares) or "kreis".
+TILES = "square"
+#: Edge of a square walkability tile, metres (EPSG:3035).
+TILE_SIZE_M = 50_000.0
+#: Municipalities per Lage task.
+LAGE_CHUNK = 500

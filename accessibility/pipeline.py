@@ -35,6 +35,7 @@ from pyproj import Transformer
 from . import api, defaults, report
 from ._errors import InputError
 from ._util import peak_memory_mb
+from .compute import Executor, open_executor
 from .config import Config, load_config
 from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
                     graph_statistics, header_bbox)
@@ -142,7 +143,8 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     _remove_dead_stages(final)
     stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
     try:
-        result = _run_stages(config, _Output(stage), t0)
+        with open_executor(config.compute) as executor:
+            result = _run_stages(config, _Output(stage), t0, executor)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)  # nothing was published
         raise
@@ -151,7 +153,8 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     return result
 
 
-def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
+def _run_stages(config: Config, out: _Output, t0: float,
+                executor: Executor | None = None) -> RunResult:
     inputs = read_inputs(config)                                    # 1. inputs, all checked
     check_overlap(config, inputs, header_bbox(config.inputs.osm))
     munis = inputs.municipalities
@@ -181,13 +184,13 @@ def _run_stages(config: Config, out: _Output, t0: float) -> RunResult:
             munis, _ = join_central_places(munis.drop(columns=["central_place"],
                                                       errors="ignore"), inputs.central_places)
         if "lage" in models:
-            munis = lage_stage(graph, munis, config, inputs, out, summary)
+            munis = lage_stage(graph, munis, config, inputs, out, summary, executor)
         if "indicators" in models:
             munis = indicators_stage(graph, munis, config, inputs, out, polygons, summary)
         matrix_stage(graph, munis, config, out, summary)
         road_region = munis["in_region"].to_numpy(bool).copy()
         if walk is not None:
-            munis = walk_stage(munis, config, walk, out, summary)
+            munis = walk_stage(munis, config, walk, out, summary, executor)
         unit_tables_stage(munis, config, out, summary, road_region)
         columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
         columns.update({c: INDICATOR_COLUMNS[c] for c in munis.columns
@@ -423,8 +426,14 @@ def lage_decay(config: Config) -> Decay:
     return Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
 
 
+def _tasks(executor: Executor | None) -> Executor | None:
+    """The executor to split work into tasks for: only a distributed one (in this
+    process the numba kernels already use every core on the whole)."""
+    return executor if executor is not None and executor.name != "local" else None
+
+
 def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Output,
-               summary: list[str]):
+               summary: list[str], executor: Executor | None = None):
     """Daytime population, 2-hour potential, Lage and settlement type; tables, map."""
     c = config.lage
     if munis["population"].isna().all():
@@ -433,7 +442,8 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
         return munis
     res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
-                   cache_dir=config.graph.cache_dir)
+                   cache_dir=config.graph.cache_dir, executor=_tasks(executor),
+                   chunk=config.compute.lage_chunk)
     # settlement types and the GVB's centre need every member; the tables report the
     # region's
     gvb = lage_tables(res)["gvb"]
@@ -647,7 +657,7 @@ def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> WalkInputs 
 
 
 def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
-               summary: list[str]):
+               summary: list[str], executor: Executor | None = None):
     """Nahversorgung: distances, shares per municipality, cells, map.
 
     Runs when :func:`prepare_walk` found services and residents in the walk extract
@@ -662,7 +672,9 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
     cells, pop_source, water, gaps = walk.cells, walk.pop_source, walk.water, walk.gaps
     per_cell = api.walk_distances(cells, facilities, walk_graph=walk_graph, methods=c.methods,
                                   barriers=water, gaps=gaps, max_distance_m=c.max_distance_m,
-                                  max_snap_m=c.max_snap_m)
+                                  max_snap_m=c.max_snap_m, executor=_tasks(executor),
+                                  tiles=config.compute.tiles,
+                                  tile_size_m=config.compute.tile_size_m)
     res = api.walkability(munis, per_cell, limit_m=c.limit_m, stop_source=stop_source)
     # a municipality with residents in the walk extract is reported, also outside the
     # road extract (the embedded sample's Dreieich)

@@ -48,6 +48,7 @@ from .._errors import InputError
 from .._util import show as _show
 from ..graph import RoadGraph, boundary_nodes, from_edges, network_arrays
 from ..ch import ContractionHierarchy
+from ..compute import Executor, chunks
 from ..routing import Decay, PotentialResult, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
                           SETTLEMENT_TYPES, class_codes)
@@ -208,7 +209,10 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    decay: Decay = DEFAULT_DECAY, limit_min: float = defaults.LIMIT_MIN,
                    boundary: np.ndarray | None | bool = None,
                    edge_buffer_m: float = defaults.EDGE_BUFFER_M,
-                   engine: str = defaults.ENGINE, cache_dir=None) -> pd.DataFrame:
+                   engine: str = defaults.ENGINE, cache_dir=None,
+                   hierarchy: ContractionHierarchy | None = None,
+                   executor: Executor | None = None,
+                   chunk: int = defaults.LAGE_CHUNK) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -237,6 +241,13 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         With ``engine="ch"``: keep the hierarchy here and reuse it when the graph and
         the municipalities' attachment are the same (a warm rerun skips the
         preprocessing).
+    hierarchy : ContractionHierarchy, optional
+        With ``engine="ch"``: this hierarchy of the augmented graph (from
+        :func:`lage_hierarchy`), e.g. the one calibration used.
+    executor : Executor, optional
+        Runs the origins in chunks of ``chunk`` as independent tasks
+        (:mod:`accessibility.compute`; e.g. on Dask). Every origin's search is its
+        own, so the values are identical to one call over all origins.
 
     Returns
     -------
@@ -255,18 +266,19 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         bd[:n] = b
     origins = n + np.arange(idx.size)
     if engine == "dijkstra":
-        res = potential(aug, origins, w, limit_s=float(limit_min) * 60.0, decay=decay, boundary=bd)
+        shared = {"graph": aug}
     elif engine == "ch":
-        hier = (ContractionHierarchy.cached(aug, cache_dir) if cache_dir is not None
-                else ContractionHierarchy.build(aug))
-        r = hier.potential(origins, w, limit_s=float(limit_min) * 60.0, decay=decay)
-        touches = np.zeros(idx.size, bool)
-        if bd.any():  # the search touched the edge: some boundary node within the limit
-            hit = hier.one_to_many(origins, np.flatnonzero(bd), limit=float(limit_min) * 60.0)
-            touches = np.diff(hit.indptr) > 0
-        res = PotentialResult(r.sums, r.n_reached, touches)
+        shared = {"graph": hierarchy if hierarchy is not None
+                  else lage_hierarchy(aug, cache_dir)}
     else:
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
+    shared.update(weight=w, limit_s=float(limit_min) * 60.0, decay=decay, boundary=bd)
+    if executor is None:
+        res = _potential_task(origins, **shared)
+    else:
+        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(idx.size, chunk)],
+                             shared=shared, what="Lage origin chunks")
+        res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
@@ -281,14 +293,37 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     return out
 
 
+def lage_hierarchy(aug: RoadGraph, cache_dir=None) -> ContractionHierarchy:
+    """The contraction hierarchy of the augmented graph (cached in ``cache_dir``)."""
+    return (ContractionHierarchy.cached(aug, cache_dir) if cache_dir is not None
+            else ContractionHierarchy.build(aug))
+
+
+def _potential_task(origins: np.ndarray, *, graph, weight: np.ndarray, limit_s: float,
+                    decay: Decay, boundary: np.ndarray) -> PotentialResult:
+    """Potentials of ``origins`` on ``graph`` (a RoadGraph: bounded searches; a
+    ContractionHierarchy: bucket queries): one Lage task."""
+    if not isinstance(graph, ContractionHierarchy):
+        return potential(graph, origins, weight, limit_s=limit_s, decay=decay, boundary=boundary)
+    r = graph.potential(origins, weight, limit_s=limit_s, decay=decay)
+    touches = np.zeros(origins.size, bool)
+    if boundary.any():  # the search touched the edge: some boundary node within the limit
+        hit = graph.one_to_many(origins, np.flatnonzero(boundary), limit=limit_s)
+        touches = np.diff(hit.indptr) > 0
+    return PotentialResult(r.sums, r.n_reached, touches)
+
+
 # ------------------------------------------------------------------ calibration
 
 
-def _pair_times(graph, munis, daytime, limit_min):
-    """Sparse (origin, destination) minutes within the limit, and destination weights."""
+def _pair_times(graph, munis, daytime, limit_min, hierarchy=None):
+    """Sparse (origin, destination) minutes within the limit, and destination weights:
+    one table (bounded searches, or bucket queries on ``hierarchy``)."""
     _, idx, aug, w = _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
-    t = one_to_many(aug, virt, virt, limit=float(limit_min) * 60.0).tocoo()
+    route = one_to_many if hierarchy is None else (
+        lambda _g, *a, **k: hierarchy.one_to_many(*a, **k))
+    t = route(aug, virt, virt, limit=float(limit_min) * 60.0).tocoo()
     return t.row, t.data / 60.0, w[graph.n_nodes:][t.col], idx.size
 
 
@@ -308,7 +343,8 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                     kind: str = defaults.DECAY, target_mean: float = defaults.TARGET_MEAN,
                     limit_min: float = defaults.LIMIT_MIN,
                     bracket: tuple[float, float] | None = None,
-                    floor_min: float = defaults.FLOOR_MIN) -> tuple[float, float]:
+                    floor_min: float = defaults.FLOOR_MIN,
+                    hierarchy: ContractionHierarchy | None = None) -> tuple[float, float]:
     """Fit the decay parameter so that the mean potential over all municipalities
     on the network equals ``target_mean``.
 
@@ -316,6 +352,8 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     sparse, within the limit); every trial parameter is then a numpy sum, and
     :func:`scipy.optimize.brentq` finds the root (the mean is monotone in the
     parameter: falling in beta for exponential / power, rising in sigma for gaussian).
+    With ``hierarchy`` (:func:`lage_hierarchy` of the augmented graph) the table comes
+    from its bucket queries.
 
     Returns
     -------
@@ -328,7 +366,7 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         raise InputError(f"calibrate_decay: kind must be exponential, gaussian or power, got {kind!r}")
     if not (np.isfinite(target_mean) and target_mean > 0):
         raise InputError(f"target_mean must be > 0, got {target_mean!r}")
-    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min)
+    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, hierarchy)
     f = lambda p: mean_potential(rows, t, wd, k, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
     lo, hi = bracket or ({"exponential": (0.0, 10.0), "power": (0.0, 50.0),
                           "gaussian": (1e-3, 1e4)}[kind])
@@ -458,7 +496,9 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
              decay: Decay = DEFAULT_DECAY, calibrate: bool = False,
              target_mean: float = defaults.TARGET_MEAN, limit_min: float = defaults.LIMIT_MIN,
              boundary=None, thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
-             engine: str = defaults.ENGINE, cache_dir=None) -> pd.DataFrame:
+             engine: str = defaults.ENGINE, cache_dir=None,
+             executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK
+             ) -> pd.DataFrame:
     """The whole Lage model in one call.
 
     Daytime population, (optionally) decay calibration to ``target_mean`` with the
@@ -485,17 +525,20 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         :func:`lage_tables` gives the GVB and Kreis tables.
     """
     day, src, report = daytime_population(munis, commuters)
+    # one hierarchy for calibration and potentials (cached with cache_dir)
+    hier = lage_hierarchy(_setup(graph, munis, day)[2], cache_dir) if engine == "ch" else None
     if calibrate:
         if decay.kind == "none":
             raise InputError("calibrate needs a decay kind other than 'none'")
         p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
                                       target_mean=target_mean, limit_min=limit_min,
-                                      floor_min=decay.floor_min)
+                                      floor_min=decay.floor_min, hierarchy=hier)
         decay = _decay_for(decay.kind, p, decay.floor_min)
         report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
                       f"(target {target_mean:,.0f})")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
-                         boundary=boundary, engine=engine, cache_dir=cache_dir)
+                         boundary=boundary, engine=engine, hierarchy=hier,
+                         executor=executor, chunk=chunk)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["METHODS", "SERVICES", "aggregate", "cell_distances", "column_docs",
            "network_distances", "resident_cells", "straight_distances", "study_extent",
-           "walkability"]
+           "tile_labels", "tiled_cell_distances", "walkability"]
 
 METHODS = tuple(METHOD_SUFFIX)
 GRID_CRS = defaults.GRID_CRS
@@ -203,6 +203,22 @@ def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=MET
         ``methods``.
     """
     methods = tuple(methods)
+    report, absent = _distance_report(cells, facilities, methods, walk_graph)
+    out = cells.copy()
+    for m in methods:
+        if m == "straight":
+            d = straight_distances(cells, facilities, barriers=barriers, gaps=gaps,
+                                   max_distance_m=max_distance_m)
+        else:
+            d = network_distances(cells, facilities, walk_graph, max_distance_m=max_distance_m)
+        for s, v in d.items():
+            out[f"dist_{s}{METHOD_SUFFIX[m]}_m"] = v
+    out.attrs.update(report=report, absent_services=absent, methods=methods)
+    return out
+
+
+def _distance_report(cells, facilities, methods, walk_graph) -> tuple[list[str], tuple]:
+    """Check the inputs of :func:`cell_distances`; its report lines and absent services."""
     bad = set(methods) - set(METHODS)
     if bad or not methods:
         raise InputError(f"unknown walk method(s) {sorted(bad)}: use {METHODS}")
@@ -222,20 +238,138 @@ def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=MET
     if absent:
         report.append(f"No facility of {', '.join(absent)} in the input: those columns and "
                       "the 'all six' columns are empty (no data), not 0 %.")
+    if "network" in methods:
+        off = int((~network_arrays(cells, walk_graph, what="cells").on_network).sum())
+        if off:
+            report.append(f"{off:,} cells are farther than the snapping limit from the "
+                          "walk network: no network distance for them.")
+    return report, absent
+
+
+# ------------------------------------------------------------------ 2b. in tiles
+def tile_labels(cells: pd.DataFrame, *, tiles: str = defaults.TILES,
+                tile_size_m: float = defaults.TILE_SIZE_M) -> np.ndarray:
+    """Tile of every cell: a fixed square of ``tile_size_m`` (EPSG:3035; ``tiles=
+    "square"``) or its Kreis (the first five digits of ``ags``; ``"kreis"``)."""
+    if tiles == "kreis":
+        if "ags" not in cells.columns:
+            raise InputError("Kreis tiles need the cells' 'ags' column: use square tiles")
+        kreis = cells["ags"].astype("string").str[:5].fillna("")
+        return pd.factorize(kreis, sort=True)[0]
+    if tiles != "square":
+        raise InputError(f"unknown tiles {tiles!r}: use 'square' or 'kreis'")
+    ix = np.floor(cells["x"].to_numpy(float) / tile_size_m).astype(np.int64)
+    iy = np.floor(cells["y"].to_numpy(float) / tile_size_m).astype(np.int64)
+    return pd.factorize(pd.Series(list(zip(ix, iy))), sort=True)[0]
+
+
+def tile_buffer_m(max_distance_m: float, max_snap_m: float) -> float:
+    """How far around its cells a tile takes the network, facilities and barriers.
+
+    Network: a path of length L from a cell's node stays within L of it (lengths are
+    at least the straight distance; 1 % and 100 m absorb the difference between
+    geodesic lengths and EPSG:3035 distances), and the node is within the snap
+    distance of the cell. Straight line: a detour enters a gap within the search
+    radius R of the cell and, from the gap's far end, tests the nearest facilities
+    within R of it, so everything within 2 R decides the answer, as for the whole
+    area."""
+    return 1.01 * (2.0 * max_distance_m + max_snap_m) + 100.0
+
+
+def _within(x, y, box) -> np.ndarray:
+    return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+
+
+def _reattach(table: pd.DataFrame, new_id: np.ndarray, n_nodes: int) -> pd.DataFrame:
+    """``table`` (attached to the whole graph) with its nodes renumbered for a tile's
+    subgraph; points whose node is outside it are off the tile's network."""
+    out = table.copy()
+    node = pd.to_numeric(out["node"], errors="coerce").to_numpy(np.float64)
+    ok = out["on_network"].fillna(False).to_numpy(bool) & np.isfinite(node)
+    mapped = np.full(len(out), -1, np.int64)
+    mapped[ok] = new_id[node[ok].astype(np.int64)]
+    ok &= mapped >= 0
+    out["node"] = np.where(ok, mapped, -1)
+    out["on_network"] = ok
+    out.attrs = {**table.attrs, "attach": {**table.attrs.get("attach", {}), "n_nodes": n_nodes}}
+    return out
+
+
+def _tile_task(piece: dict, *, methods, max_distance_m, barriers, gaps) -> pd.DataFrame:
+    """Distances of one tile's cells (the tile's network, facilities and barriers)."""
+    cells, facilities, graph = piece["cells"], piece["facilities"], piece["graph"]
+    bar = None if barriers is None else [barriers[i] for i in piece["barriers"]]
+    gap = None if gaps is None else [gaps[i] for i in piece["gaps"]]
+    out = cell_distances(cells, facilities, methods=methods, walk_graph=graph, barriers=bar,
+                         gaps=gap, max_distance_m=max_distance_m)
+    return out[[c for c in out.columns if c.startswith("dist_")]]
+
+
+def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor, *,
+                         methods=METHODS, walk_graph: RoadGraph | None = None,
+                         barriers=None, gaps=None,
+                         max_distance_m: float = defaults.WALK_MAX_DISTANCE_M,
+                         max_snap_m: float = defaults.WALK_MAX_SNAP_M,
+                         tiles: str = defaults.TILES,
+                         tile_size_m: float = defaults.TILE_SIZE_M) -> pd.DataFrame:
+    """:func:`cell_distances` in tiles, each an independent task of ``executor``
+    (:mod:`accessibility.compute`, e.g. on Dask workers).
+
+    Every tile takes the walk network, the facilities, barriers and gaps within
+    :func:`tile_buffer_m` of its cells' box, so its cells get the distances the
+    whole area gives them (cells and facilities stay attached where they were).
+    Only the tiles' pieces travel to the workers, never the whole network.
+    """
+    methods = tuple(methods)
+    report, absent = _distance_report(cells, facilities, methods, walk_graph)
+    labels = tile_labels(cells, tiles=tiles, tile_size_m=tile_size_m)
+    buf = tile_buffer_m(max_distance_m, max_snap_m)
+    cx, cy = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
+    fx, fy = _to_grid(facilities["lon"], facilities["lat"])
+    if walk_graph is not None:
+        nx_, ny_ = _to_grid(walk_graph.lon, walk_graph.lat)
+    bar_tree = shapely.STRtree(list(barriers)) if barriers is not None else None
+    gap_tree = shapely.STRtree(list(gaps)) if gaps is not None else None
+    order = [np.flatnonzero(labels == t) for t in range(int(labels.max()) + 1)] if len(cells) \
+        else []
+
+    def pieces():
+        for rows in order:
+            box = (cx[rows].min() - buf, cy[rows].min() - buf,
+                   cx[rows].max() + buf, cy[rows].max() + buf)
+            piece = {"cells": cells.iloc[rows],
+                     "facilities": facilities.iloc[np.flatnonzero(_within(fx, fy, box))],
+                     "graph": None,
+                     "barriers": np.array([], np.int64), "gaps": np.array([], np.int64)}
+            geom = shapely.box(*box)
+            if bar_tree is not None:
+                piece["barriers"] = np.sort(bar_tree.query(geom, predicate="intersects"))
+            if gap_tree is not None:
+                piece["gaps"] = np.sort(gap_tree.query(geom, predicate="intersects"))
+            if walk_graph is not None and "network" in methods:
+                keep = _within(nx_, ny_, box)
+                sub = walk_graph.subgraph(keep)
+                new_id = np.full(walk_graph.n_nodes, -1, np.int64)
+                new_id[keep] = np.arange(sub.n_nodes)
+                piece.update(graph=sub, cells=_reattach(piece["cells"], new_id, sub.n_nodes),
+                             facilities=_reattach(piece["facilities"], new_id, sub.n_nodes))
+            yield piece
+
+    parts = executor.map(_tile_task, pieces(), what="walkability tiles",
+                         shared={"methods": methods, "max_distance_m": max_distance_m,
+                                 "barriers": None if barriers is None else list(barriers),
+                                 "gaps": None if gaps is None else list(gaps)})
     out = cells.copy()
-    for m in methods:
-        if m == "straight":
-            d = straight_distances(cells, facilities, barriers=barriers, gaps=gaps,
-                                   max_distance_m=max_distance_m)
-        else:
-            d = network_distances(cells, facilities, walk_graph, max_distance_m=max_distance_m)
-            off = int((~network_arrays(cells, walk_graph, what="cells").on_network).sum())
-            if off:
-                report.append(f"{off:,} cells are farther than the snapping limit from the "
-                              "walk network: no network distance for them.")
-        for s, v in d.items():
-            out[f"dist_{s}{METHOD_SUFFIX[m]}_m"] = v
-    out.attrs.update(report=report, absent_services=absent, methods=methods)
+    dist = pd.concat(parts) if parts else pd.DataFrame(index=cells.index[:0])
+    for c in (f"dist_{s}{METHOD_SUFFIX[m]}_m" for m in methods for s in SERVICES):
+        # the tiles' distances, back in the cells' order
+        out[c] = (dist[c].reindex(cells.index).to_numpy() if c in dist.columns
+                  else np.full(len(cells), np.nan))
+    out.attrs.update(report=report + [
+        f"Computed in {len(order)} tiles ({tiles}"
+        + (f", {tile_size_m / 1000:g} km" if tiles == "square" else "")
+        + f", {buf:,.0f} m buffer) {executor.describe()}."],
+        absent_services=absent, methods=methods)
     return out
 
 

@@ -1,0 +1,158 @@
+"""Where independent work runs: in this process, or as tasks on ``dask.distributed``.
+
+A run's heavy models split into independent pieces (the Lage potential per chunk
+of origins, the walkability model per tile, scenarios of a batch). An
+:class:`Executor` maps a top-level function over those pieces:
+
+* :class:`LocalExecutor` (``[compute] scheduler = "local"``, the default) calls it
+  in this process, one piece after the other, the numba kernels using every core;
+* :class:`DaskExecutor` (``scheduler = "dask"``) submits one task per piece to a
+  Dask scheduler — one at ``address`` (``dask scheduler`` / ``dask worker`` on
+  several machines) or a ``LocalCluster`` the engine starts and stops. Large shared
+  inputs (the graph) are scattered to the workers once, not sent with every task.
+
+Both return the results in the order of the pieces, and every piece computes
+exactly what the whole computation computes for it, so the results are identical
+(tested). Example::
+
+    with open_executor(config.compute) as ex:
+        parts = ex.map(func, pieces, shared={"graph": graph})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numba
+
+from ._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: How long to wait for the Dask scheduler at ``[compute] address``.
+CONNECT_TIMEOUT = "30s"
+
+__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "chunks", "open_executor"]
+
+
+class Executor:
+    """Maps a function over independent pieces of work (base class)."""
+
+    #: Short name for logs and the run summary.
+    name = "local"
+
+    def map(self, func: Callable, pieces: Sequence, *, shared: dict[str, Any] | None = None,
+            what: str = "tasks") -> list:
+        """``[func(piece, **shared) for piece in pieces]``, in the order of ``pieces``.
+
+        Parameters
+        ----------
+        func : callable
+            A module-level function (it is pickled for Dask workers).
+        pieces : sequence
+            One argument per task.
+        shared : dict, optional
+            Keyword arguments common to all tasks (sent to each worker once).
+        what : str
+            What the pieces are, for the log.
+        """
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for the run summary."""
+        return "in this process"
+
+
+class LocalExecutor(Executor):
+    """Runs every piece in this process, one after the other."""
+
+    def map(self, func, pieces, *, shared=None, what="tasks"):
+        shared = shared or {}
+        return [func(p, **shared) for p in pieces]
+
+
+def _with_threads(func: Callable, piece: Any, threads: int, **shared: Any) -> Any:
+    """Run ``func`` with ``threads`` numba threads (a worker's share of its machine)."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return func(piece, **shared)
+    finally:
+        numba.set_num_threads(before)
+
+
+class DaskExecutor(Executor):
+    """Runs every piece as a task on a ``dask.distributed`` client.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    threads : int
+        Numba threads inside each task (``[compute] threads_per_worker``).
+    """
+
+    name = "dask"
+
+    def __init__(self, client, threads: int = 1) -> None:
+        self.client = client
+        self.threads = int(threads)
+
+    def map(self, func, pieces, *, shared=None, what="tasks"):
+        pieces = list(pieces)
+        if not pieces:
+            return []
+        shared = shared or {}
+        # scatter once: every task gets a reference, not its own copy of the graph
+        futures_shared = {k: v if v is None else self.client.scatter([v], broadcast=True)[0]
+                          for k, v in shared.items()}
+        futs = self.client.map(_with_threads, [func] * len(pieces), pieces,
+                               [self.threads] * len(pieces), pure=False, **futures_shared)
+        logger.info("%d %s submitted to the Dask scheduler %s", len(pieces), what,
+                    self.client.scheduler.address)
+        return self.client.gather(futs)
+
+    def describe(self) -> str:
+        n = len(self.client.scheduler_info().get("workers", {}))
+        return f"Dask scheduler {self.client.scheduler.address} with {n} workers"
+
+
+@contextlib.contextmanager
+def open_executor(compute=None) -> Iterator[Executor]:
+    """The executor of a ``[compute]`` section (:class:`~accessibility.config.ComputeConfig`),
+    opened for the duration of the ``with`` block (a local cluster the engine started
+    is closed at its end)."""
+    if compute is None or compute.scheduler == "local":
+        yield LocalExecutor()
+        return
+    if compute.scheduler != "dask":
+        raise InputError(f"[compute] scheduler = {compute.scheduler!r}: use 'local' or 'dask'")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("[compute] scheduler = 'dask' needs dask.distributed: "
+                         "pip install 'accessibility[dask]' (or 'dask[distributed]')") from None
+    if compute.address:
+        try:
+            client = Client(compute.address, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as e:
+            raise InputError(f"[compute] address = {compute.address!r}: no Dask scheduler "
+                             f"answers there ({e}). Start one with `dask scheduler` and "
+                             "workers with `dask worker ADDRESS`, or leave address unset "
+                             "for a local cluster.") from None
+        with client:
+            yield DaskExecutor(client, compute.threads_per_worker)
+        return
+    with LocalCluster(n_workers=compute.n_workers, threads_per_worker=compute.threads_per_worker,
+                      processes=True) as cluster, Client(cluster) as client:
+        logger.info("started a local Dask cluster: %d workers x %d threads; dashboard %s",
+                    compute.n_workers, compute.threads_per_worker, client.dashboard_link)
+        yield DaskExecutor(client, compute.threads_per_worker)
+
+
+def chunks(n: int, size: int) -> list[slice]:
+    """Consecutive slices of at most ``size`` covering ``range(n)``."""
+    size = max(1, int(size))
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
