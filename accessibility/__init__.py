@@ -15,8 +15,8 @@ from __future__ import annotations
 from ._errors import AccessibilityError, GraphError, InputError
 from .api import (attach, calibrate_speeds_from_file, central_places, collect_destinations,
                   commuter_indicators, facility_times, indicators_by_unit, lage, plan,
-                  prepare_municipalities, pt_departures, scenario, settlement_types,
-                  walk_distances, walkability)
+                  prepare_municipalities, pt_departures, scenario, scenario_batch,
+                  settlement_types, walk_distances, walkability)
 from .config import Config, load_config
 from .graph import RoadGraph, build_graph, load_graph, save_graph, snap_points
 from .io import read_central_places, read_commuters, read_municipalities, read_population_grid
@@ -29,7 +29,7 @@ __all__ = [
     "AccessibilityError", "Config", "Decay", "GraphError", "InputError", "RoadGraph",
     "attach", "build_graph", "calibrate_speeds_from_file", "central_places",
     "collect_destinations", "commuter_indicators", "facility_times", "indicators_by_unit",
-    "lage", "plan", "pt_departures", "scenario",
+    "lage", "plan", "pt_departures", "scenario", "scenario_batch",
     "load_config", "load_graph", "prepare_municipalities", "read_central_places",
     "read_commuters", "read_municipalities", "read_population_grid", "run", "save_graph",
     "settlement_types", "snap_points", "walk_distances", "walkability",

@@ -31,7 +31,8 @@ from pyproj import Transformer
 
 from . import defaults
 from ._errors import InputError
-from .compute import Executor
+from ._util import show as _show
+from .compute import Executor, LocalExecutor
 from .graph import RoadGraph, attach, build_graph, point_coordinates
 from .io import (join_central_places, parse_central_places, read_central_places,
                  read_reference_times, write_profile_toml)
@@ -842,25 +843,61 @@ def scenario_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | s
     rows of the region (``in_region``) in the same order, the scenario graph, and
     what the roads scenario did with the seconds of each step (``times_s``).
     """
+    g, m, cp = _scenario_inputs(graph, municipalities, central_places)
+    t = time.perf_counter()
+    base = models(g, m, cp)
+    t_base = time.perf_counter() - t
+    b, scen, g_s, info = _scenario_task(changes, graph=g, munis=m, central_places=cp,
+                                        models=models, base=base)
+    info["times_s"] = {"base": t_base, **info["times_s"]}
+    return b, scen, g_s, info
+
+
+def _scenario_inputs(graph, municipalities, central_places):
     g = as_graph(graph)
     cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
           else central_places)
-    m = _attached(g, municipalities, None, None)
+    return g, _attached(g, municipalities, None, None), cp
+
+
+def _scenario_task(changes: Scenario, *, graph: RoadGraph, munis: pd.DataFrame,
+                   central_places: pd.DataFrame, models, base: pd.DataFrame):
+    """One scenario against a computed base (a task of :func:`scenario_batch`)."""
     times = {}
     t = time.perf_counter()
-    base = models(g, m, cp)
-    times["base"] = time.perf_counter() - t
-    t = time.perf_counter()
-    g_s, info = apply_roads(g, changes) if changes.changes_roads else (g, {})
+    g_s, info = apply_roads(graph, changes) if changes.changes_roads else (graph, {})
     times["scenario graph" + (" (derived, no OSM parse)" if changes.changes_roads else
                               " (the base graph, unchanged)")] = time.perf_counter() - t
     t = time.perf_counter()
-    scen = models(g_s, scenario_municipalities(m, changes), scenario_central_places(cp, changes))
+    scen = models(g_s, scenario_municipalities(munis, changes),
+                  scenario_central_places(central_places, changes))
     times["scenario models"] = time.perf_counter() - t
     region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
               else np.ones(len(base), bool))
     b = base[region]
     return b, scen.set_index("ags").loc[b["ags"]].reset_index(), g_s, {**info, "times_s": times}
+
+
+class _ScenarioModels:
+    """Central places and (with populations) the Lage: what a scenario compares.
+    A class, not a closure, so Dask workers can unpickle it."""
+
+    def __init__(self, commuters=None, lage: bool = True, decay: Decay | None = None):
+        self.commuters, self.lage, self.decay = commuters, lage, decay
+
+    def __call__(self, graph_, munis_, cp_):
+        res = central_places_(munis_, cp_, graph_)
+        if self.lage and pd.to_numeric(res["population"], errors="coerce").notna().any():
+            res = lage_(res, graph_, commuters=self.commuters,
+                       **({"decay": self.decay} if self.decay is not None else {}))
+        return res
+
+
+def _compared(base, scen, info, sc: Scenario) -> pd.DataFrame:
+    out = compare(base, scen)
+    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
+                 "scenario": sc.name}
+    return out
 
 
 def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
@@ -892,17 +929,33 @@ def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | 
         ``.attrs["road_changes"]`` says what the roads scenario did.
     """
     sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
-    def models(graph_, munis_, cp_):
-        res = central_places_(munis_, cp_, graph_)
-        if lage and pd.to_numeric(res["population"], errors="coerce").notna().any():
-            res = lage_(res, graph_, commuters=commuters,
-                        **({"decay": decay} if decay is not None else {}))
-        return res
+    base, scen, _, info = scenario_runs(municipalities, central_places, graph, sc,
+                                        _ScenarioModels(commuters, lage, decay))
+    return _compared(base, scen, info, sc)
 
-    sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
-    base, scen, _, info = scenario_runs(municipalities, central_places, graph, sc, models)
-    out = compare(base, scen)
-    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
-                 "scenario": sc.name}
-    return out
+
+def scenario_batch(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
+                   graph: RoadGraph | str | Path, scenarios: Sequence[Scenario | str | Path], *,
+                   commuters: pd.DataFrame | None = None, lage: bool = True,
+                   decay: Decay | None = None, executor: Executor | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    """Several scenarios against one base: the base is computed once, each scenario
+    is an independent task (of ``executor``, e.g. on Dask workers; in this process
+    without one).
+
+    Parameters are those of :func:`scenario`; ``scenarios`` are Scenario objects or
+    TOML files. Returns ``{scenario name: comparison}``, each as :func:`scenario`
+    returns it (identical values).
+    """
+    scs = [s if isinstance(s, Scenario) else read_scenario(s) for s in scenarios]
+    names = [s.name for s in scs]
+    if len(set(names)) != len(names):
+        raise InputError(f"scenario names repeat ({_show(names)}): give each its own name")
+    models = _ScenarioModels(commuters, lage, decay)
+    g, m, cp = _scenario_inputs(graph, municipalities, central_places)
+    base = models(g, m, cp)
+    shared = {"graph": g, "munis": m, "central_places": cp, "models": models, "base": base}
+    runs = (executor or LocalExecutor()).map(_scenario_task, scs, shared=shared,
+                                              what="scenarios")
+    return {sc.name: _compared(b, s, info, sc) for sc, (b, s, _, info) in zip(scs, runs)}
 

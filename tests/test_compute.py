@@ -169,3 +169,31 @@ def test_chunks_cover_every_index():
     for n, size in [(0, 3), (1, 3), (10, 3), (9, 3), (5, 100)]:
         idx = np.concatenate([np.arange(n)[s] for s in compute.chunks(n, size)] or [[]])
         assert idx.tolist() == list(range(n))
+
+
+# ------------------------------------------------------------------ scenario batches
+def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executor):
+    """Each scenario of a batch is one task; every comparison equals the one
+    accessibility.scenario gives alone, in this process."""
+    import accessibility as acc
+    from accessibility.models.municipalities import mark_region
+    from accessibility.pipeline import graph_and_municipalities
+
+    from .test_scenario import RUEHEN, write
+
+    a = write(tmp_path, f'name = "Ruehen MZ"\n[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n',
+              "a.toml")
+    b = write(tmp_path, 'name = "A39 closed"\n[roads]\nclosed_classes = ["motorway"]\n'
+                        'closed_areas = [[[10.45, 52.18], [10.55, 52.18], [10.55, 52.24], '
+                        '[10.45, 52.24]]]\n', "b.toml")
+    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
+    m = mark_region(m, g)
+    batch = acc.scenario_batch(m, inputs.central_places, g, [a, b], executor=dask_executor)
+    assert list(batch) == ["Ruehen MZ", "A39 closed"]
+    for name, path in (("Ruehen MZ", a), ("A39 closed", b)):
+        alone = acc.scenario(m, inputs.central_places, g, path)
+        pd.testing.assert_frame_equal(batch[name], alone)
+        assert batch[name].attrs == alone.attrs
+    assert (batch["A39 closed"]["t_oz_min_change"] > 0.01).sum() >= 10
+    with pytest.raises(InputError, match="scenario names repeat"):
+        acc.scenario_batch(m, inputs.central_places, g, [a, a])
