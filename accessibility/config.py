@@ -211,6 +211,9 @@ class LageConfig:
     engine : {"dijkstra", "ch"}
         ``dijkstra``: one bounded search per municipality; ``ch``: a contraction
         hierarchy (one-off preprocessing, then far faster queries; for national runs).
+    calibrate : bool
+        Fit the decay parameter in the run so that the mean potential equals
+        ``target_mean`` (one 2-hour table, then a root search on it).
     """
 
     decay: str = D.DECAY
@@ -221,6 +224,7 @@ class LageConfig:
     thresholds: tuple[float, ...] = D.LAGE_THRESHOLDS
     target_mean: float = D.TARGET_MEAN
     engine: str = D.ENGINE
+    calibrate: bool = False
 
 
 @dataclass(frozen=True)

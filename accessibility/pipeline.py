@@ -442,8 +442,14 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
         return munis
     res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
+                   calibrate=c.calibrate, target_mean=c.target_mean,
                    cache_dir=config.graph.cache_dir, executor=_tasks(executor),
                    chunk=config.compute.lage_chunk)
+    d = res.attrs["decay"]  # the decay used (calibrated or configured)
+    decay_text = (f"{d['kind']} (beta {d['beta']:g}, sigma {d['sigma_min']:g} min, floor "
+                  f"{d['floor_min']:g} min)"
+                  + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
+                     if c.calibrate else ""))
     # settlement types and the GVB's centre need every member; the tables report the
     # region's
     gvb = lage_tables(res)["gvb"]
@@ -457,8 +463,7 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: _Ou
     # the row labels (Lage classes, total) are the index: written as a column
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
-        reg, cross, decay_text=f"{c.decay} (beta {c.beta}, sigma {c.sigma_min} min, floor "
-                               f"{c.floor_min} min)", limit_min=c.limit_min,
+        reg, cross, decay_text=decay_text, limit_min=c.limit_min,
         unit=config.output.unit)
     if config.output.maps:
         ext = config.output.map_format

@@ -197,3 +197,23 @@ def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executo
     assert (batch["A39 closed"]["t_oz_min_change"] > 0.01).sum() >= 10
     with pytest.raises(InputError, match="scenario names repeat"):
         acc.scenario_batch(m, inputs.central_places, g, [a, a])
+
+
+# ------------------------------------------------------------------ Lage calibration
+def test_a_calibrated_ch_run_builds_one_hierarchy(tmp_path, monkeypatch):
+    """[lage] calibrate with engine = "ch": the decay is fitted on one table of the
+    hierarchy and the potentials use the same hierarchy (built once)."""
+    from accessibility.ch import ContractionHierarchy
+
+    builds = []
+    real = ContractionHierarchy.build.__func__
+    monkeypatch.setattr(ContractionHierarchy, "build",
+                        classmethod(lambda cls, *a, **k: builds.append(1) or real(cls, *a, **k)))
+    res = run(None, output_dir=tmp_path / "o",
+              overrides={"lage.engine": "ch", "lage.calibrate": True,
+                         "lage.target_mean": 60_000.0, "output.maps": False,
+                         "output.models": ["central_places", "lage"]})
+    assert len(builds) == 1
+    # the fit's target: the mean over all municipalities on the network
+    assert res.municipalities["potential_2h"].mean() == pytest.approx(60_000.0, rel=1e-9)
+    assert "calibrated to a mean potential of 60,000" in (res.output_dir / "summary.md").read_text()
