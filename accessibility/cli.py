@@ -54,6 +54,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.isochrones:
         overrides["output.isochrone_minutes"] = [float(v) for v in args.isochrones.split(",")
                                                  if v.strip()]
+    if args.dask is not None:
+        overrides["compute.scheduler"] = "dask"
+        if args.dask.isdigit():
+            overrides["compute.n_workers"] = int(args.dask)
+        elif args.dask:
+            overrides["compute.address"] = args.dask
     result = run(config, output_dir=output, overrides=overrides or None)
     if not args.quiet:
         print(result.summary)
@@ -196,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_inputs(r)
     r.add_argument("--no-maps", action="store_true", help="write no PNG maps")
     r.add_argument("--models", help="comma-separated models to run: central_places, lage, "
-                                    "walk (default: all whose inputs are given)")
+                                    "indicators, walk (default: all whose inputs are given)")
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")
@@ -206,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--isochrones", metavar="MIN,MIN,...",
                    help="also write isochrones.gpkg around the Mittel- and Oberzentren, "
                         "e.g. 15,30,60")
+    r.add_argument("--dask", nargs="?", const="", metavar="ADDRESS|N",
+                   help="run the Lage origins and the walkability tiles as Dask tasks: on the "
+                        "scheduler at ADDRESS (tcp://host:8786), or on a local cluster of N "
+                        "workers (default [compute] n_workers); [compute] in the config")
     r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("calibrate", help="fit the car speeds to reference times",

@@ -108,6 +108,8 @@ class DaskExecutor(Executor):
         # scatter once: every task gets a reference, not its own copy of the graph
         futures_shared = {k: v if v is None else self.client.scatter([v], broadcast=True)[0]
                           for k, v in shared.items()}
+        # pieces travel as data, not inside the task graph
+        pieces = self.client.scatter(pieces)
         futs = self.client.map(_with_threads, [func] * len(pieces), pieces,
                                [self.threads] * len(pieces), pure=False, **futures_shared)
         logger.info("%d %s submitted to the Dask scheduler %s", len(pieces), what,
@@ -145,6 +147,9 @@ def open_executor(compute=None) -> Iterator[Executor]:
         with client:
             yield DaskExecutor(client, compute.threads_per_worker)
         return
+    # the cluster's own INFO lines (scheduler start, comms closing) only when asked for
+    if not logger.isEnabledFor(logging.DEBUG):
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     with LocalCluster(n_workers=compute.n_workers, threads_per_worker=compute.threads_per_worker,
                       processes=True) as cluster, Client(cluster) as client:
         logger.info("started a local Dask cluster: %d workers x %d threads; dashboard %s",

@@ -15,6 +15,7 @@ Three steps, each a function with tables in and out:
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import geopandas as gpd
@@ -42,9 +43,14 @@ METHODS = tuple(METHOD_SUFFIX)
 GRID_CRS = defaults.GRID_CRS
 
 
+@functools.cache
+def _grid_transformer() -> Transformer:
+    # made once: building a pyproj Transformer costs ~0.1 s, more than most transforms
+    return Transformer.from_crs(defaults.WGS84, GRID_CRS, always_xy=True)
+
+
 def _to_grid(lon, lat):
-    return Transformer.from_crs(defaults.WGS84, GRID_CRS, always_xy=True).transform(
-        np.asarray(lon, float), np.asarray(lat, float))
+    return _grid_transformer().transform(np.asarray(lon, float), np.asarray(lat, float))
 
 
 # ------------------------------------------------------------------ 1. resident cells
