@@ -48,8 +48,8 @@ from .io import (clip_grid, extract_features, frequent_stops, join_central_place
 from .maps import class_style, interactive_map, map_catchments, map_categories, map_values
 from .models.central_places import class_shares, weighted_means
 from .models.indicators import COLUMNS as INDICATOR_COLUMNS
-from .models.lage import (calibrate_decay, daytime_population, kreis_lage, lage_summary,
-                          lage_tables)
+from .models.lage import (at_virtual_nodes, calibrate_decay, daytime_population, kreis_lage,
+                          lage_summary, lage_tables)
 from .models.municipalities import mark_region, municipality_polygons, region_cut
 from .models.scenario import Scenario, compare, moves, read_scenario
 from .models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
@@ -539,7 +539,12 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: _Output,
     reg = munis[munis["in_region"].to_numpy(bool)]
     lines = []
     if c.matrix_limit_min > 0:
-        mat = api.time_matrix(reg, graph, limit_min=c.matrix_limit_min,
+        g, on = graph, reg
+        if config.lage.engine == "ch" and "lage" in config.output.models:
+            # the Lage's hierarchy (cached): no second preprocessing for the matrix
+            g, on = at_virtual_nodes(graph, munis)
+            on = on[munis["in_region"].to_numpy(bool)]
+        mat = api.time_matrix(on, g, limit_min=c.matrix_limit_min,
                               engine=config.lage.engine, cache_dir=config.graph.cache_dir)
         out.table("matrix", mat, "matrix.parquet")
         lines += list(mat.attrs.get("report", [])) + [

@@ -377,3 +377,34 @@ def test_a_run_writes_the_matrix_and_isochrones_on_request(tmp_path):
     assert "matrix" not in plain.files and "isochrones" not in plain.files
     with pytest.raises(acc.InputError, match="isochrone_minutes"):
         run(output_dir=tmp_path / "c", overrides={"output.isochrone_minutes": [0.0]})
+
+
+def test_a_ch_run_builds_one_hierarchy_for_lage_and_matrix(tmp_path, monkeypatch):
+    """With engine = "ch" the matrix of a run queries the Lage's hierarchy (its
+    augmented graph, access legs as edges): one build, and the pairs and minutes of
+    bounded Dijkstra searches on the plain graph."""
+    from accessibility import api
+    from accessibility.ch import ContractionHierarchy
+    from accessibility.pipeline import run
+
+    builds = []
+    real = ContractionHierarchy.build.__func__
+    monkeypatch.setattr(ContractionHierarchy, "build",
+                        classmethod(lambda cls, *a, **k: builds.append(1) or real(cls, *a, **k)))
+    res = run(None, output_dir=tmp_path / "o",
+              overrides={"lage.engine": "ch", "output.matrix_limit_min": 45.0,
+                         "output.maps": False, "output.models": ["central_places", "lage"]})
+    assert len(builds) == 1
+    got = pd.read_parquet(res.output_dir / "matrix.parquet")
+    m = res.municipalities
+    reg = m[m["in_region"].to_numpy(bool)]
+    ref = api.time_matrix(reg, res.graph, limit_min=45.0, engine="dijkstra")
+    key = ["origin_ags", "destination_ags"]
+    a = got.astype({k: str for k in key}).set_index(key)["minutes"]
+    b = ref.astype({k: str for k in key}).set_index(key)["minutes"]
+    # pairs within float rounding of the limit may fall either side; all others agree
+    near = (b - 45.0).abs() < 1e-4
+    assert set(a.index) ^ set(b.index) <= set(b.index[near])
+    both = a.index.intersection(b.index)
+    assert len(both) > 1000
+    np.testing.assert_allclose(a.loc[both], b.loc[both], rtol=1e-6)

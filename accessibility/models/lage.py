@@ -293,6 +293,26 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     return out
 
 
+def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, pd.DataFrame]:
+    """The Lage's augmented graph of ``munis`` and ``munis`` attached to it at their
+    virtual nodes (access 0: the access legs are its edges).
+
+    A car-time matrix between these municipalities on it equals the one on ``graph``
+    (access legs added at both ends), and with ``engine="ch"`` it uses the very
+    hierarchy the Lage built and cached, not one of its own.
+    """
+    _, idx, aug, _ = _setup(graph, munis, np.zeros(len(munis)))
+    out = munis.copy()
+    node = np.full(len(munis), -1, np.int64)
+    node[idx] = graph.n_nodes + np.arange(idx.size)
+    out["node"] = node
+    out["access_s"] = np.where(node >= 0, 0.0, np.nan)
+    out["on_network"] = node >= 0
+    out.attrs = {**munis.attrs, "attach": {**munis.attrs.get("attach", {}),
+                                           "n_nodes": aug.n_nodes}}
+    return aug, out
+
+
 def lage_hierarchy(aug: RoadGraph, cache_dir=None) -> ContractionHierarchy:
     """The contraction hierarchy of the augmented graph (cached in ``cache_dir``)."""
     return (ContractionHierarchy.cached(aug, cache_dir) if cache_dir is not None
