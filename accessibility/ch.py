@@ -10,6 +10,19 @@ that scans the buckets of the nodes it settles (the many-to-many algorithm of
 Knopp et al. 2007, as in OSRM's table service). Costs are exact (up to the
 floating-point association of sums of edge weights).
 
+The same hierarchy answers one-to-all and many-to-many queries without a
+priority queue over the whole graph (:mod:`accessibility._phast_kernels`).
+PHAST (Delling et al. 2011; :meth:`ContractionHierarchy.one_to_all`,
+:meth:`~ContractionHierarchy.many_to_all`) runs a small upward search from the
+source(s) and then one linear sweep over all nodes in descending rank that
+relaxes the downward arcs: a full shortest-path tree (optionally multi-source,
+with the nearest source) at the cost of reading the hierarchy once. RPHAST
+(Delling, Goldberg, Werneck 2011; :meth:`~ContractionHierarchy.rphast_one_to_many`,
+:meth:`~ContractionHierarchy.rphast_potential`) first selects the part of the
+downward graph from which the targets can be reached and then sweeps only that,
+for batches of sources at once; it wins over the buckets when targets are many
+and dense relative to the selection and a limit prunes little.
+
 Example::
 
     ch = ContractionHierarchy.build(graph)
@@ -30,6 +43,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from . import _ch_kernels as K
+from . import _phast_kernels as P
 from ._errors import InputError
 from .defaults import LIMIT_MIN
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
@@ -232,3 +246,185 @@ class ContractionHierarchy:
         z = np.load(path, allow_pickle=False)
         return cls(z["rank"], z["up_off"], z["up_t"], z["up_w"], z["dn_off"], z["dn_t"],
                    z["dn_w"], int(z["n_shortcuts"]), float(z["build_s"]), str(z["weight"]))
+
+    # ------------------------------------------------------------ PHAST / RPHAST
+    def _hierarchy(self) -> tuple:
+        return (self.up_off, self.up_t, self.up_w, self.dn_off, self.dn_t, self.dn_w)
+
+    def phast_layout(self) -> dict:
+        """The sweep layout of PHAST (nodes by level, then graph order; see
+        :func:`accessibility._phast_kernels.phast_order`), built on first use and
+        kept: a copy of the downward graph plus two node maps.
+
+        Returns a dict with the kernel arrays (``pos``, ``gpos``, ``s_off``,
+        ``s_t``, ``s_w``) and the ``seconds`` it took to build.
+        """
+        lay = self.__dict__.get("_phast_layout")
+        if lay is None:
+            t0 = time.perf_counter()
+            arrays = P.phast_order(self.rank, self.dn_off, self.dn_t, self.dn_w)
+            lay = dict(zip(("pos", "gpos", "s_off", "s_t", "s_w"), arrays))
+            lay["seconds"] = time.perf_counter() - t0
+            self.__dict__["_phast_layout"] = lay
+        return lay
+
+    def _layout_args(self) -> tuple:
+        lay = self.phast_layout()
+        return (lay["pos"], lay["gpos"], lay["s_off"], lay["s_t"], lay["s_w"])
+
+    def one_to_all(self, sources, source_offsets=None, *, limit: float = np.inf):
+        """Cost from the nearest of ``sources`` to every node, by PHAST.
+
+        One upward search from all sources at once, then one sweep over all
+        nodes from the top of the hierarchy down (in the layout of
+        :meth:`phast_layout`, built on the first call) that relaxes the
+        downward arcs (no priority queue over the graph). The result is that of
+        :func:`accessibility.routing.nearest_facility` (up to the floating-point
+        association of sums of edge weights).
+
+        Parameters
+        ----------
+        sources : array_like of int
+            Source nodes (duplicates allowed).
+        source_offsets : array_like of float, optional
+            Start cost of each source (e.g. an access time), ``>= 0``; default 0.
+        limit : float
+            Nodes beyond this cost are not reached (inclusive; default no limit).
+
+        Returns
+        -------
+        NearestResult
+            ``dist`` (cost per node, ``inf`` where not reached) and ``source``
+            (index into ``sources`` of the nearest, the lowest index on ties, -1
+            where not reached); unpacks as ``times, nearest = ch.one_to_all(...)``.
+        """
+        from .routing import NearestResult
+
+        src = _nodes(sources, self.n_nodes, "sources")
+        so = _offsets(source_offsets, src.size, "source_offsets")
+        dist, nearest = P.phast(self.rank[src], so, _limit(limit, "limit"), *self._hierarchy(),
+                                *self._layout_args())
+        return NearestResult(dist, nearest)
+
+    def many_to_all(self, sources, *, source_offsets=None, limit: float = np.inf) -> np.ndarray:
+        """One full shortest-path tree per source (PHAST), sources in parallel.
+
+        Parameters
+        ----------
+        sources : array_like of int
+            Source nodes, one tree each.
+        source_offsets : array_like of float, optional
+            Start cost of each source (``>= 0``); default 0.
+        limit : float
+            Costs beyond this are ``inf`` (inclusive; default no limit).
+
+        Returns
+        -------
+        ndarray of float64, shape (len(sources), n_nodes)
+            Costs from every source to every node (``inf`` where not reached):
+            8 bytes per source and node, so ask for a few sources at a time.
+        """
+        src = _nodes(sources, self.n_nodes, "sources")
+        so = _offsets(source_offsets, src.size, "source_offsets")
+        return P.phast_many(self.rank[src], so, _limit(limit, "limit"), *self._hierarchy(),
+                            *self._layout_args(), numba.get_num_threads())
+
+    def rphast_selection(self, targets, limit: float = np.inf) -> dict:
+        """The RPHAST restricted graph of ``targets`` (graph ids, unique) within
+        ``limit``, kept for the next call with the same targets and limit.
+
+        Returns a dict with the kernel arrays (``local``, ``r_off``, ``r_t``,
+        ``r_w``, ``target_pos``), ``n_nodes`` and ``n_arcs`` of the selection and
+        ``seconds`` it took to build.
+        """
+        tn = np.ascontiguousarray(targets, dtype=np.int64)
+        key = (float(limit), tn.tobytes())
+        cache = self.__dict__.setdefault("_rphast_cache", {})
+        if cache.get("key") == key:
+            return cache["value"]
+        t0 = time.perf_counter()
+        local, r_off, r_t, r_w, tpos = P.rphast_select(self.rank[tn], float(limit),
+                                                       self.dn_off, self.dn_t, self.dn_w)
+        sel = dict(local=local, r_off=r_off, r_t=r_t, r_w=r_w, target_pos=tpos,
+                   n_nodes=int(r_off.size - 1), n_arcs=int(r_t.size),
+                   seconds=time.perf_counter() - t0)
+        cache.update(key=key, value=sel)
+        return sel
+
+    def _selection_args(self, sel: dict) -> tuple:
+        return (sel["local"], sel["r_off"], sel["r_t"], sel["r_w"], sel["target_pos"])
+
+    def rphast_one_to_many(self, origins, targets, limit: float = np.inf, *,
+                           origin_offsets=None) -> np.ndarray:
+        """Costs from every origin to every target within ``limit`` (inclusive), by
+        RPHAST, as a dense table.
+
+        The targets' restricted downward graph is selected once (and kept for
+        the next call with the same targets and limit); then every origin runs
+        an upward search and a sweep over the restricted graph only, origins in
+        batches and in parallel. Same costs as :meth:`one_to_many` (buckets).
+
+        Parameters
+        ----------
+        origins, targets : array_like of int
+            Origin and target nodes (duplicates allowed in both).
+        limit : float
+            Largest cost reported (inclusive; default no limit).
+        origin_offsets : array_like of float, optional
+            Start cost of each origin (``>= 0``); it counts towards the limit.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(origins), len(targets))
+            ``inf`` where the target is unreachable or beyond ``limit``.
+        """
+        n = self.n_nodes
+        org = _nodes(origins, n, "origins")
+        oo = _offsets(origin_offsets, org.size, "origin_offsets")
+        tn = _nodes(targets, n, "targets")
+        limit = _limit(limit, "limit")
+        uniq, inverse = np.unique(tn, return_inverse=True)
+        sel = self.rphast_selection(uniq, limit)
+        table = P.rphast_one_to_many(self.rank[org], oo, limit, *self._hierarchy(),
+                                     *self._selection_args(sel), numba.get_num_threads())
+        if uniq.size == tn.size and np.array_equal(uniq, tn):
+            return table
+        return np.ascontiguousarray(table[:, inverse.ravel()])
+
+    def rphast_potential(self, origins, node_weight, *, limit_s: float = LIMIT_MIN * 60.0,
+                         decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
+        """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin,
+        by RPHAST; the same result as :meth:`potential` (buckets) and
+        :func:`accessibility.routing.potential` (no boundary flags:
+        ``touches_boundary`` is all False).
+
+        Parameters
+        ----------
+        origins : array_like of int
+            Origin nodes.
+        node_weight : array_like of float, shape (n_nodes,)
+            Weight of every node; the targets are the nodes with a non-zero weight.
+        limit_s : float
+            Largest cost counted (inclusive).
+        decay : Decay
+            Decay of the weight with travel time (parameters in minutes).
+        origin_offsets : array_like of float, optional
+            Start cost of each origin; it counts towards the limit and the decay.
+
+        Returns
+        -------
+        PotentialResult
+            The selection of the targets is kept for the next call with the same
+            targets and limit (see :meth:`rphast_selection`).
+        """
+        org, oo, limit, nw, (kind, p1, p2) = potential_args(
+            self.n_nodes, origins, node_weight, limit_s, decay, origin_offsets, self.weight)
+        tnodes = np.flatnonzero(nw != 0.0).astype(np.int64)
+        if tnodes.size == 0:
+            return PotentialResult(np.zeros(org.size), np.zeros(org.size, np.int64),
+                                   np.zeros(org.size, np.bool_))
+        sel = self.rphast_selection(tnodes, limit)
+        sums, n_reached = P.rphast_potential(
+            self.rank[org], oo, limit, *self._hierarchy(), *self._selection_args(sel),
+            np.ascontiguousarray(nw[tnodes]), kind, p1, p2, numba.get_num_threads())
+        return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))

@@ -1,4 +1,5 @@
-"""Benchmark the routing kernels against scipy, networkx, igraph, pandana, cityseer.
+"""Benchmark the routing kernels against scipy, networkx, igraph, pandana, cityseer,
+rustworkx and networkit (and the contraction-hierarchy algorithms ch, phast, rphast).
 
 Usage::
 
@@ -41,14 +42,17 @@ import numpy as np
 logger = logging.getLogger("benchmarks.run")
 
 WORKLOADS = ("W1", "W2", "W3", "W4")
-IMPLS = ("numba", "scipy", "networkx", "igraph", "pandana", "cityseer", "ch")
+IMPLS = ("numba", "scipy", "networkx", "igraph", "pandana", "cityseer", "ch", "phast", "rphast",
+         "rustworkx", "networkit")
 #: Implementations that need an optional package (module to import).
-OPTIONAL = {"networkx": "networkx", "igraph": "igraph", "pandana": "pandana", "cityseer": "cityseer"}
+OPTIONAL = {"networkx": "networkx", "igraph": "igraph", "pandana": "pandana", "cityseer": "cityseer",
+            "rustworkx": "rustworkx", "networkit": "networkit"}
 #: Which implementations can run which workload.
 SUPPORTED = {
-    "W1": ("numba", "scipy", "networkx", "igraph"),
-    "W2": ("numba", "scipy", "scipy-chunked", "networkx", "igraph", "ch"),
-    "W3": ("numba", "scipy", "networkx", "igraph"),
+    "W1": ("numba", "scipy", "networkx", "igraph", "phast", "rustworkx", "networkit"),
+    "W2": ("numba", "scipy", "scipy-chunked", "networkx", "igraph", "ch", "rphast", "rustworkx",
+           "networkit"),
+    "W3": ("numba", "scipy", "networkx", "igraph", "phast", "rustworkx", "networkit"),
     "W4": ("numba", "scipy", "pandana", "cityseer"),
 }
 UNSUPPORTED_WHY = {
@@ -63,10 +67,23 @@ UNSUPPORTED_WHY = {
     ("networkx", "W4"): "not run: scipy covers the pure-Python-free baseline; networkx is "
                         "far slower (see W1/W3)",
     ("igraph", "W4"): "igraph has no multi-source bounded search",
-    ("ch", "W1"): "the contraction hierarchy is only wired up for the many-to-many W2",
-    ("ch", "W3"): "the contraction hierarchy is only wired up for the many-to-many W2",
-    ("ch", "W4"): "the contraction hierarchy is only wired up for the many-to-many W2",
+    ("ch", "W1"): "bucket many-to-many is for W2; one-to-all on the hierarchy: phast",
+    ("ch", "W3"): "bucket many-to-many is for W2; one-to-all on the hierarchy: phast",
+    ("ch", "W4"): "the contraction hierarchy is only wired up for the car graph",
+    ("phast", "W2"): "PHAST sweeps the whole graph per origin; W2 on the hierarchy: rphast "
+                     "(target-restricted sweep) and ch (buckets)",
+    ("phast", "W4"): "not wired up: W4 searches the walking view (another graph, another hierarchy)",
+    ("rphast", "W1"): "RPHAST is many-to-many for a fixed target set; one-to-all: phast",
+    ("rphast", "W3"): "RPHAST is many-to-many for a fixed target set; one-to-all: phast",
+    ("rphast", "W4"): "not wired up: W4 searches the walking view (another graph, another hierarchy)",
+    ("rustworkx", "W4"): "not wired up: no multi-source search with a bound in rustworkx "
+                         "(W1/W3 show its one-to-all speed)",
+    ("networkit", "W4"): "not wired up (W1/W3 show its one-to-all speed)",
 }
+#: Display names in the table.
+LABELS = {"ch": "ch-buckets"}
+#: Implementations timed once per --threads count.
+THREADED = ("numba", "ch", "rphast")
 
 W1_SOURCES = 1000
 W2_LIMIT_S = 7200.0
@@ -566,7 +583,7 @@ class _CH:
         tiny = ContractionHierarchy.build(routing_tiny_graph())
         tiny.potential([0], np.ones(3), limit_s=10.0, decay=routing.Decay("exponential", beta=0.1))
         self.warmup_s = time.perf_counter() - t0
-        self.ch = ContractionHierarchy.build(graph)
+        self.ch = hierarchy(graph, inputs)
 
     def run(self, rep: int = 0):
         r, inp = self.routing, self.inp
@@ -574,6 +591,206 @@ class _CH:
         res = self.ch.potential(inp["origins"], inp["weight"], limit_s=W2_LIMIT_S,
                                 decay=r.Decay("exponential", beta=W2_BETA_PER_MIN))
         return {"sums": np.asarray(res.sums, np.float64), "idx": np.arange(inp["origins"].size)}
+
+
+def hierarchy(graph, inputs):
+    """The contraction hierarchy of ``graph``: from the run's ``--ch-cache``
+    directory (``inputs["_ch_cache"]``) when an earlier task built it, else built
+    here (and stored there). ``ch.meta["cache"]`` says which."""
+    from accessibility.ch import ContractionHierarchy
+
+    cache = inputs.get("_ch_cache")
+    if cache:
+        return ContractionHierarchy.cached(graph, cache)
+    ch = ContractionHierarchy.build(graph)
+    ch.meta["cache"] = "built"
+    return ch
+
+
+class _Phast(_CH):
+    """W1/W3 with PHAST on accessibility.ch (``ContractionHierarchy.one_to_all``):
+    hierarchy and sweep layout in setup (reported), then per query one upward
+    search (W1: from all 1,000 sources at once) and one sweep over all nodes."""
+
+    def __init__(self, graph, workload, inputs, threads):
+        import numba
+
+        from accessibility.ch import ContractionHierarchy
+
+        numba.set_num_threads(threads)
+        self.w, self.inp = workload, inputs
+        t0 = time.perf_counter()  # load the compiled kernels from numba's cache
+        tiny = ContractionHierarchy.build(routing_tiny_graph())
+        tiny.one_to_all([0])
+        tiny.one_to_all([0, 1])
+        self.warmup_s = time.perf_counter() - t0
+        self.ch = hierarchy(graph, inputs)
+        self.ch.phast_layout()
+
+    def run(self, rep: int = 0):
+        inp = self.inp
+        if self.w == "W1":
+            res = self.ch.one_to_all(inp["sources"])
+            src = np.asarray(res.source)
+            return {"dist": np.asarray(res.dist),
+                    "source_node": np.where(src >= 0, inp["sources"][src.clip(0)], -1)}
+        if self.w == "W3":
+            o = inp["origins"][rep % inp["origins"].size]
+            return {"dist": np.asarray(self.ch.one_to_all(np.array([o])).dist), "origin": o}
+        raise ValueError(self.w)
+
+
+class _Rphast(_CH):
+    """W2 with RPHAST on accessibility.ch (``ContractionHierarchy.rphast_potential``):
+    hierarchy in setup; the timed run selects the targets' restricted downward graph
+    and sweeps it for every origin (batches of origins, in parallel)."""
+
+    def __init__(self, graph, workload, inputs, threads):
+        import numba
+
+        from accessibility import routing
+        from accessibility.ch import ContractionHierarchy
+
+        numba.set_num_threads(threads)
+        self.routing, self.inp = routing, inputs
+        t0 = time.perf_counter()
+        tiny = ContractionHierarchy.build(routing_tiny_graph())
+        tiny.rphast_potential([0], np.ones(3), limit_s=10.0,
+                              decay=routing.Decay("exponential", beta=0.1))
+        self.warmup_s = time.perf_counter() - t0
+        self.ch = hierarchy(graph, inputs)
+
+    def run(self, rep: int = 0):
+        r, inp = self.routing, self.inp
+        self.ch.__dict__.pop("_rphast_cache", None)  # select again in every repetition
+        res = self.ch.rphast_potential(inp["origins"], inp["weight"], limit_s=W2_LIMIT_S,
+                                       decay=r.Decay("exponential", beta=W2_BETA_PER_MIN))
+        return {"sums": np.asarray(res.sums, np.float64), "idx": np.arange(inp["origins"].size)}
+
+
+class _Rustworkx:
+    """rustworkx ``PyDiGraph`` (edge payload: the time). W1: super-source trick; W3:
+    ``digraph_dijkstra_shortest_path_lengths``; W2: ``digraph_dijkstra_search`` with a
+    visitor that stops at the first node beyond 7,200 s (rustworkx's Dijkstra
+    functions have no cutoff; the visitor is Python, called per event)."""
+
+    def __init__(self, graph, workload, inputs, threads):
+        import rustworkx as rx
+
+        self.rx, self.g, self.w, self.inp = rx, graph, workload, inputs
+        u, v, w = dedup_edges(graph, "time")
+        n = graph.n_nodes
+        self.super_source = None
+        if workload == "W1":  # virtual node n with 0-cost edges to every source
+            src = inputs["sources"].astype(np.int64)
+            u = np.concatenate([u, np.full(src.size, n)])
+            v = np.concatenate([v, src])
+            w = np.concatenate([w, np.zeros(src.size)])
+            self.super_source = n
+            n += 1
+        G = rx.PyDiGraph(multigraph=False)
+        G.add_nodes_from(range(n))
+        step = 1_000_000  # in chunks: a list of 10M Python tuples at once is ~2 GB
+        for a in range(0, u.size, step):
+            G.add_edges_from(list(zip(u[a:a + step].tolist(), v[a:a + step].tolist(),
+                                      w[a:a + step].tolist())))
+        self.G = G
+
+    def _dense(self, m, source: int) -> np.ndarray:
+        out = np.full(self.g.n_nodes + (self.super_source is not None), np.inf)
+        k = np.fromiter(m.keys(), np.int64, len(m))
+        out[k] = np.fromiter(m.values(), np.float64, len(m))
+        out[source] = 0.0
+        return out[:self.g.n_nodes]
+
+    def run(self, rep: int = 0):
+        rx = self.rx
+        if self.w == "W1":
+            m = rx.digraph_dijkstra_shortest_path_lengths(self.G, self.super_source, float)
+            return {"dist": self._dense(m, self.super_source)}
+        if self.w == "W3":
+            o = int(self.inp["origins"][rep % self.inp["origins"].size])
+            m = rx.digraph_dijkstra_shortest_path_lengths(self.G, o, float)
+            return {"dist": self._dense(m, o), "origin": o}
+        raise ValueError(self.w)
+
+    def w2_origins(self, idx):
+        from rustworkx.visit import DijkstraVisitor, StopSearch
+
+        class Bounded(DijkstraVisitor):
+            def __init__(self):
+                self.nodes, self.cost = [], []
+
+            def discover_vertex(self, v, score):  # settled in cost order
+                if score > W2_LIMIT_S:
+                    raise StopSearch
+                self.nodes.append(v)
+                self.cost.append(score)
+
+        origins, weight = self.inp["origins"], self.inp["weight"]
+        sums = np.empty(idx.size)
+        for j, i in enumerate(idx):
+            vis = Bounded()
+            self.rx.digraph_dijkstra_search(self.G, [int(origins[i])], float, vis)
+            k = np.asarray(vis.nodes, np.int64)
+            sums[j] = float(np.dot(weight[k], _exp_decay(np.asarray(vis.cost, np.float64))))
+            yield j, sums
+
+
+class _Networkit:
+    """networkit ``Graph`` (weighted, directed). W1: super-source trick with
+    ``distance.Dijkstra``; W3: ``distance.Dijkstra``; W2: ``distance.MultiTargetDijkstra``
+    to the weighted nodes, costs beyond 7,200 s dropped (networkit has no cost bound)."""
+
+    def __init__(self, graph, workload, inputs, threads):
+        import networkit as nk
+
+        nk.setNumberOfThreads(max(1, threads))
+        self.nk, self.g, self.w, self.inp = nk, graph, workload, inputs
+        u, v, w = dedup_edges(graph, "time")
+        n = graph.n_nodes
+        self.super_source = None
+        if workload == "W1":
+            src = inputs["sources"].astype(np.int64)
+            u = np.concatenate([u, np.full(src.size, n)])
+            v = np.concatenate([v, src])
+            w = np.concatenate([w, np.zeros(src.size)])
+            self.super_source = n
+            n += 1
+        self.G = nk.Graph(n, weighted=True, directed=True)
+        self.G.addEdges((w, (u, v)))
+
+    def _one_to_all(self, source: int) -> np.ndarray:
+        dj = self.nk.distance.Dijkstra(self.G, source, storePaths=False)
+        dj.run()
+        d = np.asarray(dj.getDistances(), np.float64)[:self.g.n_nodes]
+        d[d > 1e300] = np.inf  # networkit: the largest float for "unreachable"
+        return d
+
+    def run(self, rep: int = 0):
+        if self.w == "W1":
+            return {"dist": self._one_to_all(self.super_source)}
+        if self.w == "W3":
+            o = int(self.inp["origins"][rep % self.inp["origins"].size])
+            return {"dist": self._one_to_all(o), "origin": o}
+        raise ValueError(self.w)
+
+    def w2_origins(self, idx):
+        # networkit's Dijkstra classes have no cost bound: MultiTargetDijkstra stops once
+        # every weighted node is settled (traversal.DijkstraFrom could stop earlier from
+        # a Python callback, but it hands the callback integer-truncated distances).
+        origins, weight = self.inp["origins"], self.inp["weight"]
+        wn = np.flatnonzero(weight)
+        ww = weight[wn]
+        targets = wn.tolist()
+        sums = np.empty(idx.size)
+        for j, i in enumerate(idx):
+            mt = self.nk.distance.MultiTargetDijkstra(self.G, int(origins[i]), targets)
+            mt.run()
+            d = np.asarray(mt.getDistances(), np.float64)  # in the order of ``targets``
+            ok = d <= W2_LIMIT_S
+            sums[j] = float(np.dot(ww[ok], _exp_decay(d[ok])))
+            yield j, sums
 
 
 def routing_tiny_graph():
@@ -587,9 +804,10 @@ def routing_tiny_graph():
 
 IMPL_CLASSES = {"numba": _Numba, "scipy": _Scipy, "scipy-chunked": _ScipyChunked,
                 "networkx": _Networkx, "igraph": _Igraph, "pandana": _Pandana,
-                "cityseer": _Cityseer, "ch": _CH}
+                "cityseer": _Cityseer, "ch": _CH, "phast": _Phast, "rphast": _Rphast,
+                "rustworkx": _Rustworkx, "networkit": _Networkit}
 #: W2 implementations timed on a budgeted sample of origins and scaled up.
-W2_SAMPLED = ("scipy", "scipy-chunked", "networkx", "igraph")
+W2_SAMPLED = ("scipy", "scipy-chunked", "networkx", "igraph", "rustworkx", "networkit")
 
 
 # ============================================================================ one task
@@ -604,6 +822,7 @@ def run_task(task: dict) -> dict:
     impl, workload, threads = task["impl"], task["workload"], task["threads"]
     graph = load_graph_npz(task["graph_path"])
     inputs = make_inputs(graph, workload, task.get("seed", 0))
+    inputs["_ch_cache"] = task.get("ch_cache")
     out = {"impl": impl, "workload": workload, "threads": threads, "note": ""}
     notes = []
     if impl == "numba":
@@ -664,14 +883,40 @@ def run_task(task: dict) -> dict:
                rss_peak_mb=mem.peak_abs_mb, memory_method=mem.method)
     if impl == "numba":
         notes.append(f"{threads} thread{'s' if threads > 1 else ''}")
+    if impl in ("ch", "phast", "rphast"):
+        hier = obj.ch
+        how = {"loaded": "loaded from --ch-cache, built by an earlier task"}.get(
+            hier.meta.get("cache"), "built in setup")
+        out.update(warmup_s=obj.warmup_s, ch_build_s=hier.build_s,
+                   ch_shortcuts=hier.n_shortcuts, ch_arcs=hier.n_arcs,
+                   ch_cache=hier.meta.get("cache"))
+        if impl != "phast":
+            notes.append(f"{threads} thread{'s' if threads > 1 else ''}")
+        notes.append(f"CH preprocessing {hier.build_s:.1f} s ({hier.n_shortcuts:,} "
+                     f"shortcuts; {how}) not included")
     if impl == "ch":
-        out.update(warmup_s=obj.warmup_s, ch_build_s=obj.ch.build_s,
-                   ch_shortcuts=obj.ch.n_shortcuts, ch_arcs=obj.ch.n_arcs,
-                   ch_bucket_entries=int(obj.ch._buckets["value"][1].size),
+        out.update(ch_bucket_entries=int(obj.ch._buckets["value"][1].size),
                    ch_bucket_s=obj.ch._buckets["seconds"])
-        notes.append(f"{threads} thread{'s' if threads > 1 else ''}")
-        notes.append(f"CH preprocessing {obj.ch.build_s:.1f} s ({obj.ch.n_shortcuts:,} "
-                     f"shortcuts, 1 thread) not included; buckets included")
+        notes.append("buckets included")
+    if impl == "phast":
+        out["phast_layout_s"] = obj.ch.phast_layout()["seconds"]
+        notes.append(f"sweep layout {out['phast_layout_s']:.1f} s in setup")
+        if workload == "W1":
+            notes.append("multi-source (gives nearest source)")
+    if impl == "rphast":
+        sel = obj.ch.__dict__["_rphast_cache"]["value"]
+        out.update(rphast_nodes=sel["n_nodes"], rphast_arcs=sel["n_arcs"],
+                   rphast_select_s=sel["seconds"])
+        notes.append(f"target selection included ({sel['n_nodes']:,} nodes, "
+                     f"{sel['seconds']:.2f} s)")
+    if impl in ("rustworkx", "networkit") and workload == "W1":
+        notes.append("super-source trick")
+    if impl == "rustworkx" and workload == "W2":
+        notes.append("dijkstra_search + Python visitor stopping beyond 7,200 s")
+    if impl == "networkit" and workload == "W2":
+        notes.append("MultiTargetDijkstra to the weighted nodes (no cost bound in networkit)")
+    if impl in ("rustworkx", "networkit"):
+        notes.append(f"graph build {out['setup_s']:.0f} s not included")
     if impl in ("pandana", "cityseer"):
         notes.append(f"setup {out['setup_s']:.1f} s not included")
         notes.append("own thread pool (all cores)")
@@ -805,7 +1050,8 @@ def format_table(results: list[dict]) -> str:
         ok = [r for r in rs if "median_s" in r]
         base = next((r for r in ok if r["impl"] == "scipy"), ok[0] if ok else None)
         for r in rs:
-            label = r["impl"] + (f" ({r['threads']}t)" if r["impl"] in ("numba", "ch") else "")
+            label = LABELS.get(r["impl"], r["impl"]) + (
+                f" ({r['threads']}t)" if r["impl"] in THREADED and "threads" in r else "")
             if "median_s" not in r:
                 rows.append((label, w, "-", "-", "-", "-", "-", r.get("note", "")))
                 continue
@@ -842,6 +1088,9 @@ def parse_args(argv=None):
     p.add_argument("--numba-sample", type=int, default=None,
                    help="W2: time numba on this many (random) origins and scale up")
     p.add_argument("--timeout", type=float, default=None, help="seconds per task (default none)")
+    p.add_argument("--ch-cache", default=None, metavar="DIR",
+                   help="keep the contraction hierarchy of ch/phast/rphast here across runs "
+                        "(default: a temporary directory, shared by the tasks of one run)")
     p.add_argument("--json", default=None, help="write results as JSON to this file")
     p.add_argument("--no-check", action="store_true", help="skip cross-checks against numba")
     p.add_argument("--no-compile-time", action="store_true",
@@ -916,6 +1165,8 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="accbench-") as tmp:
         gpath = Path(tmp) / "graph.npz"
         save_graph_npz(graph, gpath)
+        # the contraction hierarchy is built by the first task that needs it
+        ch_cache = args.ch_cache or str(Path(tmp) / "ch-cache")
         del graph
         gc.collect()
         for w in workloads:
@@ -926,7 +1177,7 @@ def main(argv=None) -> dict:
                     out["results"].append({"impl": impl, "workload": w,
                                            "note": "n/a: " + UNSUPPORTED_WHY.get((impl, w), "")})
                     continue
-                if impl in ("numba", "ch"):
+                if impl in THREADED:
                     tasks += [(impl, t) for t in threads]
                 else:
                     tasks.append((impl, 1))
@@ -937,7 +1188,7 @@ def main(argv=None) -> dict:
                 task = {"impl": impl, "workload": w, "threads": t, "graph_path": str(gpath),
                         "repeat": max(1, args.repeat), "seed": args.seed,
                         "max_sample": args.sample, "budget_s": args.budget,
-                        "numba_sample": args.numba_sample,
+                        "numba_sample": args.numba_sample, "ch_cache": ch_cache,
                         "values_path": str(vpath) if vpath else None, "log_level": level}
                 logger.info("running %s %s (threads=%d)", impl, w, t)
                 r = run_subprocess(task, args.timeout)

@@ -139,3 +139,44 @@ def test_numba_and_scipy_w1_agree(graph):
     assert np.array_equal(fa, np.isfinite(b["dist"]))
     np.testing.assert_allclose(a["dist"][fa], b["dist"][fa], rtol=1e-9, atol=1e-6)
     assert np.mean(a["source_node"][fa] == b["source_node"][fa]) > 0.999
+
+
+@pytest.mark.skipif(not HAS_ROUTING, reason="accessibility.routing not available yet")
+@pytest.mark.parametrize("impl", ["phast", "rphast", "rustworkx", "networkit"])
+def test_hierarchy_and_library_impls_agree_with_numba(graph, impl):
+    """The CH algorithms (phast, rphast) and the optional libraries (rustworkx,
+    networkit) on the tiny graph, in-process, against numba."""
+    if impl in bench.OPTIONAL:
+        pytest.importorskip(bench.OPTIONAL[impl])
+    workloads = [w for w in ("W1", "W2", "W3") if impl in bench.SUPPORTED[w]]
+    if not MUNICIPALITIES.exists() and "W2" in workloads:
+        workloads.remove("W2")  # W2's inputs are the municipality points
+    assert workloads
+    for w in workloads:
+        inputs = bench.make_inputs(graph, w)
+        ref = bench.IMPL_CLASSES["numba"](graph, w, inputs, 1).run()
+        obj = bench.IMPL_CLASSES[impl](graph, w, inputs, 1)
+        if w == "W2":
+            if impl in bench.W2_SAMPLED:
+                idx = np.arange(25)
+                for _, sums in obj.w2_origins(idx):
+                    pass
+                got = {"sums": sums, "idx": idx}
+            else:
+                got = obj.run()
+            np.testing.assert_allclose(got["sums"], ref["sums"][got["idx"]], rtol=1e-9)
+            continue
+        got = obj.run()
+        fa = np.isfinite(ref["dist"])
+        assert np.array_equal(fa, np.isfinite(got["dist"])), (impl, w)
+        np.testing.assert_allclose(got["dist"][fa], ref["dist"][fa], rtol=1e-9, atol=1e-6)
+        if "source_node" in got:
+            assert np.mean(got["source_node"][fa] == ref["source_node"][fa]) > 0.999
+
+
+def test_table_labels_and_na_rows():
+    rows = [{"impl": "ch", "workload": "W2", "threads": 2, "median_s": 1.0, "min_s": 1.0,
+             "max_s": 1.0, "peak_mb": 1.0, "note": ""},
+            {"impl": "rphast", "workload": "W1", "note": "n/a: many-to-many"}]
+    table = bench.format_table(rows)
+    assert "ch-buckets (2t)" in table and "n/a: many-to-many" in table
