@@ -91,12 +91,21 @@ class _WayCollector:
         self.n_missing_nodes = 0
         self.n_excluded_access = 0
 
+    def candidate_tags(self) -> list[tuple[str, str]]:
+        """The (key, value) tags that make a way a candidate of :meth:`way`: a highway
+        class of the profile, or a ferry (not for walking). libosmium filters on them
+        (``osmium.filter.TagFilter``), so other ways never reach Python."""
+        tags = [("highway", c) for c in self.profile.speeds_kmh]
+        if self.profile.mode != "foot":
+            tags.append(("route", "ferry"))
+        return tags
+
     def way(self, w) -> None:
         tags = w.tags
         highway = tags.get("highway")
         foot = self.profile.mode == "foot"
         is_ferry = tags.get("route") == "ferry" and not foot
-        if is_ferry:
+        if is_ferry:  # (keep in step with candidate_tags)
             cls = "ferry"
         elif highway in self.profile.speeds_kmh:
             cls = highway
@@ -201,24 +210,56 @@ def header_bbox(path: str | Path) -> tuple[float, float, float, float] | None:
     return b
 
 
-def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE) -> _WayCollector:
-    """Stream the drivable ways of an OSM file with node locations (pyosmium)."""
+#: Files of at least this size are read in two passes (see :func:`read_osm_ways`):
+#: a PBF of ~100 million nodes, where an index of all nodes (16 bytes each) outgrows
+#: the two-pass bit set of node ids (max id / 8 bytes, ~1.6 GB at today's ids).
+TWO_PASS_MIN_BYTES = 1 << 30
+
+
+def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
+                  two_pass: bool | None = None) -> _WayCollector:
+    """Stream the drivable ways of an OSM file with node locations (pyosmium).
+
+    libosmium filters before the node location index: only the candidate ways (a
+    highway class of the profile, or a ferry) look up their nodes and reach Python,
+    not the ~440 million nodes of a national file, nor its buildings and footways.
+
+    The index is what costs memory on a national file. One pass (``flex_mem``) keeps
+    every node of the file, 16 bytes each (Germany: ~7 GB, and up to twice the last
+    power of two while its vector grows). ``two_pass`` (default: files of
+    ``TWO_PASS_MIN_BYTES`` and more) first reads the ways alone and notes the
+    candidate ways and their nodes in bit sets (max id / 8 bytes), then reads the
+    file again indexing only those nodes: the same result, a second read of the file.
+    """
     import osmium
+    from osmium.filter import EntityFilter, TagFilter
 
     p = _check_osm_path(path)
     from tqdm.auto import tqdm
 
     col = _WayCollector(profile)
+    if two_pass is None:
+        two_pass = p.stat().st_size >= TWO_PASS_MIN_BYTES
     # a national file takes minutes: show ways read (disabled when not on a terminal)
     bar = tqdm(desc=f"reading {p.name}", unit=" ways", unit_scale=True, leave=False, disable=None)
     try:
-        # libosmium does the filtering: the location index sees every node, but only
-        # ways with a highway or route key reach Python (not the ~440 million nodes of
-        # a national file, nor its buildings and landuse)
+        candidates = TagFilter(*col.candidate_tags())
+        candidates.enable_for(osmium.osm.WAY)  # nodes pass on to the index
+        if two_pass:
+            tracker = osmium.IdTracker()
+            for w in osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(candidates):
+                tracker.add_way(w.id)
+                tracker.add_references(w)
+            first = tracker.id_filter()  # only the noted ways and their nodes
+            logger.info("%s: first pass done, indexing the nodes of the candidate ways", p.name)
+        else:
+            first = candidates
+        index = osmium.index.create_map("flex_mem")
+        locations = osmium.NodeLocationsForWays(index)
+        locations.ignore_errors()  # nodes missing from the extract: the way is split
         fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-              .with_locations("flex_mem")
-              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-              .with_filter(osmium.filter.KeyFilter("highway", "route")))
+              .with_filter(first).with_filter(locations)
+              .with_filter(EntityFilter(osmium.osm.WAY)))
         k = 0
         for obj in fp:
             col.way(obj)
