@@ -826,7 +826,7 @@ def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
 from .models.scenario import (Scenario, apply_roads, compare,  # noqa: E402
                               read_scenario, scenario_central_places, scenario_municipalities)
 
-__all__ += ["scenario", "scenario_runs"]
+__all__ += ["scenario", "scenario_batch", "scenario_batch_runs", "scenario_runs"]
 # the public functions under other names: scenario()'s parameters share their names
 central_places_, lage_ = central_places, lage
 
@@ -951,11 +951,26 @@ def scenario_batch(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     names = [s.name for s in scs]
     if len(set(names)) != len(names):
         raise InputError(f"scenario names repeat ({_show(names)}): give each its own name")
-    models = _ScenarioModels(commuters, lage, decay)
-    g, m, cp = _scenario_inputs(graph, municipalities, central_places)
-    base = models(g, m, cp)
-    shared = {"graph": g, "munis": m, "central_places": cp, "models": models, "base": base}
-    runs = (executor or LocalExecutor()).map(_scenario_task, scs, shared=shared,
-                                              what="scenarios")
+    runs = scenario_batch_runs(municipalities, central_places, graph, scs,
+                               _ScenarioModels(commuters, lage, decay), executor)
     return {sc.name: _compared(b, s, info, sc) for sc, (b, s, _, info) in zip(scs, runs)}
+
+
+def scenario_batch_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
+                        graph: RoadGraph | str | Path, scenarios: Sequence[Scenario], models,
+                        executor: Executor | None = None) -> list[tuple]:
+    """:func:`scenario_runs` for several scenarios: the base once, then one task per
+    scenario (``models`` must be picklable for Dask: a module-level function or a
+    ``functools.partial`` of one). Returns one ``(base, scenario, graph, info)`` per
+    scenario; ``info["times_s"]["base"]`` is the shared base's time."""
+    g, m, cp = _scenario_inputs(graph, municipalities, central_places)
+    t = time.perf_counter()
+    base = models(g, m, cp)
+    t_base = time.perf_counter() - t
+    shared = {"graph": g, "munis": m, "central_places": cp, "models": models, "base": base}
+    runs = (executor or LocalExecutor()).map(_scenario_task, list(scenarios), shared=shared,
+                                              what="scenarios")
+    for r in runs:
+        r[3]["times_s"] = {"base (shared by the batch)": t_base, **r[3]["times_s"]}
+    return runs
 

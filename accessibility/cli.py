@@ -54,12 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.isochrones:
         overrides["output.isochrone_minutes"] = [float(v) for v in args.isochrones.split(",")
                                                  if v.strip()]
-    if args.dask is not None:
-        overrides["compute.scheduler"] = "dask"
-        if args.dask.isdigit():
-            overrides["compute.n_workers"] = int(args.dask)
-        elif args.dask:
-            overrides["compute.address"] = args.dask
+    _dask_overrides(args, overrides)
     result = run(config, output_dir=output, overrides=overrides or None)
     if not args.quiet:
         print(result.summary)
@@ -137,20 +132,47 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_scenario(args: argparse.Namespace) -> int:
-    from .pipeline import scenario
+def _dask_overrides(args: argparse.Namespace, overrides: dict) -> None:
+    """``--dask [ADDRESS|N]``: the scheduler at ADDRESS, or a local cluster of N workers."""
+    if getattr(args, "dask", None) is None:
+        return
+    overrides["compute.scheduler"] = "dask"
+    if args.dask.isdigit():
+        overrides["compute.n_workers"] = int(args.dask)
+    elif args.dask:
+        overrides["compute.address"] = args.dask
 
-    if len(args.files) == 2:
-        args.config, scen = Path(args.files[0]), Path(args.files[1])
-    elif len(args.files) == 1:
-        scen = Path(args.files[0])
-    else:
-        raise InputError("give SCENARIO.toml, or CONFIG.toml SCENARIO.toml")
+
+def _is_scenario(path: Path) -> bool:
+    """Whether ``path`` reads as a scenario (a run config does not: its sections
+    are not a scenario's)."""
+    from .models.scenario import read_scenario
+
+    try:
+        read_scenario(path)
+    except InputError:
+        return False
+    return True
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from .pipeline import scenario, scenarios
+
+    files = [Path(f) for f in args.files]
+    if args.config is None and len(files) >= 2 and not _is_scenario(files[0]):
+        args.config, files = files[0], files[1:]  # CONFIG SCENARIO...
     config, output, overrides = _run_args(args)
-    res = scenario(config, scen, output_dir=output, overrides=overrides)
+    overrides = dict(overrides or {})
+    _dask_overrides(args, overrides)
+    overrides = overrides or None
+    if len(files) == 1:
+        results = [scenario(config, files[0], output_dir=output, overrides=overrides)]
+    else:
+        results = scenarios(config, files, output_dir=output, overrides=overrides)
     if not args.quiet:
-        print(res.summary)
-        print(f"results written to {res.output_dir}")
+        for res in results:
+            print(res.summary)
+            print(f"results written to {res.output_dir}")
     return 0
 
 
@@ -284,8 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
                                     "moving between classes, maps and a summary.")
     sc.add_argument("files", nargs="+", metavar="[CONFIG] SCENARIO",
                     help="the run's config (optional; default the sample or the flags) and "
-                         "the scenario TOML")
+                         "one or more scenario TOMLs; several are a batch: the base "
+                         "computed once, each scenario a [compute] task, results in "
+                         "OUTPUT/<file name>/")
     _add_run_inputs(sc)
+    sc.add_argument("--dask", nargs="?", const="", metavar="ADDRESS|N",
+                    help="run the scenarios of a batch as Dask tasks (see run --dask)")
     sc.set_defaults(func=_cmd_scenario)
     return p
 

@@ -15,6 +15,7 @@ A run, in the order of :func:`_run_stages`:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -1147,19 +1148,77 @@ def _scenario_models(graph, munis, central_places, config: Config, inputs: Input
     return res
 
 
-def _scenario_stages(config: Config, sc: Scenario, out: _Output, t0: float) -> RunResult:
-    times = {}
+def _scenario_setup(config: Config):
+    """Graph, region-marked municipalities, inputs and the models of a scenario run."""
     t = time.perf_counter()
     config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
     if inputs.central_places is None:
         raise InputError("a scenario needs central places: set [inputs] central_places")
     munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
-    times["graph and municipalities (cached graph)"] = time.perf_counter() - t
-    reg_b, reg_s, g_s, road_info = api.scenario_runs(
-        munis, inputs.central_places, graph, sc,
-        lambda g, m, cp: _scenario_models(g, m, cp, config, inputs))
+    times = {"graph and municipalities (cached graph)": time.perf_counter() - t}
+    # a partial of a module-level function: Dask workers can unpickle it
+    models = functools.partial(_scenario_models, config=config, inputs=inputs)
+    return config, graph, munis, inputs, models, times
+
+
+def _scenario_stages(config: Config, sc: Scenario, out: _Output, t0: float) -> RunResult:
+    config, graph, munis, inputs, models, times = _scenario_setup(config)
+    reg_b, reg_s, g_s, road_info = api.scenario_runs(munis, inputs.central_places, graph, sc,
+                                                     models)
     times.update(road_info.pop("times_s"))
+    return _scenario_outputs(config, sc, reg_b, reg_s, g_s, road_info, times, out, t0)
+
+
+def scenarios(config: Config | str | Path | None, scenario_files, *,
+              output_dir: str | Path | None = None,
+              overrides: dict | None = None) -> list[RunResult]:
+    """Several scenarios against one base (a batch): the graph and the base are
+    computed once, each scenario is one task of ``[compute]`` (in this process, or on
+    Dask workers), and each scenario's files are published as :func:`scenario`
+    publishes them, into ``OUTPUT/<scenario file name>/``."""
+    t0 = time.perf_counter()
+    files = [Path(f) for f in scenario_files]
+    scs = [read_scenario(f) for f in files]  # every scenario checked before any work
+    stems = [f.stem for f in files]
+    if len(set(stems)) != len(stems):
+        raise InputError(f"scenario file names repeat ({', '.join(stems)}): each scenario's "
+                         "results go to a folder of its file name; rename one")
+    if config is None and output_dir is None:
+        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
+    config = _load_config(config, overrides)
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)
+    for stem in stems:
+        _check_output_dir(final / stem)
+    if config.graph.cache_dir is None:
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    config, graph, munis, inputs, models, times = _scenario_setup(config)
+    with open_executor(config.compute) as executor:
+        runs = api.scenario_batch_runs(munis, inputs.central_places, graph, scs, models,
+                                       _tasks(executor))
+    results = []
+    for sc, stem, (reg_b, reg_s, g_s, info) in zip(scs, stems, runs):
+        sub = final / stem
+        sub.mkdir(parents=True, exist_ok=True)
+        complete_publish(sub)
+        _remove_dead_stages(sub)
+        stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=sub))
+        try:
+            res = _scenario_outputs(config, sc, reg_b, reg_s, g_s, info,
+                                    {**times, **info.pop("times_s")}, _Output(stage), t0)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        res.files = _publish(stage, sub, res.files)
+        res.output_dir = sub
+        results.append(res)
+    return results
+
+
+def _scenario_outputs(config: Config, sc: Scenario, reg_b, reg_s, g_s, road_info: dict,
+                      times: dict, out: _Output, t0: float) -> RunResult:
+    """The difference tables, class moves, maps and summary of one scenario."""
     diff = compare(reg_b, reg_s)
     out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
     values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]

@@ -217,3 +217,29 @@ def test_a_calibrated_ch_run_builds_one_hierarchy(tmp_path, monkeypatch):
     # the fit's target: the mean over all municipalities on the network
     assert res.municipalities["potential_2h"].mean() == pytest.approx(60_000.0, rel=1e-9)
     assert "calibrated to a mean potential of 60,000" in (res.output_dir / "summary.md").read_text()
+
+
+def test_scenario_batch_from_the_command_line(tmp_path):
+    """`accessibility scenario A.toml B.toml --dask 2`: one folder per scenario with
+    the files a single scenario run writes, byte for byte."""
+    from accessibility.cli import main
+
+    from .test_scenario import RUEHEN, write
+
+    a = write(tmp_path, f'name = "Ruehen MZ"\n[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n',
+              "a.toml")
+    b = write(tmp_path, 'name = "A39 closed"\n[roads]\nclosed_classes = ["motorway"]\n'
+                        'closed_areas = [[[10.45, 52.18], [10.55, 52.18], [10.55, 52.24], '
+                        '[10.45, 52.24]]]\n', "b.toml")
+    out = tmp_path / "batch"
+    assert main(["-q", "scenario", str(a), str(b), "-o", str(out), "--dask", "2"]) == 0
+    for x, path in (("a", a), ("b", b)):
+        single = tmp_path / f"single_{x}"
+        assert main(["-q", "scenario", str(path), "-o", str(single)]) == 0
+        for name in ("scenario_municipalities.csv", "scenario_gvb.csv", "moves_oz_class.csv"):
+            assert (out / x / name).read_bytes() == (single / name).read_bytes(), (x, name)
+    assert "base (shared by the batch)" in (out / "b" / "summary.md").read_text()
+    # two files of one name would share a folder
+    (tmp_path / "c").mkdir()
+    b2 = write(tmp_path / "c", 'name = "other"\n[population]\n"03151024" = 1\n', "b.toml")
+    assert main(["-q", "scenario", str(a), str(b), str(b2), "-o", str(tmp_path / "x")]) == 2
