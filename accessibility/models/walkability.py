@@ -372,7 +372,7 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
         out[c] = (dist[c].reindex(cells.index).to_numpy() if c in dist.columns
                   else np.full(len(cells), np.nan))
     out.attrs.update(report=report + [
-        f"Computed in {len(order)} tiles ({tiles}"
+        f"Computed in {len(order)} tile{'' if len(order) == 1 else 's'} ({tiles}"
         + (f", {tile_size_m / 1000:g} km" if tiles == "square" else "")
         + f", {buf:,.0f} m buffer) {executor.describe()}."],
         absent_services=absent, methods=methods)
