@@ -157,7 +157,9 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
 def _run_stages(config: Config, out: _Output, t0: float,
                 executor: Executor | None = None) -> RunResult:
     inputs = read_inputs(config)                                    # 1. inputs, all checked
-    check_overlap(config, inputs, header_bbox(config.inputs.osm))
+    # a saved graph (.npz) has no OSM header: its overlap is checked after loading
+    is_osm = Path(config.inputs.osm).suffix != ".npz"
+    check_overlap(config, inputs, header_bbox(config.inputs.osm) if is_osm else None)
     munis = inputs.municipalities
     graph, summary, stats = prepare_graph(config, munis)            # 2. graph
     if munis is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 
 from .. import defaults
 from .core import RoadGraph, project
@@ -16,8 +17,12 @@ def extent_polygon(graph: RoadGraph):
     """Convex hull of the graph's nodes in its metric CRS (computed once per graph)."""
     hull = graph.__dict__.get("_extent")
     if hull is None:  # the graph is immutable: cache beside its arrays
-        hull = shapely.convex_hull(shapely.multipoints(
-            shapely.points(np.asarray(graph.x), np.asarray(graph.y))))
+        xy = np.column_stack([np.asarray(graph.x, float), np.asarray(graph.y, float)])
+        try:  # the hull of its extreme points is the hull of all: no 4M point objects
+            xy = xy[ConvexHull(xy).vertices]
+        except (QhullError, ValueError):  # fewer than 3 points, or all on a line
+            pass
+        hull = shapely.convex_hull(shapely.multipoints(shapely.points(xy)))
         graph.__dict__["_extent"] = hull
     return hull
 
@@ -26,10 +31,20 @@ def boundary_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M) -
     """Nodes closer than ``buffer_m`` to the outline (convex hull boundary) of all
     graph nodes, in the graph's metric coordinates. When the nodes are collinear
     (no area), every node counts as boundary."""
-    pts = shapely.points(np.asarray(graph.x), np.asarray(graph.y))
+    x, y = np.asarray(graph.x, float), np.asarray(graph.y, float)
     hull = extent_polygon(graph)
     outline = hull.exterior if hull.geom_type == "Polygon" else hull
-    return np.asarray(shapely.distance(pts, outline) < buffer_m, dtype=bool)
+    near = np.ones(x.size, dtype=bool)
+    if hull.geom_type == "Polygon":
+        # nodes well inside (the hull shrunk by more than the buffer) are not at the
+        # edge; only the others get an exact distance
+        inner = hull.buffer(-(1.01 * buffer_m + 1.0))
+        if not inner.is_empty:
+            shapely.prepare(inner)
+            near = ~shapely.contains_xy(inner, x, y)
+    out = np.zeros(x.size, dtype=bool)
+    out[near] = shapely.distance(shapely.points(x[near], y[near]), outline) < buffer_m
+    return out
 
 
 def in_extent(graph: RoadGraph, lon, lat, *, buffer_m: float = 0.0) -> np.ndarray:

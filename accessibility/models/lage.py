@@ -49,7 +49,7 @@ from .._util import show as _show
 from ..graph import RoadGraph, boundary_nodes, from_edges, network_arrays
 from ..ch import ContractionHierarchy
 from ..compute import Executor, chunks
-from ..routing import Decay, PotentialResult, one_to_many, potential
+from ..routing import Decay, PotentialResult, nearest_facility, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
                           SETTLEMENT_TYPES, class_codes)
 from .settlement import settlement_types
@@ -212,7 +212,8 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    engine: str = defaults.ENGINE, cache_dir=None,
                    hierarchy: ContractionHierarchy | None = None,
                    executor: Executor | None = None,
-                   chunk: int = defaults.LAGE_CHUNK) -> pd.DataFrame:
+                   chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None
+                   ) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -248,13 +249,16 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         Runs the origins in chunks of ``chunk`` as independent tasks
         (:mod:`accessibility.compute`; e.g. on Dask). Every origin's search is its
         own, so the values are identical to one call over all origins.
+    setup : tuple, optional
+        The augmented graph of these municipalities and weights (from
+        :func:`run_lage`), so that it is built once per run.
 
     Returns
     -------
     DataFrame, index of ``munis``: ``potential_2h``, ``n_reached`` (nullable),
     ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``.
     """
-    snap, idx, aug, w = _setup(graph, munis, daytime)
+    snap, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
     n = graph.n_nodes
     if boundary is None or boundary is True:
         boundary = boundary_nodes(graph, edge_buffer_m)
@@ -279,6 +283,12 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         parts = executor.map(_potential_task, [origins[sl] for sl in chunks(idx.size, chunk)],
                              shared=shared, what="Lage origin chunks")
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+    if engine == "ch" and bd.any():
+        # the search touched the edge: some boundary node within the limit. One
+        # search backwards from all boundary nodes answers it for every origin.
+        to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=float(limit_min) * 60.0,
+                                   reverse=True)
+        res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
@@ -326,20 +336,16 @@ def _potential_task(origins: np.ndarray, *, graph, weight: np.ndarray, limit_s: 
     if not isinstance(graph, ContractionHierarchy):
         return potential(graph, origins, weight, limit_s=limit_s, decay=decay, boundary=boundary)
     r = graph.potential(origins, weight, limit_s=limit_s, decay=decay)
-    touches = np.zeros(origins.size, bool)
-    if boundary.any():  # the search touched the edge: some boundary node within the limit
-        hit = graph.one_to_many(origins, np.flatnonzero(boundary), limit=limit_s)
-        touches = np.diff(hit.indptr) > 0
-    return PotentialResult(r.sums, r.n_reached, touches)
+    return PotentialResult(r.sums, r.n_reached, np.zeros(origins.size, bool))  # edge: caller
 
 
 # ------------------------------------------------------------------ calibration
 
 
-def _pair_times(graph, munis, daytime, limit_min, hierarchy=None):
+def _pair_times(graph, munis, daytime, limit_min, hierarchy=None, setup=None):
     """Sparse (origin, destination) minutes within the limit, and destination weights:
     one table (bounded searches, or bucket queries on ``hierarchy``)."""
-    _, idx, aug, w = _setup(graph, munis, daytime)
+    _, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
     route = one_to_many if hierarchy is None else (
         lambda _g, *a, **k: hierarchy.one_to_many(*a, **k))
@@ -364,7 +370,8 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                     limit_min: float = defaults.LIMIT_MIN,
                     bracket: tuple[float, float] | None = None,
                     floor_min: float = defaults.FLOOR_MIN,
-                    hierarchy: ContractionHierarchy | None = None) -> tuple[float, float]:
+                    hierarchy: ContractionHierarchy | None = None,
+                    setup: tuple | None = None) -> tuple[float, float]:
     """Fit the decay parameter so that the mean potential over all municipalities
     on the network equals ``target_mean``.
 
@@ -386,7 +393,7 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         raise InputError(f"calibrate_decay: kind must be exponential, gaussian or power, got {kind!r}")
     if not (np.isfinite(target_mean) and target_mean > 0):
         raise InputError(f"target_mean must be > 0, got {target_mean!r}")
-    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, hierarchy)
+    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, hierarchy, setup)
     f = lambda p: mean_potential(rows, t, wd, k, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
     lo, hi = bracket or ({"exponential": (0.0, 10.0), "power": (0.0, 50.0),
                           "gaussian": (1e-3, 1e4)}[kind])
@@ -545,20 +552,22 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         :func:`lage_tables` gives the GVB and Kreis tables.
     """
     day, src, report = daytime_population(munis, commuters)
-    # one hierarchy for calibration and potentials (cached with cache_dir)
-    hier = lage_hierarchy(_setup(graph, munis, day)[2], cache_dir) if engine == "ch" else None
+    # one augmented graph and one hierarchy for calibration and potentials
+    setup = _setup(graph, munis, day)
+    hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
     if calibrate:
         if decay.kind == "none":
             raise InputError("calibrate needs a decay kind other than 'none'")
         p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
                                       target_mean=target_mean, limit_min=limit_min,
-                                      floor_min=decay.floor_min, hierarchy=hier)
+                                      floor_min=decay.floor_min, hierarchy=hier,
+                                      setup=setup)
         decay = _decay_for(decay.kind, p, decay.floor_min)
         report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
                       f"(target {target_mean:,.0f})")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
                          boundary=boundary, engine=engine, hierarchy=hier,
-                         executor=executor, chunk=chunk)
+                         executor=executor, chunk=chunk, setup=setup)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
