@@ -3,6 +3,7 @@ needed), an interactive HTML map (folium) and the matching QGIS styles."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import folium  # noqa: E402
 import matplotlib.patches  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 from scipy.spatial import Delaunay, QhullError  # noqa: E402
 
 from . import defaults  # noqa: E402
@@ -58,8 +60,25 @@ def _outlines(gdf: gpd.GeoDataFrame, ax) -> None:
     if "kreis" not in gdf.columns or not gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any():
         return
     poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
-    kreise = poly[["kreis", "geometry"]].dissolve(by="kreis").to_crs(_METRIC)
-    kreise.boundary.plot(ax=ax, color="0.25", linewidth=0.6)
+    _kreis_outlines(poly).plot(ax=ax, color="0.25", linewidth=0.6)
+
+
+#: The last Kreis outlines drawn: a run's maps share their polygons, and dissolving
+#: 11,000 municipalities takes seconds per map (key: the codes and the geometries).
+_OUTLINES: dict[str, gpd.GeoSeries] = {}
+
+
+def _kreis_outlines(poly: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    h = hashlib.sha256(poly["kreis"].astype(str).str.cat(sep=",").encode())
+    h.update(str(poly.crs).encode())
+    for wkb in shapely.to_wkb(poly.geometry.to_numpy()):
+        h.update(wkb)
+    key = h.hexdigest()
+    if key not in _OUTLINES:
+        _OUTLINES.clear()
+        _OUTLINES[key] = (poly[["kreis", "geometry"]].dissolve(by="kreis").to_crs(_METRIC)
+                          .boundary)
+    return _OUTLINES[key]
 
 
 def _labels(ax, places: gpd.GeoDataFrame | None) -> None:

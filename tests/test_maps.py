@@ -112,3 +112,26 @@ def test_geopackage_with_area_layers_and_qgis_styles(tmp_path):
     values = [c.get("value") for c in renderer.find("categories")]
     assert values[:2] == ["0 (is OZ)", "< 15 min"] and values[-1] == ""  # "" = no value
     assert len(renderer.find("symbols")) == len(values)
+
+
+def test_kreis_outlines_are_dissolved_once_and_follow_the_geometry(monkeypatch):
+    """A run's maps share their polygons: the Kreis outlines are dissolved once; other
+    polygons (or codes) give other outlines."""
+    import geopandas as gpd
+    import shapely
+
+    from accessibility import maps
+
+    sq = [shapely.box(i, 0, i + 1, 1) for i in range(4)]
+    a = gpd.GeoDataFrame({"kreis": ["01", "01", "02", "02"]}, geometry=sq, crs="EPSG:25832")
+    calls = []
+    real = gpd.GeoDataFrame.dissolve
+    monkeypatch.setattr(gpd.GeoDataFrame, "dissolve",
+                        lambda self, *x, **k: calls.append(1) or real(self, *x, **k))
+    first = maps._kreis_outlines(a)
+    again = maps._kreis_outlines(a.copy())
+    assert len(calls) == 1 and first.equals(again) and len(first) == 2
+    b = a.assign(kreis=["01", "02", "02", "02"])
+    assert len(maps._kreis_outlines(b)) == 2 and len(calls) == 2
+    moved = a.set_geometry(a.geometry.translate(10, 0))
+    assert not maps._kreis_outlines(moved).equals(first) and len(calls) == 3
