@@ -36,7 +36,9 @@ def graph_statistics(graph: RoadGraph, seconds: float | None = None) -> dict:
 
 def format_graph_statistics(stats: dict) -> str:
     """Human-readable multi-line text of :func:`graph_statistics`."""
-    lines = [f"graph of {stats['source']} (profile {stats['profile']})"]
+    src = stats.get("source") or "a graph given as arrays (no source file recorded)"
+    prof = stats.get("profile")
+    lines = [f"graph of {src}" + (f" (profile {prof})" if prof else "")]
     if stats.get("nodes_raw") is not None:
         lines.append(f"  nodes: {stats['nodes_raw']:>10,} raw -> {stats['nodes']:>9,} simplified")
         lines.append(f"  edges: {stats['edges_raw']:>10,} raw -> {stats['edges']:>9,} simplified")
