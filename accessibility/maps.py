@@ -278,14 +278,18 @@ HTML_LAYERS = (
 
 def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
                     title: str = "Erreichbarkeit zentraler Orte",
-                    simplify_m: float = 50.0) -> Path:
+                    simplify_m: float | None = None) -> Path:
     """An HTML map (Leaflet via folium) with one switchable layer per indicator.
 
     The file opens from the output folder in a browser, without a server; the
     background tiles and Leaflet itself load from the web. Polygons are simplified
-    by ``simplify_m`` metres to keep the file small; every feature has a tooltip with
-    the municipality's values. Layers whose column is missing or empty are left out.
+    by ``simplify_m`` metres to keep the file small (default: 50 m for a region,
+    growing with the number of polygons to 500 m for Germany, where 50 m made a
+    148 MB file a browser barely opens); every feature has a tooltip with the
+    municipality's values. Layers whose column is missing or empty are left out.
     """
+    if simplify_m is None:
+        simplify_m = float(np.clip(50.0 * len(gdf) / 1000.0, 50.0, 500.0))
     orders = {"mz": class_order("mz"), "oz": class_order("oz"), "lage": list(LAGE_CLASSES),
               "settlement": list(SETTLEMENT_TYPES)}
     g = gdf.copy()
