@@ -55,6 +55,12 @@ __all__ = ["ContractionHierarchy"]
 #: Witness-search settle limits (priority estimation, contraction).
 SIM_SETTLE = 100
 SETTLE = 500
+#: A round of the parallel contraction takes the nodes whose priority is the
+#: smallest within this many arcs (2: about the sequential order's shortcut count).
+INDEPENDENT_HOPS = 2
+#: Version of the preprocessing algorithm, part of :meth:`ContractionHierarchy.cached`'s
+#: key: hierarchies built by another algorithm are built again, not reused.
+CH_ALGORITHM = f"parallel-rounds-{INDEPENDENT_HOPS}hop/1"
 
 
 def _clean_csr(offsets, targets, weights):
@@ -122,32 +128,49 @@ class ContractionHierarchy:
 
     @classmethod
     def build(cls, graph, *, weight: str = "time", sim_settle: int = SIM_SETTLE,
-              settle: int = SETTLE) -> ContractionHierarchy:
+              settle: int = SETTLE, threads: int | None = None) -> ContractionHierarchy:
         """Contract ``graph`` (a :class:`~accessibility.graph.core.RoadGraph` or
-        anything with its CSR arrays).
+        anything with its CSR arrays) on ``threads`` threads (default: numba's
+        current thread count; at most ``NUMBA_NUM_THREADS``).
 
-        Nodes are contracted in the order of a priority (edge quotient, hop
-        quotient, level and deleted neighbours; lazy updates and neighbour
-        updates). Witness searches settle at most ``sim_settle`` nodes while
-        estimating priorities and ``settle`` while contracting; a witness not
-        found only adds a superfluous shortcut, so costs stay exact. Self loops
-        are dropped and of parallel arcs the cheapest is kept.
+        Nodes are contracted in rounds (:func:`accessibility._ch_kernels.contract_parallel`):
+        a round takes every node whose priority (edge quotient, hop quotient,
+        level and deleted neighbours) is the smallest within
+        :data:`INDEPENDENT_HOPS` arcs, finds their shortcuts in parallel, inserts
+        them and recomputes the neighbours' priorities in parallel. The
+        hierarchy does not depend on the thread count. Witness searches settle at
+        most ``sim_settle`` nodes while estimating priorities and ``settle``
+        while contracting; a witness not found only adds a superfluous shortcut,
+        so costs stay exact. Self loops are dropped and of parallel arcs the
+        cheapest is kept. ``meta`` records the threads, rounds and search counts.
         """
         t0 = time.perf_counter()
+        if threads is None:
+            threads = numba.get_num_threads()
+        if int(threads) < 1:
+            raise InputError(f"threads must be at least 1, got {threads}")
+        threads = min(int(threads), numba.config.NUMBA_NUM_THREADS)
         off, tgt, w = _graph_arrays(graph, weight)
         n = off.size - 1
         if n == 0:
             raise InputError("the graph has no nodes")
         arrays = _clean_csr(off, tgt, w)
-        rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = K.contract(
-            *arrays, int(sim_settle), int(settle))
+        before = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = K.contract_parallel(
+                *arrays, int(sim_settle), int(settle), threads, INDEPENDENT_HOPS)
+        finally:
+            numba.set_num_threads(before)
         build_s = time.perf_counter() - t0
         return cls(rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, int(nsc), build_s, weight,
                    meta={"n_nodes": n, "n_input_arcs": int(arrays[1].size),
                          "sim_settle": int(sim_settle), "settle": int(settle),
+                         "algorithm": CH_ALGORITHM, "threads": threads,
                          **dict(zip(("simulations", "witness_searches", "witness_settles",
-                                     "settle_limit_hits", "lazy_repushes"),
-                                    (int(x) for x in stats[:5])))})
+                                     "settle_limit_hits", "rounds", "largest_round",
+                                     "pool_compactions"),
+                                    (int(x) for x in stats[:7])))})
 
     # ------------------------------------------------------------------ queries
     def _buckets_for(self, tnodes: np.ndarray, limit: float):
@@ -210,13 +233,14 @@ class ContractionHierarchy:
     @classmethod
     def cached(cls, graph, cache_dir, *, weight: str = "time") -> ContractionHierarchy:
         """The hierarchy of ``graph`` from ``cache_dir`` when it was built before for
-        the same arrays (key: a hash of the CSR arrays and weights), else built and
-        stored there. A national graph's preprocessing then runs once, not per run."""
+        the same arrays (key: a hash of the CSR arrays and weights, the settle limits
+        and :data:`CH_ALGORITHM`), else built and stored there. A national graph's
+        preprocessing then runs once, not per run."""
         off, tgt, w = _graph_arrays(graph, weight)
         h = hashlib.sha256()
         for a in (off, tgt, w):
             h.update(np.ascontiguousarray(a).tobytes())
-        h.update(f"{weight}/{SIM_SETTLE}/{SETTLE}".encode())
+        h.update(f"{weight}/{SIM_SETTLE}/{SETTLE}/{CH_ALGORITHM}".encode())
         path = Path(cache_dir) / f"ch-{h.hexdigest()[:24]}.npz"
         if path.is_file():
             try:
