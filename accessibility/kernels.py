@@ -494,6 +494,35 @@ def _decay(t, kind, p1, p2):
     return 1.0
 
 
+@njit(parallel=True, cache=True)
+def decayed_row_sums(indptr, t, w, decay_kind, p1, p2):
+    """Row sums of ``decay(t) * w`` over a CSR table (calibration's trial potentials).
+
+    Parameters
+    ----------
+    indptr : ndarray of int, shape (k + 1,)
+        CSR row pointer of the (origin, destination) pairs.
+    t, w : ndarray of float64, shape (nnz,)
+        Cost and destination weight of each pair.
+    decay_kind, p1, p2 :
+        As in :func:`bounded_potential`, in the units of ``t``.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Each row summed in its stored order, so the result does not depend on the
+        number of threads (the same order as ``np.bincount`` over the rows).
+    """
+    k = indptr.size - 1
+    out = np.zeros(k)
+    for i in prange(k):
+        acc = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            acc += _decay(t[j], decay_kind, p1, p2) * w[j]
+        out[i] = acc
+    return out
+
+
 @njit(cache=True)
 def _n_chunks(k):
     """Number of work chunks for ``k`` origins."""

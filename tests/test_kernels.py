@@ -555,3 +555,20 @@ def test_decay_parameters_are_validated():
     assert Decay("exponential", beta="0.1").beta == 0.1
     with pytest.raises(InputError, match="must be a number"):
         Decay("gaussian", sigma_min=None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(k=st.integers(0, 12), nnz=st.integers(0, 60), seed=st.integers(0, 2**31),
+       kind=st.sampled_from(["none", "exponential", "gaussian", "power"]))
+def test_decayed_row_sums_matches_numpy(k, nnz, seed, kind):
+    from accessibility.routing import Decay
+
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.integers(0, k, nnz)) if k else np.zeros(0, np.int64)
+    t = rng.uniform(0, 150, rows.size)
+    w = rng.uniform(0, 1e4, rows.size)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=k))])
+    decay = Decay(kind, beta=0.07 if kind == "exponential" else 1.3, sigma_min=20.0, floor_min=2.0)
+    got = kernels.decayed_row_sums(indptr, t, w, *decay.kernel_params(units_per_minute=1.0))
+    want = np.bincount(rows, weights=decay.weight(t) * w, minlength=k)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from accessibility._errors import InputError
 from accessibility.graph import attach, from_edges
 from accessibility.models.lage import (
-    COLUMNS, LAGE_CLASSES, SOURCE_COMMUTERS, SOURCE_RESIDENTS, boundary_nodes,
+    COLUMNS, DEFAULT_DECAY, LAGE_CLASSES, SOURCE_COMMUTERS, SOURCE_RESIDENTS, boundary_nodes,
     calibrate_decay, classify_lage, daytime_population, gvb_potential, kreis_lage,
     lage_potential, lage_summary, lage_tables, run_lage,
 )
@@ -344,3 +345,59 @@ def test_ch_engine_equals_dijkstra_on_the_sample(tmp_path):
     np.testing.assert_allclose(a["potential_2h"], b["potential_2h"], rtol=1e-9)
     assert (a["edge_flag"] == b["edge_flag"]).all()
     assert (a["lage"].fillna("") == b["lage"].fillna("")).all()
+
+
+def _augmented_by_sorting(g, nodes, acc):
+    """Reference: the augmented graph as one edge list sorted by from_edges."""
+    n, k = g.n_nodes, len(nodes)
+    virt = n + np.arange(k)
+    src = np.repeat(np.arange(n), np.diff(g.offsets))
+    return from_edges(
+        np.concatenate([src, nodes, virt]), np.concatenate([g.targets, virt, nodes]),
+        np.concatenate([g.time_s, acc, acc]), np.concatenate([g.length_m, np.zeros(2 * k)]),
+        np.concatenate([g.road_class, np.full(2 * k, len(g.class_names), np.uint8)]),
+        class_names=g.class_names + ("access",),
+        osm_id=np.concatenate([g.osm_id, -1 - np.arange(k)]),
+        lon=np.concatenate([g.lon, g.lon[nodes]]), lat=np.concatenate([g.lat, g.lat[nodes]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 30), m=st.integers(0, 80), k=st.integers(0, 20), seed=st.integers(0, 2**31))
+def test_augmented_graph_equals_sorted_edge_list(n, m, k, seed):
+    from accessibility.models.lage import augmented_graph
+
+    rng = np.random.default_rng(seed)
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)  # loops and parallel edges too
+    g = from_edges(u, v, rng.uniform(0, 100, m), rng.uniform(0, 1000, m),
+                   rng.integers(0, 3, m).astype(np.uint8), class_names=("a", "b", "c"),
+                   osm_id=np.arange(n), lon=rng.uniform(9, 10, n), lat=rng.uniform(50, 51, n))
+    nodes = rng.integers(0, n, k)  # several municipalities may share a road node
+    acc = rng.uniform(0, 60, k)
+    got, want = augmented_graph(g, nodes, acc), _augmented_by_sorting(g, nodes, acc)
+    assert got.class_names == want.class_names
+    for name in ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id", "lon", "lat"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+
+
+@pytest.mark.parametrize("engine", ["dijkstra", "ch"])
+def test_calibrated_run_sums_the_calibration_table(engine):
+    """run_lage(calibrate=True) takes its potentials from calibration's pair table:
+    they must equal fresh searches with the fitted decay (sums, counts, edge flags),
+    a municipality without residents counted as the search counts it (not at all)."""
+    side = 7  # a 7 x 7 grid, 4 minutes per step, a municipality on every node
+    pts = [(10 + 0.05 * i, 52 + 0.03 * j) for j in range(side) for i in range(side)]
+    edges = [(j * side + i, j * side + i + 1, 240.0) for j in range(side) for i in range(side - 1)]
+    edges += [(j * side + i, (j + 1) * side + i, 240.0) for j in range(side - 1) for i in range(side)]
+    g = graph(pts, edges)
+    pops = np.random.default_rng(1).uniform(1e3, 5e4, side * side)
+    pops[24] = 0.0  # the centre: reached, but no one lives there
+    m = munis_at(g, list(range(side * side)), pops)
+    res = run_lage(g, m, calibrate=True, target_mean=100_000.0, limit_min=10.0, engine=engine)
+    fitted = Decay(**res.attrs["decay"])
+    assert fitted.beta != DEFAULT_DECAY.beta
+    ref = lage_potential(g, m, m["population"], decay=fitted, limit_min=10.0, engine="dijkstra")
+    np.testing.assert_allclose(res["potential_2h"], ref["potential_2h"], rtol=1e-12)
+    assert res["n_reached"].tolist() == ref["n_reached"].tolist()
+    assert res["edge_flag"].tolist() == ref["edge_flag"].tolist()
+    assert 0 < res["edge_flag"].sum() < side * side  # the flag is not trivially all or none
+    assert abs(res["potential_2h"].mean() - 100_000.0) < 1e-6 * 100_000.0

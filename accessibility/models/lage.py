@@ -46,9 +46,10 @@ from scipy.optimize import brentq
 from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
-from ..graph import RoadGraph, boundary_nodes, from_edges, network_arrays
+from ..graph import RoadGraph, boundary_nodes, network_arrays
 from ..ch import ContractionHierarchy
 from ..compute import Executor, chunks
+from ..kernels import decayed_row_sums
 from ..routing import Decay, PotentialResult, nearest_facility, one_to_many, potential
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
                           SETTLEMENT_TYPES, class_codes)
@@ -163,21 +164,45 @@ def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = Non
 
 def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -> RoadGraph:
     """``graph`` plus one virtual node per entry of ``nodes`` (index ``n + i``), joined
-    to road node ``nodes[i]`` by an edge each way of ``access_s[i]`` seconds."""
+    to road node ``nodes[i]`` by an edge each way of ``access_s[i]`` seconds.
+
+    The CSR arrays are merged directly, not re-sorted: every virtual node's index is
+    above all road nodes, so in the canonical (tail, head) order of
+    :func:`~accessibility.graph.from_edges` a road node keeps its edges and gets its
+    access edges after them, in virtual-node order. Same graph, without sorting the
+    ~10 million edges of a national graph.
+    """
     n, k = graph.n_nodes, int(len(nodes))
     nodes = np.asarray(nodes, dtype=np.int64)
     acc = np.asarray(access_s, dtype=np.float64)
-    virt = n + np.arange(k, dtype=np.int64)
-    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.offsets))
-    cls = graph.class_names
-    access_class = len(cls)
-    return from_edges(
-        np.concatenate([src, nodes, virt]),
-        np.concatenate([graph.targets.astype(np.int64), virt, nodes]),
-        np.concatenate([graph.time_s, acc, acc]),
-        np.concatenate([graph.length_m, np.zeros(2 * k)]),
-        np.concatenate([graph.road_class, np.full(2 * k, access_class, np.uint8)]),
-        class_names=tuple(cls) + ("access",),
+    if nodes.shape != (k,) or acc.shape != (k,):
+        raise InputError(f"augmented_graph: {nodes.shape} nodes for {acc.shape} access times")
+    if k and (nodes.min() < 0 or nodes.max() >= n):
+        raise InputError("augmented_graph: nodes must be road node indices in [0, n_nodes)")
+    deg = np.diff(graph.offsets)
+    added = np.bincount(nodes, minlength=n)
+    offsets = np.zeros(n + k + 1, np.int64)
+    np.cumsum(np.concatenate([deg + added, np.ones(k, np.int64)]), out=offsets[1:])
+    m = int(offsets[-1])
+    # road edges: row u moves from graph.offsets[u] to offsets[u]
+    pos_road = np.arange(graph.n_edges, dtype=np.int64) + np.repeat(offsets[:n] - graph.offsets[:-1], deg)
+    # access edges road -> virtual: after the row's road edges, by virtual index
+    by_node = np.argsort(nodes, kind="stable")
+    sorted_nodes = nodes[by_node]
+    rank = np.arange(k) - np.searchsorted(sorted_nodes, sorted_nodes, side="left")
+    pos_in = offsets[sorted_nodes] + deg[sorted_nodes] + rank
+    pos_out = offsets[n:n + k]  # virtual -> road: the virtual node's only edge
+    targets = np.empty(m, np.int32)
+    time_s = np.empty(m, np.float64)
+    length_m = np.zeros(m, np.float64)
+    road_class = np.full(m, len(graph.class_names), np.uint8)  # "access" unless a road edge
+    targets[pos_road], time_s[pos_road] = graph.targets, graph.time_s
+    length_m[pos_road], road_class[pos_road] = graph.length_m, graph.road_class
+    targets[pos_in], time_s[pos_in] = n + by_node, acc[by_node]
+    targets[pos_out], time_s[pos_out] = nodes, acc
+    return RoadGraph(
+        offsets=offsets, targets=targets, time_s=time_s, length_m=length_m,
+        road_class=road_class, class_names=tuple(graph.class_names) + ("access",),
         osm_id=np.concatenate([graph.osm_id, -1 - np.arange(k, dtype=np.int64)]),
         lon=np.concatenate([graph.lon, graph.lon[nodes]]),
         lat=np.concatenate([graph.lat, graph.lat[nodes]]),
@@ -212,8 +237,8 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    engine: str = defaults.ENGINE, cache_dir=None,
                    hierarchy: ContractionHierarchy | None = None,
                    executor: Executor | None = None,
-                   chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None
-                   ) -> pd.DataFrame:
+                   chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None,
+                   pairs: tuple | None = None) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -252,6 +277,10 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     setup : tuple, optional
         The augmented graph of these municipalities and weights (from
         :func:`run_lage`), so that it is built once per run.
+    pairs : tuple, optional
+        The sparse table of all pairs within ``limit_min`` that calibration searched
+        (from :func:`run_lage`): the potentials are then its row sums with ``decay``,
+        without searching again (the same pairs and times as a search would find).
 
     Returns
     -------
@@ -269,6 +298,10 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
             raise InputError(f"boundary has shape {b.shape}, expected ({n},) graph nodes")
         bd[:n] = b
     origins = n + np.arange(idx.size)
+    limit_s = float(limit_min) * 60.0
+    if pairs is not None:
+        res = _potentials_from_pairs(pairs, decay)
+        return _potential_frame(munis, snap, idx, res, aug, origins, bd, limit_s)
     if engine == "dijkstra":
         shared = {"graph": aug}
     elif engine == "ch":
@@ -276,18 +309,37 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                   else lage_hierarchy(aug, cache_dir)}
     else:
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
-    shared.update(weight=w, limit_s=float(limit_min) * 60.0, decay=decay, boundary=bd)
+    shared.update(weight=w, limit_s=limit_s, decay=decay, boundary=bd)
     if executor is None:
         res = _potential_task(origins, **shared)
     else:
         parts = executor.map(_potential_task, [origins[sl] for sl in chunks(idx.size, chunk)],
                              shared=shared, what="Lage origin chunks")
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
-    if engine == "ch" and bd.any():
+    # the bounded searches see the edge themselves; bucket queries do not
+    flag_edge = engine == "ch"
+    return _potential_frame(munis, snap, idx, res, aug, origins, bd if flag_edge else None, limit_s)
+
+
+def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
+    """Potentials as the row sums of calibration's pair table (``_pair_times``)."""
+    indptr, t_min, wd, k = pairs
+    kind, p1, p2 = decay.kernel_params(units_per_minute=1.0)
+    sums = decayed_row_sums(indptr, t_min, wd, kind, p1, p2)
+    # like the search: count the reached municipalities with a non-zero weight
+    rows = np.repeat(np.arange(k), np.diff(indptr))
+    n_reached = np.bincount(rows[wd != 0], minlength=k).astype(np.int64)
+    return PotentialResult(sums, n_reached, np.zeros(k, bool))
+
+
+def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s
+                     ) -> pd.DataFrame:
+    """The per-municipality frame of :func:`lage_potential`. With ``bd`` (boundary
+    nodes of ``aug``), the edge flag comes from one search instead of ``res``."""
+    if bd is not None and bd.any():
         # the search touched the edge: some boundary node within the limit. One
         # search backwards from all boundary nodes answers it for every origin.
-        to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=float(limit_min) * 60.0,
-                                   reverse=True)
+        to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)
         res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m}, index=munis.index)
@@ -343,14 +395,16 @@ def _potential_task(origins: np.ndarray, *, graph, weight: np.ndarray, limit_s: 
 
 
 def _pair_times(graph, munis, daytime, limit_min, hierarchy=None, setup=None):
-    """Sparse (origin, destination) minutes within the limit, and destination weights:
-    one table (bounded searches, or bucket queries on ``hierarchy``)."""
+    """The (origin, destination) pairs within the limit as one sparse table: the CSR
+    row pointer over origins, minutes and destination weights per pair, and the
+    number of origins (bounded searches, or bucket queries on ``hierarchy``)."""
     _, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
     route = one_to_many if hierarchy is None else (
         lambda _g, *a, **k: hierarchy.one_to_many(*a, **k))
-    t = route(aug, virt, virt, limit=float(limit_min) * 60.0).tocoo()
-    return t.row, t.data / 60.0, w[graph.n_nodes:][t.col], idx.size
+    t = route(aug, virt, virt, limit=float(limit_min) * 60.0)
+    t.sort_indices()  # rows in a fixed order: sums independent of the search order
+    return t.indptr, t.data / 60.0, w[graph.n_nodes:][t.indices], idx.size
 
 
 def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
@@ -359,10 +413,38 @@ def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
     return Decay(kind, beta=p, floor_min=floor_min)
 
 
-def mean_potential(rows, t_min, wd, n_origins, decay: Decay) -> float:
-    """Mean over origins of sum_d decay(t) * weight, from sparse pair arrays."""
-    s = np.bincount(rows, weights=decay.weight(t_min) * wd, minlength=n_origins)
+def mean_potential(indptr, t_min, wd, decay: Decay) -> float:
+    """Mean over origins of sum_d decay(t) * weight, from a sparse pair table (CSR row
+    pointer over origins, minutes and destination weights per pair)."""
+    kind, p1, p2 = decay.kernel_params(units_per_minute=1.0)
+    s = decayed_row_sums(np.asarray(indptr, np.int64), np.asarray(t_min, np.float64),
+                         np.asarray(wd, np.float64), kind, p1, p2)
     return float(s.mean())
+
+
+#: Parameter range searched by calibration, and where the search starts.
+_PARAM_RANGE = {"exponential": (0.0, 10.0), "power": (0.0, 50.0), "gaussian": (1e-3, 1e4)}
+_PARAM_START = {"exponential": defaults.BETA, "power": 1.0, "gaussian": defaults.SIGMA_MIN}
+
+
+def _bracket_near(f, start: float, lo: float, hi: float, *, rising: bool,
+                  factor: float = 1.25) -> tuple[float, float] | None:
+    """A sub-interval of ``[lo, hi]`` around ``start`` where the monotone ``f``
+    changes sign (stepping away from ``start`` by growing factors), or None."""
+    a, fa = start, f(start)
+    if fa == 0.0:
+        return start, start
+    up = (fa < 0) == rising  # which way the root lies
+    step = factor
+    for _ in range(12):
+        b = min(a * step, hi) if up else max(a / step, lo)
+        fb = f(b)
+        if np.sign(fb) != np.sign(fa):
+            return (a, b) if a < b else (b, a)
+        if b in (lo, hi):
+            return None
+        a, fa, step = b, fb, step * step
+    return None
 
 
 def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
@@ -371,16 +453,19 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                     bracket: tuple[float, float] | None = None,
                     floor_min: float = defaults.FLOOR_MIN,
                     hierarchy: ContractionHierarchy | None = None,
-                    setup: tuple | None = None) -> tuple[float, float]:
+                    setup: tuple | None = None, pairs: tuple | None = None
+                    ) -> tuple[float, float]:
     """Fit the decay parameter so that the mean potential over all municipalities
     on the network equals ``target_mean``.
 
     The reachable pairs are found once (:func:`~accessibility.routing.one_to_many`,
-    sparse, within the limit); every trial parameter is then a numpy sum, and
+    sparse, within the limit); every trial parameter is then one parallel pass over
+    that table (:func:`~accessibility.kernels.decayed_row_sums`), and
     :func:`scipy.optimize.brentq` finds the root (the mean is monotone in the
     parameter: falling in beta for exponential / power, rising in sigma for gaussian).
     With ``hierarchy`` (:func:`lage_hierarchy` of the augmented graph) the table comes
-    from its bucket queries.
+    from its bucket queries; ``pairs`` passes a table found before (:func:`run_lage`
+    reuses it for the potentials).
 
     Returns
     -------
@@ -393,18 +478,27 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         raise InputError(f"calibrate_decay: kind must be exponential, gaussian or power, got {kind!r}")
     if not (np.isfinite(target_mean) and target_mean > 0):
         raise InputError(f"target_mean must be > 0, got {target_mean!r}")
-    rows, t, wd, k = _pair_times(graph, munis, daytime, limit_min, hierarchy, setup)
-    f = lambda p: mean_potential(rows, t, wd, k, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
-    lo, hi = bracket or ({"exponential": (0.0, 10.0), "power": (0.0, 50.0),
-                          "gaussian": (1e-3, 1e4)}[kind])
-    flo, fhi = f(lo), f(hi)
-    if np.sign(flo) == np.sign(fhi):
+    if pairs is None:
+        pairs = _pair_times(graph, munis, daytime, limit_min, hierarchy, setup)
+    indptr, t, wd, _ = pairs
+    f = lambda p: mean_potential(indptr, t, wd, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
+    lo, hi = bracket or _PARAM_RANGE[kind]
+    # a narrow bracket around the usual value first: brentq then needs ~8 passes
+    # over the table instead of ~19 from the whole range
+    near = None if bracket else _bracket_near(f, _PARAM_START[kind], lo, hi,
+                                              rising=kind == "gaussian")
+    if near is not None:
+        lo, hi = near
+        flo = fhi = None
+    else:
+        flo, fhi = f(lo), f(hi)
+    if near is None and np.sign(flo) == np.sign(fhi):
         raise InputError(
             f"calibrate_decay: the mean potential ranges from {flo + target_mean:,.0f} to "
             f"{fhi + target_mean:,.0f} over the {kind} parameter range [{lo}, {hi}], "
             f"target {target_mean:,.0f} is not reachable (check the network, limit and "
             "daytime population, or widen the bracket)")
-    p = brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200)
+    p = lo if lo == hi else brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=200)
     achieved = f(p) + target_mean
     logger.info("calibrated %s decay: parameter %.6g gives mean potential %.0f (target %.0f)",
                 kind, p, achieved, target_mean)
@@ -555,19 +649,21 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     # one augmented graph and one hierarchy for calibration and potentials
     setup = _setup(graph, munis, day)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
+    pairs = None
     if calibrate:
         if decay.kind == "none":
             raise InputError("calibrate needs a decay kind other than 'none'")
+        # one table of all pairs within the limit: fit on it, then sum it
+        pairs = _pair_times(graph, munis, day, limit_min, hier, setup)
         p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
                                       target_mean=target_mean, limit_min=limit_min,
-                                      floor_min=decay.floor_min, hierarchy=hier,
-                                      setup=setup)
+                                      floor_min=decay.floor_min, pairs=pairs)
         decay = _decay_for(decay.kind, p, decay.floor_min)
         report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
                       f"(target {target_mean:,.0f})")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
                          boundary=boundary, engine=engine, hierarchy=hier,
-                         executor=executor, chunk=chunk, setup=setup)
+                         executor=executor, chunk=chunk, setup=setup, pairs=pairs)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
