@@ -32,6 +32,9 @@ German destinations only, so there the flag says "foreign destinations ignored".
 
 Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
 183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
+A calibrated run (:func:`run_lage` with ``calibrate=True``) searches once: the
+sparse table of all municipality pairs within the limit is both what the fit sums
+for every trial parameter and, with the fitted one, the potentials themselves.
 """
 
 from __future__ import annotations
