@@ -770,16 +770,17 @@ def _pshortcuts(v, settle_limit, state, op, ip, dn, touched, hk, hv, stats, srt,
 
 
 @njit(parallel=True, cache=True)
-def ch_priorities(nodes, sim_settle, level, deleted, state, op, ip, dn, stats, prio):
-    """Priorities of ``nodes`` into ``prio`` (lower: contracted earlier): edge
-    quotient + hop quotient + level + a tenth of the deleted neighbours, from a
-    simulated contraction with witness searches of at most ``sim_settle`` settles.
+def _shortcuts_of(nodes, settle, write, state, op, ip, dn, stats, sc_off, sc_u, sc_x, sc_w,
+                  sc_h, res):
+    """:func:`_pshortcuts` of every node of ``nodes``, in parallel blocks claimed by
+    the workers: ``res[j] = (found, added, added_hops)`` of ``nodes[j]``; with
+    ``write`` its shortcuts go to ``sc_*[sc_off[j]:]``.
 
-    Worker ``k`` uses the scratch ``dn[k]`` (``[inf, -1]`` rows) and ``stats[k]``.
+    Worker ``k`` uses the scratch ``dn[k]`` (``[inf, -1]`` rows) and ``stats[k]``;
+    its search buffers grow (x4) when a witness search outgrows them.
     """
     n_workers = dn.shape[0]
-    o_start, o_cnt, o_h = op[0], op[1], op[5]
-    i_start, i_cnt, i_h = ip[0], ip[1], ip[5]
+    o_cnt = op[1]
     n_blocks = (nodes.size + _BLOCK - 1) // _BLOCK
     claim = np.empty(_STATS_ROW, np.int64)  # block counter, a cache line of its own
     claim[0] = 0
@@ -790,8 +791,6 @@ def ch_priorities(nodes, sim_settle, level, deleted, state, op, ip, dn, stats, p
         hv = np.empty(room, np.int64)
         srt = np.empty(256, np.int64)
         fsrt = np.empty(128, np.float64)
-        e_i = np.empty(0, np.int32)
-        e_w = np.empty(0, np.float64)
         dk = dn[k]
         sk = stats[k]
         while True:
@@ -803,27 +802,48 @@ def ch_priorities(nodes, sim_settle, level, deleted, state, op, ip, dn, stats, p
                 if 4 * o_cnt[v] > srt.size:
                     srt = np.empty(8 * o_cnt[v], np.int64)
                     fsrt = np.empty(4 * o_cnt[v], np.float64)
-                r = _pshortcuts(v, sim_settle, state, op, ip, dk, touched, hk, hv, sk, srt,
-                                fsrt, False, e_i, e_i, e_w, e_i, 0)
+                pos = sc_off[j] if write else 0
+                r = _pshortcuts(v, settle, state, op, ip, dk, touched, hk, hv, sk, srt,
+                                fsrt, write, sc_u, sc_x, sc_w, sc_h, pos)
                 while not r[3]:
                     room *= 4
                     touched = np.empty(room, np.int64)
                     hk = np.empty(room, np.float64)
                     hv = np.empty(room, np.int64)
-                    r = _pshortcuts(v, sim_settle, state, op, ip, dk, touched, hk, hv, sk,
-                                    srt, fsrt, False, e_i, e_i, e_w, e_i, 0)
-                added, added_hops = r[1], r[2]
-                sk[0] += 1
-                removed = o_cnt[v] + i_cnt[v]
-                removed_hops = 0
-                for q in range(o_start[v], o_start[v] + o_cnt[v]):
-                    removed_hops += o_h[q]
-                for q in range(i_start[v], i_start[v] + i_cnt[v]):
-                    removed_hops += i_h[q]
-                p = float(level[v]) + 0.1 * deleted[v]
-                if removed > 0:
-                    p += 2.0 * added / removed + added_hops / removed_hops
-                prio[v] = p
+                    r = _pshortcuts(v, settle, state, op, ip, dk, touched, hk, hv, sk, srt,
+                                    fsrt, write, sc_u, sc_x, sc_w, sc_h, pos)
+                res[j, 0] = r[0]
+                res[j, 1] = r[1]
+                res[j, 2] = r[2]
+
+
+@njit(parallel=True, cache=True)
+def ch_priorities(nodes, sim_settle, level, deleted, state, op, ip, dn, stats, prio):
+    """Priorities of ``nodes`` into ``prio`` (lower: contracted earlier): edge
+    quotient + hop quotient + level + a tenth of the deleted neighbours, from a
+    simulated contraction with witness searches of at most ``sim_settle`` settles
+    (:func:`_shortcuts_of`, which describes the scratch ``dn`` and ``stats``).
+    """
+    o_start, o_cnt, o_h = op[0], op[1], op[5]
+    i_start, i_cnt, i_h = ip[0], ip[1], ip[5]
+    res = np.empty((nodes.size, 3), np.int64)
+    e_i = np.empty(0, np.int32)
+    _shortcuts_of(nodes, sim_settle, False, state, op, ip, dn, stats, np.empty(0, np.int64),
+                  e_i, e_i, np.empty(0, np.float64), e_i, res)
+    stats[0, 0] += nodes.size  # simulated contractions
+    for j in prange(nodes.size):
+        v = nodes[j]
+        added, added_hops = res[j, 1], res[j, 2]
+        removed = o_cnt[v] + i_cnt[v]
+        removed_hops = 0
+        for q in range(o_start[v], o_start[v] + o_cnt[v]):
+            removed_hops += o_h[q]
+        for q in range(i_start[v], i_start[v] + i_cnt[v]):
+            removed_hops += i_h[q]
+        p = float(level[v]) + 0.1 * deleted[v]
+        if removed > 0:
+            p += 2.0 * added / removed + added_hops / removed_hops
+        prio[v] = p
 
 
 @njit(cache=True, inline="always")
@@ -876,46 +896,17 @@ def ch_select(rem, hops, prio, op, ip, workers):
     return flag
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def ch_round_shortcuts(sel, settle, state, op, ip, dn, stats, sc_off, sc_u, sc_x, sc_w, sc_h,
                        sc_cnt):
     """Shortcuts of contracting every node of the round ``sel`` (state 1):
     node ``sel[j]``'s go to ``sc_*[sc_off[j]:sc_off[j] + sc_cnt[j]]``
-    (``sc_off[j + 1] - sc_off[j]`` >= in-degree x out-degree). Scratch as for
-    :func:`ch_priorities`."""
-    n_workers = dn.shape[0]
-    o_cnt = op[1]
-    n_blocks = (sel.size + _BLOCK - 1) // _BLOCK
-    claim = np.empty(_STATS_ROW, np.int64)
-    claim[0] = 0
-    for k in prange(n_workers):
-        room = 1024
-        touched = np.empty(room, np.int64)
-        hk = np.empty(room, np.float64)
-        hv = np.empty(room, np.int64)
-        srt = np.empty(256, np.int64)
-        fsrt = np.empty(128, np.float64)
-        dk = dn[k]
-        sk = stats[k]
-        while True:
-            b = _fetch_add(claim, 0, 1)
-            if b >= n_blocks:
-                break
-            for j in range(b * _BLOCK, min(sel.size, (b + 1) * _BLOCK)):
-                v = sel[j]
-                if 4 * o_cnt[v] > srt.size:
-                    srt = np.empty(8 * o_cnt[v], np.int64)
-                    fsrt = np.empty(4 * o_cnt[v], np.float64)
-                r = _pshortcuts(v, settle, state, op, ip, dk, touched, hk, hv, sk, srt,
-                                fsrt, True, sc_u, sc_x, sc_w, sc_h, sc_off[j])
-                while not r[3]:
-                    room *= 4
-                    touched = np.empty(room, np.int64)
-                    hk = np.empty(room, np.float64)
-                    hv = np.empty(room, np.int64)
-                    r = _pshortcuts(v, settle, state, op, ip, dk, touched, hk, hv, sk, srt,
-                                    fsrt, True, sc_u, sc_x, sc_w, sc_h, sc_off[j])
-                sc_cnt[j] = r[0]
+    (``sc_off[j + 1] - sc_off[j]`` >= in-degree x out-degree). In parallel, with
+    the scratch of :func:`_shortcuts_of`."""
+    res = np.empty((sel.size, 3), np.int64)
+    _shortcuts_of(sel, settle, True, state, op, ip, dn, stats, sc_off, sc_u, sc_x, sc_w,
+                  sc_h, res)
+    sc_cnt[:] = res[:, 0]
 
 
 @njit(cache=True)

@@ -20,9 +20,9 @@ What it does:
    them), models ``central_places`` and ``lage`` (Lage with settlement types) with
    ``[lage] engine = "ch"`` and the hierarchy cached in ``[graph] cache_dir``; the
    run's normal outputs (tables, ``summary.md``, PNG maps, ``map.html``); no walk
-   model, no GTFS. ``[lage]`` has no calibration key (``target_mean`` is only read by
-   ``accessibility calibrate-lage``), so the run uses the default decay and the
-   calibrated Lage is timed as a step of its own (below);
+   model, no GTFS. The run uses the default decay (``[lage] calibrate = false``, as
+   the BBSR beta is the default); the calibrated Lage is timed as a step of its own
+   (below);
 3. runs :func:`accessibility.pipeline.run` on it twice, each in a fresh spawned
    process: **cold** (empty hierarchy cache) and **warm** (hierarchy cached). The
    pipeline's own stage functions are wrapped while it runs (``read_inputs``,
@@ -562,8 +562,7 @@ def write_config(work: Path, graph_path: Path, args) -> Path:
         "",
         "[lage]",
         'engine = "ch"',
-        "# no calibration key in [lage]: target_mean is for `accessibility calibrate-lage`;",
-        "# the calibrated Lage is timed separately (api.lage(calibrate=True))",
+        "calibrate = false  # the calibrated Lage is timed separately (api.lage(calibrate=True))",
         "",
         "[output]",
         'models = ["central_places", "lage"]',
