@@ -208,25 +208,32 @@ class ContractionHierarchy:
             kind, p1, p2, numba.get_num_threads())
         return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))
 
+    def _many_to_many_args(self, origins, targets, origin_offsets, limit) -> tuple:
+        """Checked origins, offsets and limit of a many-to-many query, its targets as
+        sorted unique nodes, the inverse map, and whether they were that already."""
+        n = self.n_nodes
+        org = _nodes(origins, n, "origins")
+        oo = _offsets(origin_offsets, org.size, "origin_offsets")
+        tn = _nodes(targets, n, "targets")
+        uniq, inverse = np.unique(tn, return_inverse=True)
+        same = uniq.size == tn.size and np.array_equal(uniq, tn)
+        return org, oo, _limit(limit, "limit"), uniq, inverse.ravel(), same
+
     def one_to_many(self, origins, targets, limit: float = np.inf, *,
                     origin_offsets=None) -> CostMatrix:
         """Costs from every origin to every target within ``limit`` (inclusive),
         as a ``(len(origins), len(targets))`` sparse table like
         :func:`accessibility.routing.one_to_many` (a zero cost is a stored 0)."""
-        n = self.n_nodes
-        org = _nodes(origins, n, "origins")
-        oo = _offsets(origin_offsets, org.size, "origin_offsets")
-        tn = _nodes(targets, n, "targets")
-        limit = _limit(limit, "limit")
-        uniq, inverse = np.unique(tn, return_inverse=True)
+        org, oo, limit, uniq, inverse, same = self._many_to_many_args(
+            origins, targets, origin_offsets, limit)
         b_off, b_tgt, b_dist = self._buckets_for(uniq, limit)
         indptr, cols, costs = K.bucket_one_to_many(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, uniq.size)
         table = csr_array((costs, cols, indptr), shape=(org.size, uniq.size))
-        if uniq.size == tn.size and np.array_equal(uniq, tn):
+        if same:
             return CostMatrix(table)
-        out = csr_array(table[:, inverse.ravel()])
+        out = csr_array(table[:, inverse])
         out.sort_indices()
         return CostMatrix(out)
 
@@ -402,18 +409,14 @@ class ContractionHierarchy:
         ndarray of float64, shape (len(origins), len(targets))
             ``inf`` where the target is unreachable or beyond ``limit``.
         """
-        n = self.n_nodes
-        org = _nodes(origins, n, "origins")
-        oo = _offsets(origin_offsets, org.size, "origin_offsets")
-        tn = _nodes(targets, n, "targets")
-        limit = _limit(limit, "limit")
-        uniq, inverse = np.unique(tn, return_inverse=True)
+        org, oo, limit, uniq, inverse, same = self._many_to_many_args(
+            origins, targets, origin_offsets, limit)
         sel = self.rphast_selection(uniq, limit)
         table = P.rphast_one_to_many(self.rank[org], oo, limit, *self._hierarchy(),
                                      *self._selection_args(sel), numba.get_num_threads())
-        if uniq.size == tn.size and np.array_equal(uniq, tn):
+        if same:
             return table
-        return np.ascontiguousarray(table[:, inverse.ravel()])
+        return np.ascontiguousarray(table[:, inverse])
 
     def rphast_potential(self, origins, node_weight, *, limit_s: float = LIMIT_MIN * 60.0,
                          decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
