@@ -113,6 +113,16 @@ def phast_order(rank, dn_off, dn_t, dn_w):
     return pos, gpos, s_off, s_t, s_w
 
 
+@njit(cache=True, inline="always")
+def _stalled(v, dv, dn_off, dn_t, dn_w, d, pos):
+    """Stall-on-demand: a higher node reaches ``v`` (arc ``v <- x`` of the downward
+    graph) for less than ``dv``, so ``v`` is not settled at its distance here."""
+    for q in range(dn_off[v], dn_off[v + 1]):
+        if d[pos[dn_t[q]]] + dn_w[q] < dv:
+            return True
+    return False
+
+
 @njit(cache=True)
 def _upward_labels(sources, source_offsets, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w,
                    pos, d, lab):
@@ -141,12 +151,7 @@ def _upward_labels(sources, source_offsets, limit, up_off, up_t, up_w, dn_off, d
         pv = pos[v]
         if dv > d[pv]:
             continue
-        stalled = False
-        for q in range(dn_off[v], dn_off[v + 1]):
-            if d[pos[dn_t[q]]] + dn_w[q] < dv:
-                stalled = True
-                break
-        if stalled:
+        if _stalled(v, dv, dn_off, dn_t, dn_w, d, pos):
             continue
         lv = lab[pv]
         for q in range(up_off[v], up_off[v + 1]):
@@ -252,12 +257,7 @@ def _upward(src, d0, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w, pos, d, touc
         dv, v, size = _pop(hk, hv, size)
         if dv > d[pos[v]]:
             continue
-        stalled = False
-        for q in range(dn_off[v], dn_off[v + 1]):
-            if d[pos[dn_t[q]]] + dn_w[q] < dv:
-                stalled = True
-                break
-        if stalled:
+        if _stalled(v, dv, dn_off, dn_t, dn_w, d, pos):
             continue
         for q in range(up_off[v], up_off[v + 1]):
             x = up_t[q]
