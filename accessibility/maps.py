@@ -81,22 +81,33 @@ def _kreis_outlines(poly: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return _OUTLINES[key]
 
 
+#: At most this many place names on a map (the first rows: Oberzentren, largest first).
+MAX_LABELS = 40
+
+
 def _labels(ax, places: gpd.GeoDataFrame | None) -> None:
     """Star and name of each place (first rows first); a label closer than 4 % of the
-    map's width to one already drawn is left out, so that names do not overlap."""
+    map's width to one already drawn is left out, so that names do not overlap, and
+    at most :data:`MAX_LABELS` are written. Stars shrink when there are many (a
+    national map has ~1,100 Mittelzentren: full-size stars would hide the map)."""
     if places is None or not len(places):
         return
     p = places.to_crs(_METRIC)
     x, y = p.geometry.x.to_numpy(), p.geometry.y.to_numpy()
-    ax.scatter(x, y, s=30, c="black", marker="*", zorder=5)
+    size = 30.0 * min(1.0, np.sqrt(100.0 / len(p)))
+    ax.scatter(x, y, s=size, c="black", marker="*", zorder=5, linewidths=0)
     x0, x1 = ax.get_xlim()
     gap = 0.04 * (x1 - x0)
     drawn: list[tuple[float, float]] = []
     for xi, yi, name in zip(x, y, p["name"].astype(str)):
+        if len(drawn) >= MAX_LABELS:
+            break
         if any(abs(xi - a) < 2.5 * gap and abs(yi - b) < 0.6 * gap for a, b in drawn):
             continue
         ax.annotate(name.split(",")[0], (xi, yi), fontsize=6, xytext=(3, 3),
-                    textcoords="offset points", zorder=6)
+                    textcoords="offset points", zorder=6,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.6})
         drawn.append((xi, yi))
 
 

@@ -135,3 +135,31 @@ def test_kreis_outlines_are_dissolved_once_and_follow_the_geometry(monkeypatch):
     assert len(maps._kreis_outlines(b)) == 2 and len(calls) == 2
     moved = a.set_geometry(a.geometry.translate(10, 0))
     assert not maps._kreis_outlines(moved).equals(first) and len(calls) == 3
+
+
+def test_many_places_get_small_stars_and_few_names():
+    """A national map has ~1,100 Mittelzentren: the stars shrink and at most
+    MAX_LABELS names are written (all of them would cover the map)."""
+    import matplotlib.pyplot as plt
+
+    from accessibility import maps
+
+    rng = np.random.default_rng(0)
+
+    def places(n):
+        return gpd.GeoDataFrame({"name": [f"P{i}" for i in range(n)]}, crs="EPSG:4326",
+                                geometry=gpd.points_from_xy(rng.uniform(6, 15, n),
+                                                            rng.uniform(47.5, 55, n)))
+    sizes, names = [], []
+    for n in (10, 1100):
+        fig, ax = plt.subplots()
+        p = places(n).to_crs(maps._METRIC)
+        ax.set_xlim(p.total_bounds[0], p.total_bounds[2])
+        ax.set_ylim(p.total_bounds[1], p.total_bounds[3])
+        maps._labels(ax, places(n))
+        sizes.append(float(ax.collections[0].get_sizes()[0]))
+        names.append(len(ax.texts))
+        plt.close(fig)
+    assert sizes[0] == 30.0 and sizes[1] < 10.0
+    assert names[0] > 0
+    assert 0 < names[1] <= maps.MAX_LABELS
