@@ -784,10 +784,20 @@ def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
     names and the run's tables, as layers of the GeoPackage."""
     layers = {}
     names = {"gvb": table.get("gvb_name"), "kreis": None, "land": None}
+    finer = None  # the last level dissolved: (key, polygons)
     for level, lage_key in (("gvb", "gvb_lage"), ("kreis", "kreis_lage"), ("land", None)):
         if level not in table.columns:
             continue
-        poly = table[[level, "geometry"]].dissolve(by=level, as_index=False)
+        parts = table[[level, "geometry"]]
+        if finer is not None and _nests(table, finer[0], level):
+            # union of the finer level's polygons: the same area, half the time
+            # nationally (4,500 GVB instead of 11,000 municipalities per Kreis)
+            key, fp = finer
+            up = table.drop_duplicates(key).set_index(key)[level]
+            parts = gpd.GeoDataFrame({level: up.reindex(fp[key]).to_numpy()},
+                                     geometry=fp.geometry.to_numpy(), crs=fp.crs)
+        poly = parts.dissolve(by=level, as_index=False)
+        finer = (level, poly[[level, "geometry"]])
         if names[level] is not None:
             first = pd.Series(names[level].to_numpy(), index=table[level].to_numpy())
             poly.insert(1, f"{level}_name", first[~first.index.duplicated()]
@@ -806,6 +816,14 @@ def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                 poly = poly.merge(extra, on=level, how="left")
         layers[level] = poly
     return layers
+
+
+def _nests(table: pd.DataFrame, finer: str, coarser: str) -> bool:
+    """Whether every unit of ``finer`` lies in one unit of ``coarser`` (and every
+    row has a ``finer`` unit), so ``coarser`` is a union of ``finer`` units."""
+    if table[finer].isna().any():
+        return False
+    return bool((table.groupby(finer)[coarser].nunique(dropna=False) <= 1).all())
 
 
 def write_municipalities(munis, columns: dict, config: Config, out: _Output,

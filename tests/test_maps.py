@@ -163,3 +163,32 @@ def test_many_places_get_small_stars_and_few_names():
     assert sizes[0] == 30.0 and sizes[1] < 10.0
     assert names[0] > 0
     assert 0 < names[1] <= maps.MAX_LABELS
+
+
+def _squares(gvb, kreis, land):
+    """Unit squares side by side, one municipality each."""
+    from shapely.geometry import box
+
+    n = len(gvb)
+    return gpd.GeoDataFrame({"gvb": gvb, "kreis": kreis, "land": land},
+                            geometry=[box(i, 0, i + 1, 1) for i in range(n)], crs="EPSG:25832")
+
+
+def test_area_layers_union_of_finer_units_when_they_nest():
+    """Kreis and Land polygons are unions of the finer level's polygons where those
+    nest (faster nationally), and of the municipalities where they do not (a GVB
+    across two Kreise, a municipality without GVB): the area is the same either way."""
+    from accessibility.pipeline import _nests, area_layers
+
+    nested = _squares(["g1", "g1", "g2", "g3"], ["k1", "k1", "k1", "k2"], ["01"] * 4)
+    across = _squares(["g1", "g1", "g2", "g3"], ["k1", "k2", "k2", "k2"], ["01"] * 4)
+    no_gvb = _squares(["g1", None, "g2", "g3"], ["k1", "k1", "k2", "k2"], ["01"] * 4)
+    assert _nests(nested, "gvb", "kreis") and not _nests(across, "gvb", "kreis")
+    assert not _nests(no_gvb, "gvb", "kreis") and _nests(no_gvb, "kreis", "land")
+    for table, kreis_area in ((nested, {"k1": 3.0, "k2": 1.0}), (across, {"k1": 1.0, "k2": 3.0}),
+                              (no_gvb, {"k1": 2.0, "k2": 2.0})):
+        layers = area_layers(table, {})
+        got = dict(zip(layers["kreis"]["kreis"], layers["kreis"].area))
+        assert got == kreis_area
+        assert layers["land"].area.tolist() == [4.0]
+        assert (layers["kreis"].geom_type == "MultiPolygon").all()
