@@ -401,3 +401,23 @@ def test_calibrated_run_sums_the_calibration_table(engine):
     assert res["edge_flag"].tolist() == ref["edge_flag"].tolist()
     assert 0 < res["edge_flag"].sum() < side * side  # the flag is not trivially all or none
     assert abs(res["potential_2h"].mean() - 100_000.0) < 1e-6 * 100_000.0
+
+
+@pytest.mark.parametrize("in_region", [True, False])
+def test_off_network_warning_only_for_the_region(in_region, caplog):
+    """A regional run passes the national register: municipalities outside the region
+    are expectedly off the network (no warning for them), those inside are a problem."""
+    g = graph(LINE, [(0, 1, 600.0), (1, 2, 1200.0)])
+    d = pd.DataFrame({"ags": ["03100001", "03100002", "09999999"], "name": ["A", "B", "Far"],
+                      "lon": [10.0, 10.1, 13.0], "lat": [52.0, 52.0, 48.0],
+                      "population": [1000.0, 2000.0, 500.0]})
+    m = attach(g, d, max_snap_m=2000.0)
+    m["in_region"] = [True, True, in_region]
+    with caplog.at_level("INFO", logger="accessibility.models.lage"):
+        r = lage_potential(g, m, m["population"])
+    assert r["potential_2h"].isna().tolist() == [False, False, True]
+    warned = [rec for rec in caplog.records if rec.levelname == "WARNING"
+              and "off the network" in rec.getMessage()]
+    assert bool(warned) == in_region
+    if in_region:
+        assert "09999999" in warned[0].getMessage()

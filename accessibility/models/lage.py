@@ -351,10 +351,16 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
     out.iloc[idx, out.columns.get_loc("edge_flag")] = res.touches_boundary
     # no search, no count: empty (not 0) where the potential is empty
     out["n_reached"] = out["n_reached"].astype("Int64").where(out["potential_2h"].notna())
-    off = len(munis) - idx.size
-    if off:
+    off = ~snap.on_network
+    if "in_region" in munis.columns:  # a regional run: the rest are not expected on it
+        inside = munis["in_region"].fillna(False).to_numpy(bool)
+        if (off & ~inside).any():
+            logger.info("%d municipalities outside the region get no potential",
+                        int((off & ~inside).sum()))
+        off &= inside
+    if off.any():
         logger.warning("%d municipalities are off the network and get no potential: %s",
-                       off, _show(munis["ags"].to_numpy()[~snap.on_network]))
+                       int(off.sum()), _show(munis["ags"].to_numpy()[off]))
     return out
 
 
