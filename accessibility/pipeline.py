@@ -723,10 +723,14 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: _Output,
                                      geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
                                      crs=defaults.GRID_CRS)
         how = "straight line with water barriers" if sfx == "" else "along the walking network"
+        # services absent from the input can never count: say so on the map
+        absent = [s for s in SERVICES if not (facilities["service"] == s).any()]
+        note = (f"\nno data for {', '.join(absent)}: at most {6 - len(absent)} of 6 possible"
+                if absent else "")
         out.add("map_walk", map_categories(
             cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
             title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
-                  "6 of 6 = all six", order=labels, cmap="viridis"))
+                  f"6 of 6 = all six{note}", order=labels, cmap="viridis"))
     return res
 
 

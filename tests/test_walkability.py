@@ -3,6 +3,8 @@ barriers on a real river, bad facility tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,7 +113,20 @@ def test_bad_inputs(tmp_path):
 # ----------------------------------------------------------------- Dreieich sample
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return run(output_dir=tmp_path_factory.mktemp("walk"))
+    from accessibility import pipeline
+
+    titles = {}
+
+    def recording(gdf, column, path, **kw):  # the map titles, for the tests
+        titles[Path(path).stem] = kw.get("title")
+        return map_categories(gdf, column, path, **kw)
+
+    map_categories = pipeline.map_categories
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "map_categories", recording)
+        res = run(output_dir=tmp_path_factory.mktemp("walk"))
+    res.map_titles = titles
+    return res
 
 
 def test_dreieich_sample_results(sample):
@@ -132,6 +147,8 @@ def test_dreieich_sample_results(sample):
     assert np.isnan(m.loc["03101000", "walk_share_pharmacy"])  # Braunschweig: no walk data
     out = sample.output_dir
     assert (out / "map_walk_all_six.png").is_file() and (out / "walk_cells.parquet").is_file()
+    # the map says which services cannot count (no post office in the extract)
+    assert "no data for post_office: at most 5 of 6" in sample.map_titles["map_walk_all_six"]
     import geopandas as gpd
 
     cells = gpd.read_parquet(out / "walk_cells.parquet")  # GeoParquet with its CRS
