@@ -30,8 +30,8 @@ The builder is then timed stage by stage in a fresh ``spawn``-ed subprocess, cal
 its functions from outside in the order ``accessibility.graph.build_graph`` does:
 ``read_osm_ways`` (libosmium read with the location index and filters + the Python
 way collector), the rest of ``graph_from_osm`` (edge arrays), then ``simplify``'s
-steps (``largest_scc``, ``contract_degree2``, Hilbert ``reorder``; the raw graph
-stays alive through them as it does inside ``simplify``), then the cache
+steps (``largest_scc``, ``contract_degree2``, Hilbert ``reorder``; each step is handed
+the previous graph and frees it, as ``build_graph`` runs them), then the cache
 (``cache_key`` + ``save_graph``) and, for reference, ``load_graph``. Peak memory per
 stage is the kernel high-water mark (VmHWM reset through ``/proc/self/clear_refs``,
 ``benchmarks.run.PeakMemory``); CPU time per stage (all threads) is given too, as it
@@ -806,9 +806,9 @@ def measure_build(pbf: str | Path, profile=None, cache_dir: str | Path | None = 
     import accessibility.graph.osm as osm_mod
     from accessibility.graph.cache import cache_key, load_graph, save_graph
     from accessibility.graph.simplify import (
-        contract_degree2,
+        _contract_degree2,
+        _largest_scc,
         hilbert_order,
-        largest_scc,
         reorder,
     )
     from accessibility.profile import DEFAULT_PROFILE, load_profile
@@ -850,20 +850,25 @@ def measure_build(pbf: str | Path, profile=None, cache_dir: str | Path | None = 
         osm_mod.read_osm_ways = read
     rows[-1].update(nodes_out=g.n_nodes, edges_out=g.n_edges)
     stats.update(raw_nodes=g.n_nodes, raw_edges=g.n_edges)
-    raw = g  # simplify() keeps its argument (the raw graph) alive to the end
-    with _Stage(rows, STAGES[2], nodes_in=g.n_nodes,
-                edges_in=g.n_edges):
-        g, rep = largest_scc(g)
+    # as build_graph: the raw graph is handed over (no reference kept here), so the
+    # SCC step frees it while it builds the subgraph
+    n_raw, m_raw = g.n_nodes, g.n_edges
+    box = [g]
+    del g
+    with _Stage(rows, STAGES[2], nodes_in=n_raw, edges_in=m_raw):
+        g, rep = _largest_scc(box)
     rows[-1].update(nodes_out=g.n_nodes, edges_out=g.n_edges, components=rep["components"])
     g.meta.pop("scc_mask", None)
     stats.update(scc_components=rep["components"], scc_node_share=rep["node_share_kept"])
-    with _Stage(rows, STAGES[3], nodes_in=g.n_nodes, edges_in=g.n_edges):
-        g = contract_degree2(g)
+    n_scc, m_scc = g.n_nodes, g.n_edges
+    box.append(g)
+    del g
+    with _Stage(rows, STAGES[3], nodes_in=n_scc, edges_in=m_scc):
+        g = _contract_degree2(box)
     rows[-1].update(nodes_out=g.n_nodes, edges_out=g.n_edges)
     with _Stage(rows, STAGES[4], nodes_in=g.n_nodes, edges_in=g.n_edges):
         g = reorder(g, hilbert_order(g.x, g.y))
     rows[-1].update(nodes_out=g.n_nodes, edges_out=g.n_edges)
-    del raw
     stats.update(nodes=g.n_nodes, edges=g.n_edges)
     own_tmp = None
     if cache_dir is None:

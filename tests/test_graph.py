@@ -440,3 +440,228 @@ def test_largest_scc_reports_dead_ends_and_islands_per_class():
     line = dropped_lines(stats)[0]
     assert "motorway 3.0 of 3.0 km (100%)" in line and "3.0 km are dead ends" in line
     assert "1.0 km lie on islands" in line
+
+
+# ------------------------------------------- lean kernels against independent references
+def _contractible_reference(graph, keep=None):
+    """contractible_nodes as it was in numpy (np.minimum.at / np.maximum.at)."""
+    n = graph.n_nodes
+    src, dst = graph.sources, graph.targets
+    outdeg = np.diff(graph.offsets)
+    indeg = np.bincount(dst, minlength=n)
+    ok = ((indeg == 1) & (outdeg == 1)) | ((indeg == 2) & (outdeg == 2))
+    loop = np.zeros(n, bool)
+    loop[src[src == dst]] = True
+    cmin = np.full(n, 255, np.int64)
+    cmax = np.zeros(n, np.int64)
+    for a in (src, dst):
+        np.minimum.at(cmin, a, graph.road_class)
+        np.maximum.at(cmax, a, graph.road_class)
+    ok &= ~loop & (cmin == cmax)
+
+    def nb_range(at, other):
+        lo = np.full(n, np.iinfo(np.int64).max, np.int64)
+        hi = np.full(n, -1, np.int64)
+        np.minimum.at(lo, at, other)
+        np.maximum.at(hi, at, other)
+        return lo, hi
+
+    out_lo, out_hi = nb_range(src, dst)
+    in_lo, in_hi = nb_range(dst, src)
+    two = indeg == 2
+    ok[two] &= (out_lo[two] == in_lo[two]) & (out_hi[two] == in_hi[two])
+    first = graph.offsets[:-1]
+    idx = np.flatnonzero(two & ok)
+    ok[idx] &= graph.targets[first[idx]] != graph.targets[first[idx] + 1]
+    one = (indeg == 1) & ok
+    in_nb = np.zeros(n, np.int64)
+    in_nb[dst] = src
+    idx = np.flatnonzero(one)
+    ok[idx] &= graph.targets[first[idx]] != in_nb[idx]
+    if keep is not None:
+        ok &= ~keep
+    return ok
+
+
+def _largest_scc_reference(graph):
+    """largest_scc as it was: the subgraph by RoadGraph.subgraph, the dead-end /
+    island report by scipy's breadth-first search on the CSR and its transpose."""
+    from scipy.sparse.csgraph import breadth_first_order
+
+    labels = strong_components(graph.offsets, graph.targets)
+    keep = labels == np.argmax(np.bincount(labels))
+    sub = graph.subgraph(keep)
+    n = graph.n_nodes
+    adj = csr_array((np.ones(graph.n_edges, np.int8), graph.targets, graph.offsets), shape=(n, n))
+    root = int(np.flatnonzero(keep)[0])
+    reached = np.zeros(n, bool)
+    reached[breadth_first_order(adj, root, directed=True, return_predecessors=False)] = True
+    reaching = np.zeros(n, bool)
+    reaching[breadth_first_order(adj.T.tocsr(), root, directed=True,
+                                 return_predecessors=False)] = True
+    src = graph.sources
+    dropped = ~(keep[src] & keep[graph.targets])
+    dead_end = dropped & (reaching[src] | reached[graph.targets])
+    island = dropped & ~dead_end
+
+    def km_by(mask):
+        km = np.bincount(graph.road_class[mask], weights=graph.length_m[mask],
+                         minlength=len(graph.class_names)) / 1000.0
+        return {graph.class_names[i]: float(km[i]) for i in np.flatnonzero(km)}
+
+    report = {
+        "components": int(labels.max()) + 1,
+        "nodes_kept": sub.n_nodes, "nodes_dropped": n - sub.n_nodes,
+        "edges_kept": sub.n_edges, "edges_dropped": graph.n_edges - sub.n_edges,
+        "node_share_kept": sub.n_nodes / n,
+        "km_dropped": float(graph.length_m.sum() - sub.length_m.sum()) / 1000.0,
+        "km_dead_end_by_class": km_by(dead_end), "km_island_by_class": km_by(island),
+    }
+    return sub, keep, reached, reaching, report
+
+
+@st.composite
+def road_graphs(draw, max_n=30):
+    """Random multigraphs with self loops, parallel edges, two-way and one-way chains
+    and two road classes: every case contractible_nodes and largest_scc distinguish."""
+    n = draw(st.integers(1, max_n))
+    m = draw(st.integers(0, 3 * max_n))
+    node = st.integers(0, n - 1)
+    edges = draw(st.lists(st.tuples(node, node, st.integers(0, 1)), min_size=m, max_size=m))
+    nxt = n
+    for _ in range(draw(st.integers(0, 4))):
+        a, b, k, c = draw(node), draw(node), draw(st.integers(1, 4)), draw(st.integers(0, 1))
+        two_way = draw(st.booleans())
+        path = [a, *range(nxt, nxt + k), b]
+        nxt += k
+        for p, q in zip(path[:-1], path[1:]):
+            edges.append((p, q, c))
+            if two_way:
+                edges.append((q, p, c))
+    seed = draw(st.integers(0, 2**31))
+    return nxt, edges, seed
+
+
+def _graph_of(n, edges, seed):
+    rng = np.random.default_rng(seed)
+    if edges:
+        u, v, c = (np.array(x) for x in zip(*edges))
+    else:
+        u = v = c = np.zeros(0, np.int64)
+    length = rng.integers(1, 1000, u.size).astype(float)
+    return from_edges(u, v, length / 10, length, c, class_names=("primary", "residential"),
+                      osm_id=np.arange(n), lon=10 + rng.random(n) * 0.1,
+                      lat=52 + rng.random(n) * 0.1)
+
+
+@given(road_graphs(), st.data())
+@settings(max_examples=300, deadline=None)
+def test_contractible_kernel_matches_numpy_reference(case, data):
+    from accessibility.graph.simplify import contractible_nodes
+
+    g = _graph_of(*case)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=g.n_nodes, max_size=g.n_nodes)),
+                    dtype=bool)
+    np.testing.assert_array_equal(contractible_nodes(g), _contractible_reference(g))
+    np.testing.assert_array_equal(contractible_nodes(g, keep), _contractible_reference(g, keep))
+
+
+@given(road_graphs())
+@settings(max_examples=300, deadline=None)
+def test_lean_largest_scc_matches_reference(case):
+    from accessibility.graph._contract import reachable, reaching
+
+    g = _graph_of(*case)
+    sub, keep, reached, reaching_ref, report = _largest_scc_reference(g)
+    root = int(np.flatnonzero(keep)[0])
+    np.testing.assert_array_equal(reachable(g.offsets, g.targets, root), reached)
+    np.testing.assert_array_equal(reaching(g.offsets, g.targets, root), reaching_ref)
+    lean, rep = largest_scc(g)
+    assert rep == report
+    np.testing.assert_array_equal(lean.meta.pop("scc_mask"), keep)
+    for k in ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id", "lon", "lat",
+              "x", "y"):
+        a, b = getattr(lean, k), getattr(sub, k)
+        assert a.dtype == b.dtype and np.array_equal(a, b), k
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reach_kernels_match_scipy_bfs_on_large_random_graphs(seed):
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from accessibility.graph._contract import reachable, reaching
+
+    rng = np.random.default_rng(seed)
+    n = 5000
+    u, v = rng.integers(0, n, 6000), rng.integers(0, n, 6000)
+    g = from_edges(u, v, np.ones(u.size), np.ones(u.size), np.zeros(u.size),
+                   class_names=("road",), osm_id=np.arange(n), lon=np.zeros(n), lat=np.zeros(n),
+                   x=np.zeros(n), y=np.zeros(n))
+    adj = g.to_scipy()
+    for root in rng.integers(0, n, 5):
+        fw = np.zeros(n, bool)
+        fw[breadth_first_order(adj, root, directed=True, return_predecessors=False)] = True
+        bw = np.zeros(n, bool)
+        bw[breadth_first_order(adj.T.tocsr(), root, directed=True, return_predecessors=False)] = True
+        np.testing.assert_array_equal(reachable(g.offsets, g.targets, root), fw)
+        np.testing.assert_array_equal(reaching(g.offsets, g.targets, root), bw)
+
+
+def test_largest_scc_of_unsorted_rows_takes_the_subgraph_path():
+    """A RoadGraph built directly, rows not sorted by head: the lean subgraph would
+    keep the unsorted order, so largest_scc falls back to RoadGraph.subgraph."""
+    from accessibility.graph import RoadGraph
+
+    # 0 -> 2, 0 -> 1 (unsorted), 1 -> 0, 2 -> 0, 3 -> 0 (node 3 a dead end)
+    g = RoadGraph(offsets=np.array([0, 2, 3, 4, 5]), targets=np.array([2, 1, 0, 0, 0]),
+                  time_s=np.arange(5.0), length_m=np.arange(5.0) * 10,
+                  road_class=np.zeros(5), class_names=("road",), osm_id=np.arange(4),
+                  lon=np.linspace(10, 10.1, 4), lat=np.full(4, 52.0))
+    sub, rep = largest_scc(g)
+    ref = g.subgraph(np.array([True, True, True, False]))
+    assert np.array_equal(sub.targets, ref.targets) and np.array_equal(sub.time_s, ref.time_s)
+    assert list(sub.targets[:2]) == [1, 2]
+    assert rep["km_dead_end_by_class"] == {"road": 0.04}
+
+
+def test_strong_components_int32_and_int64_work_arrays_agree():
+    from accessibility.graph._contract import _tarjan
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    u, v = rng.integers(0, n, 4000), rng.integers(0, n, 4000)
+    g = from_edges(u, v, np.ones(u.size), np.ones(u.size), np.zeros(u.size),
+                   class_names=("road",), osm_id=np.arange(n), lon=np.zeros(n), lat=np.zeros(n),
+                   x=np.zeros(n), y=np.zeros(n))
+    a = strong_components(g.offsets, g.targets)
+    b = _tarjan(g.offsets, g.targets, np.empty(0, np.int64))
+    assert a.dtype == np.int32 and b.dtype == np.int64
+    np.testing.assert_array_equal(a, b)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(zip(u.tolist(), v.tolist()))
+    theirs = list(nx.strongly_connected_components(G))
+    assert a.max() + 1 == len(theirs)
+    # the same partition: each of our components is exactly one of networkx's
+    assert all(np.unique(a[list(c)]).size == 1 for c in theirs)
+
+
+@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+def test_fixed_point_coordinates_give_libosmium_doubles(path):
+    """The collector keeps libosmium's int32 coordinates; coordinates_deg must give
+    the very doubles loc.lon / loc.lat give, for every node of the real extracts."""
+    import osmium
+
+    from accessibility.graph.osm import coordinates_deg
+
+    x, y, lon, lat = [], [], [], []
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        loc = node.location
+        if loc.valid():
+            x.append(loc.x)
+            y.append(loc.y)
+            lon.append(loc.lon)
+            lat.append(loc.lat)
+    assert len(x) > 1000
+    assert np.array_equal(coordinates_deg(np.array(x, np.int32)), np.array(lon))
+    assert np.array_equal(coordinates_deg(np.array(y, np.int32)), np.array(lat))

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
@@ -98,7 +100,7 @@ def test_two_pass_reads_the_same(synthetic, profile, source):
     path = synthetic[1] if source == "synthetic" else TEST_DATA / "tiny.osm"
     a = read_osm_ways(path, profile, two_pass=False)
     b = read_osm_ways(path, profile, two_pass=True)
-    for k in ("refs", "lon", "lat", "way_start", "way_class", "way_dir", "way_speed_fw",
+    for k in ("refs", "x", "y", "way_start", "way_class", "way_dir", "way_speed_fw",
               "way_speed_bw", "way_duration"):
         np.testing.assert_array_equal(np.asarray(getattr(a, k)), np.asarray(getattr(b, k)),
                                       err_msg=k)
@@ -168,3 +170,110 @@ def test_extrapolate_is_linear():
     assert row["seconds"] == pytest.approx(200.0)
     assert row["seconds_per_M_nodes"] == pytest.approx(2.0)
     assert row["peak_rss_mb"] == pytest.approx(300.0)
+
+
+# ------------------------------------------------ lean graph_from_osm vs the plain numpy
+def _plain_graph_from_osm(path, profile):
+    """graph_from_osm as it was before the lean rewrite: float64 lon/lat per ref (from
+    libosmium's int32 coordinates), np.unique, haversine over all segments, from_edges."""
+    from accessibility.graph.core import from_edges
+    from accessibility.graph.osm import coordinates_deg, haversine_m
+
+    col = read_osm_ways(path, profile)
+    n_ways = len(col.way_class)
+    refs = np.frombuffer(col.refs, dtype=np.int64)
+    lon_all = coordinates_deg(np.frombuffer(col.x, dtype=np.int32))
+    lat_all = coordinates_deg(np.frombuffer(col.y, dtype=np.int32))
+    starts = np.frombuffer(col.way_start, dtype=np.int64)
+    osm_id, first, node_of_ref = np.unique(refs, return_index=True, return_inverse=True)
+    lon, lat = lon_all[first], lat_all[first]
+    way_of_ref = np.repeat(np.arange(n_ways), np.diff(starts))
+    seg = np.flatnonzero(way_of_ref[:-1] == way_of_ref[1:])
+    seg = seg[node_of_ref[seg] != node_of_ref[seg + 1]]
+    way = way_of_ref[seg]
+    a, b = node_of_ref[seg], node_of_ref[seg + 1]
+    length = haversine_m(lon_all[seg], lat_all[seg], lon_all[seg + 1], lat_all[seg + 1])
+    cls = np.frombuffer(col.way_class, dtype=np.uint8)[way]
+    direction = np.frombuffer(col.way_dir, dtype=np.uint8)[way]
+    fw = np.frombuffer(col.way_speed_fw, dtype=np.float64)[way]
+    bw = np.frombuffer(col.way_speed_bw, dtype=np.float64)[way]
+    duration = np.frombuffer(col.way_duration, dtype=np.float64)
+    t_fw = length / (fw / 3.6)
+    t_bw = length / (bw / 3.6)
+    timed = np.isfinite(duration)
+    if timed.any():
+        way_len = np.bincount(way, weights=length, minlength=n_ways)
+        share = np.divide(length, way_len[way], out=np.zeros_like(length), where=way_len[way] > 0)
+        on_timed = timed[way]
+        t_fw[on_timed] = t_bw[on_timed] = (duration[way] * share)[on_timed]
+    fwd, bwd = (direction & 1) > 0, (direction & 2) > 0
+    return from_edges(
+        np.concatenate([a[fwd], b[bwd]]), np.concatenate([b[fwd], a[bwd]]),
+        np.concatenate([t_fw[fwd], t_bw[bwd]]), np.concatenate([length[fwd], length[bwd]]),
+        np.concatenate([cls[fwd], cls[bwd]]), class_names=profile.classes, osm_id=osm_id,
+        lon=lon, lat=lat)
+
+
+@pytest.mark.parametrize("profile", [DEFAULT_PROFILE, WALK_PROFILE, load_profile("osrm-car")],
+                         ids=lambda p: p.name)
+@pytest.mark.parametrize("source", ["synthetic", "tiny.osm", "heidelberg.osm.pbf"])
+def test_lean_graph_from_osm_is_the_plain_numpy_graph_to_the_bit(synthetic, profile, source):
+    if source == "synthetic":
+        path = synthetic[1]
+    elif source == "tiny.osm":
+        path = TEST_DATA / "tiny.osm"
+    else:
+        from .conftest import shared
+
+        path = shared("osm", source)
+    g = graph_from_osm(path, profile)
+    ref = _plain_graph_from_osm(path, profile)
+    for k in ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id", "lon", "lat",
+              "x", "y"):
+        a, b = getattr(g, k), getattr(ref, k)
+        assert a.dtype == b.dtype and np.array_equal(a, b), k
+
+
+@given(st.lists(st.integers(-5, 2**40), min_size=1, max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_node_index_is_np_unique(ids):
+    from accessibility.graph.osm import _node_index
+
+    refs = np.array(ids, np.int64)
+    osm_id, first, inv = _node_index(refs)
+    u, f, i = np.unique(refs, return_index=True, return_inverse=True)
+    assert inv.dtype == np.int32
+    np.testing.assert_array_equal(osm_id, u)
+    np.testing.assert_array_equal(first, f)
+    np.testing.assert_array_equal(inv, i.ravel())
+
+
+def test_build_graph_frees_the_raw_graph_after_the_scc_step(monkeypatch):
+    """build_graph hands the raw graph over: nothing keeps it alive past largest_scc
+    (on Germany that is ~3 GB less at the contraction)."""
+    import gc
+    import importlib
+    import weakref
+
+    # the module, not the function accessibility.graph.simplify that shadows it
+    simplify_mod = importlib.import_module("accessibility.graph.simplify")
+
+    seen = {}
+    real_osm, real_contract = osm_mod.graph_from_osm, simplify_mod._contract_degree2
+
+    def spy_osm(*a, **k):
+        g = real_osm(*a, **k)
+        seen["raw"] = weakref.ref(g)
+        return g
+
+    def spy_contract(box, keep=None):
+        gc.collect()
+        seen["raw_alive"] = seen["raw"]() is not None
+        return real_contract(box, keep)
+
+    import accessibility.graph as graph_pkg
+
+    monkeypatch.setattr(graph_pkg, "graph_from_osm", spy_osm)
+    monkeypatch.setattr(simplify_mod, "_contract_degree2", spy_contract)
+    g = build_graph(TEST_DATA / "tiny.osm", "osrm-car")
+    assert g.n_nodes > 0 and seen["raw_alive"] is False

@@ -16,7 +16,7 @@ from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
 from .osm import _check_osm_path, graph_from_osm, header_bbox
 from .osmnx_io import from_networkx, from_place, from_polygon
-from .simplify import contract_degree2, hilbert_order, largest_scc, simplify
+from .simplify import _simplify, contract_degree2, hilbert_order, largest_scc, simplify
 from .attachment import Attached, attach, network_arrays, point_coordinates
 from .snap import SnapResult, snap_points
 from .stats import dropped_classes, dropped_lines, format_graph_statistics, graph_statistics
@@ -87,7 +87,12 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         if keep_points is not None:
             snap = snap_points(g, *keep_points, max_snap_m=max_snap_m)
             keep = snap.node[snap.on_network]
-        g, _ = simplify(g, keep=keep)
+            del snap
+        # hand the raw graph over (no reference kept here): _simplify frees it after
+        # the SCC step, which lowers a national build's peak by the raw graph's size
+        box = [g]
+        del g
+        g, _ = _simplify(box, keep=keep)
     if cache_file is not None:
         save_graph(g, cache_file)
     return g

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._errors import GraphError, InputError
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
-from .core import DEFAULT_METRIC_CRS, RoadGraph, from_edges
+from .core import DEFAULT_METRIC_CRS, RoadGraph
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,11 @@ class _WayCollector:
         self.profile = profile
         self.class_index = {c: i for i, c in enumerate(profile.classes)}
         self.refs = array("q")  # node ids of all drivable ways, concatenated
-        self.lon = array("d")
-        self.lat = array("d")
+        # locations as libosmium stores them: int32 fixed point in 1e-7 degrees (half
+        # the memory of float64 lon/lat); coordinates_deg() turns them into the same
+        # doubles as loc.lon / loc.lat
+        self.x = array("i")
+        self.y = array("i")
         self.way_start = array("q", [0])
         self.way_class = array("B")
         self.way_dir = array("B")
@@ -142,16 +145,16 @@ class _WayCollector:
                 n_before = len(self.refs)
                 continue
             self.refs.append(n.ref)
-            self.lon.append(loc.lon)
-            self.lat.append(loc.lat)
+            self.x.append(loc.x)
+            self.y.append(loc.y)
         self._close_way(n_before, cls, direction, fw, bw, duration)
 
     def _close_way(self, start, cls, direction, fw, bw, duration) -> None:
         end = len(self.refs)
         if end - start < 2:  # a lone node makes no edge: drop it
             del self.refs[start:]
-            del self.lon[start:]
-            del self.lat[start:]
+            del self.x[start:]
+            del self.y[start:]
             return
         self.way_start.append(end)
         self.way_class.append(self.class_index[cls])
@@ -159,6 +162,19 @@ class _WayCollector:
         self.way_speed_fw.append(fw)
         self.way_speed_bw.append(bw)
         self.way_duration.append(np.nan if duration is None else duration)
+
+
+#: libosmium's fixed-point coordinate unit: degrees = int32 / 1e7 (``fix_to_double``).
+_COORDINATE_PRECISION = 10_000_000
+
+
+def coordinates_deg(fixed: np.ndarray) -> np.ndarray:
+    """Degrees from libosmium's int32 fixed-point coordinates.
+
+    libosmium's ``Location::lon()`` is ``double(x) / 10000000``: one correctly rounded
+    division, so this returns exactly the doubles ``loc.lon`` / ``loc.lat`` give.
+    """
+    return np.asarray(fixed).astype(np.float64) / float(_COORDINATE_PRECISION)
 
 
 def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -313,47 +329,153 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
             f"({col.n_ways_seen} candidate ways, {col.n_excluded_access} closed to cars); "
             "use an extract with highway=motorway...service ways"
         )
-    refs = np.frombuffer(col.refs, dtype=np.int64)
-    lon_all = np.frombuffer(col.lon, dtype=np.float64)
-    lat_all = np.frombuffer(col.lat, dtype=np.float64)
-    starts = np.frombuffer(col.way_start, dtype=np.int64)
-    # Unique node ids -> graph indices; one location per node id.
-    osm_id, first, node_of_ref = np.unique(refs, return_index=True, return_inverse=True)
-    lon, lat = lon_all[first], lat_all[first]
-    # Segments between consecutive refs of the same way.
-    way_of_ref = np.repeat(np.arange(n_ways), np.diff(starts))
-    seg = np.flatnonzero(way_of_ref[:-1] == way_of_ref[1:])
-    seg = seg[node_of_ref[seg] != node_of_ref[seg + 1]]  # a node repeated in a row: no edge
-    way = way_of_ref[seg]
-    a, b = node_of_ref[seg], node_of_ref[seg + 1]
-    length = haversine_m(lon_all[seg], lat_all[seg], lon_all[seg + 1], lat_all[seg + 1])
-    cls = np.frombuffer(col.way_class, dtype=np.uint8)[way]
-    direction = np.frombuffer(col.way_dir, dtype=np.uint8)[way]
-    fw = np.frombuffer(col.way_speed_fw, dtype=np.float64)[way]
-    bw = np.frombuffer(col.way_speed_bw, dtype=np.float64)[way]
-    duration = np.frombuffer(col.way_duration, dtype=np.float64)
-    t_fw = length / (fw / 3.6)
-    t_bw = length / (bw / 3.6)
-    timed = np.isfinite(duration)
-    if timed.any():  # ferries with a duration tag: split the duration by length share
-        way_len = np.bincount(way, weights=length, minlength=n_ways)
-        share = np.divide(length, way_len[way], out=np.zeros_like(length), where=way_len[way] > 0)
-        on_timed = timed[way]
-        t_fw[on_timed] = t_bw[on_timed] = (duration[way] * share)[on_timed]
-    fwd = (direction & _FORWARD) > 0
-    bwd = (direction & _BACKWARD) > 0
-    u = np.concatenate([a[fwd], b[bwd]])
-    v = np.concatenate([b[fwd], a[bwd]])
-    g = from_edges(
-        u, v, np.concatenate([t_fw[fwd], t_bw[bwd]]), np.concatenate([length[fwd], length[bwd]]),
-        np.concatenate([cls[fwd], cls[bwd]]), class_names=profile.classes, osm_id=osm_id,
-        lon=lon, lat=lat, crs=crs,
-        meta={"source": str(path), "profile": profile.name, "profile_fingerprint": profile.fingerprint(),
-              "access_speed_kmh": profile.access_speed_kmh},
-    )
+    n_missing, n_closed = col.n_missing_nodes, col.n_excluded_access
+    ways = {k: np.frombuffer(getattr(col, k), dtype=d) for k, d in (
+        ("way_start", np.int64), ("way_class", np.uint8), ("way_dir", np.uint8),
+        ("way_speed_fw", np.float64), ("way_speed_bw", np.float64),
+        ("way_duration", np.float64))}
+    box = [col]
+    del col  # _edge_arrays frees the collector's per-node arrays as it goes
+    edges = _edge_arrays(box, ways)
+    del ways
+    g = _csr_graph(edges, class_names=profile.classes, crs=crs,
+                   meta={"source": str(path), "profile": profile.name,
+                         "profile_fingerprint": profile.fingerprint(),
+                         "access_speed_kmh": profile.access_speed_kmh})
     logger.info("read %s: %d drivable ways, %d nodes, %d directed edges (%d way nodes "
                 "missing from the extract, %d ways closed to cars)", path, n_ways,
-                g.n_nodes, g.n_edges, col.n_missing_nodes, col.n_excluded_access)
-    g.meta.update(n_ways=n_ways, missing_way_nodes=col.n_missing_nodes,
-                  ways_closed_to_cars=col.n_excluded_access)
+                g.n_nodes, g.n_edges, n_missing, n_closed)
+    g.meta.update(n_ways=n_ways, missing_way_nodes=n_missing, ways_closed_to_cars=n_closed)
     return g
+
+
+# The helpers below keep a national build lean (Germany: ~44 M way node refs, ~75 M
+# edges): int32 node indices, intermediates freed as soon as they are used, the
+# collector's arrays dropped once read, and no full-length float temporaries beyond
+# the edge attributes themselves. The graph is the same, to the bit, as the plain
+# numpy formulation (np.unique, haversine over all segments, from_edges).
+
+#: Segments per block of the great-circle computation (bounds its temporaries).
+_BLOCK = 1 << 20
+
+
+def _take(col: _WayCollector, name: str, dtype) -> np.ndarray:
+    """The collector's array ``name`` as numpy, removed from the collector: once the
+    returned view is dropped, its memory is freed."""
+    a = np.frombuffer(getattr(col, name), dtype=dtype)
+    setattr(col, name, None)
+    return a
+
+
+def _node_index(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(refs, return_index=True, return_inverse=True)`` with the inverse
+    as int32 and without np.unique's int64 temporaries beside it.
+
+    Returns
+    -------
+    osm_id : ndarray of int64
+        The distinct ids, sorted.
+    first : ndarray of int64
+        Index of the first occurrence of each id (a stable sort, as np.unique).
+    node_of_ref : ndarray of int32
+        Graph node of every ref.
+    """
+    perm = np.argsort(refs, kind="stable")
+    srt = refs[perm]
+    new = np.empty(srt.size, bool)
+    new[:1] = True
+    np.not_equal(srt[1:], srt[:-1], out=new[1:])
+    osm_id = srt[new]
+    del srt
+    first = perm[new]
+    idx = np.cumsum(new, dtype=np.int32)
+    del new
+    idx -= 1
+    node_of_ref = np.empty(refs.size, np.int32)
+    node_of_ref[perm] = idx
+    return osm_id, first, node_of_ref
+
+
+def _edge_arrays(box: list, ways: dict) -> dict:
+    """The nodes and directed edges of the collector in ``box`` (emptied: its
+    per-node arrays are freed as they are used).
+
+    Returns
+    -------
+    dict
+        ``osm_id``, ``lon``, ``lat`` per node; ``u``, ``v`` (int32, tail and head),
+        ``t``, ``length`` (float64) and ``cls`` (uint8) per edge: the forward edges
+        of all segments first, then the backward ones, the order by which the stable
+        sort into CSR breaks ties between parallel edges, as in the plain version.
+    """
+    col = box.pop()
+    refs = _take(col, "refs", np.int64)
+    osm_id, first, node_of_ref = _node_index(refs)
+    del refs
+    xs, ys = _take(col, "x", np.int32), _take(col, "y", np.int32)
+    del col
+    lon, lat = coordinates_deg(xs[first]), coordinates_deg(ys[first])
+    del first
+    # segments: consecutive refs of the same way, unless a node repeats in a row
+    starts = ways["way_start"]
+    n_ways = starts.size - 1
+    ok = node_of_ref[:-1] != node_of_ref[1:]
+    ok[starts[1:-1] - 1] = False  # the last ref of a way and the first of the next
+    seg = np.flatnonzero(ok)
+    del ok
+    way = np.repeat(np.arange(n_ways, dtype=np.int32), np.diff(starts))[seg]
+    a = node_of_ref[seg]
+    b = node_of_ref[seg + 1]
+    del node_of_ref
+    length = np.empty(seg.size, np.float64)
+    for i in range(0, seg.size, _BLOCK):  # blocks: haversine's temporaries stay small
+        s = seg[i:i + _BLOCK]
+        length[i:i + _BLOCK] = haversine_m(coordinates_deg(xs[s]), coordinates_deg(ys[s]),
+                                           coordinates_deg(xs[s + 1]), coordinates_deg(ys[s + 1]))
+    del xs, ys, seg
+    direction = ways["way_dir"][way]
+    fwd = (direction & _FORWARD) > 0
+    bwd = (direction & _BACKWARD) > 0
+    del direction
+    duration = ways["way_duration"]
+    timed = np.isfinite(duration)
+    way_len = np.bincount(way, weights=length, minlength=n_ways) if timed.any() else None
+    nf, nb = int(fwd.sum()), int(bwd.sum())
+    u = np.empty(nf + nb, np.int32)
+    v = np.empty(nf + nb, np.int32)
+    u[:nf], u[nf:] = a[fwd], b[bwd]
+    v[:nf], v[nf:] = b[fwd], a[bwd]
+    del a, b
+    t = np.empty(nf + nb, np.float64)
+    for sel, speed, out in ((fwd, ways["way_speed_fw"], t[:nf]), (bwd, ways["way_speed_bw"], t[nf:])):
+        w = way[sel]
+        seg_len = length[sel]
+        out[:] = seg_len / (speed / 3.6)[w]
+        if way_len is not None:  # ferries with a duration tag: the duration split by length share
+            on = np.flatnonzero(timed[w])
+            if on.size:
+                wo = w[on]
+                wl = way_len[wo]
+                share = np.divide(seg_len[on], wl, out=np.zeros(on.size), where=wl > 0)
+                out[on] = duration[wo] * share
+    cls = np.concatenate([ways["way_class"][way[fwd]], ways["way_class"][way[bwd]]])
+    del way
+    length = np.concatenate([length[fwd], length[bwd]])
+    return {"osm_id": osm_id, "lon": lon, "lat": lat, "u": u, "v": v, "t": t,
+            "length": length, "cls": cls}
+
+
+def _csr_graph(edges: dict, **kw) -> RoadGraph:
+    """:func:`~.core.from_edges` of the arrays in ``edges`` (emptied) for int32
+    ``u``, ``v``: without from_edges' int64 copies, and each edge array freed once
+    it is sorted."""
+    order = np.lexsort((edges["v"], edges["u"]))  # stable: the order on int64 copies
+    n = int(edges["osm_id"].size)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(edges.pop("u"), minlength=n), out=offsets[1:])
+    sorted_ = {k: edges.pop(k)[order] for k in ("v", "t", "length", "cls")}
+    del order
+    return RoadGraph(offsets=offsets, targets=sorted_.pop("v"), time_s=sorted_.pop("t"),
+                     length_m=sorted_.pop("length"), road_class=sorted_.pop("cls"),
+                     osm_id=edges.pop("osm_id"), lon=edges.pop("lon"), lat=edges.pop("lat"),
+                     **kw)

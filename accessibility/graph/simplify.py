@@ -6,11 +6,17 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import breadth_first_order
 
 from .._errors import GraphError
-from ._contract import contract_chains, strong_components
+from ._contract import (
+    contract_chains,
+    contractible,
+    dropped_km,
+    induced_csr,
+    reachable,
+    reaching,
+    strong_components,
+)
 from .core import RoadGraph, from_edges
 
 logger = logging.getLogger(__name__)
@@ -25,46 +31,9 @@ def contractible_nodes(graph: RoadGraph, keep: np.ndarray | None = None) -> np.n
     two outgoing edges, each neighbour of the two reached once in each direction
     (a two-way road).
     """
-    n = graph.n_nodes
-    src, dst = graph.sources, graph.targets
-    outdeg = np.diff(graph.offsets)
-    indeg = np.bincount(dst, minlength=n)
-    ok = ((indeg == 1) & (outdeg == 1)) | ((indeg == 2) & (outdeg == 2))
-    # no self loop, one road class across all incident edges
-    loop = np.zeros(n, bool)
-    loop[src[src == dst]] = True
-    cmin = np.full(n, 255, np.int64)
-    cmax = np.zeros(n, np.int64)
-    for a in (src, dst):
-        np.minimum.at(cmin, a, graph.road_class)
-        np.maximum.at(cmax, a, graph.road_class)
-    ok &= ~loop & (cmin == cmax)
-    # a two-way node's in-neighbours must be its out-neighbours: with two of each,
-    # equal (min, max) pairs identify equal multisets
-    def nb_range(at, other):
-        lo = np.full(n, np.iinfo(np.int64).max, np.int64)
-        hi = np.full(n, -1, np.int64)
-        np.minimum.at(lo, at, other)
-        np.maximum.at(hi, at, other)
-        return lo, hi
-
-    out_lo, out_hi = nb_range(src, dst)
-    in_lo, in_hi = nb_range(dst, src)
-    two = indeg == 2
-    ok[two] &= (out_lo[two] == in_lo[two]) & (out_hi[two] == in_hi[two])
-    # two-way node: its two out-neighbours differ
-    first = graph.offsets[:-1]
-    has2 = two & ok
-    idx = np.flatnonzero(has2)
-    ok[idx] &= graph.targets[first[idx]] != graph.targets[first[idx] + 1]
-    # one-way node: in-neighbour differs from out-neighbour
-    one = (indeg == 1) & ok
-    in_nb = np.zeros(n, np.int64)
-    in_nb[dst] = src
-    idx = np.flatnonzero(one)
-    ok[idx] &= graph.targets[first[idx]] != in_nb[idx]
+    ok = contractible(graph.offsets, graph.targets, graph.road_class)
     if keep is not None:
-        ok &= ~_as_mask(keep, n)
+        ok &= ~_as_mask(keep, graph.n_nodes)
     return ok
 
 
@@ -92,22 +61,39 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> RoadGr
     keep : ndarray of bool or int, optional
         Nodes that must survive (e.g. those carrying points of interest).
     """
+    return _contract_degree2([graph], keep)
+
+
+def _contract_degree2(box: list, keep: np.ndarray | None = None) -> RoadGraph:
+    """:func:`contract_degree2` of the graph in the one-element list ``box``, which
+    it empties: the input's edge arrays are freed once the chains are walked."""
+    graph = box.pop()
     mask = contractible_nodes(graph, keep)
     u, v, t, l, c = contract_chains(graph.offsets, graph.targets, graph.time_s,
                                     graph.length_m, graph.road_class, mask)
     kept = ~mask
-    new_id = np.full(graph.n_nodes, -1, np.int64)
+    del mask
+    nodes = {k: getattr(graph, k)[kept] for k in _NODE_ARRAYS}
+    names, crs, meta = graph.class_names, graph.crs, dict(graph.meta)
+    del graph
+    new_id = np.full(kept.size, -1, np.int32 if kept.size < 2**31 else np.int64)
     new_id[kept] = np.arange(int(kept.sum()))
+    del kept
     u, v = new_id[u], new_id[v]
+    del new_id
     # fastest of parallel edges: sort by (u, v, t) and take the first of each pair
     order = np.lexsort((t, v, u))
     u, v, t, l, c = u[order], v[order], t[order], l[order], c[order]
+    del order
     first = np.ones(u.size, bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     return from_edges(u[first], v[first], t[first], l[first], c[first],
-                      class_names=graph.class_names, osm_id=graph.osm_id[kept],
-                      lon=graph.lon[kept], lat=graph.lat[kept], crs=graph.crs,
-                      x=graph.x[kept], y=graph.y[kept], meta=dict(graph.meta))
+                      class_names=names, **nodes, crs=crs, meta=meta)
+
+
+#: The arrays a RoadGraph holds per node and per edge, beside offsets and targets.
+_NODE_ARRAYS = ("osm_id", "lon", "lat", "x", "y")
+_EDGE_ARRAYS = ("time_s", "length_m", "road_class")
 
 
 def largest_scc(graph: RoadGraph) -> tuple[RoadGraph, dict]:
@@ -116,46 +102,65 @@ def largest_scc(graph: RoadGraph) -> tuple[RoadGraph, dict]:
     Returns the subgraph and a report of what was dropped (nodes, edges, number
     of components, kilometres of road).
     """
+    return _largest_scc([graph])
+
+
+def _largest_scc(box: list) -> tuple[RoadGraph, dict]:
+    """:func:`largest_scc` of the graph in the one-element list ``box``, which it
+    empties: when the caller holds no other reference, the input graph's arrays
+    are freed one by one as the subgraph's are made (on a national graph the two
+    graphs together would be ~6 GB)."""
+    graph = box.pop()
     if graph.n_nodes == 0:
         raise GraphError("the graph is empty: no node to keep")
+    n, m = graph.n_nodes, graph.n_edges
     # own Tarjan: scipy's connected_components(connection="strong") hangs on some
     # real OSM graphs (seen with scipy 1.17 on heidelberg.osm.pbf)
     labels = strong_components(graph.offsets, graph.targets)
     n_comp = int(labels.max()) + 1 if labels.size else 0
     sizes = np.bincount(labels)
     keep = labels == np.argmax(sizes)
-    sub = graph.subgraph(keep)
-    sub.meta["scc_mask"] = keep  # which input nodes survived, for callers mapping ids
+    del labels, sizes
     # what was dropped: dead ends (pieces that lead only into or only out of the kept
     # network, e.g. one-way carriageways cut at the extract's edge) or islands (roads
     # joined to it only outside the extract)
-    n = graph.n_nodes
-    adj = csr_array((np.ones(graph.n_edges, np.int8), graph.targets, graph.offsets), shape=(n, n))
-    root = int(np.flatnonzero(keep)[0])
-    reached = np.zeros(n, bool)
-    reached[breadth_first_order(adj, root, directed=True, return_predecessors=False)] = True
-    reaching = np.zeros(n, bool)
-    reaching[breadth_first_order(adj.T.tocsr(), root, directed=True,
-                                 return_predecessors=False)] = True
-    src = graph.sources
-    dropped = ~(keep[src] & keep[graph.targets])
-    dead_end = dropped & (reaching[src] | reached[graph.targets])
-    island = dropped & ~dead_end
+    root = int(np.argmax(keep))  # the first kept node
+    reached = reachable(graph.offsets, graph.targets, root)
+    reaching_ = reaching(graph.offsets, graph.targets, root)
     names = graph.class_names
+    m_dead, m_island = dropped_km(graph.offsets, graph.targets, graph.length_m,
+                                  graph.road_class, keep, reached, reaching_, len(names))
+    del reached, reaching_
+    km_raw = float(graph.length_m.sum())
 
-    def km_by(mask):
-        km = np.bincount(graph.road_class[mask], weights=graph.length_m[mask],
-                         minlength=len(names)) / 1000.0
+    def km_by(metres):
+        km = metres / 1000.0
         return {names[i]: float(km[i]) for i in np.flatnonzero(km)}
 
+    offsets, targets, emask, rows_sorted = induced_csr(graph.offsets, graph.targets, keep)
+    if rows_sorted:  # the old edge order is the canonical (tail, head) order
+        meta, crs = dict(graph.meta), graph.crs
+        arrays = {k: getattr(graph, k) for k in _NODE_ARRAYS + _EDGE_ARRAYS}
+        del graph  # from here on `arrays` holds the input's arrays: pop frees them
+        sub = RoadGraph(
+            offsets=offsets, targets=targets,
+            **{k: arrays.pop(k)[emask] for k in _EDGE_ARRAYS},
+            class_names=names, crs=crs,
+            **{k: arrays.pop(k)[keep] for k in _NODE_ARRAYS}, meta=meta)
+    else:  # a graph not made by from_edges: let subgraph sort its rows
+        del offsets, targets
+        sub = graph.subgraph(keep)
+        del graph
+    del emask
+    sub.meta["scc_mask"] = keep  # which input nodes survived, for callers mapping ids
     report = {
         "components": int(n_comp),
-        "nodes_kept": sub.n_nodes, "nodes_dropped": graph.n_nodes - sub.n_nodes,
-        "edges_kept": sub.n_edges, "edges_dropped": graph.n_edges - sub.n_edges,
-        "node_share_kept": sub.n_nodes / graph.n_nodes,
-        "km_dropped": float(graph.length_m.sum() - sub.length_m.sum()) / 1000.0,
-        "km_dead_end_by_class": km_by(dead_end),
-        "km_island_by_class": km_by(island),
+        "nodes_kept": sub.n_nodes, "nodes_dropped": n - sub.n_nodes,
+        "edges_kept": sub.n_edges, "edges_dropped": m - sub.n_edges,
+        "node_share_kept": sub.n_nodes / n,
+        "km_dropped": float(km_raw - sub.length_m.sum()) / 1000.0,
+        "km_dead_end_by_class": km_by(m_dead),
+        "km_island_by_class": km_by(m_island),
     }
     return sub, report
 
@@ -218,16 +223,30 @@ def simplify(graph: RoadGraph, keep: np.ndarray | None = None,
     RoadGraph, dict
         The simplified graph and statistics (before/after counts, SCC report).
     """
-    stats = {"nodes_raw": graph.n_nodes, "edges_raw": graph.n_edges,
+    return _simplify([graph], keep=keep, scc=scc)
+
+
+def _simplify(box: list, keep: np.ndarray | None = None,
+              scc: bool = True) -> tuple[RoadGraph, dict]:
+    """:func:`simplify` of the graph in the one-element list ``box``, which it
+    empties, so that the raw graph can be freed after the SCC step when the caller
+    holds no other reference (``build_graph``)."""
+    graph = box[0]
+    n_raw = graph.n_nodes
+    stats = {"nodes_raw": n_raw, "edges_raw": graph.n_edges,
              "km_by_class_raw": graph.km_by_class()}
-    g = graph
+    del graph
     if scc:
-        g, rep = largest_scc(g)
+        g, rep = _largest_scc(box)
         stats["scc"] = rep
         if keep is not None:  # carry the keep mask into the subgraph
-            keep = _as_mask(keep, graph.n_nodes)[g.meta.pop("scc_mask")]
+            keep = _as_mask(keep, n_raw)[g.meta.pop("scc_mask")]
+    else:
+        g = box.pop()
     g.meta.pop("scc_mask", None)
-    g = contract_degree2(g, keep)
+    box.append(g)
+    del g
+    g = _contract_degree2(box, keep)
     g = reorder(g, hilbert_order(g.x, g.y))
     stats.update(nodes=g.n_nodes, edges=g.n_edges)
     g.meta.update(simplify=stats)
