@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -121,6 +122,22 @@ class DaskExecutor(Executor):
         return f"Dask scheduler {self.client.scheduler.address} with {n} workers"
 
 
+def _check_address(address: str) -> None:
+    """A scheduler address is ``tcp://host:port`` or ``host:port`` (what
+    ``dask scheduler`` prints); say so before connecting, not with a traceback."""
+    a = str(address)
+    if a.lower().endswith(".toml") or Path(a).exists():
+        raise InputError(f"Dask address {a!r} is a file: put --dask after the files or "
+                         "write --dask=ADDRESS (e.g. --dask=tcp://head:8786)")
+    rest = a.split("://", 1)[1] if "://" in a else a
+    scheme = a.split("://", 1)[0].lower() if "://" in a else "tcp"
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("tcp", "tls", "ucx", "ws", "wss") or not host \
+            or not port.isdigit():
+        raise InputError(f"Dask address {a!r} is not a scheduler address: use "
+                         "tcp://HOST:PORT as `dask scheduler` prints it (default port 8786)")
+
+
 @contextlib.contextmanager
 def open_executor(compute=None) -> Iterator[Executor]:
     """The executor of a ``[compute]`` section (:class:`~accessibility.config.ComputeConfig`),
@@ -137,9 +154,10 @@ def open_executor(compute=None) -> Iterator[Executor]:
         raise InputError("[compute] scheduler = 'dask' needs dask.distributed: "
                          "pip install 'accessibility[dask]' (or 'dask[distributed]')") from None
     if compute.address:
+        _check_address(compute.address)
         try:
             client = Client(compute.address, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"[compute] address = {compute.address!r}: no Dask scheduler "
                              f"answers there ({e}). Start one with `dask scheduler` and "
                              "workers with `dask worker ADDRESS`, or leave address unset "

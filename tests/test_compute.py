@@ -165,6 +165,17 @@ def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
             pass
 
 
+@pytest.mark.parametrize("address,match", [
+    ("head", "not a scheduler address"), ("http://head:8786", "not a scheduler address"),
+    ("tcp://head:port", "not a scheduler address"), ("my.toml", "is a file")])
+def test_bad_scheduler_address_is_a_clear_error(address, match):
+    """A bare host, a web URL or a config file taken for the address (``scenario
+    --dask my.toml a.toml``) is named before any connection is tried."""
+    with pytest.raises(InputError, match=match):
+        with open_executor(ComputeConfig(scheduler="dask", address=address)):
+            pass
+
+
 def test_chunks_cover_every_index():
     for n, size in [(0, 3), (1, 3), (10, 3), (9, 3), (5, 100)]:
         idx = np.concatenate([np.arange(n)[s] for s in compute.chunks(n, size)] or [[]])

@@ -252,3 +252,34 @@ def test_coverage_above_one_is_not_a_value():
     assert out.loc["A", "walk_residents"] == 300.0  # what was assigned stays visible
     assert any("more residents from the grid cells than they have" in line
                for line in out.attrs["report"])
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_tiled_straight_reads_barriers_like_untiled(as_frame):
+    """Barriers as a GeoSeries in EPSG:4326 or a GeoDataFrame: the tiled path must
+    block the same cells as the untiled one (it ignored them, or failed)."""
+    import geopandas as gpd
+    import shapely
+
+    from accessibility.api import walk_distances
+    from accessibility.compute import LocalExecutor
+    from accessibility.vocabulary import SERVICES
+
+    to_ll = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
+    xs = np.arange(0, 3000, 100.0)
+    cells = pd.DataFrame({"x": 4_000_000 + xs, "y": 3_000_000.0, "population": 10,
+                          "ags": "06438001"})
+    lon, lat = to_ll.transform([4_001_500.0] * 6, [3_000_500.0] * 6)
+    fac = pd.DataFrame({"service": list(SERVICES), "lon": lon, "lat": lat})
+    river = shapely.LineString([(3_990_000, 3_000_250), (4_010_000, 3_000_250)])
+    bar = (gpd.GeoDataFrame(geometry=[river], crs="EPSG:3035") if as_frame
+           else gpd.GeoSeries([river], crs="EPSG:3035").to_crs("EPSG:4326"))
+    a = walk_distances(cells, fac, methods=["straight"], barriers=bar)
+    b = walk_distances(cells, fac, methods=["straight"], barriers=bar,
+                       executor=LocalExecutor(), tile_size_m=1000)
+    assert a["dist_pharmacy_m"].isna().sum() > 0  # the river blocks cells
+    pd.testing.assert_series_equal(a["dist_pharmacy_m"], b["dist_pharmacy_m"])
+    for bad in (0.0, -5.0, float("nan")):
+        with pytest.raises(InputError, match="tile_size_m"):
+            walk_distances(cells, fac, methods=["straight"], executor=LocalExecutor(),
+                           tile_size_m=bad)

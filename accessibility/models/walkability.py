@@ -30,7 +30,7 @@ from ..graph import RoadGraph, network_arrays
 from ..routing import walk_nearest
 from ..vocabulary import SERVICES, WALK_METHOD_SUFFIX as METHOD_SUFFIX
 from ..vocabulary import walk_columns as column_docs
-from .barriers import nearest_straight
+from .barriers import _as_geoms, nearest_straight
 from .population_grid import assign_cells, disaggregate, from_municipalities
 
 logger = logging.getLogger(__name__)
@@ -264,6 +264,9 @@ def tile_labels(cells: pd.DataFrame, *, tiles: str = defaults.TILES,
         return pd.factorize(kreis, sort=True)[0]
     if tiles != "square":
         raise InputError(f"unknown tiles {tiles!r}: use 'square' or 'kreis'")
+    if not (np.isfinite(tile_size_m) and tile_size_m > 0):
+        raise InputError(f"tile_size_m must be a positive number of metres, got {tile_size_m!r} "
+                         f"(default {defaults.TILE_SIZE_M:g})")
     ix = np.floor(cells["x"].to_numpy(float) / tile_size_m).astype(np.int64)
     iy = np.floor(cells["y"].to_numpy(float) / tile_size_m).astype(np.int64)
     return pd.factorize(pd.Series(list(zip(ix, iy))), sort=True)[0]
@@ -327,6 +330,9 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
     Only the tiles' pieces travel to the workers, never the whole network.
     """
     methods = tuple(methods)
+    # GeoSeries / GeoDataFrame in any CRS -> EPSG:3035 parts, as the untiled path reads them
+    barriers = None if barriers is None else list(_as_geoms(barriers, "barriers"))
+    gaps = None if gaps is None else list(_as_geoms(gaps, "gaps"))
     report, absent = _distance_report(cells, facilities, methods, walk_graph)
     labels = tile_labels(cells, tiles=tiles, tile_size_m=tile_size_m)
     buf = tile_buffer_m(max_distance_m, max_snap_m)
