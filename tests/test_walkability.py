@@ -283,3 +283,34 @@ def test_tiled_straight_reads_barriers_like_untiled(as_frame):
         with pytest.raises(InputError, match="tile_size_m"):
             walk_distances(cells, fac, methods=["straight"], executor=LocalExecutor(),
                            tile_size_m=bad)
+
+
+def test_long_bridges_do_not_hide_a_short_crossing_tiled_or_not():
+    """16 long bridges near a cell (each too long to walk within the limit) and one
+    short crossing: the cell reaches the pharmacy over the short one, in the whole
+    area and in a tile alike (the long ones used to crowd the k nearest gaps out,
+    differently in a tile that sees only facilities within 2 x the limit)."""
+    import shapely
+
+    from accessibility.api import walk_distances
+    from accessibility.compute import LocalExecutor
+
+    x0, y0 = 4_000_000.0, 3_000_000.0
+    to_ll = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
+    cells = pd.DataFrame({"x": [x0], "y": [y0], "population": [10], "ags": ["06438001"]})
+    fxy = [(800.0, 450.0)]  # across the river, 918 m straight
+    gaps = [shapely.Point(x0 + 700, y0 + 250)]  # the short crossing
+    for x in np.arange(-640, 561, 80.0):  # 1.5 km bridges, a pharmacy beyond each
+        gaps.append(shapely.LineString([(x0 + x, y0 + 200), (x0 + x, y0 + 1700)]))
+        fxy.append((x, 2690.0))
+    fx, fy = np.array(fxy).T
+    lon, lat = to_ll.transform(x0 + fx, y0 + fy)
+    fac = pd.DataFrame({"service": "pharmacy", "lon": lon, "lat": lat})
+    river = [shapely.LineString([(x0 - 20000, y0 + 250), (x0 + 20000, y0 + 250)])]
+    kw = dict(methods=["straight"], barriers=river, gaps=gaps, max_distance_m=1000,
+              max_snap_m=500)
+    a = walk_distances(cells, fac, **kw)["dist_pharmacy_m"].iloc[0]
+    b = walk_distances(cells, fac, executor=LocalExecutor(), **kw)["dist_pharmacy_m"].iloc[0]
+    # over the crossing at (700, 250): to it, then on to (800, 450)
+    expect = np.hypot(700, 250) + np.hypot(100, 200)
+    assert a == pytest.approx(expect, abs=1.0) and b == a

@@ -324,7 +324,10 @@ def nearest_straight(cells_xy, facilities_xy, barriers: Iterable | None = None,
         # best unblocked facility from each gap exit
         ed, ei = _knn(ftree, ends.b, k, max_distance_m)
         exit_d, exit_i, _ = _nearest_unblocked(ends.b, ed, ei, fac, btree)
-        usable = np.flatnonzero(np.isfinite(exit_d))
+        # a gap whose crossing plus onward walk exceeds the limit can never serve; left
+        # in, such gaps crowd the k nearest out, and a tile (which sees facilities
+        # within 2 x the limit only) would see a different k than the whole area
+        usable = np.flatnonzero(np.isfinite(exit_d) & (ends.length + exit_d <= max_distance_m))
         if usable.size:
             kg = int(min(k, usable.size))
             gtree = cKDTree(ends.a[usable])

@@ -279,9 +279,10 @@ def tile_buffer_m(max_distance_m: float, max_snap_m: float) -> float:
     at least the straight distance; 1 % and 100 m absorb the difference between
     geodesic lengths and EPSG:3035 distances), and the node is within the snap
     distance of the cell. Straight line: a detour enters a gap within the search
-    radius R of the cell and, from the gap's far end, tests the nearest facilities
-    within R of it, so everything within 2 R decides the answer, as for the whole
-    area."""
+    radius R of the cell, and only gaps whose crossing plus onward walk fit in R are
+    considered (:func:`~accessibility.models.barriers.nearest_straight`), so the gap's
+    far end and its facility lie within 2 R: everything within 2 R decides the
+    answer, as for the whole area."""
     return 1.01 * (2.0 * max_distance_m + max_snap_m) + 100.0
 
 
