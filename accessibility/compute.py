@@ -168,10 +168,14 @@ def open_executor(compute=None) -> Iterator[Executor]:
     # the cluster's own INFO lines (scheduler start, comms closing) only when asked for
     if not logger.isEnabledFor(logging.DEBUG):
         logging.getLogger("distributed").setLevel(logging.WARNING)
-    with LocalCluster(n_workers=compute.n_workers, threads_per_worker=compute.threads_per_worker,
+    # one task at a time per worker process, each with threads_per_worker numba
+    # threads: n_workers x threads_per_worker cores (t tasks of t threads would
+    # oversubscribe, and numba's workqueue layer cannot run parallel launches at once)
+    with LocalCluster(n_workers=compute.n_workers, threads_per_worker=1,
                       processes=True) as cluster, Client(cluster) as client:
-        logger.info("started a local Dask cluster: %d workers x %d threads; dashboard %s",
-                    compute.n_workers, compute.threads_per_worker, client.dashboard_link)
+        logger.info("started a local Dask cluster: %d workers x 1 task of %d numba threads; "
+                    "dashboard %s", compute.n_workers, compute.threads_per_worker,
+                    client.dashboard_link)
         yield DaskExecutor(client, compute.threads_per_worker)
 
 
