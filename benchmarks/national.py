@@ -54,7 +54,6 @@ import functools
 import gc
 import json
 import logging
-import multiprocessing as mp
 import os
 import platform
 import shutil
@@ -66,7 +65,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.run import PeakMemory
+from benchmarks.run import PeakMemory, run_spawned
 
 logger = logging.getLogger("benchmarks.national")
 
@@ -388,21 +387,7 @@ def _child(task, conn):
 
 def run_in_subprocess(task: dict) -> dict:
     """:func:`run_once` in a fresh spawned process (clean memory, numba from its cache)."""
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(task, child), name=f"national-{task['kind']}")
-    p.start()
-    child.close()
-    try:
-        res = parent.recv()
-    except EOFError:
-        res = None
-    p.join()
-    if res is None:
-        why = (f"killed by signal {-p.exitcode}" if p.exitcode is not None and p.exitcode < 0
-               else f"exit code {p.exitcode}")
-        return {"error": f"subprocess died ({why}; out of memory or killed?)"}
-    return res
+    return run_spawned(_child, task, f"national-{task['kind']}")
 
 
 # ============================================================================ checks

@@ -51,7 +51,6 @@ import gc
 import json
 import logging
 import math
-import multiprocessing as mp
 import os
 import platform
 import sys
@@ -998,19 +997,9 @@ def _child(task: dict, conn) -> None:
 
 def in_subprocess(task: dict) -> dict:
     """Run a measurement in a fresh ``spawn``-ed process (clean memory high-water mark)."""
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(task, child), name=f"osm-{task['what'][:12]}")
-    p.start()
-    child.close()
-    try:
-        res = parent.recv()
-    except EOFError:
-        res = None
-    p.join()
-    if res is None:
-        return {"error": f"subprocess died (exit code {p.exitcode}; out of memory?)"}
-    return res
+    from benchmarks.run import run_spawned
+
+    return run_spawned(_child, task, f"osm-{task['what'][:12]}")
 
 
 def _best_of(runs: list[dict]) -> dict:

@@ -295,6 +295,29 @@ class PeakMemory:
         return max(0.0, self.peak_abs_mb - self.base_mb)
 
 
+def run_spawned(child, task: dict, name: str) -> dict:
+    """``child(task, conn)`` in a fresh ``spawn``-ed process (clean memory high-water
+    mark, numba from its cache); its one message on ``conn``, or an error dict when
+    the process died without one (out of memory, killed)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    parent, conn = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=child, args=(task, conn), name=name)
+    p.start()
+    conn.close()
+    try:
+        res = parent.recv()
+    except EOFError:
+        res = None
+    p.join()
+    if res is None:
+        why = (f"killed by signal {-p.exitcode}" if p.exitcode is not None and p.exitcode < 0
+               else f"exit code {p.exitcode}")
+        return {"error": f"subprocess died ({why}; out of memory or killed?)"}
+    return res
+
+
 # ============================================================================ implementations
 # Each implementation is a class with ``setup(graph, inputs)`` (timed separately) and
 # ``run(...)`` returning values used to cross-check against numba. Sampled
