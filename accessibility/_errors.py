@@ -16,3 +16,8 @@ class InputError(AccessibilityError, ValueError):
 
 class GraphError(AccessibilityError, ValueError):
     """A road graph cannot be built or used (empty, no drivable road, bad arrays)."""
+
+
+class ComputeError(AccessibilityError, RuntimeError):
+    """The Dask cluster failed under a run (scheduler or worker lost, connection
+    closed): not the input's fault, and not the disk's."""

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import __version__, defaults
-from ._errors import AccessibilityError, InputError
+from ._errors import AccessibilityError, ComputeError, InputError
 
 logger = logging.getLogger("accessibility")
 
@@ -323,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
+    except ComputeError as e:  # the Dask cluster failed: the run failed, not the input
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except AccessibilityError as e:  # bad input or usage: the message says how to fix it
         print(f"error: {e}", file=sys.stderr)
         return 2

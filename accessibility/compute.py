@@ -29,7 +29,7 @@ from typing import Any
 
 import numba
 
-from ._errors import InputError
+from ._errors import ComputeError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,20 @@ class DaskExecutor(Executor):
         self.threads = int(threads)
 
     def map(self, func, pieces, *, shared=None, what="tasks"):
+        try:
+            return self._map(func, pieces, shared=shared, what=what)
+        except Exception as e:
+            # the cluster's own failures (CommClosedError is an OSError, which the CLI
+            # would blame on the disk); errors raised inside the tasks pass unchanged
+            if type(e).__module__.split(".")[0] in ("distributed", "dask"):
+                raise ComputeError(
+                    f"the Dask cluster failed while running {what} ({type(e).__name__}: {e}); "
+                    f"scheduler {getattr(self.client.scheduler, 'address', '?')}: check that "
+                    "its workers are alive and have the memory for the work, then rerun "
+                    "(the previous results are untouched)") from e
+            raise
+
+    def _map(self, func, pieces, *, shared=None, what="tasks"):
         pieces = list(pieces)
         if not pieces:
             return []

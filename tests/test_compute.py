@@ -254,3 +254,33 @@ def test_scenario_batch_from_the_command_line(tmp_path):
     (tmp_path / "c").mkdir()
     b2 = write(tmp_path / "c", 'name = "other"\n[population]\n"03151024" = 1\n', "b.toml")
     assert main(["-q", "scenario", str(a), str(b), str(b2), "-o", str(tmp_path / "x")]) == 2
+
+
+class _FailingClient:
+    """A stand-in client whose results fail as a lost worker or a task would."""
+
+    def __init__(self, exc):
+        self.exc = exc
+        self.scheduler = type("S", (), {"address": "tcp://head:8786"})()
+
+    def scatter(self, data, broadcast=False):
+        return data
+
+    def map(self, func, *args, **kw):
+        return list(args[0])
+
+    def gather(self, futs):
+        raise self.exc
+
+
+def test_a_failing_cluster_is_a_compute_error_and_task_errors_pass():
+    """A connection closed under the run is the cluster's failure (exit 1, not
+    'check the disk' as an OSError would read); an error inside a task keeps its type."""
+    from distributed.comm.core import CommClosedError
+
+    from accessibility._errors import ComputeError
+
+    with pytest.raises(ComputeError, match="Dask cluster failed.*tcp://head:8786"):
+        compute.DaskExecutor(_FailingClient(CommClosedError("gone"))).map(len, [[1]])
+    with pytest.raises(InputError, match="bad cell"):
+        compute.DaskExecutor(_FailingClient(InputError("bad cell"))).map(len, [[1]])
