@@ -283,6 +283,23 @@ def _contract_node(v, apply, settle_limit,
             touched, hk, hv)
 
 
+@njit(cache=True, inline="always")
+def _priority_of(v, added, added_hops, level, deleted, o_start, o_cnt, o_h, i_start, i_cnt, i_h):
+    """Contraction priority of ``v`` from its simulated contraction: edge quotient
+    (2 x shortcuts added / arcs removed) + hop quotient + level + a tenth of the
+    deleted neighbours (lower: contracted earlier)."""
+    removed = o_cnt[v] + i_cnt[v]
+    removed_hops = 0
+    for q in range(o_start[v], o_start[v] + o_cnt[v]):
+        removed_hops += o_h[q]
+    for q in range(i_start[v], i_start[v] + i_cnt[v]):
+        removed_hops += i_h[q]
+    p = float(level[v]) + 0.1 * deleted[v]
+    if removed > 0:
+        p += 2.0 * added / removed + added_hops / removed_hops
+    return p
+
+
 @njit(cache=True)
 def _priority(v, settle_limit, level, deleted,
               o_start, o_cnt, o_cap, o_t, o_w, o_h, o_end,
@@ -295,17 +312,8 @@ def _priority(v, settle_limit, level, deleted,
                        i_start, i_cnt, i_cap, i_t, i_w, i_h, i_end, dist, touched, hk, hv,
                        stats, mark)
     stats[0] += 1
-    added, added_hops = r[0], r[1]
     touched, hk, hv = r[11], r[12], r[13]
-    removed = o_cnt[v] + i_cnt[v]
-    removed_hops = 0
-    for q in range(o_start[v], o_start[v] + o_cnt[v]):
-        removed_hops += o_h[q]
-    for q in range(i_start[v], i_start[v] + i_cnt[v]):
-        removed_hops += i_h[q]
-    p = float(level[v]) + 0.1 * deleted[v]
-    if removed > 0:
-        p += 2.0 * added / removed + added_hops / removed_hops
+    p = _priority_of(v, r[0], r[1], level, deleted, o_start, o_cnt, o_h, i_start, i_cnt, i_h)
     return p, touched, hk, hv
 
 
@@ -833,17 +841,8 @@ def ch_priorities(nodes, sim_settle, level, deleted, state, op, ip, dn, stats, p
     stats[0, 0] += nodes.size  # simulated contractions
     for j in prange(nodes.size):
         v = nodes[j]
-        added, added_hops = res[j, 1], res[j, 2]
-        removed = o_cnt[v] + i_cnt[v]
-        removed_hops = 0
-        for q in range(o_start[v], o_start[v] + o_cnt[v]):
-            removed_hops += o_h[q]
-        for q in range(i_start[v], i_start[v] + i_cnt[v]):
-            removed_hops += i_h[q]
-        p = float(level[v]) + 0.1 * deleted[v]
-        if removed > 0:
-            p += 2.0 * added / removed + added_hops / removed_hops
-        prio[v] = p
+        prio[v] = _priority_of(v, res[j, 1], res[j, 2], level, deleted, o_start, o_cnt, o_h,
+                               i_start, i_cnt, i_h)
 
 
 @njit(cache=True, inline="always")
