@@ -265,7 +265,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         ``dijkstra``: one bounded search per municipality (fused kernel). ``ch``: a
         contraction hierarchy of the graph, then bucket many-to-many queries; the
         same sums (to rounding) and much faster for a national run, after a one-off
-        preprocessing (about 2.5 minutes for a 4M-node graph on one core).
+        preprocessing (about 40 s for a 4M-node graph on 2 cores, cached).
     cache_dir : path, optional
         With ``engine="ch"``: keep the hierarchy here and reuse it when the graph and
         the municipalities' attachment are the same (a warm rerun skips the
