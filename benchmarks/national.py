@@ -81,20 +81,20 @@ TARGET_PEAK_MB = 8192.0
 TARGET_LAGE_COLD_S = 90.0
 TARGET_LAGE_WARM_S = 10.0
 
-#: The stages of ``pipeline._run_stages`` / ``pipeline.run``, in run order:
-#: (label, attribute of accessibility.pipeline).
+#: The stages of ``pipeline.run._run_stages`` / ``pipeline.run``, in run order:
+#: (label, module, attribute of the module the run looks it up in).
 STAGES = (
-    ("read inputs", "read_inputs"),
-    ("graph (load .npz)", "prepare_graph"),
-    ("attach municipalities", "attach"),
-    ("region", "mark_region"),
-    ("polygons", "municipality_polygons"),
-    ("central places", "central_places_stage"),
-    ("lage + settlement types", "lage_stage"),
-    ("matrix / isochrones", "matrix_stage"),
-    ("GVB tables", "unit_tables_stage"),
-    ("write municipalities", "write_municipalities"),
-    ("publish", "_publish"),
+    ("read inputs", "accessibility.pipeline.run", "read_inputs"),
+    ("graph (load .npz)", "accessibility.pipeline.run", "prepare_graph"),
+    ("attach municipalities", "accessibility.pipeline.run", "attach"),
+    ("region", "accessibility.pipeline.run", "mark_region"),
+    ("polygons", "accessibility.pipeline.run", "municipality_polygons"),
+    ("central places", "accessibility.pipeline.stages", "central_places_stage"),
+    ("lage + settlement types", "accessibility.pipeline.stages", "lage_stage"),
+    ("matrix / isochrones", "accessibility.pipeline.stages", "matrix_stage"),
+    ("GVB tables", "accessibility.pipeline.stages", "unit_tables_stage"),
+    ("write municipalities", "accessibility.pipeline.stages", "write_municipalities"),
+    ("publish", "accessibility.pipeline.publish", "publish"),
 )
 #: Sub-steps inside the stages: (label, module, attribute, class or None). Several
 #: attributes may share a label (their calls add up).
@@ -115,12 +115,12 @@ SUBSTAGES = (
      "ContractionHierarchy"),
     ("lage: CH target buckets (in the queries)", "accessibility.ch", "_buckets_for",
      "ContractionHierarchy"),
-    ("maps: map_values (PNG)", "accessibility.pipeline", "map_values", None),
-    ("maps: map_categories (PNG)", "accessibility.pipeline", "map_categories", None),
-    ("maps: map_catchments (PNG)", "accessibility.pipeline", "map_catchments", None),
-    ("maps: interactive_map (HTML)", "accessibility.pipeline", "interactive_map", None),
-    ("write: GVB/Kreis/Land layers (dissolve)", "accessibility.pipeline", "area_layers", None),
-    ("write: gpkg/csv/parquet", "accessibility.pipeline", "write_municipality_outputs", None),
+    ("maps: map_values (PNG)", "accessibility.pipeline.stages", "map_values", None),
+    ("maps: map_categories (PNG)", "accessibility.pipeline.stages", "map_categories", None),
+    ("maps: map_catchments (PNG)", "accessibility.pipeline.stages", "map_catchments", None),
+    ("maps: interactive_map (HTML)", "accessibility.pipeline.stages", "interactive_map", None),
+    ("write: GVB/Kreis/Land layers (dissolve)", "accessibility.pipeline.stages", "area_layers", None),
+    ("write: gpkg/csv/parquet", "accessibility.pipeline.stages", "write_municipality_outputs", None),
 )
 #: Which stage each sub-step belongs to (for the table's order).
 SUBSTAGE_PARENT = {
@@ -233,8 +233,6 @@ def instrumented(sections: Sections):
     """Wrap the pipeline's stage functions and the sub-steps for the duration."""
     import importlib
 
-    from accessibility import pipeline
-
     patches = []  # (owner, attribute, original as stored in the owner's __dict__)
     missing = []
 
@@ -251,8 +249,8 @@ def instrumented(sections: Sections):
         patches.append((owner, attr, raw))
         setattr(owner, attr, new)
 
-    for label, attr in STAGES:
-        patch(pipeline, attr, label, 0)
+    for label, module, attr in STAGES:
+        patch(importlib.import_module(module), attr, label, 0)
     for label, module, attr, cls in SUBSTAGES:
         owner = importlib.import_module(module)
         if cls is not None:
@@ -353,6 +351,7 @@ def lage_calibrated(task: dict) -> dict:
     """The calibrated Lage on the national register: ``api.lage(calibrate=True,
     engine="ch")`` with the hierarchy cache ``task["lage_cache"]``."""
     from accessibility import api, pipeline
+    from accessibility.pipeline.stages import lage_decay
 
     config, graph, munis, inputs = pipeline.graph_and_municipalities(
         task["config"], None, task["output_dir"], "national benchmark")
@@ -360,7 +359,7 @@ def lage_calibrated(task: dict) -> dict:
     sections = Sections()
     with instrumented(sections), sections.section(LAGE_CAL, level=-1):
         res = api.lage(munis, graph, commuters=inputs.commuters,
-                       decay=pipeline.lage_decay(config), limit_min=c.limit_min,
+                       decay=lage_decay(config), limit_min=c.limit_min,
                        thresholds=tuple(c.thresholds), engine="ch", calibrate=True,
                        target_mean=c.target_mean, cache_dir=task["lage_cache"])
     on = res["potential_2h"].notna()
@@ -596,7 +595,7 @@ def table_rows(result: dict) -> list[tuple]:
     """(label, cold s, cold MB, warm s, warm MB) rows in run order."""
     runs = {k: result["runs"].get(k) or {} for k in ("cold", "warm")}
     rec = {k: {r["name"]: r for r in runs[k].get("stages", [])} for k in runs}
-    names = [lbl for lbl, _ in STAGES]
+    names = [lbl for lbl, *_ in STAGES]
     subs = list(dict.fromkeys(lbl for lbl, *_ in SUBSTAGES))
 
     def row(label, name):

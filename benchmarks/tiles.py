@@ -32,7 +32,8 @@ from accessibility.compute import LocalExecutor, open_executor
 from accessibility.config import ComputeConfig
 from accessibility.models.municipalities import municipality_polygons
 from accessibility.models.walkability import tile_labels
-from accessibility.pipeline import graph_and_municipalities, prepare_walk
+from accessibility.pipeline import graph_and_municipalities
+from accessibility.pipeline.stages import prepare_walk
 
 logger = logging.getLogger("benchmarks.tiles")
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

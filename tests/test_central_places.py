@@ -255,12 +255,12 @@ def test_population_and_area_origins_on_sample():
 
 
 def test_failed_run_leaves_no_half_written_file(tmp_path, monkeypatch):
-    import accessibility.pipeline as pipeline
+    import accessibility.pipeline.stages as stages
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pipeline, "map_values", boom)
+    monkeypatch.setattr(stages, "map_values", boom)
     with pytest.raises(RuntimeError):
         run(output_dir=tmp_path)
     assert not list(tmp_path.glob(".*tmp*"))

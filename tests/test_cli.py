@@ -212,7 +212,6 @@ def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path
             "def slow(*a, **k):\n"
             "    open(sys.argv[2], 'w').close()\n"
             "    import time; time.sleep(60)\n"
-            "p.api.run_lage = slow\n"
             "import accessibility.api as api; api.run_lage = slow\n"
             "p.run(output_dir=sys.argv[1], overrides={'output.maps': False})\n")
     flag = tmp_path.parent / f"{tmp_path.name}-started"
@@ -315,14 +314,14 @@ def test_wrong_data_is_an_error_not_zeros(tmp_path):
 
 
 def test_gtfs_of_another_region_is_an_error(tmp_path, capsys, monkeypatch):
-    import accessibility.pipeline as pipeline
+    import accessibility.pipeline.stages as stages
     from accessibility.pipeline import sample_dir
 
     def no_routing(*a, **k):  # the check must come before any model runs
         raise AssertionError("a model ran before the walk inputs were checked")
 
-    monkeypatch.setattr(pipeline, "central_places_stage", no_routing)
-    monkeypatch.setattr(pipeline, "lage_stage", no_routing)
+    monkeypatch.setattr(stages, "central_places_stage", no_routing)
+    monkeypatch.setattr(stages, "lage_stage", no_routing)
 
     d = sample_dir()
     cfg = tmp_path / "c.toml"

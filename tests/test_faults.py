@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from accessibility import pipeline
+from accessibility.pipeline import inputs as pipeline_inputs, publish
 from accessibility.pipeline import JOURNAL, MANIFEST, complete_publish, run
 
 
@@ -75,7 +75,7 @@ def test_kill_at_every_step_of_publishing(two_runs, tmp_path, monkeypatch):
     # how many steps a whole publish takes
     final, stage, files = prepared(tmp_path / "count", a, b, files_b)
     calls = count_steps(monkeypatch, limit=-1)
-    pipeline._publish(stage, final, files)
+    publish.publish(stage, final, files)
     n_steps = calls["n"]
     monkeypatch.undo()
     assert n_steps > len(files)  # one move per file, plus journal and manifest
@@ -83,7 +83,7 @@ def test_kill_at_every_step_of_publishing(two_runs, tmp_path, monkeypatch):
         final, stage, files = prepared(tmp_path / f"k{k}", a, b, files_b)
         count_steps(monkeypatch, limit=k)
         with pytest.raises(Killed):
-            pipeline._publish(stage, final, files)
+            publish.publish(stage, final, files)
         monkeypatch.undo()
         now = files_of(final)
         assert now.pop("my_notes.csv") == b"mine\n"
@@ -109,7 +109,7 @@ def test_next_run_completes_an_interrupted_publish(two_runs, tmp_path, monkeypat
     final, stage, files = prepared(tmp_path, a, b, files_b)
     count_steps(monkeypatch, limit=5)
     with pytest.raises(Killed):
-        pipeline._publish(stage, final, files)
+        publish.publish(stage, final, files)
     monkeypatch.undo()
     assert (final / JOURNAL).exists()
     res = run(output_dir=final, overrides={"output.maps": False})  # finishes, then runs
@@ -138,7 +138,7 @@ def test_journal_without_its_stage_keeps_the_old_results(two_runs, tmp_path):
 
     a, b, files_b = two_runs
     final, stage, files = prepared(tmp_path, a, b, files_b)
-    pipeline.write_json({"stage": stage.name, "files": sorted(p.name for p in files.values())},
+    publish.write_json({"stage": stage.name, "files": sorted(p.name for p in files.values())},
                         final / JOURNAL)
     shutil.rmtree(stage)  # removed by hand after a kill
     before = files_of(final)
@@ -170,7 +170,7 @@ def test_inputs_of_another_region_fail_before_the_graph_is_built(tmp_path, monke
     def no_build(*a, **k):
         raise AssertionError("the graph was built")
 
-    monkeypatch.setattr(pipeline, "build_graph", no_build)
+    monkeypatch.setattr(pipeline_inputs, "build_graph", no_build)
     with pytest.raises(InputError) as e:
         run(output_dir=tmp_path / "out", overrides={
             "inputs.osm": str(osm),

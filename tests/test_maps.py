@@ -178,7 +178,7 @@ def test_area_layers_union_of_finer_units_when_they_nest():
     """Kreis and Land polygons are unions of the finer level's polygons where those
     nest (faster nationally), and of the municipalities where they do not (a GVB
     across two Kreise, a municipality without GVB): the area is the same either way."""
-    from accessibility.pipeline import _nests, area_layers
+    from accessibility.pipeline.stages import _nests, area_layers
 
     nested = _squares(["g1", "g1", "g2", "g3"], ["k1", "k1", "k1", "k2"], ["01"] * 4)
     across = _squares(["g1", "g1", "g2", "g3"], ["k1", "k2", "k2", "k2"], ["01"] * 4)

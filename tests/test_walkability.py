@@ -113,7 +113,7 @@ def test_bad_inputs(tmp_path):
 # ----------------------------------------------------------------- Dreieich sample
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from accessibility import pipeline
+    from accessibility.pipeline import stages
 
     titles = {}
 
@@ -121,9 +121,9 @@ def sample(tmp_path_factory):
         titles[Path(path).stem] = kw.get("title")
         return map_categories(gdf, column, path, **kw)
 
-    map_categories = pipeline.map_categories
+    map_categories = stages.map_categories
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "map_categories", recording)
+        mp.setattr(stages, "map_categories", recording)
         res = run(output_dir=tmp_path_factory.mktemp("walk"))
     res.map_titles = titles
     return res

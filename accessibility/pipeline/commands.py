@@ -1,0 +1,267 @@
+"""The commands besides ``run``: speed and decay calibration, planning, scenarios.
+
+Each starts from a config's graph and attached municipalities
+(:func:`~accessibility.pipeline.inputs.graph_and_municipalities`), calls the
+public API and, where it writes a folder, publishes it as a run does.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import api, defaults, report
+from .._errors import InputError
+from .._util import peak_memory_mb
+from ..compute import open_executor
+from ..config import Config
+from ..graph import attach, build_graph
+from ..io import write_table, write_text
+from ..maps import map_values
+from ..models.central_places import weighted_means
+from ..models.lage import calibrate_decay, daytime_population
+from ..models.municipalities import mark_region
+from ..models.scenario import Scenario, compare, moves, read_scenario
+from ..models.standards import beyond_standards
+from ..vocabulary import LAGE_CLASSES, class_order
+from .inputs import (Inputs, check_inputs, graph_and_municipalities, load_config_of_run)
+from .publish import Output, check_output_dir, staged
+from .run import RunResult
+from .stages import lage_decay, tasks_of, with_names
+
+
+def calibrate(config: Config | str | Path | None, references: str | Path, *,
+              output_dir: str | Path | None = None, out_profile: str | Path | None = None,
+              overrides: dict | None = None,
+              bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
+              iterations: int = defaults.CALIBRATION_ITERATIONS, fit_access: bool = False,
+              access_bounds_kmh: tuple[float, float] | None = None,
+              maxspeed_factors: list[float] | tuple[float, ...] | None = None,
+              comment: list[str] | None = None):
+    """Fit the car speeds to reference travel times (trips, or INKAR means per
+    Gemeindeverband; see :mod:`accessibility.models.calibration`) on the graph and
+    municipalities of a run.
+
+    ``fit_access`` also fits the access-leg speed; ``maxspeed_factors`` also fits
+    the profile's maxspeed factor by building the graph once per factor (in a
+    temporary cache, the run's cache is left alone). Returns the
+    :class:`~accessibility.models.calibration.CalibrationResult`.
+    """
+    config, graph, munis, _ = graph_and_municipalities(config, overrides, output_dir,
+                                                        "calibrate")
+    kwargs = {"base_profile": config.graph.profile, "out_profile": out_profile,
+              "bounds": bounds, "iterations": iterations, "fit_access": fit_access,
+              "access_bounds_kmh": access_bounds_kmh, "comment": comment}
+    if not maxspeed_factors:
+        return api.calibrate_speeds_from_file(graph, munis, references, **kwargs)
+    ok = munis["lon"].notna().to_numpy()
+    keep = (munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
+        def rebuild(profile):
+            g = build_graph(config.inputs.osm, profile, simplify_graph=config.graph.simplify,
+                            keep_points=keep, max_snap_m=config.graph.max_snap_m,
+                            crs=config.graph.metric_crs, cache_dir=tmp)
+            return g, attach(g, munis, max_snap_m=config.graph.max_snap_m,
+                             access_speed_kmh=config.graph.access_kmh())
+
+        return api.calibrate_speeds_from_file(graph, munis, references, rebuild=rebuild,
+                                              maxspeed_factors=maxspeed_factors, **kwargs)
+
+
+def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
+                   overrides: dict | None = None, kind: str | None = None,
+                   target_mean: float | None = None) -> tuple[str, float, float, int]:
+    """Fit the decay parameter so that the mean potential over all municipalities on
+    the network equals ``target_mean`` (default ``[lage] target_mean``, BBSR 183,000).
+
+    Returns ``(kind, parameter, achieved_mean, n_municipalities)``; the parameter is
+    beta per minute (exponential), the exponent (power) or sigma in minutes (gaussian).
+    """
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir,
+                                                             "calibrate-lage")
+    day, _, _ = daytime_population(munis, inputs.commuters)
+    kind = kind or config.lage.decay
+    target = target_mean if target_mean is not None else config.lage.target_mean
+    param, achieved = calibrate_decay(graph, munis, day, kind=kind, target_mean=target,
+                                      limit_min=config.lage.limit_min,
+                                      floor_min=config.lage.floor_min)
+    return kind, float(param), float(achieved), int(munis["on_network"].sum())
+
+
+# ------------------------------------------------------------------------------ planning
+def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
+         overrides: dict | None = None, k: int | None = 1, objective: str = "max_coverage",
+         standard_min: float | None = None, candidates=None,
+         out_file: str | Path | None = None) -> pd.DataFrame:
+    """Where to designate Mittelzentren on the graph and municipalities of a config
+    (:func:`accessibility.api.plan`); ``out_file`` (CSV) gets the upgrades, and is
+    never an existing file."""
+    if out_file is not None and Path(out_file).exists():
+        raise InputError(f"{out_file} exists: the plan never overwrites a file; give another "
+                         "name or remove it")
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir, "plan")
+    if inputs.central_places is None:
+        raise InputError("plan needs central places: set [inputs] central_places or pass "
+                         "--central-places")
+    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                        bbox=config.region.bbox)
+    cfg = config.central_places
+    res = api.central_places(munis, inputs.central_places, graph,
+                             gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+    kw = {} if candidates is None else {"candidates": list(candidates)}
+    out = api.plan(res, graph, k=k, objective=objective,
+                   standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
+                   **kw)
+    if out_file is not None:
+        write_table(out, Path(out_file))
+    return out
+
+
+# ------------------------------------------------------------------------------ scenarios
+def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
+             output_dir: str | Path | None = None, overrides: dict | None = None) -> RunResult:
+    """Base and scenario side by side, and the difference (see
+    :mod:`accessibility.models.scenario`).
+
+    The base and the scenario run the central-place model (with the standards) and,
+    when the municipalities have populations and ``lage`` is among the models, the
+    Lage. Designation and population changes reuse the graph (and the cached
+    contraction hierarchy with ``[lage] engine = "ch"``); road changes derive a new
+    graph from it without parsing OSM. Files are published as a run's are.
+    """
+    t0 = time.perf_counter()
+    sc = read_scenario(scenario_file)  # a bad scenario fails before anything is built
+    if config is None and output_dir is None:
+        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
+    config = load_config_of_run(config, overrides)
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)
+    check_output_dir(final)
+    if config.graph.cache_dir is None:
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    with staged(final) as out:
+        result = _scenario_stages(config, sc, out, t0)
+        result.files = out.publish(result.files)
+    result.output_dir = final
+    return result
+
+
+def _scenario_models(graph, munis, central_places, config: Config, inputs: Inputs):
+    """The models a scenario compares, on one graph and one municipality table."""
+    cfg = config.central_places
+    res = api.central_places(munis, central_places, graph, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
+    if "lage" in config.output.models and res["population"].notna().any():
+        c = config.lage
+        res = api.lage(res, graph, commuters=inputs.commuters, decay=lage_decay(config),
+                       limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
+                       cache_dir=config.graph.cache_dir)
+    return res
+
+
+def _scenario_setup(config: Config):
+    """Graph, region-marked municipalities, inputs and the models of a scenario run."""
+    t = time.perf_counter()
+    config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
+    if inputs.central_places is None:
+        raise InputError("a scenario needs central places: set [inputs] central_places")
+    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                        bbox=config.region.bbox)
+    times = {"graph and municipalities (cached graph)": time.perf_counter() - t}
+    # a partial of a module-level function: Dask workers can unpickle it
+    models = functools.partial(_scenario_models, config=config, inputs=inputs)
+    return config, graph, munis, inputs, models, times
+
+
+def _scenario_stages(config: Config, sc: Scenario, out: Output, t0: float) -> RunResult:
+    config, graph, munis, inputs, models, times = _scenario_setup(config)
+    reg_b, reg_s, g_s, road_info = api.scenario_runs(munis, inputs.central_places, graph, sc,
+                                                     models)
+    times.update(road_info.pop("times_s"))
+    return _scenario_outputs(config, sc, reg_b, reg_s, g_s, road_info, times, out, t0)
+
+
+def scenarios(config: Config | str | Path | None, scenario_files, *,
+              output_dir: str | Path | None = None,
+              overrides: dict | None = None) -> list[RunResult]:
+    """Several scenarios against one base (a batch): the graph and the base are
+    computed once, each scenario is one task of ``[compute]`` (in this process, or on
+    Dask workers), and each scenario's files are published as :func:`scenario`
+    publishes them, into ``OUTPUT/<scenario file name>/``."""
+    t0 = time.perf_counter()
+    files = [Path(f) for f in scenario_files]
+    scs = [read_scenario(f) for f in files]  # every scenario checked before any work
+    stems = [f.stem for f in files]
+    if len(set(stems)) != len(stems):
+        raise InputError(f"scenario file names repeat ({', '.join(stems)}): each scenario's "
+                         "results go to a folder of its file name; rename one")
+    if config is None and output_dir is None:
+        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
+    config = load_config_of_run(config, overrides)
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)
+    for stem in stems:
+        check_output_dir(final / stem)
+    if config.graph.cache_dir is None:
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    config, graph, munis, inputs, models, times = _scenario_setup(config)
+    with open_executor(config.compute) as executor:
+        runs = api.scenario_batch_runs(munis, inputs.central_places, graph, scs, models,
+                                       tasks_of(executor))
+    results = []
+    for sc, stem, (reg_b, reg_s, g_s, info) in zip(scs, stems, runs):
+        sub = final / stem
+        sub.mkdir(parents=True, exist_ok=True)
+        with staged(sub) as out:
+            res = _scenario_outputs(config, sc, reg_b, reg_s, g_s, info,
+                                    {**times, **info.pop("times_s")}, out, t0)
+            res.files = out.publish(res.files)
+        res.output_dir = sub
+        results.append(res)
+    return results
+
+
+def _scenario_outputs(config: Config, sc: Scenario, reg_b, reg_s, g_s, road_info: dict,
+                      times: dict, out: Output, t0: float) -> RunResult:
+    """The difference tables, class moves, maps and summary of one scenario."""
+    diff = compare(reg_b, reg_s)
+    out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
+    values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]
+    gb = weighted_means(reg_b, "gvb", values).set_index("gvb")
+    gs = weighted_means(reg_s, "gvb", values).set_index("gvb")
+    w = "area_w" if config.central_places.weighting == "area" else "pop_w"
+    gvb = pd.DataFrame(index=gb.index)
+    for v in values:
+        gvb[f"{v}_base"] = gb[f"{v}_{w}"]
+        gvb[f"{v}_scenario"] = gs[f"{v}_{w}"].reindex(gb.index)
+        gvb[f"{v}_change"] = gvb[f"{v}_scenario"] - gvb[f"{v}_base"]
+    out.table("scenario_gvb", with_names(gvb.reset_index(), "gvb", reg_b), "scenario_gvb.csv")
+    moved = {}
+    for col, order in (("mz_class", class_order("mz")), ("oz_class", class_order("oz")),
+                       ("lage", list(LAGE_CLASSES)[::-1])):
+        if f"{col}_base" in diff.columns:
+            moved[col] = moves(diff, col, order)
+            out.table(f"moves_{col}", moved[col].reset_index(), f"moves_{col}.csv")
+    summary = report.scenario_section(sc, diff, moved, road_info, times)
+    if config.output.maps and "t_mz_min_change" in diff.columns:
+        ext = config.output.map_format
+        g = gpd.GeoDataFrame(diff, geometry=gpd.points_from_xy(reg_b["lon"], reg_b["lat"]),
+                             crs=defaults.WGS84)
+        for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
+            if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
+                out.add(f"map_{v}_change", map_values(
+                    g, f"{v}_change", out.stage / f"map_{v}_change.{ext}",
+                    title=f"Scenario '{sc.name}': change of the car time to the nearest {what}",
+                    label="minutes (blue: shorter, red: longer)", diverging=True))
+    summary += [f"Run time {time.perf_counter() - t0:.1f} s, peak memory "
+                f"{peak_memory_mb():.0f} MB.", ""]
+    text = "\n".join(summary)
+    out.add("summary", write_text(text, out.stage / "summary.md"))
+    return RunResult(output_dir=out.stage, graph=g_s, municipalities=diff, files=out.files,
+                     summary=text, stats={"times_s": times, **road_info})

@@ -1,0 +1,181 @@
+"""Staging and publishing: a run's files appear in the output folder all at once.
+
+Every file of a run is written into a staging folder inside the output folder
+(:func:`staged`) and moved into place only when the run succeeded
+(:meth:`Output.publish`). A manifest records what a run wrote, so that the next run
+replaces exactly those files and never touches anything else; a journal makes the
+publish itself complete after a kill (the next run rolls it forward).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import InputError
+from ..io import write_json, write_table
+
+logger = logging.getLogger(__name__)
+
+#: The file in the output directory that lists what the last run wrote.
+MANIFEST = ".accessibility-run.json"
+#: The journal of a publish in progress: while it exists, the folder may hold files of
+#: two runs, and the next run (or :func:`complete_publish`) finishes the publish.
+JOURNAL = ".accessibility-publish.json"
+
+
+class Output:
+    """Writes a run's files into the staging directory and records each one."""
+
+    def __init__(self, stage: Path, final: Path | None = None):
+        self.stage = stage
+        self.final = final
+        self.files: dict[str, Path] = {}
+        self.tables: dict[str, pd.DataFrame] = {}  # what was written, for later layers
+
+    def table(self, key: str, df: pd.DataFrame, name: str, **kw) -> None:
+        self.tables[key] = df
+        self.add(key, write_table(df, self.stage / name, **kw))
+
+    def add(self, key: str, path: Path | dict) -> None:
+        items = path.items() if isinstance(path, dict) else [(None, path)]
+        for k, p in items:
+            name = key if k is None else (f"{key}_{k}" if key else k)
+            self.files[name] = Path(p)
+            sidecar = Path(p).with_suffix(".csvt")  # the column types of a CSV
+            if Path(p).suffix == ".csv" and sidecar.is_file():
+                self.files[f"{name}_csvt"] = sidecar
+
+    def publish(self, files: dict[str, Path]) -> dict[str, Path]:
+        """Move ``files`` (written into the stage) into the output folder; their
+        final paths."""
+        return publish(self.stage, self.final, files)
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Output]:
+    """A fresh staging folder in ``final``, as an :class:`Output`; removed with
+    everything in it when the block raises (nothing is published then).
+
+    A publish that a killed run left half done is finished first, and the staging
+    folders of killed runs are removed.
+    """
+    complete_publish(final)
+    _remove_dead_stages(final)
+    stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
+    try:
+        yield Output(stage, final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # nothing was published
+        raise
+
+
+def _remove_dead_stages(final: Path) -> None:
+    """Remove the staging folders of runs that were killed (their process is gone).
+
+    A staging folder is named ``.run-<pid>-<random>``; one whose process still lives
+    belongs to a run in progress and is left alone.
+    """
+    for d in final.glob(".run-*-*"):
+        pid = d.name.split("-")[1]
+        if not (d.is_dir() and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+            logger.info("removed %s, left by a run that was killed", d)
+        except PermissionError:  # another user's live process
+            pass
+
+def publish(stage: Path, final: Path, files: dict) -> dict:
+    """Move a finished run's files from the staging directory into ``final``.
+
+    Journaled: the journal (written atomically) names the staging folder and the
+    files before anything moves, so a publish killed at any point is finished by the
+    next run (roll forward), never left mixed. Files the previous run wrote (its
+    manifest) that this run did not write are removed, so the folder holds one run's
+    results; nothing else is touched.
+    """
+    written = sorted({Path(v).name for v in files.values()})
+    ours = set(_read_manifest(final))
+    theirs = [n for n in written if (final / n).exists() and n not in ours]
+    if theirs:  # a file of the user's (or an input) with an output's name: never replaced
+        shutil.rmtree(stage, ignore_errors=True)
+        raise InputError(f"the output folder {final} holds files this run would replace but "
+                         f"no earlier run wrote: {', '.join(theirs[:8])}. Move them, or choose "
+                         "another --output; nothing was written.")
+    write_json({"stage": stage.name, "files": written}, final / JOURNAL)
+    complete_publish(final)
+    return {k: final / Path(v).name for k, v in files.items()}
+
+
+def complete_publish(final: str | Path) -> bool:
+    """Finish the publish the journal in ``final`` describes (if any); True if one was
+    finished. Idempotent: every step can be repeated after a kill."""
+    final = Path(final)
+    try:
+        journal = json.loads((final / JOURNAL).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        raise InputError(f"{final / JOURNAL} is unreadable: a publish of an earlier run was "
+                         "interrupted. Check the folder's files and remove the journal.") from None
+    stage = final / Path(str(journal.get("stage", ""))).name
+    written = _names(journal.get("files", []))
+    # the stage is removed only after the journal: without it (removed by hand) the
+    # folder's files cannot be told apart, so nothing is deleted
+    if not stage.is_dir():
+        raise InputError(f"an interrupted publish in {final} cannot be completed: its staging "
+                         f"folder {stage.name} is gone. Check the folder's files, then remove "
+                         f"{JOURNAL}.")
+    for name in _read_manifest(final):  # the previous run's files it does not replace
+        old = final / name
+        if name not in written and old.is_file():
+            old.unlink()
+    for name in written:
+        if (stage / name).exists():  # not moved yet
+            os.replace(stage / name, final / name)
+    write_json({"files": written}, final / MANIFEST)
+    (final / JOURNAL).unlink(missing_ok=True)
+    shutil.rmtree(stage, ignore_errors=True)
+    logger.debug("published %d files into %s", len(written), final)
+    return True
+
+
+def _names(values) -> list[str]:
+    """Plain file names only, never a path out of the folder."""
+    return [n for n in values if isinstance(n, str) and n and n == Path(n).name
+            and n not in (MANIFEST, JOURNAL)]
+
+
+def _read_manifest(final: Path) -> list[str]:
+    try:
+        names = json.loads((final / MANIFEST).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return _names(names)
+
+
+def check_output_dir(final: Path) -> None:
+    """The output folder exists (or is created) and is writable, before anything runs."""
+    if final.exists() and not final.is_dir():
+        raise InputError(f"the output path {final} is a file, not a folder: choose another "
+                         "--output (or [output] dir)")
+    try:
+        final.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the output folder {final}: {e.strerror}. Choose a "
+                         "folder you can write to (--output).") from None
+    if not os.access(final, os.W_OK | os.X_OK):
+        raise InputError(f"the output folder {final} is not writable: choose another "
+                         "--output (or [output] dir)")
+

@@ -1,0 +1,126 @@
+"""``accessibility run``: the main job, from the config to the published results."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .. import defaults, report
+from .._errors import InputError
+from .._util import peak_memory_mb
+from ..compute import Executor, open_executor
+from ..config import Config
+from ..graph import RoadGraph, attach, header_bbox
+from ..io import join_central_places, write_json, write_text
+from ..models.indicators import COLUMNS as INDICATOR_COLUMNS
+from ..models.municipalities import mark_region, municipality_polygons
+from ..models.walkability import column_docs as walk_column_docs
+from ..vocabulary import COLUMNS
+from . import stages
+from .inputs import check_inputs, check_overlap, load_config_of_run, prepare_graph, read_inputs
+from .publish import Output, check_output_dir, staged
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    output_dir: Path
+    graph: RoadGraph
+    municipalities: object = None
+    files: dict[str, Path] = field(default_factory=dict)
+    summary: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+def run(config: Config | str | Path | None = None, output_dir: str | Path | None = None,
+        overrides: dict | None = None) -> RunResult:
+    """Run the main job.
+
+    Parameters
+    ----------
+    config : Config, path or None
+        A loaded config or a TOML file. None: the engine's defaults
+        (:mod:`accessibility.defaults`) when ``overrides`` give an OSM extract of
+        the user's own, else the embedded sample.
+    output_dir : path, optional
+        Overrides ``[output] dir``.
+    overrides : dict, optional
+        Dotted keys overriding the config (``{"inputs.osm": "x.pbf"}``).
+    """
+    t0 = time.perf_counter()
+    if config is None and output_dir is None:
+        output_dir = Path(defaults.OUTPUT_DIR)  # never write into the installed package
+    config = load_config_of_run(config, overrides)
+    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    check_inputs(config)  # fail before any slow stage, not half-way through
+    check_output_dir(final)
+    if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
+        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    with staged(final) as out:
+        with open_executor(config.compute) as executor:
+            result = _run_stages(config, out, t0, executor)
+        result.files = out.publish(result.files)
+    result.output_dir = final
+    return result
+
+
+def _run_stages(config: Config, out: Output, t0: float,
+                executor: Executor | None = None) -> RunResult:
+    inputs = read_inputs(config)                                    # 1. inputs, all checked
+    # a saved graph (.npz) has no OSM header: its overlap is checked after loading
+    is_osm = Path(config.inputs.osm).suffix != ".npz"
+    check_overlap(config, inputs, header_bbox(config.inputs.osm) if is_osm else None)
+    munis = inputs.municipalities
+    graph, summary, stats = prepare_graph(config, munis)            # 2. graph
+    if munis is not None:
+        munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
+                       access_speed_kmh=config.graph.access_kmh())
+        munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+                            bbox=config.region.bbox)
+        if not munis["in_region"].any():
+            raise InputError("no municipality lies in the road extract (and the [region] "
+                             "cut): check that the register, the OSM extract and the cut "
+                             "describe the same area")
+        summary += report.municipalities_section(munis, config.graph.max_snap_m,
+                                                  munis.attrs.get("report", []))
+        stats["municipalities"] = {"total": len(munis),
+                                   "on_network": int(munis["on_network"].sum()),
+                                   "in_region": int(munis["in_region"].sum())}
+        polygons = municipality_polygons(munis, inputs.boundaries)
+        columns = {}
+        models = config.output.models
+        # the walk inputs are checked against the walk extract before any routing
+        walk = stages.prepare_walk(munis, config, inputs, polygons) if "walk" in models else None
+        if inputs.central_places is not None and "central_places" in models:  # 4. models
+            munis = stages.central_places_stage(graph, munis, config, inputs, out, polygons, summary)
+        elif inputs.central_places is not None:  # settlement types still need the function
+            munis, _ = join_central_places(munis.drop(columns=["central_place"],
+                                                      errors="ignore"), inputs.central_places)
+        if "lage" in models:
+            munis = stages.lage_stage(graph, munis, config, inputs, out, summary, executor)
+        if "indicators" in models:
+            munis = stages.indicators_stage(graph, munis, config, inputs, out, polygons, summary)
+        stages.matrix_stage(graph, munis, config, out, summary)
+        road_region = munis["in_region"].to_numpy(bool).copy()
+        if walk is not None:
+            munis = stages.walk_stage(munis, config, walk, out, summary, executor)
+        stages.unit_tables_stage(munis, config, out, summary, road_region)
+        columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
+        columns.update({c: INDICATOR_COLUMNS[c] for c in munis.columns
+                        if c in INDICATOR_COLUMNS})
+        if "walk_residents" in munis.columns:
+            columns.update(walk_column_docs(config.walk.methods))
+        stages.write_municipalities(munis, columns, config, out, inputs)   # 5. outputs
+    out.add("graph_stats", write_json(stats["graph"], out.stage / "graph_stats.json"))
+    stats["run_s"] = time.perf_counter() - t0
+    summary += [f"Run time {stats['run_s']:.1f} s, peak memory {peak_memory_mb():.0f} MB.", ""]
+    text = "\n".join(summary)
+    out.add("summary", write_text(text, out.stage / "summary.md"))
+    return RunResult(output_dir=out.stage, graph=graph, municipalities=munis, files=out.files,
+                     summary=text, stats=stats)
+

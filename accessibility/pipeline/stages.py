@@ -1,0 +1,555 @@
+"""The stages of a run: each takes the graph, the municipality table and the
+config, calls the public API (:mod:`accessibility.api`) and writes its tables, maps
+and summary lines into the run's :class:`~accessibility.pipeline.publish.Output`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from .. import api, defaults, report
+from .._errors import InputError
+from ..compute import Executor
+from ..config import Config
+from ..graph import RoadGraph, build_graph
+from ..io import clip_grid, extract_features, write_gpkg_layers, write_municipality_outputs
+from ..maps import class_style, interactive_map, map_catchments, map_categories, map_values
+from ..models.central_places import class_shares, weighted_means
+from ..models.lage import at_virtual_nodes, kreis_lage, lage_summary, lage_tables
+from ..models.municipalities import region_cut
+from ..models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
+                                standards_table)
+from ..models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
+                            unit_rows, unpopulated)
+from ..models.walkability import resident_cells, study_extent
+from ..routing import Decay
+from ..vocabulary import LAGE_CLASSES, LAND_NAMES, SERVICES, class_order, destinations
+from .inputs import Inputs
+from .publish import Output
+
+logger = logging.getLogger(__name__)
+
+
+def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs,
+                         out: Output, polygons, summary: list[str]):
+    """Car times to MZ/OZ: the model, GVB/Kreis/Land tables, class shares, maps."""
+    cfg = config.central_places
+    grid = None
+    if cfg.origins == "population":
+        reg = munis[munis["in_region"]]
+        lon, lat = reg["lon"].dropna(), reg["lat"].dropna()
+        pad = 0.1
+        grid = clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
+                                                  lon.max() + pad, lat.max() + pad))
+    res = api.central_places(munis, inputs.central_places, graph,
+                             origins=cfg.origins, population_grid=grid, polygons=polygons,
+                             area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+    values = ["t_mz_min", "t_oz_min"]
+    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
+    # every member carries its GVB's mean time and class (the GVB table is written
+    # once all models ran, see unit_tables_stage)
+    gvb = gvb_table(res, weighting=cfg.weighting)
+    res = apply_unit(res, gvb, config.output.unit)
+    reg = res[res["in_region"]]  # tables, means and maps describe the region only
+    for level in ("kreis", "land"):
+        out.table(f"{level}_table", with_names(weighted_means(reg, level, values), level, reg,
+                                               inputs.kreis_names), f"{level}.csv")
+    total = weighted_means(reg, None, values)
+    out.table("total_table", total, "total.csv")
+    unit = config.output.unit
+    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], unit)
+    count = "gvb" if unit == "gvb" else "municipalities"
+    mz, oz = class_shares(rows, "mz", unit=count), class_shares(rows, "oz", unit=count)
+    out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
+              "class_shares.csv")
+    summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
+                                             "area" if cfg.weighting == "area" else "pop",
+                                             unit=unit)
+    std = pd.concat([with_names(standards_table(reg, level), level, reg, inputs.kreis_names)
+                     .rename(columns={level: "key", f"{level}_name": "name"})
+                     .assign(level=level) for level in ("gvb", "kreis", "land")]
+                    + [standards_table(reg, None).rename(columns={"level": "key"})
+                       .assign(level="total")], ignore_index=True)
+    std = std[["level", "key", "name"] + [c for c in std.columns
+                                          if c not in ("level", "key", "name")]]
+    out.table("standards", std, "standards.csv")
+    summary += report.standards_section(std, cfg.standard_mz_min, cfg.standard_oz_min)
+    if config.output.maps:
+        s, ext = out.stage, config.output.map_format
+        # labels: Oberzentren first (they win where names would overlap), then MZ
+        dest = destinations(cfg.gz_with_mz_is_mz)
+        cp = reg[reg["central_place"].isin(dest["mz"]) & reg["t_mz_min"].notna()]
+        cp = cp.assign(_oz=cp["central_place"].isin(dest["oz"])).sort_values(
+            ["_oz", "population"], ascending=False)
+        centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
+                                   geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
+        oz = centres[cp["_oz"].to_numpy()]
+        sfx, per = ("_gvb", " (Gemeindeverband mean)") if unit == "gvb" else ("", "")
+        out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
+                                     title=f"Car time to the nearest Oberzentrum{per}",
+                                     label="minutes", places=oz))
+        out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
+                                               title=f"Oberzentrum: BBSR classes{per}",
+                                               order=class_order("oz"), places=oz))
+        out.add("map_standards", map_categories(
+            reg.assign(standard_class=standard_class(reg)), "standard_class",
+            s / f"map_standards.{ext}",
+            title=f"Accessibility standards: Mittelzentrum within {cfg.standard_mz_min:g}, "
+                  f"Oberzentrum within {cfg.standard_oz_min:g} minutes by car",
+            order=list(STANDARD_CLASSES), places=oz))
+        out.add("map_mz_catchments", map_catchments(
+            reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
+            title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
+    return res
+
+
+def lage_decay(config: Config) -> Decay:
+    """The decay function of ``[lage]``."""
+    c = config.lage
+    return Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
+
+
+def tasks_of(executor: Executor | None) -> Executor | None:
+    """The executor to split work into tasks for: only a distributed one (in this
+    process the numba kernels already use every core on the whole)."""
+    return executor if executor is not None and executor.name != "local" else None
+
+
+def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Output,
+               summary: list[str], executor: Executor | None = None):
+    """Daytime population, 2-hour potential, Lage and settlement type; tables, map."""
+    c = config.lage
+    if munis["population"].isna().all():
+        summary += report.skipped_section(report.LAGE_TITLE,
+                                          "the municipality table has no population.")
+        return munis
+    res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
+                   limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
+                   calibrate=c.calibrate, target_mean=c.target_mean,
+                   cache_dir=config.graph.cache_dir, executor=tasks_of(executor),
+                   chunk=config.compute.lage_chunk)
+    d = res.attrs["decay"]  # the decay used (calibrated or configured)
+    decay_text = (f"{d['kind']} (beta {d['beta']:g}, sigma {d['sigma_min']:g} min, floor "
+                  f"{d['floor_min']:g} min)"
+                  + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
+                     if c.calibrate else ""))
+    # settlement types and the GVB's centre need every member; the tables report the
+    # region's
+    gvb = lage_tables(res)["gvb"]
+    res = apply_unit(res, gvb, config.output.unit)
+    reg = res[res["in_region"]]
+    out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
+    if len(reg):
+        out.table("kreis_lage", kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
+    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], config.output.unit)
+    cross = lage_summary(rows)
+    # the row labels (Lage classes, total) are the index: written as a column
+    out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
+    summary += report.lage_section(
+        reg, cross, decay_text=decay_text, limit_min=c.limit_min,
+        unit=config.output.unit)
+    if config.output.maps:
+        ext = config.output.map_format
+        out.add("map_lage", map_categories(reg, "lage", out.stage / f"map_lage.{ext}",
+                                           title="Lage: daytime population within 2 h by car",
+                                           order=list(LAGE_CLASSES), cmap="viridis_r"))
+    return res
+
+
+def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Output,
+                     polygons, summary: list[str]):
+    """The report's further indicators (issue 12): car times to the nearest motorway
+    junction, Fernbahnhof and international airport; public-transport departures per
+    1,000 residents (with a GTFS feed); commuter balance and residents per job (with a
+    commuter table that has the workplace employees). Tables per GVB, Kreis, Land, maps."""
+    inp = config.inputs
+    feed = inputs.gtfs_feed
+    dest = api.collect_destinations(
+        osm=inp.osm, stations=inp.stations, gtfs=feed, gtfs_date=config.walk.gtfs_date,
+        airports=inputs.airports if inputs.airports is not None else True,
+        overrides=inputs.destinations)
+    res = api.facility_times(munis, dest, graph)
+    report_lines = list(res.attrs.get("report", []))  # includes the destinations' lines
+    if feed is not None:
+        res = api.pt_departures(res, feed, date=config.walk.gtfs_date, polygons=polygons)
+        report_lines += res.attrs.get("report", [])
+    if inputs.commuters is not None:
+        res = api.commuter_indicators(res, inputs.commuters)
+        report_lines += res.attrs.get("report", [])
+    reg = res[res["in_region"].to_numpy(bool)]
+    table = pd.concat([with_names(api.indicators_by_unit(reg, level), level, reg,
+                                  inputs.kreis_names)
+                       .rename(columns={level: "key", f"{level}_name": "name"})
+                       .assign(level=level) for level in ("gvb", "kreis", "land")]
+                      + [api.indicators_by_unit(reg, None).rename(columns={"level": "key"})
+                         .assign(level="total")], ignore_index=True)
+    table = table[["level", "key", "name"] + [c for c in table.columns
+                                              if c not in ("level", "key", "name")]]
+    out.table("indicators", table, "indicators.csv")
+    summary += report.indicators_section(report_lines, table)
+    if config.output.maps:
+        ext = config.output.map_format
+        titles = {"motorway": "Car time to the nearest motorway junction",
+                  "ldrail": "Car time to the nearest long-distance rail station (Fernbahnhof)",
+                  "airport": "Car time to the nearest international airport"}
+        for kind, title in titles.items():
+            col = f"t_{kind}_min"
+            if col in reg.columns and reg[col].notna().any():
+                out.add(f"map_{kind}", map_values(reg, col, out.stage / f"map_{kind}_time.{ext}",
+                                                  title=title, label="minutes"))
+        day = config.walk.gtfs_date
+        for key, col, name, title, label in (
+                ("map_pt", "pt_departures_per_1000", "map_pt_departures",
+                 f"Public-transport departures per 1,000 residents on {day}",
+                 "departures per 1,000"),
+                ("map_rail", "rail_departures_per_1000", "map_rail_departures",
+                 f"Rail departures per 1,000 residents on {day}", "departures per 1,000"),
+                ("map_commuters", "commuter_balance_per_100", "map_commuter_balance",
+                 "Commuter balance (Pendlersaldo) per 100 employees at the workplace",
+                 "in - out per 100")):
+            if col in reg.columns and reg[col].fillna(0).ne(0).any():
+                out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
+                                        label=label))
+    return res
+
+
+def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
+                 summary: list[str]) -> None:
+    """On request: the car-time matrix between the municipalities of the region
+    (``matrix.parquet``) and isochrones around its Mittel- and Oberzentren
+    (``isochrones.gpkg``)."""
+    c = config.output
+    reg = munis[munis["in_region"].to_numpy(bool)]
+    lines = []
+    if c.matrix_limit_min > 0:
+        g, on = graph, reg
+        if config.lage.engine == "ch" and "lage" in config.output.models:
+            # the Lage's hierarchy (cached): no second preprocessing for the matrix
+            g, on = at_virtual_nodes(graph, munis)
+            on = on[munis["in_region"].to_numpy(bool)]
+        mat = api.time_matrix(on, g, limit_min=c.matrix_limit_min,
+                              engine=config.lage.engine, cache_dir=config.graph.cache_dir)
+        out.table("matrix", mat, "matrix.parquet")
+        lines += list(mat.attrs.get("report", [])) + [
+            f"Car-time matrix within {c.matrix_limit_min:g} min: {len(mat):,} pairs "
+            "(matrix.parquet: origin_ags, destination_ags, minutes)."]
+    if c.isochrone_minutes and "central_place" in reg.columns:
+        centres = reg[reg["central_place"].isin(
+            destinations(config.central_places.gz_with_mz_is_mz)["mz"])]
+        if len(centres):
+            iso = api.isochrones(centres, graph, minutes=c.isochrone_minutes,
+                                 max_buffer_m=c.isochrone_max_buffer_m)
+            out.add("isochrones", write_gpkg_layers({"isochrones": iso},
+                                                    out.stage / "isochrones.gpkg"))
+            lines += list(iso.attrs.get("report", [])) + [
+                f"Isochrones ({', '.join(f'{m:g}' for m in c.isochrone_minutes)} min) around "
+                f"{iso['ags'].nunique():,} Mittel- and Oberzentren: isochrones.gpkg."]
+    if lines:
+        summary += ["## Matrix and isochrones", ""] + lines + [""]
+
+
+def walk_facilities(config: Config, inputs: Inputs, feats, extent=None
+                    ) -> tuple[pd.DataFrame, str]:
+    """The six services: OSM facilities, stops from GTFS when given, the user's table.
+
+    A GTFS feed without any frequent stop inside ``extent`` (EPSG:3035) is an input
+    error (another region or a date outside its calendar), not "nobody served"."""
+    inp, c = config.inputs, config.walk
+    fac = feats.facilities
+    facilities = pd.DataFrame({"service": fac["service"].to_numpy(),
+                               "lon": fac.geometry.x.to_numpy(), "lat": fac.geometry.y.to_numpy(),
+                               "source": "OSM"})
+    if inp.gtfs is not None:
+        stops = inputs.stops
+        if extent is not None:
+            sx, sy = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS,
+                                          always_xy=True).transform(
+                stops["lon"].to_numpy(float), stops["lat"].to_numpy(float))
+            if not shapely.covers(extent.buffer(2000), shapely.points(sx, sy)).any():
+                raise InputError(
+                    f"the GTFS feed {Path(inp.gtfs).name} has no stop with >= "
+                    f"{c.min_departures} departures on {c.gtfs_date} inside the walk extract "
+                    f"({len(stops)} such stops elsewhere): is it the feed of another region, "
+                    "or is [walk] gtfs_date outside its calendar?")
+        facilities = pd.concat([facilities[facilities["service"] != "stop"],
+                                pd.DataFrame({"service": "stop", "lon": stops["lon"],
+                                              "lat": stops["lat"], "source": "GTFS"})])
+        stop_source = (f"GTFS {Path(inp.gtfs).name}: stops with >= {c.min_departures} "
+                       f"departures on {c.gtfs_date}")
+    else:
+        stop_source = "OSM stops (no GTFS given: every stop counts, departures unknown)"
+    if inputs.facilities is not None:
+        facilities = pd.concat([facilities, inputs.facilities])
+    return facilities.reset_index(drop=True), stop_source
+
+
+@dataclass
+class WalkInputs:
+    """What the Nahversorgung needs, prepared (and checked against the walk extract)
+    before any routing starts."""
+
+    path: Path
+    walk_graph: RoadGraph | None
+    facilities: pd.DataFrame
+    stop_source: str
+    cells: pd.DataFrame
+    pop_source: str
+    water: object
+    gaps: object
+    n_water: int
+    n_crossings: int
+
+
+def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> WalkInputs | str:
+    """Services, the walk graph and the 100 m residents of the walk extract, or why
+    the Nahversorgung cannot run. Done right after the car graph, so that a GTFS feed
+    or a grid of another region fails before any routing."""
+    inp, c = config.inputs, config.walk
+    path = Path(inp.walk_osm or inp.osm)
+    if inp.population_grid is None and polygons is None:
+        return ("needs an OSM extract with services ([inputs] walk_osm) and residents: a "
+                "population grid ([inputs] population_grid) or municipality polygons "
+                "([inputs] boundaries) to spread populations.")
+    feats = extract_features(path, inputs.service_rules)
+    walk_graph = None
+    if "network" in c.methods:
+        walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir,
+                                 crs=config.graph.metric_crs)
+    # the walk extract's area: residents outside it don't count
+    osm_fac = feats.facilities
+    if walk_graph is not None:
+        extent = study_extent(walk_graph.lon, walk_graph.lat)
+    elif len(osm_fac):
+        extent = study_extent(osm_fac.geometry.x.to_numpy(), osm_fac.geometry.y.to_numpy())
+    else:
+        extent = None
+    facilities, stop_source = walk_facilities(config, inputs, feats, extent)
+    if extent is None and len(facilities):  # only GTFS stops or the user's table
+        extent = study_extent(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
+    if len(facilities) == 0:
+        return (f"{path.name} has no services (pharmacy, school, doctors, post office, "
+                "supermarket, stops).")
+    grid = None
+    if inp.population_grid is not None:
+        lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
+                                            always_xy=True).transform(
+            *np.asarray(extent.buffer(2000).exterior.coords).T)
+        grid = clip_grid(inputs.population_grid, (min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
+    cells = resident_cells(extent, grid=grid, buildings=feats.buildings,
+                           residential_areas=feats.landuse_residential, municipalities=munis,
+                           polygons=polygons)
+    pop_source = (f"population grid {Path(inp.population_grid).name} "
+                  f"({(grid.attrs.get('cell_size_m') or defaults.GRID_CELL_M):g} m)"
+                  if grid is not None
+                  else cells.attrs["population_source"])
+    water = feats.water.to_crs(defaults.GRID_CRS).geometry.to_numpy() if len(feats.water) else None
+    gaps = (feats.crossings.to_crs(defaults.GRID_CRS).geometry.to_numpy()
+            if len(feats.crossings) else None)
+    return WalkInputs(path, walk_graph, facilities, stop_source, cells, pop_source, water, gaps,
+                      len(feats.water), len(feats.crossings))
+
+
+def walk_stage(munis, config: Config, walk: WalkInputs | str, out: Output,
+               summary: list[str], executor: Executor | None = None):
+    """Nahversorgung: distances, shares per municipality, cells, map.
+
+    Runs when :func:`prepare_walk` found services and residents in the walk extract
+    (``inputs.walk_osm``, else ``inputs.osm``); otherwise it is skipped with a note.
+    """
+    if isinstance(walk, str):
+        summary += report.skipped_section(report.WALK_TITLE, walk)
+        return munis
+    c = config.walk
+    path, walk_graph, facilities, stop_source = (walk.path, walk.walk_graph, walk.facilities,
+                                                 walk.stop_source)
+    cells, pop_source, water, gaps = walk.cells, walk.pop_source, walk.water, walk.gaps
+    per_cell = api.walk_distances(cells, facilities, walk_graph=walk_graph, methods=c.methods,
+                                  barriers=water, gaps=gaps, max_distance_m=c.max_distance_m,
+                                  max_snap_m=c.max_snap_m, executor=tasks_of(executor),
+                                  tiles=config.compute.tiles,
+                                  tile_size_m=config.compute.tile_size_m)
+    res = api.walkability(munis, per_cell, limit_m=c.limit_m, stop_source=stop_source)
+    # a municipality with residents in the walk extract is reported, also outside the
+    # road extract (the embedded sample's Dreieich)
+    cut = region_cut(res, ags_prefixes=config.region.ags_prefixes, bbox=config.region.bbox)
+    walk_only = ~res["in_region"].to_numpy(bool) & cut & (
+        res["walk_residents"].fillna(0).to_numpy() > 0)
+    res["in_region"] = res["in_region"].to_numpy(bool) | walk_only
+    if "reason" in res.columns:
+        res.loc[walk_only, "reason"] = "outside the road extract: Nahversorgung values only"
+    keep = ["x", "y", "population", "ags"] + [k for k in per_cell.columns if k.startswith("dist_")]
+    cells_out = gpd.GeoDataFrame(  # GeoParquet: the cell centres with their CRS
+        per_cell[keep].assign(ags=per_cell["ags"].astype("string")),
+        geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]), crs=defaults.GRID_CRS)
+    cells_out.attrs = {}
+    out.table("walk_cells", cells_out, "walk_cells.parquet")
+    out.table("walk_facilities", facilities, "walk_facilities.csv")
+    rows = None
+    if config.output.unit == "gvb" and "gvb" in res.columns:
+        rows = gvb_table(res)
+        rows = rows[rows["gvb"].isin(res.loc[res["in_region"], "gvb"])]
+    summary += report.walk_section(res, walk_file=path.name, population_source=pop_source,
+                                   stop_source=stop_source, n_water=walk.n_water,
+                                   n_crossings=walk.n_crossings, methods=c.methods,
+                                   limit_m=c.limit_m, rows=rows)
+    if config.output.maps and res["walk_residents"].fillna(0).gt(0).any():
+        ext = config.output.map_format
+        sfx = "" if "straight" in c.methods else "_net"
+        # count of services reached; NaN (nothing within reach) compares False
+        n_ok = sum((per_cell[f"dist_{s}{sfx}_m"].to_numpy() <= c.limit_m).astype(int)
+                   for s in SERVICES)
+        labels = [f"{k} of 6" for k in range(7)]
+        cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
+                                     geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
+                                     crs=defaults.GRID_CRS)
+        how = "straight line with water barriers" if sfx == "" else "along the walking network"
+        # services absent from the input can never count: say so on the map
+        absent = [s for s in SERVICES if not (facilities["service"] == s).any()]
+        note = (f"\nno data for {', '.join(absent)}: at most {6 - len(absent)} of 6 possible"
+                if absent else "")
+        out.add("map_walk", map_categories(
+            cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
+            title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
+                  f"6 of 6 = all six{note}", order=labels, cmap="viridis"))
+    return res
+
+
+def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
+                      road_region: np.ndarray) -> None:
+    """The GVB table (``gvb.csv``: every model's values per Gemeindeverband) and the
+    report's cross-tables in the reporting unit, with their summary section.
+
+    ``road_region`` marks the municipalities of the road extract: the cross-tables
+    count those (as the class and Lage tables do), ``gvb.csv`` also the GVBs that
+    only the walk extract reaches."""
+    reg = munis[munis["in_region"].to_numpy(bool)]
+    if not len(reg):
+        return
+    gvb = gvb_table(munis, weighting=config.central_places.weighting,
+                    thresholds=tuple(config.lage.thresholds))
+    gvb = gvb[gvb["gvb"].isin(reg["gvb"])]
+    out.table("gvb_table", with_names(gvb.drop(columns="gvb_name", errors="ignore"), "gvb",
+                                      munis), "gvb.csv")
+    road = munis[road_region]
+    rows = unit_rows(road, gvb[gvb["gvb"].isin(road["gvb"])], config.output.unit)
+    tables = {}
+    if {"mz_class", "lage"} <= set(rows.columns):
+        tables["table_mz_oz_by_lage"] = mz_oz_by_lage(rows)
+    if "lage" in rows.columns:
+        tables["table_function_type_lage"] = function_type_lage(rows)
+    for key, t in tables.items():
+        out.table(key, t, f"{key}.csv")
+    summary += report.unit_tables_section(
+        tables, unit=config.output.unit, n_unpopulated=int(unpopulated(reg).sum()))
+
+
+def with_names(table: pd.DataFrame, level: str, munis: pd.DataFrame,
+               kreis_names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``table`` (one row per ``level`` key) with the unit's name after the key:
+    ``gvb_name`` from the register, ``kreis_name`` from the boundaries' Kreis layer
+    (when there is one), ``land_name`` of the Länder."""
+    if level == "gvb" and "gvb_name" in munis.columns:
+        first = pd.Series(munis["gvb_name"].to_numpy(), index=munis["gvb"].to_numpy())
+        names = first[~first.index.duplicated()]
+    elif level == "kreis" and kreis_names is not None:
+        names = kreis_names.set_index("kreis")["kreis_name"]
+    elif level == "land":
+        names = pd.Series(LAND_NAMES)
+    else:
+        return table
+    out = table.copy()
+    out.insert(1, f"{level}_name", names.reindex(out[level].to_numpy()).to_numpy())
+    return out
+
+
+def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
+                kreis_names: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """GVB, Kreis and Land polygons (dissolved from the municipalities) with their
+    names and the run's tables, as layers of the GeoPackage."""
+    layers = {}
+    names = {"gvb": table.get("gvb_name"), "kreis": None, "land": None}
+    finer = None  # the last level dissolved: (key, polygons)
+    for level, lage_key in (("gvb", "gvb_lage"), ("kreis", "kreis_lage"), ("land", None)):
+        if level not in table.columns:
+            continue
+        parts = table[[level, "geometry"]]
+        if finer is not None and _nests(table, finer[0], level):
+            # union of the finer level's polygons: the same area, half the time
+            # nationally (4,500 GVB instead of 11,000 municipalities per Kreis)
+            key, fp = finer
+            up = table.drop_duplicates(key).set_index(key)[level]
+            parts = gpd.GeoDataFrame({level: up.reindex(fp[key]).to_numpy()},
+                                     geometry=fp.geometry.to_numpy(), crs=fp.crs)
+        poly = parts.dissolve(by=level, as_index=False)
+        finer = (level, poly[[level, "geometry"]])
+        if names[level] is not None:
+            first = pd.Series(names[level].to_numpy(), index=table[level].to_numpy())
+            poly.insert(1, f"{level}_name", first[~first.index.duplicated()]
+                        .reindex(poly[level]).to_numpy())
+        if level == "land":
+            poly.insert(1, "land_name", poly["land"].map(LAND_NAMES))
+        if level == "kreis" and kreis_names is not None:
+            poly = poly.merge(kreis_names, on="kreis", how="left")
+        poly = poly.set_geometry(poly.geometry.map(
+            lambda g: shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g))
+        for key in (f"{level}_table", lage_key):
+            t = tables.get(key) if key else None
+            if t is not None and level in t.columns:
+                extra = t.drop(columns=[c for c in t.columns
+                                        if c in poly.columns and c != level])
+                poly = poly.merge(extra, on=level, how="left")
+        layers[level] = poly
+    return layers
+
+
+def _nests(table: pd.DataFrame, finer: str, coarser: str) -> bool:
+    """Whether every unit of ``finer`` lies in one unit of ``coarser`` (and every
+    row has a ``finer`` unit), so ``coarser`` is a union of ``finer`` units."""
+    if table[finer].isna().any():
+        return False
+    return bool((table.groupby(finer)[coarser].nunique(dropna=False) <= 1).all())
+
+
+def write_municipalities(munis, columns: dict, config: Config, out: Output,
+                         inputs: Inputs) -> None:
+    """The per-municipality results (GeoPackage / CSV / Parquet) and ``columns.csv``."""
+    if not isinstance(munis, gpd.GeoDataFrame):
+        munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
+                                 crs=defaults.WGS84)
+    table = munis[munis["in_region"].to_numpy(bool)].drop(columns=["node", "access_s"],
+                                                           errors="ignore")
+    table.attrs = {}  # the report goes to summary.md, not into the files' metadata
+    geometry = ("polygon" if table.geom_type.isin(["Polygon", "MultiPolygon"]).any()
+                else "point")
+    if geometry == "polygon":  # one geometry type per layer (QGIS): no stray points
+        poly = table.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        if not poly.all():
+            logger.warning("%d municipalities have no polygon in the boundaries: written "
+                           "without geometry (lon/lat kept)", int((~poly).sum()))
+            table = table.set_geometry(np.where(poly, table.geometry.to_numpy(), None))
+        table = table.set_geometry(table.geometry.map(
+            lambda g: shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon"
+            else g))
+    styles = [("municipalities", name, class_style(col, order, geometry=geometry), i == 0)
+              for i, (col, name, order) in enumerate(
+                  (c, n, o) for c, n, o in (
+                      ("oz_class", "Oberzentrum: BBSR-Klassen", class_order("oz")),
+                      ("mz_class", "Mittelzentrum: BBSR-Klassen", class_order("mz")),
+                      ("lage", "Lage", list(LAGE_CLASSES)))
+                  if c in table.columns)]
+    layers = (area_layers(table[table.geometry.notna()], out.tables, inputs.kreis_names)
+              if geometry == "polygon" else {})
+    out.add("", write_municipality_outputs(table, out.stage, formats=config.output.formats,
+                                           extra_layers=layers, styles=styles))
+    if config.output.maps and len(table):
+        out.add("map_html", interactive_map(table, out.stage / "map.html"))
+    out.table("columns", pd.DataFrame({"column": list(columns), "meaning": list(columns.values())}),
+              "columns.csv")
+
