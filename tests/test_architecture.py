@@ -58,6 +58,12 @@ def test_models_import_neither_io_nor_cli(path):
                             "accessibility.api", "accessibility.report")) == []
 
 
+@pytest.mark.parametrize("path", sorted((PKG / "pipeline").glob("*.py")), ids=lambda p: p.name)
+def test_pipeline_goes_through_the_api(path):
+    # the pipeline calls the public API, so a notebook gets what the CLI writes
+    assert forbidden(path, ("accessibility.models", "accessibility.routing")) == []
+
+
 @pytest.mark.parametrize("name", ["kernels.py", "_ch_kernels.py"])
 def test_kernels_import_no_model_io_or_graph(name):
     assert forbidden(PKG / name, ("accessibility.models", "accessibility.io",

@@ -212,7 +212,7 @@ def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path
             "def slow(*a, **k):\n"
             "    open(sys.argv[2], 'w').close()\n"
             "    import time; time.sleep(60)\n"
-            "import accessibility.api as api; api.run_lage = slow\n"
+            "import accessibility.api.car as car; car.run_lage = slow\n"
             "p.run(output_dir=sys.argv[1], overrides={'output.maps': False})\n")
     flag = tmp_path.parent / f"{tmp_path.name}-started"
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(flag)])

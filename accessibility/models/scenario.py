@@ -34,6 +34,7 @@ of every indicator, the class changes, and the residents that move between class
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ import shapely
 
 from .._errors import InputError
 from .._util import read_toml
+from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
 from ..vocabulary import normalise_function
 
@@ -308,3 +310,71 @@ def moves(diff: pd.DataFrame, column: str, order=None) -> pd.DataFrame:
                       fill_value=0.0)
     t.index.name, t.columns.name = f"{column} (base)", f"{column} (scenario)"
     return t
+
+
+# ------------------------------------------------------------------------------ runs
+def run_base_and_scenario(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame,
+                          changes: Scenario, models
+                          ) -> tuple[pd.DataFrame, pd.DataFrame, RoadGraph, dict]:
+    """Base and scenario results of ``models(graph, munis, central_places)`` (a
+    picklable function returning the per-municipality result).
+
+    ``munis`` are attached to ``graph``. The scenario's designations and populations
+    change the tables, its road changes the graph (:func:`apply_roads`; the base
+    graph is reused as it is when the roads do not change). Returns the base and
+    scenario rows of the region (``in_region``) in the same order, the scenario
+    graph, and what the roads scenario did with the seconds of each step
+    (``times_s``).
+    """
+    t = time.perf_counter()
+    base = models(graph, munis, central_places)
+    t_base = time.perf_counter() - t
+    b, scen, g_s, info = scenario_task(changes, graph=graph, munis=munis,
+                                       central_places=central_places, models=models, base=base)
+    info["times_s"] = {"base": t_base, **info["times_s"]}
+    return b, scen, g_s, info
+
+
+def scenario_task(changes: Scenario, *, graph: RoadGraph, munis: pd.DataFrame,
+                  central_places: pd.DataFrame, models, base: pd.DataFrame):
+    """One scenario against a computed base (a task of :func:`run_batch`)."""
+    times = {}
+    t = time.perf_counter()
+    g_s, info = apply_roads(graph, changes) if changes.changes_roads else (graph, {})
+    times["scenario graph" + (" (derived, no OSM parse)" if changes.changes_roads else
+                              " (the base graph, unchanged)")] = time.perf_counter() - t
+    t = time.perf_counter()
+    scen = models(g_s, scenario_municipalities(munis, changes),
+                  scenario_central_places(central_places, changes))
+    times["scenario models"] = time.perf_counter() - t
+    region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
+              else np.ones(len(base), bool))
+    b = base[region]
+    return b, scen.set_index("ags").loc[b["ags"]].reset_index(), g_s, {**info, "times_s": times}
+
+
+def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame,
+              scenarios: list[Scenario], models, executor: Executor | None = None
+              ) -> list[tuple]:
+    """:func:`run_base_and_scenario` for several scenarios: the base once, then one
+    task per scenario of ``executor`` (in this process without one; ``models`` must
+    be picklable for Dask). Returns one ``(base, scenario, graph, info)`` per
+    scenario; ``info["times_s"]["base (shared by the batch)"]`` is the base's time."""
+    t = time.perf_counter()
+    base = models(graph, munis, central_places)
+    t_base = time.perf_counter() - t
+    shared = {"graph": graph, "munis": munis, "central_places": central_places,
+              "models": models, "base": base}
+    runs = (executor or LocalExecutor()).map(scenario_task, list(scenarios), shared=shared,
+                                              what="scenarios")
+    for r in runs:
+        r[3]["times_s"] = {"base (shared by the batch)": t_base, **r[3]["times_s"]}
+    return runs
+
+
+def compared(base: pd.DataFrame, scen: pd.DataFrame, info: dict, sc: Scenario) -> pd.DataFrame:
+    """:func:`compare` with what the roads scenario did in ``.attrs``."""
+    out = compare(base, scen)
+    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
+                 "scenario": sc.name}
+    return out

@@ -7,7 +7,6 @@ public API and, where it writes a folder, publishes it as a run does.
 
 from __future__ import annotations
 
-import functools
 import tempfile
 import time
 from dataclasses import replace
@@ -24,11 +23,6 @@ from ..config import Config
 from ..graph import attach, build_graph
 from ..io import write_table, write_text
 from ..maps import map_values
-from ..models.central_places import weighted_means
-from ..models.lage import calibrate_decay, daytime_population
-from ..models.municipalities import mark_region
-from ..models.scenario import Scenario, compare, moves, read_scenario
-from ..models.standards import beyond_standards
 from ..vocabulary import LAGE_CLASSES, class_order
 from .inputs import (Inputs, check_inputs, graph_and_municipalities, load_config_of_run)
 from .publish import Output, check_output_dir, staged
@@ -85,12 +79,11 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
     """
     config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir,
                                                              "calibrate-lage")
-    day, _, _ = daytime_population(munis, inputs.commuters)
     kind = kind or config.lage.decay
     target = target_mean if target_mean is not None else config.lage.target_mean
-    param, achieved = calibrate_decay(graph, munis, day, kind=kind, target_mean=target,
-                                      limit_min=config.lage.limit_min,
-                                      floor_min=config.lage.floor_min)
+    param, achieved = api.calibrate_lage(munis, graph, commuters=inputs.commuters, kind=kind,
+                                         target_mean=target, limit_min=config.lage.limit_min,
+                                         floor_min=config.lage.floor_min)
     return kind, float(param), float(achieved), int(munis["on_network"].sum())
 
 
@@ -109,11 +102,11 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     if inputs.central_places is None:
         raise InputError("plan needs central places: set [inputs] central_places or pass "
                          "--central-places")
-    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+    munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     cfg = config.central_places
     res = api.central_places(munis, inputs.central_places, graph,
-                             gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+                             gz_with_mz_is_mz=cfg.gz_with_mz_is_mz, unit=None)
     kw = {} if candidates is None else {"candidates": list(candidates)}
     out = api.plan(res, graph, k=k, objective=objective,
                    standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
@@ -136,7 +129,7 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     graph from it without parsing OSM. Files are published as a run's are.
     """
     t0 = time.perf_counter()
-    sc = read_scenario(scenario_file)  # a bad scenario fails before anything is built
+    sc = api.read_scenario(scenario_file)  # a bad scenario fails before anything is built
     if config is None and output_dir is None:
         output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
     config = load_config_of_run(config, overrides)
@@ -152,17 +145,14 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     return result
 
 
-def _scenario_models(graph, munis, central_places, config: Config, inputs: Inputs):
-    """The models a scenario compares, on one graph and one municipality table."""
-    cfg = config.central_places
-    res = api.central_places(munis, central_places, graph, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
-    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
-    if "lage" in config.output.models and res["population"].notna().any():
-        c = config.lage
-        res = api.lage(res, graph, commuters=inputs.commuters, decay=lage_decay(config),
-                       limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
-                       cache_dir=config.graph.cache_dir)
-    return res
+def _scenario_models(config: Config, inputs: Inputs) -> api.ScenarioModels:
+    """The models a scenario compares, with the config's settings."""
+    cfg, c = config.central_places, config.lage
+    return api.ScenarioModels(
+        inputs.commuters, "lage" in config.output.models, lage_decay(config),
+        standard_mz_min=cfg.standard_mz_min, standard_oz_min=cfg.standard_oz_min,
+        gz_with_mz_is_mz=cfg.gz_with_mz_is_mz, limit_min=c.limit_min,
+        thresholds=tuple(c.thresholds), engine=c.engine, cache_dir=config.graph.cache_dir)
 
 
 def _scenario_setup(config: Config):
@@ -171,15 +161,14 @@ def _scenario_setup(config: Config):
     config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
     if inputs.central_places is None:
         raise InputError("a scenario needs central places: set [inputs] central_places")
-    munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+    munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     times = {"graph and municipalities (cached graph)": time.perf_counter() - t}
-    # a partial of a module-level function: Dask workers can unpickle it
-    models = functools.partial(_scenario_models, config=config, inputs=inputs)
+    models = _scenario_models(config, inputs)
     return config, graph, munis, inputs, models, times
 
 
-def _scenario_stages(config: Config, sc: Scenario, out: Output, t0: float) -> RunResult:
+def _scenario_stages(config: Config, sc: api.Scenario, out: Output, t0: float) -> RunResult:
     config, graph, munis, inputs, models, times = _scenario_setup(config)
     reg_b, reg_s, g_s, road_info = api.scenario_runs(munis, inputs.central_places, graph, sc,
                                                      models)
@@ -196,7 +185,7 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     publishes them, into ``OUTPUT/<scenario file name>/``."""
     t0 = time.perf_counter()
     files = [Path(f) for f in scenario_files]
-    scs = [read_scenario(f) for f in files]  # every scenario checked before any work
+    scs = [api.read_scenario(f) for f in files]  # every scenario checked before any work
     stems = [f.stem for f in files]
     if len(set(stems)) != len(stems):
         raise InputError(f"scenario file names repeat ({', '.join(stems)}): each scenario's "
@@ -227,14 +216,14 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     return results
 
 
-def _scenario_outputs(config: Config, sc: Scenario, reg_b, reg_s, g_s, road_info: dict,
+def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_info: dict,
                       times: dict, out: Output, t0: float) -> RunResult:
     """The difference tables, class moves, maps and summary of one scenario."""
-    diff = compare(reg_b, reg_s)
+    diff = api.compare(reg_b, reg_s)
     out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
     values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]
-    gb = weighted_means(reg_b, "gvb", values).set_index("gvb")
-    gs = weighted_means(reg_s, "gvb", values).set_index("gvb")
+    gb = api.weighted_means(reg_b, "gvb", values).set_index("gvb")
+    gs = api.weighted_means(reg_s, "gvb", values).set_index("gvb")
     w = "area_w" if config.central_places.weighting == "area" else "pop_w"
     gvb = pd.DataFrame(index=gb.index)
     for v in values:
@@ -246,7 +235,7 @@ def _scenario_outputs(config: Config, sc: Scenario, reg_b, reg_s, g_s, road_info
     for col, order in (("mz_class", class_order("mz")), ("oz_class", class_order("oz")),
                        ("lage", list(LAGE_CLASSES)[::-1])):
         if f"{col}_base" in diff.columns:
-            moved[col] = moves(diff, col, order)
+            moved[col] = api.moves(diff, col, order)
             out.table(f"moves_{col}", moved[col].reset_index(), f"moves_{col}.csv")
     summary = report.scenario_section(sc, diff, moved, road_info, times)
     if config.output.maps and "t_mz_min_change" in diff.columns:

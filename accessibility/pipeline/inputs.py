@@ -19,11 +19,10 @@ from .._errors import InputError
 from ..config import Config, load_config
 from ..graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
                      graph_statistics)
-from ..io import (clip_grid, frequent_stops, join_central_places, load_service_rules,
+from ..io import (clip_grid, frequent_stops, load_service_rules,
                   read_airports, read_central_places, read_commuters, read_destinations,
                   read_facilities, read_gtfs, read_kreis_names, read_long_distance_stations,
                   read_municipalities, read_population_grid)
-from ..models.municipalities import municipality_polygons
 from ..vocabulary import NO_FUNCTION
 
 logger = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ def read_inputs(config: Config) -> Inputs:
         read("service_rules", load_service_rules, c.services)
     if config.central_places.origins == "area" and (
             out.municipalities is None
-            or municipality_polygons(out.municipalities, out.boundaries) is None):
+            or api.municipality_polygons(out.municipalities, out.boundaries) is None):
         problems.append("[central_places] origins = 'area' needs municipality polygons: "
                         "give [inputs] boundaries (e.g. VG250 gemeinden)")
     if problems:
@@ -237,7 +236,7 @@ def graph_and_municipalities(config, overrides, output_dir, command: str) -> Pre
     munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,
                    access_speed_kmh=config.graph.access_kmh())
     if inputs.central_places is not None:
-        munis, _ = join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
+        munis, _ = api.join_central_places(munis.drop(columns=["central_place"], errors="ignore"),
                                        inputs.central_places)
     else:
         munis = munis.assign(central_place=NO_FUNCTION)

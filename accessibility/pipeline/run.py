@@ -7,17 +7,13 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .. import defaults, report
+from .. import api, defaults, report
 from .._errors import InputError
 from .._util import peak_memory_mb
 from ..compute import Executor, open_executor
 from ..config import Config
 from ..graph import RoadGraph, attach, header_bbox
-from ..io import join_central_places, write_json, write_text
-from ..models.indicators import COLUMNS as INDICATOR_COLUMNS
-from ..models.municipalities import mark_region, municipality_polygons
-from ..models.walkability import column_docs as walk_column_docs
-from ..vocabulary import COLUMNS
+from ..io import write_json, write_text
 from . import stages
 from .inputs import check_inputs, check_overlap, load_config_of_run, prepare_graph, read_inputs
 from .publish import Output, check_output_dir, staged
@@ -80,7 +76,7 @@ def _run_stages(config: Config, out: Output, t0: float,
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
                        access_speed_kmh=config.graph.access_kmh())
-        munis = mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+        munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                             bbox=config.region.bbox)
         if not munis["in_region"].any():
             raise InputError("no municipality lies in the road extract (and the [region] "
@@ -91,15 +87,14 @@ def _run_stages(config: Config, out: Output, t0: float,
         stats["municipalities"] = {"total": len(munis),
                                    "on_network": int(munis["on_network"].sum()),
                                    "in_region": int(munis["in_region"].sum())}
-        polygons = municipality_polygons(munis, inputs.boundaries)
-        columns = {}
+        polygons = api.municipality_polygons(munis, inputs.boundaries)
         models = config.output.models
         # the walk inputs are checked against the walk extract before any routing
         walk = stages.prepare_walk(munis, config, inputs, polygons) if "walk" in models else None
         if inputs.central_places is not None and "central_places" in models:  # 4. models
             munis = stages.central_places_stage(graph, munis, config, inputs, out, polygons, summary)
         elif inputs.central_places is not None:  # settlement types still need the function
-            munis, _ = join_central_places(munis.drop(columns=["central_place"],
+            munis, _ = api.join_central_places(munis.drop(columns=["central_place"],
                                                       errors="ignore"), inputs.central_places)
         if "lage" in models:
             munis = stages.lage_stage(graph, munis, config, inputs, out, summary, executor)
@@ -110,11 +105,8 @@ def _run_stages(config: Config, out: Output, t0: float,
         if walk is not None:
             munis = stages.walk_stage(munis, config, walk, out, summary, executor)
         stages.unit_tables_stage(munis, config, out, summary, road_region)
-        columns.update({c: COLUMNS[c] for c in munis.columns if c in COLUMNS})
-        columns.update({c: INDICATOR_COLUMNS[c] for c in munis.columns
-                        if c in INDICATOR_COLUMNS})
-        if "walk_residents" in munis.columns:
-            columns.update(walk_column_docs(config.walk.methods))
+        columns = api.column_docs(munis.columns, config.walk.methods
+                                  if "walk_residents" in munis.columns else None)
         stages.write_municipalities(munis, columns, config, out, inputs)   # 5. outputs
     out.add("graph_stats", write_json(stats["graph"], out.stage / "graph_stats.json"))
     stats["run_s"] = time.perf_counter() - t0

@@ -5,31 +5,19 @@ and summary lines into the run's :class:`~accessibility.pipeline.publish.Output`
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from .. import api, defaults, report
-from .._errors import InputError
 from ..compute import Executor
 from ..config import Config
-from ..graph import RoadGraph, build_graph
-from ..io import clip_grid, extract_features, write_gpkg_layers, write_municipality_outputs
+from ..graph import RoadGraph
+from ..io import clip_grid, write_gpkg_layers, write_municipality_outputs
 from ..maps import class_style, interactive_map, map_catchments, map_categories, map_values
-from ..models.central_places import class_shares, weighted_means
-from ..models.lage import at_virtual_nodes, kreis_lage, lage_summary, lage_tables
-from ..models.municipalities import region_cut
-from ..models.standards import (STANDARD_CLASSES, beyond_standards, standard_class,
-                                standards_table)
-from ..models.units import (apply_unit, function_type_lage, gvb_table, mz_oz_by_lage,
-                            unit_rows, unpopulated)
-from ..models.walkability import resident_cells, study_extent
-from ..routing import Decay
 from ..vocabulary import LAGE_CLASSES, LAND_NAMES, SERVICES, class_order, destinations
 from .inputs import Inputs
 from .publish import Output
@@ -50,32 +38,33 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                                                   lon.max() + pad, lat.max() + pad))
     res = api.central_places(munis, inputs.central_places, graph,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
-                             area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz)
+                             area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz,
+                             standard_mz_min=cfg.standard_mz_min,
+                             standard_oz_min=cfg.standard_oz_min, unit=config.output.unit,
+                             weighting=cfg.weighting)
     values = ["t_mz_min", "t_oz_min"]
-    res = beyond_standards(res, mz_min=cfg.standard_mz_min, oz_min=cfg.standard_oz_min)
     # every member carries its GVB's mean time and class (the GVB table is written
     # once all models ran, see unit_tables_stage)
-    gvb = gvb_table(res, weighting=cfg.weighting)
-    res = apply_unit(res, gvb, config.output.unit)
+    gvb = api.gvb_table(res, weighting=cfg.weighting)
     reg = res[res["in_region"]]  # tables, means and maps describe the region only
     for level in ("kreis", "land"):
-        out.table(f"{level}_table", with_names(weighted_means(reg, level, values), level, reg,
+        out.table(f"{level}_table", with_names(api.weighted_means(reg, level, values), level, reg,
                                                inputs.kreis_names), f"{level}.csv")
-    total = weighted_means(reg, None, values)
+    total = api.weighted_means(reg, None, values)
     out.table("total_table", total, "total.csv")
     unit = config.output.unit
-    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], unit)
+    rows = api.unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], unit)
     count = "gvb" if unit == "gvb" else "municipalities"
-    mz, oz = class_shares(rows, "mz", unit=count), class_shares(rows, "oz", unit=count)
+    mz, oz = api.class_shares(rows, "mz", unit=count), api.class_shares(rows, "oz", unit=count)
     out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
               "class_shares.csv")
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop",
                                              unit=unit)
-    std = pd.concat([with_names(standards_table(reg, level), level, reg, inputs.kreis_names)
+    std = pd.concat([with_names(api.standards_table(reg, level), level, reg, inputs.kreis_names)
                      .rename(columns={level: "key", f"{level}_name": "name"})
                      .assign(level=level) for level in ("gvb", "kreis", "land")]
-                    + [standards_table(reg, None).rename(columns={"level": "key"})
+                    + [api.standards_table(reg, None).rename(columns={"level": "key"})
                        .assign(level="total")], ignore_index=True)
     std = std[["level", "key", "name"] + [c for c in std.columns
                                           if c not in ("level", "key", "name")]]
@@ -99,21 +88,21 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                                                title=f"Oberzentrum: BBSR classes{per}",
                                                order=class_order("oz"), places=oz))
         out.add("map_standards", map_categories(
-            reg.assign(standard_class=standard_class(reg)), "standard_class",
+            reg.assign(standard_class=api.standard_class(reg)), "standard_class",
             s / f"map_standards.{ext}",
             title=f"Accessibility standards: Mittelzentrum within {cfg.standard_mz_min:g}, "
                   f"Oberzentrum within {cfg.standard_oz_min:g} minutes by car",
-            order=list(STANDARD_CLASSES), places=oz))
+            order=list(api.STANDARD_CLASSES), places=oz))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
     return res
 
 
-def lage_decay(config: Config) -> Decay:
+def lage_decay(config: Config) -> api.Decay:
     """The decay function of ``[lage]``."""
     c = config.lage
-    return Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
+    return api.Decay(c.decay, beta=c.beta, sigma_min=c.sigma_min, floor_min=c.floor_min)
 
 
 def tasks_of(executor: Executor | None) -> Executor | None:
@@ -134,7 +123,7 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
                    calibrate=c.calibrate, target_mean=c.target_mean,
                    cache_dir=config.graph.cache_dir, executor=tasks_of(executor),
-                   chunk=config.compute.lage_chunk)
+                   chunk=config.compute.lage_chunk, unit=config.output.unit)
     d = res.attrs["decay"]  # the decay used (calibrated or configured)
     decay_text = (f"{d['kind']} (beta {d['beta']:g}, sigma {d['sigma_min']:g} min, floor "
                   f"{d['floor_min']:g} min)"
@@ -142,14 +131,13 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
                      if c.calibrate else ""))
     # settlement types and the GVB's centre need every member; the tables report the
     # region's
-    gvb = lage_tables(res)["gvb"]
-    res = apply_unit(res, gvb, config.output.unit)
+    gvb = api.lage_tables(res)["gvb"]
     reg = res[res["in_region"]]
     out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
     if len(reg):
-        out.table("kreis_lage", kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
-    rows = unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], config.output.unit)
-    cross = lage_summary(rows)
+        out.table("kreis_lage", api.kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
+    rows = api.unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], config.output.unit)
+    cross = api.lage_summary(rows)
     # the row labels (Lage classes, total) are the index: written as a column
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
@@ -232,7 +220,7 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
         g, on = graph, reg
         if config.lage.engine == "ch" and "lage" in config.output.models:
             # the Lage's hierarchy (cached): no second preprocessing for the matrix
-            g, on = at_virtual_nodes(graph, munis)
+            g, on = api.at_virtual_nodes(graph, munis)
             on = on[munis["in_region"].to_numpy(bool)]
         mat = api.time_matrix(on, g, limit_min=c.matrix_limit_min,
                               engine=config.lage.engine, cache_dir=config.graph.cache_dir)
@@ -255,108 +243,23 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
         summary += ["## Matrix and isochrones", ""] + lines + [""]
 
 
-def walk_facilities(config: Config, inputs: Inputs, feats, extent=None
-                    ) -> tuple[pd.DataFrame, str]:
-    """The six services: OSM facilities, stops from GTFS when given, the user's table.
-
-    A GTFS feed without any frequent stop inside ``extent`` (EPSG:3035) is an input
-    error (another region or a date outside its calendar), not "nobody served"."""
-    inp, c = config.inputs, config.walk
-    fac = feats.facilities
-    facilities = pd.DataFrame({"service": fac["service"].to_numpy(),
-                               "lon": fac.geometry.x.to_numpy(), "lat": fac.geometry.y.to_numpy(),
-                               "source": "OSM"})
-    if inp.gtfs is not None:
-        stops = inputs.stops
-        if extent is not None:
-            sx, sy = Transformer.from_crs(defaults.WGS84, defaults.GRID_CRS,
-                                          always_xy=True).transform(
-                stops["lon"].to_numpy(float), stops["lat"].to_numpy(float))
-            if not shapely.covers(extent.buffer(2000), shapely.points(sx, sy)).any():
-                raise InputError(
-                    f"the GTFS feed {Path(inp.gtfs).name} has no stop with >= "
-                    f"{c.min_departures} departures on {c.gtfs_date} inside the walk extract "
-                    f"({len(stops)} such stops elsewhere): is it the feed of another region, "
-                    "or is [walk] gtfs_date outside its calendar?")
-        facilities = pd.concat([facilities[facilities["service"] != "stop"],
-                                pd.DataFrame({"service": "stop", "lon": stops["lon"],
-                                              "lat": stops["lat"], "source": "GTFS"})])
-        stop_source = (f"GTFS {Path(inp.gtfs).name}: stops with >= {c.min_departures} "
-                       f"departures on {c.gtfs_date}")
-    else:
-        stop_source = "OSM stops (no GTFS given: every stop counts, departures unknown)"
-    if inputs.facilities is not None:
-        facilities = pd.concat([facilities, inputs.facilities])
-    return facilities.reset_index(drop=True), stop_source
-
-
-@dataclass
-class WalkInputs:
-    """What the Nahversorgung needs, prepared (and checked against the walk extract)
-    before any routing starts."""
-
-    path: Path
-    walk_graph: RoadGraph | None
-    facilities: pd.DataFrame
-    stop_source: str
-    cells: pd.DataFrame
-    pop_source: str
-    water: object
-    gaps: object
-    n_water: int
-    n_crossings: int
-
-
-def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> WalkInputs | str:
+def prepare_walk(munis, config: Config, inputs: Inputs, polygons) -> api.WalkInputs | str:
     """Services, the walk graph and the 100 m residents of the walk extract, or why
-    the Nahversorgung cannot run. Done right after the car graph, so that a GTFS feed
-    or a grid of another region fails before any routing."""
+    the Nahversorgung cannot run (:func:`accessibility.api.prepare_nahversorgung`).
+    Done right after the car graph, so that a GTFS feed or a grid of another region
+    fails before any routing."""
     inp, c = config.inputs, config.walk
-    path = Path(inp.walk_osm or inp.osm)
-    if inp.population_grid is None and polygons is None:
-        return ("needs an OSM extract with services ([inputs] walk_osm) and residents: a "
-                "population grid ([inputs] population_grid) or municipality polygons "
-                "([inputs] boundaries) to spread populations.")
-    feats = extract_features(path, inputs.service_rules)
-    walk_graph = None
-    if "network" in c.methods:
-        walk_graph = build_graph(path, "walk", cache_dir=config.graph.cache_dir,
-                                 crs=config.graph.metric_crs)
-    # the walk extract's area: residents outside it don't count
-    osm_fac = feats.facilities
-    if walk_graph is not None:
-        extent = study_extent(walk_graph.lon, walk_graph.lat)
-    elif len(osm_fac):
-        extent = study_extent(osm_fac.geometry.x.to_numpy(), osm_fac.geometry.y.to_numpy())
-    else:
-        extent = None
-    facilities, stop_source = walk_facilities(config, inputs, feats, extent)
-    if extent is None and len(facilities):  # only GTFS stops or the user's table
-        extent = study_extent(facilities["lon"].to_numpy(), facilities["lat"].to_numpy())
-    if len(facilities) == 0:
-        return (f"{path.name} has no services (pharmacy, school, doctors, post office, "
-                "supermarket, stops).")
-    grid = None
-    if inp.population_grid is not None:
-        lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
-                                            always_xy=True).transform(
-            *np.asarray(extent.buffer(2000).exterior.coords).T)
-        grid = clip_grid(inputs.population_grid, (min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
-    cells = resident_cells(extent, grid=grid, buildings=feats.buildings,
-                           residential_areas=feats.landuse_residential, municipalities=munis,
-                           polygons=polygons)
-    pop_source = (f"population grid {Path(inp.population_grid).name} "
-                  f"({(grid.attrs.get('cell_size_m') or defaults.GRID_CELL_M):g} m)"
-                  if grid is not None
-                  else cells.attrs["population_source"])
-    water = feats.water.to_crs(defaults.GRID_CRS).geometry.to_numpy() if len(feats.water) else None
-    gaps = (feats.crossings.to_crs(defaults.GRID_CRS).geometry.to_numpy()
-            if len(feats.crossings) else None)
-    return WalkInputs(path, walk_graph, facilities, stop_source, cells, pop_source, water, gaps,
-                      len(feats.water), len(feats.crossings))
+    return api.prepare_nahversorgung(
+        inp.walk_osm or inp.osm, munis, service_rules=inputs.service_rules,
+        network="network" in c.methods, population_grid=inputs.population_grid,
+        grid_name=Path(inp.population_grid).name if inp.population_grid is not None else None,
+        polygons=polygons, stops=inputs.stops if inp.gtfs is not None else None,
+        gtfs_name=Path(inp.gtfs).name if inp.gtfs is not None else None,
+        min_departures=c.min_departures, gtfs_date=c.gtfs_date, facilities=inputs.facilities,
+        cache_dir=config.graph.cache_dir, crs=config.graph.metric_crs)
 
 
-def walk_stage(munis, config: Config, walk: WalkInputs | str, out: Output,
+def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
                summary: list[str], executor: Executor | None = None):
     """Nahversorgung: distances, shares per municipality, cells, map.
 
@@ -367,23 +270,14 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: Output,
         summary += report.skipped_section(report.WALK_TITLE, walk)
         return munis
     c = config.walk
-    path, walk_graph, facilities, stop_source = (walk.path, walk.walk_graph, walk.facilities,
-                                                 walk.stop_source)
-    cells, pop_source, water, gaps = walk.cells, walk.pop_source, walk.water, walk.gaps
-    per_cell = api.walk_distances(cells, facilities, walk_graph=walk_graph, methods=c.methods,
-                                  barriers=water, gaps=gaps, max_distance_m=c.max_distance_m,
-                                  max_snap_m=c.max_snap_m, executor=tasks_of(executor),
-                                  tiles=config.compute.tiles,
-                                  tile_size_m=config.compute.tile_size_m)
-    res = api.walkability(munis, per_cell, limit_m=c.limit_m, stop_source=stop_source)
-    # a municipality with residents in the walk extract is reported, also outside the
-    # road extract (the embedded sample's Dreieich)
-    cut = region_cut(res, ags_prefixes=config.region.ags_prefixes, bbox=config.region.bbox)
-    walk_only = ~res["in_region"].to_numpy(bool) & cut & (
-        res["walk_residents"].fillna(0).to_numpy() > 0)
-    res["in_region"] = res["in_region"].to_numpy(bool) | walk_only
-    if "reason" in res.columns:
-        res.loc[walk_only, "reason"] = "outside the road extract: Nahversorgung values only"
+    path, facilities, stop_source, pop_source = (walk.path, walk.facilities, walk.stop_source,
+                                                 walk.pop_source)
+    result = api.nahversorgung(munis, walk, methods=c.methods, limit_m=c.limit_m,
+                               max_distance_m=c.max_distance_m, max_snap_m=c.max_snap_m,
+                               executor=tasks_of(executor), tiles=config.compute.tiles,
+                               tile_size_m=config.compute.tile_size_m,
+                               ags_prefixes=config.region.ags_prefixes, bbox=config.region.bbox)
+    res, per_cell = result.municipalities, result.cells
     keep = ["x", "y", "population", "ags"] + [k for k in per_cell.columns if k.startswith("dist_")]
     cells_out = gpd.GeoDataFrame(  # GeoParquet: the cell centres with their CRS
         per_cell[keep].assign(ags=per_cell["ags"].astype("string")),
@@ -393,7 +287,7 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: Output,
     out.table("walk_facilities", facilities, "walk_facilities.csv")
     rows = None
     if config.output.unit == "gvb" and "gvb" in res.columns:
-        rows = gvb_table(res)
+        rows = api.gvb_table(res)
         rows = rows[rows["gvb"].isin(res.loc[res["in_region"], "gvb"])]
     summary += report.walk_section(res, walk_file=path.name, population_source=pop_source,
                                    stop_source=stop_source, n_water=walk.n_water,
@@ -403,21 +297,21 @@ def walk_stage(munis, config: Config, walk: WalkInputs | str, out: Output,
         ext = config.output.map_format
         sfx = "" if "straight" in c.methods else "_net"
         # count of services reached; NaN (nothing within reach) compares False
-        n_ok = sum((per_cell[f"dist_{s}{sfx}_m"].to_numpy() <= c.limit_m).astype(int)
-                   for s in SERVICES)
-        labels = [f"{k} of 6" for k in range(7)]
+        n_ok = api.services_reached(per_cell, c.limit_m, sfx)
+        labels = [f"{k} of {len(SERVICES)}" for k in range(len(SERVICES) + 1)]
         cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
                                      geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
                                      crs=defaults.GRID_CRS)
         how = "straight line with water barriers" if sfx == "" else "along the walking network"
         # services absent from the input can never count: say so on the map
         absent = [s for s in SERVICES if not (facilities["service"] == s).any()]
-        note = (f"\nno data for {', '.join(absent)}: at most {6 - len(absent)} of 6 possible"
+        n = len(SERVICES)
+        note = (f"\nno data for {', '.join(absent)}: at most {n - len(absent)} of {n} possible"
                 if absent else "")
         out.add("map_walk", map_categories(
             cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
             title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
-                  f"6 of 6 = all six{note}", order=labels, cmap="viridis"))
+                  f"{n} of {n} = all six{note}", order=labels, cmap="viridis"))
     return res
 
 
@@ -432,22 +326,22 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     reg = munis[munis["in_region"].to_numpy(bool)]
     if not len(reg):
         return
-    gvb = gvb_table(munis, weighting=config.central_places.weighting,
+    gvb = api.gvb_table(munis, weighting=config.central_places.weighting,
                     thresholds=tuple(config.lage.thresholds))
     gvb = gvb[gvb["gvb"].isin(reg["gvb"])]
     out.table("gvb_table", with_names(gvb.drop(columns="gvb_name", errors="ignore"), "gvb",
                                       munis), "gvb.csv")
     road = munis[road_region]
-    rows = unit_rows(road, gvb[gvb["gvb"].isin(road["gvb"])], config.output.unit)
+    rows = api.unit_rows(road, gvb[gvb["gvb"].isin(road["gvb"])], config.output.unit)
     tables = {}
     if {"mz_class", "lage"} <= set(rows.columns):
-        tables["table_mz_oz_by_lage"] = mz_oz_by_lage(rows)
+        tables["table_mz_oz_by_lage"] = api.mz_oz_by_lage(rows)
     if "lage" in rows.columns:
-        tables["table_function_type_lage"] = function_type_lage(rows)
+        tables["table_function_type_lage"] = api.function_type_lage(rows)
     for key, t in tables.items():
         out.table(key, t, f"{key}.csv")
     summary += report.unit_tables_section(
-        tables, unit=config.output.unit, n_unpopulated=int(unpopulated(reg).sum()))
+        tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()))
 
 
 def with_names(table: pd.DataFrame, level: str, munis: pd.DataFrame,

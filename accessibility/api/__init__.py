@@ -1,0 +1,56 @@
+"""The public Python API: one plain function per model, tables in and out.
+
+Every function takes DataFrames or GeoDataFrames, the graph as a built
+:class:`~accessibility.graph.RoadGraph` or a path (an OSM file, built and cached,
+or a saved ``.npz``), and keyword-only options whose defaults live in
+:mod:`accessibility.defaults`. Results are GeoDataFrames with one row per
+municipality; missing values are NaN (with a ``reason`` where it helps), and the
+lines a run's summary shows are in ``.attrs["report"]``. The command line
+(:mod:`accessibility.pipeline`) calls these same functions, with the same options,
+and gets the same columns.
+
+Rooms: :mod:`.car` (central places, Lage, planning, matrices, calibration),
+:mod:`.indicators` (further indicators), :mod:`.walk` (Nahversorgung),
+:mod:`.scenario` (what-if), :mod:`.tables` (the report's tables).
+
+Typical use::
+
+    import accessibility as acc
+    g = acc.build_graph("niedersachsen-latest.osm.pbf", cache_dir="cache")
+    munis = acc.read_municipalities("gemeinden.csv")
+    cp = acc.central_places(munis, "zentrale_orte.csv", g)
+    lage = acc.lage(cp, g)
+"""
+
+from ..graph import attach, point_coordinates
+from ..models.lage import at_virtual_nodes
+from ..models.municipalities import mark_region, municipality_polygons, prepare_municipalities
+from ..models.scenario import Scenario, compare, read_scenario
+from ..routing import Decay
+from ._common import as_graph
+from .car import (calibrate_lage, calibrate_speeds_from_file, central_places,
+                  isochrones, join_central_places, lage, plan, settlement_types,
+                  time_matrix)
+from .indicators import (collect_destinations, commuter_indicators, facility_times,
+                         indicators_by_unit, pt_departures)
+from .scenario import (ScenarioModels, scenario, scenario_batch, scenario_batch_runs,
+                       scenario_runs)
+from .tables import (STANDARD_CLASSES, class_shares, column_docs, function_type_lage,
+                     gvb_table, kreis_lage, lage_summary, lage_tables, moves, mz_oz_by_lage,
+                     standard_class, standards_table, unit_rows, unpopulated, weighted_means)
+from .walk import (Nahversorgung, WalkInputs, nahversorgung, prepare_nahversorgung,
+                   services_reached, walk_distances, walk_facilities, walkability)
+
+__all__ = [
+    "STANDARD_CLASSES", "Decay", "Nahversorgung", "Scenario", "ScenarioModels", "WalkInputs",
+    "as_graph", "at_virtual_nodes", "attach", "calibrate_lage", "calibrate_speeds_from_file",
+    "central_places", "class_shares", "collect_destinations", "column_docs",
+    "commuter_indicators", "compare", "facility_times", "function_type_lage", "gvb_table",
+    "indicators_by_unit", "isochrones", "join_central_places", "kreis_lage", "lage",
+    "lage_summary", "lage_tables", "mark_region", "moves", "municipality_polygons",
+    "mz_oz_by_lage", "nahversorgung", "plan", "point_coordinates", "prepare_municipalities",
+    "prepare_nahversorgung", "pt_departures", "read_scenario", "scenario",
+    "scenario_batch", "scenario_batch_runs", "scenario_runs", "services_reached",
+    "settlement_types", "standard_class", "standards_table", "time_matrix", "unit_rows",
+    "unpopulated", "walk_distances", "walk_facilities", "walkability", "weighted_means",
+]

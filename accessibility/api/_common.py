@@ -1,0 +1,69 @@
+"""What every API function shares: the graph from a path, the municipality table
+attached to it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from .. import defaults
+from .._errors import InputError
+from ..graph import RoadGraph, attach, build_graph
+from ..models.municipalities import mark_region, prepare_municipalities
+
+logger = logging.getLogger(__name__)
+
+#: The columns :func:`accessibility.attach` adds.
+NETWORK_COLUMNS = ("node", "snap_m", "access_s", "on_network")
+
+
+def as_graph(graph: RoadGraph | str | Path, *, keep_points: tuple | None = None,
+             max_snap_m: float = defaults.MAX_SNAP_M, profile=None,
+             cache_dir: str | Path | None = None) -> RoadGraph:
+    """A built graph as it is, or the graph of an OSM file / ``.npz`` (built once and
+    cached in ``cache_dir``; ``keep_points`` keep their nodes through simplification)."""
+    if isinstance(graph, RoadGraph):
+        return graph
+    if not isinstance(graph, (str, Path)):
+        raise InputError(f"graph must be a RoadGraph or a path, got {type(graph).__name__}")
+    return build_graph(graph, profile, keep_points=keep_points, max_snap_m=max_snap_m,
+                       cache_dir=cache_dir)
+
+
+def attached(graph: RoadGraph, table: pd.DataFrame, max_snap_m, access_speed_kmh
+              ) -> pd.DataFrame:
+    """``table`` attached to ``graph``: as it is when it already carries the network
+    columns and no setting is given, else attached with the given settings."""
+    if set(NETWORK_COLUMNS) <= set(table.columns) and max_snap_m is None \
+            and access_speed_kmh is None:
+        return table
+    # settings of an earlier attach step win over the defaults, never silently lost
+    before = table.attrs.get("attach", {})
+    if max_snap_m is None:
+        max_snap_m = before.get("max_snap_m", defaults.MAX_SNAP_M)
+    if access_speed_kmh is None:
+        access_speed_kmh = before.get("access_speed_kmh")  # None: the graph profile's
+    return attach(graph, table.drop(columns=list(NETWORK_COLUMNS), errors="ignore"),
+                  max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
+
+
+def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache_dir):
+    munis = prepare_municipalities(municipalities)
+    if not isinstance(graph, RoadGraph):
+        ok = munis["lon"].notna().to_numpy()
+        graph = as_graph(graph, keep_points=(munis["lon"].to_numpy()[ok],
+                                             munis["lat"].to_numpy()[ok]),
+                         max_snap_m=defaults.MAX_SNAP_M if max_snap_m is None else max_snap_m,
+                         cache_dir=cache_dir)
+    # notes on the table that the caller has not seen yet (the pipeline prepared it)
+    seen = municipalities.attrs.get("report", [])
+    report = [line for line in munis.attrs.get("report", []) if line not in seen]
+    for line in report:
+        logger.warning(line)
+    munis = attached(graph, munis, max_snap_m, access_speed_kmh)
+    if "in_region" not in munis.columns:  # the area of the road extract
+        munis = mark_region(munis, graph)
+    return graph, munis, report
+

@@ -1,0 +1,426 @@
+"""The car models: central places, Lage and settlement types, planning, matrices,
+isochrones, and the speed calibration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import defaults
+from .._errors import InputError
+from ..compute import Executor
+from ..graph import RoadGraph, attach
+from ..io import parse_central_places, read_central_places, read_reference_times, \
+    write_profile_toml
+from ..models.calibration import (ACCESS_BOUNDS_KMH, CalibrationResult, calibrate_speeds,
+                                  fit_maxspeed_factor)
+from ..io import join_central_places
+from ..models.central_places import central_place_access, make_origins
+from ..models.lage import calibrate_decay, daytime_population, lage_tables, run_lage
+from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
+from ..models.municipalities import municipality_polygons, prepare_municipalities
+from ..models.planning import DEFAULT_CANDIDATES, coverage_problem, solve_lscp, solve_mclp
+from ..models.settlement import settlement_types as _settlement_types
+from ..models.standards import beyond_standards
+from ..models.units import apply_unit, gvb_table
+from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
+from ..routing import Decay
+from ..vocabulary import NO_FUNCTION
+from ._common import as_graph, attached, municipalities_on
+
+logger = logging.getLogger(__name__)
+
+
+def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
+                   graph: RoadGraph | str | Path, *, origins: str = defaults.ORIGINS,
+                   population_grid: pd.DataFrame | None = None,
+                   polygons: gpd.GeoDataFrame | None = None,
+                   area_grid_m: float = defaults.AREA_GRID_M,
+                   max_snap_m: float | None = None, access_speed_kmh: float | None = None,
+                   cache_dir: str | Path | None = None,
+                   gz_with_mz_is_mz: bool = defaults.GZ_WITH_MZ_IS_MZ,
+                   standard_mz_min: float = defaults.STANDARD_MZ_MIN,
+                   standard_oz_min: float = defaults.STANDARD_OZ_MIN,
+                   unit: str | None = defaults.UNIT,
+                   weighting: str = defaults.WEIGHTING) -> gpd.GeoDataFrame:
+    """Car time to the nearest Mittelzentrum and Oberzentrum per municipality.
+
+    Parameters
+    ----------
+    municipalities : DataFrame or GeoDataFrame
+        ``ags`` plus ``lon``/``lat`` reference points or polygons (then a
+        representative point is used); ``name``, ``population``, ``area_km2``,
+        ``gvb`` are used when present. A table already attached to ``graph``
+        (:func:`accessibility.attach`) is used as it is.
+    central_places : DataFrame or path
+        ``ags`` and the function under any accepted column name (``central_place``,
+        ``zo_funktion``, ...; Oberzentrum / Mittelzentrum / Grundzentrum / keine,
+        OZ / MZ / GZ, "MZ mit OZ-Teilfunktion", ...), or the file to read.
+    graph : RoadGraph or path
+        A built graph, or an OSM file / saved ``.npz`` to build it from.
+    origins : {"point", "population", "area"}
+        Reference point per municipality (INKAR), populated grid cells weighted by
+        residents (needs ``population_grid``), or a regular grid over the polygons.
+    population_grid : DataFrame, optional
+        ``x``, ``y`` (EPSG:3035 cell centres), ``population``.
+    polygons : GeoDataFrame, optional
+        Municipality polygons with ``ags`` (default: the geometry of
+        ``municipalities`` when it has polygons); also the output geometry.
+    area_grid_m : float
+        Grid spacing of area origins (m).
+    max_snap_m, access_speed_kmh : float, optional
+        Snapping limit and access-leg speed (default
+        :data:`~accessibility.defaults.MAX_SNAP_M`,
+        the access speed of the graph's profile, else
+        :data:`~accessibility.defaults.ACCESS_SPEED_KMH`).
+    cache_dir : path, optional
+        Where a graph built from a path is cached.
+    gz_with_mz_is_mz : bool
+        Count a Grundzentrum with MZ sub-function as a Mittelzentrum.
+    standard_mz_min, standard_oz_min : float
+        The accessibility standards (Erreichbarkeitsstandards, minutes): residents
+        beyond them are counted in ``beyond_mz`` / ``beyond_oz``
+        (:func:`accessibility.models.standards.beyond_standards`).
+    unit : {"gvb", "gemeinde"} or None
+        The reporting unit: every member also carries its Gemeindeverband's mean
+        time and class (``t_mz_min_gvb``, ``mz_class_gvb``, ...; ``weighting``
+        chooses the mean), as the command line writes them. None: no unit columns.
+    weighting : {"area", "population"}
+        The Gemeindeverband mean of the unit columns (INKAR: area-weighted).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per municipality with ``t_mz_min``, ``t_oz_min`` (NaN where no value,
+        see ``reason``), ``nearest_mz_ags``, ``nearest_oz_ags``, the BBSR classes,
+        the standards' columns, the unit's columns and the network columns;
+        ``.attrs["report"]``.
+
+    Examples
+    --------
+    >>> import accessibility as acc
+    >>> gdf = acc.central_places(munis, zo, "niedersachsen-latest.osm.pbf")  # doctest: +SKIP
+    """
+    graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
+                                              access_speed_kmh, cache_dir)
+    cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
+          else parse_central_places(central_places, path="(DataFrame passed to central_places)"))
+    joined, join_report = join_central_places(munis.drop(columns=["central_place"],
+                                                         errors="ignore"), cp)
+    polygons = municipality_polygons(joined, polygons)
+    if polygons is not None and getattr(polygons, "crs", None) is None:
+        raise InputError("the municipality polygons have no CRS: set it (gdf.set_crs(...)) "
+                         "so that they can be reprojected")
+    org = None
+    if origins != "point":
+        org = make_origins(joined, origins, population_grid=population_grid,
+                           polygons=polygons, area_grid_m=area_grid_m)
+        settings = joined.attrs.get("attach", {})
+        org = attach(graph, org, max_snap_m=settings.get("max_snap_m", defaults.MAX_SNAP_M),
+                     access_speed_kmh=settings.get("access_speed_kmh"))
+    out = central_place_access(graph, joined, origins=org, gz_with_mz_is_mz=gz_with_mz_is_mz)
+    out = out.to_crs(defaults.WGS84) if out.crs is not None else out.set_crs(defaults.WGS84)
+    if polygons is not None:  # planners want polygons in the GeoPackage
+        geo = polygons.drop_duplicates("ags").set_index("ags").geometry.to_crs(defaults.WGS84)
+        poly = geo.reindex(out["ags"]).to_numpy()
+        out = out.set_geometry(np.where(pd.isna(poly), out.geometry.to_numpy(), poly))
+    lines = report + join_report.lines() + out.attrs.get("report", [])
+    out = beyond_standards(out, mz_min=standard_mz_min, oz_min=standard_oz_min)
+    if unit is not None:
+        out = apply_unit(out, gvb_table(out, weighting=weighting), unit)
+    out.attrs["report"] = lines
+    return out
+
+
+def _decay(decay, beta, sigma_min, floor_min) -> Decay:
+    if isinstance(decay, Decay):
+        return decay
+    return Decay(decay, beta=beta, sigma_min=sigma_min, floor_min=floor_min)
+
+
+def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
+         commuters: pd.DataFrame | None = None, decay: Decay | str = defaults.DECAY,
+         beta: float = defaults.BETA, sigma_min: float = defaults.SIGMA_MIN,
+         floor_min: float = defaults.FLOOR_MIN, limit_min: float = defaults.LIMIT_MIN,
+         thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
+         calibrate: bool = False, target_mean: float = defaults.TARGET_MEAN,
+         max_snap_m: float | None = None, access_speed_kmh: float | None = None,
+         cache_dir: str | Path | None = None, executor: Executor | None = None,
+         chunk: int = defaults.LAGE_CHUNK, unit: str | None = defaults.UNIT
+         ) -> gpd.GeoDataFrame:
+    """Lage: decay-weighted daytime population reachable within 2 hours by car,
+    its BBSR class and the Stadt- und Gemeindetyp.
+
+    Parameters
+    ----------
+    municipalities : DataFrame or GeoDataFrame
+        ``ags``, reference points, ``population``; ``gvb`` and ``central_place``
+        for the settlement types (without ``central_place`` only population counts).
+        A table already attached to ``graph`` is used as it is.
+    graph : RoadGraph or path
+    commuters : DataFrame, optional
+        ``ags``, ``in_commuters``, ``out_commuters`` (Tagesbevölkerung); residents
+        are used without it, and the result says so.
+    decay : Decay or {"none", "exponential", "gaussian", "power"}
+        Distance decay in minutes; with a kind, ``beta``, ``sigma_min`` and
+        ``floor_min`` set its parameters.
+    limit_min : float
+        Destinations within this many minutes count (BBSR: 120).
+    thresholds : three floats
+        Lower bounds of peripher, zentral, sehr zentral.
+    engine : {"dijkstra", "ch"}
+        Bounded searches, or a contraction hierarchy (national runs).
+    calibrate : bool
+        Fit the decay parameter so that the mean potential equals ``target_mean``.
+    max_snap_m, access_speed_kmh, cache_dir
+        As in :func:`central_places`.
+    executor : Executor, optional
+        Runs the origins in chunks of ``chunk`` as independent tasks, e.g. on Dask
+        (``with accessibility.compute.open_executor(config.compute) as ex``); the
+        values are identical.
+    unit : {"gvb", "gemeinde"} or None
+        The reporting unit, as in :func:`central_places`: with ``"gvb"`` (the
+        report's) ``lage`` is the Gemeindeverband's class (the municipality's own
+        in ``lage_gemeinde``, the GVB's potential in ``potential_2h_gvb``), as the
+        command line writes it. None: the municipality's own class only.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``potential_2h`` (NaN off the network), ``n_reached``, ``edge_flag``,
+        ``lage``, ``daytime_population``, ``settlement_type`` ...;
+        ``.attrs["report"]`` and ``.attrs["decay"]`` (the decay used).
+        :func:`accessibility.models.lage.lage_tables` gives GVB and Kreis tables.
+    """
+    graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
+                                              access_speed_kmh, cache_dir)
+    if "central_place" not in munis.columns:
+        munis = munis.assign(central_place=NO_FUNCTION)  # no function known
+    out = run_lage(graph, munis, commuters, decay=_decay(decay, beta, sigma_min, floor_min),
+                   calibrate=calibrate, target_mean=target_mean, limit_min=limit_min,
+                   thresholds=thresholds, engine=engine, cache_dir=cache_dir,
+                   executor=executor, chunk=chunk)
+    report += out.attrs.get("report", [])
+    if not isinstance(out, gpd.GeoDataFrame):
+        out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
+                               crs=defaults.WGS84)
+    out.attrs["report"] = report
+    if unit is not None:  # settlement types and the GVB's centre need every member
+        out = apply_unit(out, lage_tables(out)["gvb"], unit)
+    return out
+
+
+def settlement_types(municipalities: pd.DataFrame, *, function: str = "highest"
+                     ) -> pd.DataFrame:
+    """Stadt- und Gemeindetyp of every municipality (that of its Gemeindeverband).
+
+    ``municipalities`` needs ``ags``, ``population`` and ideally ``gvb`` and
+    ``central_place``. Returns the table with ``settlement_type`` and
+    ``settlement_type_detail``; the per-GVB table is
+    :func:`accessibility.models.settlement.settlement_types`.
+    """
+    munis = prepare_municipalities(municipalities)
+    if "central_place" not in munis.columns:
+        munis = munis.assign(central_place=NO_FUNCTION)
+    gvb, out = _settlement_types(munis, function=function)
+    counts = gvb["settlement_type"].value_counts()
+    out.attrs["report"] = munis.attrs.get("report", []) + [
+        f"{len(gvb):,} Gemeindeverbände: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+    return out
+
+
+def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
+                               reference_path: str | Path, *,
+                               base_profile: SpeedProfile | str | Path | None = None,
+                               out_profile: str | Path | None = None,
+                               bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
+                               iterations: int = defaults.CALIBRATION_ITERATIONS,
+                               fit_access: bool = False,
+                               access_bounds_kmh: tuple[float, float] | None = None,
+                               maxspeed_factors: Sequence[float] | None = None,
+                               rebuild: Callable[[SpeedProfile], tuple[RoadGraph, pd.DataFrame]]
+                               | None = None,
+                               comment: list[str] | None = None) -> CalibrationResult:
+    """Read reference times, calibrate the speeds, optionally write the profile.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        Car graph built with ``base_profile``.
+    municipalities : DataFrame
+        Attached to ``graph`` (:func:`accessibility.attach`), with ``central_place``
+        for "nearest OZ/MZ" rows and GVB means, ``gvb`` and ``area_km2`` for GVB
+        means.
+    reference_path : str or Path
+        Reference travel times, trips or INKAR GVB means (see
+        :func:`accessibility.io.read_reference_times`; the format is told by the
+        columns).
+    base_profile : SpeedProfile, str or Path, optional
+        The profile the graph was built with. Default: the graph's profile when it
+        is the built-in default.
+    out_profile : str or Path, optional
+        Where to write the calibrated profile as TOML.
+    bounds, iterations, fit_access, access_bounds_kmh
+        See :func:`accessibility.models.calibration.calibrate_speeds`
+        (``access_bounds_kmh`` default
+        :data:`~accessibility.models.calibration.ACCESS_BOUNDS_KMH`).
+    maxspeed_factors : sequence of float, optional
+        Also fit the profile's maxspeed factor by trying these values (see
+        :func:`accessibility.models.calibration.fit_maxspeed_factor`); needs
+        ``rebuild``.
+    rebuild : callable, optional
+        ``rebuild(profile) -> (graph, municipalities)``: the graph built again with
+        another profile and the municipalities attached to it.
+        :func:`accessibility.pipeline.calibrate` passes one.
+    comment : list of str, optional
+        Extra lines for the head of the written profile.
+
+    Returns
+    -------
+    CalibrationResult
+    """
+    if base_profile is not None and not isinstance(base_profile, SpeedProfile):
+        base_profile = load_profile(base_profile)
+    if base_profile is None:
+        built = graph.meta.get("profile_fingerprint")
+        if built is None or built == DEFAULT_PROFILE.fingerprint():
+            base_profile = DEFAULT_PROFILE
+        elif out_profile is not None or maxspeed_factors is not None:
+            raise InputError(f"the graph was built with speed profile "
+                             f"{graph.meta.get('profile')!r}: give it as base_profile so that "
+                             "the calibrated profile can be written")
+    refs = read_reference_times(reference_path)
+    kwargs = {"bounds": bounds, "iterations": iterations, "fit_access": fit_access,
+              "access_bounds_kmh": access_bounds_kmh or ACCESS_BOUNDS_KMH}
+    if maxspeed_factors is not None:
+        if rebuild is None:
+            raise InputError("fitting the maxspeed factor builds the graph again for every "
+                             "factor: use accessibility.pipeline.calibrate (or the "
+                             "'accessibility calibrate' command), which knows the OSM file, "
+                             "or pass rebuild")
+
+        def build(profile: SpeedProfile):
+            # the graph given was built with the base profile: no need to build it again
+            if profile.fingerprint() == base_profile.fingerprint():
+                return graph, municipalities
+            return rebuild(profile)
+
+        result = fit_maxspeed_factor(build, refs, base_profile,
+                                     maxspeed_factors=maxspeed_factors, **kwargs)
+    else:
+        result = calibrate_speeds(graph, municipalities, refs, base_profile=base_profile,
+                                  **kwargs)
+    if out_profile is not None:
+        write_profile_toml(result.profile, out_profile, comment=[
+            *(comment or []),
+            f"Calibrated from {Path(reference_path).name} by accessibility "
+            "(speed calibration).", *result.lines()])
+        logger.info("wrote calibrated speed profile to %s", out_profile)
+    return result
+
+
+
+def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int | None = 1,
+         standard_min: float = defaults.STANDARD_MZ_MIN,
+         candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> pd.DataFrame:
+    """Which candidates to upgrade to Mittelzentrum (maximal or set covering).
+
+    Parameters
+    ----------
+    municipalities : DataFrame
+        The result of :func:`central_places` (attached, with ``t_mz_min``,
+        ``central_place``, ``population``; ``in_region`` when present).
+    graph : RoadGraph or path
+    k : int, optional
+        Number of upgrades (``objective="max_coverage"``).
+    standard_min : float
+        The accessibility standard in minutes (default 30).
+    candidates : sequence of str
+        Central-place functions (default Grundzentren, also with MZ sub-function) or
+        AGS of the candidates.
+    objective : {"max_coverage", "set_cover"}
+        The ``k`` upgrades that bring the most residents within the standard, or the
+        fewest that bring every coverable municipality within it.
+
+    Returns
+    -------
+    DataFrame
+        The upgrades: ``rank``, ``ags``, ``name``, ``residents_gained``,
+        ``municipalities_gained``. ``.attrs``: ``report`` (lines), ``residents_covered``,
+        ``greedy_residents``, ``greedy_chosen``, ``gap``, ``status``, ``seconds``;
+        ``attrs["uncoverable"]`` lists the AGS no candidate can bring within the
+        standard. See :mod:`accessibility.models.planning`.
+    """
+    if objective not in ("max_coverage", "set_cover"):
+        raise InputError(f"objective must be 'max_coverage' or 'set_cover', got {objective!r}")
+    g = as_graph(graph)
+    problem = coverage_problem(g, municipalities, standard_min=standard_min,
+                               candidates=candidates)
+    if objective == "max_coverage":
+        if k is None:
+            raise InputError("max_coverage needs k, the number of upgrades")
+        res = solve_mclp(problem, k)
+    else:
+        res = solve_lscp(problem)
+    out = res.chosen.copy()
+    out.attrs = {"report": res.lines(problem), "objective": res.objective,
+                 "residents_covered": res.residents_covered,
+                 "greedy_residents": res.greedy_residents, "greedy_chosen": res.greedy_chosen,
+                 "greedy_upgrades": res.greedy_upgrades, "gap": res.gap,
+                 "status": res.status, "seconds": res.seconds,
+                 "uncoverable": res.uncoverable["ags"].tolist(),
+                 "residents_beyond_before": float(problem.weights.sum()),
+                 "residents_within_before": problem.covered_before}
+    for line in out.attrs["report"]:
+        logger.info(line)
+    return out
+
+
+
+
+def time_matrix(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
+                limit_min: float = 60.0, destinations=None, engine: str = defaults.ENGINE,
+                cache_dir=None) -> pd.DataFrame:
+    """Car times between municipalities within ``limit_min``, long format
+    (``origin_ags``, ``destination_ags``, ``minutes``; access legs at both ends,
+    unreached pairs absent). See :func:`accessibility.models.matrices.time_matrix`."""
+    g = as_graph(graph)
+    m = attached(g, municipalities, None, None)
+    return _time_matrix(g, m, limit_min=limit_min, destinations=destinations, engine=engine,
+                        cache_dir=cache_dir)
+
+
+def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
+               minutes=(15.0, 30.0, 60.0), direction: str = "to",
+               max_buffer_m: float = defaults.ISOCHRONE_MAX_BUFFER_M) -> gpd.GeoDataFrame:
+    """The areas from which each centre is reached (``direction="to"``) or that it
+    reaches (``"from"``) within each of ``minutes``, as MultiPolygons in WGS84. See
+    :func:`accessibility.models.matrices.isochrones`."""
+    g = as_graph(graph)
+    c = attached(g, centres, None, None)
+    return _isochrones(g, c, minutes=minutes, direction=direction, max_buffer_m=max_buffer_m)
+
+
+
+def calibrate_lage(municipalities: pd.DataFrame, graph: RoadGraph, *,
+                   commuters: pd.DataFrame | None = None, kind: str = defaults.DECAY,
+                   target_mean: float = defaults.TARGET_MEAN,
+                   limit_min: float = defaults.LIMIT_MIN,
+                   floor_min: float = defaults.FLOOR_MIN) -> tuple[float, float]:
+    """Fit the decay parameter of ``kind`` so that the mean potential over the
+    municipalities on the network equals ``target_mean`` (BBSR: 183,000).
+
+    ``municipalities`` are attached to ``graph``. Returns ``(parameter,
+    achieved_mean)``: beta per minute (exponential), the exponent (power) or sigma
+    in minutes (gaussian). See :func:`accessibility.models.lage.calibrate_decay`.
+    """
+    day, _, _ = daytime_population(municipalities, commuters)
+    param, achieved = calibrate_decay(graph, municipalities, day, kind=kind,
+                                      target_mean=target_mean, limit_min=limit_min,
+                                      floor_min=floor_min)
+    return float(param), float(achieved)
