@@ -34,10 +34,10 @@ from ._errors import InputError
 from ._util import show as _show
 from .compute import Executor, LocalExecutor
 from .graph import RoadGraph, attach, build_graph, point_coordinates
-from .io import (join_central_places, parse_central_places, read_central_places,
-                 read_reference_times, write_profile_toml)
+from .io import (parse_central_places, read_central_places, read_reference_times,
+                 write_profile_toml)
 from .models.calibration import CalibrationResult, calibrate_speeds
-from .models.central_places import central_place_access, make_origins
+from .models.central_places import central_place_access, join_central_places, make_origins
 from .models.lage import run_lage
 from .models.municipalities import mark_region, municipality_polygons, prepare_municipalities
 from .models.settlement import settlement_types as _settlement_types

@@ -40,14 +40,14 @@ from .compute import Executor, open_executor
 from .config import Config, load_config
 from .graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
                     graph_statistics, header_bbox)
-from .io import (clip_grid, extract_features, frequent_stops, join_central_places,
+from .io import (clip_grid, extract_features, frequent_stops,
                  load_service_rules, read_airports, read_central_places, read_commuters,
                  read_destinations, read_facilities, read_gtfs, read_kreis_names,
                  read_long_distance_stations, read_municipalities, read_population_grid,
                  write_gpkg_layers, write_json, write_municipality_outputs, write_table,
                  write_text)
 from .maps import class_style, interactive_map, map_catchments, map_categories, map_values
-from .models.central_places import class_shares, weighted_means
+from .models.central_places import class_shares, join_central_places, weighted_means
 from .models.indicators import COLUMNS as INDICATOR_COLUMNS
 from .models.lage import (at_virtual_nodes, calibrate_decay, daytime_population, kreis_lage,
                           lage_summary, lage_tables)
