@@ -497,7 +497,7 @@ from .io.destinations import (builtin_airports, read_airports, read_destinations
                               read_long_distance_stations, read_motorway_junctions)
 from .io.gtfs import (GtfsFeed, long_distance_stations, read_gtfs,  # noqa: E402
                       stop_departures_by_mode)
-from .io.readers import read_commuters  # noqa: E402
+from .io.commuters import read_commuters  # noqa: E402
 from .models.indicators import (DESTINATION_KINDS, STOP_ASSIGN_M,  # noqa: E402
                                 check_destinations, commuter_indicators as _commuter_indicators,
                                 departures_per_1000, facility_access, unit_indicators)
