@@ -215,7 +215,13 @@ def file_suffix(path: Path) -> str:
 
 
 def read_parquet_any(path: Path, what: str) -> pd.DataFrame:
-    """Read Parquet as a GeoDataFrame if it is GeoParquet, else as a DataFrame."""
+    """Read Parquet as a GeoDataFrame if it is GeoParquet, else as a DataFrame.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as Parquet.
+    """
     try:
         meta = pq.read_schema(path).metadata or {}
         if b"geo" in meta:
@@ -227,7 +233,25 @@ def read_parquet_any(path: Path, what: str) -> pd.DataFrame:
 
 
 def read_table(path: str | Path, what: str) -> tuple[Path, pd.DataFrame]:
-    """Read a non-spatial table (CSV, Parquet or a GDAL layer) for the small readers."""
+    """Read a non-spatial table (CSV, Parquet or a GDAL layer) for the small readers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; an unknown suffix is tried as CSV.
+    what : str
+        What the file should contain, used in messages.
+
+    Returns
+    -------
+    tuple of (Path, DataFrame)
+        The checked path and the table (CSV columns as str).
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or empty file.
+    """
     p = check_file(path, what)
     suffix = file_suffix(p)
     if suffix in CSV_SUFFIXES:

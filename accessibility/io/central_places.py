@@ -52,9 +52,9 @@ def read_central_places(path: str | Path) -> pd.DataFrame:
 
     Notes
     -----
-    Designations are normalised by :func:`accessibility.vocabulary.normalise_function`: codes OZ/MZ/GZ and
-    ``-``/``none``/empty are accepted, and "X mit ... Teilfunktion" counts as X (a
-    partial function of the next level does not promote a place).
+    Designations are normalised by :func:`accessibility.vocabulary.normalise_function`:
+    codes OZ/MZ/GZ and ``-``/``none``/empty are accepted, and "X mit ... Teilfunktion"
+    counts as X (a partial function of the next level does not promote a place).
     """
     what = "central-place table"
     p, df = read_table(path, what)
@@ -74,6 +74,17 @@ def parse_central_places(df: pd.DataFrame, *, what: str = "central-place table",
         How messages name the table.
     path : str or Path
         Where it came from, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_central_places` returns it.
+
+    Raises
+    ------
+    InputError
+        Not a DataFrame, missing columns, functions that are not understood, the
+        same AGS with conflicting functions.
     """
     p = path
     if not isinstance(df, pd.DataFrame):

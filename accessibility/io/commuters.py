@@ -58,7 +58,7 @@ def _plain(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", s)
 
 
-def _commuter_column(columns, exact: Sequence[str], words: Sequence[str],
+def _commuter_column(columns: Sequence[str], exact: Sequence[str], words: Sequence[str],
                      avoid: Sequence[str] = ()) -> str | None:
     """An exact candidate name, else the shortest column whose reduced name holds all
     ``words`` and none of ``avoid`` (the BA's long German headers)."""

@@ -16,14 +16,25 @@ __all__ = ["read_facilities"]
 
 
 def read_facilities(path: str | Path) -> pd.DataFrame:
-    """A user's own facility table: CSV (``service`` or ``type``, ``lon``, ``lat``) or a
-    point layer (GeoPackage/GeoJSON/Shapefile with ``service`` or ``type``).
+    """Read a user's own facility table.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``service`` or ``type``, ``lon``, ``lat``) or a point layer
+        (GeoPackage/GeoJSON/Shapefile with ``service`` or ``type``, and a CRS).
 
     Returns
     -------
     DataFrame
         ``service`` (one of :data:`accessibility.vocabulary.SERVICES`), ``lon``,
         ``lat`` (WGS84), ``source`` ("user table").
+
+    Raises
+    ------
+    InputError
+        Missing file, a layer without CRS, missing columns, unknown services, rows
+        without coordinates or outside Germany.
     """
     p = Path(path)
     if not p.is_file():

@@ -335,9 +335,21 @@ def read_municipalities(path: str | Path, *, layer: str | None = None,
 
 
 def read_kreis_names(path: str | Path) -> pd.DataFrame | None:
-    """Kreis names from the Kreis layer of a boundaries file (VG250 ``kreise`` or
-    ``vg250_krs``): ``kreis`` (5 digits), ``kreis_name`` (GEN), ``kreis_type`` (BEZ,
-    e.g. Landkreis). None when the file has no such layer."""
+    """Kreis names from the Kreis layer of a boundaries file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GDAL-readable boundaries file with a layer ``kreise`` or ``vg250_krs``
+        (BKG VG250).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``kreis`` (5 digits), ``kreis_name`` (GEN), ``kreis_type`` (BEZ, e.g.
+        Landkreis), one row per Kreis. None when the file is no layer file or has no
+        such layer (or it lacks a key or GEN column).
+    """
     p = Path(path)
     if file_suffix(p) not in GEO_SUFFIXES:
         return None

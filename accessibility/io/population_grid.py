@@ -46,6 +46,18 @@ def _grid_bounds_3035(bbox: tuple[float, float, float, float]) -> tuple[float, .
 def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
     """The cells of a grid from :func:`read_population_grid` inside a lon/lat box.
 
+    Parameters
+    ----------
+    grid : DataFrame
+        ``x``, ``y`` (EPSG:3035 cell centres) and ``population``.
+    bbox : tuple of float
+        ``(lon_min, lat_min, lon_max, lat_max)`` in WGS84.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cells inside the box, index ``0..n-1``, with the ``attrs`` of ``grid``.
+
     Raises
     ------
     InputError

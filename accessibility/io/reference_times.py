@@ -43,9 +43,18 @@ def _check_minutes(minutes: pd.Series, p: Path, column: str, what: str) -> None:
 def reference_format(columns: Sequence[str]) -> str | None:
     """The format of a reference travel-time table judged by its column names.
 
-    Returns ``"pairs"`` (``origin_ags``, ``destination``, ``minutes``), ``"gvb"``
-    (``gvb_ars9`` or ``gvb`` with ``t_oz_min`` and/or ``t_mz_min``: the INKAR
-    format) or None when the columns fit neither.
+    Parameters
+    ----------
+    columns : sequence of str
+        The table's column names (matched case-insensitively).
+
+    Returns
+    -------
+    str or None
+        ``"pairs"`` (``origin_ags``, ``destination``, ``minutes``), ``"gvb"``
+        (``gvb_ars9`` or ``gvb`` with ``t_oz_min`` and/or ``t_mz_min``: the INKAR
+        format), ``"ambiguous"`` when the columns fit both, or None when they fit
+        neither.
     """
     pairs = all(find_column(columns, c) is not None
                 for c in (_ORIGIN_COLUMNS, _DESTINATION_COLUMNS, _MINUTES_COLUMNS))
