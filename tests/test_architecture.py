@@ -64,6 +64,14 @@ def test_pipeline_goes_through_the_api(path):
     assert forbidden(path, ("accessibility.models", "accessibility.routing")) == []
 
 
+@pytest.mark.parametrize("path", sorted((PKG / "io").glob("*.py")), ids=lambda p: p.name)
+def test_io_imports_no_graph_model_or_cli(path):
+    # io reads and checks files; graph may use io.osm_files, never the other way round
+    assert forbidden(path, ("accessibility.graph", "accessibility.models", "accessibility.cli",
+                            "accessibility.pipeline", "accessibility.api",
+                            "accessibility.report")) == []
+
+
 @pytest.mark.parametrize("name", ["kernels.py", "_ch_kernels.py"])
 def test_kernels_import_no_model_io_or_graph(name):
     assert forbidden(PKG / name, ("accessibility.models", "accessibility.io",

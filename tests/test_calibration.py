@@ -58,7 +58,8 @@ def region():
         if not p.exists():
             pytest.skip(f"shared data {p} not available")
     from accessibility.graph import attach, build_graph
-    from accessibility.io import join_central_places, read_central_places, read_municipalities
+    from accessibility.io import read_central_places, read_municipalities
+    from accessibility.models.central_places import join_central_places
 
     mun = read_municipalities(REGISTER, bbox=BBOX)
     graph = build_graph(PBF, keep_points=(mun["lon"].to_numpy(), mun["lat"].to_numpy()))

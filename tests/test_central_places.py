@@ -9,9 +9,10 @@ import pytest
 import accessibility as acc
 from accessibility._errors import InputError
 from accessibility.graph import attach, build_graph, from_edges
-from accessibility.io import join_central_places, read_central_places, read_municipalities
+from accessibility.io import read_central_places, read_municipalities
 from accessibility.models.central_places import (
-    central_place_access, class_shares, classify, make_origins, weighted_means,
+    central_place_access, class_shares, classify, join_central_places, make_origins,
+    weighted_means,
 )
 from accessibility.pipeline import run
 

@@ -16,7 +16,6 @@ from accessibility._errors import InputError
 from accessibility.config import Config, load_config
 from accessibility.io import (
     atomic_path,
-    join_central_places,
     read_central_places,
     read_commuters,
     read_municipalities,
@@ -26,6 +25,7 @@ from accessibility.io import (
     write_table,
     write_text,
 )
+from accessibility.models.central_places import join_central_places
 
 from .conftest import SHARED as DATA, shared
 REGISTER = DATA / "municipalities" / "gemeinden_2019_destatis.csv"

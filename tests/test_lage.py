@@ -264,7 +264,8 @@ def test_settlement_per_gvb_largest_member_and_function():
 
 @pytest.fixture(scope="module")
 def register():
-    from accessibility.io import join_central_places, read_central_places, read_municipalities
+    from accessibility.io import read_central_places, read_municipalities
+    from accessibility.models.central_places import join_central_places
 
     m = read_municipalities(shared("municipalities", "gemeinden_2019_destatis.csv"))
     j, _ = join_central_places(m, read_central_places(shared("central_places",

@@ -19,8 +19,7 @@ from ..io import parse_central_places, read_central_places, read_reference_times
     write_profile_toml
 from ..models.calibration import (ACCESS_BOUNDS_KMH, CalibrationResult, calibrate_speeds,
                                   fit_maxspeed_factor)
-from ..io import join_central_places
-from ..models.central_places import central_place_access, make_origins
+from ..models.central_places import central_place_access, join_central_places, make_origins
 from ..models.lage import calibrate_decay, daytime_population, lage_tables, run_lage
 from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
 from ..models.municipalities import municipality_polygons, prepare_municipalities

@@ -10,11 +10,12 @@ import numpy as np
 
 from .. import defaults
 from .._errors import InputError
+from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .cache import cache_key, load_graph, save_graph
 from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
-from .osm import _check_osm_path, graph_from_osm, header_bbox
+from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import _simplify, contract_degree2, hilbert_order, largest_scc, simplify
 from .attachment import Attached, attach, network_arrays, point_coordinates
@@ -72,7 +73,7 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         if keep_points is not None:
             pts = hashlib.sha256(np.ascontiguousarray(np.column_stack(keep_points),
                                                       dtype=np.float64).tobytes()).hexdigest()
-        key = cache_key(_check_osm_path(path), profile.fingerprint(), simplify=simplify_graph,
+        key = cache_key(check_osm_path(path), profile.fingerprint(), simplify=simplify_graph,
                         crs=crs, points=pts, max_snap_m=max_snap_m)
         cache_file = Path(cache_dir) / f"{path.name.split('.')[0]}-{key}.npz"
         if cache_file.is_file():

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import GraphError, InputError
+from ..io.osm_files import check_osm_path
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .core import DEFAULT_METRIC_CRS, RoadGraph
 
 logger = logging.getLogger(__name__)
-
-OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".o5m")
 
 _FORWARD, _BACKWARD, _BOTH = 1, 2, 3
 _EARTH_RADIUS_M = 6_371_008.8
@@ -186,46 +185,6 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def _check_osm_path(path: str | Path) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"OSM file {p} does not exist: pass a .osm.pbf, .osm, .osm.gz or "
-                         ".osm.bz2 file (Geofabrik extracts: download.geofabrik.de/europe/germany)")
-    if p.is_dir():
-        raise InputError(f"OSM input {p} is a directory, not a file")
-    if not str(p).lower().endswith(OSM_SUFFIXES):
-        raise InputError(f"{p} does not look like an OSM file: expected one of {OSM_SUFFIXES}")
-    return p
-
-
-def header_bbox(path: str | Path) -> tuple[float, float, float, float] | None:
-    """The lon/lat box an OSM file declares in its header, or None when it declares
-    none or one that says nothing (the whole world, or wider than 20 degrees).
-
-    Reads the header only (no data): it lets a run check its other inputs against the
-    extract before the graph is built. Geofabrik extracts and OSM XML files from the
-    API carry one; many cut PBF files do not.
-    """
-    import osmium
-
-    p = _check_osm_path(path)
-    try:
-        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
-        try:
-            box = reader.header().box()
-        finally:
-            reader.close()
-    except RuntimeError:  # unreadable: the graph build reports it
-        return None
-    if not box.valid():
-        return None
-    bl, tr = box.bottom_left, box.top_right
-    b = (float(bl.lon), float(bl.lat), float(tr.lon), float(tr.lat))
-    if b[2] - b[0] > 20 or b[3] - b[1] > 20 or b[2] <= b[0] or b[3] <= b[1]:
-        return None
-    return b
-
-
 #: Files of at least this size are read in two passes (see :func:`read_osm_ways`):
 #: a PBF of ~100 million nodes, where an index of all nodes (16 bytes each) outgrows
 #: the two-pass bit set of node ids (max id / 8 bytes, ~1.6 GB at today's ids).
@@ -250,7 +209,7 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     import osmium
     from osmium.filter import EntityFilter, TagFilter
 
-    p = _check_osm_path(path)
+    p = check_osm_path(path)
     from tqdm.auto import tqdm
 
     col = _WayCollector(profile)

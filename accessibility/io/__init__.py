@@ -3,28 +3,19 @@ and writing outputs."""
 
 from __future__ import annotations
 
+from ._tables import GERMANY_BBOX
+from .central_places import CENTRAL_PLACE_CLASSES, parse_central_places, read_central_places
+from .commuters import read_commuters
 from .destinations import (read_airports, read_destinations, read_long_distance_stations,
                            read_motorway_junctions)
+from .facilities import read_facilities
 from .gtfs import (GtfsFeed, active_services, frequent_stops, long_distance_routes,
                    long_distance_stations, read_gtfs, route_mode, stop_departures,
                    stop_departures_by_mode)
+from .municipalities import read_kreis_names, read_municipalities
 from .osm_features import OsmFeatures, extract_features, load_service_rules, osm_stops
-from .readers import (
-    CENTRAL_PLACE_CLASSES,
-    GERMANY_BBOX,
-    JoinReport,
-    clip_grid,
-    join_central_places,
-    parse_central_places,
-    read_central_places,
-    read_commuters,
-    read_facilities,
-    read_kreis_names,
-    read_municipalities,
-    read_population_grid,
-    read_reference_times,
-    read_user_grid,
-)
+from .population_grid import clip_grid, read_population_grid, read_user_grid
+from .reference_times import read_reference_times
 from .writers import (
     atomic_path,
     write_gpkg_layers,
@@ -43,10 +34,8 @@ __all__ = [
     "read_motorway_junctions",
     "CENTRAL_PLACE_CLASSES",
     "GERMANY_BBOX",
-    "JoinReport",
     "atomic_path",
     "clip_grid",
-    "join_central_places",
     "parse_central_places",
     "read_central_places",
     "read_facilities",

@@ -1,4 +1,4 @@
-"""Shared helpers of the readers: file checks, CSV sniffing, column lookup, key parsing."""
+"""Shared helpers of the readers: file checks, table reading, column lookup, key parsing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
 
 from .._errors import InputError
 from .._util import show  # noqa: F401  (re-exported for the readers)
@@ -26,6 +29,9 @@ GEO_SUFFIXES = frozenset({".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", 
 #: Column names that hold the 8-digit Amtlicher Gemeindeschlüssel, in order of preference.
 AGS_CANDIDATES = ("ags", "AGS", "AGS_0", "gemeindeschluessel", "Gemeindeschlüssel",
                   "gemeindeschlüssel", "Gemeindeschluessel", "gkz")
+
+#: Plausible extent of German reference points (lon_min, lat_min, lon_max, lat_max), WGS84.
+GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
 
 #: Valid Land codes (first two AGS digits): 01 Schleswig-Holstein ... 16 Thüringen.
 LAND_CODES = frozenset(f"{i:02d}" for i in range(1, 17))
@@ -62,7 +68,7 @@ def _looks_binary(path: Path) -> bool:
     return b"\x00" in head
 
 
-def _decode_head(path: Path) -> tuple[str, str]:
+def decode_head(path: Path) -> tuple[str, str]:
     """Return (encoding, first 64 KiB decoded) for a text table."""
     with open(path, "rb") as fh:
         raw = fh.read(65536)
@@ -91,7 +97,7 @@ def read_csv_as_str(path: Path, what: str) -> pd.DataFrame:
         raise InputError(f"{what} {path} is not a text table (it contains binary data). "
                          "Pass a CSV file, or a GeoPackage/Parquet file with the right "
                          "suffix (.gpkg, .parquet).")
-    encoding, head = _decode_head(path)
+    encoding, head = decode_head(path)
     lines = [ln for ln in head.splitlines() if ln.strip()][:20]
     if not lines:
         raise InputError(f"{what} {path} is empty. Pass a CSV file with a header row.")
@@ -201,3 +207,67 @@ def to_number(values: pd.Series, *, path: Path | str, column: str, integer: bool
                          f"{show(s[bad].unique())}. Use plain numbers (decimal point or "
                          f"comma){hint}.")
     return out
+
+
+def file_suffix(path: Path) -> str:
+    """The file name's last suffix in lower case (``.CSV`` -> ``.csv``)."""
+    return path.suffix.lower()
+
+
+def read_parquet_any(path: Path, what: str) -> pd.DataFrame:
+    """Read Parquet as a GeoDataFrame if it is GeoParquet, else as a DataFrame.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as Parquet.
+    """
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        if b"geo" in meta:
+            return gpd.read_parquet(path)
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
+        raise InputError(f"{what} {path} cannot be read as Parquet ({exc}). "
+                         "Check that it is a complete Parquet file (re-export it).") from None
+
+
+def read_table(path: str | Path, what: str) -> tuple[Path, pd.DataFrame]:
+    """Read a non-spatial table (CSV, Parquet or a GDAL layer) for the small readers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; an unknown suffix is tried as CSV.
+    what : str
+        What the file should contain, used in messages.
+
+    Returns
+    -------
+    tuple of (Path, DataFrame)
+        The checked path and the table (CSV columns as str).
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable or empty file.
+    """
+    p = check_file(path, what)
+    suffix = file_suffix(p)
+    if suffix in CSV_SUFFIXES:
+        df = read_csv_as_str(p, what)
+    elif suffix in PARQUET_SUFFIXES:
+        df = read_parquet_any(p, what)
+    elif suffix in GEO_SUFFIXES:
+        try:
+            df = pyogrio.read_dataframe(p, read_geometry=False)
+        except Exception as exc:
+            raise InputError(f"{what} {p} cannot be read ({exc}). Check "
+                         "that it is complete and in a format GDAL reads (GeoPackage, GeoJSON, "
+                         "Shapefile).") from None
+    else:
+        # unknown suffix: try as CSV, which also catches binary files
+        df = read_csv_as_str(p, what)
+    if len(df) == 0:
+        raise InputError(f"{what} {p} has no rows; pass a file with data.")
+    return p, df

@@ -70,8 +70,8 @@ import pandas as pd
 
 from .. import defaults
 from .._errors import InputError
-from ..graph.osm import _check_osm_path
 from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, show, to_number
+from .osm_files import check_osm_path
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
     from pyproj import Transformer
     from scipy.spatial import cKDTree
 
-    p = _check_osm_path(osm_path)
+    p = check_osm_path(osm_path)
     junctions: list[tuple[int, float, float, str | None, str | None]] = []
     motorway_nodes: set[int] = set()
     link_nodes: dict[int, tuple[float, float]] = {}
@@ -383,7 +383,7 @@ def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None) -> pd.
     """
     import osmium
 
-    p = _check_osm_path(osm_path)
+    p = check_osm_path(osm_path)
     rows: dict[str, tuple[str, float, float]] = {}
     try:
         fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)

@@ -64,7 +64,7 @@ from shapely import LineString
 
 from .._errors import InputError
 from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
-from ..graph.osm import _check_osm_path
+from .osm_files import check_osm_path
 
 logger = logging.getLogger(__name__)
 
@@ -587,7 +587,7 @@ _ALL_LAYERS = frozenset({"facilities", "water", "crossings", "buildings"})
 
 
 def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool) -> OsmFeatures:
-    p = _check_osm_path(path)
+    p = check_osm_path(path)
     rules = _resolve_rules(rules)
     col = _Collector(rules, layers, min_stream_width_m)
     # relations worth assembling into areas (skips admin boundaries, routes, ...)

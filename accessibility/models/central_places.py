@@ -18,10 +18,12 @@ from scipy.spatial import cKDTree
 
 from .. import defaults
 from .._errors import InputError
+from .._util import show
 from ..graph import Attached, RoadGraph, network_arrays
 from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
-                          MITTELZENTRUM, MZ_PART, NO_FUNCTION, NO_VALUE, OBERZENTRUM,
-                          TIME_CLASSES, ZERO_LABEL, class_codes, class_order, destinations)
+                          GRUNDZENTRUM, GZ_WITH_MZ, MITTELZENTRUM, MZ_PART, NO_FUNCTION,
+                          NO_VALUE, OBERZENTRUM, TIME_CLASSES, ZERO_LABEL, class_codes,
+                          class_order, destinations)
 
 from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
 
@@ -71,6 +73,152 @@ class CentralPlaceReport:
                        f"{self.n_edge_mz:,} municipalities (MZ) and {self.n_edge_oz:,} (OZ): "
                        "columns mz_edge_flag / oz_edge_flag.")
         return out + self.notes
+
+
+@dataclass
+class JoinReport:
+    """What happened when central places were joined to municipalities.
+
+    Attributes
+    ----------
+    n_municipalities : int
+        Rows of the municipality table (all kept).
+    n_table : int
+        Rows of the central-place table.
+    n_matched : int
+        Municipalities that found a row in the table.
+    unknown_ags : list of str
+        AGS in the table that are not municipalities (e.g. after mergers).
+    unknown_central_places : dict
+        Those of ``unknown_ags`` with a function other than "keine", AGS -> class:
+        central places that are lost to the analysis.
+    municipalities_without_function : list of str
+        Municipalities absent from the table; set to "keine".
+    n_oz, n_mz, n_gz, n_keine : int
+        Classes of the joined municipalities.
+    """
+
+    n_municipalities: int
+    n_table: int
+    n_matched: int
+    unknown_ags: list[str] = field(default_factory=list)
+    unknown_central_places: dict[str, str] = field(default_factory=dict)
+    municipalities_without_function: list[str] = field(default_factory=list)
+    n_oz: int = 0
+    n_mz: int = 0
+    n_gz: int = 0
+    n_keine: int = 0
+    n_mz_part: int = 0
+    n_gz_with_mz: int = 0
+
+    @property
+    def n_unknown_ags(self) -> int:
+        """Number of table rows without a municipality."""
+        return len(self.unknown_ags)
+
+    @property
+    def n_without_function(self) -> int:
+        """Number of municipalities not in the table."""
+        return len(self.municipalities_without_function)
+
+    def lines(self) -> list[str]:
+        """Return the report as human-readable lines (German terms, English text)."""
+        out = [
+            f"central places: {self.n_matched} of {self.n_municipalities} municipalities "
+            f"matched the table ({self.n_table} rows)",
+            f"  Oberzentren {self.n_oz}, Mittelzentren {self.n_mz}"
+            + (f" (+ {self.n_mz_part} Teil eines Mittelzentrums)" if self.n_mz_part else "")
+            + f", Grundzentren {self.n_gz}"
+            + (f" (+ {self.n_gz_with_mz} mit MZ-Teilfunktion)" if self.n_gz_with_mz else "")
+            + f", without function {self.n_keine}",
+        ]
+        if self.municipalities_without_function:
+            out.append(f"  {self.n_without_function} municipalities are not in the table "
+                       f"and count as 'keine': {show(self.municipalities_without_function)}")
+        if self.unknown_ags:
+            out.append(f"  {self.n_unknown_ags} AGS of the table are not municipalities "
+                       f"(ignored): {show(self.unknown_ags)}")
+        if self.unknown_central_places:
+            lost = [f"{a} ({c})" for a, c in self.unknown_central_places.items()]
+            out.append(f"  WARNING: {len(lost)} central places are lost because their AGS "
+                       f"is not a municipality (different territorial state?): {show(lost)}")
+        return out
+
+
+def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
+                        central_places: pd.DataFrame
+                        ) -> tuple[gpd.GeoDataFrame | pd.DataFrame, JoinReport]:
+    """Attach the central-place function to each municipality.
+
+    Parameters
+    ----------
+    municipalities : GeoDataFrame
+        From :func:`accessibility.io.read_municipalities` (needs ``ags``).
+    central_places : DataFrame
+        From :func:`accessibility.io.read_central_places` (needs ``ags``,
+        ``central_place``).
+
+    Returns
+    -------
+    joined : GeoDataFrame
+        ``municipalities`` (same rows, same order) with ``central_place`` and, if
+        given, ``central_place_name``; municipalities absent from the table get
+        "keine". An existing ``central_place`` column is replaced.
+    report : JoinReport
+        Counts and the keys that did not match on either side.
+    """
+    for df, what, fix in ((municipalities, "municipalities", "read_municipalities"),
+                          (central_places, "central places", "read_central_places")):
+        if "ags" not in df.columns:
+            raise InputError(f"the {what} table has no 'ags' column (columns: "
+                             f"{show(df.columns, 20)}); read it with {fix}().")
+    if "central_place" not in central_places.columns:
+        raise InputError("the central places table has no 'central_place' column; read it "
+                         "with read_central_places().")
+    if central_places["ags"].duplicated().any():
+        raise InputError("the central places table has duplicated AGS "
+                         f"{show(central_places.loc[central_places['ags'].duplicated(), 'ags'])};"
+                         " read it with read_central_places(), which resolves them.")
+    cols = ["ags", "central_place"] + [c for c in ("central_place_name",)
+                                       if c in central_places.columns]
+    base = municipalities.drop(columns=[c for c in cols[1:] if c in municipalities.columns])
+    if len(base.columns) != len(municipalities.columns):
+        logger.info("replacing the existing central_place column(s) of the municipalities")
+    table = central_places[cols]
+    joined = base.merge(table, on="ags", how="left", validate="many_to_one")
+    joined.index = municipalities.index
+    joined.attrs = dict(municipalities.attrs)  # merge drops them (e.g. the attach settings)
+    missing = joined["central_place"].isna()
+    joined["central_place"] = joined["central_place"].fillna(NO_FUNCTION).astype("str")
+    known = set(municipalities["ags"])
+    unknown_mask = ~central_places["ags"].isin(known)
+    unknown = central_places.loc[unknown_mask]
+    counts = joined["central_place"].value_counts()
+    report = JoinReport(
+        n_municipalities=len(municipalities),
+        n_table=len(central_places),
+        n_matched=int((~missing).sum()),
+        unknown_ags=sorted(unknown["ags"]),
+        unknown_central_places={a: c for a, c in sorted(zip(unknown["ags"],
+                                                            unknown["central_place"]))
+                                if c != NO_FUNCTION},
+        municipalities_without_function=sorted(joined.loc[missing, "ags"]),
+        n_oz=int(counts.get(OBERZENTRUM, 0)),
+        n_mz=int(counts.get(MITTELZENTRUM, 0)),
+        n_gz=int(counts.get(GRUNDZENTRUM, 0)),
+        n_keine=int(counts.get(NO_FUNCTION, 0)),
+        n_mz_part=int(counts.get(MZ_PART, 0)),
+        n_gz_with_mz=int(counts.get(GZ_WITH_MZ, 0)),
+    )
+    for line in report.lines():
+        if line.strip().startswith("WARNING: "):
+            logger.warning(line.strip().removeprefix("WARNING: "))
+        else:
+            logger.info(line.strip())
+    if isinstance(municipalities, gpd.GeoDataFrame):
+        joined = gpd.GeoDataFrame(joined, geometry=municipalities.geometry.name,
+                                  crs=municipalities.crs)
+    return joined, report
 
 
 def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
@@ -368,7 +516,7 @@ def _check_municipalities(munis: pd.DataFrame) -> None:
     if missing:
         raise InputError(f"municipality table lacks columns {sorted(missing)}: read it with "
                          "accessibility.io.read_municipalities and join the central places "
-                         "with accessibility.io.join_central_places")
+                         "with accessibility.models.central_places.join_central_places")
     if len(munis) == 0:
         raise InputError("the municipality table is empty")
     dup = munis["ags"][munis["ags"].duplicated()]

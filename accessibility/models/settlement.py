@@ -104,8 +104,8 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest",
     ----------
     munis : DataFrame
         Needs ``ags``, ``gvb``, ``population`` and ``central_place`` (from
-        :func:`~accessibility.io.join_central_places`; without that column every
-        municipality counts as "keine" and only population decides).
+        :func:`~accessibility.models.central_places.join_central_places`; without
+        that column every municipality counts as "keine" and only population decides).
     function : {"highest", "largest"}
         Which central-place function of the GVB counts: the highest of any member
         (default) or that of the largest municipality.

@@ -1,0 +1,72 @@
+"""Reader of a user's own facility table (Nahversorgung)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import defaults
+from .._errors import InputError
+from ..vocabulary import SERVICES
+from ._tables import GERMANY_BBOX
+
+__all__ = ["read_facilities"]
+
+
+def read_facilities(path: str | Path) -> pd.DataFrame:
+    """Read a user's own facility table.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``service`` or ``type``, ``lon``, ``lat``) or a point layer
+        (GeoPackage/GeoJSON/Shapefile with ``service`` or ``type``, and a CRS).
+
+    Returns
+    -------
+    DataFrame
+        ``service`` (one of :data:`accessibility.vocabulary.SERVICES`), ``lon``,
+        ``lat`` (WGS84), ``source`` ("user table").
+
+    Raises
+    ------
+    InputError
+        Missing file, a layer without CRS, missing columns, unknown services, rows
+        without coordinates or outside Germany.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"facility table {p} does not exist")
+    if p.suffix.lower() == ".csv":
+        df = pd.read_csv(p)
+    else:
+        g = gpd.read_file(p)
+        if g.crs is None:
+            raise InputError(f"{p} has no CRS: set one (e.g. EPSG:4326) before using it")
+        g = g.to_crs(defaults.WGS84)
+        pts = g.geometry.representative_point()
+        df = pd.DataFrame(g.drop(columns="geometry")).assign(lon=pts.x, lat=pts.y)
+    if "service" not in df.columns and "type" in df.columns:
+        df = df.rename(columns={"type": "service"})
+    missing = {"service", "lon", "lat"} - set(df.columns)
+    if missing:
+        raise InputError(f"facility table {p} lacks columns {sorted(missing)}; it needs service "
+                         f"(one of {', '.join(SERVICES)}), lon and lat (WGS84)")
+    bad = set(df["service"]) - set(SERVICES)
+    if bad:
+        raise InputError(f"facility table {p} has unknown service types {sorted(map(str, bad))}; "
+                         f"use {', '.join(SERVICES)}")
+    if df[["lon", "lat"]].isna().any().any():
+        raise InputError(f"facility table {p} has rows without coordinates")
+    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+    lo0, la0, lo1, la1 = GERMANY_BBOX
+    outside = ~((lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1))
+    if outside.any():
+        swapped = ((lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1))[outside].all()
+        raise InputError(f"facility table {p}: {int(outside.sum())} facilities lie outside "
+                         f"Germany (first: lon {lon[outside][0]:g}, lat {lat[outside][0]:g})"
+                         + (": lon and lat look swapped." if swapped else
+                            ": lon/lat must be WGS84 degrees."))
+    return df[["service", "lon", "lat"]].assign(source="user table")
