@@ -126,7 +126,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     res = plan(config, output_dir=output or Path("out"), overrides=overrides,
                k=args.k, objective="set_cover" if args.set_cover else "max_coverage",
                standard_min=args.standard, candidates=cands, out_file=args.out)
-    print("\n".join(res.attrs["report"]))
+    print("\n".join(res.report))
     if args.out:
         print(f"upgrades written to {args.out}")
     return 0

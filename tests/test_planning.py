@@ -142,8 +142,8 @@ def test_hand_made_line():
 def test_api_and_bad_input():
     g, m = line_region()
     out = acc.plan(m, g, k=1, standard_min=15.0)
-    assert out["ags"].tolist() == ["03000004"] and out.attrs["gap"] == 0.0
-    assert out.attrs["residents_beyond_before"] == 10_100.0
+    assert out.chosen["ags"].tolist() == ["03000004"] and out.gap == 0.0
+    assert out.residents_beyond_before == 10_100.0
     with pytest.raises(InputError, match="objective"):
         acc.plan(m, g, objective="cheapest")
     with pytest.raises(InputError, match="no candidate"):
@@ -176,6 +176,6 @@ def test_shared_register_and_hb_extract(tmp_path):
             assert r.residents_covered == pytest.approx(brute_force(p, k)[0])
     out = plan(None, overrides=o, output_dir=tmp_path, k=2, standard_min=15.0,
                out_file=tmp_path / "plan.csv")
-    assert len(out) == 2 and (tmp_path / "plan.csv").is_file()
+    assert len(out.chosen) == 2 and (tmp_path / "plan.csv").is_file()
     with pytest.raises(InputError, match="never overwrites"):
         plan(None, overrides=o, output_dir=tmp_path, out_file=tmp_path / "plan.csv")

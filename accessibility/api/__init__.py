@@ -25,24 +25,59 @@ Typical use::
 from ..graph import attach, point_coordinates
 from ..models.lage import at_virtual_nodes
 from ..models.municipalities import mark_region, municipality_polygons, prepare_municipalities
+from ..models.planning import PlanResult
 from ..models.scenario import Scenario, compare, read_scenario
 from ..routing import Decay
 from ._common import as_graph
-from .car import (calibrate_lage, calibrate_speeds_from_file, central_places,
-                  isochrones, join_central_places, lage, plan, settlement_types,
-                  time_matrix)
-from .indicators import (collect_destinations, commuter_indicators, facility_times,
-                         indicators_by_unit, pt_departures)
-from .scenario import (ScenarioModels, scenario, scenario_batch, scenario_batch_runs,
-                       scenario_runs)
-from .tables import (STANDARD_CLASSES, class_shares, column_docs, function_type_lage,
-                     gvb_table, kreis_lage, lage_summary, lage_tables, moves, mz_oz_by_lage,
-                     standard_class, standards_table, unit_rows, unpopulated, weighted_means)
-from .walk import (Nahversorgung, WalkInputs, nahversorgung, prepare_nahversorgung,
-                   services_reached, walk_distances, walk_facilities, walkability)
+from .car import (
+                  calibrate_lage,
+                  calibrate_speeds_from_file,
+                  central_places,
+                  isochrones,
+                  join_central_places,
+                  lage,
+                  plan,
+                  settlement_types,
+                  time_matrix,
+)
+from .indicators import (
+                  collect_destinations,
+                  commuter_indicators,
+                  facility_times,
+                  indicators_by_unit,
+                  pt_departures,
+)
+from .scenario import ScenarioModels, scenario, scenario_batch, scenario_batch_runs, scenario_runs
+from .tables import (
+                  STANDARD_CLASSES,
+                  class_shares,
+                  column_docs,
+                  function_type_lage,
+                  gvb_table,
+                  kreis_lage,
+                  lage_summary,
+                  lage_tables,
+                  moves,
+                  mz_oz_by_lage,
+                  standard_class,
+                  standards_table,
+                  unit_rows,
+                  unpopulated,
+                  weighted_means,
+)
+from .walk import (
+                  Nahversorgung,
+                  WalkInputs,
+                  nahversorgung,
+                  prepare_nahversorgung,
+                  services_reached,
+                  walk_distances,
+                  walk_facilities,
+                  walkability,
+)
 
 __all__ = [
-    "STANDARD_CLASSES", "Decay", "Nahversorgung", "Scenario", "ScenarioModels", "WalkInputs",
+    "STANDARD_CLASSES", "Decay", "Nahversorgung", "PlanResult", "Scenario", "ScenarioModels", "WalkInputs",
     "as_graph", "at_virtual_nodes", "attach", "calibrate_lage", "calibrate_speeds_from_file",
     "central_places", "class_shares", "collect_destinations", "column_docs",
     "commuter_indicators", "compare", "facility_times", "function_type_lage", "gvb_table",

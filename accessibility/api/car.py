@@ -3,6 +3,7 @@ isochrones, and the speed calibration."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,7 +24,8 @@ from ..models.central_places import central_place_access, join_central_places, m
 from ..models.lage import calibrate_decay, daytime_population, lage_tables, run_lage
 from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
 from ..models.municipalities import municipality_polygons, prepare_municipalities
-from ..models.planning import DEFAULT_CANDIDATES, coverage_problem, solve_lscp, solve_mclp
+from ..models.planning import (DEFAULT_CANDIDATES, PlanResult, coverage_problem, solve_lscp,
+                               solve_mclp)
 from ..models.settlement import settlement_types as _settlement_types
 from ..models.standards import beyond_standards
 from ..models.units import apply_unit, gvb_table
@@ -326,7 +328,7 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
 
 def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int | None = 1,
          standard_min: float = defaults.STANDARD_MZ_MIN,
-         candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> pd.DataFrame:
+         candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> PlanResult:
     """Which candidates to upgrade to Mittelzentrum (maximal or set covering).
 
     Parameters
@@ -348,12 +350,13 @@ def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int 
 
     Returns
     -------
-    DataFrame
-        The upgrades: ``rank``, ``ags``, ``name``, ``residents_gained``,
-        ``municipalities_gained``. ``.attrs``: ``report`` (lines), ``residents_covered``,
-        ``greedy_residents``, ``greedy_chosen``, ``gap``, ``status``, ``seconds``;
-        ``attrs["uncoverable"]`` lists the AGS no candidate can bring within the
-        standard. See :mod:`accessibility.models.planning`.
+    PlanResult
+        ``chosen``: the upgrades (``rank``, ``ags``, ``name``, ``residents_gained``,
+        ``municipalities_gained``); ``residents_covered``, the greedy answer and the
+        ``gap``, the solver's ``status`` and ``seconds``, ``uncoverable`` (the
+        municipalities no candidate brings within the standard), the residents beyond
+        and within the standard today, and ``report`` (readable lines). See
+        :class:`accessibility.models.planning.PlanResult`.
     """
     if objective not in ("max_coverage", "set_cover"):
         raise InputError(f"objective must be 'max_coverage' or 'set_cover', got {objective!r}")
@@ -366,16 +369,10 @@ def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int 
         res = solve_mclp(problem, k)
     else:
         res = solve_lscp(problem)
-    out = res.chosen.copy()
-    out.attrs = {"report": res.lines(problem), "objective": res.objective,
-                 "residents_covered": res.residents_covered,
-                 "greedy_residents": res.greedy_residents, "greedy_chosen": res.greedy_chosen,
-                 "greedy_upgrades": res.greedy_upgrades, "gap": res.gap,
-                 "status": res.status, "seconds": res.seconds,
-                 "uncoverable": res.uncoverable["ags"].tolist(),
-                 "residents_beyond_before": float(problem.weights.sum()),
-                 "residents_within_before": problem.covered_before}
-    for line in out.attrs["report"]:
+    out = dataclasses.replace(res, residents_beyond_before=float(problem.weights.sum()),
+                              residents_within_before=float(problem.covered_before),
+                              report=res.lines(problem))
+    for line in out.report:
         logger.info(line)
     return out
 

@@ -120,6 +120,14 @@ class PlanResult:
         optimal).
     status : str
         The solver's message.
+    seconds : float
+        The solver's time.
+    uncoverable : DataFrame
+        The municipalities no candidate brings within the standard.
+    residents_beyond_before, residents_within_before : float
+        Residents beyond / within the standard today.
+    report : list of str
+        The plan as readable lines (:meth:`lines`).
     """
 
     chosen: pd.DataFrame
@@ -132,6 +140,9 @@ class PlanResult:
     seconds: float
     uncoverable: pd.DataFrame = field(default_factory=pd.DataFrame)
     greedy_upgrades: int | None = None
+    residents_beyond_before: float = float("nan")
+    residents_within_before: float = float("nan")
+    report: list[str] = field(default_factory=list)
 
     def lines(self, problem: CoverageProblem) -> list[str]:
         """The plan as readable lines."""

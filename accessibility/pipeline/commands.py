@@ -91,7 +91,7 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
 def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
          overrides: dict | None = None, k: int | None = 1, objective: str = "max_coverage",
          standard_min: float | None = None, candidates=None,
-         out_file: str | Path | None = None) -> pd.DataFrame:
+         out_file: str | Path | None = None) -> api.PlanResult:
     """Where to designate Mittelzentren on the graph and municipalities of a config
     (:func:`accessibility.api.plan`); ``out_file`` (CSV) gets the upgrades, and is
     never an existing file."""
@@ -112,7 +112,7 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
                    standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
                    **kw)
     if out_file is not None:
-        write_table(out, Path(out_file))
+        write_table(out.chosen, Path(out_file))
     return out
 
 
