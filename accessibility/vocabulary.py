@@ -162,14 +162,35 @@ SETTLEMENT_DETAIL = ("große Großstadt", "kleinere Großstadt", "größere Mitt
                      "Landgemeinde")
 
 # ------------------------------------------------------------------ Nahversorgung
-#: The six services of the BBSR indicator, in report order.
-SERVICES = ("pharmacy", "primary_school", "gp", "stop", "post_office", "supermarket")
-#: German labels (BBSR terms) for reports.
+#: The services of the BBSR indicator in report order, with their German labels (BBSR
+#: terms) for reports. A new service is a line here and its OSM tag rules (a table in
+#: ``accessibility/profiles/services.toml``); every column, check and label follows.
 SERVICE_LABELS = {
-    "pharmacy": "Apotheke", "primary_school": "Grundschule", "gp": "Hausarzt",
-    "stop": "ÖV-Haltestelle (>= 20 Abfahrten/Werktag)", "post_office": "Postfiliale",
+    "pharmacy": "Apotheke",
+    "primary_school": "Grundschule",
+    "gp": "Hausarzt",
+    "stop": "ÖV-Haltestelle (>= 20 Abfahrten/Werktag)",
+    "post_office": "Postfiliale",
     "supermarket": "Supermarkt/Discounter",
 }
+#: The services, in report order.
+SERVICES = tuple(SERVICE_LABELS)
+#: Order of the rows of a facility table: the report order with the stops last, where
+#: GTFS stops go when a feed replaces the OSM stops.
+FACILITY_ORDER = tuple(s for s in SERVICES if s != "stop") + ("stop",)
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten", "eleven", "twelve")
+#: The number of services in words, as in "all six services".
+N_SERVICES_WORD = (_NUMBER_WORDS[len(SERVICES)] if len(SERVICES) < len(_NUMBER_WORDS)
+                   else str(len(SERVICES)))
+
+
+def services_reached_labels() -> list[str]:
+    """Labels of the number of services reached within the walking limit, in order:
+    ``"0 of 6"`` ... ``"6 of 6"`` (the last one means all services)."""
+    return [f"{k} of {len(SERVICES)}" for k in range(len(SERVICES) + 1)]
+
+
 #: Walking-distance methods and their column suffix (the official one has none).
 WALK_METHOD_SUFFIX = {"straight": "", "network": "_net"}
 
@@ -299,14 +320,16 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
     for m in methods:
         sfx = WALK_METHOD_SUFFIX[m]
         for s in SERVICES + ("all",):
-            what = "all six services" if s == "all" else f"{SERVICE_LABELS[s]} ({s})"
+            what = (f"all {N_SERVICES_WORD} services" if s == "all"
+                    else f"{SERVICE_LABELS[s]} ({s})")
             docs[f"walk_share_{s}{sfx}"] = (f"Nahversorgung: share of residents with {what} "
                                            f"within the limit (1,000 m), {how[m]}")
             docs[f"walk_dist_{s}{sfx}_m"] = (
                 f"resident-weighted mean distance in m to the nearest {what}"
                 if s != "all" else
-                "resident-weighted mean of the distance within which all six services are "
-                "reached (the largest of the six nearest distances)") + f", {how[m]}"
+                f"resident-weighted mean of the distance within which all {N_SERVICES_WORD} "
+                f"services are reached (the largest of the {N_SERVICES_WORD} nearest "
+                "distances)") + f", {how[m]}"
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
                              "the walk extract; the walk values describe that part only "
