@@ -9,6 +9,7 @@ German terms are kept as they are; the meaning of every output column is in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,6 +141,80 @@ def class_codes(labels, order) -> pd.Series:
     s = pd.Series(labels)
     codes = s.map({label: i for i, label in enumerate(order)})
     return codes.astype("Int64").set_axis(s.index)
+
+
+# ------------------------------------------------------------------ further destinations
+@dataclass(frozen=True)
+class DestinationKind:
+    """The words of one kind of destination of the "car time to the nearest X"
+    indicators (``t_{kind}_min``; :mod:`accessibility.models.indicators`).
+
+    Parameters
+    ----------
+    label : str
+        Name in column meanings and report lines (English, with the German official
+        term).
+    table_label : str
+        Name in the summary table "car time to the nearest".
+    map_label : str
+        Name in the map title "Car time to the nearest ...".
+    noun : str
+        Plain name in messages, e.g. the error about an unknown kind.
+    heading : str
+        Name in the title of the summary section.
+    classes : tuple of (float, str)
+        Time classes (minutes; upper bound exclusive, report order): the engine's own,
+        not published BBSR bounds.
+    synonyms : tuple of str
+        Further spellings accepted in the ``kind`` column of a user table (lower
+        case; the kind itself is always accepted).
+    """
+
+    label: str
+    table_label: str
+    map_label: str
+    noun: str
+    heading: str
+    classes: tuple[tuple[float, str], ...]
+    synonyms: tuple[str, ...] = ()
+
+
+#: The destination kinds of the further indicators, in report order. A new kind is an
+#: entry here and the source of its destinations (a reader in
+#: :mod:`accessibility.io.destinations`, or a user table with that kind).
+DESTINATION_KIND_TERMS = {
+    "motorway": DestinationKind(
+        label="motorway junction (Autobahnanschlussstelle)",
+        table_label="motorway junction (Autobahnanschlussstelle)",
+        map_label="motorway junction", noun="motorway junction", heading="motorway",
+        classes=((10.0, "< 10 min"), (20.0, "10-20 min"), (30.0, "20-30 min"),
+                 (np.inf, ">= 30 min")),
+        synonyms=("motorway_junction", "autobahn", "anschlussstelle",
+                  "autobahnanschlussstelle", "bab")),
+    "ldrail": DestinationKind(
+        label="long-distance rail station (Fernbahnhof, IC/EC/ICE)",
+        table_label="long-distance rail station (Fernbahnhof)",
+        map_label="long-distance rail station (Fernbahnhof)",
+        noun="long-distance rail station", heading="long-distance rail",
+        classes=((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"),
+                 (np.inf, ">= 60 min")),
+        synonyms=("long_distance_rail", "fernbahnhof", "station", "rail", "ice")),
+    "airport": DestinationKind(
+        label="international airport (internationaler Verkehrsflughafen)",
+        table_label="international airport", map_label="international airport",
+        noun="airport", heading="airport",
+        classes=((30.0, "< 30 min"), (60.0, "30-60 min"), (90.0, "60-90 min"),
+                 (np.inf, ">= 90 min")),
+        synonyms=("flughafen", "verkehrsflughafen")),
+}
+#: The destination kinds, in report order.
+DESTINATION_KINDS = tuple(DESTINATION_KIND_TERMS)
+
+
+def destination_kind_synonyms() -> dict[str, str]:
+    """Every accepted spelling of a destination kind (lower case) and its kind."""
+    return {word: kind for kind, terms in DESTINATION_KIND_TERMS.items()
+            for word in (kind, *terms.synonyms)}
 
 
 #: The Länder by their 2-digit key.
