@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 from .. import defaults
 from .._errors import InputError
 from .._util import show
+from ..defaults import ACCESS_BOUNDS_KMH
 from ..graph import RoadGraph, network_arrays, project
 from ..profile import SpeedProfile
 from ..routing import nearest_facility, shortest_path_tree
@@ -46,8 +47,6 @@ _SHORT = {NEAREST_OZ: "OZ", NEAREST_MZ: "MZ"}
 TOLERANCE = 1e-4
 #: Classes left out of the fit unless named: their edge times do not come from speeds.
 _NOT_SPEED_CLASSES = ("ferry",)
-#: Lowest and highest access-leg speed (km/h) the fit may choose.
-ACCESS_BOUNDS_KMH = (5.0, 120.0)
 #: Maxspeed factors tried by :func:`fit_maxspeed_factor` by default (OSRM uses 0.8).
 MAXSPEED_FACTORS = (0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 #: A "nearest" reference is left out when a central place off the network is nearer
