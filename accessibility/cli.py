@@ -76,7 +76,8 @@ def _run_args(args: argparse.Namespace):
         logger.info("no --config and no --osm: the embedded Hannover-Braunschweig sample"
                     + (" with the inputs given as flags" if overrides else ""))
         config = sample_config_path()
-    output = args.output if args.output is not None else (None if args.config else Path("out"))
+    output = (args.output if args.output is not None
+              else None if args.config else Path(defaults.OUTPUT_DIR))
     return config, output, overrides or None
 
 
@@ -92,7 +93,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         except ValueError:
             raise InputError(f"--maxspeed-factors must be numbers separated by commas, e.g. "
                              f"0.75,0.8,0.9,1.0; got {args.maxspeed_factors!r}") from None
-    res = calibrate(config, args.references, output_dir=output or Path("out"),
+    res = calibrate(config, args.references, output_dir=output or Path(defaults.OUTPUT_DIR),
                     out_profile=args.out_profile, overrides=overrides,
                     bounds=(args.min_factor, args.max_factor), iterations=args.iterations,
                     fit_access=args.fit_access,
@@ -108,7 +109,8 @@ def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
     from .pipeline import calibrate_lage
 
     config, output, overrides = _run_args(args)
-    kind, param, achieved, n = calibrate_lage(config, output_dir=output or Path("out"),
+    kind, param, achieved, n = calibrate_lage(config,
+                                              output_dir=output or Path(defaults.OUTPUT_DIR),
                                               overrides=overrides, kind=args.decay,
                                               target_mean=args.target)
     name = {"gaussian": "sigma_min"}.get(kind, "beta")
@@ -123,7 +125,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     config, output, overrides = _run_args(args)
     cands = [c.strip() for c in args.candidates.split(",")] if args.candidates else None
-    res = plan(config, output_dir=output or Path("out"), overrides=overrides,
+    res = plan(config, output_dir=output or Path(defaults.OUTPUT_DIR), overrides=overrides,
                k=args.k, objective="set_cover" if args.set_cover else "max_coverage",
                standard_min=args.standard, candidates=cands, out_file=args.out)
     print("\n".join(res.report))
@@ -260,10 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fit-access", action="store_true",
                    help="also fit the speed of the access legs (reference point to the network; "
                         "[graph] access_speed_kmh)")
-    c.add_argument("--min-access-kmh", type=float, default=5.0,
-                   help="lowest access-leg speed with --fit-access (5)")
-    c.add_argument("--max-access-kmh", type=float, default=120.0,
-                   help="highest access-leg speed with --fit-access (120)")
+    alo, ahi = defaults.ACCESS_BOUNDS_KMH
+    c.add_argument("--min-access-kmh", type=float, default=alo,
+                   help=f"lowest access-leg speed with --fit-access ({alo:g})")
+    c.add_argument("--max-access-kmh", type=float, default=ahi,
+                   help=f"highest access-leg speed with --fit-access ({ahi:g})")
     c.add_argument("--maxspeed-factors",
                    help="also fit the profile's maxspeed factor: comma-separated values to try, "
                         "e.g. 0.75,0.8,0.85,0.9,0.95,1.0 (the graph is built once per value)")

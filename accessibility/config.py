@@ -126,10 +126,9 @@ class GraphConfig:
         """The access-leg speed in use: the config's, else the profile's, else 15 km/h."""
         if self.access_speed_kmh is not None:
             return float(self.access_speed_kmh)
-        from .profile import load_profile
+        from .profile import access_speed, load_profile
 
-        own = load_profile(self.profile).access_speed_kmh
-        return float(own) if own is not None else D.ACCESS_SPEED_KMH
+        return access_speed(load_profile(self.profile).access_speed_kmh)
 
 
 @dataclass(frozen=True)
@@ -362,7 +361,7 @@ _NON_NEGATIVE = {("lage", "beta"), ("lage", "floor_min"), ("walk", "min_departur
 #: Plausible ranges (inclusive): values outside are typos or wrong units, not settings.
 _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("graph", "max_snap_m"): (1.0, 100_000.0, "metres"),
-    ("graph", "access_speed_kmh"): (1.0, 130.0, "km/h"),
+    ("graph", "access_speed_kmh"): (1.0, D.MAX_ACCESS_SPEED_KMH, "km/h"),
     ("central_places", "standard_mz_min"): (1.0, 600.0, "minutes"),
     ("output", "matrix_limit_min"): (0.0, 600.0, "minutes"),
     ("output", "isochrone_max_buffer_m"): (1.0, 100_000.0, "metres"),

@@ -29,6 +29,8 @@ MAX_SNAP_M = 2000.0
 #: Speed of the leg between a point and its nearest node (km/h) when neither the config
 #: nor the profile sets one: a slow local road.
 ACCESS_SPEED_KMH = 15.0
+#: Highest plausible access speed (km/h) of a config or a profile: above it, a typo.
+MAX_ACCESS_SPEED_KMH = 130.0
 
 # ------------------------------------------------------------------ region
 #: Cut the municipality register to these AGS prefixes (Land "08", Kreis "08221", ...);
@@ -85,6 +87,8 @@ EDGE_BUFFER_M = 2000.0
 CALIBRATION_BOUNDS = (0.5, 2.0)
 #: Largest number of route-and-refit rounds of the calibration.
 CALIBRATION_ITERATIONS = 10
+#: Lowest and highest access-leg speed (km/h) the calibration may choose.
+ACCESS_BOUNDS_KMH = (5.0, 120.0)
 
 # ------------------------------------------------------------------ Nahversorgung
 #: Walking distance of the indicator (BBSR: 1,000 m).

@@ -75,8 +75,9 @@ class SpeedProfile:
             raise InputError(f"profile {self.name!r}: mode must be 'car' or 'foot', got {self.mode!r}")
         if self.ferry_speed_kmh <= 0:
             raise InputError(f"profile {self.name!r}: ferry_speed_kmh must be positive")
-        if self.access_speed_kmh is not None and not 0 < self.access_speed_kmh <= 130:
-            raise InputError(f"profile {self.name!r}: access_speed_kmh must be in (0, 130] "
+        top = defaults.MAX_ACCESS_SPEED_KMH
+        if self.access_speed_kmh is not None and not 0 < self.access_speed_kmh <= top:
+            raise InputError(f"profile {self.name!r}: access_speed_kmh must be in (0, {top:g}] "
                              f"km/h, got {self.access_speed_kmh!r}")
 
     @property
@@ -164,6 +165,23 @@ def _from_dict(d: dict, source: str) -> SpeedProfile:
         access_speed_kmh=(float(d["access_speed_kmh"]) if d.get("access_speed_kmh") is not None
                           else None),
     )
+
+
+def access_speed(profile_kmh: float | None) -> float:
+    """The access-leg speed when the config sets none: the profile's, else
+    :data:`~accessibility.defaults.ACCESS_SPEED_KMH` (a slow local road).
+
+    Parameters
+    ----------
+    profile_kmh : float or None
+        The profile's ``access_speed_kmh`` (None: the profile has none).
+
+    Returns
+    -------
+    float
+        Speed in km/h.
+    """
+    return float(profile_kmh) if profile_kmh is not None else defaults.ACCESS_SPEED_KMH
 
 
 def load_profile(path_or_name: str | Path | None = None) -> SpeedProfile:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import defaults
-from .vocabulary import SERVICES
+from .vocabulary import DESTINATION_KIND_TERMS, SERVICES
 
 WEIGHTING_NAME = {"area": "area-weighted (INKAR)", "pop": "population-weighted (Deutschlandatlas)"}
 
@@ -106,7 +106,9 @@ def standards_section(std: pd.DataFrame, mz_min: float, oz_min: float) -> list[s
     return lines
 
 
-INDICATORS_TITLE = "## Further indicators: motorway, long-distance rail, airport, transit, commuters"
+INDICATORS_TITLE = ("## Further indicators: "
+                    + ", ".join(t.heading for t in DESTINATION_KIND_TERMS.values())
+                    + ", transit, commuters")
 
 
 def indicators_section(report: list[str], table: pd.DataFrame) -> list[str]:
@@ -114,12 +116,10 @@ def indicators_section(report: list[str], table: pd.DataFrame) -> list[str]:
     t = table[table["level"] == "total"].iloc[0]
     lines = [INDICATORS_TITLE, ""] + list(report) + [""]
     rows = []
-    for kind, what in (("motorway", "motorway junction (Autobahnanschlussstelle)"),
-                       ("ldrail", "long-distance rail station (Fernbahnhof)"),
-                       ("airport", "international airport")):
+    for kind, terms in DESTINATION_KIND_TERMS.items():
         a, p = f"t_{kind}_min_area_w", f"t_{kind}_min_pop_w"
         if a in t.index and np.isfinite(t[a]):
-            rows.append({"car time to the nearest": what, "area-weighted min": t[a],
+            rows.append({"car time to the nearest": terms.table_label, "area-weighted min": t[a],
                          "population-weighted min": t[p]})
     if rows:
         lines += [md_table(pd.DataFrame(rows)), ""]

@@ -9,6 +9,7 @@ German terms are kept as they are; the meaning of every output column is in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,80 @@ def class_codes(labels, order) -> pd.Series:
     return codes.astype("Int64").set_axis(s.index)
 
 
+# ------------------------------------------------------------------ further destinations
+@dataclass(frozen=True)
+class DestinationKind:
+    """The words of one kind of destination of the "car time to the nearest X"
+    indicators (``t_{kind}_min``; :mod:`accessibility.models.indicators`).
+
+    Parameters
+    ----------
+    label : str
+        Name in column meanings and report lines (English, with the German official
+        term).
+    table_label : str
+        Name in the summary table "car time to the nearest".
+    map_label : str
+        Name in the map title "Car time to the nearest ...".
+    noun : str
+        Plain name in messages, e.g. the error about an unknown kind.
+    heading : str
+        Name in the title of the summary section.
+    classes : tuple of (float, str)
+        Time classes (minutes; upper bound exclusive, report order): the engine's own,
+        not published BBSR bounds.
+    synonyms : tuple of str
+        Further spellings accepted in the ``kind`` column of a user table (lower
+        case; the kind itself is always accepted).
+    """
+
+    label: str
+    table_label: str
+    map_label: str
+    noun: str
+    heading: str
+    classes: tuple[tuple[float, str], ...]
+    synonyms: tuple[str, ...] = ()
+
+
+#: The destination kinds of the further indicators, in report order. A new kind is an
+#: entry here and the source of its destinations (a reader in
+#: :mod:`accessibility.io.destinations`, or a user table with that kind).
+DESTINATION_KIND_TERMS = {
+    "motorway": DestinationKind(
+        label="motorway junction (Autobahnanschlussstelle)",
+        table_label="motorway junction (Autobahnanschlussstelle)",
+        map_label="motorway junction", noun="motorway junction", heading="motorway",
+        classes=((10.0, "< 10 min"), (20.0, "10-20 min"), (30.0, "20-30 min"),
+                 (np.inf, ">= 30 min")),
+        synonyms=("motorway_junction", "autobahn", "anschlussstelle",
+                  "autobahnanschlussstelle", "bab")),
+    "ldrail": DestinationKind(
+        label="long-distance rail station (Fernbahnhof, IC/EC/ICE)",
+        table_label="long-distance rail station (Fernbahnhof)",
+        map_label="long-distance rail station (Fernbahnhof)",
+        noun="long-distance rail station", heading="long-distance rail",
+        classes=((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"),
+                 (np.inf, ">= 60 min")),
+        synonyms=("long_distance_rail", "fernbahnhof", "station", "rail", "ice")),
+    "airport": DestinationKind(
+        label="international airport (internationaler Verkehrsflughafen)",
+        table_label="international airport", map_label="international airport",
+        noun="airport", heading="airport",
+        classes=((30.0, "< 30 min"), (60.0, "30-60 min"), (90.0, "60-90 min"),
+                 (np.inf, ">= 90 min")),
+        synonyms=("flughafen", "verkehrsflughafen")),
+}
+#: The destination kinds, in report order.
+DESTINATION_KINDS = tuple(DESTINATION_KIND_TERMS)
+
+
+def destination_kind_synonyms() -> dict[str, str]:
+    """Every accepted spelling of a destination kind (lower case) and its kind."""
+    return {word: kind for kind, terms in DESTINATION_KIND_TERMS.items()
+            for word in (kind, *terms.synonyms)}
+
+
 #: The Länder by their 2-digit key.
 LAND_NAMES = {
     "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen", "04": "Bremen",
@@ -162,14 +237,35 @@ SETTLEMENT_DETAIL = ("große Großstadt", "kleinere Großstadt", "größere Mitt
                      "Landgemeinde")
 
 # ------------------------------------------------------------------ Nahversorgung
-#: The six services of the BBSR indicator, in report order.
-SERVICES = ("pharmacy", "primary_school", "gp", "stop", "post_office", "supermarket")
-#: German labels (BBSR terms) for reports.
+#: The services of the BBSR indicator in report order, with their German labels (BBSR
+#: terms) for reports. A new service is a line here and its OSM tag rules (a table in
+#: ``accessibility/profiles/services.toml``); every column, check and label follows.
 SERVICE_LABELS = {
-    "pharmacy": "Apotheke", "primary_school": "Grundschule", "gp": "Hausarzt",
-    "stop": "ÖV-Haltestelle (>= 20 Abfahrten/Werktag)", "post_office": "Postfiliale",
+    "pharmacy": "Apotheke",
+    "primary_school": "Grundschule",
+    "gp": "Hausarzt",
+    "stop": "ÖV-Haltestelle (>= 20 Abfahrten/Werktag)",
+    "post_office": "Postfiliale",
     "supermarket": "Supermarkt/Discounter",
 }
+#: The services, in report order.
+SERVICES = tuple(SERVICE_LABELS)
+#: Order of the rows of a facility table: the report order with the stops last, where
+#: GTFS stops go when a feed replaces the OSM stops.
+FACILITY_ORDER = tuple(s for s in SERVICES if s != "stop") + ("stop",)
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten", "eleven", "twelve")
+#: The number of services in words, as in "all six services".
+N_SERVICES_WORD = (_NUMBER_WORDS[len(SERVICES)] if len(SERVICES) < len(_NUMBER_WORDS)
+                   else str(len(SERVICES)))
+
+
+def services_reached_labels() -> list[str]:
+    """Labels of the number of services reached within the walking limit, in order:
+    ``"0 of 6"`` ... ``"6 of 6"`` (the last one means all services)."""
+    return [f"{k} of {len(SERVICES)}" for k in range(len(SERVICES) + 1)]
+
+
 #: Walking-distance methods and their column suffix (the official one has none).
 WALK_METHOD_SUFFIX = {"straight": "", "network": "_net"}
 
@@ -299,14 +395,16 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
     for m in methods:
         sfx = WALK_METHOD_SUFFIX[m]
         for s in SERVICES + ("all",):
-            what = "all six services" if s == "all" else f"{SERVICE_LABELS[s]} ({s})"
+            what = (f"all {N_SERVICES_WORD} services" if s == "all"
+                    else f"{SERVICE_LABELS[s]} ({s})")
             docs[f"walk_share_{s}{sfx}"] = (f"Nahversorgung: share of residents with {what} "
                                            f"within the limit (1,000 m), {how[m]}")
             docs[f"walk_dist_{s}{sfx}_m"] = (
                 f"resident-weighted mean distance in m to the nearest {what}"
                 if s != "all" else
-                "resident-weighted mean of the distance within which all six services are "
-                "reached (the largest of the six nearest distances)") + f", {how[m]}"
+                f"resident-weighted mean of the distance within which all {N_SERVICES_WORD} "
+                f"services are reached (the largest of the {N_SERVICES_WORD} nearest "
+                "distances)") + f", {how[m]}"
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
                              "the walk extract; the walk values describe that part only "

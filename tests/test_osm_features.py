@@ -10,12 +10,12 @@ import shapely
 
 from accessibility._errors import InputError
 from accessibility.io.osm_features import (
-    SERVICES,
     OsmFeatures,
     extract_features,
     load_service_rules,
     osm_stops,
 )
+from accessibility.vocabulary import FACILITY_ORDER, SERVICES
 
 from .conftest import OSM_DIR
 
@@ -51,7 +51,7 @@ def _node_bbox(path: Path) -> tuple[float, float, float, float]:
 
 def test_default_rules_define_six_services():
     rules = load_service_rules()
-    assert tuple(rules) == SERVICES
+    assert tuple(rules) == FACILITY_ORDER
     assert rules["gp"].label == "Hausarzt"
     assert all(r.rules for r in rules.values())
 

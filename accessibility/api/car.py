@@ -16,16 +16,19 @@ from .. import defaults
 from .._errors import InputError
 from ..compute import Executor
 from ..graph import RoadGraph, attach
-from ..io import parse_central_places, read_central_places, read_reference_times, \
-    write_profile_toml
-from ..models.calibration import (ACCESS_BOUNDS_KMH, CalibrationResult, calibrate_speeds,
-                                  fit_maxspeed_factor)
+from ..io import parse_central_places, read_central_places, read_reference_times, write_profile_toml
+from ..models.calibration import CalibrationResult, calibrate_speeds, fit_maxspeed_factor
 from ..models.central_places import central_place_access, join_central_places, make_origins
 from ..models.lage import calibrate_decay, daytime_population, lage_tables, run_lage
 from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
 from ..models.municipalities import municipality_polygons, prepare_municipalities
-from ..models.planning import (DEFAULT_CANDIDATES, PlanResult, coverage_problem, solve_lscp,
-                               solve_mclp)
+from ..models.planning import (
+    DEFAULT_CANDIDATES,
+    PlanResult,
+    coverage_problem,
+    solve_lscp,
+    solve_mclp,
+)
 from ..models.settlement import settlement_types as _settlement_types
 from ..models.standards import beyond_standards
 from ..models.units import apply_unit, gvb_table
@@ -269,7 +272,7 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
     bounds, iterations, fit_access, access_bounds_kmh
         See :func:`accessibility.models.calibration.calibrate_speeds`
         (``access_bounds_kmh`` default
-        :data:`~accessibility.models.calibration.ACCESS_BOUNDS_KMH`).
+        :data:`~accessibility.defaults.ACCESS_BOUNDS_KMH`).
     maxspeed_factors : sequence of float, optional
         Also fit the profile's maxspeed factor by trying these values (see
         :func:`accessibility.models.calibration.fit_maxspeed_factor`); needs
@@ -297,7 +300,7 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
                              "the calibrated profile can be written")
     refs = read_reference_times(reference_path)
     kwargs = {"bounds": bounds, "iterations": iterations, "fit_access": fit_access,
-              "access_bounds_kmh": access_bounds_kmh or ACCESS_BOUNDS_KMH}
+              "access_bounds_kmh": access_bounds_kmh or defaults.ACCESS_BOUNDS_KMH}
     if maxspeed_factors is not None:
         if rebuild is None:
             raise InputError("fitting the maxspeed factor builds the graph again for every "

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import defaults
 from .._errors import InputError
+from ..profile import access_speed
 from .core import RoadGraph
 from .snap import snap_points
 
@@ -84,7 +85,7 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     >>> munis[["ags", "node", "snap_m", "on_network"]]      # doctest: +SKIP
     """
     if access_speed_kmh is None:
-        access_speed_kmh = graph.meta.get("access_speed_kmh") or defaults.ACCESS_SPEED_KMH
+        access_speed_kmh = access_speed(graph.meta.get("access_speed_kmh"))
     x, y = point_coordinates(points, lon=lon, lat=lat)
     has = np.isfinite(x) & np.isfinite(y)
     n = len(points)

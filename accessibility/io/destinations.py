@@ -70,6 +70,7 @@ import pandas as pd
 
 from .. import defaults
 from .._errors import InputError
+from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, destination_kind_synonyms
 from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, show, to_number
 from .osm_files import check_osm_path
 
@@ -80,18 +81,10 @@ __all__ = ["AIRPORTS_PATH", "DESTINATION_COLUMNS", "DESTINATION_KINDS", "JUNCTIO
            "read_airports", "read_osm_airports",
            "read_destinations", "read_long_distance_stations", "read_motorway_junctions"]
 
-#: The destination kinds (same as :data:`accessibility.models.indicators.DESTINATION_KINDS`).
-DESTINATION_KINDS = ("motorway", "ldrail", "airport")
 #: Columns of every destination table.
 DESTINATION_COLUMNS = ("kind", "id", "name", "lon", "lat", "source")
 #: Spellings accepted in the ``kind`` column of a user table (lower case).
-KIND_SYNONYMS = {
-    "motorway": "motorway", "motorway_junction": "motorway", "autobahn": "motorway",
-    "anschlussstelle": "motorway", "autobahnanschlussstelle": "motorway", "bab": "motorway",
-    "ldrail": "ldrail", "long_distance_rail": "ldrail", "fernbahnhof": "ldrail",
-    "station": "ldrail", "rail": "ldrail", "ice": "ldrail",
-    "airport": "airport", "flughafen": "airport", "verkehrsflughafen": "airport",
-}
+KIND_SYNONYMS = destination_kind_synonyms()
 #: Plausible extent of German destinations (lon_min, lat_min, lon_max, lat_max), WGS84.
 #: Destinations just beyond the border (Basel, Salzburg) lie inside it.
 GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
@@ -483,7 +476,7 @@ def read_destinations(path: str | Path, *, default_kind: str | None = None) -> p
         if bad.any():
             raise InputError(f"{what} {p}: unknown kinds {show(raw[bad].unique())} in column "
                              f"{kind_col!r}; use one of {', '.join(DESTINATION_KINDS)} "
-                             "(motorway junction, long-distance rail station, airport)")
+                             f"({', '.join(t.noun for t in DESTINATION_KIND_TERMS.values())})")
     lon_col = find_column(df.columns, ("lon", "longitude", "lng", "x"))
     lat_col = find_column(df.columns, ("lat", "latitude", "y"))
     if lon_col is None or lat_col is None:

@@ -2,8 +2,9 @@
 
 One streaming pass over an OSM file (PBF, XML, .osm.gz/.bz2) with pyosmium yields
 
-* ``facilities``: the six services (pharmacy, primary school, GP, post office,
-  supermarket, public-transport stop) as points, tag rules in
+* ``facilities``: the services of :data:`accessibility.vocabulary.SERVICES` (pharmacy,
+  primary school, GP, post office, supermarket, public-transport stop) as points in
+  :data:`~accessibility.vocabulary.FACILITY_ORDER`, tag rules in
   ``accessibility/profiles/services.toml`` (users may pass their own file);
 * ``water``: water barriers (rivers, canals, wide streams, coastline as lines; lakes,
   ponds, riverbanks, reservoirs as polygons);
@@ -64,12 +65,10 @@ from shapely import LineString
 
 from .._errors import InputError
 from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
+from ..vocabulary import FACILITY_ORDER
 from .osm_files import check_osm_path
 
 logger = logging.getLogger(__name__)
-
-#: The services of METHOD.md section 3, in report order.
-SERVICES = ("pharmacy", "primary_school", "gp", "post_office", "supermarket", "stop")
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[1] / "profiles" / "services.toml"
 
@@ -239,7 +238,8 @@ def _compile_service(name: str, table, src: str) -> ServiceRules:
 def load_service_rules(path: str | Path | None = None) -> dict[str, ServiceRules]:
     """Read and validate the service tag rules (default: the shipped services.toml).
 
-    Returns ``{service: ServiceRules}`` in :data:`SERVICES` order. Unknown services,
+    Returns ``{service: ServiceRules}`` in
+    :data:`~accessibility.vocabulary.FACILITY_ORDER`. Unknown services,
     unknown keys, malformed conditions and invalid regular expressions raise
     :class:`InputError` naming the place in the file.
     """
@@ -254,13 +254,13 @@ def load_service_rules(path: str | Path | None = None) -> dict[str, ServiceRules
         raise InputError(f"service rules file {p} is not valid TOML: {e}") from None
     except OSError as e:
         raise InputError(f"cannot read service rules file {p}: {e}") from None
-    unknown = [k for k in data if k not in SERVICES]
+    unknown = [k for k in data if k not in FACILITY_ORDER]
     if unknown:
         raise InputError(f"{p}: unknown service(s) {unknown}; allowed tables: "
-                         f"{list(SERVICES)}")
+                         f"{list(FACILITY_ORDER)}")
     if not data:
         raise InputError(f"{p}: defines no service; expected tables like [pharmacy]")
-    return {name: _compile_service(name, data[name], str(p)) for name in SERVICES
+    return {name: _compile_service(name, data[name], str(p)) for name in FACILITY_ORDER
             if name in data}
 
 
@@ -545,7 +545,7 @@ def _facilities(col: _Collector, dedupe: bool):
     if not frames:
         return _empty(*cols)
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS)
-    order = {s: i for i, s in enumerate(SERVICES)}
+    order = {s: i for i, s in enumerate(FACILITY_ORDER)}
     out["label"] = out["service"].map({s: r.label for s, r in col.rules.items()})
     out = (out.assign(_o=out["service"].map(order))
               .sort_values(["_o", "osm_type", "osm_id"], kind="stable")
@@ -664,7 +664,6 @@ def osm_stops(path: str | Path, rules=None):
 __all__ = [
     "DEFAULT_RULES_PATH",
     "RESIDENTIAL_BUILDING_TYPES",
-    "SERVICES",
     "OsmFeatures",
     "ServiceRules",
     "TagRule",

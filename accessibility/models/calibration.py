@@ -21,6 +21,7 @@ from scipy.optimize import lsq_linear
 from .. import defaults
 from .._errors import InputError
 from .._util import show
+from ..defaults import ACCESS_BOUNDS_KMH
 from ..graph import RoadGraph
 from ..profile import SpeedProfile
 from ..routing import nearest_facility, shortest_path_tree
@@ -52,8 +53,6 @@ __all__ = ["ACCESS_BOUNDS_KMH", "CalibrationResult", "EDGE_MARGIN", "MAXSPEED_FA
 TOLERANCE = 1e-4
 #: Classes left out of the fit unless named: their edge times do not come from speeds.
 _NOT_SPEED_CLASSES = ("ferry",)
-#: Lowest and highest access-leg speed (km/h) the fit may choose.
-ACCESS_BOUNDS_KMH = (5.0, 120.0)
 #: Maxspeed factors tried by :func:`fit_maxspeed_factor` by default (OSRM uses 0.8).
 MAXSPEED_FACTORS = (0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 #: A "nearest" reference is left out when a central place off the network is nearer

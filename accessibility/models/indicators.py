@@ -66,7 +66,7 @@ from .. import defaults
 from .._errors import InputError
 from .._util import show
 from ..graph import RoadGraph, network_arrays
-from ..vocabulary import class_codes
+from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, class_codes
 from .central_places import weighted_means
 from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
 
@@ -77,24 +77,11 @@ __all__ = ["COLUMNS", "DEPARTURE_MODES", "DESTINATION_KINDS", "DESTINATION_LABEL
            "classify_minutes", "commuter_indicators", "departures_per_1000",
            "facility_access", "unit_indicators"]
 
-#: The destination kinds, in report order.
-DESTINATION_KINDS = ("motorway", "ldrail", "airport")
 #: Readable name of each kind (English, with the German official term).
-DESTINATION_LABEL = {
-    "motorway": "motorway junction (Autobahnanschlussstelle)",
-    "ldrail": "long-distance rail station (Fernbahnhof, IC/EC/ICE)",
-    "airport": "international airport (internationaler Verkehrsflughafen)",
-}
+DESTINATION_LABEL = {kind: t.label for kind, t in DESTINATION_KIND_TERMS.items()}
 #: Time classes of each kind (minutes; upper bound exclusive, report order). The
 #: engine's own classes, not published BBSR bounds (see the module docstring).
-FACILITY_CLASSES = {
-    "motorway": ((10.0, "< 10 min"), (20.0, "10-20 min"), (30.0, "20-30 min"),
-                 (np.inf, ">= 30 min")),
-    "ldrail": ((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"),
-               (np.inf, ">= 60 min")),
-    "airport": ((30.0, "< 30 min"), (60.0, "30-60 min"), (90.0, "60-90 min"),
-                (np.inf, ">= 90 min")),
-}
+FACILITY_CLASSES = {kind: t.classes for kind, t in DESTINATION_KIND_TERMS.items()}
 #: Departure columns counted per stop and their meaning: all modes, railway
 #: (route_type 2, 100-117), tram / Stadtbahn / U-Bahn (0, 1, 400-405, 900-906).
 DEPARTURE_MODES = {"pt": "all modes", "rail": "Eisenbahn (route_type 2, 100-117)",
@@ -130,8 +117,9 @@ def _columns() -> dict[str, str]:
                                      f"might be nearer than nearest_{kind}: its straight-line "
                                      "distance at the fastest speed of the network takes less "
                                      f"than t_{kind}_min")
-    cols["facility_reason"] = ("why a t_motorway_min / t_ldrail_min / t_airport_min value is "
-                               "missing (outside the region, off the network, none reachable)")
+    cols["facility_reason"] = ("why a " + " / ".join(f"t_{k}_min" for k in DESTINATION_KINDS)
+                               + " value is missing (outside the region, off the network, "
+                               "none reachable)")
     cols.update({
         "pt_departures": "public-transport departures (ÖV-Abfahrten) at the municipality's "
                          "stops on the chosen weekday, all modes (a trip's departure counts at "

@@ -28,7 +28,7 @@ from .. import defaults
 from .._errors import InputError
 from ..graph import RoadGraph, network_arrays
 from ..routing import walk_nearest
-from ..vocabulary import SERVICES, WALK_METHOD_SUFFIX as METHOD_SUFFIX
+from ..vocabulary import N_SERVICES_WORD, SERVICES, WALK_METHOD_SUFFIX as METHOD_SUFFIX
 from ..vocabulary import walk_columns as column_docs
 from .barriers import _as_geoms, nearest_straight
 from .population_grid import assign_cells, disaggregate, from_municipalities
@@ -243,7 +243,7 @@ def _distance_report(cells, facilities, methods, walk_graph) -> tuple[list[str],
     absent = tuple(s for s in SERVICES if not counts.get(s))
     if absent:
         report.append(f"No facility of {', '.join(absent)} in the input: those columns and "
-                      "the 'all six' columns are empty (no data), not 0 %.")
+                      f"the 'all {N_SERVICES_WORD}' columns are empty (no data), not 0 %.")
     if "network" in methods:
         off = int((~network_arrays(cells, walk_graph, what="cells").on_network).sum())
         if off:

@@ -18,7 +18,16 @@ from ..config import Config
 from ..graph import RoadGraph
 from ..io import clip_grid, write_gpkg_layers, write_municipality_outputs
 from ..maps import class_style, interactive_map, map_catchments, map_categories, map_values
-from ..vocabulary import LAGE_CLASSES, LAND_NAMES, SERVICES, class_order, destinations
+from ..vocabulary import (
+    DESTINATION_KIND_TERMS,
+    LAGE_CLASSES,
+    LAND_NAMES,
+    N_SERVICES_WORD,
+    SERVICES,
+    class_order,
+    destinations,
+    services_reached_labels,
+)
 from .inputs import Inputs
 from .publish import Output
 
@@ -184,10 +193,8 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     summary += report.indicators_section(report_lines, table)
     if config.output.maps:
         ext = config.output.map_format
-        titles = {"motorway": "Car time to the nearest motorway junction",
-                  "ldrail": "Car time to the nearest long-distance rail station (Fernbahnhof)",
-                  "airport": "Car time to the nearest international airport"}
-        for kind, title in titles.items():
+        for kind, terms in DESTINATION_KIND_TERMS.items():
+            title = f"Car time to the nearest {terms.map_label}"
             col = f"t_{kind}_min"
             if col in reg.columns and reg[col].notna().any():
                 out.add(f"map_{kind}", map_values(reg, col, out.stage / f"map_{kind}_time.{ext}",
@@ -298,7 +305,7 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
         sfx = "" if "straight" in c.methods else "_net"
         # count of services reached; NaN (nothing within reach) compares False
         n_ok = api.services_reached(per_cell, c.limit_m, sfx)
-        labels = [f"{k} of {len(SERVICES)}" for k in range(len(SERVICES) + 1)]
+        labels = services_reached_labels()
         cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
                                      geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
                                      crs=defaults.GRID_CRS)
@@ -311,7 +318,7 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
         out.add("map_walk", map_categories(
             cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
             title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
-                  f"{n} of {n} = all six{note}", order=labels, cmap="viridis"))
+                  f"{labels[-1]} = all {N_SERVICES_WORD}{note}", order=labels, cmap="viridis"))
     return res
 
 
