@@ -7,11 +7,11 @@ Usage::
 
 Builds the hierarchy of ``synthetic_road_graph(nodes, seed)`` with
 
-* ``parallel``: :meth:`accessibility.ch.ContractionHierarchy.build` (rounds of
-  independent node sets, :func:`accessibility._ch_kernels.contract_parallel`),
+* ``parallel``: :meth:`accessibility.routing.ContractionHierarchy.build` (rounds of
+  independent node sets, :func:`accessibility.routing._ch_kernels.contract_parallel`),
   once per thread count;
 * ``sequential``: the older one-node-at-a-time kernel
-  :func:`accessibility._ch_kernels.contract` (single-threaded; run once, with
+  :func:`accessibility.routing._ch_kernels.contract` (single-threaded; run once, with
   the first thread count),
 
 each in a fresh subprocess that loads the graph from a temporary ``.npz``
@@ -63,8 +63,8 @@ def _tiny_graph():
 
 def _build(impl: str, graph, threads: int):
     """A ContractionHierarchy of ``graph`` by ``impl``."""
-    from accessibility import _ch_kernels as K
-    from accessibility.ch import SETTLE, SIM_SETTLE, ContractionHierarchy, _clean_csr
+    from accessibility.routing import _ch_kernels as K
+    from accessibility.routing.ch import SETTLE, SIM_SETTLE, ContractionHierarchy, _clean_csr
 
     if impl == "parallel":
         return ContractionHierarchy.build(graph, threads=threads)

@@ -58,10 +58,30 @@ def test_models_import_neither_io_nor_cli(path):
                             "accessibility.api", "accessibility.report")) == []
 
 
-@pytest.mark.parametrize("name", ["kernels.py", "_ch_kernels.py"])
-def test_kernels_import_no_model_io_or_graph(name):
-    assert forbidden(PKG / name, ("accessibility.models", "accessibility.io",
-                                  "accessibility.graph", "accessibility.pipeline")) == []
+#: The numba kernel modules of the routing package (arrays in, arrays out).
+KERNEL_MODULES = sorted({*(PKG / "routing").glob("*kernels*.py"), PKG / "routing" / "_heap.py",
+                         PKG / "routing" / "_decay.py"} & set((PKG / "routing").glob("*.py")))
+
+
+def test_kernel_modules_are_found():
+    assert {p.name for p in KERNEL_MODULES} >= {"kernels.py", "_ch_kernels.py",
+                                                 "_phast_kernels.py"}
+
+
+@pytest.mark.parametrize("path", KERNEL_MODULES, ids=lambda p: p.name)
+def test_kernels_import_no_model_io_or_graph(path):
+    assert forbidden(path, ("accessibility.models", "accessibility.io", "accessibility.graph",
+                            "accessibility.pipeline", "accessibility.api")) == []
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "models").glob("*.py")) + [PKG / "api.py",
+                                                                         PKG / "pipeline.py"],
+                         ids=lambda p: p.name)
+def test_routing_is_used_through_its_package_only(path):
+    # models, api and pipeline see the checked API, never a kernel or helper module
+    prefix = "accessibility.routing."
+    used = {m[len(prefix):] for m in imported_modules(path) if m.startswith(prefix)}
+    assert sorted(m for m in used if m not in routing.__all__) == []
 
 
 def test_the_import_check_sees_relative_imports(tmp_path):

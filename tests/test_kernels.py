@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
-from accessibility import kernels, routing
+from accessibility import routing
+from accessibility.routing import kernels, search
 from accessibility._errors import InputError
 
 from .conftest import SHARED as DATA
@@ -528,8 +529,6 @@ def test_real_graph_against_scipy():
 
 def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
     """The chunked path (with a progress bar) gives bit-identical results."""
-    import accessibility.routing as routing
-
     rng = np.random.default_rng(5)
     n = 400
     u = rng.integers(0, n, 2000)
@@ -542,7 +541,7 @@ def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
     w = rng.uniform(0, 100, n)
     dec = routing.Decay("exponential", beta=0.05)
     one = routing.potential(g, origins, w, limit_s=3600, decay=dec)
-    monkeypatch.setattr(routing, "_PROGRESS_MIN_ORIGINS", 10)
+    monkeypatch.setattr(search, "_PROGRESS_MIN_ORIGINS", 10)
     chunked = routing.potential(g, origins, w, limit_s=3600, decay=dec)
     for a, b in zip(one, chunked):
         np.testing.assert_array_equal(a, b)

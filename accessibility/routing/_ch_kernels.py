@@ -4,7 +4,7 @@ Preprocessing (:func:`contract_parallel`: rounds of independent node sets,
 contracted in parallel; :func:`contract`: the older sequential kernel, kept as a
 reference for benchmarks) and bucket-based many-to-many queries
 (:func:`bucket_potential`, :func:`bucket_one_to_many`). The Python API is in
-:mod:`accessibility.ch`.
+:mod:`accessibility.routing.ch`.
 
 Conventions
 -----------
@@ -1388,7 +1388,7 @@ def contract_parallel(out_off, out_t, out_w, in_off, in_t, in_w, sim_settle, set
 
 @njit(cache=True)
 def _decay(t, kind, p1, p2):
-    """Decay weight of cost ``t`` (kinds as in :mod:`accessibility.kernels`)."""
+    """Decay weight of cost ``t`` (kinds as in :mod:`accessibility.routing.kernels`)."""
     if kind == DECAY_EXPONENTIAL:
         return np.exp(-p1 * t)
     if kind == DECAY_GAUSSIAN:

@@ -1,6 +1,6 @@
 """Shortest-path searches on a :class:`~accessibility.graph.core.RoadGraph`.
 
-Thin wrappers around the numba kernels in :mod:`accessibility.kernels`: they
+Thin wrappers around the numba kernels in :mod:`accessibility.routing.kernels`: they
 check and convert the inputs, call a kernel and wrap its result. Every function
 takes anything with the ``RoadGraph`` arrays (``offsets``, ``targets``,
 ``time_s``, ``length_m``, ``n_nodes`` and ``reversed``).
@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
-from . import defaults, kernels
-from ._errors import InputError
+from .. import defaults
+from .._errors import InputError
+from . import kernels
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets, per_node as _per_node
 
@@ -381,6 +382,40 @@ def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offset
     return CostMatrix((times[entry][o], new_cols[o].astype(np.int32), new_indptr), shape=shape)
 
 
+def decayed_row_sums(indptr, t_min, weight, decay: Decay) -> np.ndarray:
+    """Row sums of ``decay(t) * weight`` over a sparse table of pairs (in parallel).
+
+    Parameters
+    ----------
+    indptr : array_like of int, shape (k + 1,)
+        CSR row pointer of the (origin, destination) pairs: row ``i`` is
+        ``indptr[i]:indptr[i + 1]`` of the pair arrays.
+    t_min : array_like of float, shape (indptr[-1],)
+        Travel time of each pair in minutes.
+    weight : array_like of float, shape (indptr[-1],)
+        Destination weight of each pair.
+    decay : Decay
+        Decay of the weight with travel time.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Each row summed in its stored order, so the result does not depend on
+        the number of threads (the same order as ``np.bincount`` over the rows).
+    """
+    ptr = np.asarray(indptr, np.int64)
+    t = np.asarray(t_min, np.float64)
+    w = np.asarray(weight, np.float64)
+    if ptr.ndim != 1 or ptr.size < 1 or ptr[0] != 0 or (np.diff(ptr) < 0).any():
+        raise InputError("indptr must be a non-decreasing CSR row pointer starting at 0")
+    if t.shape != (ptr[-1],) or w.shape != t.shape:
+        raise InputError(f"t_min and weight need shape ({ptr[-1]},) like indptr's last entry, "
+                         f"got {t.shape} and {w.shape}")
+    if not isinstance(decay, Decay):
+        raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
+    return kernels.decayed_row_sums(ptr, t, w, *decay.kernel_params(units_per_minute=1.0))
+
+
 def warmup() -> float:
     """Compile (or load from numba's cache) every kernel on a tiny graph.
 
@@ -437,4 +472,4 @@ def shortest_path_tree(graph, source: int, *, limit: float = np.inf, weight: str
     return kernels.shortest_path_tree(off, tgt, w, src[0], _limit(limit, "limit"))
 
 
-__all__ += ["shortest_path_tree"]
+__all__ += ["decayed_row_sums", "shortest_path_tree"]

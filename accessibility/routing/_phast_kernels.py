@@ -1,8 +1,8 @@
 """Numba kernels of PHAST and RPHAST on a contraction hierarchy: arrays in, arrays out.
 
-The Python API is in :mod:`accessibility.ch` (``ContractionHierarchy.one_to_all``,
+The Python API is in :mod:`accessibility.routing.ch` (``ContractionHierarchy.one_to_all``,
 ``many_to_all``, ``rphast_one_to_many``, ``rphast_potential``). Conventions as in
-:mod:`accessibility._ch_kernels`: nodes are in rank space (``n - 1`` = most
+:mod:`accessibility.routing._ch_kernels`: nodes are in rank space (``n - 1`` = most
 important); ``up`` holds at ``v`` the arcs ``v -> w`` with ``w > v``; ``dn`` holds
 at ``v`` the arcs ``w -> v`` with ``w > v``, stored as ``(w, cost)``.
 
@@ -520,7 +520,7 @@ def rphast_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
 
     Parameters as in :func:`rphast_one_to_many`, plus ``target_weight[j]``, the
     weight of target ``j``, and the decay ``(decay_kind, p1, p2)`` as in
-    :mod:`accessibility.kernels`. Each origin sums its targets in index order,
+    :mod:`accessibility.routing.kernels`. Each origin sums its targets in index order,
     so the result does not depend on the number of threads.
 
     Returns
