@@ -90,8 +90,8 @@ MUTATIONS = (
     Mutation("exponential decay in seconds, not minutes", "routing/search.py",
              (("return kind, self.beta / units_per_minute, 0.0", "return kind, self.beta, 0.0"),),
              ("tests/test_lage.py",)),
-    Mutation("exponential weight formula", "routing/search.py",
-             (("return np.exp(-self.beta * t)", "return np.exp(-self.beta * t / 2.0)"),),
+    Mutation("exponential weight formula", "routing/_decay.py",
+             (("return np.exp(-p1 * t)", "return np.exp(-p1 * t / 2.0)"),),
              _LAGE_TESTS),
     Mutation("kernel: a row that does not fit the buffer is dropped", "routing/kernels.py",
              (("        if not fits:\n            f = start\n            break",
@@ -99,9 +99,9 @@ MUTATIONS = (
              ("tests/test_kernels.py",)),
     Mutation("kernel: the bounded search's limit is exclusive", "routing/kernels.py",
              (("            if nd <= limit and nd < dist[v]:\n                dist[v] = nd\n"
-               "                size = _heap_push(hkey, hval, size, nd, np.int64(v))",
+               "                size = heap4_push(hkey, hval, size, nd, np.int64(v))",
                "            if nd < limit and nd < dist[v]:\n                dist[v] = nd\n"
-               "                size = _heap_push(hkey, hval, size, nd, np.int64(v))"),),
+               "                size = heap4_push(hkey, hval, size, nd, np.int64(v))"),),
              ("tests/test_kernels.py", "tests/test_lage.py")),
     Mutation("walk limit exclusive", "models/walkability.py",
              (("within = d <= limit_m", "within = d < limit_m"),),

@@ -8,8 +8,11 @@ The models use this package only through the names exported here:
 * :mod:`~accessibility.routing.ch`: the :class:`ContractionHierarchy` with its
   bucket, PHAST and RPHAST queries.
 
-The numba kernels behind them (``kernels``, ``_ch_kernels``, ``_phast_kernels``)
-take and return arrays only; ``_validate`` checks the inputs before they get there.
+The numba kernels behind them take and return arrays only: ``kernels`` (Dijkstra),
+``_ch_kernels`` (parallel contraction), ``_ch_query_kernels`` (bucket queries),
+``_phast_kernels`` (PHAST, RPHAST), sharing one home for the priority queues
+(``_heap``) and for the decay functions (``_decay``, which :meth:`Decay.weight`
+evaluates too). ``_validate`` checks the inputs before they get there.
 """
 
 from .ch import ContractionHierarchy

@@ -44,8 +44,7 @@ from scipy.sparse import csr_array
 
 from .._errors import InputError
 from ..defaults import LIMIT_MIN
-from . import _ch_kernels as K
-from . import _phast_kernels as P
+from . import _ch_kernels as K, _ch_query_kernels as Q, _phast_kernels as P
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets
 from .search import CostMatrix, Decay, NearestResult, PotentialResult, potential_args
@@ -181,7 +180,7 @@ class ContractionHierarchy:
         if hit is not None and hit == key:
             return self._buckets["value"]
         t0 = time.perf_counter()
-        value = K.build_buckets(self.rank[tnodes], limit, self.up_off, self.up_t, self.up_w,
+        value = Q.build_buckets(self.rank[tnodes], limit, self.up_off, self.up_t, self.up_w,
                                 self.dn_off, self.dn_t, self.dn_w, numba.get_num_threads())
         self._buckets.clear()
         self._buckets.update(key=key, value=value, seconds=time.perf_counter() - t0)
@@ -203,7 +202,7 @@ class ContractionHierarchy:
             return PotentialResult(np.zeros(org.size), np.zeros(org.size, np.int64),
                                    np.zeros(org.size, np.bool_))
         b_off, b_tgt, b_dist = self._buckets_for(tnodes, limit)
-        sums, n_reached = K.bucket_potential(
+        sums, n_reached = Q.bucket_potential(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, np.ascontiguousarray(nw[tnodes]),
             kind, p1, p2, numba.get_num_threads())
@@ -228,7 +227,7 @@ class ContractionHierarchy:
         org, oo, limit, uniq, inverse, same = self._many_to_many_args(
             origins, targets, origin_offsets, limit)
         b_off, b_tgt, b_dist = self._buckets_for(uniq, limit)
-        indptr, cols, costs = K.bucket_one_to_many(
+        indptr, cols, costs = Q.bucket_one_to_many(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, uniq.size)
         table = csr_array((costs, cols, indptr), shape=(org.size, uniq.size))

@@ -24,6 +24,8 @@ from scipy.sparse import csr_array
 from .. import defaults
 from .._errors import InputError
 from . import kernels
+from ._decay import (DECAY_EXPONENTIAL, DECAY_GAUSSIAN, DECAY_NONE, DECAY_POWER, decay_weights,
+                     decayed_row_sums as _decayed_row_sums)
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets, per_node as _per_node
 
@@ -33,10 +35,10 @@ __all__ = [
 ]
 
 _DECAY_KINDS = {
-    "none": kernels.DECAY_NONE,
-    "exponential": kernels.DECAY_EXPONENTIAL,
-    "gaussian": kernels.DECAY_GAUSSIAN,
-    "power": kernels.DECAY_POWER,
+    "none": DECAY_NONE,
+    "exponential": DECAY_EXPONENTIAL,
+    "gaussian": DECAY_GAUSSIAN,
+    "power": DECAY_POWER,
 }
 
 
@@ -180,19 +182,14 @@ class Decay:
             raise InputError(f"power decay needs floor_min > 0 minutes, got {self.floor_min!r}")
 
     def weight(self, t_min: np.ndarray) -> np.ndarray:
-        """Decay weight of travel times ``t_min`` (minutes)."""
+        """Decay weight of travel times ``t_min`` (minutes), computed by the same
+        numba function as in the kernels (:func:`~._decay.decay_weight`)."""
         t = np.asarray(t_min, dtype=np.float64)
-        if self.kind == "exponential":
-            return np.exp(-self.beta * t)
-        if self.kind == "gaussian":
-            return np.exp(-(t * t) / (2.0 * self.sigma_min ** 2))
-        if self.kind == "power":
-            return (np.maximum(t, self.floor_min) / self.floor_min) ** (-self.beta)
-        return np.ones_like(t)
+        return decay_weights(t.ravel(), *self.kernel_params(units_per_minute=1.0)).reshape(t.shape)
 
     def kernel_params(self, units_per_minute: float = 60.0) -> tuple[int, float, float]:
-        """``(decay_kind, p1, p2)`` for :func:`kernels.bounded_potential` when its
-        weights are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
+        """``(decay_kind, p1, p2)`` for the kernels' :func:`~._decay.decay_weight`
+        when costs are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
         kind = _DECAY_KINDS[self.kind]
         if self.kind == "exponential":  # exp(-beta * t_s / 60)
             return kind, self.beta / units_per_minute, 0.0
@@ -413,7 +410,7 @@ def decayed_row_sums(indptr, t_min, weight, decay: Decay) -> np.ndarray:
                          f"got {t.shape} and {w.shape}")
     if not isinstance(decay, Decay):
         raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
-    return kernels.decayed_row_sums(ptr, t, w, *decay.kernel_params(units_per_minute=1.0))
+    return _decayed_row_sums(ptr, t, w, *decay.kernel_params(units_per_minute=1.0))
 
 
 def warmup() -> float:
@@ -432,7 +429,7 @@ def warmup() -> float:
     src = np.array([0], np.int64)
     so = np.zeros(1)
     kernels.multi_source_dijkstra(off, tgt, w, src, so, np.inf)
-    kernels.bounded_potential(off, tgt, w, src, so, 10.0, np.ones(3), kernels.DECAY_NONE,
+    kernels.bounded_potential(off, tgt, w, src, so, 10.0, np.ones(3), DECAY_NONE,
                               0.0, 0.0, np.zeros(3, np.bool_))
     kernels.bounded_one_to_many(off, tgt, w, src, so, 10.0, np.array([-1, 0, 1], np.int32))
     return time.perf_counter() - t0
