@@ -39,3 +39,16 @@ def read_toml(path, what: str) -> dict:
         return tomllib.loads(p.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{what} {p} is not valid TOML (UTF-8): {e}") from None
+
+
+def require_columns(df, required, what: str, hint: str = "") -> None:
+    """Raise an InputError naming the first of ``required`` missing from ``df`` (a
+    table ``what`` needs), the columns it has, and ``hint`` (how to get it)."""
+    from ._errors import InputError
+
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        have = list(df.columns)
+        raise InputError(f"{what} needs the column {missing[0]!r} (columns: "
+                         f"{have[:20]}{' ...' if len(have) > 20 else ''})"
+                         + (f"; {hint}" if hint else ""))

@@ -7,11 +7,11 @@ Usage::
 
 Builds the hierarchy of ``synthetic_road_graph(nodes, seed)`` with
 
-* ``parallel``: :meth:`accessibility.ch.ContractionHierarchy.build` (rounds of
-  independent node sets, :func:`accessibility._ch_kernels.contract_parallel`),
+* ``parallel``: :meth:`accessibility.routing.ContractionHierarchy.build` (rounds of
+  independent node sets, :func:`accessibility.routing._ch_kernels.contract_parallel`),
   once per thread count;
 * ``sequential``: the older one-node-at-a-time kernel
-  :func:`accessibility._ch_kernels.contract` (single-threaded; run once, with
+  :func:`benchmarks._sequential_ch.contract` (single-threaded; run once, with
   the first thread count),
 
 each in a fresh subprocess that loads the graph from a temporary ``.npz``
@@ -63,14 +63,14 @@ def _tiny_graph():
 
 def _build(impl: str, graph, threads: int):
     """A ContractionHierarchy of ``graph`` by ``impl``."""
-    from accessibility import _ch_kernels as K
-    from accessibility.ch import SETTLE, SIM_SETTLE, ContractionHierarchy, _clean_csr
+    from accessibility.routing.ch import SETTLE, SIM_SETTLE, ContractionHierarchy, _clean_csr
+    from benchmarks._sequential_ch import contract
 
     if impl == "parallel":
         return ContractionHierarchy.build(graph, threads=threads)
     t0 = time.perf_counter()
     arrays = _clean_csr(graph.offsets, graph.targets, graph.time_s)
-    rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = K.contract(
+    rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = contract(
         *arrays, SIM_SETTLE, SETTLE)
     return ContractionHierarchy(rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, int(nsc),
                                 time.perf_counter() - t0, "time",

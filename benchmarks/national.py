@@ -108,12 +108,12 @@ SUBSTAGES = (
      None),
     ("lage: Dijkstra one_to_many (calibration pairs)", "accessibility.models.lage",
      "one_to_many", None),
-    ("lage: CH build", "accessibility.ch", "build", "ContractionHierarchy"),
-    ("lage: CH load from cache", "accessibility.ch", "load", "ContractionHierarchy"),
-    ("lage: CH potential query", "accessibility.ch", "potential", "ContractionHierarchy"),
-    ("lage: CH one_to_many (edge flag, calibration pairs)", "accessibility.ch", "one_to_many",
-     "ContractionHierarchy"),
-    ("lage: CH target buckets (in the queries)", "accessibility.ch", "_buckets_for",
+    ("lage: CH build", "accessibility.routing.ch", "build", "ContractionHierarchy"),
+    ("lage: CH load from cache", "accessibility.routing.ch", "load", "ContractionHierarchy"),
+    ("lage: CH potential query", "accessibility.routing.ch", "potential", "ContractionHierarchy"),
+    ("lage: CH one_to_many (edge flag, calibration pairs)", "accessibility.routing.ch",
+     "one_to_many", "ContractionHierarchy"),
+    ("lage: CH target buckets (in the queries)", "accessibility.routing.ch", "_buckets_for",
      "ContractionHierarchy"),
     ("maps: map_values (PNG)", "accessibility.pipeline.stages", "map_values", None),
     ("maps: map_categories (PNG)", "accessibility.pipeline.stages", "map_categories", None),
@@ -276,7 +276,7 @@ def loadavg() -> list[float]:
 def warmup() -> dict:
     """Load (or compile) every numba kernel the run uses, outside the timed run."""
     from accessibility import routing
-    from accessibility.ch import ContractionHierarchy
+    from accessibility.routing import ContractionHierarchy
     from benchmarks.synthetic import synthetic_road_graph
 
     t0 = time.perf_counter()

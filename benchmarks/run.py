@@ -591,14 +591,14 @@ class _Cityseer:
 
 
 class _CH:
-    """W2 with accessibility.ch: contraction hierarchy (setup, reported in the note),
+    """W2 with accessibility.routing.ch: contraction hierarchy (setup, reported in the note),
     then bucket many-to-many; the timed run includes the targets' bucket build."""
 
     def __init__(self, graph, workload, inputs, threads):
         import numba
 
         from accessibility import routing
-        from accessibility.ch import ContractionHierarchy
+        from accessibility.routing import ContractionHierarchy
 
         numba.set_num_threads(threads)
         self.routing, self.inp = routing, inputs
@@ -620,7 +620,7 @@ def hierarchy(graph, inputs):
     """The contraction hierarchy of ``graph``: from the run's ``--ch-cache``
     directory (``inputs["_ch_cache"]``) when an earlier task built it, else built
     here (and stored there). ``ch.meta["cache"]`` says which."""
-    from accessibility.ch import ContractionHierarchy
+    from accessibility.routing import ContractionHierarchy
 
     cache = inputs.get("_ch_cache")
     if cache:
@@ -631,14 +631,14 @@ def hierarchy(graph, inputs):
 
 
 class _Phast(_CH):
-    """W1/W3 with PHAST on accessibility.ch (``ContractionHierarchy.one_to_all``):
+    """W1/W3 with PHAST on accessibility.routing.ch (``ContractionHierarchy.one_to_all``):
     hierarchy and sweep layout in setup (reported), then per query one upward
     search (W1: from all 1,000 sources at once) and one sweep over all nodes."""
 
     def __init__(self, graph, workload, inputs, threads):
         import numba
 
-        from accessibility.ch import ContractionHierarchy
+        from accessibility.routing import ContractionHierarchy
 
         numba.set_num_threads(threads)
         self.w, self.inp = workload, inputs
@@ -664,7 +664,7 @@ class _Phast(_CH):
 
 
 class _Rphast(_CH):
-    """W2 with RPHAST on accessibility.ch (``ContractionHierarchy.rphast_potential``):
+    """W2 with RPHAST on accessibility.routing.ch (``ContractionHierarchy.rphast_potential``):
     hierarchy in setup; the timed run selects the targets' restricted downward graph
     and sweeps it for every origin (batches of origins, in parallel)."""
 
@@ -672,7 +672,7 @@ class _Rphast(_CH):
         import numba
 
         from accessibility import routing
-        from accessibility.ch import ContractionHierarchy
+        from accessibility.routing import ContractionHierarchy
 
         numba.set_num_threads(threads)
         self.routing, self.inp = routing, inputs

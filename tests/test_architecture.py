@@ -72,10 +72,38 @@ def test_io_imports_no_graph_model_or_cli(path):
                             "accessibility.report")) == []
 
 
-@pytest.mark.parametrize("name", ["kernels.py", "_ch_kernels.py"])
-def test_kernels_import_no_model_io_or_graph(name):
-    assert forbidden(PKG / name, ("accessibility.models", "accessibility.io",
-                                  "accessibility.graph", "accessibility.pipeline")) == []
+#: The numba kernel modules of the routing package (arrays in, arrays out).
+KERNEL_MODULES = sorted({*(PKG / "routing").glob("*kernels*.py"), PKG / "routing" / "_heap.py",
+                         PKG / "routing" / "_decay.py"} & set((PKG / "routing").glob("*.py")))
+
+
+def test_no_module_over_800_lines():
+    # numba kernel modules may be longer: a kernel is best read in one piece
+    long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py")
+            if p not in KERNEL_MODULES
+            and (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
+    assert long == {}
+
+
+def test_kernel_modules_are_found():
+    assert {p.name for p in KERNEL_MODULES} >= {"kernels.py", "_ch_kernels.py",
+                                                 "_phast_kernels.py"}
+
+
+@pytest.mark.parametrize("path", KERNEL_MODULES, ids=lambda p: p.name)
+def test_kernels_import_no_model_io_or_graph(path):
+    assert forbidden(path, ("accessibility.models", "accessibility.io", "accessibility.graph",
+                            "accessibility.pipeline", "accessibility.api")) == []
+
+
+@pytest.mark.parametrize("path", sorted([*(PKG / "models").glob("*.py"),
+                                                           *(PKG / "api").glob("*.py")]),
+                         ids=lambda p: p.name)
+def test_routing_is_used_through_its_package_only(path):
+    # models, api and pipeline see the checked API, never a kernel or helper module
+    prefix = "accessibility.routing."
+    used = {m[len(prefix):] for m in imported_modules(path) if m.startswith(prefix)}
+    assert sorted(m for m in used if m not in routing.__all__) == []
 
 
 def test_the_import_check_sees_relative_imports(tmp_path):

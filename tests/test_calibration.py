@@ -10,11 +10,12 @@ import pytest
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from accessibility import kernels, routing
+from accessibility import routing
 from accessibility._errors import InputError
 from accessibility.api import calibrate_speeds_from_file as run_calibration
 from accessibility.io import read_reference_times, write_profile_toml
 from accessibility.models.calibration import apply_factors, calibrate_speeds
+from accessibility.routing import kernels
 from accessibility.vocabulary import NEAREST_MZ, NEAREST_OZ
 from accessibility.profile import DEFAULT_PROFILE, load_profile
 

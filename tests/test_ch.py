@@ -1,4 +1,4 @@
-"""The contraction hierarchy (accessibility.ch) against scipy and routing.potential."""
+"""The contraction hierarchy (accessibility.routing.ch) against scipy and routing.potential."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from accessibility import routing
 from accessibility._errors import InputError
-from accessibility.ch import ContractionHierarchy
+from accessibility.routing import ContractionHierarchy
 
 from .conftest import SHARED as DATA
 SETTINGS = settings(max_examples=150, deadline=None,

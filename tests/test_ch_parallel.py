@@ -13,10 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
-from accessibility import _ch_kernels as K
-from accessibility import ch as ch_module
 from accessibility._errors import InputError
-from accessibility.ch import ContractionHierarchy
+from accessibility.routing import ContractionHierarchy, _ch_kernels as K, ch as ch_module
 
 from .test_ch import dense_distances, graph_ns, graphs
 

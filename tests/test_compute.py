@@ -214,7 +214,7 @@ def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executo
 def test_a_calibrated_ch_run_builds_one_hierarchy(tmp_path, monkeypatch):
     """[lage] calibrate with engine = "ch": the decay is fitted on one table of the
     hierarchy and the potentials use the same hierarchy (built once)."""
-    from accessibility.ch import ContractionHierarchy
+    from accessibility.routing import ContractionHierarchy
 
     builds = []
     real = ContractionHierarchy.build.__func__

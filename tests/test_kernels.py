@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
-from accessibility import kernels, routing
+from accessibility import routing
 from accessibility._errors import InputError
+from accessibility.routing import kernels, search
 
 from .conftest import SHARED as DATA
 SETTINGS = settings(max_examples=80, deadline=None,
@@ -448,6 +449,20 @@ def test_decay_weights_in_minutes():
         routing.Decay("linear")
 
 
+def test_decay_weight_keeps_the_shape_and_the_row_sums_are_checked():
+    t = np.array([[0.0, 3.0], [30.0, 90.0]])
+    w = routing.Decay("exponential", beta=0.076).weight(t)
+    assert w.shape == (2, 2)
+    np.testing.assert_allclose(w, np.exp(-0.076 * t))
+    assert routing.Decay("none").weight(7.0) == 1.0
+    with pytest.raises(InputError, match="row pointer"):
+        routing.decayed_row_sums([1, 2], [1.0], [1.0], routing.Decay("none"))
+    with pytest.raises(InputError, match="shape"):
+        routing.decayed_row_sums([0, 2], [1.0], [1.0], routing.Decay("none"))
+    with pytest.raises(InputError, match="Decay"):
+        routing.decayed_row_sums([0, 1], [1.0], [1.0], "exponential")
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda g: routing.nearest_facility(g, []), "empty"),
     (lambda g: routing.nearest_facility(g, [0, 9]), "outside"),
@@ -528,8 +543,6 @@ def test_real_graph_against_scipy():
 
 def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
     """The chunked path (with a progress bar) gives bit-identical results."""
-    import accessibility.routing as routing
-
     rng = np.random.default_rng(5)
     n = 400
     u = rng.integers(0, n, 2000)
@@ -542,7 +555,7 @@ def test_potential_in_progress_chunks_equals_one_call(monkeypatch):
     w = rng.uniform(0, 100, n)
     dec = routing.Decay("exponential", beta=0.05)
     one = routing.potential(g, origins, w, limit_s=3600, decay=dec)
-    monkeypatch.setattr(routing, "_PROGRESS_MIN_ORIGINS", 10)
+    monkeypatch.setattr(search, "_PROGRESS_MIN_ORIGINS", 10)
     chunked = routing.potential(g, origins, w, limit_s=3600, decay=dec)
     for a, b in zip(one, chunked):
         np.testing.assert_array_equal(a, b)
@@ -569,6 +582,6 @@ def test_decayed_row_sums_matches_numpy(k, nnz, seed, kind):
     w = rng.uniform(0, 1e4, rows.size)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=k))])
     decay = Decay(kind, beta=0.07 if kind == "exponential" else 1.3, sigma_min=20.0, floor_min=2.0)
-    got = kernels.decayed_row_sums(indptr, t, w, *decay.kernel_params(units_per_minute=1.0))
+    got = routing.decayed_row_sums(indptr, t, w, decay)
     want = np.bincount(rows, weights=decay.weight(t) * w, minlength=k)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)

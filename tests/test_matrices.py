@@ -384,7 +384,7 @@ def test_a_ch_run_builds_one_hierarchy_for_lage_and_matrix(tmp_path, monkeypatch
     augmented graph, access legs as edges): one build, and the pairs and minutes of
     bounded Dijkstra searches on the plain graph."""
     from accessibility import api
-    from accessibility.ch import ContractionHierarchy
+    from accessibility.routing import ContractionHierarchy
     from accessibility.pipeline import run
 
     builds = []

@@ -1,5 +1,5 @@
-"""PHAST and RPHAST on the contraction hierarchy (accessibility._phast_kernels via
-accessibility.ch) against scipy's Dijkstra, routing.nearest_facility and the
+"""PHAST and RPHAST on the contraction hierarchy (accessibility.routing._phast_kernels via
+accessibility.routing.ch) against scipy's Dijkstra, routing.nearest_facility and the
 bucket-based potential."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from accessibility import routing
 from accessibility._errors import InputError
-from accessibility.ch import ContractionHierarchy
+from accessibility.routing import ContractionHierarchy
 
 from .test_ch import DECAYS, SETTINGS, build, dense_distances, draw_limit, graph_ns, graphs
 

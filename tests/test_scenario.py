@@ -156,7 +156,7 @@ def test_the_python_api_gives_the_same_difference(tmp_path):
 def test_a_designation_scenario_reuses_the_cached_hierarchy(tmp_path, monkeypatch):
     """With [lage] engine = "ch" the base builds the contraction hierarchy once; the
     scenario (same graph) and a rerun load it from the cache."""
-    from accessibility.ch import ContractionHierarchy
+    from accessibility.routing import ContractionHierarchy
 
     s = write(tmp_path, f'[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n')
     o = {"output.maps": False, "lage.engine": "ch"}

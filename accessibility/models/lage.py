@@ -50,10 +50,9 @@ from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
 from ..graph import RoadGraph, boundary_nodes, network_arrays
-from ..ch import ContractionHierarchy
 from ..compute import Executor, chunks
-from ..kernels import decayed_row_sums
-from ..routing import Decay, PotentialResult, nearest_facility, one_to_many, potential
+from ..routing import (ContractionHierarchy, Decay, PotentialResult, decayed_row_sums,
+                       nearest_facility, one_to_many, potential)
 from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
                           SETTLEMENT_TYPES, class_codes)
 from .settlement import settlement_types
@@ -327,8 +326,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
 def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
     """Potentials as the row sums of calibration's pair table (``_pair_times``)."""
     indptr, t_min, wd, k = pairs
-    kind, p1, p2 = decay.kernel_params(units_per_minute=1.0)
-    sums = decayed_row_sums(indptr, t_min, wd, kind, p1, p2)
+    sums = decayed_row_sums(indptr, t_min, wd, decay)
     # like the search: count the reached municipalities with a non-zero weight
     rows = np.repeat(np.arange(k), np.diff(indptr))
     n_reached = np.bincount(rows[wd != 0], minlength=k).astype(np.int64)
@@ -425,10 +423,7 @@ def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
 def mean_potential(indptr, t_min, wd, decay: Decay) -> float:
     """Mean over origins of sum_d decay(t) * weight, from a sparse pair table (CSR row
     pointer over origins, minutes and destination weights per pair)."""
-    kind, p1, p2 = decay.kernel_params(units_per_minute=1.0)
-    s = decayed_row_sums(np.asarray(indptr, np.int64), np.asarray(t_min, np.float64),
-                         np.asarray(wd, np.float64), kind, p1, p2)
-    return float(s.mean())
+    return float(decayed_row_sums(indptr, t_min, wd, decay).mean())
 
 
 #: Parameter range searched by calibration, and where the search starts.
@@ -469,7 +464,7 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
 
     The reachable pairs are found once (:func:`~accessibility.routing.one_to_many`,
     sparse, within the limit); every trial parameter is then one parallel pass over
-    that table (:func:`~accessibility.kernels.decayed_row_sums`), and
+    that table (:func:`~accessibility.routing.decayed_row_sums`), and
     :func:`scipy.optimize.brentq` finds the root (the mean is monotone in the
     parameter: falling in beta for exponential / power, rising in sigma for gaussian).
     With ``hierarchy`` (:func:`lage_hierarchy` of the augmented graph) the table comes

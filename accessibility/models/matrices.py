@@ -28,9 +28,8 @@ from pyproj import Transformer
 
 from .. import defaults
 from .._errors import InputError
-from ..ch import ContractionHierarchy
 from ..graph import RoadGraph, network_arrays, point_coordinates, project
-from ..routing import nearest_facility, one_to_many
+from ..routing import ContractionHierarchy, nearest_facility, one_to_many
 
 __all__ = ["MATRIX_COLUMNS", "ISOCHRONE_COLUMNS", "ISOCHRONE_MINUTES",
            "ISOCHRONE_MAX_BUFFER_M", "time_matrix", "isochrones"]
@@ -146,7 +145,7 @@ def time_matrix(graph: RoadGraph, municipalities: pd.DataFrame, *, limit_min: fl
         One bounded Dijkstra per distinct origin node
         (:func:`accessibility.routing.one_to_many`), or bucket many-to-many queries
         on a contraction hierarchy
-        (:class:`accessibility.ch.ContractionHierarchy`; worth its build time for
+        (:class:`accessibility.routing.ContractionHierarchy`; worth its build time for
         national runs). Both give the same pairs and times (up to the rounding of
         sums of edge times).
     cache_dir : path, optional

@@ -40,8 +40,9 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array, eye, hstack
 
-from .. import _validate, defaults
+from .. import defaults
 from .._errors import InputError
+from .._util import require_columns
 from ..graph import RoadGraph, network_arrays
 from ..routing import one_to_many
 from ..vocabulary import GRUNDZENTRUM, GZ_WITH_MZ
@@ -186,8 +187,8 @@ def coverage_problem(graph: RoadGraph, municipalities: pd.DataFrame, *,
         Central-place functions (default Grundzentrum and Grundzentrum mit
         MZ-Teilfunktion) or AGS (8 digits) of the candidates.
     """
-    _validate.columns(municipalities, ("ags", "population", "central_place", "t_mz_min"),
-                      "the planning", "run the central-place model first")
+    require_columns(municipalities, ("ags", "population", "central_place", "t_mz_min"),
+                     "the planning", "run the central-place model first")
     if not (np.isfinite(standard_min) and standard_min > 0):
         raise InputError(f"standard_min must be a positive number of minutes, got {standard_min!r}")
     m = municipalities.reset_index(drop=True)

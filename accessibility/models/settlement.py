@@ -51,8 +51,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import _validate
 from .._errors import InputError
+from .._util import require_columns
 from ..vocabulary import (FUNCTION_RANK, GZ_WITH_MZ, NO_FUNCTION, OBERZENTRUM,
                           SETTLEMENT_DETAIL, SETTLEMENT_TYPES)
 
@@ -124,8 +124,8 @@ def settlement_types(munis: pd.DataFrame, *, function: str = "highest",
         ``munis`` (same rows and index) with ``settlement_type`` and
         ``settlement_type_detail`` of its GVB.
     """
-    _validate.columns(munis, ("ags", "gvb", "population"), "settlement types",
-                      "read with read_municipalities()")
+    require_columns(munis, ("ags", "gvb", "population"), "settlement types",
+                     "read with read_municipalities()")
     if function not in ("highest", "largest"):
         raise InputError(f"function must be 'highest' or 'largest', got {function!r}")
     if unpopulated not in ("exclude", "landgemeinde"):

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import _validate, defaults
+from .. import defaults
 from .._errors import InputError
+from .._util import require_columns
 
 __all__ = ["STANDARD_CLASSES", "beyond_standards", "standard_class", "standards_table"]
 
@@ -52,7 +53,7 @@ def beyond_standards(munis: pd.DataFrame, *, mz_min: float = defaults.STANDARD_M
         A copy with the two columns as nullable booleans: True beyond the standard,
         False within it, ``<NA>`` without a time.
     """
-    _validate.columns(munis, ("t_mz_min", "t_oz_min"), "the accessibility standards")
+    require_columns(munis, ("t_mz_min", "t_oz_min"), "the accessibility standards")
     _check(mz_min, oz_min)
     out = munis.copy()
     for kind, limit in (("mz", mz_min), ("oz", oz_min)):
@@ -82,8 +83,8 @@ def standards_table(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
     ``residents_beyond_mz``, ``share_residents_beyond_mz`` (of the residents with a
     value) and ``n_no_value_mz`` (likewise for ``oz``).
     """
-    _validate.columns(df, ("population", "beyond_mz_standard", "beyond_oz_standard"),
-                      "the standards table")
+    require_columns(df, ("population", "beyond_mz_standard", "beyond_oz_standard"),
+                     "the standards table")
     key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
     pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import _validate, defaults
+from .. import defaults
 from .._errors import InputError
+from .._util import require_columns
 from ..vocabulary import (CENTRAL_PLACE_CLASSES, LAGE_CLASSES, NO_VALUE, SERVICES,
                           SETTLEMENT_TYPES, WALK_METHOD_SUFFIX, class_codes,
                           class_order)
@@ -97,7 +98,7 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         with the Nahversorgung ``walk_residents`` and ``walk_share_{service}`` (the
         residents served over the residents of the GVB's 100 m cells).
     """
-    _validate.columns(munis, ("ags", "gvb", "population"), "the GVB table")
+    require_columns(munis, ("ags", "gvb", "population"), "the GVB table")
     if weighting not in ("area", "population"):
         raise InputError(f"weighting must be 'area' or 'population', got {weighting!r}")
     d = pd.DataFrame(munis).copy()
@@ -224,8 +225,8 @@ def mz_oz_by_lage(units: pd.DataFrame) -> pd.DataFrame:
     one pair per Lage class (all units), then the two Kleinstadt groups (only
     Kleinstädte), then ``total`` (all units).
     """
-    _validate.columns(units, ("population", "mz_class", "oz_class", "lage",
-                              "settlement_type_detail"), "the MZ/OZ-by-Lage table")
+    require_columns(units, ("population", "mz_class", "oz_class", "lage",
+                             "settlement_type_detail"), "the MZ/OZ-by-Lage table")
     d = _labelled(units)
     lage_cols = list(LAGE_CLASSES[::-1]) + ([NO_VALUE] if (d["lage"] == NO_VALUE).any() else [])
     parts = []
@@ -257,8 +258,8 @@ def function_type_lage(units: pd.DataFrame) -> pd.DataFrame:
     least central, then its total; a grand total last). Columns: one pair per
     function (highest first), then ``total``.
     """
-    _validate.columns(units, ("population", "central_place", "settlement_type", "lage"),
-                      "the function-by-type-and-Lage table")
+    require_columns(units, ("population", "central_place", "settlement_type", "lage"),
+                     "the function-by-type-and-Lage table")
     d = _labelled(units)
     types = list(SETTLEMENT_TYPES) + (["no type"] if (d["settlement_type"] == "no type").any()
                                       else [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import GraphError, InputError
+from .._errors import GraphError, InputError
 
 
 def graph_arrays(graph, weight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,16 +78,3 @@ def per_node(values, n: int, name: str, dtype) -> np.ndarray:
         raise InputError(f"{name} has shape {a.shape}, expected one value per node ({n},)")
     return a
 
-
-# ------------------------------------------------------------------- public
-
-
-def columns(df, required, what: str, hint: str = "") -> None:
-    """Raise an InputError naming the first of ``required`` missing from ``df`` (a
-    table ``what`` needs), the columns it has, and ``hint`` (how to get it)."""
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        have = list(df.columns)
-        raise InputError(f"{what} needs the column {missing[0]!r} (columns: "
-                         f"{have[:20]}{' ...' if len(have) > 20 else ''})"
-                         + (f"; {hint}" if hint else ""))

@@ -11,7 +11,7 @@ Knopp et al. 2007, as in OSRM's table service). Costs are exact (up to the
 floating-point association of sums of edge weights).
 
 The same hierarchy answers one-to-all and many-to-many queries without a
-priority queue over the whole graph (:mod:`accessibility._phast_kernels`).
+priority queue over the whole graph (:mod:`accessibility.routing._phast_kernels`).
 PHAST (Delling et al. 2011; :meth:`ContractionHierarchy.one_to_all`,
 :meth:`~ContractionHierarchy.many_to_all`) runs a small upward search from the
 source(s) and then one linear sweep over all nodes in descending rank that
@@ -42,13 +42,12 @@ import numba
 import numpy as np
 from scipy.sparse import csr_array
 
-from . import _ch_kernels as K
-from . import _phast_kernels as P
-from ._errors import InputError
-from .defaults import LIMIT_MIN
+from .._errors import InputError
+from ..defaults import LIMIT_MIN
+from . import _ch_kernels as K, _ch_query_kernels as Q, _phast_kernels as P
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets
-from .routing import CostMatrix, Decay, PotentialResult, potential_args
+from .search import CostMatrix, Decay, NearestResult, PotentialResult, potential_args
 
 __all__ = ["ContractionHierarchy"]
 
@@ -133,9 +132,10 @@ class ContractionHierarchy:
         anything with its CSR arrays) on ``threads`` threads (default: numba's
         current thread count; at most ``NUMBA_NUM_THREADS``).
 
-        Nodes are contracted in rounds (:func:`accessibility._ch_kernels.contract_parallel`):
-        a round takes every node whose priority (edge quotient, hop quotient,
-        level and deleted neighbours) is the smallest within
+        Nodes are contracted in rounds
+        (:func:`accessibility.routing._ch_kernels.contract_parallel`): a round
+        takes every node whose priority (edge quotient, hop quotient, level and
+        deleted neighbours) is the smallest within
         :data:`INDEPENDENT_HOPS` arcs, finds their shortcuts in parallel, inserts
         them and recomputes the neighbours' priorities in parallel. The
         hierarchy does not depend on the thread count. Witness searches settle at
@@ -180,7 +180,7 @@ class ContractionHierarchy:
         if hit is not None and hit == key:
             return self._buckets["value"]
         t0 = time.perf_counter()
-        value = K.build_buckets(self.rank[tnodes], limit, self.up_off, self.up_t, self.up_w,
+        value = Q.build_buckets(self.rank[tnodes], limit, self.up_off, self.up_t, self.up_w,
                                 self.dn_off, self.dn_t, self.dn_w, numba.get_num_threads())
         self._buckets.clear()
         self._buckets.update(key=key, value=value, seconds=time.perf_counter() - t0)
@@ -202,7 +202,7 @@ class ContractionHierarchy:
             return PotentialResult(np.zeros(org.size), np.zeros(org.size, np.int64),
                                    np.zeros(org.size, np.bool_))
         b_off, b_tgt, b_dist = self._buckets_for(tnodes, limit)
-        sums, n_reached = K.bucket_potential(
+        sums, n_reached = Q.bucket_potential(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, np.ascontiguousarray(nw[tnodes]),
             kind, p1, p2, numba.get_num_threads())
@@ -227,7 +227,7 @@ class ContractionHierarchy:
         org, oo, limit, uniq, inverse, same = self._many_to_many_args(
             origins, targets, origin_offsets, limit)
         b_off, b_tgt, b_dist = self._buckets_for(uniq, limit)
-        indptr, cols, costs = K.bucket_one_to_many(
+        indptr, cols, costs = Q.bucket_one_to_many(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, uniq.size)
         table = csr_array((costs, cols, indptr), shape=(org.size, uniq.size))
@@ -284,7 +284,7 @@ class ContractionHierarchy:
 
     def phast_layout(self) -> dict:
         """The sweep layout of PHAST (nodes by level, then graph order; see
-        :func:`accessibility._phast_kernels.phast_order`), built on first use and
+        :func:`accessibility.routing._phast_kernels.phast_order`), built on first use and
         kept: a copy of the downward graph plus two node maps.
 
         Returns a dict with the kernel arrays (``pos``, ``gpos``, ``s_off``,
@@ -329,8 +329,6 @@ class ContractionHierarchy:
             (index into ``sources`` of the nearest, the lowest index on ties, -1
             where not reached); unpacks as ``times, nearest = ch.one_to_all(...)``.
         """
-        from .routing import NearestResult
-
         src = _nodes(sources, self.n_nodes, "sources")
         so = _offsets(source_offsets, src.size, "source_offsets")
         dist, nearest = P.phast(self.rank[src], so, _limit(limit, "limit"), *self._hierarchy(),

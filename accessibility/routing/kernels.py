@@ -10,18 +10,11 @@ from numba.extending import intrinsic
 # symbol instead of a ctypes pointer, so kernels that use it can be cached.
 from numba.np.ufunc.parallel import _iget_num_threads
 
+from ._decay import decay_weight
+from ._heap import grow, heap4_pop, heap4_push
+
 # Start the threading layer now: a kernel loaded from the cache links its symbols.
 numba.get_num_threads()
-
-#: Decay kinds understood by :func:`bounded_potential` (``t`` in weight units).
-#: No decay, ``w = 1``.
-DECAY_NONE = 0
-#: Exponential decay, ``w = exp(-p1 * t)``.
-DECAY_EXPONENTIAL = 1
-#: Gaussian decay, ``w = exp(-t**2 / (2 * p1**2))``.
-DECAY_GAUSSIAN = 2
-#: Power (Hansen) decay with a floor, ``w = (max(t, p2) / p2) ** -p1`` (1 for ``t <= p2``).
-DECAY_POWER = 3
 
 # Start size of the growable one-to-many result store; it doubles when full.
 _INITIAL_CAPACITY = 1024
@@ -31,111 +24,6 @@ _INITIAL_CAPACITY = 1024
 _CHUNKS_PER_THREAD = 2
 # Minimum per-chunk row buffer of bounded_one_to_many (entries), so that rounds are few.
 _MIN_ROW_BUFFER = 1 << 16
-
-
-# --------------------------------------------------------------------------- heap
-# A lazy 4-ary min-heap in two arrays: ``hkey`` (float64 cost) and ``hval``
-# (int64 payload: the node, or ``source << 32 | node``). Entries are ordered by
-# ``(key, val)``, a total order, so pops are deterministic and the multi-source
-# search breaks ties by the lowest source index. "Lazy": a node is pushed again
-# when its cost improves and stale entries are skipped on pop; this needs no
-# position array (one random memory access less per relaxation) and measured
-# faster than an indexed heap with decrease-key. A search pushes at most once
-# per edge plus once per source, so ``m + k`` entries always suffice: the arrays
-# are allocated that large (only the pages in use are ever touched), which keeps
-# capacity checks and array reassignment (a third slower) out of the hot loop.
-# The helpers are inlined at the numba IR level: as calls they cost 2x overall.
-
-
-@njit(cache=True, inline="always")
-def _heap_push(hkey, hval, size, key, val):
-    """Push ``(key, val)`` onto a heap of ``size`` entries with room for one more.
-
-    Returns the new size.
-    """
-    j = size
-    while j > 0:
-        parent = (j - 1) >> 2
-        pkey = hkey[parent]
-        if pkey < key or (pkey == key and hval[parent] <= val):
-            break
-        hkey[j] = pkey
-        hval[j] = hval[parent]
-        j = parent
-    hkey[j] = key
-    hval[j] = val
-    return size + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(hkey, hval, size):
-    """Remove the smallest entry of a heap of ``size > 0`` entries.
-
-    Returns
-    -------
-    key, val, size : float, int, int
-        The removed entry and the new size.
-    """
-    top_key = hkey[0]
-    top_val = hval[0]
-    size -= 1
-    if size > 0:
-        key = hkey[size]
-        val = hval[size]
-        j = 0
-        while True:
-            c = 4 * j + 1
-            if c + 3 < size:
-                # Smallest of four children by key with selects, not branches.
-                k0 = hkey[c]
-                k1 = hkey[c + 1]
-                k2 = hkey[c + 2]
-                k3 = hkey[c + 3]
-                ia = c if k0 <= k1 else c + 1
-                ka = min(k0, k1)
-                ib = c + 2 if k2 <= k3 else c + 3
-                kb = min(k2, k3)
-                best = ia if ka <= kb else ib
-                bkey = min(ka, kb)
-                if (k0 == bkey) + (k1 == bkey) + (k2 == bkey) + (k3 == bkey) > 1:
-                    # Equal keys: the smallest payload wins (rare on real weights).
-                    bval = hval[best]
-                    for q in range(c, c + 4):
-                        if hkey[q] == bkey and hval[q] < bval:
-                            best = q
-                            bval = hval[q]
-                else:
-                    bval = hval[best]
-            elif c < size:
-                best = c
-                bkey = hkey[c]
-                bval = hval[c]
-                for q in range(c + 1, size):
-                    qkey = hkey[q]
-                    if qkey < bkey or (qkey == bkey and hval[q] < bval):
-                        best = q
-                        bkey = qkey
-                        bval = hval[q]
-            else:
-                break
-            if bkey > key or (bkey == key and bval >= val):
-                break
-            hkey[j] = bkey
-            hval[j] = bval
-            j = best
-        hkey[j] = key
-        hval[j] = val
-    return top_key, top_val, size
-
-
-@njit(cache=True)
-def _grow(a, need):
-    """Return ``a`` or a copy at least twice as long when it holds fewer than ``need``."""
-    if need <= a.size:
-        return a
-    b = np.empty(max(need, 2 * a.size), a.dtype)
-    b[: a.size] = a
-    return b
 
 
 # ------------------------------------------------------------------ multi-source
@@ -234,9 +122,9 @@ def _multi_source_heap(offsets, targets, weights, sources, source_offsets, limit
         # Sources come in index order, so an equal earlier label already wins.
         if d0 <= limit and d0 < dist[s]:
             dist[s] = d0
-            size = _heap_push(hkey, hval, size, d0, (np.int64(i) << 32) | s)
+            size = heap4_push(hkey, hval, size, d0, (np.int64(i) << 32) | s)
     while size > 0:
-        d, val, size = _heap_pop(hkey, hval, size)
+        d, val, size = heap4_pop(hkey, hval, size)
         u = val & 0xFFFFFFFF
         if nearest[u] >= 0:
             continue  # settled by a smaller label: this entry is stale
@@ -251,7 +139,7 @@ def _multi_source_heap(offsets, targets, weights, sources, source_offsets, limit
             # On a tie the entry is pushed too: its source index may be lower.
             if nd < dv or (nd == dv and nearest[v] < 0):
                 dist[v] = nd
-                size = _heap_push(hkey, hval, size, nd, (su << 32) | v)
+                size = heap4_push(hkey, hval, size, nd, (su << 32) | v)
     return dist, nearest
 
 
@@ -365,7 +253,7 @@ def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, li
             val = (np.int64(i) << 32) | s
             b = np.int64(d0 * inv)
             if b == cur:
-                size = _heap_push(hkey, hval, size, d0, val)
+                size = heap4_push(hkey, hval, size, d0, val)
             else:
                 free, n_fresh = _pool_push(pkey, pval, blk_next, head, fill, free,
                                            n_fresh, b & mask, d0, val)
@@ -391,7 +279,7 @@ def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, li
                     val = pval[q]
                     u = val & 0xFFFFFFFF
                     if key <= dist[u] and nearest[u] < 0:
-                        size = _heap_push(hkey, hval, size, key, val)
+                        size = heap4_push(hkey, hval, size, key, val)
                 nxt = blk_next[blk]
                 blk_next[blk] = free
                 free = blk
@@ -414,7 +302,7 @@ def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, li
                     _prefetch(dist, v)
                     _prefetch(nearest, v)
             continue
-        d, val, size = _heap_pop(hkey, hval, size)
+        d, val, size = heap4_pop(hkey, hval, size)
         u = val & 0xFFFFFFFF
         if nearest[u] >= 0:
             continue  # settled by a smaller label: this entry is stale
@@ -432,7 +320,7 @@ def multi_source_dijkstra(offsets, targets, weights, sources, source_offsets, li
                 nval = (su << 32) | v
                 b = np.int64(nd * inv)
                 if b == cur:
-                    size = _heap_push(hkey, hval, size, nd, nval)
+                    size = heap4_push(hkey, hval, size, nd, nval)
                 else:
                     free, n_fresh = _pool_push(pkey, pval, blk_next, head, fill, free,
                                                n_fresh, b & mask, nd, nval)
@@ -466,7 +354,7 @@ def _bounded_search(offsets, targets, weights, origin, d0, limit, dist, hkey, hv
     hval[0] = origin
     size = 1
     while size > 0:
-        d, u, size = _heap_pop(hkey, hval, size)
+        d, u, size = heap4_pop(hkey, hval, size)
         # A node's entries have distinct keys (pushed on strict improvement only),
         # so every entry but the one equal to dist[u] is stale.
         if d > dist[u]:
@@ -478,49 +366,8 @@ def _bounded_search(offsets, targets, weights, origin, d0, limit, dist, hkey, hv
             v = targets[e]
             if nd <= limit and nd < dist[v]:
                 dist[v] = nd
-                size = _heap_push(hkey, hval, size, nd, np.int64(v))
+                size = heap4_push(hkey, hval, size, nd, np.int64(v))
     return ns
-
-
-@njit(cache=True)
-def _decay(t, kind, p1, p2):
-    """Decay weight of cost ``t`` (see the ``DECAY_*`` constants)."""
-    if kind == DECAY_EXPONENTIAL:
-        return np.exp(-p1 * t)
-    if kind == DECAY_GAUSSIAN:
-        return np.exp(-(t * t) / (2.0 * p1 * p1))
-    if kind == DECAY_POWER:
-        return (max(t, p2) / p2) ** (-p1)
-    return 1.0
-
-
-@njit(parallel=True, cache=True)
-def decayed_row_sums(indptr, t, w, decay_kind, p1, p2):
-    """Row sums of ``decay(t) * w`` over a CSR table (calibration's trial potentials).
-
-    Parameters
-    ----------
-    indptr : ndarray of int, shape (k + 1,)
-        CSR row pointer of the (origin, destination) pairs.
-    t, w : ndarray of float64, shape (nnz,)
-        Cost and destination weight of each pair.
-    decay_kind, p1, p2 :
-        As in :func:`bounded_potential`, in the units of ``t``.
-
-    Returns
-    -------
-    ndarray of float64, shape (k,)
-        Each row summed in its stored order, so the result does not depend on the
-        number of threads (the same order as ``np.bincount`` over the rows).
-    """
-    k = indptr.size - 1
-    out = np.zeros(k)
-    for i in prange(k):
-        acc = 0.0
-        for j in range(indptr[i], indptr[i + 1]):
-            acc += _decay(t[j], decay_kind, p1, p2) * w[j]
-        out[i] = acc
-    return out
 
 
 @njit(cache=True)
@@ -555,7 +402,7 @@ def _potential_chunk(c, n_chunks, offsets, targets, weights, origins, origin_off
             v = settled[q]
             w = node_weight[v]
             if w != 0.0:
-                acc += _decay(dist[v], decay_kind, p1, p2) * w
+                acc += decay_weight(dist[v], decay_kind, p1, p2) * w
                 count += 1
             if boundary[v]:
                 touch = True
@@ -583,10 +430,10 @@ def bounded_potential(offsets, targets, weights, origins, origin_offsets, limit,
     node_weight : ndarray of float64, shape (n,)
         Weight of each node (0 for nodes that are not targets).
     decay_kind : int
-        One of ``DECAY_NONE``, ``DECAY_EXPONENTIAL``, ``DECAY_GAUSSIAN``,
-        ``DECAY_POWER``.
+        One of the ``DECAY_*`` constants of :mod:`._decay` (as in
+        :func:`~._decay.decay_weight`).
     p1, p2 : float
-        Decay parameters in weight units (see the ``DECAY_*`` constants).
+        Decay parameters in weight units.
     boundary : ndarray of bool, shape (n,)
         Nodes that mark the edge of the study area.
 
@@ -739,8 +586,8 @@ def bounded_one_to_many(offsets, targets, weights, origins, origin_offsets, limi
         busy = False
         for c in range(n_chunks):
             f = fill[c]
-            store_cols = _grow(store_cols, n_store + f)
-            store_times = _grow(store_times, n_store + f)
+            store_cols = grow(store_cols, n_store + f)
+            store_times = grow(store_times, n_store + f)
             store_cols[n_store:n_store + f] = buf_cols[c, :f]
             store_times[n_store:n_store + f] = buf_times[c, :f]
             for j in range(prev[c], cursor[c], n_chunks):
@@ -803,9 +650,9 @@ def shortest_path_tree(offsets, targets, weights, source, limit):
     hkey = np.empty(targets.size + 1, np.float64)
     hval = np.empty(targets.size + 1, np.int64)
     dist[source] = 0.0
-    size = _heap_push(hkey, hval, 0, 0.0, np.int64(source))
+    size = heap4_push(hkey, hval, 0, 0.0, np.int64(source))
     while size > 0:
-        d, u, size = _heap_pop(hkey, hval, size)
+        d, u, size = heap4_pop(hkey, hval, size)
         if settled[u]:
             continue
         settled[u] = True
@@ -815,5 +662,5 @@ def shortest_path_tree(offsets, targets, weights, source, limit):
             if nd <= limit and nd < dist[v]:
                 dist[v] = nd
                 pred_edge[v] = e
-                size = _heap_push(hkey, hval, size, nd, np.int64(v))
+                size = heap4_push(hkey, hval, size, nd, np.int64(v))
     return dist, pred_edge

@@ -1,8 +1,8 @@
 """Numba kernels of PHAST and RPHAST on a contraction hierarchy: arrays in, arrays out.
 
-The Python API is in :mod:`accessibility.ch` (``ContractionHierarchy.one_to_all``,
+The Python API is in :mod:`accessibility.routing.ch` (``ContractionHierarchy.one_to_all``,
 ``many_to_all``, ``rphast_one_to_many``, ``rphast_potential``). Conventions as in
-:mod:`accessibility._ch_kernels`: nodes are in rank space (``n - 1`` = most
+:mod:`accessibility.routing._ch_kernels`: nodes are in rank space (``n - 1`` = most
 important); ``up`` holds at ``v`` the arcs ``v -> w`` with ``w > v``; ``dn`` holds
 at ``v`` the arcs ``w -> v`` with ``w > v``, stored as ``(w, cost)``.
 
@@ -33,8 +33,8 @@ inner loop over the batch vectorises), batches in parallel.
 import numpy as np
 from numba import njit, prange
 
-# one heap and one growth rule for all CH kernels
-from ._ch_kernels import _decay, _grow1 as _grow, _hpop as _pop, _hpush as _push
+from ._decay import decay_weight
+from ._heap import grow, heap_pop, heap_push_grow
 
 #: Sources swept together by the RPHAST kernels (columns of the distance block).
 BATCH = 8
@@ -145,9 +145,9 @@ def _upward_labels(sources, source_offsets, limit, up_off, up_t, up_w, dn_off, d
         if d0 <= limit and (d0 < d[ps] or (d0 == d[ps] and i < lab[ps])):
             d[ps] = d0
             lab[ps] = i
-            hk, hv, size = _push(hk, hv, size, d0, s)
+            hk, hv, size = heap_push_grow(hk, hv, size, d0, s)
     while size > 0:
-        dv, v, size = _pop(hk, hv, size)
+        dv, v, size = heap_pop(hk, hv, size)
         pv = pos[v]
         if dv > d[pv]:
             continue
@@ -161,7 +161,7 @@ def _upward_labels(sources, source_offsets, limit, up_off, up_t, up_w, dn_off, d
             if nd <= limit and (nd < d[px] or (nd == d[px] and lv < lab[px])):
                 d[px] = nd
                 lab[px] = lv
-                hk, hv, size = _push(hk, hv, size, nd, np.int64(x))
+                hk, hv, size = heap_push_grow(hk, hv, size, nd, np.int64(x))
 
 
 @njit(cache=True)
@@ -252,9 +252,9 @@ def _upward(src, d0, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w, pos, d, touc
     touched[0] = src
     nt = 1
     size = 0
-    hk, hv, size = _push(hk, hv, size, d0, np.int64(src))
+    hk, hv, size = heap_push_grow(hk, hv, size, d0, np.int64(src))
     while size > 0:
-        dv, v, size = _pop(hk, hv, size)
+        dv, v, size = heap_pop(hk, hv, size)
         if dv > d[pos[v]]:
             continue
         if _stalled(v, dv, dn_off, dn_t, dn_w, d, pos):
@@ -266,11 +266,11 @@ def _upward(src, d0, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w, pos, d, touc
             if nd <= limit and nd < d[px]:
                 if d[px] == np.inf:
                     if nt == touched.size:
-                        touched = _grow(touched, 2 * nt)
+                        touched = grow(touched, 2 * nt)
                     touched[nt] = x
                     nt += 1
                 d[px] = nd
-                hk, hv, size = _push(hk, hv, size, nd, np.int64(x))
+                hk, hv, size = heap_push_grow(hk, hv, size, nd, np.int64(x))
     return nt, touched, hk, hv
 
 
@@ -366,9 +366,9 @@ def rphast_select(targets, limit, dn_off, dn_t, dn_w):
     for t in targets:
         if dist[t] > 0.0:
             dist[t] = 0.0
-            hk, hv, size = _push(hk, hv, size, 0.0, np.int64(t))
+            hk, hv, size = heap_push_grow(hk, hv, size, 0.0, np.int64(t))
     while size > 0:
-        dv, v, size = _pop(hk, hv, size)
+        dv, v, size = heap_pop(hk, hv, size)
         if dv > dist[v]:
             continue
         for q in range(dn_off[v], dn_off[v + 1]):
@@ -376,7 +376,7 @@ def rphast_select(targets, limit, dn_off, dn_t, dn_w):
             nd = dv + dn_w[q]
             if nd <= limit and nd < dist[w]:
                 dist[w] = nd
-                hk, hv, size = _push(hk, hv, size, nd, np.int64(w))
+                hk, hv, size = heap_push_grow(hk, hv, size, nd, np.int64(w))
     local = np.full(n, -1, np.int32)
     m = 0
     n_arcs = 0
@@ -465,7 +465,7 @@ def _rphast_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up_
                 for j in range(target_pos.size):
                     t = dd[target_pos[j], b]
                     if t <= limit and t < np.inf:
-                        acc += _decay(t, decay_kind, p1, p2) * target_weight[j]
+                        acc += decay_weight(t, decay_kind, p1, p2) * target_weight[j]
                         cnt += 1
                 sums[i] = acc
                 n_reached[i] = cnt
@@ -519,8 +519,8 @@ def rphast_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
     (RPHAST).
 
     Parameters as in :func:`rphast_one_to_many`, plus ``target_weight[j]``, the
-    weight of target ``j``, and the decay ``(decay_kind, p1, p2)`` as in
-    :mod:`accessibility.kernels`. Each origin sums its targets in index order,
+    weight of target ``j``, and the decay ``(decay_kind, p1, p2)`` of
+    :func:`~._decay.decay_weight`. Each origin sums its targets in index order,
     so the result does not depend on the number of threads.
 
     Returns

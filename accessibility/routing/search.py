@@ -1,6 +1,6 @@
 """Shortest-path searches on a :class:`~accessibility.graph.core.RoadGraph`.
 
-Thin wrappers around the numba kernels in :mod:`accessibility.kernels`: they
+Thin wrappers around the numba kernels in :mod:`accessibility.routing.kernels`: they
 check and convert the inputs, call a kernel and wrap its result. Every function
 takes anything with the ``RoadGraph`` arrays (``offsets``, ``targets``,
 ``time_s``, ``length_m``, ``n_nodes`` and ``reversed``).
@@ -21,8 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
-from . import defaults, kernels
-from ._errors import InputError
+from .. import defaults
+from .._errors import InputError
+from . import kernels
+from ._decay import (DECAY_EXPONENTIAL, DECAY_GAUSSIAN, DECAY_NONE, DECAY_POWER, decay_weights,
+                     decayed_row_sums as _decayed_row_sums)
 from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
     offsets as _offsets, per_node as _per_node
 
@@ -32,10 +35,10 @@ __all__ = [
 ]
 
 _DECAY_KINDS = {
-    "none": kernels.DECAY_NONE,
-    "exponential": kernels.DECAY_EXPONENTIAL,
-    "gaussian": kernels.DECAY_GAUSSIAN,
-    "power": kernels.DECAY_POWER,
+    "none": DECAY_NONE,
+    "exponential": DECAY_EXPONENTIAL,
+    "gaussian": DECAY_GAUSSIAN,
+    "power": DECAY_POWER,
 }
 
 
@@ -179,19 +182,14 @@ class Decay:
             raise InputError(f"power decay needs floor_min > 0 minutes, got {self.floor_min!r}")
 
     def weight(self, t_min: np.ndarray) -> np.ndarray:
-        """Decay weight of travel times ``t_min`` (minutes)."""
+        """Decay weight of travel times ``t_min`` (minutes), computed by the same
+        numba function as in the kernels (:func:`~._decay.decay_weight`)."""
         t = np.asarray(t_min, dtype=np.float64)
-        if self.kind == "exponential":
-            return np.exp(-self.beta * t)
-        if self.kind == "gaussian":
-            return np.exp(-(t * t) / (2.0 * self.sigma_min ** 2))
-        if self.kind == "power":
-            return (np.maximum(t, self.floor_min) / self.floor_min) ** (-self.beta)
-        return np.ones_like(t)
+        return decay_weights(t.ravel(), *self.kernel_params(units_per_minute=1.0)).reshape(t.shape)
 
     def kernel_params(self, units_per_minute: float = 60.0) -> tuple[int, float, float]:
-        """``(decay_kind, p1, p2)`` for :func:`kernels.bounded_potential` when its
-        weights are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
+        """``(decay_kind, p1, p2)`` for the kernels' :func:`~._decay.decay_weight`
+        when costs are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
         kind = _DECAY_KINDS[self.kind]
         if self.kind == "exponential":  # exp(-beta * t_s / 60)
             return kind, self.beta / units_per_minute, 0.0
@@ -381,6 +379,40 @@ def one_to_many(graph, origins, targets, *, limit: float = np.inf, origin_offset
     return CostMatrix((times[entry][o], new_cols[o].astype(np.int32), new_indptr), shape=shape)
 
 
+def decayed_row_sums(indptr, t_min, weight, decay: Decay) -> np.ndarray:
+    """Row sums of ``decay(t) * weight`` over a sparse table of pairs (in parallel).
+
+    Parameters
+    ----------
+    indptr : array_like of int, shape (k + 1,)
+        CSR row pointer of the (origin, destination) pairs: row ``i`` is
+        ``indptr[i]:indptr[i + 1]`` of the pair arrays.
+    t_min : array_like of float, shape (indptr[-1],)
+        Travel time of each pair in minutes.
+    weight : array_like of float, shape (indptr[-1],)
+        Destination weight of each pair.
+    decay : Decay
+        Decay of the weight with travel time.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Each row summed in its stored order, so the result does not depend on
+        the number of threads (the same order as ``np.bincount`` over the rows).
+    """
+    ptr = np.asarray(indptr, np.int64)
+    t = np.asarray(t_min, np.float64)
+    w = np.asarray(weight, np.float64)
+    if ptr.ndim != 1 or ptr.size < 1 or ptr[0] != 0 or (np.diff(ptr) < 0).any():
+        raise InputError("indptr must be a non-decreasing CSR row pointer starting at 0")
+    if t.shape != (ptr[-1],) or w.shape != t.shape:
+        raise InputError(f"t_min and weight need shape ({ptr[-1]},) like indptr's last entry, "
+                         f"got {t.shape} and {w.shape}")
+    if not isinstance(decay, Decay):
+        raise InputError(f"decay must be a Decay, got {type(decay).__name__}")
+    return _decayed_row_sums(ptr, t, w, *decay.kernel_params(units_per_minute=1.0))
+
+
 def warmup() -> float:
     """Compile (or load from numba's cache) every kernel on a tiny graph.
 
@@ -397,7 +429,7 @@ def warmup() -> float:
     src = np.array([0], np.int64)
     so = np.zeros(1)
     kernels.multi_source_dijkstra(off, tgt, w, src, so, np.inf)
-    kernels.bounded_potential(off, tgt, w, src, so, 10.0, np.ones(3), kernels.DECAY_NONE,
+    kernels.bounded_potential(off, tgt, w, src, so, 10.0, np.ones(3), DECAY_NONE,
                               0.0, 0.0, np.zeros(3, np.bool_))
     kernels.bounded_one_to_many(off, tgt, w, src, so, 10.0, np.array([-1, 0, 1], np.int32))
     return time.perf_counter() - t0
@@ -437,4 +469,4 @@ def shortest_path_tree(graph, source: int, *, limit: float = np.inf, weight: str
     return kernels.shortest_path_tree(off, tgt, w, src[0], _limit(limit, "limit"))
 
 
-__all__ += ["shortest_path_tree"]
+__all__ += ["decayed_row_sums", "shortest_path_tree"]
