@@ -13,10 +13,24 @@ The public API, tables in and out (see :mod:`accessibility.api`)::
 from __future__ import annotations
 
 from ._errors import AccessibilityError, GraphError, InputError
-from .api import (attach, calibrate_speeds_from_file, central_places, collect_destinations,
-                  commuter_indicators, facility_times, indicators_by_unit, lage, plan,
-                  prepare_municipalities, pt_departures, scenario, scenario_batch,
-                  settlement_types, walk_distances, walkability)
+from .api import (
+                  attach,
+                  calibrate_speeds_from_file,
+                  central_places,
+                  collect_destinations,
+                  commuter_indicators,
+                  facility_times,
+                  indicators_by_unit,
+                  lage,
+                  plan,
+                  prepare_municipalities,
+                  pt_departures,
+                  scenario,
+                  scenario_batch,
+                  settlement_types,
+                  walk_distances,
+                  walkability,
+)
 from .config import Config, load_config
 from .graph import RoadGraph, build_graph, load_graph, save_graph, snap_points
 from .io import read_central_places, read_commuters, read_municipalities, read_population_grid
@@ -26,11 +40,36 @@ from .routing import Decay
 __version__ = "0.1.0"
 
 __all__ = [
-    "AccessibilityError", "Config", "Decay", "GraphError", "InputError", "RoadGraph",
-    "attach", "build_graph", "calibrate_speeds_from_file", "central_places",
-    "collect_destinations", "commuter_indicators", "facility_times", "indicators_by_unit",
-    "lage", "plan", "pt_departures", "scenario", "scenario_batch",
-    "load_config", "load_graph", "prepare_municipalities", "read_central_places",
-    "read_commuters", "read_municipalities", "read_population_grid", "run", "save_graph",
-    "settlement_types", "snap_points", "walk_distances", "walkability",
+                  "AccessibilityError",
+                  "Config",
+                  "Decay",
+                  "GraphError",
+                  "InputError",
+                  "RoadGraph",
+                  "attach",
+                  "build_graph",
+                  "calibrate_speeds_from_file",
+                  "central_places",
+                  "collect_destinations",
+                  "commuter_indicators",
+                  "facility_times",
+                  "indicators_by_unit",
+                  "lage",
+                  "load_config",
+                  "load_graph",
+                  "plan",
+                  "prepare_municipalities",
+                  "pt_departures",
+                  "read_central_places",
+                  "read_commuters",
+                  "read_municipalities",
+                  "read_population_grid",
+                  "run",
+                  "save_graph",
+                  "scenario",
+                  "scenario_batch",
+                  "settlement_types",
+                  "snap_points",
+                  "walk_distances",
+                  "walkability",
 ]

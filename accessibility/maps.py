@@ -10,18 +10,18 @@ import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")  # headless: batch jobs and CI have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import folium  # noqa: E402
-import matplotlib.patches  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-from scipy.spatial import Delaunay, QhullError  # noqa: E402
+import folium
+import matplotlib.patches
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import Delaunay, QhullError
 
-from . import defaults  # noqa: E402
-from .io import atomic_path  # noqa: E402
-from .io.qgis_style import categorized_qml  # noqa: E402
-from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order  # noqa: E402
+from . import defaults
+from .io import atomic_path
+from .io.qgis_style import categorized_qml
+from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order
 
 _ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / "
                 "GeoBasis-DE / BKG; population © Statistische Ämter des Bundes und der Länder "
@@ -335,7 +335,8 @@ def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
         else:  # a share 0..1
             cmap = plt.get_cmap("viridis")
             color = g[col].astype(float).map(
-                lambda x: matplotlib.colors.to_hex(cmap(x)) if np.isfinite(x) else no_value)
+                lambda x: matplotlib.colors.to_hex(cmap(x)) if np.isfinite(x)  # noqa: B023
+                else no_value)  # noqa: B023  (.map calls it at once, in this iteration)
         layer = g.assign(_color=color.to_numpy())
         style = (lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
                             "weight": 0.3, "fillOpacity": 0.75})

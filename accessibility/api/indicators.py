@@ -13,12 +13,23 @@ from .. import defaults
 from .._errors import InputError
 from ..graph import RoadGraph, attach
 from ..io import read_commuters
-from ..io.destinations import (builtin_airports, read_airports, read_destinations,
-                               read_long_distance_stations, read_motorway_junctions)
+from ..io.destinations import (
+    builtin_airports,
+    read_airports,
+    read_destinations,
+    read_long_distance_stations,
+    read_motorway_junctions,
+)
 from ..io.gtfs import GtfsFeed, long_distance_stations, read_gtfs, stop_departures_by_mode
-from ..models.indicators import (DESTINATION_KINDS, STOP_ASSIGN_M, check_destinations,
-                                 commuter_indicators as _commuter_indicators,
-                                 departures_per_1000, facility_access, unit_indicators)
+from ..models.indicators import (
+    DESTINATION_KINDS,
+    STOP_ASSIGN_M,
+    check_destinations,
+    commuter_indicators as _commuter_indicators,
+    departures_per_1000,
+    facility_access,
+    unit_indicators,
+)
 from ..models.municipalities import municipality_polygons, prepare_municipalities
 from ._common import NETWORK_COLUMNS, municipalities_on
 

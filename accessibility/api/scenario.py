@@ -14,8 +14,7 @@ from .._util import show as _show
 from ..compute import Executor
 from ..graph import RoadGraph
 from ..io import read_central_places
-from ..models.scenario import Scenario, compared, read_scenario, run_base_and_scenario, \
-    run_batch
+from ..models.scenario import Scenario, compared, read_scenario, run_base_and_scenario, run_batch
 from ..routing import Decay
 from . import car
 from ._common import as_graph, attached

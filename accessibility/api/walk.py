@@ -19,8 +19,13 @@ from ..compute import Executor
 from ..graph import RoadGraph, attach, build_graph
 from ..io import OsmFeatures, clip_grid, extract_features
 from ..models.municipalities import region_cut
-from ..models.walkability import cell_distances, tiled_cell_distances, \
-    resident_cells, study_extent, walkability as _walkability
+from ..models.walkability import (
+    cell_distances,
+    resident_cells,
+    study_extent,
+    tiled_cell_distances,
+    walkability as _walkability,
+)
 from ..vocabulary import SERVICES
 
 logger = logging.getLogger(__name__)

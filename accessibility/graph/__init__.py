@@ -12,26 +12,52 @@ from .. import defaults
 from .._errors import InputError
 from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
+from .attachment import Attached, attach, network_arrays, point_coordinates
 from .cache import cache_key, load_graph, save_graph
-from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
+from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
 from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import _simplify, contract_degree2, hilbert_order, largest_scc, simplify
-from .attachment import Attached, attach, network_arrays, point_coordinates
 from .snap import SnapResult, snap_points
 from .stats import dropped_classes, dropped_lines, format_graph_statistics, graph_statistics
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BYTES_PER_EDGE",
+    "BYTES_PER_NODE",
+    "DEFAULT_METRIC_CRS",
+    "Attached",
+    "RoadGraph",
+    "SnapResult",
+    "attach",
+    "boundary_nodes",
+    "build_graph",
+    "cache_key",
+    "contract_degree2",
+    "dropped_classes",
+    "dropped_lines",
+    "extent_polygon",
+    "format_graph_statistics",
+    "from_edges",
+    "from_networkx",
+    "from_place",
+    "from_polygon",
+    "graph_from_osm",
+    "graph_statistics",
     "header_bbox",
-    "Attached", "attach", "dropped_classes", "dropped_lines", "boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms", "format_graph_statistics", "graph_statistics", "network_arrays",
+    "hilbert_order",
+    "in_extent",
+    "largest_scc",
+    "load_graph",
+    "max_speed_ms",
+    "network_arrays",
     "point_coordinates",
-    "BYTES_PER_EDGE", "BYTES_PER_NODE", "DEFAULT_METRIC_CRS", "RoadGraph", "SnapResult",
-    "build_graph", "cache_key", "contract_degree2", "from_edges", "from_networkx",
-    "from_place", "from_polygon", "graph_from_osm", "hilbert_order", "largest_scc",
-    "load_graph", "project", "save_graph", "simplify", "snap_points",
+    "project",
+    "save_graph",
+    "simplify",
+    "snap_points",
 ]
 
 

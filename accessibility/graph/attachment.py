@@ -143,7 +143,7 @@ def network_arrays(points: pd.DataFrame, graph: RoadGraph | None = None, *,
                          "finite access_s >= 0: attach them again with accessibility.attach")
     if graph is not None:
         meta = points.attrs.get("attach", {})
-        if on.any() and node[on].max() >= graph.n_nodes or (
+        if (on.any() and node[on].max() >= graph.n_nodes) or (
                 meta.get("n_nodes") not in (None, graph.n_nodes)):
             raise InputError(f"the {what} were attached to another graph (nodes beyond this "
                              f"graph's {graph.n_nodes:,}): attach them to this graph")

@@ -80,7 +80,7 @@ class RoadGraph:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        set_ = lambda k, v: object.__setattr__(self, k, v)
         set_("offsets", _readonly(np.asarray(self.offsets, dtype=np.int64)))
         set_("targets", _readonly(np.asarray(self.targets, dtype=np.int32)))
         set_("time_s", _readonly(np.asarray(self.time_s, dtype=np.float64)))

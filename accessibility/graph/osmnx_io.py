@@ -65,7 +65,10 @@ def from_networkx(G, profile: SpeedProfile = DEFAULT_PROFILE, *, crs: str = DEFA
             time = length / (profile.ferry_speed_kmh / 3.6)
         else:
             time = length / (profile.edge_speed_kmh(hw, _first(d.get("maxspeed"))) / 3.6)
-        u.append(index[a]); v.append(index[b]); t.append(time); ln.append(length)
+        u.append(index[a])
+        v.append(index[b])
+        t.append(time)
+        ln.append(length)
         c.append(cls_index[hw])
     if not u:
         raise GraphError("the networkx graph has no edge of a drivable class "

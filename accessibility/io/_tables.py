@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pyogrio
 
 from .._errors import InputError
-from .._util import show  # noqa: F401  (re-exported for the readers)
+from .._util import show
 
 logger = logging.getLogger(__name__)
 

@@ -76,10 +76,20 @@ from .osm_files import check_osm_path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AIRPORTS_PATH", "DESTINATION_COLUMNS", "DESTINATION_KINDS", "JUNCTION_NAME_M",
-           "MAX_PRICE_CATEGORY", "OCCASIONAL_LONG_DISTANCE", "builtin_airports",
-           "read_airports", "read_osm_airports",
-           "read_destinations", "read_long_distance_stations", "read_motorway_junctions"]
+__all__ = [
+    "AIRPORTS_PATH",
+    "DESTINATION_COLUMNS",
+    "DESTINATION_KINDS",
+    "JUNCTION_NAME_M",
+    "MAX_PRICE_CATEGORY",
+    "OCCASIONAL_LONG_DISTANCE",
+    "builtin_airports",
+    "read_airports",
+    "read_destinations",
+    "read_long_distance_stations",
+    "read_motorway_junctions",
+    "read_osm_airports",
+]
 
 #: Columns of every destination table.
 DESTINATION_COLUMNS = ("kind", "id", "name", "lon", "lat", "source")

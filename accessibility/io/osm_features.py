@@ -98,7 +98,7 @@ CRS = "EPSG:4326"
 class _Cond:
     """One ``key = matcher`` condition of a rule."""
 
-    __slots__ = ("key", "kind", "values", "regex")
+    __slots__ = ("key", "kind", "regex", "values")
 
     def __init__(self, key: str, kind: str, values=None, regex=None) -> None:
         self.key, self.kind, self.values, self.regex = key, kind, values, regex

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["categorized_qml", "add_layer_styles"]
+__all__ = ["add_layer_styles", "categorized_qml"]
 
 #: The columns of QGIS's layer_styles table (as QGIS creates it).
 _SCHEMA = """CREATE TABLE IF NOT EXISTS layer_styles (
@@ -77,7 +77,7 @@ def add_layer_styles(gpkg: str | Path, styles: list[tuple[str, str, str, bool]])
     QGIS does when it saves a style into a GeoPackage; each style names its layer's
     geometry column as the file has it (QGIS matches on it).
     """
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with sqlite3.connect(gpkg) as con:
         con.execute(_SCHEMA)
         con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "

@@ -28,11 +28,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "atomic_path",
-    "write_json",
     "write_gpkg_layers",
+    "write_json",
     "write_municipality_outputs",
-    "write_table",
     "write_profile_toml",
+    "write_table",
     "write_text",
 ]
 

@@ -45,9 +45,17 @@ from .calibration_result import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ACCESS_BOUNDS_KMH", "CalibrationResult", "EDGE_MARGIN", "MAXSPEED_FACTORS",
-           "apply_factors", "calibrate_speeds", "evaluate_speeds", "fit_maxspeed_factor",
-           "split_references"]
+__all__ = [
+    "ACCESS_BOUNDS_KMH",
+    "EDGE_MARGIN",
+    "MAXSPEED_FACTORS",
+    "CalibrationResult",
+    "apply_factors",
+    "calibrate_speeds",
+    "evaluate_speeds",
+    "fit_maxspeed_factor",
+    "split_references",
+]
 
 #: Largest factor change (absolute) at which the route-and-refit loop stops.
 TOLERANCE = 1e-4
@@ -530,7 +538,7 @@ def split_references(references: pd.DataFrame, seed: int = 0, share: float = 0.5
     key = references["gvb"] if fmt == "gvb" else references["origin_ags"]
     groups = np.array(sorted(key.astype(str).unique()))
     rng = np.random.default_rng(seed)
-    chosen = set(rng.permutation(groups)[:int(round(share * groups.size))])
+    chosen = set(rng.permutation(groups)[:round(share * groups.size)])
     sel = key.astype(str).isin(chosen).to_numpy()
     a, b = references[sel], references[~sel]
     a.attrs, b.attrs = dict(references.attrs), dict(references.attrs)

@@ -20,11 +20,23 @@ from .. import defaults
 from .._errors import InputError
 from .._util import show
 from ..graph import Attached, RoadGraph, network_arrays
-from ..vocabulary import (CENTRAL_PLACE_COLUMNS, COLUMNS as _ALL_COLUMNS, DESTINATION_LABEL,
-                          GRUNDZENTRUM, GZ_WITH_MZ, MITTELZENTRUM, MZ_PART, NO_FUNCTION,
-                          NO_VALUE, OBERZENTRUM, TIME_CLASSES, ZERO_LABEL, class_codes,
-                          class_order, destinations)
-
+from ..vocabulary import (
+    CENTRAL_PLACE_COLUMNS,
+    COLUMNS as _ALL_COLUMNS,
+    DESTINATION_LABEL,
+    GRUNDZENTRUM,
+    GZ_WITH_MZ,
+    MITTELZENTRUM,
+    MZ_PART,
+    NO_FUNCTION,
+    NO_VALUE,
+    OBERZENTRUM,
+    TIME_CLASSES,
+    ZERO_LABEL,
+    class_codes,
+    class_order,
+    destinations,
+)
 from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
 
 logger = logging.getLogger(__name__)

@@ -49,12 +49,25 @@ from scipy.optimize import brentq
 from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
-from ..graph import RoadGraph, boundary_nodes, network_arrays
 from ..compute import Executor, chunks
-from ..routing import (ContractionHierarchy, Decay, PotentialResult, decayed_row_sums,
-                       nearest_facility, one_to_many, potential)
-from ..vocabulary import (COLUMNS as _ALL_COLUMNS, LAGE_CLASSES, LAGE_COLUMNS, NO_VALUE,
-                          SETTLEMENT_TYPES, class_codes)
+from ..graph import RoadGraph, boundary_nodes, network_arrays
+from ..routing import (
+    ContractionHierarchy,
+    Decay,
+    PotentialResult,
+    decayed_row_sums,
+    nearest_facility,
+    one_to_many,
+    potential,
+)
+from ..vocabulary import (
+    COLUMNS as _ALL_COLUMNS,
+    LAGE_CLASSES,
+    LAGE_COLUMNS,
+    NO_VALUE,
+    SETTLEMENT_TYPES,
+    class_codes,
+)
 from .settlement import settlement_types
 
 logger = logging.getLogger(__name__)
@@ -174,7 +187,7 @@ def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -
     access edges after them, in virtual-node order. Same graph, without sorting the
     ~10 million edges of a national graph.
     """
-    n, k = graph.n_nodes, int(len(nodes))
+    n, k = graph.n_nodes, len(nodes)
     nodes = np.asarray(nodes, dtype=np.int64)
     acc = np.asarray(access_s, dtype=np.float64)
     if nodes.shape != (k,) or acc.shape != (k,):
@@ -234,7 +247,7 @@ def _setup(graph, munis, daytime):
 
 def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    decay: Decay = DEFAULT_DECAY, limit_min: float = defaults.LIMIT_MIN,
-                   boundary: np.ndarray | None | bool = None,
+                   boundary: np.ndarray | bool | None = None,
                    edge_buffer_m: float = defaults.EDGE_BUFFER_M,
                    engine: str = defaults.ENGINE, cache_dir=None,
                    hierarchy: ContractionHierarchy | None = None,
@@ -485,7 +498,7 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     if pairs is None:
         pairs = _pair_times(graph, munis, daytime, limit_min, hierarchy, setup)
     indptr, t, wd, _ = pairs
-    f = lambda p: mean_potential(indptr, t, wd, _decay_for(kind, p, floor_min)) - target_mean  # noqa: E731
+    f = lambda p: mean_potential(indptr, t, wd, _decay_for(kind, p, floor_min)) - target_mean
     lo, hi = bracket or _PARAM_RANGE[kind]
     # a narrow bracket around the usual value first: brentq then needs ~8 passes
     # over the table instead of ~19 from the whole range

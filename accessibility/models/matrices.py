@@ -31,8 +31,14 @@ from .._errors import InputError
 from ..graph import RoadGraph, network_arrays, point_coordinates, project
 from ..routing import ContractionHierarchy, nearest_facility, one_to_many
 
-__all__ = ["MATRIX_COLUMNS", "ISOCHRONE_COLUMNS", "ISOCHRONE_MINUTES",
-           "ISOCHRONE_MAX_BUFFER_M", "time_matrix", "isochrones"]
+__all__ = [
+    "ISOCHRONE_COLUMNS",
+    "ISOCHRONE_MAX_BUFFER_M",
+    "ISOCHRONE_MINUTES",
+    "MATRIX_COLUMNS",
+    "isochrones",
+    "time_matrix",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -215,10 +221,10 @@ def time_matrix(graph: RoadGraph, municipalities: pd.DataFrame, *, limit_min: fl
     if engine == "ch":
         hier = (ContractionHierarchy.cached(graph, cache_dir) if cache_dir is not None
                 else ContractionHierarchy.build(graph))
-        query = lambda org, off: hier.one_to_many(org, d_uniq, limit_s,  # noqa: E731
+        query = lambda org, off: hier.one_to_many(org, d_uniq, limit_s,
                                                   origin_offsets=off)
     else:
-        query = lambda org, off: one_to_many(graph, org, d_uniq, limit=limit_s,  # noqa: E731
+        query = lambda org, off: one_to_many(graph, org, d_uniq, limit=limit_s,
                                              origin_offsets=off)
 
     # chunks of origins in AGS order, so that the sorted chunks concatenate sorted

@@ -24,8 +24,13 @@ from scipy.spatial import cKDTree
 from ..graph import Attached, RoadGraph, max_speed_ms, project
 from ..routing import nearest_facility
 
-__all__ = ["NearestTimes", "bin_minutes", "beyond_network_nearer", "straight_line_bound_min",
-           "time_to_nearest"]
+__all__ = [
+    "NearestTimes",
+    "beyond_network_nearer",
+    "bin_minutes",
+    "straight_line_bound_min",
+    "time_to_nearest",
+]
 
 
 class NearestTimes(NamedTuple):

@@ -49,8 +49,15 @@ from ..vocabulary import GRUNDZENTRUM, GZ_WITH_MZ
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CoverageProblem", "PlanResult", "brute_force", "coverage_problem", "greedy",
-           "solve_mclp", "solve_lscp"]
+__all__ = [
+    "CoverageProblem",
+    "PlanResult",
+    "brute_force",
+    "coverage_problem",
+    "greedy",
+    "solve_lscp",
+    "solve_mclp",
+]
 
 #: Default candidates for an upgrade to Mittelzentrum.
 DEFAULT_CANDIDATES = (GRUNDZENTRUM, GZ_WITH_MZ)

@@ -11,10 +11,10 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from .._errors import InputError
+from ..defaults import GRID_CRS, WGS84
 
 logger = logging.getLogger(__name__)
 
-from ..defaults import GRID_CRS, WGS84
 #: Split the polygon/cell intersections into batches of this many pairs.
 _BATCH = 1_000_000
 
@@ -208,7 +208,7 @@ def disaggregate(source_cells: pd.DataFrame, buildings=None, residential_areas=N
         raise InputError("cannot infer the source cell size from a single cell; pass "
                          "source_size_m (1000 for the Census 1 km grid).")
     S = float(S)
-    r = int(round(S / T))
+    r = round(S / T)
     if r < 1 or abs(r * T - S) > 1e-6:
         raise InputError(f"source cell size {S:g} m is not a multiple of target_size_m "
                          f"{T:g} m; pass source_size_m / target_size_m that divide.")

@@ -48,8 +48,15 @@ from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
 from ..vocabulary import normalise_function
 
-__all__ = ["Scenario", "apply_roads", "compare", "moves", "read_scenario",
-           "scenario_municipalities", "scenario_central_places"]
+__all__ = [
+    "Scenario",
+    "apply_roads",
+    "compare",
+    "moves",
+    "read_scenario",
+    "scenario_central_places",
+    "scenario_municipalities",
+]
 
 #: Indicators compared between base and scenario (when both runs have them).
 INDICATORS = ("t_mz_min", "t_oz_min", "potential_2h", "daytime_population")

@@ -53,12 +53,22 @@ import pandas as pd
 
 from .._errors import InputError
 from .._util import require_columns
-from ..vocabulary import (FUNCTION_RANK, GZ_WITH_MZ, NO_FUNCTION, OBERZENTRUM,
-                          SETTLEMENT_DETAIL, SETTLEMENT_TYPES)
+from ..vocabulary import (
+    FUNCTION_RANK,
+    GZ_WITH_MZ,
+    NO_FUNCTION,
+    OBERZENTRUM,
+    SETTLEMENT_DETAIL,
+    SETTLEMENT_TYPES,
+)
 
 __all__ = [
-    "SETTLEMENT_TYPES", "SETTLEMENT_DETAIL", "FUNCTION_RANK", "classify_settlement",
-    "settlement_types", "settlement_summary",
+    "FUNCTION_RANK",
+    "SETTLEMENT_DETAIL",
+    "SETTLEMENT_TYPES",
+    "classify_settlement",
+    "settlement_summary",
+    "settlement_types",
 ]
 
 _RANK_NAME = {v: k for k, v in FUNCTION_RANK.items()}

@@ -30,9 +30,16 @@ import pandas as pd
 from .. import defaults
 from .._errors import InputError
 from .._util import require_columns
-from ..vocabulary import (CENTRAL_PLACE_CLASSES, LAGE_CLASSES, NO_VALUE, SERVICES,
-                          SETTLEMENT_TYPES, WALK_METHOD_SUFFIX, class_codes,
-                          class_order)
+from ..vocabulary import (
+    CENTRAL_PLACE_CLASSES,
+    LAGE_CLASSES,
+    NO_VALUE,
+    SERVICES,
+    SETTLEMENT_TYPES,
+    WALK_METHOD_SUFFIX,
+    class_codes,
+    class_order,
+)
 from .central_places import classify, weighted_means
 from .lage import gvb_potential
 from .settlement import settlement_types

@@ -28,8 +28,12 @@ from .. import defaults
 from .._errors import InputError
 from ..graph import RoadGraph, network_arrays
 from ..routing import walk_nearest
-from ..vocabulary import N_SERVICES_WORD, SERVICES, WALK_METHOD_SUFFIX as METHOD_SUFFIX
-from ..vocabulary import walk_columns as column_docs
+from ..vocabulary import (
+    N_SERVICES_WORD,
+    SERVICES,
+    WALK_METHOD_SUFFIX as METHOD_SUFFIX,
+    walk_columns as column_docs,
+)
 from .barriers import _as_geoms, nearest_straight
 from .population_grid import assign_cells, disaggregate, from_municipalities
 

@@ -19,8 +19,16 @@ The other commands (:mod:`.commands`): ``calibrate``, ``calibrate-lage``, ``plan
 """
 
 from .commands import calibrate, calibrate_lage, plan, scenario, scenarios
-from .inputs import (Inputs, Prepared, check_inputs, graph_and_municipalities,
-                     own_road_extract, read_inputs, sample_config_path, sample_dir)
+from .inputs import (
+                     Inputs,
+                     Prepared,
+                     check_inputs,
+                     graph_and_municipalities,
+                     own_road_extract,
+                     read_inputs,
+                     sample_config_path,
+                     sample_dir,
+)
 from .publish import JOURNAL, MANIFEST, complete_publish
 from .run import RunResult, run
 

@@ -24,7 +24,7 @@ from ..graph import attach, build_graph
 from ..io import write_table, write_text
 from ..maps import map_values
 from ..vocabulary import LAGE_CLASSES, class_order
-from .inputs import (Inputs, check_inputs, graph_and_municipalities, load_config_of_run)
+from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
 from .publish import Output, check_output_dir, staged
 from .run import RunResult
 from .stages import lage_decay, tasks_of, with_names

@@ -17,12 +17,29 @@ import pandas as pd
 from .. import api, report
 from .._errors import InputError
 from ..config import Config, load_config
-from ..graph import (RoadGraph, attach, build_graph, dropped_lines, format_graph_statistics,
-                     graph_statistics)
-from ..io import (clip_grid, frequent_stops, load_service_rules,
-                  read_airports, read_central_places, read_commuters, read_destinations,
-                  read_facilities, read_gtfs, read_kreis_names, read_long_distance_stations,
-                  read_municipalities, read_population_grid)
+from ..graph import (
+    RoadGraph,
+    attach,
+    build_graph,
+    dropped_lines,
+    format_graph_statistics,
+    graph_statistics,
+)
+from ..io import (
+    clip_grid,
+    frequent_stops,
+    load_service_rules,
+    read_airports,
+    read_central_places,
+    read_commuters,
+    read_destinations,
+    read_facilities,
+    read_gtfs,
+    read_kreis_names,
+    read_long_distance_stations,
+    read_municipalities,
+    read_population_grid,
+)
 from ..vocabulary import NO_FUNCTION
 
 logger = logging.getLogger(__name__)

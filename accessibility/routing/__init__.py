@@ -16,9 +16,20 @@ evaluates too). ``_validate`` checks the inputs before they get there.
 """
 
 from .ch import ContractionHierarchy
-from .search import (CostMatrix, Decay, NearestResult, PotentialResult, decayed_row_sums,
-                     nearest_facility, one_to_many, potential, set_threads, shortest_path_tree,
-                     walk_nearest, warmup)
+from .search import (
+                     CostMatrix,
+                     Decay,
+                     NearestResult,
+                     PotentialResult,
+                     decayed_row_sums,
+                     nearest_facility,
+                     one_to_many,
+                     potential,
+                     set_threads,
+                     shortest_path_tree,
+                     walk_nearest,
+                     warmup,
+)
 
 __all__ = [
     "ContractionHierarchy", "CostMatrix", "Decay", "NearestResult", "PotentialResult",

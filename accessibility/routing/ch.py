@@ -45,8 +45,12 @@ from scipy.sparse import csr_array
 from .._errors import InputError
 from ..defaults import LIMIT_MIN
 from . import _ch_kernels as K, _ch_query_kernels as Q, _phast_kernels as P
-from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
-    offsets as _offsets
+from ._validate import (
+    graph_arrays as _graph_arrays,
+    limit as _limit,
+    nodes as _nodes,
+    offsets as _offsets,
+)
 from .search import CostMatrix, Decay, NearestResult, PotentialResult, potential_args
 
 __all__ = ["ContractionHierarchy"]
@@ -187,7 +191,8 @@ class ContractionHierarchy:
         return value
 
     def potential(self, origins, node_weight, *, limit_s: float = LIMIT_MIN * 60.0,
-                  decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
+                  decay: Decay = Decay("none"),  # noqa: B008 (frozen)
+                  origin_offsets=None) -> PotentialResult:
         """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin,
         like :func:`accessibility.routing.potential` (targets: nodes with a
         non-zero weight; no boundary flags: ``touches_boundary`` is all False).
@@ -417,7 +422,8 @@ class ContractionHierarchy:
         return np.ascontiguousarray(table[:, inverse])
 
     def rphast_potential(self, origins, node_weight, *, limit_s: float = LIMIT_MIN * 60.0,
-                         decay: Decay = Decay("none"), origin_offsets=None) -> PotentialResult:
+                         decay: Decay = Decay("none"),  # noqa: B008 (frozen)
+                         origin_offsets=None) -> PotentialResult:
         """Decay-weighted sum of ``node_weight`` within ``limit_s`` of every origin,
         by RPHAST; the same result as :meth:`potential` (buckets) and
         :func:`accessibility.routing.potential` (no boundary flags:

@@ -6,6 +6,7 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
 # The intrinsic behind numba.get_num_threads: it links the threading layer's
 # symbol instead of a ctypes pointer, so kernels that use it can be cached.
 from numba.np.ufunc.parallel import _iget_num_threads

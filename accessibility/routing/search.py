@@ -24,14 +24,33 @@ from scipy.sparse import csr_array
 from .. import defaults
 from .._errors import InputError
 from . import kernels
-from ._decay import (DECAY_EXPONENTIAL, DECAY_GAUSSIAN, DECAY_NONE, DECAY_POWER, decay_weights,
-                     decayed_row_sums as _decayed_row_sums)
-from ._validate import graph_arrays as _graph_arrays, limit as _limit, nodes as _nodes, \
-    offsets as _offsets, per_node as _per_node
+from ._decay import (
+    DECAY_EXPONENTIAL,
+    DECAY_GAUSSIAN,
+    DECAY_NONE,
+    DECAY_POWER,
+    decay_weights,
+    decayed_row_sums as _decayed_row_sums,
+)
+from ._validate import (
+    graph_arrays as _graph_arrays,
+    limit as _limit,
+    nodes as _nodes,
+    offsets as _offsets,
+    per_node as _per_node,
+)
 
 __all__ = [
-    "CostMatrix", "Decay", "NearestResult", "PotentialResult", "nearest_facility", "walk_nearest",
-    "potential", "one_to_many", "set_threads", "warmup",
+    "CostMatrix",
+    "Decay",
+    "NearestResult",
+    "PotentialResult",
+    "nearest_facility",
+    "one_to_many",
+    "potential",
+    "set_threads",
+    "walk_nearest",
+    "warmup",
 ]
 
 _DECAY_KINDS = {
@@ -106,7 +125,7 @@ class CostMatrix(csr_array):
         raise TypeError("CostMatrix keeps zero costs as stored entries: eliminate_zeros "
                         "would turn them into 'unreachable'")
 
-    def toarray(self, order=None, out=None) -> np.ndarray:  # noqa: D102
+    def toarray(self, order=None, out=None) -> np.ndarray:
         dense = np.full(self.shape, np.inf) if out is None else out
         if out is not None:
             dense[...] = np.inf
