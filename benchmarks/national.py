@@ -26,7 +26,7 @@ What it does:
 3. runs :func:`accessibility.pipeline.run` on it twice, each in a fresh spawned
    process: **cold** (empty hierarchy cache) and **warm** (hierarchy cached). The
    pipeline's own stage functions are wrapped while it runs (``read_inputs``,
-   ``prepare_graph``, ``attach``, ..., ``_publish``; restored afterwards), so the
+   ``prepare_graph``, ``attach``, ..., ``publish``; restored afterwards), so the
    real ``run`` is timed and every stage gets its seconds and its peak memory: the
    resident-memory high-water mark (``VmHWM``, reset through
    ``/proc/self/clear_refs`` by :class:`benchmarks.run.PeakMemory`; nested sections

@@ -151,6 +151,8 @@ def test_hierarchy_and_library_impls_agree_with_numba(graph, impl):
     workloads = [w for w in ("W1", "W2", "W3") if impl in bench.SUPPORTED[w]]
     if not MUNICIPALITIES.exists() and "W2" in workloads:
         workloads.remove("W2")  # W2's inputs are the municipality points
+        if not workloads:
+            pytest.skip(f"{impl} runs W2 only, whose inputs need {MUNICIPALITIES}")
     assert workloads
     for w in workloads:
         inputs = bench.make_inputs(graph, w)

@@ -88,7 +88,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
         Count a Grundzentrum with MZ sub-function as a Mittelzentrum.
     standard_mz_min, standard_oz_min : float
         The accessibility standards (Erreichbarkeitsstandards, minutes): residents
-        beyond them are counted in ``beyond_mz`` / ``beyond_oz``
+        beyond them are flagged in ``beyond_mz_standard`` / ``beyond_oz_standard``
         (:func:`accessibility.models.standards.beyond_standards`).
     unit : {"gvb", "gemeinde"} or None
         The reporting unit: every member also carries its Gemeindeverband's mean

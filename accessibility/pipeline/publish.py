@@ -35,7 +35,7 @@ JOURNAL = ".accessibility-publish.json"
 class Output:
     """Writes a run's files into the staging directory and records each one."""
 
-    def __init__(self, stage: Path, final: Path | None = None):
+    def __init__(self, stage: Path, final: Path):
         self.stage = stage
         self.final = final
         self.files: dict[str, Path] = {}
