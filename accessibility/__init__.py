@@ -6,28 +6,37 @@ The public API, tables in and out (see :mod:`accessibility.api`)::
     import accessibility as acc
     g = acc.build_graph("region.osm.pbf", cache_dir="cache")
     munis = acc.read_municipalities("gemeinden.csv")
-    cp = acc.central_places(munis, "zentrale_orte.csv", g)   # t_mz_min, t_oz_min, classes
-    lg = acc.lage(cp, g)                                      # potential_2h, lage, settlement_type
+    cp = acc.central_places(g, munis, "zentrale_orte.csv")   # t_mz_min, t_oz_min, classes
+    lg = acc.lage(g, cp)                                      # potential_2h, lage, settlement_type
+
+Every function takes the road graph first, then the tables, then keyword options.
 """
 
 from __future__ import annotations
 
 from ._errors import AccessibilityError, GraphError, InputError
 from .api import (
+                  LageCalibration,
+                  PlanResult,
                   attach,
+                  calibrate_lage,
                   calibrate_speeds_from_file,
                   central_places,
                   collect_destinations,
                   commuter_indicators,
                   facility_times,
                   indicators_by_unit,
+                  isochrones,
                   lage,
+                  nahversorgung,
                   plan,
                   prepare_municipalities,
+                  prepare_nahversorgung,
                   pt_departures,
                   scenario,
                   scenario_batch,
                   settlement_types,
+                  time_matrix,
                   walk_distances,
                   walkability,
 )
@@ -45,20 +54,26 @@ __all__ = [
                   "Decay",
                   "GraphError",
                   "InputError",
+                  "LageCalibration",
+                  "PlanResult",
                   "RoadGraph",
                   "attach",
                   "build_graph",
+                  "calibrate_lage",
                   "calibrate_speeds_from_file",
                   "central_places",
                   "collect_destinations",
                   "commuter_indicators",
                   "facility_times",
                   "indicators_by_unit",
+                  "isochrones",
                   "lage",
                   "load_config",
                   "load_graph",
+                  "nahversorgung",
                   "plan",
                   "prepare_municipalities",
+                  "prepare_nahversorgung",
                   "pt_departures",
                   "read_central_places",
                   "read_commuters",
@@ -70,6 +85,7 @@ __all__ = [
                   "scenario_batch",
                   "settlement_types",
                   "snap_points",
+                  "time_matrix",
                   "walk_distances",
                   "walkability",
 ]

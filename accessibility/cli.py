@@ -109,13 +109,11 @@ def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
     from .pipeline import calibrate_lage
 
     config, output, overrides = _run_args(args)
-    kind, param, achieved, n = calibrate_lage(config,
-                                              output_dir=output or Path(defaults.OUTPUT_DIR),
-                                              overrides=overrides, kind=args.decay,
-                                              target_mean=args.target)
-    name = {"gaussian": "sigma_min"}.get(kind, "beta")
-    print(f"decay {kind}: {name} = {param:.6g} gives a mean potential of {achieved:,.0f} over "
-          f"{n:,} municipalities on the network")
+    fit = calibrate_lage(config, output_dir=output or Path(defaults.OUTPUT_DIR),
+                         overrides=overrides, kind=args.decay, target_mean=args.target)
+    kind, name, param = fit.decay.kind, fit.parameter_name, fit.parameter
+    print(f"decay {kind}: {name} = {param:.6g} gives a mean potential of "
+          f"{fit.achieved_mean:,.0f} over {fit.n_municipalities:,} municipalities on the network")
     print(f"put into the config:\n[lage]\ndecay = \"{kind}\"\n{name} = {param:.6g}")
     return 0
 

@@ -33,8 +33,8 @@ What it does:
    fold their peak into the enclosing one). Sub-steps (routing, CH build and query,
    maps, files) are shown indented; they are part of their stage;
 4. "national Lage with calibration": in the same processes after the run,
-   :func:`accessibility.api.lage` with ``calibrate=True`` (decay fitted to
-   ``[lage] target_mean``) and ``engine="ch"`` on the attached national register:
+   :func:`accessibility.api.calibrate_lage` (decay fitted to ``[lage] target_mean``)
+   and :func:`accessibility.api.lage` with the fit, ``engine="ch"`` on the attached national register:
    cold with a new empty hierarchy cache, warm with the run's cached hierarchy
    (``--no-calibration`` skips it);
 5. checks the outputs as a planner would (no value everywhere, one class only, edge
@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import gc
 import json
@@ -348,8 +349,9 @@ def _ch_build_s(sections: Sections) -> float | None:
 
 
 def lage_calibrated(task: dict) -> dict:
-    """The calibrated Lage on the national register: ``api.lage(calibrate=True,
-    engine="ch")`` with the hierarchy cache ``task["lage_cache"]``."""
+    """The calibrated Lage on the national register: ``api.calibrate_lage`` then
+    ``api.lage(decay=fit, engine="ch")`` (one pair table for both) with the hierarchy
+    cache ``task["lage_cache"]``."""
     from accessibility import api, pipeline
     from accessibility.pipeline.stages import lage_decay
 
@@ -358,15 +360,18 @@ def lage_calibrated(task: dict) -> dict:
     c = config.lage
     sections = Sections()
     with instrumented(sections), sections.section(LAGE_CAL, level=-1):
-        res = api.lage(munis, graph, commuters=inputs.commuters,
-                       decay=lage_decay(config), limit_min=c.limit_min,
-                       thresholds=tuple(c.thresholds), engine="ch", calibrate=True,
-                       target_mean=c.target_mean, cache_dir=task["lage_cache"])
+        fit = api.calibrate_lage(graph, munis, commuters=inputs.commuters,
+                                 decay=lage_decay(config), target_mean=c.target_mean,
+                                 limit_min=c.limit_min, engine="ch",
+                                 cache_dir=task["lage_cache"])
+        res = api.lage(graph, munis, commuters=inputs.commuters, decay=fit,
+                       limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine="ch",
+                       cache_dir=task["lage_cache"])
     on = res["potential_2h"].notna()
     return {"s": sections.records[LAGE_CAL]["s"], "peak_mb": sections.records[LAGE_CAL]["peak_mb"],
             "cache": "empty" if task["kind"] == "cold" else "hierarchy cached",
             "ch_build_s": _ch_build_s(sections),
-            "decay": res.attrs.get("decay"), "target_mean": c.target_mean,
+            "decay": dataclasses.asdict(fit.decay), "target_mean": c.target_mean,
             "achieved_mean": float(res.loc[on, "potential_2h"].mean()) if on.any() else None,
             "steps": [sections.records[n] for n in sections.order if n != LAGE_CAL]}
 
@@ -546,7 +551,7 @@ def write_config(work: Path, graph_path: Path, args) -> Path:
         "",
         "[lage]",
         'engine = "ch"',
-        "calibrate = false  # the calibrated Lage is timed separately (api.lage(calibrate=True))",
+        "calibrate = false  # the calibrated Lage is timed separately (api.calibrate_lage)",
         "",
         "[output]",
         'models = ["central_places", "lage"]',

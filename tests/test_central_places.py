@@ -158,9 +158,9 @@ def test_bad_input_messages():
     with pytest.raises(InputError, match="polygons"):
         make_origins(m, "area")
     with pytest.raises(InputError, match="unknown origins"):
-        acc.central_places(m, m, g, origins="centroid")
+        acc.central_places(g, m, m, origins="centroid")
     with pytest.raises(InputError, match="not a central-place function"):
-        acc.central_places(m, pd.DataFrame({"ags": m["ags"], "zo_funktion": ["Hauptstadt"] * 5}), g)
+        acc.central_places(g, m, pd.DataFrame({"ags": m["ags"], "zo_funktion": ["Hauptstadt"] * 5}))
 
 
 def test_unknown_ags_in_table_is_reported():
@@ -240,10 +240,10 @@ def test_population_and_area_origins_on_sample():
                                 bbox=(10.2, 51.9, 10.9, 52.5))
     polys = read_municipalities(shared("municipalities", "vg250_2016.gpkg"), layer="gemeinden",
                                 bbox=(10.3, 52.0, 10.8, 52.4))
-    pt = acc.central_places(j, j, g, max_snap_m=5000)
-    pop = acc.central_places(j, j, g, origins="population", population_grid=grid,
+    pt = acc.central_places(g, j, j, max_snap_m=5000)
+    pop = acc.central_places(g, j, j, origins="population", population_grid=grid,
                              max_snap_m=5000)
-    area = acc.central_places(j, j, g, origins="area", polygons=polys, area_grid_m=1000,
+    area = acc.central_places(g, j, j, origins="area", polygons=polys, area_grid_m=1000,
                               max_snap_m=5000)
     for r in (pop, area):
         both = pt["t_oz_min"].notna() & r["t_oz_min"].notna()

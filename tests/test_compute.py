@@ -199,15 +199,15 @@ def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executo
                         '[10.45, 52.24]]]\n', "b.toml")
     _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
     m = mark_region(m, g)
-    batch = acc.scenario_batch(m, inputs.central_places, g, [a, b], executor=dask_executor)
+    batch = acc.scenario_batch(g, m, inputs.central_places, [a, b], executor=dask_executor)
     assert list(batch) == ["Ruehen MZ", "A39 closed"]
     for name, path in (("Ruehen MZ", a), ("A39 closed", b)):
-        alone = acc.scenario(m, inputs.central_places, g, path)
+        alone = acc.scenario(g, m, inputs.central_places, path)
         pd.testing.assert_frame_equal(batch[name], alone)
         assert batch[name].attrs == alone.attrs
     assert (batch["A39 closed"]["t_oz_min_change"] > 0.01).sum() >= 10
     with pytest.raises(InputError, match="scenario names repeat"):
-        acc.scenario_batch(m, inputs.central_places, g, [a, a])
+        acc.scenario_batch(g, m, inputs.central_places, [a, a])
 
 
 # ------------------------------------------------------------------ Lage calibration

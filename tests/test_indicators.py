@@ -541,7 +541,7 @@ def test_api_collect_destinations_and_facility_times(tmp_path):
     assert dest.loc[dest["kind"] == "airport", "name"].tolist() == ["Feldflughafen"]
     assert any("replace" in line for line in dest.attrs["report"])
     g = line_graph()
-    out = api.facility_times(munis_on_line(), dest, g, max_snap_m=2000.0,
+    out = api.facility_times(g, munis_on_line(), dest, max_snap_m=2000.0,
                              access_speed_kmh=3.6)
     assert isinstance(out, gpd.GeoDataFrame) and len(out) == 5
     np.testing.assert_allclose(out["t_airport_min"] * 60, [540, 480, 360, 60, 0])
@@ -565,7 +565,7 @@ def hb_run(tmp_path_factory):
                         "lon": [9.68508], "lat": [52.4611]})
     dest = api.collect_destinations(osm=osm, airports=haj, stations=shared(
         "reference", "db_long_distance_stations.csv"))
-    return api.facility_times(prep.municipalities, dest, prep.graph).set_index("ags")
+    return api.facility_times(prep.graph, prep.municipalities, dest).set_index("ags")
 
 
 def test_shared_hannover_braunschweig_times(hb_run):

@@ -228,9 +228,9 @@ def test_bounded_potential_matches_brute_force(decay, g, data):
     boundary = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     G = scipy_graph(n, off, tgt, w)
     limit = draw_limit(data, scipy_rows(G, origins) + oo[:, None], scale=30.0)
-    kind, p1, p2 = decay.kernel_params()
+    kind, decay_param, decay_floor = decay.kernel_params()
     sums, n_reached, touches = kernels.bounded_potential(off, tgt, w, origins, oo, limit, nw,
-                                                         kind, p1, p2, boundary)
+                                                         kind, decay_param, decay_floor, boundary)
     ref = potential_reference(G, origins, oo, limit, nw, decay, boundary)
     np.testing.assert_allclose(sums, ref[0], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(n_reached, ref[1])
@@ -258,7 +258,7 @@ def test_bounded_potential_independent_of_threads():
     nw = rng.random(n) * (rng.random(n) < 0.3)
     boundary = np.zeros(n, bool)
     boundary[:60] = True
-    kind, p1, p2 = routing.Decay("exponential", beta=0.05).kernel_params()
+    kind, decay_param, decay_floor = routing.Decay("exponential", beta=0.05).kernel_params()
     target_index = np.where(rng.random(n) < 0.5, np.arange(n), -1).astype(np.int32)
     prev = numba.get_num_threads()
     out = []
@@ -267,7 +267,7 @@ def test_bounded_potential_independent_of_threads():
             pytest.skip("numba allows 1 thread only (NUMBA_NUM_THREADS): 1 vs 2 not testable")
         for threads in (1, 2):
             numba.set_num_threads(threads)
-            out.append(kernels.bounded_potential(off, tgt, w, origins, oo, 900.0, nw, kind, p1, p2,
+            out.append(kernels.bounded_potential(off, tgt, w, origins, oo, 900.0, nw, kind, decay_param, decay_floor,
                                                  boundary))
             out.append(kernels.bounded_one_to_many(off, tgt, w, origins, oo, 600.0, target_index))
     finally:

@@ -11,7 +11,7 @@ from accessibility._errors import InputError
 from accessibility.graph import attach, from_edges
 from accessibility.models.lage import (
     COLUMNS, DEFAULT_DECAY, LAGE_CLASSES, SOURCE_COMMUTERS, SOURCE_RESIDENTS, boundary_nodes,
-    calibrate_decay, classify_lage, daytime_population, gvb_potential, kreis_lage,
+    calibrate_decay, calibrate_lage, classify_lage, daytime_population, gvb_potential, kreis_lage,
     lage_potential, lage_summary, lage_tables, run_lage,
 )
 from accessibility.models.settlement import classify_settlement, settlement_types
@@ -325,8 +325,8 @@ def test_hannover_braunschweig_sample():
 def test_run_lage_calibrated(chain):
     g, m = chain
     m = m.assign(gvb=["a"] * 6 + ["b"] * 6, kreis="k", central_place="keine")
-    out = run_lage(g, m, decay=Decay("exponential", beta=0.1), calibrate=True,
-                   target_mean=100_000.0)
+    fit = calibrate_lage(g, m, decay=Decay("exponential", beta=0.1), target_mean=100_000.0)
+    out = run_lage(g, m, decay=fit)
     tables, rep = lage_tables(out), out.attrs["report"]
     gvb, kreis = tables["gvb"], tables["kreis"]
     assert out["potential_2h"].mean() == pytest.approx(100_000.0, rel=0.005)
@@ -382,9 +382,10 @@ def test_augmented_graph_equals_sorted_edge_list(n, m, k, seed):
 
 @pytest.mark.parametrize("engine", ["dijkstra", "ch"])
 def test_calibrated_run_sums_the_calibration_table(engine):
-    """run_lage(calibrate=True) takes its potentials from calibration's pair table:
-    they must equal fresh searches with the fitted decay (sums, counts, edge flags),
-    a municipality without residents counted as the search counts it (not at all)."""
+    """run_lage(decay=calibrate_lage(...)) takes its potentials from calibration's pair
+    table: they must equal fresh searches with the fitted decay (sums, counts, edge
+    flags), a municipality without residents counted as the search counts it (not at
+    all); with another limit the table is not the run's and is not used."""
     side = 7  # a 7 x 7 grid, 4 minutes per step, a municipality on every node
     pts = [(10 + 0.05 * i, 52 + 0.03 * j) for j in range(side) for i in range(side)]
     edges = [(j * side + i, j * side + i + 1, 240.0) for j in range(side) for i in range(side - 1)]
@@ -393,8 +394,11 @@ def test_calibrated_run_sums_the_calibration_table(engine):
     pops = np.random.default_rng(1).uniform(1e3, 5e4, side * side)
     pops[24] = 0.0  # the centre: reached, but no one lives there
     m = munis_at(g, list(range(side * side)), pops)
-    res = run_lage(g, m, calibrate=True, target_mean=100_000.0, limit_min=10.0, engine=engine)
-    fitted = Decay(**res.attrs["decay"])
+    fit = calibrate_lage(g, m, target_mean=100_000.0, limit_min=10.0, engine=engine)
+    res = run_lage(g, m, decay=fit, limit_min=10.0, engine=engine)
+    fitted = fit.decay
+    assert fit.achieved_mean == pytest.approx(100_000.0, rel=1e-9)
+    assert fit.parameter == fitted.beta and fit.n_municipalities == side * side
     assert fitted.beta != DEFAULT_DECAY.beta
     ref = lage_potential(g, m, m["population"], decay=fitted, limit_min=10.0, engine="dijkstra")
     np.testing.assert_allclose(res["potential_2h"], ref["potential_2h"], rtol=1e-12)
@@ -402,6 +406,11 @@ def test_calibrated_run_sums_the_calibration_table(engine):
     assert res["edge_flag"].tolist() == ref["edge_flag"].tolist()
     assert 0 < res["edge_flag"].sum() < side * side  # the flag is not trivially all or none
     assert abs(res["potential_2h"].mean() - 100_000.0) < 1e-6 * 100_000.0
+    # another limit: the fit's decay, but fresh searches (the 10-minute table is larger)
+    other = run_lage(g, m, decay=fit, limit_min=6.0, engine=engine)
+    ref6 = lage_potential(g, m, m["population"], decay=fitted, limit_min=6.0, engine="dijkstra")
+    np.testing.assert_allclose(other["potential_2h"], ref6["potential_2h"], rtol=1e-12)
+    assert (ref6["potential_2h"] < res["potential_2h"]).any()
 
 
 @pytest.mark.parametrize("in_region", [True, False])

@@ -366,7 +366,7 @@ def test_a_run_writes_the_matrix_and_isochrones_on_request(tmp_path):
         "output.matrix_limit_min": 30.0, "output.isochrone_minutes": [15.0, 30.0]})
     mat = pd.read_parquet(res.files["matrix"])
     reg = res.municipalities[res.municipalities["in_region"]]
-    api_mat = acc.api.time_matrix(reg, res.graph, limit_min=30.0)
+    api_mat = acc.api.time_matrix(res.graph, reg, limit_min=30.0)
     assert len(mat) == len(api_mat) > 1000 and mat["minutes"].max() <= 30.0
     iso = gpd.read_file(res.files["isochrones"], layer="isochrones")
     centres = reg[reg["central_place"].isin(["Oberzentrum", "Mittelzentrum"])
@@ -398,7 +398,7 @@ def test_a_ch_run_builds_one_hierarchy_for_lage_and_matrix(tmp_path, monkeypatch
     got = pd.read_parquet(res.output_dir / "matrix.parquet")
     m = res.municipalities
     reg = m[m["in_region"].to_numpy(bool)]
-    ref = api.time_matrix(reg, res.graph, limit_min=45.0, engine="dijkstra")
+    ref = api.time_matrix(res.graph, reg, limit_min=45.0, engine="dijkstra")
     key = ["origin_ags", "destination_ags"]
     a = got.astype({k: str for k in key}).set_index(key)["minutes"]
     b = ref.astype({k: str for k in key}).set_index(key)["minutes"]

@@ -141,15 +141,15 @@ def test_hand_made_line():
 
 def test_api_and_bad_input():
     g, m = line_region()
-    out = acc.plan(m, g, k=1, standard_min=15.0)
+    out = acc.plan(g, m, k=1, standard_min=15.0)
     assert out.chosen["ags"].tolist() == ["03000004"] and out.gap == 0.0
     assert out.residents_beyond_before == 10_100.0
     with pytest.raises(InputError, match="objective"):
-        acc.plan(m, g, objective="cheapest")
+        acc.plan(g, m, objective="cheapest")
     with pytest.raises(InputError, match="no candidate"):
-        acc.plan(m, g, candidates=["Oberzentrum"])
+        acc.plan(g, m, candidates=["Oberzentrum"])
     with pytest.raises(InputError, match="t_mz_min"):
-        acc.plan(m.drop(columns="t_mz_min"), g)
+        acc.plan(g, m.drop(columns="t_mz_min"))
 
 
 def test_shared_register_and_hb_extract(tmp_path):
@@ -166,7 +166,7 @@ def test_shared_register_and_hb_extract(tmp_path):
     from accessibility.models.municipalities import mark_region
 
     _, g, m, inputs = graph_and_municipalities(None, o, tmp_path, "test")
-    res = acc.central_places(mark_region(m, g), inputs.central_places, g)
+    res = acc.central_places(g, mark_region(m, g), inputs.central_places)
     p = coverage_problem(g, res, standard_min=15.0)
     assert len(p.demand) > 20 and len(p.candidates) > 30
     for k in (1, 2, 3):

@@ -1,9 +1,11 @@
 """The public Python API: one plain function per model, tables in and out.
 
-Every function takes DataFrames or GeoDataFrames, the graph as a built
-:class:`~accessibility.graph.RoadGraph` or a path (an OSM file, built and cached,
-or a saved ``.npz``), and keyword-only options whose defaults live in
-:mod:`accessibility.defaults`. Results are GeoDataFrames with one row per
+Every function takes the road graph first (a built
+:class:`~accessibility.graph.RoadGraph` or a path: an OSM file, built and cached,
+or a saved ``.npz``), then DataFrames or GeoDataFrames, then keyword-only options
+whose defaults live in :mod:`accessibility.defaults` (the order of osmnx, pandana,
+r5py and scipy.sparse.csgraph: the network, then what is placed on it; where the
+network is optional, as the walk graph of :func:`walk_distances`, it is a keyword). Results are GeoDataFrames with one row per
 municipality; missing values are NaN (with a ``reason`` where it helps), and the
 lines a run's summary shows are in ``.attrs["report"]``. The command line
 (:mod:`accessibility.pipeline`) calls these same functions, with the same options,
@@ -18,12 +20,12 @@ Typical use::
     import accessibility as acc
     g = acc.build_graph("niedersachsen-latest.osm.pbf", cache_dir="cache")
     munis = acc.read_municipalities("gemeinden.csv")
-    cp = acc.central_places(munis, "zentrale_orte.csv", g)
-    lage = acc.lage(cp, g)
+    cp = acc.central_places(g, munis, "zentrale_orte.csv")
+    lage = acc.lage(g, cp)
 """
 
 from ..graph import attach, point_coordinates
-from ..models.lage import at_virtual_nodes
+from ..models.lage import LageCalibration, at_virtual_nodes
 from ..models.municipalities import mark_region, municipality_polygons, prepare_municipalities
 from ..models.planning import PlanResult
 from ..models.scenario import Scenario, compare, read_scenario
@@ -77,7 +79,7 @@ from .walk import (
 )
 
 __all__ = [
-    "STANDARD_CLASSES", "Decay", "Nahversorgung", "PlanResult", "Scenario", "ScenarioModels", "WalkInputs",
+    "STANDARD_CLASSES", "Decay", "LageCalibration", "Nahversorgung", "PlanResult", "Scenario", "ScenarioModels", "WalkInputs",
     "as_graph", "at_virtual_nodes", "attach", "calibrate_lage", "calibrate_speeds_from_file",
     "central_places", "class_shares", "collect_destinations", "column_docs",
     "commuter_indicators", "compare", "facility_times", "function_type_lage", "gvb_table",

@@ -11,9 +11,17 @@ import pandas as pd
 from .. import defaults
 from .._errors import InputError
 from ..graph import RoadGraph, attach, build_graph
+from ..models.lage import LageCalibration
 from ..models.municipalities import mark_region, prepare_municipalities
+from ..routing import Decay
 
 logger = logging.getLogger(__name__)
+
+#: Why a table in the graph's place is an error: the order of every API function.
+GRAPH_FIRST = ("a table was given where the graph belongs: every accessibility function "
+               "takes the road graph (a RoadGraph or an OSM / .npz path) first, then the "
+               "tables, e.g. central_places(graph, municipalities, central_places) or "
+               "lage(graph, municipalities)")
 
 #: The columns :func:`accessibility.attach` adds.
 NETWORK_COLUMNS = ("node", "snap_m", "access_s", "on_network")
@@ -26,6 +34,8 @@ def as_graph(graph: RoadGraph | str | Path, *, keep_points: tuple | None = None,
     cached in ``cache_dir``; ``keep_points`` keep their nodes through simplification)."""
     if isinstance(graph, RoadGraph):
         return graph
+    if isinstance(graph, pd.DataFrame):
+        raise InputError(GRAPH_FIRST)
     if not isinstance(graph, (str, Path)):
         raise InputError(f"graph must be a RoadGraph or a path, got {type(graph).__name__}")
     return build_graph(graph, profile, keep_points=keep_points, max_snap_m=max_snap_m,
@@ -49,7 +59,22 @@ def attached(graph: RoadGraph, table: pd.DataFrame, max_snap_m, access_speed_kmh
                   max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
 
 
+def as_decay(decay) -> Decay | LageCalibration:
+    """``decay`` when it is a :class:`Decay` or a fit of the Lage's decay, else a clear
+    error (decay parameters travel in one object, never as loose numbers)."""
+    if isinstance(decay, (Decay, LageCalibration)):
+        return decay
+    raise InputError(f"decay must be a Decay, got {decay!r}: e.g. "
+                     "accessibility.Decay('exponential', beta=0.076)")
+
+
 def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache_dir):
+    """``municipalities`` prepared and attached to ``graph`` (built from a path with
+    their points kept), marked by region; the notes on them not seen before."""
+    if isinstance(graph, pd.DataFrame) or not isinstance(municipalities, pd.DataFrame):
+        raise InputError(GRAPH_FIRST if isinstance(graph, pd.DataFrame) else
+                         f"municipalities must be a DataFrame, got "
+                         f"{type(municipalities).__name__}")
     munis = prepare_municipalities(municipalities)
     if not isinstance(graph, RoadGraph):
         ok = munis["lon"].notna().to_numpy()

@@ -19,7 +19,13 @@ from ..graph import RoadGraph, attach
 from ..io import parse_central_places, read_central_places, read_reference_times, write_profile_toml
 from ..models.calibration import CalibrationResult, calibrate_speeds, fit_maxspeed_factor
 from ..models.central_places import central_place_access, join_central_places, make_origins
-from ..models.lage import calibrate_decay, daytime_population, lage_tables, run_lage
+from ..models.lage import (
+    DEFAULT_DECAY,
+    LageCalibration,
+    calibrate_lage as _calibrate_lage,
+    lage_tables,
+    run_lage,
+)
 from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
 from ..models.municipalities import municipality_polygons, prepare_municipalities
 from ..models.planning import (
@@ -35,13 +41,13 @@ from ..models.units import apply_unit, gvb_table
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from ..routing import Decay
 from ..vocabulary import NO_FUNCTION
-from ._common import as_graph, attached, municipalities_on
+from ._common import as_decay, as_graph, attached, municipalities_on
 
 logger = logging.getLogger(__name__)
 
 
-def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
-                   graph: RoadGraph | str | Path, *, origins: str = defaults.ORIGINS,
+def central_places(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+                   central_places: pd.DataFrame | str | Path, *, origins: str = defaults.ORIGINS,
                    population_grid: pd.DataFrame | None = None,
                    polygons: gpd.GeoDataFrame | None = None,
                    area_grid_m: float = defaults.AREA_GRID_M,
@@ -56,6 +62,9 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
 
     Parameters
     ----------
+    graph : RoadGraph or path
+        A built graph, or an OSM file / saved ``.npz`` to build it from (the network
+        comes first in every API function, as in osmnx and scipy.sparse.csgraph).
     municipalities : DataFrame or GeoDataFrame
         ``ags`` plus ``lon``/``lat`` reference points or polygons (then a
         representative point is used); ``name``, ``population``, ``area_km2``,
@@ -65,8 +74,6 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
         ``ags`` and the function under any accepted column name (``central_place``,
         ``zo_funktion``, ...; Oberzentrum / Mittelzentrum / Grundzentrum / keine,
         OZ / MZ / GZ, "MZ mit OZ-Teilfunktion", ...), or the file to read.
-    graph : RoadGraph or path
-        A built graph, or an OSM file / saved ``.npz`` to build it from.
     origins : {"point", "population", "area"}
         Reference point per municipality (INKAR), populated grid cells weighted by
         residents (needs ``population_grid``), or a regular grid over the polygons.
@@ -108,7 +115,7 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     Examples
     --------
     >>> import accessibility as acc
-    >>> gdf = acc.central_places(munis, zo, "niedersachsen-latest.osm.pbf")  # doctest: +SKIP
+    >>> gdf = acc.central_places("niedersachsen-latest.osm.pbf", munis, zo)  # doctest: +SKIP
     """
     graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
                                               access_speed_kmh, cache_dir)
@@ -141,18 +148,10 @@ def central_places(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     return out
 
 
-def _decay(decay, beta, sigma_min, floor_min) -> Decay:
-    if isinstance(decay, Decay):
-        return decay
-    return Decay(decay, beta=beta, sigma_min=sigma_min, floor_min=floor_min)
-
-
-def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
-         commuters: pd.DataFrame | None = None, decay: Decay | str = defaults.DECAY,
-         beta: float = defaults.BETA, sigma_min: float = defaults.SIGMA_MIN,
-         floor_min: float = defaults.FLOOR_MIN, limit_min: float = defaults.LIMIT_MIN,
+def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
+         commuters: pd.DataFrame | None = None, decay: Decay = DEFAULT_DECAY,
+         limit_min: float = defaults.LIMIT_MIN,
          thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
-         calibrate: bool = False, target_mean: float = defaults.TARGET_MEAN,
          max_snap_m: float | None = None, access_speed_kmh: float | None = None,
          cache_dir: str | Path | None = None, executor: Executor | None = None,
          chunk: int = defaults.LAGE_CHUNK, unit: str | None = defaults.UNIT
@@ -162,25 +161,24 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
 
     Parameters
     ----------
+    graph : RoadGraph or path
     municipalities : DataFrame or GeoDataFrame
         ``ags``, reference points, ``population``; ``gvb`` and ``central_place``
         for the settlement types (without ``central_place`` only population counts).
         A table already attached to ``graph`` is used as it is.
-    graph : RoadGraph or path
     commuters : DataFrame, optional
         ``ags``, ``in_commuters``, ``out_commuters`` (Tagesbevölkerung); residents
         are used without it, and the result says so.
-    decay : Decay or {"none", "exponential", "gaussian", "power"}
-        Distance decay in minutes; with a kind, ``beta``, ``sigma_min`` and
-        ``floor_min`` set its parameters.
+    decay : Decay or LageCalibration
+        Distance decay in minutes (default exponential, beta 0.076 per minute:
+        ``Decay("exponential", beta=0.076)``), or the fit of :func:`calibrate_lage`
+        (its decay, and the pair table it searched: nothing is searched twice).
     limit_min : float
         Destinations within this many minutes count (BBSR: 120).
     thresholds : three floats
         Lower bounds of peripher, zentral, sehr zentral.
     engine : {"dijkstra", "ch"}
         Bounded searches, or a contraction hierarchy (national runs).
-    calibrate : bool
-        Fit the decay parameter so that the mean potential equals ``target_mean``.
     max_snap_m, access_speed_kmh, cache_dir
         As in :func:`central_places`.
     executor : Executor, optional
@@ -197,16 +195,15 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
     -------
     GeoDataFrame
         ``potential_2h`` (NaN off the network), ``n_reached``, ``edge_flag``,
-        ``lage``, ``daytime_population``, ``settlement_type`` ...;
-        ``.attrs["report"]`` and ``.attrs["decay"]`` (the decay used).
-        :func:`accessibility.models.lage.lage_tables` gives GVB and Kreis tables.
+        ``lage``, ``daytime_population``, ``settlement_type`` ...; the report's lines
+        in ``.attrs["report"]``. :func:`accessibility.api.lage_tables` gives the GVB
+        and Kreis tables (pass the same ``thresholds``).
     """
     graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
                                               access_speed_kmh, cache_dir)
     if "central_place" not in munis.columns:
         munis = munis.assign(central_place=NO_FUNCTION)  # no function known
-    out = run_lage(graph, munis, commuters, decay=_decay(decay, beta, sigma_min, floor_min),
-                   calibrate=calibrate, target_mean=target_mean, limit_min=limit_min,
+    out = run_lage(graph, munis, commuters, decay=as_decay(decay), limit_min=limit_min,
                    thresholds=thresholds, engine=engine, cache_dir=cache_dir,
                    executor=executor, chunk=chunk)
     report += out.attrs.get("report", [])
@@ -215,7 +212,7 @@ def lage(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
                                crs=defaults.WGS84)
     out.attrs["report"] = report
     if unit is not None:  # settlement types and the GVB's centre need every member
-        out = apply_unit(out, lage_tables(out)["gvb"], unit)
+        out = apply_unit(out, lage_tables(out, thresholds=thresholds)["gvb"], unit)
     return out
 
 
@@ -329,17 +326,17 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
 
 
 
-def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int | None = 1,
+def plan(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *, k: int | None = 1,
          standard_min: float = defaults.STANDARD_MZ_MIN,
          candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> PlanResult:
     """Which candidates to upgrade to Mittelzentrum (maximal or set covering).
 
     Parameters
     ----------
+    graph : RoadGraph or path
     municipalities : DataFrame
         The result of :func:`central_places` (attached, with ``t_mz_min``,
         ``central_place``, ``population``; ``in_region`` when present).
-    graph : RoadGraph or path
     k : int, optional
         Number of upgrades (``objective="max_coverage"``).
     standard_min : float
@@ -382,7 +379,7 @@ def plan(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *, k: int 
 
 
 
-def time_matrix(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
+def time_matrix(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
                 limit_min: float = 60.0, destinations=None, engine: str = defaults.ENGINE,
                 cache_dir=None) -> pd.DataFrame:
     """Car times between municipalities within ``limit_min``, long format
@@ -394,7 +391,7 @@ def time_matrix(municipalities: pd.DataFrame, graph: RoadGraph | str | Path, *,
                         cache_dir=cache_dir)
 
 
-def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
+def isochrones(graph: RoadGraph | str | Path, centres: pd.DataFrame, *,
                minutes=(15.0, 30.0, 60.0), direction: str = "to",
                max_buffer_m: float = defaults.ISOCHRONE_MAX_BUFFER_M) -> gpd.GeoDataFrame:
     """The areas from which each centre is reached (``direction="to"``) or that it
@@ -406,20 +403,31 @@ def isochrones(centres: pd.DataFrame, graph: RoadGraph | str | Path, *,
 
 
 
-def calibrate_lage(municipalities: pd.DataFrame, graph: RoadGraph, *,
-                   commuters: pd.DataFrame | None = None, kind: str = defaults.DECAY,
+def calibrate_lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
+                   commuters: pd.DataFrame | None = None, decay: Decay = DEFAULT_DECAY,
                    target_mean: float = defaults.TARGET_MEAN,
-                   limit_min: float = defaults.LIMIT_MIN,
-                   floor_min: float = defaults.FLOOR_MIN) -> tuple[float, float]:
-    """Fit the decay parameter of ``kind`` so that the mean potential over the
+                   limit_min: float = defaults.LIMIT_MIN, engine: str = defaults.ENGINE,
+                   max_snap_m: float | None = None, access_speed_kmh: float | None = None,
+                   cache_dir: str | Path | None = None) -> LageCalibration:
+    """Fit the parameter of ``decay``'s kind so that the mean potential over the
     municipalities on the network equals ``target_mean`` (BBSR: 183,000).
 
-    ``municipalities`` are attached to ``graph``. Returns ``(parameter,
-    achieved_mean)``: beta per minute (exponential), the exponent (power) or sigma
-    in minutes (gaussian). See :func:`accessibility.models.lage.calibrate_decay`.
+    The options are those of :func:`lage`. Returns a
+    :class:`~accessibility.models.lage.LageCalibration`: ``.decay`` (the fitted
+    decay), ``.parameter`` (beta per minute, the power exponent or sigma in minutes),
+    ``.achieved_mean``. Pass it on as ``lage(graph, municipalities, decay=fit)``:
+    the potentials are then the sums of the pair table the fit searched.
+
+    Examples
+    --------
+    >>> fit = acc.calibrate_lage(g, munis)                       # doctest: +SKIP
+    >>> lg = acc.lage(g, munis, decay=fit)                       # doctest: +SKIP
     """
-    day, _, _ = daytime_population(municipalities, commuters)
-    param, achieved = calibrate_decay(graph, municipalities, day, kind=kind,
-                                      target_mean=target_mean, limit_min=limit_min,
-                                      floor_min=floor_min)
-    return float(param), float(achieved)
+    graph, munis, _ = municipalities_on(graph, municipalities, max_snap_m,
+                                        access_speed_kmh, cache_dir)
+    fit = _calibrate_lage(graph, munis, commuters, decay=as_decay(decay),
+                          target_mean=target_mean, limit_min=limit_min, engine=engine,
+                          cache_dir=cache_dir)
+    for line in fit.lines():
+        logger.info(line)
+    return fit

@@ -110,8 +110,8 @@ def collect_destinations(*, osm: str | Path | None = None,
     return out
 
 
-def facility_times(municipalities: pd.DataFrame, destinations: pd.DataFrame | str | Path,
-                   graph: RoadGraph | str | Path, *, kinds: Sequence[str] | None = None,
+def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+                   destinations: pd.DataFrame | str | Path, *, kinds: Sequence[str] | None = None,
                    max_snap_m: float | None = None, access_speed_kmh: float | None = None,
                    destination_max_snap_m: float | None = None,
                    cache_dir: str | Path | None = None) -> gpd.GeoDataFrame:
@@ -121,6 +121,7 @@ def facility_times(municipalities: pd.DataFrame, destinations: pd.DataFrame | st
 
     Parameters
     ----------
+    graph : RoadGraph or path
     municipalities : DataFrame or GeoDataFrame
         As for :func:`central_places`; a table already attached to ``graph`` (e.g.
         the result of :func:`central_places`) is used as it is and gets the new
@@ -129,7 +130,6 @@ def facility_times(municipalities: pd.DataFrame, destinations: pd.DataFrame | st
         ``kind`` (``motorway``, ``ldrail``, ``airport``), ``id``, ``name``, ``lon``,
         ``lat``: from :func:`collect_destinations`, or a user table / its path
         (:func:`accessibility.io.read_destinations`).
-    graph : RoadGraph or path
     kinds : sequence of str, optional
         Kinds to compute (default: those in ``destinations``).
     max_snap_m, access_speed_kmh, cache_dir
@@ -150,7 +150,7 @@ def facility_times(municipalities: pd.DataFrame, destinations: pd.DataFrame | st
     Examples
     --------
     >>> dest = acc.api.collect_destinations(osm="region.osm.pbf")   # doctest: +SKIP
-    >>> out = acc.api.facility_times(munis, dest, graph)             # doctest: +SKIP
+    >>> out = acc.api.facility_times(graph, munis, dest)             # doctest: +SKIP
     >>> out[["ags", "t_motorway_min", "nearest_motorway_name"]]      # doctest: +SKIP
     """
     graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,

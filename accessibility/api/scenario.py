@@ -14,6 +14,7 @@ from .._util import show as _show
 from ..compute import Executor
 from ..graph import RoadGraph
 from ..io import read_central_places
+from ..models.lage import LageCalibration
 from ..models.scenario import Scenario, compared, read_scenario, run_base_and_scenario, run_batch
 from ..routing import Decay
 from . import car
@@ -33,7 +34,9 @@ class ScenarioModels:
                  limit_min: float = defaults.LIMIT_MIN,
                  thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
                  cache_dir: str | Path | None = None):
-        self.commuters, self.lage, self.decay = commuters, lage, decay
+        # a fit's decay travels, not its pair table (the scenario's graph differs)
+        self.decay = decay.decay if isinstance(decay, LageCalibration) else decay
+        self.commuters, self.lage = commuters, lage
         self.standards = {"standard_mz_min": standard_mz_min,
                           "standard_oz_min": standard_oz_min}
         self.gz_with_mz_is_mz = gz_with_mz_is_mz
@@ -42,10 +45,10 @@ class ScenarioModels:
 
     def __call__(self, graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame
                  ) -> pd.DataFrame:
-        res = car.central_places(munis, central_places, graph, unit=None,
+        res = car.central_places(graph, munis, central_places, unit=None,
                                  gz_with_mz_is_mz=self.gz_with_mz_is_mz, **self.standards)
         if self.lage and pd.to_numeric(res["population"], errors="coerce").notna().any():
-            res = car.lage(res, graph, commuters=self.commuters, unit=None,
+            res = car.lage(graph, res, commuters=self.commuters, unit=None,
                            **({"decay": self.decay} if self.decay is not None else {}),
                            **self.lage_options)
         return res
@@ -53,13 +56,15 @@ class ScenarioModels:
 
 def _inputs(graph, municipalities, central_places):
     g = as_graph(graph)
+    if not isinstance(municipalities, pd.DataFrame):
+        raise InputError(f"municipalities must be a DataFrame, got {type(municipalities).__name__}")
     cp = (read_central_places(central_places) if isinstance(central_places, (str, Path))
           else central_places)
     return g, attached(g, municipalities, None, None), cp
 
 
-def scenario_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
-                  graph: RoadGraph | str | Path, changes: Scenario, models
+def scenario_runs(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+                  central_places: pd.DataFrame | str | Path, changes: Scenario, models
                   ) -> tuple[pd.DataFrame, pd.DataFrame, RoadGraph, dict]:
     """Base and scenario results of ``models`` (e.g. a :class:`ScenarioModels`):
     :func:`accessibility.models.scenario.run_base_and_scenario` on the graph and
@@ -68,8 +73,9 @@ def scenario_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | s
                                  models)
 
 
-def scenario_batch_runs(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
-                        graph: RoadGraph | str | Path, scenarios: Sequence[Scenario], models,
+def scenario_batch_runs(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+                        central_places: pd.DataFrame | str | Path,
+                        scenarios: Sequence[Scenario], models,
                         executor: Executor | None = None) -> list[tuple]:
     """:func:`scenario_runs` for several scenarios, the base once
     (:func:`accessibility.models.scenario.run_batch`)."""
@@ -77,27 +83,29 @@ def scenario_batch_runs(municipalities: pd.DataFrame, central_places: pd.DataFra
                      executor)
 
 
-def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
-             graph: RoadGraph | str | Path, changes: Scenario | str | Path, *,
+def scenario(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+             central_places: pd.DataFrame | str | Path, changes: Scenario | str | Path, *,
              commuters: pd.DataFrame | None = None, lage: bool = True,
-             decay: Decay | None = None) -> pd.DataFrame:
+             decay: Decay | LageCalibration | None = None) -> pd.DataFrame:
     """Base and scenario side by side: the change of every indicator per municipality.
 
     Parameters
     ----------
+    graph : RoadGraph or path
     municipalities : DataFrame
         Attached municipalities (:func:`attach`; ``in_region`` when present).
     central_places : DataFrame or path
         The base designations.
-    graph : RoadGraph or path
     changes : Scenario or path
         The scenario (:func:`accessibility.models.scenario.read_scenario`).
     commuters : DataFrame, optional
         For the daytime population of the Lage.
     lage : bool
         Also compare the Lage (needs populations).
-    decay : Decay, optional
-        The Lage's decay (default exponential, beta 0.076).
+    decay : Decay or LageCalibration, optional
+        The Lage's decay (default exponential, beta 0.076); a fit of
+        :func:`calibrate_lage` on the base gives its decay to both runs (a scenario
+        never refits it).
 
     Returns
     -------
@@ -107,15 +115,16 @@ def scenario(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | 
         ``.attrs["road_changes"]`` says what the roads scenario did.
     """
     sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
-    base, scen, _, info = scenario_runs(municipalities, central_places, graph, sc,
+    base, scen, _, info = scenario_runs(graph, municipalities, central_places, sc,
                                         ScenarioModels(commuters, lage, decay))
     return compared(base, scen, info, sc)
 
 
-def scenario_batch(municipalities: pd.DataFrame, central_places: pd.DataFrame | str | Path,
-                   graph: RoadGraph | str | Path, scenarios: Sequence[Scenario | str | Path], *,
+def scenario_batch(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
+                   central_places: pd.DataFrame | str | Path,
+                   scenarios: Sequence[Scenario | str | Path], *,
                    commuters: pd.DataFrame | None = None, lage: bool = True,
-                   decay: Decay | None = None, executor: Executor | None = None
+                   decay: Decay | LageCalibration | None = None, executor: Executor | None = None
                    ) -> dict[str, pd.DataFrame]:
     """Several scenarios against one base: the base is computed once, each scenario
     is an independent task (of ``executor``, e.g. on Dask workers; in this process
@@ -129,6 +138,6 @@ def scenario_batch(municipalities: pd.DataFrame, central_places: pd.DataFrame | 
     names = [s.name for s in scs]
     if len(set(names)) != len(names):
         raise InputError(f"scenario names repeat ({_show(names)}): give each its own name")
-    runs = scenario_batch_runs(municipalities, central_places, graph, scs,
+    runs = scenario_batch_runs(graph, municipalities, central_places, scs,
                                ScenarioModels(commuters, lage, decay), executor)
     return {sc.name: compared(b, s, info, sc) for sc, (b, s, _, info) in zip(scs, runs)}

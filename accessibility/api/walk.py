@@ -285,7 +285,7 @@ def prepare_nahversorgung(walk_osm: str | Path, municipalities: pd.DataFrame, *,
     cells = resident_cells(extent, grid=grid, buildings=feats.buildings,
                            residential_areas=feats.landuse_residential,
                            municipalities=municipalities, polygons=polygons)
-    pop_source = (f"population grid {grid_name} "
+    pop_source = (f"population grid {grid_name + ' ' if grid_name else ''}"
                   f"({(grid.attrs.get('cell_size_m') or defaults.GRID_CELL_M):g} m)"
                   if grid is not None
                   else cells.attrs["population_source"])
@@ -296,7 +296,7 @@ def prepare_nahversorgung(walk_osm: str | Path, municipalities: pd.DataFrame, *,
                       len(feats.water), len(feats.crossings))
 
 
-def nahversorgung(municipalities: pd.DataFrame, walk: WalkInputs, *,
+def nahversorgung(walk: WalkInputs, municipalities: pd.DataFrame, *,
                   methods=defaults.WALK_METHODS, limit_m: float = defaults.WALK_LIMIT_M,
                   max_distance_m: float = defaults.WALK_MAX_DISTANCE_M,
                   max_snap_m: float = defaults.WALK_MAX_SNAP_M,
@@ -305,21 +305,28 @@ def nahversorgung(municipalities: pd.DataFrame, walk: WalkInputs, *,
                   ) -> Nahversorgung:
     """Nahversorgung of the prepared walk extract (:func:`prepare_nahversorgung`):
     :func:`walk_distances` and :func:`walkability` in one step, as a run computes it.
+    ``walk`` holds the walking network, so it comes first, as the graph does elsewhere.
 
     A municipality with residents in the walk extract is reported although it lies
     outside the road extract (``in_region`` set, ``reason`` says so), when it is
     inside the ``ags_prefixes`` / ``bbox`` cut. Returns the municipalities and the
     cells (:class:`Nahversorgung`).
     """
+    if not isinstance(walk, WalkInputs):
+        raise InputError("nahversorgung takes the prepared walk extract first: "
+                         "nahversorgung(prepare_nahversorgung(walk_osm, municipalities, ...), "
+                         f"municipalities), got {type(walk).__name__}")
     per_cell = walk_distances(walk.cells, walk.facilities, walk_graph=walk.walk_graph,
                               methods=methods, barriers=walk.water, gaps=walk.gaps,
                               max_distance_m=max_distance_m, max_snap_m=max_snap_m,
                               executor=executor, tiles=tiles, tile_size_m=tile_size_m)
     res = walkability(municipalities, per_cell, limit_m=limit_m, stop_source=walk.stop_source)
     cut = region_cut(res, ags_prefixes=ags_prefixes, bbox=bbox)
-    walk_only = ~res["in_region"].to_numpy(bool) & cut & (
-        res["walk_residents"].fillna(0).to_numpy() > 0)
-    res["in_region"] = res["in_region"].to_numpy(bool) | walk_only
+    # without a road extract (no in_region yet) the walk extract is the region
+    inside = (res["in_region"].fillna(False).to_numpy(bool) if "in_region" in res.columns
+              else np.zeros(len(res), bool))
+    walk_only = ~inside & cut & (res["walk_residents"].fillna(0).to_numpy() > 0)
+    res["in_region"] = inside | walk_only
     if "reason" in res.columns:
         res.loc[walk_only, "reason"] = "outside the road extract: Nahversorgung values only"
     return Nahversorgung(res, per_cell)

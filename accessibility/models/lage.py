@@ -32,14 +32,16 @@ German destinations only, so there the flag says "foreign destinations ignored".
 
 Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
 183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
-A calibrated run (:func:`run_lage` with ``calibrate=True``) searches once: the
-sparse table of all municipality pairs within the limit is both what the fit sums
-for every trial parameter and, with the fitted one, the potentials themselves.
+A calibrated run (:func:`calibrate_lage`, then :func:`run_lage` with the
+:class:`LageCalibration` as ``decay``) searches once: the sparse table of all
+municipality pairs within the limit is both what the fit sums for every trial
+parameter and, with the fitted one, the potentials themselves.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 
 import numpy as np
@@ -64,9 +66,16 @@ from ..vocabulary import (
     COLUMNS as _ALL_COLUMNS,
     LAGE_CLASSES,
     LAGE_COLUMNS,
-    NO_VALUE,
     SETTLEMENT_TYPES,
     class_codes,
+)
+from .lage_tables import (
+    LAGE_THRESHOLDS,
+    classify_lage,
+    gvb_potential,
+    kreis_lage,
+    lage_summary,
+    lage_tables,
 )
 from .settlement import settlement_types
 
@@ -74,7 +83,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "SOURCE_COMMUTERS",
-    "SOURCE_RESIDENTS", "augmented_graph", "boundary_nodes", "calibrate_decay",
+    "SOURCE_RESIDENTS", "LageCalibration", "augmented_graph", "boundary_nodes",
+    "calibrate_decay", "calibrate_lage",
     "classify_lage", "daytime_population", "gvb_potential", "kreis_lage", "lage_potential",
     "lage_summary", "lage_tables", "mean_potential", "run_lage",
 ]
@@ -82,8 +92,6 @@ __all__ = [
 #: Default decay (docs/METHOD.md: gives the 183,000 national mean on a major-road network).
 DEFAULT_DECAY = Decay(defaults.DECAY, beta=defaults.BETA, sigma_min=defaults.SIGMA_MIN,
                       floor_min=defaults.FLOOR_MIN)
-#: Lower bounds of peripher, zentral, sehr zentral (BBSR).
-LAGE_THRESHOLDS = defaults.LAGE_THRESHOLDS
 SOURCE_COMMUTERS = "residents + in - out commuters"
 SOURCE_RESIDENTS = "residents (no commuter data)"
 SOURCE_NOT_IN_TABLE = "residents (municipality not in the commuter table)"
@@ -522,125 +530,101 @@ def calibrate_decay(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     return float(p), float(achieved)
 
 
-# ------------------------------------------------------------------ classes and tables
+@dataclasses.dataclass(frozen=True, eq=False)
+class LageCalibration:
+    """The decay fitted by :func:`calibrate_lage`.
 
-
-def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
-    """Lage label of each potential: "sehr peripher" < 81,000 <= "peripher" <
-    183,000 <= "zentral" < 410,000 <= "sehr zentral" (lower bounds inclusive).
-    Missing values stay missing. Keeps a Series' index."""
-    th = [float(x) for x in thresholds]
-    if len(th) != 3 or any(b <= a for a, b in zip(th, th[1:])):
-        raise InputError(f"thresholds must be three increasing numbers, got {thresholds!r}")
-    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
-    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-    labels = np.array(LAGE_CLASSES, dtype=object)[np.searchsorted(th, v, side="right")
-                                                   .clip(0, 3)]
-    labels[~np.isfinite(v)] = None
-    return pd.Series(labels, index=s.index, name="lage", dtype=object)
-
-
-def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
-    """Lage per Gemeindeverband as BBSR: the GVB's settlement centre is its most
-    populous municipality, and the GVB takes that municipality's potential.
-
-    Parameters
+    Attributes
     ----------
-    df : DataFrame
-        Per municipality: ``ags``, ``gvb``, ``population``, ``potential_2h``,
-        ``n_reached``, ``edge_flag`` (the result of :func:`run_lage`); ``name``,
-        ``gvb_name`` are used when present.
-
-    Returns
-    -------
-    DataFrame: ``gvb``, ``gvb_name``, ``centre_ags``, ``centre_name``, ``population``
-    (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``.
+    decay : Decay
+        The configured kind (and the power decay's floor) with the fitted parameter.
+    achieved_mean, target_mean : float
+        The mean potential over the municipalities on the network with ``decay``,
+        and the mean it was fitted to (BBSR: 183,000).
+    limit_min : float
+        The time limit of the potentials (minutes).
+    n_municipalities : int
+        Municipalities on the network (the mean is over them).
+    pairs : tuple
+        The sparse table of all pairs within the limit that the fit summed;
+        :func:`run_lage` takes its potentials from it when given this calibration as
+        ``decay`` for the same municipalities, so nothing is searched twice.
     """
-    for col in ("ags", "gvb", "population", "potential_2h", "n_reached", "edge_flag"):
-        if col not in df.columns:
-            raise InputError(f"gvb_potential needs the column {col!r}")
-    d = pd.DataFrame({"gvb": df["gvb"].to_numpy(), "ags": df["ags"].to_numpy(),
-                      "name": (df["name"] if "name" in df.columns else df["ags"]).to_numpy(),
-                      "population": pd.to_numeric(df["population"], errors="coerce").to_numpy(),
-                      "potential_2h": df["potential_2h"].to_numpy(),
-                      "n_reached": df["n_reached"].to_numpy(),
-                      "edge_flag": df["edge_flag"].to_numpy()})
-    centre = (d.assign(_p=d["population"].fillna(-1.0))
-              .sort_values(["gvb", "_p", "ags"], ascending=[True, False, True])
-              .drop_duplicates("gvb").set_index("gvb"))
-    out = pd.DataFrame({"centre_ags": centre["ags"], "centre_name": centre["name"],
-                        "population": d.groupby("gvb")["population"].sum(min_count=1),
-                        "potential_2h": centre["potential_2h"],
-                        "n_reached": centre["n_reached"],
-                        "edge_flag": centre["edge_flag"].astype(bool)})
-    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
-    out.loc[out["population"] == 0, "lage"] = None  # gemeindefreie Gebiete: no Lage
-    out = out.reset_index()
-    if "gvb_name" in df.columns:
-        names = pd.Series(df["gvb_name"].to_numpy(), index=df["gvb"].to_numpy())
-        out.insert(1, "gvb_name", names[~names.index.duplicated()].reindex(out["gvb"]).to_numpy())
-    return out
+
+    decay: Decay
+    achieved_mean: float
+    target_mean: float
+    limit_min: float
+    n_municipalities: int
+    pairs: tuple | None = dataclasses.field(default=None, repr=False)
+    key: str = dataclasses.field(default="", repr=False)
+
+    @property
+    def parameter(self) -> float:
+        """beta per minute (exponential), the exponent (power) or sigma in minutes
+        (gaussian)."""
+        return self.decay.sigma_min if self.decay.kind == "gaussian" else self.decay.beta
+
+    @property
+    def parameter_name(self) -> str:
+        """The name of :attr:`parameter` in ``[lage]`` (``beta`` or ``sigma_min``)."""
+        return "sigma_min" if self.decay.kind == "gaussian" else "beta"
+
+    def lines(self) -> list[str]:
+        """What the fit gave, for a report."""
+        return [f"decay calibrated: {self.decay} gives a mean potential of "
+                f"{self.achieved_mean:,.0f} over {self.n_municipalities:,} municipalities "
+                f"on the network (target {self.target_mean:,.0f})"]
 
 
-def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
-    """Lage per Kreis: population-weighted mean of the municipality potentials
-    (municipalities without a potential are left out), same thresholds.
+def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
+    """What a pair table depends on: the augmented graph (roads, attachments, access
+    legs), the daytime weights and the limit."""
+    h = hashlib.sha256()
+    for a in (aug.offsets, aug.targets, aug.time_s, w):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr(float(limit_min)).encode())
+    return h.hexdigest()
 
-    ``df`` needs ``kreis``, ``population`` and ``potential_2h``.
+
+def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None,
+                   *, decay: Decay = DEFAULT_DECAY, target_mean: float = defaults.TARGET_MEAN,
+                   limit_min: float = defaults.LIMIT_MIN, engine: str = defaults.ENGINE,
+                   cache_dir=None) -> LageCalibration:
+    """Fit the parameter of ``decay``'s kind so that the mean potential over the
+    municipalities on the network equals ``target_mean`` (:func:`calibrate_decay`).
+
+    ``munis`` are attached to ``graph`` (``ags``, ``population``, network columns);
+    ``commuters`` as in :func:`daytime_population`; ``engine="ch"`` finds the pairs
+    with a contraction hierarchy (cached in ``cache_dir``). Pass the result as
+    ``decay`` to :func:`run_lage` for the potentials.
     """
-    for col in ("kreis", "population", "potential_2h"):
-        if col not in df.columns:
-            raise InputError(f"kreis_lage needs the column {col!r}")
-    pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
-    v = pd.to_numeric(df["potential_2h"], errors="coerce")
-    ok = v.notna() & (pop > 0)
-    t = pd.DataFrame({"kreis": df["kreis"], "population": pop,
-                      "wv": (v * pop).where(ok, 0.0), "w": pop.where(ok, 0.0),
-                      "n": 1, "n_valid": ok.astype(int)})
-    g = t.groupby("kreis", sort=True).sum()
-    out = pd.DataFrame({"n_municipalities": g["n"], "n_with_potential": g["n_valid"],
-                        "population": g["population"],
-                        "potential_2h": (g["wv"] / g["w"]).where(g["w"] > 0)})
-    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
-    return out.reset_index()
-
-
-def lage_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Cross-table of Lage (rows) by settlement type (columns): number of units and
-    population, with totals. ``df`` needs ``lage``, ``settlement_type`` and
-    ``population`` (per municipality or per GVB)."""
-    for col in ("lage", "settlement_type", "population"):
-        if col not in df.columns:
-            raise InputError(f"lage_summary needs the column {col!r}")
-    d = pd.DataFrame({"lage": df["lage"].fillna(NO_VALUE).to_numpy(),
-                      "type": df["settlement_type"].fillna("no type").to_numpy(),
-                      "population": pd.to_numeric(df["population"], errors="coerce")
-                      .fillna(0).to_numpy()})
-    rows = list(LAGE_CLASSES[::-1]) + ([NO_VALUE] if (d["lage"] == NO_VALUE).any() else [])
-    types = list(SETTLEMENT_TYPES) + (["no type"] if (d["type"] == "no type").any() else [])
-    n = pd.crosstab(d["lage"], d["type"]).reindex(index=rows, columns=types, fill_value=0)
-    p = d.pivot_table(index="lage", columns="type", values="population", aggfunc="sum",
-                      fill_value=0).reindex(index=rows, columns=types, fill_value=0)
-    n["total"], p["total"] = n.sum(axis=1), p.sum(axis=1)
-    n.loc["total"], p.loc["total"] = n.sum(axis=0), p.sum(axis=0)
-    out = pd.concat({"n": n.astype(int), "population": p.astype(float)}, axis=1)
-    out = out.swaplevel(axis=1)[[c for t in types + ["total"] for c in ((t, "n"), (t, "population"))]]
-    out.columns = [f"{t} {m}" for t, m in out.columns]
-    out.index.name = "lage"
-    return out
+    if decay.kind == "none":
+        raise InputError("calibrating the Lage needs a decay kind other than 'none' "
+                         "(exponential, gaussian or power)")
+    if engine not in ("dijkstra", "ch"):
+        raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
+    day, _, _ = daytime_population(munis, commuters)
+    setup = _setup(graph, munis, day)
+    hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
+    pairs = _pair_times(graph, munis, day, limit_min, hier, setup)
+    p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind, target_mean=target_mean,
+                                  limit_min=limit_min, floor_min=decay.floor_min, pairs=pairs)
+    return LageCalibration(_decay_for(decay.kind, p, decay.floor_min), achieved,
+                           float(target_mean), float(limit_min), int(setup[1].size),
+                           pairs=pairs, key=_pairs_key(setup[2], setup[3], limit_min))
 
 
 def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None, *,
-             decay: Decay = DEFAULT_DECAY, calibrate: bool = False,
-             target_mean: float = defaults.TARGET_MEAN, limit_min: float = defaults.LIMIT_MIN,
+             decay: Decay | LageCalibration = DEFAULT_DECAY,
+             limit_min: float = defaults.LIMIT_MIN,
              boundary=None, thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
              engine: str = defaults.ENGINE, cache_dir=None,
              executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK
              ) -> pd.DataFrame:
     """The whole Lage model in one call.
 
-    Daytime population, (optionally) decay calibration to ``target_mean`` with the
-    kind of ``decay``, potentials, Lage classes, Stadt- und Gemeindetyp.
+    Daytime population, potentials, Lage classes, Stadt- und Gemeindetyp.
 
     Parameters
     ----------
@@ -651,6 +635,9 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         and ``kreis`` when present.
     commuters : DataFrame, optional
         ``ags``, ``in_commuters``, ``out_commuters``; residents are used without it.
+    decay : Decay or LageCalibration
+        The distance decay, or a fit of :func:`calibrate_lage` (its decay; its pair
+        table too when it was fitted on the same municipalities, graph and limit).
 
     Returns
     -------
@@ -658,8 +645,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         ``munis`` with ``daytime_population``, ``daytime_population_source``,
         ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``, ``settlement_type``,
         ``settlement_type_detail`` (see :data:`COLUMNS`). ``.attrs["report"]`` holds
-        the summary lines and ``.attrs["decay"]`` the decay used (after calibration,
-        as a dict: ``Decay(**attrs["decay"])``).
+        the summary lines.
         :func:`lage_tables` gives the GVB and Kreis tables.
     """
     day, src, report = daytime_population(munis, commuters)
@@ -667,17 +653,14 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     setup = _setup(graph, munis, day)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
     pairs = None
-    if calibrate:
-        if decay.kind == "none":
-            raise InputError("calibrate needs a decay kind other than 'none'")
-        # one table of all pairs within the limit: fit on it, then sum it
-        pairs = _pair_times(graph, munis, day, limit_min, hier, setup)
-        p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind,
-                                      target_mean=target_mean, limit_min=limit_min,
-                                      floor_min=decay.floor_min, pairs=pairs)
-        decay = _decay_for(decay.kind, p, decay.floor_min)
-        report.append(f"decay calibrated: {decay} gives a mean potential of {achieved:,.0f} "
-                      f"(target {target_mean:,.0f})")
+    if isinstance(decay, LageCalibration):
+        report += decay.lines()
+        if decay.key == _pairs_key(setup[2], setup[3], limit_min):
+            pairs = decay.pairs  # the fit's table: sum it with the fitted decay
+        decay = decay.decay
+    if not isinstance(decay, Decay):
+        raise InputError(f"decay must be a Decay or a LageCalibration, got {decay!r}: e.g. "
+                         "Decay('exponential', beta=0.076)")
     res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
                          boundary=boundary, engine=engine, hierarchy=hier,
                          executor=executor, chunk=chunk, setup=setup, pairs=pairs)
@@ -701,26 +684,4 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         out["settlement_type_code"] = class_codes(out["settlement_type"], SETTLEMENT_TYPES)
         out["settlement_type_detail"] = with_type["settlement_type_detail"]
     out.attrs["report"] = report
-    out.attrs["decay"] = dataclasses.asdict(decay)  # attrs stay JSON (GeoParquet stores them)
-    out.attrs["thresholds"] = tuple(float(t) for t in thresholds)
     return out
-
-
-def lage_tables(result: pd.DataFrame, *, thresholds=None,
-                settlement_function: str = "highest") -> dict[str, pd.DataFrame]:
-    """The GVB and Kreis tables of a :func:`run_lage` result.
-
-    Returns ``{"gvb": ..., "kreis": ...}`` (a key is missing when the result lacks
-    ``gvb`` or ``kreis``): per Gemeindeverband the Lage of its most populous member
-    and the settlement type; per Kreis the population-weighted mean potential.
-    """
-    th = thresholds if thresholds is not None else result.attrs.get("thresholds",
-                                                                     LAGE_THRESHOLDS)
-    tables = {}
-    if {"gvb", "population"} <= set(result.columns):
-        st_gvb, _ = settlement_types(result, function=settlement_function)
-        tables["gvb"] = gvb_potential(result, thresholds=th).merge(
-            st_gvb[["gvb", "settlement_type", "settlement_type_detail"]], on="gvb", how="left")
-    if {"kreis", "population"} <= set(result.columns):
-        tables["kreis"] = kreis_lage(result, thresholds=th)
-    return tables

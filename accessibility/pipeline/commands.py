@@ -70,21 +70,22 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
 
 def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
                    overrides: dict | None = None, kind: str | None = None,
-                   target_mean: float | None = None) -> tuple[str, float, float, int]:
+                   target_mean: float | None = None) -> api.LageCalibration:
     """Fit the decay parameter so that the mean potential over all municipalities on
     the network equals ``target_mean`` (default ``[lage] target_mean``, BBSR 183,000).
 
-    Returns ``(kind, parameter, achieved_mean, n_municipalities)``; the parameter is
-    beta per minute (exponential), the exponent (power) or sigma in minutes (gaussian).
+    ``kind`` replaces ``[lage] decay``. Returns the
+    :class:`~accessibility.models.lage.LageCalibration` (``.decay``, ``.parameter``:
+    beta per minute, the power exponent or sigma in minutes, ``.achieved_mean``).
     """
     config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir,
                                                              "calibrate-lage")
-    kind = kind or config.lage.decay
-    target = target_mean if target_mean is not None else config.lage.target_mean
-    param, achieved = api.calibrate_lage(munis, graph, commuters=inputs.commuters, kind=kind,
-                                         target_mean=target, limit_min=config.lage.limit_min,
-                                         floor_min=config.lage.floor_min)
-    return kind, float(param), float(achieved), int(munis["on_network"].sum())
+    c = config.lage
+    target = target_mean if target_mean is not None else c.target_mean
+    decay = api.Decay(kind or c.decay, floor_min=c.floor_min)  # its parameter is fitted
+    return api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
+                              target_mean=target, limit_min=c.limit_min, engine=c.engine,
+                              cache_dir=config.graph.cache_dir)
 
 
 # ------------------------------------------------------------------------------ planning
@@ -105,10 +106,10 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     cfg = config.central_places
-    res = api.central_places(munis, inputs.central_places, graph,
+    res = api.central_places(graph, munis, inputs.central_places,
                              gz_with_mz_is_mz=cfg.gz_with_mz_is_mz, unit=None)
     kw = {} if candidates is None else {"candidates": list(candidates)}
-    out = api.plan(res, graph, k=k, objective=objective,
+    out = api.plan(graph, res, k=k, objective=objective,
                    standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
                    **kw)
     if out_file is not None:
@@ -170,7 +171,7 @@ def _scenario_setup(config: Config):
 
 def _scenario_stages(config: Config, sc: api.Scenario, out: Output, t0: float) -> RunResult:
     config, graph, munis, inputs, models, times = _scenario_setup(config)
-    reg_b, reg_s, g_s, road_info = api.scenario_runs(munis, inputs.central_places, graph, sc,
+    reg_b, reg_s, g_s, road_info = api.scenario_runs(graph, munis, inputs.central_places, sc,
                                                      models)
     times.update(road_info.pop("times_s"))
     return _scenario_outputs(config, sc, reg_b, reg_s, g_s, road_info, times, out, t0)
@@ -201,7 +202,7 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     config, graph, munis, inputs, models, times = _scenario_setup(config)
     with open_executor(config.compute) as executor:
-        runs = api.scenario_batch_runs(munis, inputs.central_places, graph, scs, models,
+        runs = api.scenario_batch_runs(graph, munis, inputs.central_places, scs, models,
                                        tasks_of(executor))
     results = []
     for sc, stem, (reg_b, reg_s, g_s, info) in zip(scs, stems, runs):

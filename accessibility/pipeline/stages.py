@@ -45,7 +45,7 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         pad = 0.1
         grid = clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
                                                   lon.max() + pad, lat.max() + pad))
-    res = api.central_places(munis, inputs.central_places, graph,
+    res = api.central_places(graph, munis, inputs.central_places,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz,
                              standard_mz_min=cfg.standard_mz_min,
@@ -128,19 +128,23 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
         summary += report.skipped_section(report.LAGE_TITLE,
                                           "the municipality table has no population.")
         return munis
-    res = api.lage(munis, graph, commuters=inputs.commuters, decay=lage_decay(config),
+    decay = lage_decay(config)
+    if c.calibrate:  # the fit's pair table gives the potentials: one search for both
+        decay = api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
+                                   target_mean=c.target_mean, limit_min=c.limit_min,
+                                   engine=c.engine, cache_dir=config.graph.cache_dir)
+    res = api.lage(graph, munis, commuters=inputs.commuters, decay=decay,
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
-                   calibrate=c.calibrate, target_mean=c.target_mean,
                    cache_dir=config.graph.cache_dir, executor=tasks_of(executor),
                    chunk=config.compute.lage_chunk, unit=config.output.unit)
-    d = res.attrs["decay"]  # the decay used (calibrated or configured)
-    decay_text = (f"{d['kind']} (beta {d['beta']:g}, sigma {d['sigma_min']:g} min, floor "
-                  f"{d['floor_min']:g} min)"
+    d = decay.decay if c.calibrate else decay  # the decay used (calibrated or configured)
+    decay_text = (f"{d.kind} (beta {d.beta:g}, sigma {d.sigma_min:g} min, floor "
+                  f"{d.floor_min:g} min)"
                   + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
                      if c.calibrate else ""))
     # settlement types and the GVB's centre need every member; the tables report the
     # region's
-    gvb = api.lage_tables(res)["gvb"]
+    gvb = api.lage_tables(res, thresholds=tuple(c.thresholds))["gvb"]
     reg = res[res["in_region"]]
     out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
     if len(reg):
@@ -172,7 +176,7 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
         osm=inp.osm, stations=inp.stations, gtfs=feed, gtfs_date=config.walk.gtfs_date,
         airports=inputs.airports if inputs.airports is not None else True,
         overrides=inputs.destinations)
-    res = api.facility_times(munis, dest, graph)
+    res = api.facility_times(graph, munis, dest)
     report_lines = list(res.attrs.get("report", []))  # includes the destinations' lines
     if feed is not None:
         res = api.pt_departures(res, feed, date=config.walk.gtfs_date, polygons=polygons)
@@ -229,7 +233,7 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
             # the Lage's hierarchy (cached): no second preprocessing for the matrix
             g, on = api.at_virtual_nodes(graph, munis)
             on = on[munis["in_region"].to_numpy(bool)]
-        mat = api.time_matrix(on, g, limit_min=c.matrix_limit_min,
+        mat = api.time_matrix(g, on, limit_min=c.matrix_limit_min,
                               engine=config.lage.engine, cache_dir=config.graph.cache_dir)
         out.table("matrix", mat, "matrix.parquet")
         lines += list(mat.attrs.get("report", [])) + [
@@ -239,7 +243,7 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
         centres = reg[reg["central_place"].isin(
             destinations(config.central_places.gz_with_mz_is_mz)["mz"])]
         if len(centres):
-            iso = api.isochrones(centres, graph, minutes=c.isochrone_minutes,
+            iso = api.isochrones(graph, centres, minutes=c.isochrone_minutes,
                                  max_buffer_m=c.isochrone_max_buffer_m)
             out.add("isochrones", write_gpkg_layers({"isochrones": iso},
                                                     out.stage / "isochrones.gpkg"))
@@ -279,7 +283,7 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
     c = config.walk
     path, facilities, stop_source, pop_source = (walk.path, walk.facilities, walk.stop_source,
                                                  walk.pop_source)
-    result = api.nahversorgung(munis, walk, methods=c.methods, limit_m=c.limit_m,
+    result = api.nahversorgung(walk, munis, methods=c.methods, limit_m=c.limit_m,
                                max_distance_m=c.max_distance_m, max_snap_m=c.max_snap_m,
                                executor=tasks_of(executor), tiles=config.compute.tiles,
                                tile_size_m=config.compute.tile_size_m,

@@ -177,7 +177,7 @@ def _scan_buckets(ns, settled, sdist, b_off, b_tgt, b_dist, limit, best, tl):
 @njit(cache=True)
 def _forward_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up_w,
                    dn_off, dn_t, dn_w, b_off, b_tgt, b_dist, n_targets, target_weight,
-                   decay_kind, p1, p2, sums, n_reached):
+                   decay_kind, decay_param, decay_floor, sums, n_reached):
     n = up_off.size - 1
     dist = np.full(n, np.inf)
     touched = np.empty(256, np.int64)
@@ -195,7 +195,7 @@ def _forward_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up
         acc = 0.0
         for q in range(nt):
             j = tl[q]
-            acc += decay_weight(best[j], decay_kind, p1, p2) * target_weight[j]
+            acc += decay_weight(best[j], decay_kind, decay_param, decay_floor) * target_weight[j]
             best[j] = np.inf
         sums[i] = acc
         n_reached[i] = nt
@@ -203,7 +203,7 @@ def _forward_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up
 
 @njit(parallel=True, cache=True)
 def bucket_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w,
-                     b_off, b_tgt, b_dist, target_weight, decay_kind, p1, p2, threads):
+                     b_off, b_tgt, b_dist, target_weight, decay_kind, decay_param, decay_floor, threads):
     """Decay-weighted sum of target weights within ``limit`` of every origin.
 
     ``origins`` are in rank space; the buckets come from :func:`build_buckets`
@@ -220,7 +220,7 @@ def bucket_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
     for c in prange(nc):
         _forward_chunk(c, nc, origins, origin_offsets, limit, up_off, up_t, up_w,
                        dn_off, dn_t, dn_w, b_off, b_tgt, b_dist, target_weight.size,
-                       target_weight, decay_kind, p1, p2, sums, n_reached)
+                       target_weight, decay_kind, decay_param, decay_floor, sums, n_reached)
     return sums, n_reached
 
 

@@ -425,7 +425,7 @@ def _sweep_block(r_off, r_t, r_w, dd, nb):
 @njit(cache=True)
 def _rphast_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
                   dn_t, dn_w, local, r_off, r_t, r_w, target_pos, target_weight, decay_kind,
-                  p1, p2, table, sums, n_reached, dense):
+                  decay_param, decay_floor, table, sums, n_reached, dense):
     """Batches ``c, c + n_chunks, ...`` of :data:`BATCH` origins: upward search of
     every origin into its column, one sweep of the block, then the rows of
     ``table`` (``dense``) or ``sums`` / ``n_reached``."""
@@ -465,7 +465,7 @@ def _rphast_chunk(c, n_chunks, origins, origin_offsets, limit, up_off, up_t, up_
                 for j in range(target_pos.size):
                     t = dd[target_pos[j], b]
                     if t <= limit and t < np.inf:
-                        acc += decay_weight(t, decay_kind, p1, p2) * target_weight[j]
+                        acc += decay_weight(t, decay_kind, decay_param, decay_floor) * target_weight[j]
                         cnt += 1
                 sums[i] = acc
                 n_reached[i] = cnt
@@ -513,13 +513,13 @@ def rphast_one_to_many(origins, origin_offsets, limit, up_off, up_t, up_w, dn_of
 
 @njit(parallel=True, cache=True)
 def rphast_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off, dn_t, dn_w,
-                     local, r_off, r_t, r_w, target_pos, target_weight, decay_kind, p1, p2,
+                     local, r_off, r_t, r_w, target_pos, target_weight, decay_kind, decay_param, decay_floor,
                      threads):
     """Decay-weighted sum of the target weights within ``limit`` of every origin
     (RPHAST).
 
     Parameters as in :func:`rphast_one_to_many`, plus ``target_weight[j]``, the
-    weight of target ``j``, and the decay ``(decay_kind, p1, p2)`` of
+    weight of target ``j``, and the decay ``(decay_kind, decay_param, decay_floor)`` of
     :func:`~._decay.decay_weight`. Each origin sums its targets in index order,
     so the result does not depend on the number of threads.
 
@@ -537,5 +537,5 @@ def rphast_potential(origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
     for c in prange(nc):
         _rphast_chunk(c, nc, origins, origin_offsets, limit, up_off, up_t, up_w, dn_off,
                       dn_t, dn_w, local, r_off, r_t, r_w, target_pos, target_weight,
-                      decay_kind, p1, p2, table, sums, n_reached, False)
+                      decay_kind, decay_param, decay_floor, table, sums, n_reached, False)
     return sums, n_reached

@@ -200,7 +200,7 @@ class ContractionHierarchy:
         The buckets of the targets are kept for the next call with the same
         targets and limit.
         """
-        org, oo, limit, nw, (kind, p1, p2) = potential_args(
+        org, oo, limit, nw, (kind, decay_param, decay_floor) = potential_args(
             self.n_nodes, origins, node_weight, limit_s, decay, origin_offsets, self.weight)
         tnodes = np.flatnonzero(nw != 0.0).astype(np.int64)
         if tnodes.size == 0:
@@ -210,7 +210,7 @@ class ContractionHierarchy:
         sums, n_reached = Q.bucket_potential(
             self.rank[org], oo, limit, self.up_off, self.up_t, self.up_w, self.dn_off,
             self.dn_t, self.dn_w, b_off, b_tgt, b_dist, np.ascontiguousarray(nw[tnodes]),
-            kind, p1, p2, numba.get_num_threads())
+            kind, decay_param, decay_floor, numba.get_num_threads())
         return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))
 
     def _many_to_many_args(self, origins, targets, origin_offsets, limit) -> tuple:
@@ -448,7 +448,7 @@ class ContractionHierarchy:
             The selection of the targets is kept for the next call with the same
             targets and limit (see :meth:`rphast_selection`).
         """
-        org, oo, limit, nw, (kind, p1, p2) = potential_args(
+        org, oo, limit, nw, (kind, decay_param, decay_floor) = potential_args(
             self.n_nodes, origins, node_weight, limit_s, decay, origin_offsets, self.weight)
         tnodes = np.flatnonzero(nw != 0.0).astype(np.int64)
         if tnodes.size == 0:
@@ -457,5 +457,5 @@ class ContractionHierarchy:
         sel = self.rphast_selection(tnodes, limit)
         sums, n_reached = P.rphast_potential(
             self.rank[org], oo, limit, *self._hierarchy(), *self._selection_args(sel),
-            np.ascontiguousarray(nw[tnodes]), kind, p1, p2, numba.get_num_threads())
+            np.ascontiguousarray(nw[tnodes]), kind, decay_param, decay_floor, numba.get_num_threads())
         return PotentialResult(sums, n_reached, np.zeros(org.size, np.bool_))

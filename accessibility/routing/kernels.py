@@ -379,7 +379,7 @@ def _n_chunks(k):
 
 @njit(cache=True)
 def _potential_chunk(c, n_chunks, offsets, targets, weights, origins, origin_offsets,
-                     limit, node_weight, decay_kind, p1, p2, boundary,
+                     limit, node_weight, decay_kind, decay_param, decay_floor, boundary,
                      sums, n_reached, touches_boundary):
     """Run the origins ``c, c + n_chunks, ...`` of :func:`bounded_potential`.
 
@@ -403,7 +403,7 @@ def _potential_chunk(c, n_chunks, offsets, targets, weights, origins, origin_off
             v = settled[q]
             w = node_weight[v]
             if w != 0.0:
-                acc += decay_weight(dist[v], decay_kind, p1, p2) * w
+                acc += decay_weight(dist[v], decay_kind, decay_param, decay_floor) * w
                 count += 1
             if boundary[v]:
                 touch = True
@@ -415,7 +415,7 @@ def _potential_chunk(c, n_chunks, offsets, targets, weights, origins, origin_off
 
 @njit(parallel=True, cache=True)
 def bounded_potential(offsets, targets, weights, origins, origin_offsets, limit,
-                      node_weight, decay_kind, p1, p2, boundary):
+                      node_weight, decay_kind, decay_param, decay_floor, boundary):
     """Decay-weighted sum of node weights within ``limit`` of every origin.
 
     Parameters
@@ -433,7 +433,7 @@ def bounded_potential(offsets, targets, weights, origins, origin_offsets, limit,
     decay_kind : int
         One of the ``DECAY_*`` constants of :mod:`._decay` (as in
         :func:`~._decay.decay_weight`).
-    p1, p2 : float
+    decay_param, decay_floor : float
         Decay parameters in weight units.
     boundary : ndarray of bool, shape (n,)
         Nodes that mark the edge of the study area.
@@ -461,7 +461,7 @@ def bounded_potential(offsets, targets, weights, origins, origin_offsets, limit,
     n_chunks = _n_chunks(k)
     for c in prange(n_chunks):
         _potential_chunk(c, n_chunks, offsets, targets, weights, origins, origin_offsets,
-                         limit, node_weight, decay_kind, p1, p2, boundary,
+                         limit, node_weight, decay_kind, decay_param, decay_floor, boundary,
                          sums, n_reached, touches_boundary)
     return sums, n_reached, touches_boundary
 

@@ -207,7 +207,7 @@ class Decay:
         return decay_weights(t.ravel(), *self.kernel_params(units_per_minute=1.0)).reshape(t.shape)
 
     def kernel_params(self, units_per_minute: float = 60.0) -> tuple[int, float, float]:
-        """``(decay_kind, p1, p2)`` for the kernels' :func:`~._decay.decay_weight`
+        """``(decay_kind, decay_param, decay_floor)`` for the kernels' :func:`~._decay.decay_weight`
         when costs are in units of ``1 / units_per_minute`` minutes (60: seconds)."""
         kind = _DECAY_KINDS[self.kind]
         if self.kind == "exponential":  # exp(-beta * t_s / 60)
@@ -323,12 +323,12 @@ def potential(graph, origins, node_weight, *, limit_s: float = defaults.LIMIT_MI
     """
     off, tgt, w = _graph_arrays(graph, weight)
     n = off.size - 1
-    org, oo, limit, nw, (kind, p1, p2) = potential_args(
+    org, oo, limit, nw, (kind, decay_param, decay_floor) = potential_args(
         n, origins, node_weight, limit_s, decay, origin_offsets, weight)
     bd = np.zeros(n, np.bool_) if boundary is None else _per_node(boundary, n, "boundary", np.bool_)
     if org.size < _PROGRESS_MIN_ORIGINS:
         sums, n_reached, touches = kernels.bounded_potential(
-            off, tgt, w, org, oo, limit, nw, kind, p1, p2, bd)
+            off, tgt, w, org, oo, limit, nw, kind, decay_param, decay_floor, bd)
         return PotentialResult(sums, n_reached, touches)
     # Many origins (a national run takes minutes): feed the parallel kernel in chunks
     # to show progress. Every origin's search is independent, so results are the same.
@@ -339,7 +339,7 @@ def potential(graph, origins, node_weight, *, limit_s: float = defaults.LIMIT_MI
     for a, b in tqdm(list(zip(bounds[:-1], bounds[1:])), desc="2-hour potential",
                      unit="chunk", leave=False, disable=None):  # no bar off a terminal
         parts.append(kernels.bounded_potential(off, tgt, w, org[a:b], oo[a:b], limit, nw,
-                                               kind, p1, p2, bd))
+                                               kind, decay_param, decay_floor, bd))
     return PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
 
 
