@@ -1,7 +1,7 @@
 """The sequential contraction of the CH, one node at a time: a reference for benchmarks.
 
 The package contracts in parallel rounds
-(:func:`accessibility.routing._ch_kernels.contract_parallel`); this older
+(:func:`accessibility.routing._ch_contract.contract_parallel`); this older
 kernel, :func:`contract`, contracts the node of the smallest priority next
 (lazy updates) and is run by ``benchmarks/ch_build.py --impl sequential``.
 Both use the same priority

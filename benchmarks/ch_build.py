@@ -8,7 +8,7 @@ Usage::
 Builds the hierarchy of ``synthetic_road_graph(nodes, seed)`` with
 
 * ``parallel``: :meth:`accessibility.routing.ContractionHierarchy.build` (rounds of
-  independent node sets, :func:`accessibility.routing._ch_kernels.contract_parallel`),
+  independent node sets, :func:`accessibility.routing._ch_contract.contract_parallel`),
   once per thread count;
 * ``sequential``: the older one-node-at-a-time kernel
   :func:`benchmarks._sequential_ch.contract` (single-threaded; run once, with

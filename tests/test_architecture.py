@@ -91,6 +91,17 @@ def test_kernel_modules_are_found():
 
 
 @pytest.mark.parametrize("path", KERNEL_MODULES, ids=lambda p: p.name)
+def test_kernel_modules_hold_only_numba_functions(path):
+    # the Python that orders the kernels (e.g. the contraction's rounds) lives beside
+    # them, not among them: a kernel module is arrays in, arrays out
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    plain = [f.name for f in tree.body if isinstance(f, ast.FunctionDef)
+             and not any("njit" in ast.unparse(d) or "intrinsic" in ast.unparse(d)
+                         for d in f.decorator_list)]
+    assert plain == []
+
+
+@pytest.mark.parametrize("path", KERNEL_MODULES, ids=lambda p: p.name)
 def test_kernels_import_no_model_io_or_graph(path):
     assert forbidden(path, ("accessibility.models", "accessibility.io", "accessibility.graph",
                             "accessibility.pipeline", "accessibility.api")) == []

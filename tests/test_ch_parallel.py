@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from accessibility._errors import InputError
-from accessibility.routing import ContractionHierarchy, _ch_kernels as K, ch as ch_module
+from accessibility.routing import ContractionHierarchy, _ch_contract as C, ch as ch_module
 
 from .test_ch import dense_distances, graph_ns, graphs
 
@@ -31,8 +31,8 @@ ARRAYS = ("rank", "up_off", "up_t", "up_w", "dn_off", "dn_t", "dn_w")
 def every_step_parallel(monkeypatch):
     """Run every step of the contraction on all threads, however small (by
     default small steps run on one thread)."""
-    monkeypatch.setattr(K, "_PAR_SEARCHES", 1)
-    monkeypatch.setattr(K, "_PAR_LIGHT", 1)
+    monkeypatch.setattr(C, "_PAR_SEARCHES", 1)
+    monkeypatch.setattr(C, "_PAR_LIGHT", 1)
 
 
 def all_pairs(hier, n):

@@ -44,7 +44,7 @@ from scipy.sparse import csr_array
 
 from .._errors import InputError
 from ..defaults import LIMIT_MIN
-from . import _ch_kernels as K, _ch_query_kernels as Q, _phast_kernels as P
+from . import _ch_contract as C, _ch_query_kernels as Q, _phast_kernels as P
 from ._validate import (
     graph_arrays as _graph_arrays,
     limit as _limit,
@@ -137,7 +137,7 @@ class ContractionHierarchy:
         current thread count; at most ``NUMBA_NUM_THREADS``).
 
         Nodes are contracted in rounds
-        (:func:`accessibility.routing._ch_kernels.contract_parallel`): a round
+        (:func:`accessibility.routing._ch_contract.contract_parallel`): a round
         takes every node whose priority (edge quotient, hop quotient, level and
         deleted neighbours) is the smallest within
         :data:`INDEPENDENT_HOPS` arcs, finds their shortcuts in parallel, inserts
@@ -162,7 +162,7 @@ class ContractionHierarchy:
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
-            rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = K.contract_parallel(
+            rank, up_off, up_t, up_w, dn_off, dn_t, dn_w, nsc, stats = C.contract_parallel(
                 *arrays, int(sim_settle), int(settle), threads, INDEPENDENT_HOPS)
         finally:
             numba.set_num_threads(before)
