@@ -14,39 +14,81 @@ Every function takes the road graph first, then the tables, then keyword options
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._errors import AccessibilityError, GraphError, InputError
-from .api import (
-                  LageCalibration,
-                  PlanResult,
-                  attach,
-                  calibrate_lage,
-                  calibrate_speeds_from_file,
-                  central_places,
-                  collect_destinations,
-                  commuter_indicators,
-                  facility_times,
-                  indicators_by_unit,
-                  isochrones,
-                  lage,
-                  nahversorgung,
-                  plan,
-                  prepare_municipalities,
-                  prepare_nahversorgung,
-                  pt_departures,
-                  scenario,
-                  scenario_batch,
-                  settlement_types,
-                  time_matrix,
-                  walk_distances,
-                  walkability,
-)
-from .config import Config, load_config
-from .graph import RoadGraph, build_graph, load_graph, save_graph, snap_points
-from .io import read_central_places, read_commuters, read_municipalities, read_population_grid
-from .pipeline import run
-from .routing import Decay
 
 __version__ = "0.1.0"
+
+# The public names and the module each lives in. They load on first use (PEP 562), so
+# that ``accessibility --help`` and a worker that needs one kernel do not import
+# geopandas, matplotlib and folium first.
+_LAZY = {
+    **dict.fromkeys(
+        ("LageCalibration", "PlanResult", "attach", "calibrate_lage",
+         "calibrate_speeds_from_file", "central_places", "collect_destinations",
+         "commuter_indicators", "facility_times", "indicators_by_unit", "isochrones", "lage",
+         "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
+         "pt_departures", "scenario", "scenario_batch", "settlement_types", "time_matrix",
+         "walk_distances", "walkability"), ".api"),
+    "Config": ".config", "load_config": ".config",
+    **dict.fromkeys(("RoadGraph", "build_graph", "load_graph", "save_graph", "snap_points"),
+                    ".graph"),
+    **dict.fromkeys(("read_central_places", "read_commuters", "read_municipalities",
+                     "read_population_grid"), ".io"),
+    "run": ".pipeline", "Decay": ".routing",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # once: later lookups are plain attribute reads
+        return value
+    try:  # the subpackages: accessibility.api, accessibility.routing, ...
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from .api import (
+        LageCalibration,
+        PlanResult,
+        attach,
+        calibrate_lage,
+        calibrate_speeds_from_file,
+        central_places,
+        collect_destinations,
+        commuter_indicators,
+        facility_times,
+        indicators_by_unit,
+        isochrones,
+        lage,
+        nahversorgung,
+        plan,
+        prepare_municipalities,
+        prepare_nahversorgung,
+        pt_departures,
+        scenario,
+        scenario_batch,
+        settlement_types,
+        time_matrix,
+        walk_distances,
+        walkability,
+    )
+    from .config import Config, load_config
+    from .graph import RoadGraph, build_graph, load_graph, save_graph, snap_points
+    from .io import read_central_places, read_commuters, read_municipalities, read_population_grid
+    from .pipeline import run
+    from .routing import Decay
 
 __all__ = [
                   "AccessibilityError",

@@ -30,6 +30,29 @@ def test_console_entry_point_module():
     assert "graph" in r.stdout and "run" in r.stdout
 
 
+def test_help_loads_no_heavy_library():
+    """``--help`` answers at once: asking for help imports neither the data stack
+    (geopandas, pandas, scipy, numba) nor the map libraries. A module count, not a
+    stopwatch: the same check on any machine."""
+    code = ("import sys\nfrom accessibility.cli import main\n"
+            "for argv in ([], ['run'], ['scenario'], ['plan'], ['calibrate'], "
+            "['calibrate-lage'], ['graph', 'build']):\n"
+            "    try:\n        main(argv + ['--help'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('geopandas', 'pandas', 'scipy', 'numba', 'matplotlib', "
+            "'folium', 'pyproj', 'shapely') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_package_names_load_on_first_use():
+    import accessibility as acc
+
+    assert acc.central_places is acc.api.central_places and acc.Decay is acc.routing.Decay
+    assert {"central_places", "lage", "run", "Decay"} <= set(dir(acc))
+    with pytest.raises(AttributeError, match="no attribute 'centralplaces'"):
+        acc.centralplaces  # noqa: B018
+
+
 def test_graph_build_and_info(tmp_path, capsys):
     out = tmp_path / "tiny.npz"
     assert main(["-q", "graph", "build", str(TEST_DATA / "tiny.osm"), "-o", str(out), "--no-simplify"]) == 0
