@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "simplified car graph, print statistics and save it.")
     b.add_argument("input", help="OSM file")
     b.add_argument("-o", "--output", required=True, help="graph file to write (.npz)")
-    b.add_argument("--profile", help="speed profile TOML or built-in name (default osrm-car)")
+    b.add_argument("--profile", help=f"speed profile TOML or built-in name (default {defaults.PROFILE})")
     b.add_argument("--no-simplify", action="store_true",
                    help="keep every way node and all components")
     b.add_argument("--crs", default=defaults.METRIC_CRS,
@@ -301,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sc = sub.add_parser("scenario", help="what-if: base and scenario side by side",
                         description="Compute the base and a scenario (changes of central-place "
-                                    "functions, populations, road speeds or closed areas; see "
-                                    "accessibility/models/scenario.py for the TOML format) and "
+                                    "functions, populations, road speeds or closed areas; the "
+                                    "TOML format: README, 'What-if scenarios') and "
                                     "write the difference per municipality and GVB, residents "
                                     "moving between classes, maps and a summary.")
     sc.add_argument("files", nargs="+", metavar="[CONFIG] SCENARIO",

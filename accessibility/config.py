@@ -98,8 +98,9 @@ class GraphConfig:
     Attributes
     ----------
     profile : str
-        Speed profile: a shipped profile name (``osrm-car``) or a path to a TOML
-        profile (contains ``/`` or ends in ``.toml``; resolved like input paths).
+        Speed profile: a shipped profile name (``de-car``, the default, or
+        ``osrm-car``) or a path to a TOML profile (contains ``/`` or ends in
+        ``.toml``; resolved like input paths).
     simplify : bool
         Contract degree-2 nodes after building.
     metric_crs : str

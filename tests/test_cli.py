@@ -471,3 +471,14 @@ def test_lage_alone_still_uses_the_central_place_function(tmp_path):
     assert lage.loc[small["ags"], "settlement_type"] == "Kleinstadt"
     assert (full["settlement_type"].fillna("") ==
             lage["settlement_type"].reindex(full.index).fillna("")).all()
+
+
+def test_a_copied_example_config_says_where_the_sample_files_are(tmp_path, capsys):
+    from accessibility.pipeline.inputs import sample_config_path, sample_dir
+
+    cfg = tmp_path / "my.toml"
+    cfg.write_text(sample_config_path().read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["run", "--config", str(cfg), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "input files not found" in err and str(sample_dir()) in err
+    assert not (tmp_path / "out").exists()  # nothing ran

@@ -73,7 +73,8 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         OSM file (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``) or a saved
         graph (``.npz``), which is loaded as it is.
     profile : SpeedProfile, str or Path, optional
-        Speed profile object, TOML file or built-in name (default ``osrm-car``).
+        Speed profile object, TOML file or built-in name (default ``de-car``,
+        :data:`accessibility.defaults.PROFILE`).
     simplify_graph : bool
         Contract degree-2 chains and keep the largest strongly connected component.
     keep_points : tuple of (lon, lat) arrays, optional

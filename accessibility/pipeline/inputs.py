@@ -201,8 +201,15 @@ def check_inputs(config: Config) -> None:
     if config.walk.services is not None and not Path(config.walk.services).exists():
         missing.append(f"[walk] services = {config.walk.services}")
     if missing:
+        paths = [v for v in vars(config.inputs).values() if isinstance(v, Path) and not v.exists()]
+        hint = ""
+        if paths and all((sample_dir() / p.name).is_file() for p in paths):
+            # a copy of example_config.toml: its paths are relative to the shipped file
+            hint = (f" These are the embedded sample's files, in {sample_dir()}: relative "
+                    "paths are read next to the config, so write them in full there (or "
+                    "run the sample with plain 'accessibility run').")
         raise InputError("input files not found: " + "; ".join(missing)
-                         + ". Fix the paths in the config or the command-line flags.")
+                         + ". Fix the paths in the config or the command-line flags." + hint)
     if config.central_places.origins == "population" and config.inputs.population_grid is None:
         raise InputError("[central_places] origins = 'population' needs [inputs] "
                          "population_grid (or --population-grid)")
