@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 # geopandas, matplotlib and folium first.
 _LAZY = {
     **dict.fromkeys(
-        ("LageCalibration", "PlanResult", "attach", "calibrate_lage",
+        ("LageCalibration", "PlanResult", "PlanSeries", "attach", "calibrate_lage",
          "calibrate_speeds_from_file", "central_places", "collect_destinations",
          "commuter_indicators", "facility_times", "indicators_by_unit", "isochrones", "lage",
          "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .api import (
         LageCalibration,
         PlanResult,
+        PlanSeries,
         attach,
         calibrate_lage,
         calibrate_speeds_from_file,
@@ -98,6 +99,7 @@ __all__ = [
                   "InputError",
                   "LageCalibration",
                   "PlanResult",
+                  "PlanSeries",
                   "RoadGraph",
                   "attach",
                   "build_graph",

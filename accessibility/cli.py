@@ -123,13 +123,28 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     config, output, overrides = _run_args(args)
     cands = [c.strip() for c in args.candidates.split(",")] if args.candidates else None
+    within = [c.strip() for c in args.candidates_in.split(",")] if args.candidates_in else ()
     res = plan(config, output_dir=output or Path(defaults.OUTPUT_DIR), overrides=overrides,
-               k=args.k, objective="set_cover" if args.set_cover else "max_coverage",
-               standard_min=args.standard, candidates=cands, out_file=args.out)
+               k=args.k[0] if len(args.k) == 1 else args.k,
+               objective="set_cover" if args.set_cover else "max_coverage",
+               standard_min=args.standard, candidates=cands, candidates_within=within,
+               out_file=args.out)
     print("\n".join(res.report))
     if args.out:
         print(f"upgrades written to {args.out}")
     return 0
+
+
+def _ks(text: str) -> list[int]:
+    """``--k 3`` or ``--k 1,2,3``: positive whole numbers."""
+    try:
+        ks = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"k must be whole numbers like 3 or 1,2,3, got {text!r}"
+                                         ) from None
+    if not ks or min(ks) < 1:
+        raise argparse.ArgumentTypeError(f"k must be at least 1, got {text!r}")
+    return ks
 
 
 def _dask_overrides(args: argparse.Namespace, overrides: dict) -> None:
@@ -288,13 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
                                     "--set-cover the fewest upgrades that bring everyone within "
                                     "it; solved exactly (scipy.optimize.milp, HiGHS), with the "
                                     "greedy answer and the gap.")
-    pl.add_argument("--k", type=int, default=1, help="number of upgrades (default 1)")
+    pl.add_argument("--k", type=_ks, default=[1], metavar="K[,K...]",
+                    help="number of upgrades (default 1); several, e.g. 1,2,3, give one plan "
+                         "each in one table")
     pl.add_argument("--set-cover", action="store_true",
                     help="fewest upgrades that bring every coverable municipality within")
     pl.add_argument("--standard", type=float,
                     help="standard in minutes (default [central_places] standard_mz_min, 30)")
     pl.add_argument("--candidates", help="comma-separated central-place functions or AGS "
                                          "(default: Grundzentrum, Grundzentrum mit MZ-Teilfunktion)")
+    pl.add_argument("--candidates-in", metavar="PREFIX[,PREFIX...]",
+                    help="only candidates whose AGS starts with one of these: a Land (03 = "
+                         "Niedersachsen), a Kreis (03151) ...; the demand stays the whole "
+                         "region")
     pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
     _add_run_inputs(pl)
     pl.set_defaults(func=_cmd_plan)

@@ -31,9 +31,11 @@ from ..models.municipalities import municipality_polygons, prepare_municipalitie
 from ..models.planning import (
     DEFAULT_CANDIDATES,
     PlanResult,
+    PlanSeries,
     coverage_problem,
     solve_lscp,
     solve_mclp,
+    solve_series,
 )
 from ..models.settlement import settlement_types as _settlement_types
 from ..models.standards import beyond_standards
@@ -326,9 +328,10 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
 
 
 
-def plan(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *, k: int | None = 1,
-         standard_min: float = defaults.STANDARD_MZ_MIN,
-         candidates=DEFAULT_CANDIDATES, objective: str = "max_coverage") -> PlanResult:
+def plan(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
+         k: int | Sequence[int] | None = 1, standard_min: float = defaults.STANDARD_MZ_MIN,
+         candidates=DEFAULT_CANDIDATES, candidates_within: Sequence[str] = (),
+         objective: str = "max_coverage") -> PlanResult | PlanSeries:
     """Which candidates to upgrade to Mittelzentrum (maximal or set covering).
 
     Parameters
@@ -337,41 +340,54 @@ def plan(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *, k: int 
     municipalities : DataFrame
         The result of :func:`central_places` (attached, with ``t_mz_min``,
         ``central_place``, ``population``; ``in_region`` when present).
-    k : int, optional
-        Number of upgrades (``objective="max_coverage"``).
+    k : int or sequence of int, optional
+        Number of upgrades (``objective="max_coverage"``); several (``[1, 2, 3]``)
+        give one plan each on the same coverage problem, as a :class:`PlanSeries`.
     standard_min : float
         The accessibility standard in minutes (default 30).
     candidates : sequence of str
         Central-place functions (default Grundzentren, also with MZ sub-function) or
         AGS of the candidates.
+    candidates_within : sequence of str
+        AGS prefixes the candidates must start with (``["03"]``: Niedersachsen only,
+        ``["03151"]``: one Kreis); the demand stays the whole region.
     objective : {"max_coverage", "set_cover"}
         The ``k`` upgrades that bring the most residents within the standard, or the
         fewest that bring every coverable municipality within it.
 
     Returns
     -------
-    PlanResult
+    PlanResult or PlanSeries
         ``chosen``: the upgrades (``rank``, ``ags``, ``name``, ``residents_gained``,
         ``municipalities_gained``); ``residents_covered``, the greedy answer and the
         ``gap``, the solver's ``status`` and ``seconds``, ``uncoverable`` (the
         municipalities no candidate brings within the standard), the residents beyond
-        and within the standard today, and ``report`` (readable lines). See
-        :class:`accessibility.models.planning.PlanResult`.
+        and within the standard today, ``tie`` (an equally good set, if any) and
+        ``report`` (readable lines). See
+        :class:`accessibility.models.planning.PlanResult`. For several ``k`` a
+        :class:`~accessibility.models.planning.PlanSeries` (``.results[k]``,
+        ``.table`` with a ``k`` column, ``.report``).
     """
     if objective not in ("max_coverage", "set_cover"):
         raise InputError(f"objective must be 'max_coverage' or 'set_cover', got {objective!r}")
+    if objective == "max_coverage" and k is None:
+        raise InputError("max_coverage needs k, the number of upgrades")
+    several = objective == "max_coverage" and not isinstance(k, (int, np.integer))
     g = as_graph(graph)
     problem = coverage_problem(g, municipalities, standard_min=standard_min,
-                               candidates=candidates)
-    if objective == "max_coverage":
-        if k is None:
-            raise InputError("max_coverage needs k, the number of upgrades")
-        res = solve_mclp(problem, k)
+                               candidates=candidates, candidates_within=candidates_within)
+
+    def finished(res: PlanResult) -> PlanResult:
+        return dataclasses.replace(res, residents_beyond_before=float(problem.weights.sum()),
+                                   residents_within_before=float(problem.covered_before),
+                                   report=res.lines(problem))
+
+    if several:
+        out = PlanSeries({kk: finished(r)
+                          for kk, r in solve_series(problem, list(k)).results.items()})
     else:
-        res = solve_lscp(problem)
-    out = dataclasses.replace(res, residents_beyond_before=float(problem.weights.sum()),
-                              residents_within_before=float(problem.covered_before),
-                              report=res.lines(problem))
+        out = finished(solve_mclp(problem, k) if objective == "max_coverage"
+                       else solve_lscp(problem))
     for line in out.report:
         logger.info(line)
     return out

@@ -26,6 +26,12 @@ cover ``i``, ``w_i`` its residents)::
 (``y`` need not be declared integer: at an optimum with binary ``x`` it is
 ``min(1, sum x)`` anyway.) Municipalities no candidate can cover are reported, not
 made infeasible.
+
+Ties: after the optimum ``S`` the program is solved once more with ``S`` forbidden
+(``sum_{j in S} x_j <= |S| - 1``); when that optimum is as good, the plan says that
+another set is equally good and names it (a planner should not read a tie as a
+recommendation). Candidates can be restricted to AGS prefixes (a Land ``03``, a Kreis
+``03151``), so that a Land's plan proposes only its own municipalities.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CoverageProblem",
     "PlanResult",
+    "PlanSeries",
     "brute_force",
     "coverage_problem",
     "greedy",
@@ -134,6 +141,9 @@ class PlanResult:
         The municipalities no candidate brings within the standard.
     residents_beyond_before, residents_within_before : float
         Residents beyond / within the standard today.
+    tie : list of str
+        AGS of another set that is exactly as good (as many residents covered; for
+        set cover as few upgrades), empty when the optimum is unique.
     report : list of str
         The plan as readable lines (:meth:`lines`).
     """
@@ -150,6 +160,7 @@ class PlanResult:
     greedy_upgrades: int | None = None
     residents_beyond_before: float = float("nan")
     residents_within_before: float = float("nan")
+    tie: list[str] = field(default_factory=list)
     report: list[str] = field(default_factory=list)
 
     def lines(self, problem: CoverageProblem) -> list[str]:
@@ -164,6 +175,9 @@ class PlanResult:
                    + f" -> {self.residents_covered:,.0f} residents newly within the standard"
                    + (f", {beyond - self.residents_covered - self.uncoverable['population'].sum():,.0f}"
                       " coverable ones still beyond" if len(self.chosen) else ""))
+        if self.tie:
+            out.append("tie: upgrading " + ", ".join(self.tie) + " instead is exactly as good; "
+                       "the choice between them is the planner's, not the program's")
         if self.objective == "max_coverage":
             out.append(f"greedy: {self.greedy_residents:,.0f} residents "
                        f"({', '.join(self.greedy_chosen)}); gap {100 * self.gap:.2f} %")
@@ -178,7 +192,8 @@ class PlanResult:
 
 def coverage_problem(graph: RoadGraph, municipalities: pd.DataFrame, *,
                      standard_min: float = defaults.STANDARD_MZ_MIN,
-                     candidates=DEFAULT_CANDIDATES) -> CoverageProblem:
+                     candidates=DEFAULT_CANDIDATES,
+                     candidates_within: tuple[str, ...] | list[str] = ()) -> CoverageProblem:
     """Build the covering problem of a region.
 
     Parameters
@@ -193,6 +208,10 @@ def coverage_problem(graph: RoadGraph, municipalities: pd.DataFrame, *,
     candidates : sequence of str
         Central-place functions (default Grundzentrum and Grundzentrum mit
         MZ-Teilfunktion) or AGS (8 digits) of the candidates.
+    candidates_within : sequence of str
+        AGS prefixes the candidates must start with (``"03"`` Niedersachsen,
+        ``"03151"`` Landkreis Gifhorn); empty: anywhere in the region. The demand is
+        the whole region either way (residents across a border count).
     """
     require_columns(municipalities, ("ags", "population", "central_place", "t_mz_min"),
                      "the planning", "run the central-place model first")
@@ -206,9 +225,18 @@ def coverage_problem(graph: RoadGraph, municipalities: pd.DataFrame, *,
     cand = list(candidates)
     by_ags = [c for c in cand if str(c).isdigit()]
     is_cand = (m["ags"].isin(by_ags) | m["central_place"].isin(cand)).to_numpy() & on
+    within_prefixes = [str(p).strip() for p in candidates_within]
+    bad = [p for p in within_prefixes if not (p.isdigit() and 1 <= len(p) <= 8)]
+    if bad:
+        raise InputError(f"candidates_within takes AGS prefixes (digits, e.g. '03' for "
+                         f"Niedersachsen, '03151' for a Kreis), got {bad}")
+    if within_prefixes:
+        is_cand &= m["ags"].astype(str).str.startswith(tuple(within_prefixes)).to_numpy()
     if not is_cand.any():
-        raise InputError(f"no candidate on the network in the region (candidates: {cand[:5]}); "
-                         "give central-place functions or AGS of municipalities inside the extract")
+        where = f" with AGS starting {within_prefixes}" if within_prefixes else ""
+        raise InputError(f"no candidate{where} on the network in the region (candidates: "
+                         f"{cand[:5]}); give central-place functions or AGS of "
+                         "municipalities inside the extract")
     pop = pd.to_numeric(m["population"], errors="coerce").fillna(0.0).to_numpy()
     t_now = pd.to_numeric(m["t_mz_min"], errors="coerce").to_numpy()
     within = on & (t_now <= standard_min)
@@ -301,6 +329,21 @@ def _ranked(problem: CoverageProblem, chosen: list[int]) -> pd.DataFrame:
                                        "municipalities_gained"])
 
 
+def _minimal(problem: CoverageProblem, cols) -> list[int]:
+    """``cols`` without the members whose removal loses nobody (the last first), so
+    that a plan and its tie are compared as what each upgrade adds."""
+    keep = [int(j) for j in cols]
+    for j in sorted(keep, reverse=True):
+        rest = [i for i in keep if i != j]
+        if problem.value(rest) >= problem.value(keep):
+            keep = rest
+    return keep
+
+
+def _ags(problem: CoverageProblem, cols: list[int]) -> list[str]:
+    return [str(problem.candidates["ags"].iloc[j]) for j in sorted(cols)]
+
+
 def _uncoverable(problem: CoverageProblem) -> pd.DataFrame:
     none = np.asarray(problem.cover.sum(axis=1)).ravel() == 0
     return problem.demand[none].reset_index(drop=True)
@@ -326,11 +369,21 @@ def solve_mclp(problem: CoverageProblem, k: int) -> PlanResult:
     res = milp(c, constraints=cons, integrality=integ, bounds=Bounds(0, 1))
     if res.x is None:
         raise InputError(f"the maximal covering program failed: {res.message}")
-    chosen = [int(j) for j in np.flatnonzero(res.x[:n_c] > 0.5)]
-    # an upgrade that gains nobody is no recommendation (the optimum may hold some
-    # when fewer than k upgrades already cover every coverable municipality)
-    chosen = [j for j in chosen if problem.value([j]) > 0]
+    # an upgrade that adds nobody is no recommendation (the optimum may hold some when
+    # fewer than k upgrades already cover every coverable municipality)
+    chosen = _minimal(problem, np.flatnonzero(res.x[:n_c] > 0.5))
     value = problem.value(chosen)
+    tie = []
+    if chosen:  # the same program without this set: is another one as good?
+        cut = np.zeros(n_c + n_d)
+        cut[chosen] = 1.0
+        alt = milp(c, constraints=[*cons, LinearConstraint(csr_array(cut[None, :]), 0,
+                                                           len(chosen) - 1)],
+                   integrality=integ, bounds=Bounds(0, 1))
+        if alt.x is not None:
+            other = _minimal(problem, np.flatnonzero(alt.x[:n_c] > 0.5))
+            if other and problem.value(other) >= value * (1 - 1e-12):
+                tie = other
     g = greedy(problem, k)
     gv = problem.value(g)
     seconds = time.perf_counter() - t0
@@ -339,7 +392,7 @@ def solve_mclp(problem: CoverageProblem, k: int) -> PlanResult:
                       residents_covered=value, greedy_residents=gv,
                       greedy_chosen=[str(problem.candidates["ags"].iloc[j]) for j in g],
                       gap=float(gap), status=str(res.message), seconds=seconds,
-                      uncoverable=_uncoverable(problem))
+                      uncoverable=_uncoverable(problem), tie=_ags(problem, tie))
 
 
 def solve_lscp(problem: CoverageProblem) -> PlanResult:
@@ -349,16 +402,25 @@ def solve_lscp(problem: CoverageProblem) -> PlanResult:
     coverable = np.asarray(problem.cover.sum(axis=1)).ravel() > 0
     a_cov = csr_array(problem.cover[coverable].astype(float))
     n_c = problem.cover.shape[1]
+    tie: list[int] = []
     if a_cov.shape[0] == 0:
         chosen: list[int] = []
         status = "nothing to cover"
     else:
-        res = milp(np.ones(n_c), constraints=[LinearConstraint(a_cov, 1, np.inf)],
-                   integrality=np.ones(n_c), bounds=Bounds(0, 1))
+        cons = [LinearConstraint(a_cov, 1, np.inf)]
+        res = milp(np.ones(n_c), constraints=cons, integrality=np.ones(n_c),
+                   bounds=Bounds(0, 1))
         if res.x is None:
             raise InputError(f"the set covering program failed: {res.message}")
         chosen = [int(j) for j in np.flatnonzero(res.x > 0.5)]
         status = str(res.message)
+        cut = np.zeros(n_c)
+        cut[chosen] = 1.0
+        alt = milp(np.ones(n_c), constraints=[*cons, LinearConstraint(
+            csr_array(cut[None, :]), 0, len(chosen) - 1)], integrality=np.ones(n_c),
+            bounds=Bounds(0, 1))
+        if alt.x is not None and round(alt.fun) == len(chosen):
+            tie = [int(j) for j in np.flatnonzero(alt.x > 0.5)]
     g = greedy(problem)
     value = problem.value(chosen)
     seconds = time.perf_counter() - t0
@@ -367,4 +429,38 @@ def solve_lscp(problem: CoverageProblem) -> PlanResult:
                       residents_covered=value, greedy_residents=problem.value(g),
                       greedy_chosen=[str(problem.candidates["ags"].iloc[j]) for j in g],
                       gap=float(gap), status=status, seconds=seconds,
-                      uncoverable=_uncoverable(problem), greedy_upgrades=len(g))
+                      uncoverable=_uncoverable(problem), greedy_upgrades=len(g),
+                      tie=_ags(problem, tie))
+
+
+@dataclass
+class PlanSeries:
+    """Plans for several numbers of upgrades on one coverage problem
+    (:func:`solve_series`): ``results[k]`` is the plan with ``k`` upgrades."""
+
+    results: dict[int, PlanResult]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One table: per ``k`` the chosen upgrades (``k``, ``rank``, ``ags``, ``name``,
+        ``residents_gained``, ``municipalities_gained``) with the plan's total
+        ``residents_covered`` and its ``tie`` (AGS of an equally good set, or empty)."""
+        parts = [r.chosen.assign(residents_covered=r.residents_covered,
+                                 tie=" ".join(r.tie)).assign(k=k)
+                 for k, r in self.results.items()]
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return out[["k", *[c for c in out.columns if c != "k"]]] if len(out) else out
+
+    @property
+    def report(self) -> list[str]:
+        return [line for k, r in self.results.items()
+                for line in [f"k = {k}:", *("  " + x for x in r.report)]]
+
+
+def solve_series(problem: CoverageProblem, ks) -> PlanSeries:
+    """:func:`solve_mclp` for every ``k`` in ``ks`` on the same problem (its searches
+    done once)."""
+    ks = sorted({int(k) for k in ks})
+    if not ks:
+        raise InputError("give at least one number of upgrades k")
+    return PlanSeries({k: solve_mclp(problem, k) for k in ks})

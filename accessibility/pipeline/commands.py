@@ -90,12 +90,13 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
 
 # ------------------------------------------------------------------------------ planning
 def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
-         overrides: dict | None = None, k: int | None = 1, objective: str = "max_coverage",
-         standard_min: float | None = None, candidates=None,
-         out_file: str | Path | None = None) -> api.PlanResult:
+         overrides: dict | None = None, k=1, objective: str = "max_coverage",
+         standard_min: float | None = None, candidates=None, candidates_within=(),
+         out_file: str | Path | None = None) -> api.PlanResult | api.PlanSeries:
     """Where to designate Mittelzentren on the graph and municipalities of a config
-    (:func:`accessibility.api.plan`); ``out_file`` (CSV) gets the upgrades, and is
-    never an existing file."""
+    (:func:`accessibility.api.plan`; several ``k`` give a
+    :class:`~accessibility.api.PlanSeries`); ``out_file`` (CSV) gets the upgrades (one
+    table, with a ``k`` column for several), and is never an existing file."""
     if out_file is not None and Path(out_file).exists():
         raise InputError(f"{out_file} exists: the plan never overwrites a file; give another "
                          "name or remove it")
@@ -111,9 +112,10 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     kw = {} if candidates is None else {"candidates": list(candidates)}
     out = api.plan(graph, res, k=k, objective=objective,
                    standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
-                   **kw)
+                   candidates_within=tuple(candidates_within or ()), **kw)
     if out_file is not None:
-        write_table(out.chosen, Path(out_file))
+        write_table(out.table if isinstance(out, api.PlanSeries) else out.chosen,
+                    Path(out_file))
     return out
 
 
