@@ -80,7 +80,8 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
     keep_points : tuple of (lon, lat) arrays, optional
         Points that will be snapped later (municipality reference points, facilities):
         their nearest raw nodes are kept through simplification, so that snapping
-        does not jump to the end of a long contracted chain.
+        does not jump to the end of a long contracted chain. Points without
+        coordinates (NaN, e.g. the register's uninhabited units) are left out.
     max_snap_m : float
         Points farther than this from the raw network keep no node.
     crs : str
@@ -94,6 +95,10 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         return load_graph(path)
     if not isinstance(profile, SpeedProfile):
         profile = load_profile(profile) if profile is not None else DEFAULT_PROFILE
+    if keep_points is not None:  # a point without coordinates has no node to keep
+        lon, lat = (np.asarray(a, dtype=np.float64) for a in keep_points)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        keep_points = (lon[ok], lat[ok])
     cache_file = None
     if cache_dir is not None:
         pts = ""
