@@ -8,7 +8,6 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import accessibility as acc
 from accessibility.pipeline import run
