@@ -20,8 +20,10 @@ INPUT_FLAGS = ("osm", "municipalities", "central_places", "boundaries", "populat
 
 
 def _cmd_graph_build(args: argparse.Namespace) -> int:
+    from ._crs import check_metric_crs
     from .graph import build_graph, format_graph_statistics, graph_statistics, save_graph
 
+    check_metric_crs(args.crs, "--crs")
     t = time.perf_counter()
     g = build_graph(args.input, args.profile, simplify_graph=not args.no_simplify, crs=args.crs)
     secs = time.perf_counter() - t

@@ -13,10 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyproj import CRS
-from pyproj.exceptions import CRSError
-
 from . import defaults as D
+from ._crs import check_metric_crs
 from ._errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -597,17 +595,9 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
 
 
 def _check_metric_crs(crs: str, where: str) -> None:
-    """A projected CRS in metres (snapping and distances are measured in it)."""
-    try:
-        c = CRS.from_user_input(crs)
-    except CRSError:
-        raise InputError(f"{where}: [graph] metric_crs = {crs!r} is not a known CRS; use a "
-                         "projected CRS in metres such as EPSG:25832 or EPSG:3035.") from None
-    unit = c.axis_info[0].unit_name if c.axis_info else ""
-    if not c.is_projected or unit not in ("metre", "meter"):
-        raise InputError(f"{where}: [graph] metric_crs = {crs!r} is not a projected CRS in "
-                         f"metres ({'geographic' if c.is_geographic else unit}): snapping "
-                         "distances would be wrong. Use EPSG:25832 (UTM 32N) or EPSG:3035.")
+    """A projected CRS in metres, true to distances in Germany (snapping and distances
+    are measured in it)."""
+    check_metric_crs(crs, f"{where}: [graph] metric_crs")
 
 
 def _split_overrides(overrides: dict[str, object]) -> dict[str, dict[str, object]]:

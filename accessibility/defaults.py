@@ -13,10 +13,14 @@ from __future__ import annotations
 #: Geographic CRS of every lon/lat input and output (WGS84).
 WGS84 = "EPSG:4326"
 #: Metric CRS of graph nodes, snapping and maps: ETRS89 / UTM zone 32N (covers
-#: Germany with < 0.1 % scale error; BKG and most Länder publish in it).
+#: Germany with at most 0.22 % scale error; BKG and most Länder publish in it).
 METRIC_CRS = "EPSG:25832"
 #: Equal-area CRS of the Census grid, areas and walking distances (ETRS89-LAEA).
 GRID_CRS = "EPSG:3035"
+#: Largest scale error a metric CRS may have anywhere in Germany (a fraction: 0.01 is
+#: 1 %): UTM 32N/33N (0.2 / 0.6 %), ETRS89-LAEA (0.1 %) and the Gauss-Krueger zones
+#: (<= 0.6 %) pass; Web Mercator (75 % at 55 N) and geographic CRSs do not.
+MAX_CRS_SCALE_ERROR = 0.01
 
 # ------------------------------------------------------------------ the car graph
 #: Speed profile of the car graph: OSRM's class speeds with posted limits at face value

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import defaults
+from .._crs import check_metric_crs
 from .._errors import InputError
 from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
@@ -93,6 +94,7 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
     path = Path(path)
     if path.suffix == ".npz":
         return load_graph(path)
+    crs = check_metric_crs(crs, "crs")  # before the parse: a wrong CRS fails at once
     if not isinstance(profile, SpeedProfile):
         profile = load_profile(profile) if profile is not None else DEFAULT_PROFILE
     if keep_points is not None:  # a point without coordinates has no node to keep

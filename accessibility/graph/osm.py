@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._crs import check_metric_crs
 from .._errors import GraphError, InputError
 from ..io.osm_files import check_osm_path
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
@@ -277,6 +278,7 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
     GraphError
         The file has no drivable road.
     """
+    crs = check_metric_crs(crs, "crs")
     if not isinstance(profile, SpeedProfile):
         profile = load_profile(profile)
     col = read_osm_ways(path, profile)

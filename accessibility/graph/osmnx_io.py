@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from .._crs import check_metric_crs
 from .._errors import GraphError
 from ..profile import DEFAULT_PROFILE, SpeedProfile
 from .core import DEFAULT_METRIC_CRS, RoadGraph, from_edges
@@ -37,6 +38,7 @@ def from_networkx(G, profile: SpeedProfile = DEFAULT_PROFILE, *, crs: str = DEFA
         Use the edges' ``travel_time`` attribute (seconds, e.g. from
         ``osmnx.add_edge_travel_times``) instead of the profile's speeds.
     """
+    crs = check_metric_crs(crs, "crs")
     if G.number_of_nodes() == 0:
         raise GraphError("the networkx graph has no nodes")
     nodes = list(G.nodes)
