@@ -100,7 +100,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                     bounds=(args.min_factor, args.max_factor), iterations=args.iterations,
                     fit_access=args.fit_access,
                     access_bounds_kmh=(args.min_access_kmh, args.max_access_kmh),
-                    maxspeed_factors=mfs)
+                    maxspeed_factors=mfs, overwrite=args.force)
     print("\n".join(res.lines()))
     if args.out_profile:
         print(f"calibrated profile written to {args.out_profile}")
@@ -268,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "to the nearest OZ / MZ (only GVBs wholly on the network "
                                    "count).")
     c.add_argument("references", type=Path, help="CSV of reference travel times")
-    c.add_argument("--out-profile", type=Path, help="write the calibrated speed profile (TOML)")
+    c.add_argument("--out-profile", type=Path,
+                   help="write the calibrated speed profile (TOML; a new file)")
+    c.add_argument("--force", action="store_true", help="replace an existing --out-profile")
     lo, hi = defaults.CALIBRATION_BOUNDS
     c.add_argument("--min-factor", type=float, default=lo, help=f"lowest speed factor ({lo})")
     c.add_argument("--max-factor", type=float, default=hi, help=f"highest speed factor ({hi})")

@@ -37,7 +37,7 @@ The shipped profile ``accessibility/profiles/inkar-fit.toml`` was made with
         --municipalities ../shared/data/municipalities/gemeinden_2019_destatis.csv \\
         --central-places ../shared/data/central_places/zentrale_orte_2024.csv \\
         --inkar ../shared/data/reference/inkar_2020_car_times_multi_member_gvb.csv \\
-        --out-profile accessibility/profiles/inkar-fit.toml --output /tmp/inkar-fit
+        --out-profile accessibility/profiles/inkar-fit.toml --force --output /tmp/inkar-fit
 
 Exit codes: 0 done, 1 the fit gave no finite error, 2 bad input.
 """
@@ -59,7 +59,7 @@ import pandas as pd
 import accessibility as acc
 from accessibility._errors import AccessibilityError
 from accessibility.graph import attach, build_graph
-from accessibility.io import read_reference_times, write_profile_toml
+from accessibility.io import check_new_file, read_reference_times, write_profile_toml
 from accessibility.models.accuracy import compare_gvb_times
 from accessibility.models.calibration import (MAXSPEED_FACTORS, CalibrationResult,
                                               apply_factors, calibrate_speeds,
@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--access-speed-kmh", type=float,
                    help="speed of the access legs before the fit ([graph] access_speed_kmh)")
     p.add_argument("--inkar", type=Path, required=True, help="INKAR GVB reference times")
-    p.add_argument("--out-profile", type=Path, help="write the calibrated profile (TOML)")
+    p.add_argument("--out-profile", type=Path, help="write the calibrated profile (TOML; a new "
+                                                    "file unless --force)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out-profile")
     p.add_argument("--profile", help="base speed profile (built-in name or TOML; default the "
                                      "config's [graph] profile)")
     p.add_argument("--classes", help="road classes to fit, comma separated; '' fits none "
@@ -237,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError:
                 raise acc.InputError(f"--maxspeed-factors must be numbers separated by commas "
                                      f"or 'none', got {args.maxspeed_factors!r}") from None
+        if args.out_profile is not None and not args.force:  # before 15 s of work
+            check_new_file(args.out_profile)
         config = acc.load_config(args.config, overrides)
         if config.inputs.central_places is None:
             raise acc.InputError("the calibration needs central places: --central-places")
@@ -299,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out_profile is not None:
         prof = dataclasses.replace(
             res.profile, name=args.profile_name, description=args.description)
-        write_profile_toml(prof, args.out_profile,
+        write_profile_toml(prof, args.out_profile, overwrite=args.force,
                            comment=header(res, table, argv, args.inkar, config))
         print(f"\ncalibrated profile written to {args.out_profile}")
     return 0 if np.isfinite(after["mae_min"]).all() else 1

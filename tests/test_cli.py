@@ -164,6 +164,16 @@ def test_cli_calibrate_writes_profile(tmp_path, capsys):
     assert "before" in text and "after" in text and prof.is_file()
     from accessibility.profile import load_profile
     assert load_profile(prof).class_factors
+    # the profile exists now: a second calibration refuses to replace it, before any
+    # work (the file keeps its bytes), unless --force
+    before = prof.read_bytes()
+    prof.write_bytes(before + b"# the planner's note\n")
+    argv = ["-q", "calibrate", str(ref), "--output", str(tmp_path), "--out-profile", str(prof)]
+    assert main(argv) == 2
+    assert "exists and is not replaced" in capsys.readouterr().err
+    assert prof.read_bytes().endswith(b"# the planner's note\n")
+    assert main([*argv, "--force"]) == 0
+    assert prof.read_bytes() == before
 
 
 def test_sample_run_has_lage_columns(tmp_path):

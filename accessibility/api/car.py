@@ -16,7 +16,13 @@ from .. import defaults
 from .._errors import InputError
 from ..compute import Executor
 from ..graph import RoadGraph, attach
-from ..io import parse_central_places, read_central_places, read_reference_times, write_profile_toml
+from ..io import (
+    check_new_file,
+    parse_central_places,
+    read_central_places,
+    read_reference_times,
+    write_profile_toml,
+)
 from ..models.calibration import CalibrationResult, calibrate_speeds, fit_maxspeed_factor
 from ..models.central_places import central_place_access, join_central_places, make_origins
 from ..models.lage import (
@@ -248,7 +254,8 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
                                maxspeed_factors: Sequence[float] | None = None,
                                rebuild: Callable[[SpeedProfile], tuple[RoadGraph, pd.DataFrame]]
                                | None = None,
-                               comment: list[str] | None = None) -> CalibrationResult:
+                               comment: list[str] | None = None,
+                               overwrite: bool = False) -> CalibrationResult:
     """Read reference times, calibrate the speeds, optionally write the profile.
 
     Parameters
@@ -282,11 +289,16 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
         :func:`accessibility.pipeline.calibrate` passes one.
     comment : list of str, optional
         Extra lines for the head of the written profile.
+    overwrite : bool
+        Replace an existing ``out_profile`` (default: that is an error, raised before
+        any work).
 
     Returns
     -------
     CalibrationResult
     """
+    if out_profile is not None and not overwrite:
+        check_new_file(out_profile)
     if base_profile is not None and not isinstance(base_profile, SpeedProfile):
         base_profile = load_profile(base_profile)
     if base_profile is None:
@@ -319,7 +331,7 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
         result = calibrate_speeds(graph, municipalities, refs, base_profile=base_profile,
                                   **kwargs)
     if out_profile is not None:
-        write_profile_toml(result.profile, out_profile, comment=[
+        write_profile_toml(result.profile, out_profile, overwrite=overwrite, comment=[
             *(comment or []),
             f"Calibrated from {Path(reference_path).name} by accessibility "
             "(speed calibration).", *result.lines()])

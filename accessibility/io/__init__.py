@@ -30,6 +30,7 @@ from .population_grid import clip_grid, read_population_grid, read_user_grid
 from .reference_times import read_reference_times
 from .writers import (
                            atomic_path,
+                           check_new_file,
                            write_gpkg_layers,
                            write_json,
                            write_municipality_outputs,
@@ -45,6 +46,7 @@ __all__ = [
                            "OsmFeatures",
                            "active_services",
                            "atomic_path",
+                           "check_new_file",
                            "clip_grid",
                            "extract_features",
                            "frequent_stops",

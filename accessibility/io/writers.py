@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "atomic_path",
+    "check_new_file",
     "write_gpkg_layers",
     "write_json",
     "write_municipality_outputs",
@@ -305,8 +306,16 @@ def _toml_value(v: object) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def check_new_file(path: str | Path, flag: str = "--force") -> None:
+    """An error when ``path`` exists: a named output file is never replaced silently
+    (the caller asked for a new file; ``flag`` is how to replace it on purpose)."""
+    if Path(path).exists():
+        raise InputError(f"{path} exists and is not replaced: give another name, or {flag} "
+                         "(overwrite=True in Python) to replace it")
+
+
 def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
-                       comment: list[str] | None = None) -> Path:
+                       comment: list[str] | None = None, overwrite: bool = False) -> Path:
     """Write a speed profile as TOML that :func:`~accessibility.profile.load_profile` reads.
 
     Parameters
@@ -316,11 +325,16 @@ def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
         Output file (written atomically; ``.toml`` by convention).
     comment : list of str, optional
         Lines written as ``#`` comments at the top (e.g. the calibration report).
+    overwrite : bool
+        Replace an existing file (default: an existing file is an error, see
+        :func:`check_new_file`).
 
     Returns
     -------
     Path
     """
+    if not overwrite:
+        check_new_file(path, "--force")
     out = [f"# {line}".rstrip() for line in (comment or [])]
     if out:
         out.append("")

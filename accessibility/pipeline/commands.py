@@ -21,7 +21,7 @@ from .._util import peak_memory_mb
 from ..compute import open_executor
 from ..config import Config
 from ..graph import attach, build_graph
-from ..io import write_table, write_text
+from ..io import check_new_file, write_table, write_text
 from ..maps import map_values
 from ..vocabulary import LAGE_CLASSES, class_order
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
@@ -37,7 +37,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
               iterations: int = defaults.CALIBRATION_ITERATIONS, fit_access: bool = False,
               access_bounds_kmh: tuple[float, float] | None = None,
               maxspeed_factors: list[float] | tuple[float, ...] | None = None,
-              comment: list[str] | None = None):
+              comment: list[str] | None = None, overwrite: bool = False):
     """Fit the car speeds to reference travel times (trips, or INKAR means per
     Gemeindeverband; see :mod:`accessibility.models.calibration`) on the graph and
     municipalities of a run.
@@ -45,13 +45,17 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
     ``fit_access`` also fits the access-leg speed; ``maxspeed_factors`` also fits
     the profile's maxspeed factor by building the graph once per factor (in a
     temporary cache, the run's cache is left alone). Returns the
-    :class:`~accessibility.models.calibration.CalibrationResult`.
+    :class:`~accessibility.models.calibration.CalibrationResult`. An existing
+    ``out_profile`` is replaced only with ``overwrite`` (checked before any work).
     """
+    if out_profile is not None and not overwrite:
+        check_new_file(out_profile)
     config, graph, munis, _ = graph_and_municipalities(config, overrides, output_dir,
                                                         "calibrate")
     kwargs = {"base_profile": config.graph.profile, "out_profile": out_profile,
               "bounds": bounds, "iterations": iterations, "fit_access": fit_access,
-              "access_bounds_kmh": access_bounds_kmh, "comment": comment}
+              "access_bounds_kmh": access_bounds_kmh, "comment": comment,
+              "overwrite": overwrite}
     if not maxspeed_factors:
         return api.calibrate_speeds_from_file(graph, munis, references, **kwargs)
     ok = munis["lon"].notna().to_numpy()
@@ -120,6 +124,12 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
 
 
 # ------------------------------------------------------------------------------ scenarios
+def scenario_folder(scenario_file: str | Path) -> str:
+    """The default output folder of a scenario inside ``[output] dir``:
+    ``scenario-<file name>``, so that a scenario never replaces the run's files."""
+    return f"scenario-{Path(scenario_file).stem}"
+
+
 def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
              output_dir: str | Path | None = None, overrides: dict | None = None) -> RunResult:
     """Base and scenario side by side, and the difference (see
@@ -133,14 +143,15 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     """
     t0 = time.perf_counter()
     sc = api.read_scenario(scenario_file)  # a bad scenario fails before anything is built
-    if config is None and output_dir is None:
-        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
     config = load_config_of_run(config, overrides)
-    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    # never the run's own folder: a scenario beside the run, named after its file
+    final = (Path(output_dir) if output_dir is not None
+             else Path(config.output.dir) / scenario_folder(scenario_file))
     check_inputs(config)
     check_output_dir(final)
-    if config.graph.cache_dir is None:
-        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    if config.graph.cache_dir is None:  # by default the run's cache, beside the run
+        cache = final / "cache" if output_dir is not None else Path(config.output.dir) / "cache"
+        config = replace(config, graph=replace(config.graph, cache_dir=cache))
     with staged(final) as out:
         result = _scenario_stages(config, sc, out, t0)
         result.files = out.publish(result.files)
@@ -193,10 +204,11 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     if len(set(stems)) != len(stems):
         raise InputError(f"scenario file names repeat ({', '.join(stems)}): each scenario's "
                          "results go to a folder of its file name; rename one")
-    if config is None and output_dir is None:
-        output_dir = Path(defaults.OUTPUT_DIR) / "scenario"
     config = load_config_of_run(config, overrides)
-    final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
+    if output_dir is None:  # beside the run's files, each in its own folder
+        final, stems = Path(config.output.dir), [scenario_folder(f) for f in files]
+    else:
+        final = Path(output_dir)
     check_inputs(config)
     for stem in stems:
         check_output_dir(final / stem)

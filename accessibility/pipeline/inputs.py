@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import api, report
+from .. import api, defaults, report
 from .._errors import InputError
 from ..config import Config, load_config
 from ..graph import (
@@ -228,6 +228,10 @@ def load_config_of_run(config, overrides):
     the embedded sample with the overrides."""
     if config is None and not own_road_extract(overrides):
         config = sample_config_path()
+        o = overrides or {}
+        if "output.dir" not in o and "dir" not in (o.get("output") or {}):
+            # the sample's [output] dir lies in the installed package: never write there
+            overrides = {**o, "output.dir": str(Path(defaults.OUTPUT_DIR).absolute())}
     if not isinstance(config, Config):
         return load_config(config, overrides)
     if overrides:

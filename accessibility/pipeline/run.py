@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .. import api, defaults, report
+from .. import api, report
 from .._errors import InputError
 from .._util import peak_memory_mb
 from ..compute import Executor, open_executor
@@ -49,9 +49,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
         Dotted keys overriding the config (``{"inputs.osm": "x.pbf"}``).
     """
     t0 = time.perf_counter()
-    if config is None and output_dir is None:
-        output_dir = Path(defaults.OUTPUT_DIR)  # never write into the installed package
-    config = load_config_of_run(config, overrides)
+    config = load_config_of_run(config, overrides)  # the sample's output: ./out
     final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     check_inputs(config)  # fail before any slow stage, not half-way through
     check_output_dir(final)
