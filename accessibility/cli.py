@@ -130,7 +130,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                k=args.k[0] if len(args.k) == 1 else args.k,
                objective="set_cover" if args.set_cover else "max_coverage",
                standard_min=args.standard, candidates=cands, candidates_within=within,
-               out_file=args.out)
+               out_file=args.out, overwrite=args.force)
     print("\n".join(res.report))
     if args.out:
         print(f"upgrades written to {args.out}")
@@ -321,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "Niedersachsen), a Kreis (03151) ...; the demand stays the whole "
                          "region")
     pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
+    pl.add_argument("--force", action="store_true", help="replace an existing --out")
     _add_run_inputs(pl)
     pl.set_defaults(func=_cmd_plan)
 

@@ -557,7 +557,11 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
                              f"got {list(values['isochrone_minutes'])!r}.")
     if name == "lage" and "thresholds" in values:
         t = values["thresholds"]
-        if len(t) != 3 or list(t) != sorted(t) or len(set(t)) != 3:
+        if len(t) != 3 or not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+                                  for x in t):
+            raise InputError(f"{where}: [lage] thresholds must be three positive numbers of "
+                             f"daytime residents (BBSR: 81000, 183000, 410000), got {list(t)!r}.")
+        if list(t) != sorted(t) or len(set(t)) != 3:
             raise InputError(f"{where}: [lage] thresholds must be three increasing numbers "
                              f"(sehr peripher / peripher / zentral / sehr zentral limits), "
                              f"got {list(t)!r}.")
@@ -686,5 +690,21 @@ def load_config(path: str | Path | None = None,
         config = dataclasses.replace(config, source=p.resolve())
     if overrides:
         config = _apply(config, _split_overrides(overrides), Path.cwd(), "overrides")
+    _check_relations(config, str(path) if path is not None else "overrides")
     logger.debug("configuration: %s", config.to_dict())
     return config
+
+
+def _check_relations(config: Config, where: str) -> None:
+    """Settings that are each plausible but contradict each other."""
+    w = config.walk
+    if w.limit_m > w.max_distance_m:
+        raise InputError(f"{where}: [walk] limit_m = {w.limit_m:g} m is beyond max_distance_m = "
+                         f"{w.max_distance_m:g} m, the farthest a search looks: the shares "
+                         "would silently count only up to max_distance_m. Raise max_distance_m "
+                         "to at least limit_m.")
+    c = config.central_places
+    if c.standard_oz_min < c.standard_mz_min:
+        logger.warning("%s: [central_places] standard_oz_min = %g min is below standard_mz_min "
+                       "= %g min (the RIN 2008 standards are 30 and 60 minutes)", where,
+                       c.standard_oz_min, c.standard_mz_min)

@@ -35,6 +35,14 @@ MAX_SNAP_M = 2000.0
 ACCESS_SPEED_KMH = 15.0
 #: Highest plausible access speed (km/h) of a config or a profile: above it, a typo.
 MAX_ACCESS_SPEED_KMH = 130.0
+#: Fastest speed a profile may state for a road class or a maxspeed zone, km/h: the unlimited Autobahn's Richtgeschwindigkeit is 130 km/h and no mean
+#: free-flow speed of a class comes near 200; above it a profile is in the wrong unit.
+MAX_PROFILE_SPEED_KMH = 200.0
+#: Plausible inputs per municipality (inclusive upper bounds): Berlin, the largest
+#: municipality, has 3.9 million residents; the largest commuter flows (Frankfurt,
+#: München) are below 0.5 million. Above these a table is in the wrong unit.
+MAX_MUNICIPALITY_POPULATION = 5_000_000
+MAX_COMMUTERS = 1_000_000
 
 # ------------------------------------------------------------------ region
 #: Cut the municipality register to these AGS prefixes (Land "08", Kreis "08221", ...);

@@ -75,6 +75,14 @@ class SpeedProfile:
             raise InputError(f"profile {self.name!r}: mode must be 'car' or 'foot', got {self.mode!r}")
         if self.ferry_speed_kmh <= 0:
             raise InputError(f"profile {self.name!r}: ferry_speed_kmh must be positive")
+        vmax = defaults.MAX_PROFILE_SPEED_KMH
+        # the stated speeds (a calibration's class factors may move them further)
+        fast = {**self.speeds_kmh,
+                **{f"maxspeed zone {k}": v for k, v in self.maxspeed_zones_kmh.items()}}
+        fast = {k: v for k, v in fast.items() if not 0 < v <= vmax}
+        if fast:
+            raise InputError(f"profile {self.name!r}: speeds must be in (0, {vmax:g}] km/h, "
+                             f"got {fast}: check the unit (km/h, not m/h or m/s)")
         top = defaults.MAX_ACCESS_SPEED_KMH
         if self.access_speed_kmh is not None and not 0 < self.access_speed_kmh <= top:
             raise InputError(f"profile {self.name!r}: access_speed_kmh must be in (0, {top:g}] "

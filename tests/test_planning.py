@@ -177,5 +177,5 @@ def test_shared_register_and_hb_extract(tmp_path):
     out = plan(None, overrides=o, output_dir=tmp_path, k=2, standard_min=15.0,
                out_file=tmp_path / "plan.csv")
     assert len(out.chosen) == 2 and (tmp_path / "plan.csv").is_file()
-    with pytest.raises(InputError, match="never overwrites"):
+    with pytest.raises(InputError, match="exists and is not replaced"):
         plan(None, overrides=o, output_dir=tmp_path, out_file=tmp_path / "plan.csv")

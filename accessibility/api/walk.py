@@ -312,6 +312,10 @@ def nahversorgung(walk: WalkInputs, municipalities: pd.DataFrame, *,
     inside the ``ags_prefixes`` / ``bbox`` cut. Returns the municipalities and the
     cells (:class:`Nahversorgung`).
     """
+    if limit_m > max_distance_m:
+        raise InputError(f"limit_m = {limit_m:g} m is beyond max_distance_m = "
+                         f"{max_distance_m:g} m, the farthest a search looks: raise "
+                         "max_distance_m to at least limit_m")
     if not isinstance(walk, WalkInputs):
         raise InputError("nahversorgung takes the prepared walk extract first: "
                          "nahversorgung(prepare_nahversorgung(walk_osm, municipalities, ...), "

@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from .. import defaults
 from .._errors import InputError
 from .._util import show
 from ..graph import RoadGraph, in_extent, point_coordinates
@@ -66,6 +67,18 @@ def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
                      "count as their own Gemeindeverband (GVB tables and settlement types per "
                      "municipality).")
     pop = pd.to_numeric(out["population"], errors="coerce")
+    top = defaults.MAX_MUNICIPALITY_POPULATION
+    bad = pop.notna() & ~pop.between(0, top)
+    if bad.any():
+        raise InputError(
+            f"{int(bad.sum()):,} municipalities have an implausible population (first: "
+            + ", ".join(f"{a} {v:g}" for a, v in zip(out.loc[bad, "ags"][:5], pop[bad][:5]))
+            + f"); residents per municipality lie between 0 and {top:,} (Berlin: 3.9 "
+            "million): check the column and its unit")
+    if pop.notna().any() and pop.fillna(0).eq(0).all():
+        raise InputError("every population in the municipality table is 0 or missing: no "
+                         "resident would count; check the population column (a table without "
+                         "populations is read with the column left out)")
     if pop.isna().all():
         lines.append("The municipality table has no population: population-weighted means, "
                      "the Lage and the settlement types cannot be computed.")

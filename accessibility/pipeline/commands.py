@@ -96,14 +96,15 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
 def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
          overrides: dict | None = None, k=1, objective: str = "max_coverage",
          standard_min: float | None = None, candidates=None, candidates_within=(),
-         out_file: str | Path | None = None) -> api.PlanResult | api.PlanSeries:
+         out_file: str | Path | None = None,
+         overwrite: bool = False) -> api.PlanResult | api.PlanSeries:
     """Where to designate Mittelzentren on the graph and municipalities of a config
     (:func:`accessibility.api.plan`; several ``k`` give a
     :class:`~accessibility.api.PlanSeries`); ``out_file`` (CSV) gets the upgrades (one
-    table, with a ``k`` column for several), and is never an existing file."""
-    if out_file is not None and Path(out_file).exists():
-        raise InputError(f"{out_file} exists: the plan never overwrites a file; give another "
-                         "name or remove it")
+    table, with a ``k`` column for several), and replaces an existing file only with
+    ``overwrite`` (checked before any work)."""
+    if out_file is not None and not overwrite:
+        check_new_file(out_file)
     config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir, "plan")
     if inputs.central_places is None:
         raise InputError("plan needs central places: set [inputs] central_places or pass "

@@ -1,0 +1,94 @@
+"""Implausible settings are input errors with the value and the fix, not silent
+nonsense (issue 29)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from accessibility import nahversorgung
+from accessibility._errors import InputError
+from accessibility.config import load_config
+
+
+@pytest.mark.parametrize("thresholds", [[math.nan, 183_000, 410_000], [-5, 1, 2],
+                                        [0, 183_000, 410_000], [81_000, math.inf, 410_000]])
+def test_lage_thresholds_must_be_positive_numbers(thresholds):
+    with pytest.raises(InputError, match="three positive numbers"):
+        load_config(None, {"lage.thresholds": thresholds})
+
+
+def test_lage_thresholds_of_the_report_pass():
+    assert load_config(None, {"lage.thresholds": [81_000, 183_000, 410_000]}).lage.thresholds
+
+
+def test_walk_limit_beyond_the_search_is_an_error():
+    with pytest.raises(InputError, match="beyond max_distance_m"):
+        load_config(None, {"walk.limit_m": 6000})
+    # the same with room to search is fine
+    c = load_config(None, {"walk.limit_m": 6000, "walk.max_distance_m": 6000})
+    assert c.walk.limit_m == c.walk.max_distance_m == 6000
+    with pytest.raises(InputError, match="beyond max_distance_m"):
+        nahversorgung(None, None, limit_m=2000, max_distance_m=1500)
+
+
+def register(pop):
+    import pandas as pd
+
+    return pd.DataFrame({"ags": ["03101000", "03102000", "03103000"], "lon": [10.5, 10.3, 10.8],
+                         "lat": [52.3, 52.1, 52.4], "population": pop})
+
+
+@pytest.mark.parametrize("pop,words", [([0, 0, 0], "every population"),
+                                       ([1e15, 2e15, 3e15], "implausible population"),
+                                       ([1000, 1e300, 5], "implausible population"),
+                                       ([1000, -3, 5], "implausible population")])
+def test_implausible_populations(pop, words):
+    from accessibility import prepare_municipalities
+
+    with pytest.raises(InputError, match=words):
+        prepare_municipalities(register(pop))
+
+
+def test_plausible_populations_pass():
+    from accessibility import prepare_municipalities
+
+    m = prepare_municipalities(register([3_900_000, 0, 12]))  # Berlin, a gemeindefreies Gebiet
+    assert m["population"].tolist() == [3_900_000, 0, 12]
+
+
+def commuters(inc, out):
+    import pandas as pd
+
+    return pd.DataFrame({"ags": ["03101000", "03102000", "03103000"], "in_commuters": inc,
+                         "out_commuters": out})
+
+
+@pytest.mark.parametrize("inc,out,words", [
+    ([1e9, 2e9, 3e9], [1, 2, 3], "implausible commuter counts"),
+    ([10, 20, 30], [-1, 2, 3], "implausible commuter counts"),
+    ([10, 20, 30], [5000, 6000, 7000], "more out-commuters than residents")])
+def test_implausible_commuters(inc, out, words):
+    from accessibility.models.lage import daytime_population
+
+    with pytest.raises(InputError, match=words):
+        daytime_population(register([1000, 2000, 3000]), commuters(inc, out))
+
+
+def test_one_odd_commuter_row_is_clipped_not_refused():
+    from accessibility.models.lage import daytime_population
+
+    day, _, lines = daytime_population(register([1000, 2000, 3000]),
+                                       commuters([10, 20, 30], [1500, 100, 100]))
+    assert day.tolist() == [0.0, 1920.0, 2930.0] and any("clipped" in x for x in lines)
+
+
+@pytest.mark.parametrize("speeds,zones", [({"motorway": 5000.0}, {}),
+                                          ({"motorway": 130.0}, {"de:urban": 500.0})])
+def test_profile_speeds_in_km_h(speeds, zones):
+    from accessibility.profile import SpeedProfile
+
+    with pytest.raises(InputError, match="speeds must be in"):
+        SpeedProfile(name="x", speeds_kmh=speeds, maxspeed_zones_kmh=zones)
+    assert SpeedProfile(name="ok", speeds_kmh={"motorway": 130.0}, class_factors={"motorway": 1.5})
