@@ -52,3 +52,54 @@ def require_columns(df, required, what: str, hint: str = "") -> None:
         raise InputError(f"{what} needs the column {missing[0]!r} (columns: "
                          f"{have[:20]}{' ...' if len(have) > 20 else ''})"
                          + (f"; {hint}" if hint else ""))
+
+
+# ------------------------------------------------------------------ temporary files
+def temp_path(final, tag: str = "tmp"):
+    """Where to write ``final`` before it is moved into place: ``.<stem>.<tag>-<pid>-
+    <random><suffix>`` beside it (same file system, so the move is atomic; the suffix
+    kept, so drivers know the format). The process id in the name lets any later run
+    remove the file when a kill left it behind (:func:`remove_dead_temps`)."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    final = Path(final)
+    return final.with_name(f".{final.stem}.{tag}-{os.getpid()}-{secrets.token_hex(4)}"
+                           f"{final.suffix}")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no signals (Windows)
+        return True
+    return True
+
+
+def remove_dead_temps(folder) -> list:
+    """Remove the temporary files (:func:`temp_path`) in ``folder`` whose process is
+    gone: what a killed run left behind. Files of running processes stay."""
+    import logging
+    import re
+    from pathlib import Path
+
+    removed = []
+    pattern = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]{8}")
+    for p in Path(folder).glob(".*.tmp-*"):
+        m = pattern.match(p.name)
+        if m and p.is_file() and not pid_alive(int(m.group(1))):
+            try:
+                p.unlink()
+            except OSError:
+                continue
+            removed.append(p)
+    if removed:
+        logging.getLogger(__name__).info("removed %d temporary files of killed runs in %s",
+                                         len(removed), folder)
+    return removed

@@ -28,3 +28,61 @@ def test_a_scenario_after_a_run_keeps_the_run(tmp_path):
     batch = scenarios(None, [s, t], overrides=o)
     assert [r.output_dir for r in batch] == [out / "scenario-ruehen-mz", out / "scenario-twin"]
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_signals_wait_for_the_publish():
+    """Ctrl-C (SIGINT) during a publish lands after its last move, never in between."""
+    import os
+    import signal
+
+    import pytest
+
+    from accessibility.pipeline.publish import _signals_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("moved")  # still runs: the signal waits
+    assert done == ["moved"]
+
+
+def test_a_publish_cut_off_is_marked_and_healed(tmp_path, monkeypatch, caplog):
+    from accessibility.pipeline import publish as pub
+
+    final = tmp_path / "out"
+    final.mkdir()
+    with pub.staged(final) as out:
+        (out.stage / "a.csv").write_text("x\n1\n")
+        files = {"a": out.stage / "a.csv"}
+        # a kill right after the journal: nothing moved yet
+        monkeypatch.setattr(pub, "complete_publish", lambda *a, **k: False)
+        pub.publish(out.stage, final, files)
+        monkeypatch.undo()
+    assert (final / pub.MARKER).is_file() and (final / pub.JOURNAL).is_file()
+    assert "killed" in (final / pub.MARKER).read_text()
+    assert not (final / "a.csv").exists()
+    with caplog.at_level("WARNING"), pub.staged(final):  # the next command heals it
+        pass
+    assert (final / "a.csv").read_text() == "x\n1\n"
+    assert not (final / pub.MARKER).exists() and not (final / pub.JOURNAL).exists()
+    assert any("killed while publishing" in r.message for r in caplog.records)
+
+
+def test_temp_files_of_killed_processes_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from accessibility._util import remove_dead_temps, temp_path
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()  # its id names a process that is gone
+    dead = tmp_path / f".municipalities.tmp-{p.pid}-0123abcd.csv"
+    live = temp_path(tmp_path / "gvb.csv")
+    other = tmp_path / ".my-notes.tmp.txt"  # not ours: no process id
+    for f in (dead, live, other):
+        f.write_text("x")
+    assert str(os.getpid()) in live.name
+    assert remove_dead_temps(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()

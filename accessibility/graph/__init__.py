@@ -11,6 +11,7 @@ import numpy as np
 from .. import defaults
 from .._crs import check_metric_crs
 from .._errors import InputError
+from .._util import remove_dead_temps
 from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .attachment import Attached, attach, network_arrays, point_coordinates
@@ -110,6 +111,8 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
         key = cache_key(check_osm_path(path), profile.fingerprint(), simplify=simplify_graph,
                         crs=crs, points=pts, max_snap_m=max_snap_m)
         cache_file = Path(cache_dir) / f"{path.name.split('.')[0]}-{key}.npz"
+        if cache_file.parent.is_dir():  # what a killed build left behind
+            remove_dead_temps(cache_file.parent)
         if cache_file.is_file():
             logger.info("loading cached graph %s", cache_file)
             try:

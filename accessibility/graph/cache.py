@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .._errors import InputError
+from .._util import temp_path
 from .core import RoadGraph
 
 #: Bumped whenever the graph layout or the build rules change, so old caches are ignored.
@@ -27,9 +27,9 @@ def save_graph(graph: RoadGraph, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format_version": FORMAT_VERSION, "class_names": list(graph.class_names),
             "crs": graph.crs, "meta": graph.meta}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    tmp = temp_path(path)  # a kill leaves it to the next build (remove_dead_temps)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             np.savez(f, meta=np.array(json.dumps(meta, default=_jsonable)),
                      **{k: getattr(graph, k) for k in _ARRAYS})
         os.replace(tmp, path)

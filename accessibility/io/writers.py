@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pyogrio
 
 from .. import defaults
 from .._errors import InputError
+from .._util import temp_path
 from ..profile import SpeedProfile
 from .qgis_style import add_layer_styles
 
@@ -53,9 +53,10 @@ def _remove(path: Path) -> None:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path`` and move it onto ``path`` on success.
 
-    The temporary file is ``.<stem>.tmp-<random><suffix>`` in the same directory (so
-    drivers recognise the format by the suffix and ``os.replace`` is atomic on one
-    file system). The caller writes to the yielded path. If the block raises, the
+    The temporary file is ``.<stem>.tmp-<pid>-<random><suffix>`` in the same directory
+    (so drivers recognise the format by the suffix and ``os.replace`` is atomic on one
+    file system; after a kill, a later run removes it by its dead process id, see
+    :func:`accessibility._util.remove_dead_temps`). The caller writes to the yielded path. If the block raises, the
     temporary file is removed, ``path`` is left as it was and the exception
     propagates: a failed run never leaves a half-written file.
 
@@ -71,7 +72,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.tmp-{secrets.token_hex(4)}{final.suffix}")
+    tmp = temp_path(final)
     try:
         yield tmp
         if not tmp.exists():

@@ -5,6 +5,11 @@ Every file of a run is written into a staging folder inside the output folder
 (:meth:`Output.publish`). A manifest records what a run wrote, so that the next run
 replaces exactly those files and never touches anything else; a journal makes the
 publish itself complete after a kill (the next run rolls it forward).
+
+Ctrl-C and SIGTERM during the publish (a fraction of a second of file moves) wait
+until it is complete, so they never leave two runs mixed; after a SIGKILL the visible
+marker :data:`MARKER` says so until any command that reads or writes the folder
+finishes the publish.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import InputError
-from ..io import write_json, write_table
+from .._util import remove_dead_temps
+from ..io import write_json, write_table, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +38,8 @@ MANIFEST = ".accessibility-run.json"
 #: The journal of a publish in progress: while it exists, the folder may hold files of
 #: two runs, and the next run (or :func:`complete_publish`) finishes the publish.
 JOURNAL = ".accessibility-publish.json"
+#: A visible file beside the journal: this folder holds a publish that was cut off.
+MARKER = "INCOMPLETE-PUBLISH.txt"
 
 
 class Output:
@@ -70,6 +80,7 @@ def staged(final: Path) -> Iterator[Output]:
     """
     complete_publish(final)
     _remove_dead_stages(final)
+    remove_dead_temps(final)
     stage = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=final))
     try:
         yield Output(stage, final)
@@ -113,14 +124,35 @@ def publish(stage: Path, final: Path, files: dict) -> dict:
         raise InputError(f"the output folder {final} holds files this run would replace but "
                          f"no earlier run wrote: {', '.join(theirs[:8])}. Move them, or choose "
                          "another --output; nothing was written.")
-    write_json({"stage": stage.name, "files": written}, final / JOURNAL)
-    complete_publish(final)
+    with _signals_deferred():  # Ctrl-C / SIGTERM land after the last move
+        write_json({"stage": stage.name, "files": written}, final / JOURNAL)
+        write_text(f"A run was publishing its results into this folder when it was killed: "
+                   f"the files may belong to two runs. Any accessibility command that uses "
+                   f"this folder (e.g. the same run again) completes the publish and removes "
+                   f"this note; the list of files is in {JOURNAL}.\n", final / MARKER)
+        complete_publish(final, quiet=True)
     return {k: final / Path(v).name for k, v in files.items()}
 
 
-def complete_publish(final: str | Path) -> bool:
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Block SIGINT and SIGTERM for the block (main thread, POSIX): a signal that
+    arrives meanwhile is delivered right after it, so the block is never cut short."""
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def complete_publish(final: str | Path, *, quiet: bool = False) -> bool:
     """Finish the publish the journal in ``final`` describes (if any); True if one was
-    finished. Idempotent: every step can be repeated after a kill."""
+    finished. Idempotent: every step can be repeated after a kill. Unless ``quiet``
+    (the run's own publish), finishing one a killed run left is logged as a warning."""
     final = Path(final)
     try:
         journal = json.loads((final / JOURNAL).read_text(encoding="utf-8"))
@@ -146,8 +178,13 @@ def complete_publish(final: str | Path) -> bool:
             os.replace(stage / name, final / name)
     write_json({"files": written}, final / MANIFEST)
     (final / JOURNAL).unlink(missing_ok=True)
+    (final / MARKER).unlink(missing_ok=True)
     shutil.rmtree(stage, ignore_errors=True)
-    logger.debug("published %d files into %s", len(written), final)
+    if quiet:
+        logger.debug("published %d files into %s", len(written), final)
+    else:
+        logger.warning("completed the publish of a run that was killed while publishing "
+                       "into %s: its %d files are now whole", final, len(written))
     return True
 
 

@@ -43,6 +43,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from .._errors import InputError
+from .._util import remove_dead_temps, temp_path
 from ..defaults import LIMIT_MIN
 from . import _ch_contract as C, _ch_query_kernels as Q, _phast_kernels as P
 from ._validate import (
@@ -254,6 +255,8 @@ class ContractionHierarchy:
             h.update(np.ascontiguousarray(a).tobytes())
         h.update(f"{weight}/{SIM_SETTLE}/{SETTLE}/{CH_ALGORITHM}".encode())
         path = Path(cache_dir) / f"ch-{h.hexdigest()[:24]}.npz"
+        if path.parent.is_dir():
+            remove_dead_temps(path.parent)
         if path.is_file():
             try:
                 hier = cls.load(path)
@@ -264,7 +267,7 @@ class ContractionHierarchy:
                 pass
         hier = cls.build(graph, weight=weight)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        tmp = temp_path(path)  # a kill leaves it to the next run (remove_dead_temps)
         hier.save(tmp)
         os.replace(tmp, path)  # complete or absent, never half-written
         hier.meta["cache"] = "built"
