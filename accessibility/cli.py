@@ -54,10 +54,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.matrix is not None:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
-        overrides["output.isochrone_minutes"] = [float(v) for v in args.isochrones.split(",")
-                                                 if v.strip()]
+        overrides["output.isochrone_minutes"] = args.isochrones
     _dask_overrides(args, overrides)
-    result = run(config, output_dir=output, overrides=overrides or None)
+    result = run(config, output_dir=output, overrides=overrides or None,
+                 overwrite=args.overwrite)
     if not args.quiet:
         print(result.summary)
         print(f"results written to {result.output_dir}")
@@ -137,6 +137,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _minutes_list(text: str) -> list[float]:
+    """``--isochrones 15,30,60``: minutes separated by commas."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"minutes separated by commas, like 15,30,60, got "
+                                         f"{text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one number of minutes, like 15,30,60")
+    return values
+
+
 def _ks(text: str) -> list[int]:
     """``--k 3`` or ``--k 1,2,3``: positive whole numbers."""
     try:
@@ -183,9 +195,11 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     _dask_overrides(args, overrides)
     overrides = overrides or None
     if len(files) == 1:
-        results = [scenario(config, files[0], output_dir=output, overrides=overrides)]
+        results = [scenario(config, files[0], output_dir=output, overrides=overrides,
+                            overwrite=args.overwrite)]
     else:
-        results = scenarios(config, files, output_dir=output, overrides=overrides)
+        results = scenarios(config, files, output_dir=output, overrides=overrides,
+                            overwrite=args.overwrite)
     if not args.quiet:
         for res in results:
             print(res.summary)
@@ -248,9 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--matrix", type=float, metavar="MIN",
                    help="also write matrix.parquet: car times between the municipalities "
                         "within MIN minutes")
-    r.add_argument("--isochrones", metavar="MIN,MIN,...",
+    r.add_argument("--isochrones", metavar="MIN,MIN,...", type=_minutes_list,
                    help="also write isochrones.gpkg around the Mittel- and Oberzentren, "
                         "e.g. 15,30,60")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace files of the last run that were changed since (default: "
+                        "such files stop the run before any work)")
     r.add_argument("--dask", nargs="?", const="", metavar="ADDRESS|N",
                    help="run the Lage origins and the walkability tiles as Dask tasks: on the "
                         "scheduler at ADDRESS (tcp://host:8786), or on a local cluster of N "
@@ -335,10 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the run's config (optional; default the sample or the flags) and "
                          "one or more scenario TOMLs; several are a batch: the base "
                          "computed once, each scenario a [compute] task, results in "
-                         "OUTPUT/<file name>/")
+                         "OUTPUT/<file name>/ (without -o: [output] dir/scenario-<file "
+                         "name>/)")
     _add_run_inputs(sc)
     sc.add_argument("--dask", nargs="?", const="", metavar="ADDRESS|N",
                     help="run the scenarios of a batch as Dask tasks (see run --dask)")
+    sc.add_argument("--overwrite", action="store_true",
+                    help="replace files of the last scenario run that were changed since")
     sc.set_defaults(func=_cmd_scenario)
     return p
 

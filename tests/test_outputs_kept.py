@@ -86,3 +86,50 @@ def test_temp_files_of_killed_processes_are_removed(tmp_path):
     assert str(os.getpid()) in live.name
     assert remove_dead_temps(tmp_path) == [dead]
     assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_a_planners_edit_stops_the_next_run(tmp_path, capsys):
+    """A remarks column saved into municipalities.csv is not replaced silently: the next
+    run stops before any work and names the file; --overwrite replaces it."""
+    from accessibility.cli import main
+
+    out = tmp_path / "out"
+    argv = ["-q", "run", "-o", str(out), "--no-maps", "--models", "central_places"]
+    assert main(argv) == 0
+    csv = out / "municipalities.csv"
+    edited = csv.read_text(encoding="utf-8").replace('"ags"', '"ags","remarks"', 1)
+    csv.write_text(edited, encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "municipalities.csv" in err and "--overwrite" in err
+    assert csv.read_text(encoding="utf-8") == edited  # untouched
+    assert main([*argv, "--overwrite"]) == 0
+    assert '"remarks"' not in csv.read_text(encoding="utf-8")
+    assert main(argv) == 0  # unchanged since: runs again without a word
+
+
+def test_bad_isochrone_minutes_are_a_usage_error(capsys):
+    import pytest
+
+    from accessibility.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--isochrones", "a,b"])
+    assert e.value.code == 2 and "15,30,60" in capsys.readouterr().err
+
+
+def test_sigterm_waits_for_the_publish_then_ends_the_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    flag = tmp_path / "moved"
+    code = ("import os, signal, pathlib\n"
+            "from accessibility.pipeline.publish import _signals_deferred\n"
+            "with _signals_deferred():\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            f"    pathlib.Path({str(flag)!r}).write_text('x')\n"
+            f"pathlib.Path({str(flag)!r} + '.after').write_text('x')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert r.returncode == -signal.SIGTERM
+    assert flag.exists() and not (tmp_path / "moved.after").exists()

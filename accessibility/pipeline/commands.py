@@ -132,7 +132,8 @@ def scenario_folder(scenario_file: str | Path) -> str:
 
 
 def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
-             output_dir: str | Path | None = None, overrides: dict | None = None) -> RunResult:
+             output_dir: str | Path | None = None, overrides: dict | None = None,
+             overwrite: bool = False) -> RunResult:
     """Base and scenario side by side, and the difference (see
     :mod:`accessibility.models.scenario`).
 
@@ -140,7 +141,8 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     when the municipalities have populations and ``lage`` is among the models, the
     Lage. Designation and population changes reuse the graph (and the cached
     contraction hierarchy with ``[lage] engine = "ch"``); road changes derive a new
-    graph from it without parsing OSM. Files are published as a run's are.
+    graph from it without parsing OSM. Files are published as a run's are
+    (``overwrite`` as in :func:`accessibility.pipeline.run`).
     """
     t0 = time.perf_counter()
     sc = api.read_scenario(scenario_file)  # a bad scenario fails before anything is built
@@ -149,7 +151,7 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     final = (Path(output_dir) if output_dir is not None
              else Path(config.output.dir) / scenario_folder(scenario_file))
     check_inputs(config)
-    check_output_dir(final)
+    check_output_dir(final, overwrite=overwrite)
     if config.graph.cache_dir is None:  # by default the run's cache, beside the run
         cache = final / "cache" if output_dir is not None else Path(config.output.dir) / "cache"
         config = replace(config, graph=replace(config.graph, cache_dir=cache))
@@ -192,8 +194,8 @@ def _scenario_stages(config: Config, sc: api.Scenario, out: Output, t0: float) -
 
 
 def scenarios(config: Config | str | Path | None, scenario_files, *,
-              output_dir: str | Path | None = None,
-              overrides: dict | None = None) -> list[RunResult]:
+              output_dir: str | Path | None = None, overrides: dict | None = None,
+              overwrite: bool = False) -> list[RunResult]:
     """Several scenarios against one base (a batch): the graph and the base are
     computed once, each scenario is one task of ``[compute]`` (in this process, or on
     Dask workers), and each scenario's files are published as :func:`scenario`
@@ -212,7 +214,7 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
         final = Path(output_dir)
     check_inputs(config)
     for stem in stems:
-        check_output_dir(final / stem)
+        check_output_dir(final / stem, overwrite=overwrite)
     if config.graph.cache_dir is None:
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     config, graph, munis, inputs, models, times = _scenario_setup(config)

@@ -14,6 +14,7 @@ finishes the publish.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -136,17 +137,29 @@ def publish(stage: Path, final: Path, files: dict) -> dict:
 
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Block SIGINT and SIGTERM for the block (main thread, POSIX): a signal that
-    arrives meanwhile is delivered right after it, so the block is never cut short."""
-    if (not hasattr(signal, "pthread_sigmask")
-            or threading.current_thread() is not threading.main_thread()):
+    """Hold SIGINT and SIGTERM for the block: a signal that arrives meanwhile is
+    recorded and handed to the previous handler right after it (Ctrl-C then raises
+    KeyboardInterrupt, SIGTERM ends the process), so the block is never cut short.
+    Python runs signal handlers in the main thread only; elsewhere nothing is held."""
+    names = [s for s in ("SIGINT", "SIGTERM") if hasattr(signal, s)]
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    got: list[int] = []
+    old = {getattr(signal, s): signal.signal(getattr(signal, s),
+                                             lambda signum, _frame: got.append(signum))
+           for s in names}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(got):
+            handler = old[s]
+            if callable(handler):
+                handler(s, None)  # the default SIGINT handler raises KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(s)
 
 
 def complete_publish(final: str | Path, *, quiet: bool = False) -> bool:
@@ -176,9 +189,14 @@ def complete_publish(final: str | Path, *, quiet: bool = False) -> bool:
     for name in written:
         if (stage / name).exists():  # not moved yet
             os.replace(stage / name, final / name)
-    write_json({"files": written}, final / MANIFEST)
-    (final / JOURNAL).unlink(missing_ok=True)
+    # the content of each file as published: a file changed afterwards (a planner's
+    # remarks, an annotated map) is never replaced without being asked
+    write_json({"files": written, "sha256": {n: _sha256(final / n) for n in written
+                                             if (final / n).is_file()}}, final / MANIFEST)
+    # the marker before the journal: a kill in between leaves a journal, which the next
+    # command completes again (a no-op), never a marker without one
     (final / MARKER).unlink(missing_ok=True)
+    (final / JOURNAL).unlink(missing_ok=True)
     shutil.rmtree(stage, ignore_errors=True)
     if quiet:
         logger.debug("published %d files into %s", len(written), final)
@@ -194,6 +212,29 @@ def _names(values) -> list[str]:
             and n not in (MANIFEST, JOURNAL)]
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def changed_since_published(final: str | Path) -> list[str]:
+    """The files of the last run in ``final`` whose content changed since it published
+    them (by the manifest's SHA-256; a manifest without hashes knows none)."""
+    final = Path(final)
+    try:
+        hashes = json.loads((final / MANIFEST).read_text(encoding="utf-8")).get("sha256", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(hashes, dict):
+        return []
+    names = set(_names(list(hashes)))
+    return sorted(n for n in names if (final / n).is_file()
+                  and _sha256(final / n) != hashes[n])
+
+
 def _read_manifest(final: Path) -> list[str]:
     try:
         names = json.loads((final / MANIFEST).read_text(encoding="utf-8")).get("files", [])
@@ -202,8 +243,9 @@ def _read_manifest(final: Path) -> list[str]:
     return _names(names)
 
 
-def check_output_dir(final: Path) -> None:
-    """The output folder exists (or is created) and is writable, before anything runs."""
+def check_output_dir(final: Path, *, overwrite: bool = False) -> None:
+    """The output folder exists (or is created) and is writable, and no file the last
+    run wrote there was changed since (unless ``overwrite``), before anything runs."""
     if final.exists() and not final.is_dir():
         raise InputError(f"the output path {final} is a file, not a folder: choose another "
                          "--output (or [output] dir)")
@@ -215,4 +257,12 @@ def check_output_dir(final: Path) -> None:
     if not os.access(final, os.W_OK | os.X_OK):
         raise InputError(f"the output folder {final} is not writable: choose another "
                          "--output (or [output] dir)")
+    if not overwrite:
+        complete_publish(final)  # a publish cut off by a kill: whole again first
+        changed = changed_since_published(final)
+        if changed:
+            raise InputError(f"{len(changed)} files in {final} were changed since the last run "
+                             f"wrote them: {', '.join(changed[:8])}. A run would replace "
+                             "them: copy your changes elsewhere, choose another --output, or "
+                             "pass --overwrite (overwrite=True) to replace them.")
 

@@ -34,7 +34,7 @@ class RunResult:
 
 
 def run(config: Config | str | Path | None = None, output_dir: str | Path | None = None,
-        overrides: dict | None = None) -> RunResult:
+        overrides: dict | None = None, *, overwrite: bool = False) -> RunResult:
     """Run the main job.
 
     Parameters
@@ -47,12 +47,15 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
         Overrides ``[output] dir``.
     overrides : dict, optional
         Dotted keys overriding the config (``{"inputs.osm": "x.pbf"}``).
+    overwrite : bool
+        Replace files of the last run in the output folder that were changed since it
+        wrote them (default: such files stop the run before any work).
     """
     t0 = time.perf_counter()
     config = load_config_of_run(config, overrides)  # the sample's output: ./out
     final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     check_inputs(config)  # fail before any slow stage, not half-way through
-    check_output_dir(final)
+    check_output_dir(final, overwrite=overwrite)
     if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     with staged(final) as out:
