@@ -92,3 +92,21 @@ def test_profile_speeds_in_km_h(speeds, zones):
     with pytest.raises(InputError, match="speeds must be in"):
         SpeedProfile(name="x", speeds_kmh=speeds, maxspeed_zones_kmh=zones)
     assert SpeedProfile(name="ok", speeds_kmh={"motorway": 130.0}, class_factors={"motorway": 1.5})
+
+
+@pytest.mark.parametrize("lon,lat,words", [
+    ([52.3, 52.1, 52.4], [10.5, 10.3, 10.8], "look swapped"),
+    ([604_000.0, 590_000.0, 620_000.0], [5_795_000.0, 5_780_000.0, 5_800_000.0], "projected"),
+    ([2.35, 10.3, 10.8], [48.85, 52.1, 52.4], "outside Germany")])
+def test_the_api_checks_coordinates_as_the_reader_does(lon, lat, words, tmp_path):
+    import pandas as pd
+
+    from accessibility import prepare_municipalities, read_municipalities
+
+    table = register([1000, 2000, 3000]).assign(lon=lon, lat=lat)
+    with pytest.raises(InputError, match=words):
+        prepare_municipalities(table)  # a notebook's table
+    table.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(InputError, match=words):
+        read_municipalities(tmp_path / "m.csv")  # the same as a file
+    assert isinstance(table, pd.DataFrame)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 
+from .._checks import GERMANY_BBOX  # noqa: F401  (io re-exports it)
 from .._errors import InputError
 from .._util import show
 
@@ -30,8 +31,6 @@ GEO_SUFFIXES = frozenset({".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", 
 AGS_CANDIDATES = ("ags", "AGS", "AGS_0", "gemeindeschluessel", "Gemeindeschlüssel",
                   "gemeindeschlüssel", "Gemeindeschluessel", "gkz")
 
-#: Plausible extent of German reference points (lon_min, lat_min, lon_max, lat_max), WGS84.
-GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
 
 #: Valid Land codes (first two AGS digits): 01 Schleswig-Holstein ... 16 Thüringen.
 LAND_CODES = frozenset(f"{i:02d}" for i in range(1, 17))

@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
+from .._checks import check_lonlat
 from .._errors import InputError
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, destination_kind_synonyms
 from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, show, to_number
@@ -97,7 +98,6 @@ DESTINATION_COLUMNS = ("kind", "id", "name", "lon", "lat", "source")
 KIND_SYNONYMS = destination_kind_synonyms()
 #: Plausible extent of German destinations (lon_min, lat_min, lon_max, lat_max), WGS84.
 #: Destinations just beyond the border (Basel, Salzburg) lie inside it.
-GERMANY_BBOX = (5.5, 47.0, 15.5, 55.5)
 #: The built-in airport list.
 AIRPORTS_PATH = Path(__file__).resolve().parents[1] / "data" / "airports_de.csv"
 #: Ramp ends take the name of the nearest motorway_junction node within this distance (m).
@@ -129,28 +129,9 @@ def _frame(kind: str, ids, names, lon, lat, source) -> pd.DataFrame:
 
 def _check_coordinates(lon: np.ndarray, lat: np.ndarray, where: str, ids=None) -> None:
     """Raise InputError for missing, swapped or non-German coordinates."""
-    ids = np.arange(lon.size) + 1 if ids is None else np.asarray(ids)
-    bad = ~(np.isfinite(lon) & np.isfinite(lat))
-    if bad.any():
-        raise InputError(f"{where}: {int(bad.sum())} rows have no coordinates (rows/ids "
-                         f"{show(ids[bad])}). Fill in lon and lat (WGS84 degrees) or delete "
-                         "the rows.")
-    lo0, la0, lo1, la1 = GERMANY_BBOX
-    outside = ~((lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1))
-    if outside.any():
-        swapped = ((lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1))[outside]
-        first = np.flatnonzero(outside)[0]
-        if swapped.all():
-            raise InputError(f"{where}: lon and lat look swapped ({int(outside.sum())} rows, "
-                             f"first id {ids[first]}: lon {lon[first]:g}, lat {lat[first]:g}; "
-                             "in Germany lon is 5.5-15.5 and lat 47-55.5). Swap the columns.")
-        raise InputError(f"{where}: {int(outside.sum())} rows lie outside Germany (first id "
-                         f"{ids[first]}: lon {lon[first]:g}, lat {lat[first]:g}). lon/lat must "
-                         "be WGS84 degrees (lon 5.5-15.5, lat 47-55.5); reproject the table or "
-                         "drop the rows.")
+    check_lonlat(lon, lat, where, ids)
 
 
-# ------------------------------------------------------------------------ OSM junctions
 def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
     """Motorway junctions (Autobahnanschlussstellen) of an OSM extract.
 

@@ -8,9 +8,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import defaults
+from .._checks import check_lonlat
 from .._errors import InputError
 from ..vocabulary import SERVICES
-from ._tables import GERMANY_BBOX
 
 __all__ = ["read_facilities"]
 
@@ -58,15 +58,5 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
     if bad:
         raise InputError(f"facility table {p} has unknown service types {sorted(map(str, bad))}; "
                          f"use {', '.join(SERVICES)}")
-    if df[["lon", "lat"]].isna().any().any():
-        raise InputError(f"facility table {p} has rows without coordinates")
-    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
-    lo0, la0, lo1, la1 = GERMANY_BBOX
-    outside = ~((lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1))
-    if outside.any():
-        swapped = ((lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1))[outside].all()
-        raise InputError(f"facility table {p}: {int(outside.sum())} facilities lie outside "
-                         f"Germany (first: lon {lon[outside][0]:g}, lat {lat[outside][0]:g})"
-                         + (": lon and lat look swapped." if swapped else
-                            ": lon/lat must be WGS84 degrees."))
+    check_lonlat(df["lon"].to_numpy(float), df["lat"].to_numpy(float), f"facility table {p}")
     return df[["service", "lon", "lat"]].assign(source="user table")

@@ -13,12 +13,12 @@ import pyogrio
 from pyproj import CRS, Transformer
 
 from .. import defaults
+from .._checks import check_lonlat
 from .._errors import InputError
 from ._tables import (
     AGS_CANDIDATES,
     CSV_SUFFIXES,
     GEO_SUFFIXES,
-    GERMANY_BBOX,
     PARQUET_SUFFIXES,
     check_file,
     file_suffix,
@@ -107,24 +107,8 @@ def _check_coordinates(ags: pd.Series, lon: pd.Series, lat: pd.Series,
     lon = lon.mask(zero)
     lat = lat.mask(zero)
     have = lon.notna() & lat.notna()
-    projected = have & ((lon.abs() > 180) | (lat.abs() > 90))
-    if projected.any():
-        i = projected.idxmax()
-        raise InputError(f"{path}: the lon/lat columns hold projected coordinates, not "
-                         f"WGS84 degrees (e.g. AGS {ags[i]}: lon={lon[i]:.0f}, "
-                         f"lat={lat[i]:.0f}). Convert them to EPSG:4326 longitude/latitude "
-                         "(e.g. geopandas .to_crs(4326)) or pass a GeoPackage with its CRS.")
-    lo0, la0, lo1, la1 = GERMANY_BBOX
-    inside = lon.between(lo0, lo1) & lat.between(la0, la1)
-    outside = have & ~inside
-    if outside.any():
-        swapped = outside & lat.between(lo0, lo1) & lon.between(la0, la1)
-        hint = (" The lon and lat columns look swapped." if swapped.sum() == outside.sum()
-                else "")
-        rows = [f"{ags[i]} ({lon[i]:g}, {lat[i]:g})" for i in outside[outside].index[:10]]
-        raise InputError(f"{path}: {int(outside.sum())} reference points lie outside "
-                         f"Germany (lon {lo0}-{lo1}, lat {la0}-{la1}): {show(rows)}."
-                         f"{hint} Fix the coordinates of these municipalities.")
+    check_lonlat(lon.to_numpy(), lat.to_numpy(), str(path), ids=ags.to_numpy(),
+                 allow_missing=True)  # the missing ones: below
     missing = ~have
     if missing.any():
         inhabited = missing & ~(population == 0)

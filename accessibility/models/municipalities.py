@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
+from .._checks import check_lonlat
 from .._errors import InputError
 from .._util import show
 from ..graph import RoadGraph, in_extent, point_coordinates
@@ -52,6 +53,10 @@ def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
                          "each municipality must appear once")
     if "lon" not in out.columns or "lat" not in out.columns:
         out["lon"], out["lat"] = point_coordinates(out)
+    # what the file reader checks, for a table built in a notebook too
+    check_lonlat(pd.to_numeric(out["lon"], errors="coerce"),
+                 pd.to_numeric(out["lat"], errors="coerce"), "the municipality table",
+                 ids=out["ags"].to_numpy(), allow_missing=True)
     for col, default in (("name", ""), ("population", np.nan), ("area_km2", np.nan)):
         if col not in out.columns:
             out[col] = default
