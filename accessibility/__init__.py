@@ -18,6 +18,7 @@ from ._errors import AccessibilityError, GraphError, InputError
 from .api import (
                   LageCalibration,
                   PlanResult,
+                  ScenarioComparison,
                   attach,
                   calibrate_lage,
                   calibrate_speeds_from_file,
@@ -57,6 +58,7 @@ __all__ = [
                   "LageCalibration",
                   "PlanResult",
                   "RoadGraph",
+                  "ScenarioComparison",
                   "attach",
                   "build_graph",
                   "calibrate_lage",

@@ -398,8 +398,6 @@ def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, 
     out["node"] = node
     out["access_s"] = np.where(node >= 0, 0.0, np.nan)
     out["on_network"] = node >= 0
-    out.attrs = {**munis.attrs, "attach": {**munis.attrs.get("attach", {}),
-                                           "n_nodes": aug.n_nodes}}
     return aug, out
 
 

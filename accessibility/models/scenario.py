@@ -50,6 +50,7 @@ from ..vocabulary import normalise_function
 
 __all__ = [
     "Scenario",
+    "ScenarioComparison",
     "apply_roads",
     "compare",
     "moves",
@@ -379,9 +380,29 @@ def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFram
     return runs
 
 
-def compared(base: pd.DataFrame, scen: pd.DataFrame, info: dict, sc: Scenario) -> pd.DataFrame:
-    """:func:`compare` with what the roads scenario did in ``.attrs``."""
-    out = compare(base, scen)
-    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
-                 "scenario": sc.name}
-    return out
+@dataclass
+class ScenarioComparison:
+    """A scenario against its base (:func:`accessibility.scenario`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`compare` of the region's municipalities: base, scenario and change of
+        every indicator.
+    name : str
+        The scenario's name.
+    road_changes : dict
+        What the roads scenario did (:func:`apply_roads`: ``edges_closed``,
+        ``km_closed``, ...); empty when it changes no road.
+    """
+
+    table: pd.DataFrame
+    name: str
+    road_changes: dict = field(default_factory=dict)
+
+
+def compared(base: pd.DataFrame, scen: pd.DataFrame, info: dict, sc: Scenario
+             ) -> ScenarioComparison:
+    """:func:`compare`, with the scenario's name and what its roads changes did."""
+    return ScenarioComparison(compare(base, scen), sc.name,
+                              {k: v for k, v in info.items() if k != "times_s"})
