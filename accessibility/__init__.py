@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 # geopandas, matplotlib and folium first.
 _LAZY = {
     **dict.fromkeys(
-        ("LageCalibration", "PlanResult", "PlanSeries", "attach", "calibrate_lage",
+        ("LageCalibration", "PlanResult", "PlanSeries", "ScenarioComparison", "attach", "calibrate_lage",
          "calibrate_speeds_from_file", "central_places", "collect_destinations",
          "commuter_indicators", "facility_times", "indicators_by_unit", "isochrones", "lage",
          "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         LageCalibration,
         PlanResult,
         PlanSeries,
+        ScenarioComparison,
         attach,
         calibrate_lage,
         calibrate_speeds_from_file,
@@ -101,6 +102,7 @@ __all__ = [
                   "PlanResult",
                   "PlanSeries",
                   "RoadGraph",
+                  "ScenarioComparison",
                   "attach",
                   "build_graph",
                   "calibrate_lage",

@@ -278,6 +278,8 @@ NETWORK_COLUMNS = {
     "access_s": "time of the access leg from the point to that node at the access "
                 "speed, s (empty when off the network)",
     "on_network": "the point lies within max_snap_m of the network and is routed",
+    "max_snap_m": "snapping limit the point was attached with, m",
+    "access_speed_kmh": "speed of the access leg the point was attached with, km/h",
 }
 
 # ------------------------------------------------------------------ output columns

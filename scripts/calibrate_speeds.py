@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         config, graph, joined, _ = graph_and_municipalities(config, None, args.output,
                                                             "calibrate_speeds")
         refs = read_reference_times(args.inkar)
-        if refs.attrs.get("format") != "gvb":
+        if "gvb" not in refs.columns:  # the columns tell the format
             raise acc.InputError(f"{args.inkar} is not in the INKAR format (gvb_ars9, t_oz_min, "
                                  "t_mz_min); for trip references use 'accessibility calibrate'")
         base = load_profile(config.graph.profile)

@@ -220,7 +220,7 @@ def test_attach_matches_brute_force_nearest(seed, k, max_snap, speed):
     np.testing.assert_allclose(d[np.flatnonzero(on), node[on].astype(int)], dmin[on], rtol=1e-9)
     np.testing.assert_allclose(out["access_s"].to_numpy()[1:][on], dmin[on] / (speed / 3.6))
     assert np.isnan(out["access_s"].to_numpy()[1:][~on]).all()
-    assert out.attrs["attach"]["max_snap_m"] == max_snap
+    assert (out["max_snap_m"] == max_snap).all() and (out["access_speed_kmh"] == speed).all()
     arr = network_arrays(out, g)
     assert (arr.node[~arr.on_network] == -1).all()
 
@@ -232,7 +232,9 @@ def test_attach_errors_are_clear():
     with pytest.raises(InputError, match="not attached"):
         network_arrays(pd.DataFrame({"ags": ["1"]}))
     other = random_graph(2, n=10)
-    big = attach(g, pd.DataFrame({"ags": ["1"], "lon": [10.1], "lat": [52.1]}), max_snap_m=1e6)
+    k = g.n_nodes - 1  # a point on the last node: beyond the other graph's nodes
+    big = attach(g, pd.DataFrame({"ags": ["1"], "lon": [g.lon[k]], "lat": [g.lat[k]]}))
+    assert big["node"].iloc[0] == k >= other.n_nodes
     with pytest.raises(InputError, match="another graph"):
         network_arrays(big, other)
 

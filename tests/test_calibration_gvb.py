@@ -20,6 +20,7 @@ from accessibility.io import read_reference_times
 from accessibility.models.accuracy import bbsr_class, compare_gvb_times, time_metrics
 from accessibility.models.calibration import (calibrate_speeds, evaluate_speeds,
                                               fit_maxspeed_factor, split_references)
+from accessibility.models.calibration_references import _reference_format
 from accessibility.models.central_places import central_place_access, weighted_means
 from accessibility.profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from accessibility.vocabulary import NEAREST_MZ
@@ -81,8 +82,7 @@ def grid_munis(graph):
         "node": pd.array(nodes, dtype="Int64"), "snap_m": snap,
         "access_s": snap / (ATTACH_KMH / 3.6), "on_network": True, "central_place": cp,
         "area_km2": rng.uniform(5, 50, 48), "population": rng.uniform(500, 5000, 48)})
-    m.attrs["attach"] = {"access_speed_kmh": ATTACH_KMH, "max_snap_m": 2000.0,
-                         "n_nodes": graph.n_nodes}
+    m["access_speed_kmh"], m["max_snap_m"] = ATTACH_KMH, 2000.0  # as attach() leaves them
     return m
 
 
@@ -108,7 +108,6 @@ def brute_force_gvb(graph, munis, factors=None, access_kmh=ATTACH_KMH):
                                            include_groups=False)
     ref = pd.DataFrame(out).reset_index()
     ref["n_members"] = munis.groupby("gvb").size().reindex(ref["gvb"]).to_numpy()
-    ref.attrs["format"] = "gvb"
     return ref
 
 
@@ -125,7 +124,7 @@ def grid():
 def test_gvb_model_time_is_the_area_weighted_member_mean(grid):
     graph, munis, _ = grid
     as_built = brute_force_gvb(graph, munis)
-    ev = evaluate_speeds(graph, munis, as_built).set_index(["key", "indicator"])
+    ev = evaluate_speeds(graph, munis, as_built).table.set_index(["key", "indicator"])
     assert len(ev) == 24
     for ind in ("t_oz_min", "t_mz_min"):
         model = ev.xs(ind, level="indicator")["model_min"]
@@ -134,7 +133,7 @@ def test_gvb_model_time_is_the_area_weighted_member_mean(grid):
                                    rtol=1e-10)
     # with factors and a faster access leg as well
     truth = evaluate_speeds(graph, munis, as_built, factors=TRUTH,
-                            access_factor=TRUE_ACCESS_KMH / ATTACH_KMH)
+                            access_factor=TRUE_ACCESS_KMH / ATTACH_KMH).table
     ref = brute_force_gvb(graph, munis, TRUTH, TRUE_ACCESS_KMH).set_index("gvb")
     np.testing.assert_allclose(truth["model_min"].to_numpy(),
                                [ref.loc[k, i] for k, i in zip(truth["key"], truth["indicator"])],
@@ -145,7 +144,7 @@ def test_unweighted_mean_would_differ(grid):
     """The areas matter here: an unweighted member mean is not what the model gives,
     so the test above would catch a mean that forgot the area weights."""
     graph, munis, _ = grid
-    ev = evaluate_speeds(graph, munis, brute_force_gvb(graph, munis))
+    ev = evaluate_speeds(graph, munis, brute_force_gvb(graph, munis)).table
     equal_w = brute_force_gvb(graph, munis.assign(area_km2=1.0)).set_index("gvb")
     diff = [abs(t - equal_w.loc[k, i]) for k, i, t in
             zip(ev["key"], ev["indicator"], ev["model_min"])]
@@ -158,14 +157,14 @@ def test_member_that_is_the_destination_counts_zero(grid):
     its area."""
     graph, munis, _ = grid
     g = "031500001"
-    ev = evaluate_speeds(graph, munis, brute_force_gvb(graph, munis))
+    ev = evaluate_speeds(graph, munis, brute_force_gvb(graph, munis)).table
     t = ev.set_index(["key", "indicator"]).loc[(g, "t_mz_min"), "model_min"]
     members = munis[munis["gvb"] == g]
     others = members[members["ags"] != "03150005"]
     assert (members["ags"] == "03150005").sum() == 1
     trips = pd.DataFrame({"origin_ags": others["ags"], "destination": NEAREST_MZ,
                           "minutes": 0.0})
-    single = evaluate_speeds(graph, munis, trips)["model_min"].to_numpy()
+    single = evaluate_speeds(graph, munis, trips).table["model_min"].to_numpy()
     w = others["area_km2"].to_numpy()
     assert t == pytest.approx(np.sum(single * w) / members["area_km2"].sum(), rel=1e-12)
 
@@ -206,7 +205,7 @@ def test_holdout_split_is_by_gvb_and_fixed(grid):
     a, b = split_references(ref, seed=3)
     assert len(a) == len(b) == 6 and not set(a["gvb"]) & set(b["gvb"])
     a2, _ = split_references(ref, seed=3)
-    assert list(a2["gvb"]) == list(a["gvb"]) and a.attrs["format"] == "gvb"
+    assert list(a2["gvb"]) == list(a["gvb"]) and _reference_format(a) == "gvb"
 
 
 def test_fit_on_half_predicts_the_other_half(grid):
@@ -214,7 +213,7 @@ def test_fit_on_half_predicts_the_other_half(grid):
     train, test = split_references(ref, seed=1)
     res = calibrate_speeds(graph, munis, train, fit_access=True, iterations=30, min_share=0.0)
     ev = evaluate_speeds(graph, munis, test, factors=res.factors,
-                         access_factor=res.access_factor)
+                         access_factor=res.access_factor).table
     np.testing.assert_allclose(ev["model_min"], ev["ref_min"], atol=1e-4)
 
 
@@ -227,7 +226,6 @@ def test_skipped_gvbs_listed_with_reasons(grid, caplog):
     # GVB 1: a member off the network; GVB 2: every member off the network
     off = m["gvb"].isin(["031500002"]) | (m["ags"] == "03150004")
     m.loc[off, ["node", "access_s", "on_network"]] = [pd.NA, np.nan, False]
-    m.attrs = munis.attrs
     # GVB 3: no MZ value; GVB 5: the table has 4 of its 7 members; 031577777: no member
     refs = ref.copy()
     refs.loc[refs["gvb"] == "031500003", "t_mz_min"] = np.nan
@@ -235,7 +233,6 @@ def test_skipped_gvbs_listed_with_reasons(grid, caplog):
     refs = pd.concat([refs, pd.DataFrame({"gvb": ["031577777"], "t_oz_min": [10.0],
                                           "t_mz_min": [5.0], "n_members": [2]})],
                      ignore_index=True)
-    refs.attrs["format"] = "gvb"
     with caplog.at_level(logging.INFO):
         res = calibrate_speeds(graph, m, refs, iterations=3, min_share=0.0)
     reasons: dict[int, list[str]] = {}
@@ -271,9 +268,10 @@ def test_gvb_skipped_when_an_outside_central_place_may_be_nearer(grid):
                         "central_place": ["Oberzentrum"], "area_km2": [10.0],
                         "population": [1.0]})
     m = pd.concat([munis, far], ignore_index=True)
-    ev = evaluate_speeds(graph, m, ref)
+    result = evaluate_speeds(graph, m, ref)
+    ev = result.table
     skipped = {re.match(r"GVB (\d{9}).*?, (t_\w+_min):", r).groups(): r
-               for _, r in ev.attrs["skipped"]}
+               for _, r in result.skipped}
     assert all("nearer in straight line" in r for r in skipped.values())
     assert "03150013" in skipped[("031500003", "t_oz_min")]
     assert "03150013" in skipped[("031500003", "t_mz_min")]
@@ -291,8 +289,8 @@ def test_gvb_skipped_when_an_outside_central_place_may_be_nearer(grid):
     assert set(zip(ev["key"], ev["indicator"])).isdisjoint(expected)
     assert len(ev) == 24 - len(expected)
     # the far OZ's own GVB is not in the references; without the check GVB 3 counts
-    ev = evaluate_speeds(graph, m, ref, edge_margin=None)
-    assert (ev["key"] == "031500003").sum() == 2 and ev.attrs["skipped"] == []
+    result = evaluate_speeds(graph, m, ref, edge_margin=None)
+    assert (result.table["key"] == "031500003").sum() == 2 and result.skipped == []
 
 
 def test_gvb_references_need_area_and_gvb(grid):
@@ -336,7 +334,7 @@ def test_maxspeed_search_picks_the_generating_factor(grid):
     assert res.access_speed_kmh == pytest.approx(TRUE_ACCESS_KMH, rel=1e-6)
     assert res.profile.maxspeed_factor == 0.9
     # "before" is the base profile as it is (0.8, no factors)
-    base = evaluate_speeds(*build(DEFAULT_PROFILE), refs)
+    base = evaluate_speeds(*build(DEFAULT_PROFILE), refs).table
     assert res.before["rmse_min"] == pytest.approx(
         np.sqrt(np.mean((base["model_min"] - base["ref_min"]) ** 2)))
     with pytest.raises(InputError, match=r"\(0, 2\]"):
@@ -352,31 +350,47 @@ def _write(tmp_path, text, name="refs.csv"):
     return p
 
 
+#: The columns of a reference table in the ``gvb`` format: they tell its format.
+GVB_COLUMNS = ["gvb", "t_oz_min", "t_mz_min", "n_members", "name"]
+
+
+def test_reference_format_survives_a_file_round_trip(tmp_path):
+    """The format is read from the columns, so a table saved and read back (which
+    drops DataFrame.attrs) is calibrated as the format it is."""
+    p = _write(tmp_path, "gvb,t_mz_min\n031515401,3.5\n")
+    pairs = _write(tmp_path, "origin_ags,destination,minutes\n03241001,nearest MZ,12\n",
+                   "pairs.csv")
+    for path, fmt in ((p, "gvb"), (pairs, "pairs")):
+        read_reference_times(path).to_parquet(tmp_path / "refs.parquet")
+        assert _reference_format(pd.read_parquet(tmp_path / "refs.parquet")) == fmt
+
+
 def test_reader_detects_inkar_format(tmp_path):
     p = _write(tmp_path, "GVB_ARS9;inkar_gvb_key;name;n_members;t_oz_min;t_mz_min\n"
                          "31515401;3151963;Boldecker Land;6;12,29;12,29\n"
                          "031585407;3158907;Elm-Asse;12;27.03;\n")
     df = read_reference_times(p)
-    assert df.attrs["format"] == "gvb"
+    assert list(df.columns) == GVB_COLUMNS and _reference_format(df) == "gvb"
     assert df["gvb"].tolist() == ["031515401", "031585407"]
     assert df["t_oz_min"].tolist() == [12.29, 27.03]
     assert df["t_mz_min"].iloc[0] == 12.29 and np.isnan(df["t_mz_min"].iloc[1])
     assert df["n_members"].tolist() == [6, 12] and df["name"].iloc[1] == "Elm-Asse"
     # 'gvb' and only one indicator
     df = read_reference_times(_write(tmp_path, "gvb,t_mz_min\n031515401,3.5\n"))
-    assert df.attrs["format"] == "gvb" and df["t_oz_min"].isna().all()
+    assert list(df.columns) == GVB_COLUMNS and df["t_oz_min"].isna().all()
     assert df["n_members"].isna().all()
 
 
 def test_reader_detects_pairs_format(tmp_path):
     df = read_reference_times(_write(tmp_path, "origin_ags,destination,minutes\n"
                                                "03241001,nearest MZ,12\n"))
-    assert df.attrs["format"] == "pairs" and df["destination"].tolist() == [NEAREST_MZ]
+    assert list(df.columns) == ["origin_ags", "destination", "minutes"]
+    assert df["destination"].tolist() == [NEAREST_MZ]
 
 
 def test_shared_inkar_file_reads():
     df = read_reference_times(shared("reference", "inkar_2020_car_times_multi_member_gvb.csv"))
-    assert len(df) == 1201 and df.attrs["format"] == "gvb"
+    assert len(df) == 1201 and list(df.columns) == GVB_COLUMNS
     assert df["gvb"].str.len().eq(9).all() and df["n_members"].min() >= 2
 
 

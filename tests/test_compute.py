@@ -203,9 +203,11 @@ def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executo
     assert list(batch) == ["Ruehen MZ", "A39 closed"]
     for name, path in (("Ruehen MZ", a), ("A39 closed", b)):
         alone = acc.scenario(g, m, inputs.central_places, path)
-        pd.testing.assert_frame_equal(batch[name], alone)
-        assert batch[name].attrs == alone.attrs
-    assert (batch["A39 closed"]["t_oz_min_change"] > 0.01).sum() >= 10
+        pd.testing.assert_frame_equal(batch[name].table, alone.table)
+        assert batch[name].road_changes == alone.road_changes and alone.name == name
+    assert batch["A39 closed"].road_changes["edges_closed"] > 0
+    assert batch["Ruehen MZ"].road_changes == {}  # a designation changes no road
+    assert (batch["A39 closed"].table["t_oz_min_change"] > 0.01).sum() >= 10
     with pytest.raises(InputError, match="scenario names repeat"):
         acc.scenario_batch(g, m, inputs.central_places, [a, a])
 

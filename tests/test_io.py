@@ -25,6 +25,7 @@ from accessibility.io import (
     write_table,
     write_text,
 )
+from accessibility.io.population_grid import suppressed_line
 from accessibility.models.central_places import join_central_places
 
 from .conftest import SHARED as DATA, shared
@@ -208,9 +209,9 @@ def test_join_report(register: gpd.GeoDataFrame, central: pd.DataFrame) -> None:
 
 
 def test_population_grid(grid: pd.DataFrame) -> None:
-    assert grid.attrs["cell_size_m"] == 1000
-    assert grid.attrs["n_suppressed"] == 361_478 - len(grid)
-    assert grid.attrs["n_suppressed"] > 0
+    assert (grid["cell_size_m"] == 1000).all()
+    assert 361_478 - len(grid) > 0
+    assert grid.attrs["report"] == [suppressed_line(361_478 - len(grid), GRID)]
     assert (grid["population"] >= 0).all()
     assert grid["population"].sum() == 80_212_528
     assert ((grid["x"] - 500) % 1000 == 0).all()
@@ -226,8 +227,8 @@ def test_population_grid_csv_and_bbox(tmp_path: Path) -> None:
     positive = raw["Einwohner"][raw["Einwohner"] >= 0]
     assert len(out) == len(positive)
     assert out["population"].sum() == positive.sum()
-    assert out.attrs["cell_size_m"] == 1000
-    assert out.attrs["n_suppressed"] == int((raw["Einwohner"] < 0).sum())
+    assert (out["cell_size_m"] == 1000).all()
+    assert out.attrs["report"] == [suppressed_line(int((raw["Einwohner"] < 0).sum()), path)]
     # the Hannover region cut from the Parquet while reading
     cut = read_population_grid(GRID, bbox=(9.6, 52.3, 9.9, 52.45))
     assert 500_000 < cut["population"].sum() < 1_000_000
@@ -240,7 +241,7 @@ def test_population_grid_100m_from_ids(tmp_path: Path) -> None:
                     "CRS3035RES100mN2689100E4337000;–\n"
                     "CRS3035RES100mN2689100E4337200;3\n", encoding="utf-8")
     out = read_population_grid(path)
-    assert out.attrs["cell_size_m"] == 100
+    assert (out["cell_size_m"] == 100).all()
     assert out["x"].tolist() == [4337050.0, 4337250.0]
     assert out["y"].tolist() == [2689050.0, 2689150.0]
     assert out["population"].sum() == 15
@@ -517,4 +518,4 @@ def test_population_grid_csv_float_minus_one_is_suppressed(tmp_path: Path) -> No
     p = tmp_path / "grid.csv"
     p.write_text("x,y,Einwohner\n4321500,3256500,12.0\n4322500,3256500,-1.0\n")
     g = read_population_grid(p)
-    assert len(g) == 1 and g.attrs["n_suppressed"] == 1
+    assert len(g) == 1 and g.attrs["report"] == [suppressed_line(1, p)]

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from pyproj import Transformer
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
@@ -205,8 +204,7 @@ def line_graph(*, oneway=False):
 def centre_at(g, node, access_s=0.0):
     c = table(["03101000"], [node], [access_s], name=["Centre"],
               lon=[g.lon[node]], lat=[g.lat[node]])
-    c.attrs["attach"] = {"access_speed_kmh": 18.0, "max_snap_m": 500.0}
-    return c
+    return c.assign(max_snap_m=500.0, access_speed_kmh=18.0)  # as attach() leaves them
 
 
 def nested(small, big) -> bool:
@@ -266,7 +264,7 @@ def test_centre_access_leg_counts_and_centres_off_the_network_are_skipped():
     c = pd.concat([centre_at(g, 5, access_s=90.0),
                    table(["03999999"], [0], [0.0], [False], name=["Off"], lon=[10.0],
                          lat=[52.0])], ignore_index=True)
-    c.attrs["attach"] = {"access_speed_kmh": 18.0}
+    assert c["access_speed_kmh"].isna().sum() == 1  # the attach setting survives concat
     iso = isochrones(g, c, minutes=(1, 2), progress=False)
     assert set(iso["ags"]) == {"03101000"} and "1 off the network" in iso.attrs["report"][0]
     # 1.5 min of the 2 go to the centre's own leg: only node 5 itself, no neighbour
@@ -280,7 +278,7 @@ def test_centre_off_its_node_walks_its_leg_first():
     g, x0, y0 = line_graph()
     lon, lat = TO_WGS.transform(x0 + 10000.0, y0 + 600.0)
     c = table(["03101000"], [5], [120.0], name=["Centre"], lon=[lon], lat=[lat])
-    c.attrs["attach"] = {"access_speed_kmh": 18.0}
+    c["access_speed_kmh"] = 18.0
     one, three = isochrones(g, c, minutes=(1, 3), progress=False).geometry
     # in 1 minute only the leg's first 300 m: the node is not reached
     assert inside(one, x0 + 10000.0, y0 + 600.0) and inside(one, x0 + 10000.0, y0 + 350.0)
@@ -337,7 +335,7 @@ def test_sample_isochrone_braunschweig_holds_what_the_matrix_reaches(sample):
     # with the off-network radius as long as the longest access leg, every
     # municipality the matrix puts within 30 minutes of Braunschweig lies inside
     wide = isochrones(graph, bs, minutes=30,
-                      max_buffer_m=munis.attrs["attach"]["max_snap_m"],
+                      max_buffer_m=munis["max_snap_m"].iloc[0],
                       progress=False).geometry.iloc[0]
     m = time_matrix(graph, munis, limit_min=30, destinations=["03101000"], progress=False)
     near = munis.set_index("ags").loc[m.loc[m["minutes"] < 29.99, "origin_ags"].astype(str)]
@@ -384,8 +382,8 @@ def test_a_ch_run_builds_one_hierarchy_for_lage_and_matrix(tmp_path, monkeypatch
     augmented graph, access legs as edges): one build, and the pairs and minutes of
     bounded Dijkstra searches on the plain graph."""
     from accessibility import api
-    from accessibility.routing import ContractionHierarchy
     from accessibility.pipeline import run
+    from accessibility.routing import ContractionHierarchy
 
     builds = []
     real = ContractionHierarchy.build.__func__

@@ -110,3 +110,33 @@ def test_the_api_checks_coordinates_as_the_reader_does(lon, lat, words, tmp_path
     with pytest.raises(InputError, match=words):
         read_municipalities(tmp_path / "m.csv")  # the same as a file
     assert isinstance(table, pd.DataFrame)
+
+
+def test_lage_without_population_is_an_error_not_sehr_peripher():
+    import numpy as np
+
+    from accessibility.models.lage import daytime_population
+
+    with pytest.raises(InputError, match="needs the municipalities' populations"):
+        daytime_population(register([np.nan, np.nan, np.nan]))
+
+
+def test_a_scenario_as_a_dict_and_its_checks():
+    from accessibility.models.scenario import read_scenario
+
+    s = read_scenario({"name": "Rühen MZ", "central_places": {"03151024": "MZ"}})
+    assert s.name == "Rühen MZ" and s.functions == {"03151024": "Mittelzentrum"}
+    with pytest.raises(InputError, match="residents from 0"):
+        read_scenario({"population": {"03151024": 1e15}})
+    with pytest.raises(InputError, match="a TOML file, a dict"):
+        read_scenario(42)
+
+
+@pytest.mark.parametrize("kmh", [0.001, 0.5, 5000.0])
+def test_the_api_checks_the_access_speed(kmh):
+    from accessibility.graph import from_edges, snap_points
+
+    g = from_edges([0], [1], [60.0], [1000.0], [0], class_names=("primary",), osm_id=[1, 2],
+                   lon=[10.0, 10.01], lat=[52.0, 52.0])
+    with pytest.raises(InputError, match="plausible range 1 to"):
+        snap_points(g, [10.0], [52.001], access_speed_kmh=kmh)

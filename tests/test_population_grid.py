@@ -12,6 +12,7 @@ import shapely
 
 from accessibility._errors import InputError
 from accessibility.io import read_user_grid
+from accessibility.io.population_grid import suppressed_line
 from accessibility.models.population_grid import (
     assign_cells,
     disaggregate,
@@ -162,7 +163,7 @@ def test_read_user_grid(tmp_path):
                   "Einwohner": [12, -1, 3]}).to_csv(p, sep=";", index=False)
     g = read_user_grid(p)
     assert list(g["population"]) == [12.0, 3.0]
-    assert g.attrs["n_suppressed"] == 1
+    assert g.attrs["report"] == [suppressed_line(1, p)] and (g["cell_size_m"] == 100).all()
     q = tmp_path / "grid1km.csv"
     pd.DataFrame({"x_mp_1km": [4321500, 4322500], "y_mp_1km": [3012500, 3012500],
                   "Einwohner": [5, 6]}).to_csv(q, sep=";", index=False)

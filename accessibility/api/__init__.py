@@ -28,7 +28,7 @@ from ..graph import attach, point_coordinates
 from ..models.lage import LageCalibration, at_virtual_nodes
 from ..models.municipalities import mark_region, municipality_polygons, prepare_municipalities
 from ..models.planning import PlanResult, PlanSeries
-from ..models.scenario import Scenario, compare, read_scenario
+from ..models.scenario import Scenario, ScenarioComparison, compare, read_scenario
 from ..routing import Decay
 from ._common import as_graph
 from .car import (
@@ -79,7 +79,8 @@ from .walk import (
 )
 
 __all__ = [
-    "STANDARD_CLASSES", "Decay", "LageCalibration", "Nahversorgung", "PlanResult", "PlanSeries", "Scenario", "ScenarioModels", "WalkInputs",
+    "STANDARD_CLASSES", "Decay", "LageCalibration", "Nahversorgung", "PlanResult", "PlanSeries",
+    "Scenario", "ScenarioComparison", "ScenarioModels", "WalkInputs",
     "as_graph", "at_virtual_nodes", "attach", "calibrate_lage", "calibrate_speeds_from_file",
     "central_places", "class_shares", "collect_destinations", "column_docs",
     "commuter_indicators", "compare", "facility_times", "function_type_lage", "gvb_table",

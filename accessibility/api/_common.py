@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, attach, build_graph
+from ..graph import SETTING_COLUMNS, RoadGraph, attach, attach_settings, build_graph
 from ..models.lage import LageCalibration
 from ..models.municipalities import mark_region, prepare_municipalities
 from ..routing import Decay
@@ -23,8 +23,9 @@ GRAPH_FIRST = ("a table was given where the graph belongs: every accessibility f
                "tables, e.g. central_places(graph, municipalities, central_places) or "
                "lage(graph, municipalities)")
 
-#: The columns :func:`accessibility.attach` adds.
+#: The columns :func:`accessibility.attach` adds: those a model reads, and its settings.
 NETWORK_COLUMNS = ("node", "snap_m", "access_s", "on_network")
+ATTACH_COLUMNS = NETWORK_COLUMNS + SETTING_COLUMNS
 
 
 def as_graph(graph: RoadGraph | str | Path, *, keep_points: tuple | None = None,
@@ -50,13 +51,19 @@ def attached(graph: RoadGraph, table: pd.DataFrame, max_snap_m, access_speed_kmh
             and access_speed_kmh is None:
         return table
     # settings of an earlier attach step win over the defaults, never silently lost
-    before = table.attrs.get("attach", {})
-    if max_snap_m is None:
-        max_snap_m = before.get("max_snap_m", defaults.MAX_SNAP_M)
-    if access_speed_kmh is None:
-        access_speed_kmh = before.get("access_speed_kmh")  # None: the graph profile's
-    return attach(graph, table.drop(columns=list(NETWORK_COLUMNS), errors="ignore"),
-                  max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh)
+    return attach(graph, table.drop(columns=list(ATTACH_COLUMNS), errors="ignore"),
+                  **settings_of(table, max_snap_m, access_speed_kmh))
+
+
+def settings_of(table: pd.DataFrame, max_snap_m=None, access_speed_kmh=None) -> dict:
+    """The settings to attach more points with: those given, else those ``table`` was
+    attached with (:func:`accessibility.graph.attach_settings`), else the defaults
+    (the access speed: None, the graph profile's)."""
+    before = attach_settings(table)
+    return {"max_snap_m": before.get("max_snap_m", defaults.MAX_SNAP_M)
+            if max_snap_m is None else max_snap_m,
+            "access_speed_kmh": before.get("access_speed_kmh")
+            if access_speed_kmh is None else access_speed_kmh}
 
 
 def as_decay(decay) -> Decay | LageCalibration:

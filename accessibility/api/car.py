@@ -49,7 +49,7 @@ from ..models.units import apply_unit, gvb_table
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from ..routing import Decay
 from ..vocabulary import NO_FUNCTION
-from ._common import as_decay, as_graph, attached, municipalities_on
+from ._common import as_decay, as_graph, attached, municipalities_on, settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +139,7 @@ def central_places(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
     if origins != "point":
         org = make_origins(joined, origins, population_grid=population_grid,
                            polygons=polygons, area_grid_m=area_grid_m)
-        settings = joined.attrs.get("attach", {})
-        org = attach(graph, org, max_snap_m=settings.get("max_snap_m", defaults.MAX_SNAP_M),
-                     access_speed_kmh=settings.get("access_speed_kmh"))
+        org = attach(graph, org, **settings_of(joined))
     out = central_place_access(graph, joined, origins=org, gz_with_mz_is_mz=gz_with_mz_is_mz)
     out = out.to_crs(defaults.WGS84) if out.crs is not None else out.set_crs(defaults.WGS84)
     if polygons is not None:  # planners want polygons in the GeoPackage

@@ -31,7 +31,7 @@ from ..models.indicators import (
     unit_indicators,
 )
 from ..models.municipalities import municipality_polygons, prepare_municipalities
-from ._common import NETWORK_COLUMNS, municipalities_on
+from ._common import ATTACH_COLUMNS, municipalities_on, settings_of
 
 
 def collect_destinations(*, osm: str | Path | None = None,
@@ -159,12 +159,8 @@ def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
             else destinations)
     report += list(getattr(dest, "attrs", {}).get("report", []))
     dest = check_destinations(dest)
-    settings = munis.attrs.get("attach", {})
-    snap = (destination_max_snap_m if destination_max_snap_m is not None
-            else settings.get("max_snap_m", defaults.MAX_SNAP_M))
-    dest = attach(graph, dest.drop(columns=list(NETWORK_COLUMNS), errors="ignore"),
-                  max_snap_m=snap, access_speed_kmh=settings.get("access_speed_kmh"),
-                  id_column="id")
+    dest = attach(graph, dest.drop(columns=list(ATTACH_COLUMNS), errors="ignore"),
+                  **settings_of(munis, destination_max_snap_m), id_column="id")
     out = facility_access(graph, munis, dest, kinds=kinds)
     if not isinstance(out, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),

@@ -15,7 +15,14 @@ from ..compute import Executor
 from ..graph import RoadGraph
 from ..io import read_central_places
 from ..models.lage import LageCalibration
-from ..models.scenario import Scenario, compared, read_scenario, run_base_and_scenario, run_batch
+from ..models.scenario import (
+    Scenario,
+    ScenarioComparison,
+    compared,
+    read_scenario,
+    run_base_and_scenario,
+    run_batch,
+)
 from ..routing import Decay
 from . import car
 from ._common import as_graph, attached
@@ -86,7 +93,7 @@ def scenario_batch_runs(graph: RoadGraph | str | Path, municipalities: pd.DataFr
 def scenario(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
              central_places: pd.DataFrame | str | Path, changes: Scenario | str | Path, *,
              commuters: pd.DataFrame | None = None, lage: bool = True,
-             decay: Decay | LageCalibration | None = None) -> pd.DataFrame:
+             decay: Decay | LageCalibration | None = None) -> ScenarioComparison:
     """Base and scenario side by side: the change of every indicator per municipality.
 
     Parameters
@@ -109,10 +116,10 @@ def scenario(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
 
     Returns
     -------
-    DataFrame
-        :func:`accessibility.models.scenario.compare` of the region's municipalities
-        (central places with the standards' columns, the Lage);
-        ``.attrs["road_changes"]`` says what the roads scenario did.
+    ScenarioComparison
+        ``table``: :func:`accessibility.models.scenario.compare` of the region's
+        municipalities (central places with the standards' columns, the Lage);
+        ``name``; ``road_changes``: what the roads scenario did.
     """
     sc = changes if isinstance(changes, Scenario) else read_scenario(changes)
     base, scen, _, info = scenario_runs(graph, municipalities, central_places, sc,
@@ -125,14 +132,14 @@ def scenario_batch(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
                    scenarios: Sequence[Scenario | str | Path], *,
                    commuters: pd.DataFrame | None = None, lage: bool = True,
                    decay: Decay | LageCalibration | None = None, executor: Executor | None = None
-                   ) -> dict[str, pd.DataFrame]:
+                   ) -> dict[str, ScenarioComparison]:
     """Several scenarios against one base: the base is computed once, each scenario
     is an independent task (of ``executor``, e.g. on Dask workers; in this process
     without one).
 
     Parameters are those of :func:`scenario`; ``scenarios`` are Scenario objects or
-    TOML files. Returns ``{scenario name: comparison}``, each as :func:`scenario`
-    returns it (identical values).
+    TOML files. Returns ``{scenario name: ScenarioComparison}``, each as
+    :func:`scenario` returns it (identical values).
     """
     scs = [s if isinstance(s, Scenario) else read_scenario(s) for s in scenarios]
     names = [s.name for s in scs]

@@ -19,7 +19,10 @@ from ..compute import Executor
 from ..graph import RoadGraph, attach, build_graph
 from ..io import OsmFeatures, clip_grid, extract_features
 from ..models.municipalities import region_cut
+from ..models.population_grid import cell_size
 from ..models.walkability import (
+    SPREAD_SOURCE,
+    absent_services,
     cell_distances,
     resident_cells,
     study_extent,
@@ -88,6 +91,7 @@ def walk_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *,
 
 
 def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
+                facilities: pd.DataFrame | None = None,
                 limit_m: float = defaults.WALK_LIMIT_M, stop_source: str | None = None
                 ) -> pd.DataFrame:
     """Nahversorgung per municipality: share of residents with each of the six
@@ -99,6 +103,10 @@ def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
         ``ags`` and ``population`` (for ``walk_coverage``).
     cells : DataFrame
         From :func:`walk_distances`: ``population``, ``ags`` and distance columns.
+    facilities : DataFrame, optional
+        The facilities the distances were measured to (``service``): a service
+        without any facility gets no value (NaN: no data), not 0 %. Without it every
+        service counts as present.
     limit_m : float
         Walking distance of the indicator (BBSR: 1,000 m).
     stop_source : str, optional
@@ -111,7 +119,8 @@ def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
         municipality lies in the walk extract) and ``walk_coverage`` (the share of
         its residents counted); ``.attrs["report"]``.
     """
-    per = _walkability(cells, limit_m=limit_m)
+    absent = () if facilities is None else absent_services(facilities)
+    per = _walkability(cells, limit_m=limit_m, absent=absent)
     out = municipalities.copy()
     have = out["ags"].isin(per.index[per["walk_residents"] > 0]).to_numpy()
     joined = per.reindex(out["ags"].to_numpy())
@@ -139,7 +148,8 @@ def walkability(municipalities: pd.DataFrame, cells: pd.DataFrame, *,
             + ("The cells were assigned by polygon: a coarse grid (1 km) spread evenly over "
                "its 100 m cells gives a small municipality next to a dense one residents "
                "that are not its own; a 100 m grid or buildings in the walk extract avoid it."
-               if cells.attrs.get("assignment") == "polygon" else
+               if "assigned_by" in cells.columns
+               and (cells["assigned_by"] == "polygon").all() else
                "The cells were assigned to the nearest reference point: give municipality "
                "boundaries ([inputs] boundaries) to assign them by polygon."))
         logger.warning(report[-1])
@@ -281,14 +291,14 @@ def prepare_nahversorgung(walk_osm: str | Path, municipalities: pd.DataFrame, *,
         lon_e, lat_e = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84,
                                             always_xy=True).transform(
             *np.asarray(extent.buffer(2000).exterior.coords).T)
-        grid = clip_grid(population_grid, (min(lon_e), min(lat_e), max(lon_e), max(lat_e)))
+        grid = clip_grid(population_grid, (min(lon_e), min(lat_e), max(lon_e), max(lat_e)),
+                         name=grid_name)
     cells = resident_cells(extent, grid=grid, buildings=feats.buildings,
                            residential_areas=feats.landuse_residential,
                            municipalities=municipalities, polygons=polygons)
     pop_source = (f"population grid {grid_name + ' ' if grid_name else ''}"
-                  f"({(grid.attrs.get('cell_size_m') or defaults.GRID_CELL_M):g} m)"
-                  if grid is not None
-                  else cells.attrs["population_source"])
+                  f"({(cell_size(grid) or defaults.GRID_CELL_M):g} m)"
+                  if grid is not None else SPREAD_SOURCE)
     water = feats.water.to_crs(defaults.GRID_CRS).geometry.to_numpy() if len(feats.water) else None
     gaps = (feats.crossings.to_crs(defaults.GRID_CRS).geometry.to_numpy()
             if len(feats.crossings) else None)
@@ -324,7 +334,8 @@ def nahversorgung(walk: WalkInputs, municipalities: pd.DataFrame, *,
                               methods=methods, barriers=walk.water, gaps=walk.gaps,
                               max_distance_m=max_distance_m, max_snap_m=max_snap_m,
                               executor=executor, tiles=tiles, tile_size_m=tile_size_m)
-    res = walkability(municipalities, per_cell, limit_m=limit_m, stop_source=walk.stop_source)
+    res = walkability(municipalities, per_cell, facilities=walk.facilities, limit_m=limit_m,
+                      stop_source=walk.stop_source)
     cut = region_cut(res, ags_prefixes=ags_prefixes, bbox=bbox)
     # without a road extract (no in_region yet) the walk extract is the region
     inside = (res["in_region"].fillna(False).to_numpy(bool) if "in_region" in res.columns

@@ -14,7 +14,14 @@ from .._errors import InputError
 from .._util import remove_dead_temps
 from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
-from .attachment import Attached, attach, network_arrays, point_coordinates
+from .attachment import (
+    SETTING_COLUMNS,
+    Attached,
+    attach,
+    attach_settings,
+    network_arrays,
+    point_coordinates,
+)
 from .cache import cache_key, load_graph, save_graph
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
 from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
@@ -30,10 +37,12 @@ __all__ = [
     "BYTES_PER_EDGE",
     "BYTES_PER_NODE",
     "DEFAULT_METRIC_CRS",
+    "SETTING_COLUMNS",
     "Attached",
     "RoadGraph",
     "SnapResult",
     "attach",
+    "attach_settings",
     "boundary_nodes",
     "build_graph",
     "cache_key",

@@ -5,7 +5,10 @@ all go through :func:`attach`, which adds the columns of
 :data:`accessibility.vocabulary.NETWORK_COLUMNS` (``node``, ``snap_m``,
 ``access_s``, ``on_network``). Models consume those columns
 (:func:`network_arrays`) and never snap again, so the snapping limit and the
-access speed are set in one place: the caller of :func:`attach`.
+access speed are set in one place: the caller of :func:`attach`. Both are columns of
+the attached table too (``max_snap_m``, ``access_speed_kmh``): a later step that
+attaches more points (origins, destinations) reads them with :func:`attach_settings`,
+and unlike ``DataFrame.attrs`` they survive merges, concatenation and files.
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from ..profile import access_speed
 from .core import RoadGraph
 from .snap import snap_points
 
-__all__ = ["Attached", "attach", "network_arrays", "point_coordinates"]
+__all__ = ["SETTING_COLUMNS", "Attached", "attach", "attach_settings", "network_arrays",
+           "point_coordinates"]
+
+#: The settings :func:`attach` was called with, one column each (the same in every row
+#: of one call): the snapping limit (m) and the access-leg speed (km/h).
+SETTING_COLUMNS = ("max_snap_m", "access_speed_kmh")
 
 
 def point_coordinates(points: pd.DataFrame, *, lon: str = "lon", lat: str = "lat"
@@ -75,8 +83,8 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     DataFrame or GeoDataFrame
         A copy of ``points`` (same index and type) with ``node`` (nullable Int64,
         empty off the network, so that it can never index an array by accident),
-        ``snap_m``, ``access_s`` (NaN off the network) and ``on_network``. The
-        settings are kept in ``.attrs["attach"]``.
+        ``snap_m``, ``access_s`` (NaN off the network), ``on_network`` and the
+        settings ``max_snap_m`` and ``access_speed_kmh`` (:data:`SETTING_COLUMNS`).
 
     Examples
     --------
@@ -102,9 +110,21 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     out["snap_m"] = snap_m
     out["access_s"] = access
     out["on_network"] = node >= 0
-    out.attrs["attach"] = {"max_snap_m": float(max_snap_m),
-                           "access_speed_kmh": float(access_speed_kmh),
-                           "n_nodes": int(graph.n_nodes), "crs": graph.crs}
+    out["max_snap_m"] = float(max_snap_m)
+    out["access_speed_kmh"] = float(access_speed_kmh)
+    return out
+
+
+def attach_settings(points: pd.DataFrame) -> dict[str, float]:
+    """The settings :func:`attach` gave ``points`` (its :data:`SETTING_COLUMNS`):
+    ``{"max_snap_m": ..., "access_speed_kmh": ...}`` with the keys whose column is
+    present and holds one value (rows attached apart with other settings give none)."""
+    out = {}
+    for col in SETTING_COLUMNS:
+        if col in points.columns:
+            values = pd.unique(pd.to_numeric(points[col], errors="coerce").dropna())
+            if len(values) == 1:
+                out[col] = float(values[0])
     return out
 
 
@@ -142,9 +162,7 @@ def network_arrays(points: pd.DataFrame, graph: RoadGraph | None = None, *,
         raise InputError(f"the {what} have {int(bad.sum())} row(s) on the network without a "
                          "finite access_s >= 0: attach them again with accessibility.attach")
     if graph is not None:
-        meta = points.attrs.get("attach", {})
-        if (on.any() and node[on].max() >= graph.n_nodes) or (
-                meta.get("n_nodes") not in (None, graph.n_nodes)):
+        if on.any() and node[on].max() >= graph.n_nodes:
             raise InputError(f"the {what} were attached to another graph (nodes beyond this "
                              f"graph's {graph.n_nodes:,}): attach them to this graph")
     return Attached(node, np.where(on, access, np.nan), snap, on)

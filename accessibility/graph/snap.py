@@ -91,6 +91,11 @@ def snap_points(graph: RoadGraph, lon, lat, *, max_snap_m: float = defaults.MAX_
                          "reproject projected coordinates first")
     if not (max_snap_m > 0 and access_speed_kmh > 0):
         raise InputError("max_snap_m and access_speed_kmh must be positive")
+    top = defaults.MAX_ACCESS_SPEED_KMH
+    if not 1.0 <= access_speed_kmh <= top:  # the config's range, for the API too
+        raise InputError(f"access_speed_kmh = {access_speed_kmh!r} is outside the plausible "
+                         f"range 1 to {top:g} km/h (the leg from a point to its road: walking "
+                         "to driving speed); check the value and its unit")
     x, y = project(lon, lat, graph.crs)
     if candidates is None:
         dist, node = _tree(graph).query(np.column_stack([x, y]))

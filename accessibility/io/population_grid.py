@@ -43,7 +43,8 @@ def _grid_bounds_3035(bbox: tuple[float, float, float, float]) -> tuple[float, .
     return tr.transform_bounds(*bbox, densify_pts=21)
 
 
-def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float], *,
+              name: str | None = None) -> pd.DataFrame:
     """The cells of a grid from :func:`read_population_grid` inside a lon/lat box.
 
     Parameters
@@ -52,11 +53,13 @@ def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd
         ``x``, ``y`` (EPSG:3035 cell centres) and ``population``.
     bbox : tuple of float
         ``(lon_min, lat_min, lon_max, lat_max)`` in WGS84.
+    name : str, optional
+        The grid's file, named in the error message.
 
     Returns
     -------
     pandas.DataFrame
-        The cells inside the box, index ``0..n-1``, with the ``attrs`` of ``grid``.
+        The cells inside the box (all columns of ``grid``), index ``0..n-1``.
 
     Raises
     ------
@@ -66,9 +69,8 @@ def clip_grid(grid: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd
     x0, y0, x1, y1 = _grid_bounds_3035(bbox)
     keep = ((grid["x"] >= x0) & (grid["x"] <= x1) & (grid["y"] >= y0) & (grid["y"] <= y1))
     out = grid[keep.to_numpy()].reset_index(drop=True)
-    out.attrs.update(grid.attrs)
     if len(out) == 0 or out["population"].sum() <= 0:
-        raise InputError(f"population grid {grid.attrs.get('source', '')} has no inhabited cell "
+        raise InputError(f"population grid {name or ''} has no inhabited cell "
                          f"in the area of the run (lon/lat {bbox[0]:.2f}-{bbox[2]:.2f} / "
                          f"{bbox[1]:.2f}-{bbox[3]:.2f}): it covers another region.")
     return out
@@ -111,11 +113,11 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
     Returns
     -------
     pandas.DataFrame
-        ``x``, ``y`` (cell centres, EPSG:3035 metres) and ``population`` (float) of
-        the cells with a count. ``attrs``: ``cell_size_m`` (inferred from the spacing
-        of the coordinates: 1000 or 100 for the Census grids), ``crs``
-        ("EPSG:3035"), ``n_suppressed`` (cells dropped because their count is
-        suppressed: -1 in the Parquet, "–" in the CSV downloads), ``source``.
+        ``x``, ``y`` (cell centres, EPSG:3035 metres), ``population`` (float) and
+        ``cell_size_m`` (the cell's edge, inferred from the spacing of the
+        coordinates: 1000 or 100 for the Census grids) of the cells with a count.
+        ``.attrs["report"]`` says how many cells were dropped because their count is
+        suppressed (-1 in the Parquet, "–" in the CSV downloads).
 
     Raises
     ------
@@ -234,12 +236,19 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
                          f"(lon/lat {bbox[0]:.2f}-{bbox[2]:.2f} / {bbox[1]:.2f}-{bbox[3]:.2f}): "
                          "it covers another region, or its coordinates are not EPSG:3035 "
                          "cell centres (x east, y north).")
+    # the size belongs to every cell: it survives clipping, merges and files
+    out["cell_size_m"] = np.nan if cell is None else float(cell)
     n_sup = int(suppressed.sum())
-    out.attrs.update({"cell_size_m": cell, "crs": "EPSG:3035", "n_suppressed": n_sup,
-                      "source": str(p)})
+    out.attrs["report"] = [suppressed_line(n_sup, p)]
     logger.info("read %d grid cells (%s m, %d suppressed dropped, %.0f inhabitants) from %s",
                 len(out), cell, n_sup, out["population"].sum(), p)
     return out
+
+
+def suppressed_line(n_suppressed: int, path) -> str:
+    """The report line of a grid's suppressed cells."""
+    return (f"{n_suppressed:,} suppressed cell{'' if n_suppressed == 1 else 's'} of {path} "
+            "dropped (no count given)")
 
 
 def read_user_grid(path: str | Path) -> pd.DataFrame:
@@ -251,12 +260,13 @@ def read_user_grid(path: str | Path) -> pd.DataFrame:
         CSV or Parquet with 100 m cell centres in EPSG:3035 (``x``/``y``,
         ``x_mp_100m``/``y_mp_100m`` or ``GITTER_ID_100m``) and a count (``Einwohner``,
         ``population`` or ``pop``); suppressed counts (-1, "–") are dropped and counted
-        in ``attrs["n_suppressed"]``.
+        in ``.attrs["report"]``.
 
     Returns
     -------
     pandas.DataFrame
-        ``x``, ``y``, ``population`` of the cells with residents (> 0).
+        ``x``, ``y``, ``population``, ``cell_size_m`` (100) of the cells with
+        residents (> 0).
 
     Raises
     ------
@@ -265,8 +275,8 @@ def read_user_grid(path: str | Path) -> pd.DataFrame:
         to the INSPIRE grid (centres at ...50 m).
     """
     df = read_population_grid(path)
-    size = df.attrs.get("cell_size_m")
-    if size is not None and len(df) > 1 and abs(float(size) - 100.0) > 1e-6:
+    size = df["cell_size_m"].iloc[0] if len(df) else np.nan
+    if np.isfinite(size) and len(df) > 1 and abs(float(size) - 100.0) > 1e-6:
         raise InputError(f"population grid {path} has {size:g} m cells, not 100 m; pass it "
                          "to disaggregate(...) to spread it over 100 m cells instead.")
     off = np.r_[(df["x"].to_numpy() - 50.0) % 100.0, (df["y"].to_numpy() - 50.0) % 100.0]
@@ -275,11 +285,9 @@ def read_user_grid(path: str | Path) -> pd.DataFrame:
         raise InputError(f"population grid {path}: cell centres are not on the 100 m INSPIRE "
                          "grid (EPSG:3035 coordinates ending in 50 m); give cell centres, "
                          "not corners, in EPSG:3035.")
-    n_sup = int(df.attrs.get("n_suppressed", 0))
-    attrs = dict(df.attrs)
     out = df[df["population"] > 0].reset_index(drop=True)
-    out.attrs.update(attrs)
-    out.attrs["cell_size_m"] = 100.0
-    logger.info("user grid %s: %d cells with residents, %d suppressed cells dropped",
-                path, len(out), n_sup)
+    out["cell_size_m"] = 100.0
+    out.attrs["report"] = list(df.attrs.get("report", []))
+    logger.info("user grid %s: %d cells with residents (%s)", path, len(out),
+                "; ".join(out.attrs["report"]))
     return out

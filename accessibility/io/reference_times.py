@@ -97,8 +97,8 @@ def read_reference_times(path: str | Path) -> pd.DataFrame:
         ``gvb``: columns ``gvb`` (str, 9 digits), ``t_oz_min``, ``t_mz_min`` (float,
         NaN where the file has no value or no column), ``n_members`` (nullable
         Int64) and ``name``. Rows in file order; the index is ``0..n-1``, so row
-        ``i`` is line ``i + 2`` of a CSV file. ``.attrs["format"]`` is ``"pairs"``
-        or ``"gvb"``.
+        ``i`` is line ``i + 2`` of a CSV file. The columns tell the format (the
+        calibration reads it from them).
 
     Raises
     ------
@@ -166,7 +166,6 @@ def read_reference_times(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({"origin_ags": origin.astype("str").to_numpy(),
                         "destination": dest_out.astype("str").to_numpy(),
                         "minutes": minutes.astype("float64").to_numpy()})
-    out.attrs["format"] = "pairs"
     logger.info("read %d reference times from %s (%d to a nearest OZ/MZ)", len(out), p,
                 int(m.sum()))
     return out
@@ -209,7 +208,6 @@ def _read_gvb_reference_times(p: Path, df: pd.DataFrame, what: str) -> pd.DataFr
     if empty.all():
         raise InputError(f"{what} {p}: no row has a value in t_oz_min or t_mz_min; give the "
                          "reference minutes.")
-    out.attrs["format"] = "gvb"
     logger.info("read reference times of %d Gemeindeverbände from %s (%d to an OZ, %d to an "
                 "MZ)", len(out), p, int(out["t_oz_min"].notna().sum()),
                 int(out["t_mz_min"].notna().sum()))

@@ -37,6 +37,7 @@ from .calibration_references import (
 )
 from .calibration_result import (
     CalibrationResult,
+    SpeedEvaluation,
     _factor_vector,
     _metrics,
     _split_skipped,
@@ -50,6 +51,7 @@ __all__ = [
     "EDGE_MARGIN",
     "MAXSPEED_FACTORS",
     "CalibrationResult",
+    "SpeedEvaluation",
     "apply_factors",
     "calibrate_speeds",
     "evaluate_speeds",
@@ -199,7 +201,8 @@ def calibrate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references:
         Lowest and highest access-leg speed the fit may choose.
     access_speed_kmh : float, optional
         The speed the municipalities' ``access_s`` were computed with (default: the
-        attach settings in ``municipalities.attrs``, else ``snap_m / access_s``).
+        municipalities' ``access_speed_kmh`` column of :func:`accessibility.attach`,
+        else ``snap_m / access_s``).
     edge_margin : float or None
         Leave out a "nearest" value when a central place of the class that is off
         the network lies nearer in straight line than ``edge_margin`` times the
@@ -404,11 +407,9 @@ def evaluate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: 
 
     Returns
     -------
-    DataFrame
-        ``row``, ``key``, ``name``, ``destination``, ``indicator``, ``ref_min`` and
-        ``model_min`` per reference value used (trip, or GVB and indicator), in the
-        order of the reference table; ``.attrs["skipped"]`` lists the rows left out
-        as (row, reason).
+    SpeedEvaluation
+        The model times of the reference values used (``table``) and the rows left
+        out, with the reason (``skipped``).
     """
     if not (np.isfinite(access_factor) and access_factor > 0):
         raise InputError(f"access_factor must be a positive number, got {access_factor!r}")
@@ -424,8 +425,7 @@ def evaluate_speeds(graph: RoadGraph, municipalities: pd.DataFrame, references: 
     t = A[reached] @ x + acc[reached] * xa
     out = _table(rows, t, t).drop(columns=["before_min", "after_min"]).assign(
         model_min=t / 60.0)
-    out.attrs["skipped"] = sorted(skipped)
-    return out
+    return SpeedEvaluation(out, sorted(skipped))
 
 
 # ------------------------------------------------------ maxspeed factor search
@@ -497,7 +497,7 @@ def fit_maxspeed_factor(build: Callable[[SpeedProfile], tuple[RoadGraph, pd.Data
     if base_before is None:
         graph, munis = build(base_profile)
         ev = evaluate_speeds(graph, munis, references,
-                             edge_margin=kwargs.get("edge_margin", EDGE_MARGIN))
+                             edge_margin=kwargs.get("edge_margin", EDGE_MARGIN)).table
         base_before = (_metrics(ev["model_min"].to_numpy(), ev["ref_min"].to_numpy()),
                        ev.rename(columns={"model_min": "before_min"}))
     before, before_table = base_before
@@ -531,8 +531,8 @@ def split_references(references: pd.DataFrame, seed: int = 0, share: float = 0.5
     """Split a reference table in two at random (fixed ``seed``), for a hold-out check.
 
     Rows of the ``gvb`` format are whole GVBs; trips are split by origin, so that no
-    origin is on both sides. Returns ``(fit, hold_out)``, each with the attributes of
-    ``references``; ``share`` of the groups go to ``fit``.
+    origin is on both sides. Returns ``(fit, hold_out)``, both of the format of
+    ``references`` (its columns); ``share`` of the groups go to ``fit``.
     """
     fmt = _reference_format(references)
     key = references["gvb"] if fmt == "gvb" else references["origin_ags"]
@@ -540,6 +540,4 @@ def split_references(references: pd.DataFrame, seed: int = 0, share: float = 0.5
     rng = np.random.default_rng(seed)
     chosen = set(rng.permutation(groups)[:round(share * groups.size)])
     sel = key.astype(str).isin(chosen).to_numpy()
-    a, b = references[sel], references[~sel]
-    a.attrs, b.attrs = dict(references.attrs), dict(references.attrs)
-    return a, b
+    return references[sel], references[~sel]

@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 
 from .._errors import InputError
 from .._util import show
-from ..graph import RoadGraph, network_arrays, project
+from ..graph import RoadGraph, attach_settings, network_arrays, project
 from ..vocabulary import DESTINATIONS, NEAREST_MZ, NEAREST_OZ
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,9 @@ def _check_municipalities(municipalities: pd.DataFrame) -> pd.DataFrame:
 
 
 def _base_access_speed(municipalities: pd.DataFrame) -> float | None:
-    """The speed (km/h) the access legs were computed with: from the attach settings,
-    else from ``snap_m / access_s``."""
-    v = municipalities.attrs.get("attach", {}).get("access_speed_kmh")
+    """The speed (km/h) the access legs were computed with: the attach settings'
+    column, else from ``snap_m / access_s``."""
+    v = attach_settings(municipalities).get("access_speed_kmh")
     if v is not None:
         return float(v)
     if "snap_m" in municipalities.columns:
@@ -298,9 +298,8 @@ def _resolve_gvbs(m: pd.DataFrame, references: pd.DataFrame, n_nodes: int,
 
 
 def _reference_format(references: pd.DataFrame) -> str:
-    fmt = references.attrs.get("format")
-    if fmt in ("pairs", "gvb"):
-        return fmt
+    """The format of a reference table, from its columns (read_reference_times refuses
+    a table with the columns of both)."""
     if {"origin_ags", "destination", "minutes"} <= set(references.columns):
         return "pairs"
     if "gvb" in references.columns and set(_INDICATORS) & set(references.columns):

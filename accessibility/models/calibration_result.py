@@ -16,7 +16,7 @@ from ..profile import SpeedProfile
 from .accuracy import time_metrics
 from .calibration_references import _OUTSIDE
 
-__all__ = ["CalibrationResult", "apply_factors"]
+__all__ = ["CalibrationResult", "SpeedEvaluation", "apply_factors"]
 
 # ----------------------------------------------------------------------- graph
 
@@ -62,6 +62,26 @@ def apply_factors(graph: RoadGraph, factors: dict[str, float]) -> RoadGraph:
 
 
 # ------------------------------------------------------------------- the result
+
+
+@dataclass
+class SpeedEvaluation:
+    """Model times of the usable reference values (:func:`~accessibility.models.
+    calibration.evaluate_speeds`), and the reference rows left out.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``row``, ``key``, ``name``, ``destination``, ``indicator``, ``ref_min`` and
+        ``model_min`` per reference value used (trip, or GVB and indicator), in the
+        order of the reference table.
+    skipped : list of (int, str)
+        Reference rows (or one indicator of a row) left out, sorted: row index of the
+        reference table, reason.
+    """
+
+    table: pd.DataFrame
+    skipped: list[tuple[int, str]]
 
 
 @dataclass

@@ -37,7 +37,7 @@ from ..vocabulary import (
     class_order,
     destinations,
 )
-from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
+from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def join_central_places(municipalities: gpd.GeoDataFrame | pd.DataFrame,
     table = central_places[cols]
     joined = base.merge(table, on="ags", how="left", validate="many_to_one")
     joined.index = municipalities.index
-    joined.attrs = dict(municipalities.attrs)  # merge drops them (e.g. the attach settings)
+    joined.attrs = dict(municipalities.attrs)  # merge drops them (the report lines)
     missing = joined["central_place"].isna()
     joined["central_place"] = joined["central_place"].fillna(NO_FUNCTION).astype("str")
     known = set(municipalities["ags"])
@@ -246,14 +246,14 @@ def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
 def _origin_table(ags, lon, lat, weight, method: str) -> pd.DataFrame:
     t = pd.DataFrame({"ags": np.asarray(ags, dtype=object), "lon": np.asarray(lon, float),
                       "lat": np.asarray(lat, float), "weight": np.asarray(weight, float)})
-    t.attrs["method"] = method
+    t["origin_method"] = method  # each origin says how it was placed, through any merge
     return t
 
 
 def point_origins(munis: pd.DataFrame) -> pd.DataFrame:
     """One origin per municipality: its reference point (as INKAR).
 
-    Returns a table ``ags``, ``lon``, ``lat``, ``weight`` (1), ``.attrs["method"]``.
+    Returns a table ``ags``, ``lon``, ``lat``, ``weight`` (1), ``origin_method``.
     """
     ok = munis["lon"].notna().to_numpy()
     return _origin_table(munis["ags"].to_numpy()[ok], munis["lon"].to_numpy()[ok],
@@ -337,7 +337,8 @@ def make_origins(munis: pd.DataFrame, method: str = defaults.ORIGINS, *,
                  population_grid: pd.DataFrame | None = None,
                  polygons: gpd.GeoDataFrame | None = None,
                  area_grid_m: float = defaults.AREA_GRID_M) -> pd.DataFrame:
-    """The origin table of ``method``: ``ags``, ``lon``, ``lat``, ``weight``.
+    """The origin table of ``method``: ``ags``, ``lon``, ``lat``, ``weight``,
+    ``origin_method`` (``method``).
 
     Parameters
     ----------
@@ -388,8 +389,9 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         ``gvb``, ``kreis``, ``land`` are passed through; a GeoDataFrame keeps its
         geometry.
     origins : DataFrame, optional
-        Attached origin table from :func:`make_origins` (``ags``, ``weight`` and the
-        network columns). Default: the municipalities' reference points (INKAR).
+        Attached origin table from :func:`make_origins` (``ags``, ``weight``,
+        ``origin_method`` and the network columns; without ``origin_method`` the
+        method is ``"custom"``). Default: the municipalities' reference points (INKAR).
     gz_with_mz_is_mz : bool
         Count a Grundzentrum with MZ sub-function as a Mittelzentrum (a destination of
         "nearest MZ", 0 minutes itself). The partners of a shared Mittelzentrum
@@ -420,15 +422,15 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         org_muni = row_of.loc[origins["ags"].to_numpy()].to_numpy()
         org_w = pd.to_numeric(origins["weight"]).to_numpy(np.float64)
         org = network_arrays(origins, graph, what="origins")
-        method = origins.attrs.get("method", "custom")
+        methods = (pd.unique(origins["origin_method"].dropna())
+                   if "origin_method" in origins.columns else [])
+        method = str(methods[0]) if len(methods) == 1 else "custom"
     rep = CentralPlaceReport(n_municipalities=len(munis), n_on_network=int(on_net.sum()),
                              origin_method=method, n_out_of_region=int((~in_reg).sum()))
     lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)
     # origins of a municipality off the network do not count, whatever their cell
     o_ok = org.on_network & on_net[org_muni]
-    max_snap = munis.attrs.get("attach", {}).get("max_snap_m")
-    off_why = ("reference point outside the network extent"
-               + (f" (farther than {max_snap:,.0f} m from any road)" if max_snap else ""))
+    off_why = off_network_reasons(munis, has_pt)
 
     out = munis.copy()
     cp = out["central_place"].fillna(NO_FUNCTION).to_numpy()
@@ -437,7 +439,7 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
     for i in np.flatnonzero(~in_reg):
         reasons[i].append("outside the region (the road extract or the [region] cut)")
     for i in np.flatnonzero(~on_net & in_reg):
-        reasons[i].append(off_why if has_pt[i] else "no reference point")
+        reasons[i].append(off_why[i])
     # gemeindefreie Gebiete (0 residents): the time is kept, no class, no weight
     empty = (pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0
              if "population" in out.columns else np.zeros(len(out), bool))

@@ -68,7 +68,7 @@ from .._util import show
 from ..graph import RoadGraph, network_arrays
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, class_codes
 from .central_places import weighted_means
-from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
+from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
 
 logger = logging.getLogger(__name__)
 
@@ -264,15 +264,12 @@ def facility_access(graph: RoadGraph, municipalities: pd.DataFrame,
         org_kw = {"origins": network_arrays(origins, graph, what="origins"),
                   "origin_unit": row_of.loc[origins["ags"].to_numpy()].to_numpy(),
                   "origin_weight": pd.to_numeric(origins["weight"]).to_numpy(np.float64)}
-    max_snap = out.attrs.get("attach", {}).get("max_snap_m")
+    off_why = off_network_reasons(out, ~np.isnan(lon))
     reasons: list[list[str]] = [[] for _ in range(n)]
     for i in np.flatnonzero(~in_reg):
         reasons[i].append("outside the region (the road extract or the [region] cut)")
     for i in np.flatnonzero(~on_net & in_reg):
-        reasons[i].append("no reference point" if np.isnan(lon[i]) else
-                          "reference point outside the network extent"
-                          + (f" (farther than {max_snap:,.0f} m from any road)" if max_snap
-                             else ""))
+        reasons[i].append(off_why[i])
     report = [f"{n:,} municipalities, {int((on_net & in_reg).sum()):,} in the region on the "
               "network."]
     d_lon = pd.to_numeric(dest["lon"], errors="coerce").to_numpy(np.float64)

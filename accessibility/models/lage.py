@@ -146,6 +146,9 @@ def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = Non
             raise InputError(f"daytime population needs the column {col!r} of the municipalities")
     res = pd.to_numeric(munis["population"], errors="coerce").astype(float)
     res.index = munis.index
+    if len(res) and res.isna().all():  # not "0 everywhere, sehr peripher"
+        raise InputError("the Lage needs the municipalities' populations: the population "
+                         "column is empty (the command line leaves the Lage out then)")
     lines: list[str] = []
     n_na = int(res.isna().sum())
     if n_na:
@@ -416,8 +419,6 @@ def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, 
     out["node"] = node
     out["access_s"] = np.where(node >= 0, 0.0, np.nan)
     out["on_network"] = node >= 0
-    out.attrs = {**munis.attrs, "attach": {**munis.attrs.get("attach", {}),
-                                           "n_nodes": aug.n_nodes}}
     return aug, out
 
 

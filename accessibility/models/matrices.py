@@ -28,7 +28,7 @@ from pyproj import Transformer
 
 from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, network_arrays, point_coordinates, project
+from ..graph import RoadGraph, attach_settings, network_arrays, point_coordinates, project
 from ..routing import ContractionHierarchy, nearest_facility, one_to_many
 
 __all__ = [
@@ -271,8 +271,6 @@ def time_matrix(graph: RoadGraph, municipalities: pd.DataFrame, *, limit_min: fl
         f"{d_rows.size:,} destinations, {len(out):,} pairs"
         + (f"; {n_off:,} municipalities off the network or outside the region take no part"
            if n_off else "") + "."]
-    out.attrs["matrix"] = {"limit_min": limit_min, "engine": engine,
-                           "n_origins": int(o_rows.size), "n_destinations": int(d_rows.size)}
     logger.info(out.attrs["report"][0])
     return out
 
@@ -414,7 +412,7 @@ def isochrones(graph: RoadGraph, centres: pd.DataFrame, *,
         area the centre reaches.
     access_speed_kmh : float, optional
         Speed off the network (km/h); default the speed the centres were attached with
-        (``.attrs["attach"]``), else the graph's profile, else
+        (their ``access_speed_kmh`` column), else the graph's profile, else
         :data:`~accessibility.defaults.ACCESS_SPEED_KMH`.
     max_buffer_m : float
         Largest off-network radius around a reached point (m), > 0. With
@@ -477,7 +475,7 @@ def isochrones(graph: RoadGraph, centres: pd.DataFrame, *,
                          "or 'from' (from the centre)")
     cap_m = _positive(max_buffer_m, "max_buffer_m", "metres")
     if access_speed_kmh is None:
-        access_speed_kmh = (centres.attrs.get("attach", {}).get("access_speed_kmh")
+        access_speed_kmh = (attach_settings(centres).get("access_speed_kmh")
                             or graph.meta.get("access_speed_kmh") or defaults.ACCESS_SPEED_KMH)
     speed_kmh = _positive(access_speed_kmh, "access_speed_kmh", "km/h")
     speed_ms = speed_kmh / 3.6
@@ -542,9 +540,7 @@ def isochrones(graph: RoadGraph, centres: pd.DataFrame, *,
     out.attrs["report"] = [
         f"Isochrones ({direction} the centre; {', '.join(f'{m:g}' for m in mins)} min): "
         f"{rows.size:,} centres" + (f"; {n_skip:,} off the network or outside the region "
-                                    "have none" if n_skip else "") + "."]
-    out.attrs["isochrones"] = {"direction": direction, "minutes": mins,
-                               "access_speed_kmh": speed_kmh,
-                               "max_buffer_m": cap_m}
+                                    "have none" if n_skip else "")
+        + f"; off the roads at {speed_kmh:g} km/h, at most {cap_m:,.0f} m."]
     logger.info(out.attrs["report"][0])
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 
 from ..graph import Attached, RoadGraph, max_speed_ms, project
@@ -161,3 +162,14 @@ def bin_minutes(minutes, classes) -> np.ndarray:
         out[(t >= lo) & (t < hi)] = label
         lo = hi
     return out
+
+
+def off_network_reasons(points: pd.DataFrame, has_point: np.ndarray) -> list[str]:
+    """Why each row of an attached table would be off the network: it has no point, or
+    its point lies farther than its snapping limit (the ``max_snap_m`` column of
+    :func:`accessibility.attach`, named when known) from any road."""
+    limit = (pd.to_numeric(points["max_snap_m"], errors="coerce").to_numpy(np.float64)
+             if "max_snap_m" in points.columns else np.full(len(points), np.nan))
+    return ["reference point outside the network extent"
+            + (f" (farther than {m:,.0f} m from any road)" if m > 0 else "")
+            if has else "no reference point" for has, m in zip(has_point, limit)]

@@ -129,6 +129,16 @@ def _cell_table(source_cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, y, pop
 
 
+def cell_size(cells: pd.DataFrame) -> float | None:
+    """The edge (m) of a grid's cells: its ``cell_size_m`` column when that holds one
+    value (as :func:`accessibility.io.read_population_grid` and :func:`disaggregate`
+    give it), else None."""
+    if "cell_size_m" not in cells.columns:
+        return None
+    sizes = pd.unique(pd.to_numeric(cells["cell_size_m"], errors="coerce").dropna())
+    return float(sizes[0]) if len(sizes) == 1 else None
+
+
 def _infer_size(x: np.ndarray, y: np.ndarray) -> float | None:
     """Smallest positive spacing of the cell centres."""
     steps = np.concatenate([np.diff(np.unique(x)), np.diff(np.unique(y))])
@@ -153,7 +163,7 @@ def _frame(ix, iy, value, src, size: float, extra: dict | None = None) -> pd.Dat
                         "population": value, "source": src}, copy=False)
     for name, col in (extra or {}).items():
         out[name] = np.asarray(col)[src]
-    out.attrs.update({"crs": GRID_CRS, "cell_size_m": float(size)})
+    out["cell_size_m"] = float(size)
     return out
 
 
@@ -178,8 +188,9 @@ def disaggregate(source_cells: pd.DataFrame, buildings=None, residential_areas=N
     residential_areas : geopandas.GeoDataFrame or GeoSeries, optional
         Residential landuse polygons (any CRS, set).
     source_size_m : float, optional
-        Source cell size; default ``source_cells.attrs["cell_size_m"]`` or the
-        smallest spacing of the centres (give it for 1 km cells that all lie apart).
+        Source cell size; default the ``cell_size_m`` column of ``source_cells`` or
+        the smallest spacing of the centres (give it for 1 km cells that all lie
+        apart).
     target_size_m : float
         Sub-cell size; must divide the source size. The sub-cells are aligned to the
         INSPIRE grid of that size (lower-left corners at multiples of it).
@@ -188,8 +199,8 @@ def disaggregate(source_cells: pd.DataFrame, buildings=None, residential_areas=N
     -------
     pandas.DataFrame
         ``x``, ``y`` (sub-cell centres, EPSG:3035, e.g. ...50 m for 100 m),
-        ``population`` (float) and ``source`` (row position in ``source_cells``).
-        Only sub-cells with residents; sources with population <= 0 give no rows.
+        ``population`` (float), ``source`` (row position in ``source_cells``) and
+        ``cell_size_m`` (``target_size_m``). Only sub-cells with residents; sources with population <= 0 give no rows.
         Per source the populations sum to the source population (to rounding).
 
     Raises
@@ -203,7 +214,7 @@ def disaggregate(source_cells: pd.DataFrame, buildings=None, residential_areas=N
     T = float(target_size_m)
     if not T > 0:
         raise InputError(f"target_size_m must be > 0; got {target_size_m!r}.")
-    S = source_size_m or source_cells.attrs.get("cell_size_m") or _infer_size(x, y)
+    S = source_size_m or cell_size(source_cells) or _infer_size(x, y)
     if S is None:
         raise InputError("cannot infer the source cell size from a single cell; pass "
                          "source_size_m (1000 for the Census 1 km grid).")
@@ -298,7 +309,7 @@ def from_municipalities(munis, buildings=None, target_size_m: float = 100.0
     -------
     pandas.DataFrame
         ``x``, ``y`` (cell centres, EPSG:3035), ``population``, ``source`` (row
-        position in ``munis``) and ``ags``; populations sum to each municipality's.
+        position in ``munis``), ``ags`` and ``cell_size_m``; populations sum to each municipality's.
         Municipalities with population <= 0 give no rows.
 
     Raises

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import defaults
 from .._errors import InputError
 from .._util import read_toml
 from ..compute import Executor, LocalExecutor
@@ -50,6 +51,7 @@ from ..vocabulary import normalise_function
 
 __all__ = [
     "Scenario",
+    "ScenarioComparison",
     "apply_roads",
     "compare",
     "moves",
@@ -99,10 +101,17 @@ class Scenario:
         return bool(self.speed_factors or self.closed_areas or self.new_links)
 
 
-def read_scenario(path: str | Path) -> Scenario:
-    """Read and check a scenario TOML (format in the module docstring)."""
-    p = Path(path)
-    d = read_toml(p, "scenario")
+def read_scenario(path: str | Path | dict) -> Scenario:
+    """Read and check a scenario TOML (format in the module docstring), or the same
+    content as a dict (``{"name": ..., "central_places": {"03151024": "MZ"}}``)."""
+    if isinstance(path, dict):
+        d, p = path, Path(str(path.get("name", "scenario")))
+    elif isinstance(path, (str, Path)):
+        p = Path(path)
+        d = read_toml(p, "scenario")
+    else:
+        raise InputError(f"a scenario is a TOML file, a dict of its content or a Scenario, got "
+                         f"{type(path).__name__}")
     known = {"name", "central_places", "population", "roads"}
     unknown = sorted(set(d) - known)
     if unknown:
@@ -115,9 +124,11 @@ def read_scenario(path: str | Path) -> Scenario:
                              "central-place function (Oberzentrum, Mittelzentrum, "
                              "Grundzentrum, keine, ...)")
         s.functions[_ags(ags, p)] = norm
+    top = defaults.MAX_MUNICIPALITY_POPULATION
     for ags, v in d.get("population", {}).items():
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
-            raise InputError(f"scenario {p}: [population] {ags} = {v!r} must be a number >= 0")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= top:
+            raise InputError(f"scenario {p}: [population] {ags} = {v!r} must be a number of "
+                             f"residents from 0 to {top:,}")
         s.population[_ags(ags, p)] = float(v)
     roads = d.get("roads", {})
     bad = sorted(set(roads) - {"speed_factors", "closed_areas", "closed_classes", "new_links"})
@@ -379,9 +390,29 @@ def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFram
     return runs
 
 
-def compared(base: pd.DataFrame, scen: pd.DataFrame, info: dict, sc: Scenario) -> pd.DataFrame:
-    """:func:`compare` with what the roads scenario did in ``.attrs``."""
-    out = compare(base, scen)
-    out.attrs = {"road_changes": {k: v for k, v in info.items() if k != "times_s"},
-                 "scenario": sc.name}
-    return out
+@dataclass
+class ScenarioComparison:
+    """A scenario against its base (:func:`accessibility.scenario`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`compare` of the region's municipalities: base, scenario and change of
+        every indicator.
+    name : str
+        The scenario's name.
+    road_changes : dict
+        What the roads scenario did (:func:`apply_roads`: ``edges_closed``,
+        ``km_closed``, ...); empty when it changes no road.
+    """
+
+    table: pd.DataFrame
+    name: str
+    road_changes: dict = field(default_factory=dict)
+
+
+def compared(base: pd.DataFrame, scen: pd.DataFrame, info: dict, sc: Scenario
+             ) -> ScenarioComparison:
+    """:func:`compare`, with the scenario's name and what its roads changes did."""
+    return ScenarioComparison(compare(base, scen), sc.name,
+                              {k: v for k, v in info.items() if k != "times_s"})

@@ -35,16 +35,19 @@ from ..vocabulary import (
     walk_columns as column_docs,
 )
 from .barriers import _as_geoms, nearest_straight
-from .population_grid import assign_cells, disaggregate, from_municipalities
+from .population_grid import assign_cells, cell_size, disaggregate, from_municipalities
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["METHODS", "SERVICES", "aggregate", "cell_distances", "column_docs",
-           "network_distances", "resident_cells", "straight_distances", "study_extent",
-           "tile_labels", "tiled_cell_distances", "walkability"]
+__all__ = ["METHODS", "SERVICES", "SPREAD_SOURCE", "absent_services", "aggregate",
+           "cell_distances", "column_docs", "network_distances", "resident_cells",
+           "straight_distances", "study_extent", "tile_labels", "tiled_cell_distances",
+           "walkability"]
 
 METHODS = tuple(METHOD_SUFFIX)
 GRID_CRS = defaults.GRID_CRS
+#: Where the residents of :func:`resident_cells` come from without a grid.
+SPREAD_SOURCE = "municipality populations spread over their polygons (no grid given)"
 
 
 @functools.cache
@@ -76,9 +79,9 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
     extent : shapely geometry in EPSG:3035
         The walk extract (:func:`study_extent`).
     grid : DataFrame, optional
-        Census grid ``x``, ``y`` (EPSG:3035 centres), ``population``;
-        ``.attrs["cell_size_m"]``. Coarser than 100 m: spread over the residential
-        ``buildings`` (and ``residential_areas``); 100 m: used as it is.
+        Census grid ``x``, ``y`` (EPSG:3035 centres), ``population``,
+        ``cell_size_m`` (default 1 km). Coarser than 100 m: spread over the
+        residential ``buildings`` (and ``residential_areas``); 100 m: used as it is.
     buildings, residential_areas : GeoDataFrame, optional
         From :func:`accessibility.io.extract_features`.
     municipalities : DataFrame
@@ -91,11 +94,13 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
     Returns
     -------
     DataFrame
-        ``x``, ``y``, ``population``, ``ags`` (None where no municipality holds the
-        cell); ``.attrs["population_source"]`` says where the residents come from.
+        ``x``, ``y``, ``population``, ``population_source`` (where the cell's
+        residents come from), and with ``municipalities`` ``ags`` (None where no
+        municipality holds the cell) and ``assigned_by`` (``"polygon"`` or
+        ``"nearest point"``: how the cell got its ``ags``).
     """
     if grid is not None:
-        size = grid.attrs.get("cell_size_m") or defaults.GRID_CELL_M
+        size = cell_size(grid) or defaults.GRID_CELL_M
         if size > 100:  # 1 km Census cells: spread over residential buildings
             cells = disaggregate(grid, buildings, residential_areas, source_size_m=size)
         else:  # the user's 100 m grid as it is
@@ -112,7 +117,7 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
             geometry="geometry", crs=polygons.crs)
         pm = pm[pm.intersects(gpd.GeoSeries([extent], crs=GRID_CRS).to_crs(pm.crs).iloc[0])]
         cells = from_municipalities(pm[pm["population"] > 0], buildings)
-        source = "municipality populations spread over their polygons (no grid given)"
+        source = SPREAD_SOURCE
     inside = gpd.GeoSeries(gpd.points_from_xy(cells["x"], cells["y"])).within(extent).to_numpy()
     cells = cells[inside & (cells["population"] > 0)].reset_index(drop=True)
     cells = cells[["x", "y", "population"]].copy()
@@ -129,8 +134,10 @@ def resident_cells(extent, *, grid: pd.DataFrame | None = None, buildings=None,
             ags = np.where(idx >= 0, municipalities["ags"].to_numpy()[ok][np.maximum(idx, 0)],
                            None)
         cells["ags"] = ags
-        cells.attrs["assignment"] = "polygon" if polygons is not None else "nearest point"
-    cells.attrs["population_source"] = source
+        # columns, not attrs: they stay with the cells through tiles, merges and files
+        cells["assigned_by"] = pd.Categorical(
+            np.full(len(cells), "polygon" if polygons is not None else "nearest point"))
+    cells["population_source"] = pd.Categorical(np.full(len(cells), source))
     return cells
 
 
@@ -208,12 +215,11 @@ def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=MET
     -------
     DataFrame
         ``cells`` with ``dist_{service}{suffix}_m`` per service and method (suffix
-        ``""`` straight, ``"_net"`` network; NaN: nothing within the radius).
-        ``.attrs``: ``report`` (lines), ``absent_services`` (no facility at all),
-        ``methods``.
+        ``""`` straight, ``"_net"`` network, in the order of ``methods``; NaN:
+        nothing within the radius); ``.attrs["report"]`` (lines).
     """
     methods = tuple(methods)
-    report, absent = _distance_report(cells, facilities, methods, walk_graph)
+    report = _distance_report(cells, facilities, methods, walk_graph)
     out = cells.copy()
     for m in methods:
         if m == "straight":
@@ -223,12 +229,19 @@ def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=MET
             d = network_distances(cells, facilities, walk_graph, max_distance_m=max_distance_m)
         for s, v in d.items():
             out[f"dist_{s}{METHOD_SUFFIX[m]}_m"] = v
-    out.attrs.update(report=report, absent_services=absent, methods=methods)
+    out.attrs["report"] = report
     return out
 
 
-def _distance_report(cells, facilities, methods, walk_graph) -> tuple[list[str], tuple]:
-    """Check the inputs of :func:`cell_distances`; its report lines and absent services."""
+def absent_services(facilities: pd.DataFrame) -> tuple[str, ...]:
+    """The services without any facility in ``facilities`` (their Nahversorgung is no
+    data, not 0 %)."""
+    have = set(facilities["service"])
+    return tuple(s for s in SERVICES if s not in have)
+
+
+def _distance_report(cells, facilities, methods, walk_graph) -> list[str]:
+    """Check the inputs of :func:`cell_distances`; its report lines."""
     bad = set(methods) - set(METHODS)
     if bad or not methods:
         raise InputError(f"unknown walk method(s) {sorted(bad)}: use {METHODS}")
@@ -244,7 +257,7 @@ def _distance_report(cells, facilities, methods, walk_graph) -> tuple[list[str],
     report = [f"{len(cells):,} populated 100 m cells, {float(cells['population'].sum()):,.0f} "
               f"residents; methods: {', '.join(methods)}.",
               "facilities: " + ", ".join(f"{s} {counts.get(s, 0)}" for s in SERVICES) + "."]
-    absent = tuple(s for s in SERVICES if not counts.get(s))
+    absent = absent_services(facilities)
     if absent:
         report.append(f"No facility of {', '.join(absent)} in the input: those columns and "
                       f"the 'all {N_SERVICES_WORD}' columns are empty (no data), not 0 %.")
@@ -253,7 +266,7 @@ def _distance_report(cells, facilities, methods, walk_graph) -> tuple[list[str],
         if off:
             report.append(f"{off:,} cells are farther than the snapping limit from the "
                           "walk network: no network distance for them.")
-    return report, absent
+    return report
 
 
 # ------------------------------------------------------------------ 2b. in tiles
@@ -294,7 +307,7 @@ def _within(x, y, box) -> np.ndarray:
     return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
 
 
-def _reattach(table: pd.DataFrame, new_id: np.ndarray, n_nodes: int) -> pd.DataFrame:
+def _reattach(table: pd.DataFrame, new_id: np.ndarray) -> pd.DataFrame:
     """``table`` (attached to the whole graph) with its nodes renumbered for a tile's
     subgraph; points whose node is outside it are off the tile's network."""
     out = table.copy()
@@ -305,7 +318,6 @@ def _reattach(table: pd.DataFrame, new_id: np.ndarray, n_nodes: int) -> pd.DataF
     ok &= mapped >= 0
     out["node"] = np.where(ok, mapped, -1)
     out["on_network"] = ok
-    out.attrs = {**table.attrs, "attach": {**table.attrs.get("attach", {}), "n_nodes": n_nodes}}
     return out
 
 
@@ -338,7 +350,7 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
     # GeoSeries / GeoDataFrame in any CRS -> EPSG:3035 parts, as the untiled path reads them
     barriers = None if barriers is None else list(_as_geoms(barriers, "barriers"))
     gaps = None if gaps is None else list(_as_geoms(gaps, "gaps"))
-    report, absent = _distance_report(cells, facilities, methods, walk_graph)
+    report = _distance_report(cells, facilities, methods, walk_graph)
     labels = tile_labels(cells, tiles=tiles, tile_size_m=tile_size_m)
     buf = tile_buffer_m(max_distance_m, max_snap_m)
     cx, cy = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
@@ -368,8 +380,8 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
                 sub = walk_graph.subgraph(keep)
                 new_id = np.full(walk_graph.n_nodes, -1, np.int64)
                 new_id[keep] = np.arange(sub.n_nodes)
-                piece.update(graph=sub, cells=_reattach(piece["cells"], new_id, sub.n_nodes),
-                             facilities=_reattach(piece["facilities"], new_id, sub.n_nodes))
+                piece.update(graph=sub, cells=_reattach(piece["cells"], new_id),
+                             facilities=_reattach(piece["facilities"], new_id))
             yield piece
 
     parts = executor.map(_tile_task, pieces(), what="walkability tiles",
@@ -385,8 +397,7 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
     out.attrs.update(report=report + [
         f"Computed in {len(order)} tile{'' if len(order) == 1 else 's'} ({tiles}"
         + (f", {tile_size_m / 1000:g} km" if tiles == "square" else "")
-        + f", {buf:,.0f} m buffer) {executor.describe()}."],
-        absent_services=absent, methods=methods)
+        + f", {buf:,.0f} m buffer) {executor.describe()}."])
     return out
 
 
@@ -436,7 +447,7 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
 
 
 def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
-                methods=None, absent: tuple[str, ...] | None = None) -> pd.DataFrame:
+                methods=None, absent: tuple[str, ...] = ()) -> pd.DataFrame:
     """Nahversorgung per municipality from the cell distances of :func:`cell_distances`.
 
     Parameters
@@ -446,10 +457,11 @@ def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
     limit_m : float
         Walking distance of the indicator (BBSR: 1,000 m).
     methods : sequence of {"straight", "network"}, optional
-        Default: those of ``cells.attrs["methods"]``, else those with columns.
-    absent : tuple of str, optional
-        Services with no facility at all (NaN, not 0 %%); default
-        ``cells.attrs["absent_services"]``.
+        Default: those with distance columns, in the order of the columns (that of
+        :func:`cell_distances`).
+    absent : tuple of str
+        Services with no facility at all (NaN, not 0 %%): :func:`absent_services`
+        of the facilities the distances were measured to.
 
     Returns
     -------
@@ -457,14 +469,13 @@ def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
         One row per ``ags`` with the columns of :func:`column_docs` (share and mean
         distance per service and "all", ``walk_residents``).
     """
-    if methods is None:
-        methods = cells.attrs.get("methods") or tuple(
-            m for m in METHODS if f"dist_pharmacy{METHOD_SUFFIX[m]}_m" in cells.columns)
+    if methods is None:  # the columns tell, in the order cell_distances wrote them
+        first = {m: f"dist_{SERVICES[0]}{METHOD_SUFFIX[m]}_m" for m in METHODS}
+        methods = tuple(sorted((m for m in METHODS if first[m] in cells.columns),
+                               key=lambda m: cells.columns.get_loc(first[m])))
     if not methods:
         raise InputError("cells have no distance columns (dist_<service>_m): compute them "
                          "with cell_distances()")
-    if absent is None:
-        absent = tuple(cells.attrs.get("absent_services", ()))
     parts = []
     for m in methods:
         sfx = METHOD_SUFFIX[m]

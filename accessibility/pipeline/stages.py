@@ -15,7 +15,7 @@ import shapely
 from .. import api, defaults, report
 from ..compute import Executor
 from ..config import Config
-from ..graph import RoadGraph
+from ..graph import SETTING_COLUMNS, RoadGraph
 from ..io import clip_grid, write_gpkg_layers, write_municipality_outputs
 from ..maps import class_style, interactive_map, map_catchments, map_categories, map_values
 from ..vocabulary import (
@@ -44,7 +44,8 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         lon, lat = reg["lon"].dropna(), reg["lat"].dropna()
         pad = 0.1
         grid = clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
-                                                  lon.max() + pad, lat.max() + pad))
+                                                  lon.max() + pad, lat.max() + pad),
+                         name=str(config.inputs.population_grid))
     res = api.central_places(graph, munis, inputs.central_places,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz,
@@ -428,8 +429,8 @@ def write_municipalities(munis, columns: dict, config: Config, out: Output,
     if not isinstance(munis, gpd.GeoDataFrame):
         munis = gpd.GeoDataFrame(munis, geometry=gpd.points_from_xy(munis["lon"], munis["lat"]),
                                  crs=defaults.WGS84)
-    table = munis[munis["in_region"].to_numpy(bool)].drop(columns=["node", "access_s"],
-                                                           errors="ignore")
+    table = munis[munis["in_region"].to_numpy(bool)].drop(
+        columns=["node", "access_s", *SETTING_COLUMNS], errors="ignore")
     table.attrs = {}  # the report goes to summary.md, not into the files' metadata
     geometry = ("polygon" if table.geom_type.isin(["Polygon", "MultiPolygon"]).any()
                 else "point")
