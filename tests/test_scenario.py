@@ -23,7 +23,7 @@ def write(tmp_path, text: str, name: str = "s.toml"):
 @pytest.mark.parametrize("text,match", [
     ('[central_places]\n"03151024" = "Weltstadt"', "not a central-place function"),
     ('[population]\n"0315102x" = 5', "not an AGS"),
-    ('[population]\n"03151024" = -5', "number >= 0"),
+    ('[population]\n"03151024" = -5', "residents from 0"),
     ('[roads]\nclosed_areas = [[[52.3, 10.5], [52.3, 10.6], [52.4, 10.6]]]', "outside Germany"),
     ('[roads]\nspeed_factors = { motorway = 0 }', r"factor in \(0, 10\]"),
     ('[roads]\nclosed = 1', "unknown \\[roads\\] keys"),
