@@ -140,3 +140,26 @@ def test_the_api_checks_the_access_speed(kmh):
                    lon=[10.0, 10.01], lat=[52.0, 52.0])
     with pytest.raises(InputError, match="plausible range 1 to"):
         snap_points(g, [10.0], [52.001], access_speed_kmh=kmh)
+
+
+def grid_file(tmp_path, x, y, pop):
+    import pandas as pd
+
+    p = tmp_path / "grid.csv"
+    pd.DataFrame({"x": x, "y": y, "Einwohner": pop}).to_csv(p, index=False)
+    return p
+
+
+def test_a_grid_in_thousands_or_at_corners_is_refused(tmp_path):
+    import numpy as np
+
+    from accessibility import read_population_grid
+
+    xs = 4_321_500.0 + 1000.0 * np.arange(12)  # 1 km cell centres near Hannover
+    ys = np.full(12, 3_258_500.0)
+    whole = [120, 3400, 7, 900, 15_000, 20, 1, 300, 4500, 80, 60, 2]
+    assert read_population_grid(grid_file(tmp_path, xs, ys, whole))["population"].sum() == sum(whole)
+    with pytest.raises(InputError, match="thousands"):
+        read_population_grid(grid_file(tmp_path, xs, ys, [v / 1000 for v in whole]))
+    with pytest.raises(InputError, match="lower-left corners"):
+        read_population_grid(grid_file(tmp_path, xs - 500, ys - 500, whole))

@@ -219,6 +219,7 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
     if neg.any():
         raise InputError(f"{what} {p}: column {pop_col!r} has negative counts other than "
                          f"the -1 of suppressed cells: {show(np.unique(pop[neg]))}. Fix them.")
+    _check_units(x[~suppressed], y[~suppressed], pop[~suppressed], cell, what, p, pop_col)
     keep = ~suppressed
     if bbox is not None and not (suffix in PARQUET_SUFFIXES and src.equals(
             CRS.from_epsg(3035)) and xcol):
@@ -243,6 +244,27 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
     logger.info("read %d grid cells (%s m, %d suppressed dropped, %.0f inhabitants) from %s",
                 len(out), cell, n_sup, out["population"].sum(), p)
     return out
+
+
+def _check_units(x, y, pop, cell, what, p, pop_col) -> None:
+    """Counts of whole residents at cell centres: a grid in thousands of residents or
+    with the cells' lower-left corners would run silently with wrong numbers."""
+    counted = pop[np.isfinite(pop)]
+    if counted.size >= 10 and counted.max() < 100:
+        fractional = np.mean(np.abs(counted - np.round(counted)) > 1e-9)
+        if fractional > 0.5:
+            raise InputError(f"{what} {p}: column {pop_col!r} holds fractions below 100 "
+                             f"(largest {counted.max():g}) where the Census counts whole "
+                             "residents: it looks like thousands of residents. Multiply it by "
+                             "1000 (or give the counts).")
+    if cell and len(x) >= 10:
+        corner = (np.all(np.isclose(np.mod(x, cell), 0) | np.isclose(np.mod(x, cell), cell))
+                  and np.all(np.isclose(np.mod(y, cell), 0) | np.isclose(np.mod(y, cell), cell)))
+        if corner:
+            raise InputError(f"{what} {p}: every coordinate is a multiple of the cell size "
+                             f"({cell:g} m): these are the cells' lower-left corners, not their "
+                             f"centres (x_mp/y_mp = corner + {cell / 2:g} m). Add {cell / 2:g} m "
+                             "to x and y, or give the GITTER_ID column instead.")
 
 
 def suppressed_line(n_suppressed: int, path) -> str:
