@@ -68,6 +68,7 @@ from .._util import show
 from ..graph import RoadGraph, network_arrays
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, class_codes
 from .central_places import weighted_means
+from .membership import in_region
 from .nearest import beyond_network_nearer, bin_minutes, time_to_nearest
 
 logger = logging.getLogger(__name__)
@@ -584,7 +585,8 @@ def unit_indicators(df: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame:
     if by is not None and by not in df.columns:
         raise InputError(f"the table has no {by!r} column to aggregate by")
     times = [f"t_{k}_min" for k in DESTINATION_KINDS if f"t_{k}_min" in df.columns]
-    out = weighted_means(df, by, times)
+    out = weighted_means(df, by, times)  # with the unit's completeness
+    df = df[in_region(df)]  # the sums cover the region, as the means
     key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
     pop = pd.to_numeric(df["population"], errors="coerce")
 
