@@ -35,7 +35,7 @@ def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
     g = gdf[valid].to_crs(_METRIC)
     poly = g.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     color = kw.pop("color", None)
-    hatch = kw.pop("hatch", None)  # polygons only: a hatched marker is not readable
+    hatch = kw.pop("hatch", None)
     if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
         color = color[valid]
     if "column" in kw:  # one colour scale for points and polygons
@@ -50,8 +50,10 @@ def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
             c = color[np.flatnonzero(poly == is_poly)]
         style = ({"edgecolor": "white", "linewidth": 0.2} if is_poly
                  else {"markersize": 18, "edgecolor": "0.3", "linewidth": 0.2})
-        if hatch and is_poly:
-            style = {"edgecolor": "0.5", "linewidth": 0.2, "hatch": hatch}
+        if hatch:  # incomplete units: hatched polygons, crossed points
+            style = ({"edgecolor": "0.5", "linewidth": 0.2, "hatch": hatch} if is_poly
+                     else {"markersize": 18, "marker": "x", "linewidth": 0.8})
+            c = "0.45" if not is_poly else c
         part.plot(ax=ax, label=label, color=c, **style, **kw)
         label = None  # the legend shows a class once, whatever its geometries
         kw.pop("legend", None)  # one colour bar

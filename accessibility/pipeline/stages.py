@@ -225,11 +225,12 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
             logger.info(line)
             report_lines.append(line)
     reg = res[res["in_region"].to_numpy(bool)]
-    table = pd.concat([with_names(api.indicators_by_unit(reg, level), level, reg,
+    # every municipality: the sums cover the region's, the counts say if a unit is whole
+    table = pd.concat([with_names(api.indicators_by_unit(res, level), level, reg,
                                   inputs.kreis_names)
                        .rename(columns={level: "key", f"{level}_name": "name"})
                        .assign(level=level) for level in ("gvb", "kreis", "land")]
-                      + [api.indicators_by_unit(reg, None).rename(columns={"level": "key"})
+                      + [api.indicators_by_unit(res, None).rename(columns={"level": "key"})
                          .assign(level="total")], ignore_index=True)
     table = table[["level", "key", "name"] + [c for c in table.columns
                                               if c not in ("level", "key", "name")]]
