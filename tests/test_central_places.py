@@ -202,7 +202,8 @@ def test_sample_run_outputs(sample_run):
     lage = ("Lage",) if csv["lage"].notna().any() else ()
     for name in ("chsten Mittelzentrum", "chsten Oberzentrum", *lage, "Gemeindetyp"):
         assert name in html
-    assert html.count('"_color"') == 4 * len(csv)  # 4 layers (walk: no post office)
+    # MZ, OZ, (Lage,) settlement type (walk: no post office)
+    assert html.count('"_color"') == (3 + len(lage)) * len(csv)
     assert "Zensus 2022" in html
 
 

@@ -209,7 +209,7 @@ def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     lage, reason = exact_lage(out["potential_2h"], out["n_edge_flag"] > 0, thresholds)
     partial = ~out["complete"].to_numpy(bool) & lage.notna().to_numpy()
     lage[partial] = None
-    reason[partial] = "incomplete: crosses the extract's edge"
+    reason[partial] = "incomplete: a member outside the region or without a potential"
     out["lage"], out["lage_reason"] = lage.to_numpy(), reason.to_numpy()
     return out
 
