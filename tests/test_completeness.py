@@ -119,6 +119,10 @@ def test_lage_from_takes_the_national_potentials(tmp_path):
     again = api.lage_from(tmp_path, munis, unit=None)
     np.testing.assert_allclose(again["potential_2h"].to_numpy(float), want)
     # a run that lacks a municipality of the region cannot lend its Lage
+    # off the national network: in the run, without a potential, so without a class
+    off = api.lage_from(table.assign(potential_2h=table["potential_2h"].where(
+        table["ags"] != "01000005")), munis, unit=None)
+    assert pd.isna(off.loc[4, "potential_2h"]) and pd.isna(off.loc[4, "lage"])
     with pytest.raises(InputError, match="does not cover the region"):
         api.lage_from(table[table["ags"] != "01000005"], munis)
     (tmp_path / "empty").mkdir()
@@ -216,3 +220,21 @@ def test_heidelberg_cut_units_are_incomplete_and_in_no_class_table(heidelberg):
     # a regional mean is not compared with the national 183,000
     assert "not comparable with BBSR's national 183,000" in (out / "summary.md").read_text() \
         or not res["lage_gemeinde"].notna().any()
+
+
+def test_a_run_takes_the_lage_of_another_run(tmp_path):
+    """``--lage-from``: the second run searches no potentials, takes the first's and
+    says so; classes only where the first run's potential is exact."""
+    from accessibility.pipeline import run
+    first = run(output_dir=tmp_path / "a", overrides={"output.models": ["lage"],
+                                                      "output.maps": False})
+    second = run(output_dir=tmp_path / "b", overrides={
+        "output.models": ["lage"], "output.maps": False, "inputs.lage_from": tmp_path / "a"})
+    a = first.municipalities.set_index("ags")
+    b = second.municipalities.set_index("ags")
+    inside = b.index[b["in_region"]]
+    np.testing.assert_array_equal(a.loc[inside, "potential_2h"], b.loc[inside, "potential_2h"])
+    assert (a.loc[inside, "edge_flag"].astype(bool) == b.loc[inside, "edge_flag"]).all()
+    assert (a.loc[inside, "lage_gemeinde"].isna() == b.loc[inside, "lage_gemeinde"].isna()).all()
+    assert f"Lage imported from {tmp_path / 'a'}" in second.summary
+    assert "not a national run" in second.summary

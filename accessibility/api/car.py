@@ -225,7 +225,8 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
 
 def lage_from(run: str | Path | pd.DataFrame, municipalities: pd.DataFrame, *,
               thresholds=defaults.LAGE_THRESHOLDS, unit: str | None = defaults.UNIT,
-              settlement_function: str = "highest") -> pd.DataFrame:
+              settlement_function: str = "highest", source: str | None = None
+              ) -> pd.DataFrame:
     """The Lage of a national run for the municipalities of a regional one.
 
     A regional extract cannot see the 2-hour surroundings of its municipalities, so
@@ -245,6 +246,8 @@ def lage_from(run: str | Path | pd.DataFrame, municipalities: pd.DataFrame, *,
         ``in_region``), with ``population`` and ideally ``gvb``, ``central_place``.
     thresholds, unit, settlement_function
         As in :func:`lage`.
+    source : str, optional
+        How the report names the run (default: its path, or "a table").
 
     Returns
     -------
@@ -257,7 +260,8 @@ def lage_from(run: str | Path | pd.DataFrame, municipalities: pd.DataFrame, *,
     InputError
         The run lacks a potential for a populated municipality of the region.
     """
-    source = "a table" if isinstance(run, pd.DataFrame) else str(run)
+    if source is None:
+        source = "a table" if isinstance(run, pd.DataFrame) else str(run)
     table = run if isinstance(run, pd.DataFrame) else read_run_lage(run)
     munis = prepare_municipalities(municipalities)
     if "central_place" not in munis.columns:

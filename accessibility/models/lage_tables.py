@@ -92,20 +92,19 @@ def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the 
     Raises
     ------
     InputError
-        A populated municipality of the region has no potential in ``run``: the run
-        does not cover the region.
+        A populated municipality of the region is not in ``run`` (a run writes the
+        municipalities of its region): the run does not cover the region.
     """
     inside = in_region(munis)
     pop = pd.to_numeric(munis["population"], errors="coerce")
     r = run.drop_duplicates("ags").set_index("ags")
-    has = munis["ags"].isin(r.index[r["potential_2h"].notna()]).to_numpy()
-    lacking = inside & ~has & (pop != 0).to_numpy()
+    lacking = inside & ~munis["ags"].isin(r.index).to_numpy() & (pop != 0).to_numpy()
     if lacking.any():
         first = munis.loc[lacking, "ags"].head(5).tolist()
         raise InputError(f"--lage-from {source}: {int(lacking.sum())} municipalities of the "
-                         f"region have no potential there (first: {', '.join(first)}): the "
-                         "run does not cover the region; import a national run (--models lage "
-                         "on the Germany extract)")
+                         f"region are not in that run (first: {', '.join(first)}): it does not "
+                         "cover the region; import a national run (--models lage on the "
+                         "Germany extract)")
     out = munis.copy()
     key = out["ags"].to_numpy()
     for c in ("daytime_population", "potential_2h", "n_reached", "edge_flag"):
@@ -116,11 +115,13 @@ def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the 
     out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function)
     lands = r.index.str[:2].nunique()
     flagged = int((out["edge_flag"].to_numpy(bool) & inside).sum())
+    off = int((inside & out["potential_2h"].isna().to_numpy()).sum())
     out.attrs["report"] = [
         f"Lage imported from {source}: {len(r):,} municipalities in {lands} of 16 Länder "
         f"({'a national run' if covers_germany(r.index) else 'not a national run'}); "
         f"{int(inside.sum()):,} municipalities of the region take its potentials, "
-        f"{flagged:,} of them flagged there (no class)."]
+        f"{flagged:,} of them flagged there (no class), {off:,} without a potential there "
+        "(off its network)."]
     return out
 
 

@@ -39,6 +39,7 @@ from ..io import (
     read_long_distance_stations,
     read_municipalities,
     read_population_grid,
+    read_run_lage,
 )
 from ..vocabulary import NO_FUNCTION
 
@@ -72,6 +73,7 @@ class Inputs:
     stations: pd.DataFrame | None = None
     airports: pd.DataFrame | None = None
     destinations: pd.DataFrame | None = None
+    lage_from: pd.DataFrame | None = None
 
 
 def read_inputs(config: Config) -> Inputs:
@@ -108,6 +110,8 @@ def read_inputs(config: Config) -> Inputs:
             read(name, fn, path)
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
+    if inp.lage_from is not None and "lage" in config.output.models:
+        read("lage_from", read_run_lage, inp.lage_from)  # its columns, before any routing
     if inp.gtfs is not None:  # read once: the walk stops and the departures use it
         read("gtfs_feed", read_gtfs, inp.gtfs)
         if out.gtfs_feed is not None:

@@ -143,9 +143,9 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
         logger.warning("Lage skipped: %s", why)
         summary += report.skipped_section(report.LAGE_TITLE, why)
         return munis
-    if config.inputs.lage_from is not None:  # the national run's exact potentials
-        res = api.lage_from(config.inputs.lage_from, munis, thresholds=tuple(c.thresholds),
-                            unit=config.output.unit)
+    if inputs.lage_from is not None:  # the national run's exact potentials
+        res = api.lage_from(inputs.lage_from, munis, thresholds=tuple(c.thresholds),
+                            unit=config.output.unit, source=str(config.inputs.lage_from))
         return lage_outputs(res, config, out, summary,
                             method=f"imported from {config.inputs.lage_from}")
     decay = lage_decay(config)
