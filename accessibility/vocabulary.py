@@ -355,6 +355,9 @@ COLUMNS = {
     "t_oz_min_gvb": "mean car time to the nearest OZ over the Gemeindeverband's populated "
                     "members (weighted as t_mz_min_gvb)",
     "oz_class_gvb": "BBSR class of t_oz_min_gvb",
+    "gvb_complete": "the Gemeindeverband lies wholly in the region, each populated member "
+                    "with its values: otherwise its _gvb values describe the members inside "
+                    "only, and it is in no class table",
     "lage_code": "ordered code of lage: 0 = sehr peripher, 1 = peripher, 2 = zentral, "
                  "3 = sehr zentral (empty: no value)",
     "settlement_type_code": "ordered code of settlement_type: 0 = Großstadt, 1 = Mittelstadt, "

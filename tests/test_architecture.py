@@ -316,7 +316,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       and their reason says so;
     * the Lage only where the potential is exact (issue 23): a municipality whose
       ``edge_flag`` is set has no own class (``lage_gemeinde``) and the reason in the
-      new column ``lage_reason``; a GVB whose centre is flagged has no class.
+      new column ``lage_reason``; a GVB whose centre is flagged has no class; the
+      new column ``gvb_complete`` says whether the GVB lies wholly in the region.
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
     30 km/h): the default profile became ``de-car`` later (issue 11).
@@ -336,7 +337,7 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     walk = base["walk_residents"].fillna(0).to_numpy() > 0
     kept = base.index[inside | base["on_network"].to_numpy() | walk]
     assert sorted(new.index) == sorted(kept)
-    unit_cols = ["lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
+    unit_cols = ["gvb_complete", "lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
                  "potential_2h_gvb", "t_mz_min_gvb", "t_oz_min_gvb",
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([

@@ -195,6 +195,9 @@ def test_heidelberg_cut_units_are_incomplete_and_in_no_class_table(heidelberg):
     kreis = pd.read_csv(out / "kreis.csv", dtype={"kreis": str}).set_index("kreis")
     mosbach = gvb.loc["082255005"]  # VVG der Stadt Mosbach: only Obrigheim inside
     assert not mosbach["complete"] and mosbach["n_members_in_region"] < mosbach["n_members"]
+    munis = pd.read_csv(out / "municipalities.csv", dtype={"gvb": str})
+    assert not munis.loc[munis["gvb"] == "082255005", "gvb_complete"].any()  # Obrigheim
+    assert munis.loc[munis["gvb"] == "082210000", "gvb_complete"].all()      # Heidelberg
     rnk = kreis.loc["08226"]  # Rhein-Neckar-Kreis: 24 of 54
     assert not rnk["complete"] and (rnk["n_members"], rnk["n_members_in_region"]) == (54, 24)
     assert not pd.read_csv(out / "kreis_lage.csv", dtype={"kreis": str}).set_index(

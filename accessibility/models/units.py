@@ -164,7 +164,8 @@ def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
                ) -> pd.DataFrame:
     """The municipality table with its GVB's values (``lage_gvb``,
     ``potential_2h_gvb``, ``t_mz_min_gvb``, ``mz_class_gvb``, ``t_oz_min_gvb``,
-    ``oz_class_gvb``, whichever ``gvb`` has) and ``lage``/``lage_code`` of the
+    ``oz_class_gvb``, whichever ``gvb`` has; ``gvb_complete``: the GVB lies wholly in
+    the region with its values, see :func:`gvb_table`) and ``lage``/``lage_code`` of the
     unit: the GVB's with ``unit = "gvb"``, the municipality's own otherwise (which
     is always kept in ``lage_gemeinde``)."""
     _check_unit(unit)
@@ -186,6 +187,8 @@ def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
         if f"{kind}_class" in g.columns:
             out[f"t_{kind}_min_gvb"] = g[f"t_{kind}_min"].reindex(key).to_numpy()
             out[f"{kind}_class_gvb"] = g[f"{kind}_class"].reindex(key).to_numpy()
+    if "complete" in g.columns:  # the GVB values above describe the whole GVB
+        out["gvb_complete"] = g["complete"].reindex(key).fillna(False).astype(bool).to_numpy()
     return out
 
 
