@@ -26,10 +26,10 @@ __version__ = "0.1.0"
 # geopandas, matplotlib and folium first.
 _LAZY = {
     **dict.fromkeys(
-        ("LageCalibration", "PlanResult", "PlanSeries", "ScenarioComparison", "attach", "calibrate_lage",
-         "calibrate_speeds_from_file", "central_places", "collect_destinations",
+        ("LageCalibration", "PlanResult", "PlanSeries", "ScenarioComparison", "attach",
+         "calibrate_lage", "calibrate_speeds_from_file", "central_places", "collect_destinations",
          "commuter_indicators", "facility_times", "indicators_by_unit", "isochrones", "lage",
-         "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
+         "lage_from", "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
          "pt_departures", "scenario", "scenario_batch", "settlement_types", "time_matrix",
          "walk_distances", "walkability"), ".api"),
     "Config": ".config", "load_config": ".config",
@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         indicators_by_unit,
         isochrones,
         lage,
+        lage_from,
         nahversorgung,
         plan,
         prepare_municipalities,
@@ -114,6 +115,7 @@ __all__ = [
                   "indicators_by_unit",
                   "isochrones",
                   "lage",
+                  "lage_from",
                   "load_config",
                   "load_graph",
                   "nahversorgung",

@@ -16,7 +16,7 @@ logger = logging.getLogger("accessibility")
 #: Input flags of ``run`` and the config keys they override.
 INPUT_FLAGS = ("osm", "municipalities", "central_places", "boundaries", "population_grid",
                "commuters", "gtfs", "walk_osm", "facilities", "stations", "airports",
-               "destinations")
+               "destinations", "lage_from")
 
 
 def _cmd_graph_build(args: argparse.Namespace) -> int:

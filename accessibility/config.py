@@ -72,6 +72,10 @@ class InputsConfig:
     destinations : Path, optional
         Override table (``kind`` in motorway / ldrail / airport, ``lon``, ``lat``,
         optional ``name``/``id``): replaces the built-in source of each kind it holds.
+    lage_from : Path, optional
+        The output folder (or its ``municipalities.parquet`` / ``.csv``) of a national
+        run: its exact potentials replace the Lage search of this run, which on a
+        regional extract cannot see the 2-hour surroundings.
     """
 
     osm: Path | None = None
@@ -87,6 +91,7 @@ class InputsConfig:
     stations: Path | None = None
     airports: Path | None = None
     destinations: Path | None = None
+    lage_from: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
     g = gdf[valid].to_crs(_METRIC)
     poly = g.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     color = kw.pop("color", None)
+    hatch = kw.pop("hatch", None)
     if isinstance(color, np.ndarray) and color.ndim == 2:  # one colour per row
         color = color[valid]
     if "column" in kw:  # one colour scale for points and polygons
@@ -49,6 +50,10 @@ def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
             c = color[np.flatnonzero(poly == is_poly)]
         style = ({"edgecolor": "white", "linewidth": 0.2} if is_poly
                  else {"markersize": 18, "edgecolor": "0.3", "linewidth": 0.2})
+        if hatch:  # incomplete units: hatched polygons, crossed points
+            style = ({"edgecolor": "0.5", "linewidth": 0.2, "hatch": hatch} if is_poly
+                     else {"markersize": 18, "marker": "x", "linewidth": 0.8})
+            c = "0.45" if not is_poly else c
         part.plot(ax=ax, label=label, color=c, **style, **kw)
         label = None  # the legend shows a class once, whatever its geometries
         kw.pop("legend", None)  # one colour bar
@@ -119,6 +124,26 @@ def _legend(ax) -> None:
 
 #: Grey of "no value" in every map.
 NO_VALUE_COLOR = "0.85"
+#: Legend entry of units cut by the extract's edge (drawn grey and hatched).
+INCOMPLETE_LABEL = "incomplete: crosses the extract's edge"
+
+
+def _split_incomplete(gdf: gpd.GeoDataFrame, incomplete) -> tuple[gpd.GeoDataFrame,
+                                                                 gpd.GeoDataFrame]:
+    """The rows to draw in their class or value, and those of incomplete units."""
+    if incomplete is None:
+        return gdf, gdf.iloc[:0]
+    mask = np.asarray(incomplete, dtype=bool)
+    return gdf[~mask], gdf[mask]
+
+
+def _draw_incomplete(part: gpd.GeoDataFrame, ax) -> matplotlib.patches.Patch | None:
+    """Incomplete units grey with hatching; their legend handle (None when none)."""
+    if not len(part):
+        return None
+    _draw(part, ax, color=NO_VALUE_COLOR, hatch="////")
+    return matplotlib.patches.Patch(facecolor=NO_VALUE_COLOR, hatch="////", edgecolor="0.5",
+                                    label=f"{INCOMPLETE_LABEL} ({len(part)})")
 
 
 def _scale_bar_and_north(ax) -> None:
@@ -167,12 +192,17 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                label: str, cmap: str = "viridis_r",
-               places: gpd.GeoDataFrame | None = None, diverging: bool = False) -> Path:
+               places: gpd.GeoDataFrame | None = None, diverging: bool = False,
+               incomplete=None) -> Path:
     """A map of a numeric column; municipalities without a value in grey.
 
     ``diverging``: a change, drawn with a diverging colour map centred at 0 (no
-    change in the neutral middle colour, gains and losses symmetric)."""
+    change in the neutral middle colour, gains and losses symmetric).
+    ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
+    and hatched with the legend entry :data:`INCOMPLETE_LABEL`."""
     fig, ax = plt.subplots(figsize=(8, 8))
+    full = gdf
+    gdf, cut = _split_incomplete(gdf, incomplete)
     missing = gdf[gdf[column].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR)
@@ -185,12 +215,14 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
             cmap = "RdBu_r"  # red: longer, blue: shorter; white: unchanged
         _draw(have, ax, column=column, cmap=cmap, legend=True,
               legend_kwds={"label": label, "shrink": 0.6}, **kw)
-    _outlines(gdf, ax)
+    handles = [h for h in (_draw_incomplete(cut, ax),) if h is not None]
+    _outlines(full, ax)
     _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it
-        ax.legend(handles=[matplotlib.patches.Patch(color=NO_VALUE_COLOR,
-                                                    label=f"no value ({len(missing)})")],
-                  loc="lower right", fontsize=7, frameon=False)
+        handles.append(matplotlib.patches.Patch(color=NO_VALUE_COLOR,
+                                                label=f"no value ({len(missing)})"))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
@@ -198,9 +230,15 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
 
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                    order: list[str] | None = None, cmap: str = "viridis_r",
-                   places: gpd.GeoDataFrame | None = None) -> Path:
-    """A map of a class column with a legend in ``order`` (counts, and "no value")."""
+                   places: gpd.GeoDataFrame | None = None, no_value: str = "no value",
+                   incomplete=None) -> Path:
+    """A map of a class column with a legend in ``order`` (counts, and ``no_value``).
+
+    ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
+    and hatched with the legend entry :data:`INCOMPLETE_LABEL`, in no class."""
     fig, ax = plt.subplots(figsize=(8, 8))
+    full = gdf
+    gdf, cut = _split_incomplete(gdf, incomplete)
     cats = order or sorted(gdf[column].dropna().unique())
     colors = class_colors(len(cats), cmap)
     for cat, col in zip(cats, colors):
@@ -209,8 +247,11 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
             _draw(sub, ax, color=col, label=f"{cat} ({len(sub)})")
     missing = gdf[gdf[column].isna()]
     if len(missing):
-        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
-    _outlines(gdf, ax)
+        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"{no_value} ({len(missing)})")
+    if len(cut):
+        _draw(cut, ax, color=NO_VALUE_COLOR, hatch="////",
+              label=f"{INCOMPLETE_LABEL} ({len(cut)})")
+    _outlines(full, ax)
     _labels(ax, places)
     _legend(ax)
     ax.set_title(title)

@@ -56,8 +56,19 @@ UNIT_TEXT = {"gvb": "Gemeindeverbände (each classed by its mean time, weighted 
              "gemeinde": "municipalities"}
 
 
+def incomplete_text(n: int, unit: str) -> str:
+    """The sentence saying how many units the class tables leave out, and why."""
+    if not n:
+        return ""
+    what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
+    return (f" {n:,} {what} are left out as incomplete: they cross the extract's edge (a "
+            "member outside the region, or one without a value); their rows in the per-unit "
+            "tables say complete = false.")
+
+
 def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame,
-                           oz: pd.DataFrame, weighting: str, unit: str = "gvb") -> list[str]:
+                           oz: pd.DataFrame, weighting: str, unit: str = "gvb",
+                           n_incomplete: int = 0) -> list[str]:
     """Headline means and the BBSR class tables of the central-place model."""
     main, other = ("area", "pop") if weighting == "area" else ("pop", "area")
 
@@ -70,7 +81,8 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
     lines += [f"Mean over the run, {WEIGHTING_NAME[main]}: MZ {minutes(f't_mz_min_{main}_w')}, "
               f"OZ {minutes(f't_oz_min_{main}_w')} ({WEIGHTING_NAME[other]}: MZ "
               f"{minutes(f't_mz_min_{other}_w')}, OZ {minutes(f't_oz_min_{other}_w')}).", ""]
-    lines += [f"Class tables count {UNIT_TEXT[unit]}; unpopulated areas are left out.", ""]
+    lines += [f"Class tables count {UNIT_TEXT[unit]}; unpopulated areas are left out."
+              + incomplete_text(n_incomplete, unit), ""]
     lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", share_table(mz), ""]
     lines += ["### Time to the nearest Oberzentrum", "", share_table(oz), ""]
     return lines
@@ -138,21 +150,32 @@ def indicators_section(report: list[str], table: pd.DataFrame) -> list[str]:
 LAGE_TITLE = "## Lage: daytime population reachable within 2 hours by car"
 
 
-def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, decay_text: str,
-                 limit_min: float, unit: str = "gvb") -> list[str]:
-    """The Lage report lines, mean potential and the Lage x settlement-type table."""
+def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
+                 unit: str = "gvb", national: bool = False, n_incomplete: int = 0) -> list[str]:
+    """The Lage report lines, mean potential and the Lage x settlement-type table.
+
+    The BBSR mean of 183,000 is national: a mean is compared with it only when the
+    run covers Germany (``national``)."""
     on = result["potential_2h"].notna()
+    flagged = on & result["edge_flag"].fillna(True).astype(bool)
+    exact = on & ~flagged
     lines = [LAGE_TITLE, ""] + list(result.attrs.get("report", [])) + [""]
-    lines += [f"Decay {decay_text}, limit {limit_min:g} min. Mean potential over "
-              f"{int(on.sum()):,} municipalities: {result.loc[on, 'potential_2h'].mean():,.0f} "
-              f"(BBSR target 183,000). {int(result.loc[on, 'edge_flag'].sum()):,} searches "
-              "touched the edge of the network (column edge_flag: their potential is likely "
-              "too low).", ""]
+    mean = result.loc[exact, "potential_2h"].mean() if exact.any() else float("nan")
+    compare = ("(BBSR: 183,000 over Germany)" if national else
+               "(a regional mean: not comparable with BBSR's national 183,000)")
+    lines += [f"Potentials: {method}. {int(exact.sum()):,} of {int(on.sum()):,} municipalities "
+              f"have an exact potential and a Lage class; mean over them "
+              + (f"{mean:,.0f} {compare}." if np.isfinite(mean) else "none.")
+              + (f" {int(flagged.sum()):,} potentials may miss destinations beyond the "
+                 "extract (edge_flag: a lower bound) and get no class (lage_reason: needs "
+                 "the 2-hour surroundings: run on a larger extract or import a national run "
+                 "with --lage-from)." if flagged.any() else ""), ""]
     what = ("Gemeindeverbände (each with the potential of its most populous member, the "
             "settlement centre; every member carries its GVB's Lage in column lage, its own "
             "in lage_gemeinde)" if unit == "gvb" else "municipalities")
     lines += ["### Lage by settlement type (Stadt- und Gemeindetyp)", "",
-              f"Counted in {what} and residents; unpopulated areas are left out.", "",
+              f"Counted in {what} and residents; unpopulated areas are left out."
+              + incomplete_text(n_incomplete, unit), "",
               md_table(cross.reset_index(), "{:,.0f}"), ""]
     return lines
 
@@ -190,14 +213,14 @@ UNIT_TITLE = "## The report's tables"
 
 
 def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
-                        n_unpopulated: int) -> list[str]:
+                        n_unpopulated: int, n_incomplete: int = 0) -> list[str]:
     """The cross-tables of the BBSR report (counts; residents are in the CSV files)."""
     what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
     lines = [UNIT_TITLE, "",
              f"Reporting unit: {what} (config [output] unit). {n_unpopulated:,} unpopulated "
              "areas (gemeindefreie Gebiete, 0 residents) are left out of settlement types, "
              "classes, means and these tables; BBSR's published counts include them among "
-             "the Landgemeinden.", ""]
+             "the Landgemeinden." + incomplete_text(n_incomplete, unit), ""]
     titles = {"table_mz_oz_by_lage": f"MZ and OZ time classes by Lage and Kleinstadt size "
                                      f"(report Abb. 14), number of {what}",
               "table_function_type_lage": f"Central-place function by settlement type and "
@@ -208,6 +231,12 @@ def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
         lines += [f"### {titles[key]}", "", f"Counts and residents: {key}.csv.", "",
                   md_table(n, "{:,.0f}"), ""]
     return lines
+
+
+def counts_section(counts: pd.DataFrame) -> list[str]:
+    """How many municipalities and units the run has, writes, completes and leaves
+    out (the same numbers as counts.csv, the CSV files and the GeoPackage layers)."""
+    return ["## Counts", "", md_table(counts, "{:,.0f}"), ""]
 
 
 def scenario_section(sc, diff: pd.DataFrame, moved: dict, road_info: dict,

@@ -341,7 +341,12 @@ COLUMNS = {
     "lage": "Lage (BBSR location type) of the reporting unit: with unit = gvb (default, as "
             "the BBSR report) the class of the Gemeindeverband (potential_2h_gvb), else of "
             "the municipality (potential_2h): sehr peripher < 81,000 <= peripher < 183,000 <= "
-            "zentral < 410,000 <= sehr zentral; empty for unpopulated areas",
+            "zentral < 410,000 <= sehr zentral; empty for unpopulated areas and where the "
+            "potential is not exact (edge_flag; see lage_reason)",
+    "lage_reason": "why the municipality's Lage is empty although it has a potential: its "
+                   "2-hour search may leave the extract (edge_flag), so destinations beyond "
+                   "it are missing; run on a larger extract or import a national run "
+                   "(--lage-from)",
     "lage_gemeinde": "Lage of the municipality's own potential_2h (same classes)",
     "lage_gvb": "Lage of the Gemeindeverband: the class of potential_2h_gvb",
     "potential_2h_gvb": "Lage potential of the Gemeindeverband: the potential_2h of its most "
@@ -352,6 +357,9 @@ COLUMNS = {
     "t_oz_min_gvb": "mean car time to the nearest OZ over the Gemeindeverband's populated "
                     "members (weighted as t_mz_min_gvb)",
     "oz_class_gvb": "BBSR class of t_oz_min_gvb",
+    "gvb_complete": "the Gemeindeverband lies wholly in the region, each populated member "
+                    "with its values: otherwise its _gvb values describe the members inside "
+                    "only, and it is in no class table",
     "lage_code": "ordered code of lage: 0 = sehr peripher, 1 = peripher, 2 = zentral, "
                  "3 = sehr zentral (empty: no value)",
     "settlement_type_code": "ordered code of settlement_type: 0 = Großstadt, 1 = Mittelstadt, "
@@ -383,7 +391,7 @@ CENTRAL_PLACE_COLUMNS = (
     "origin_method", "n_origins", "reason")
 #: Columns the Lage model adds.
 LAGE_COLUMNS = ("daytime_population", "daytime_population_source", "potential_2h",
-                "n_reached", "edge_flag", "lage", "lage_code", "settlement_type",
+                "n_reached", "edge_flag", "lage", "lage_code", "lage_reason", "settlement_type",
                 "settlement_type_code", "settlement_type_detail")
 
 

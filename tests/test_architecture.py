@@ -18,6 +18,7 @@ import accessibility as acc
 from accessibility import config as config_mod, defaults, routing
 from accessibility._errors import InputError
 from accessibility.graph import attach, from_edges, network_arrays, project
+from accessibility.models.lage_tables import LAGE_UNKNOWN
 from accessibility.pipeline import run, sample_config_path
 from accessibility.vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order
 
@@ -325,7 +326,11 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       ``lage_gvb``, ``potential_2h_gvb``, ``t_mz_min_gvb``, ``mz_class_gvb``,
       ``t_oz_min_gvb``, ``oz_class_gvb`` are new (checked in tests/test_units.py);
     * unpopulated areas (0 residents) have no MZ/OZ class, Lage or settlement type,
-      and their reason says so.
+      and their reason says so;
+    * the Lage only where the potential is exact (issue 23): a municipality whose
+      ``edge_flag`` is set has no own class (``lage_gemeinde``) and the reason in the
+      new column ``lage_reason``; a GVB whose centre is flagged has no class; the
+      new column ``gvb_complete`` says whether the GVB lies wholly in the region.
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
     30 km/h): the default profile became ``de-car`` later (issue 11).
@@ -345,12 +350,12 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     walk = base["walk_residents"].fillna(0).to_numpy() > 0
     kept = base.index[inside | base["on_network"].to_numpy() | walk]
     assert sorted(new.index) == sorted(kept)
-    unit_cols = ["lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
+    unit_cols = ["gvb_complete", "lage_gemeinde", "lage_gvb", "mz_class_gvb", "oz_class_gvb",
                  "potential_2h_gvb", "t_mz_min_gvb", "t_oz_min_gvb",
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
-        "in_region", "lage_code", "mz_class_code", "mz_edge_flag", "oz_class_code",
-        "oz_edge_flag", "settlement_type_code"] + unit_cols)
+        "in_region", "lage_code", "lage_reason", "mz_class_code", "mz_edge_flag",
+        "oz_class_code", "oz_edge_flag", "settlement_type_code"] + unit_cols)
     # the intended changes of issue 11, derived from the baseline
     empty = base["population"] == 0
     for col in ("mz_class", "oz_class", "lage", "settlement_type", "settlement_type_detail"):
@@ -358,6 +363,15 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     unpop = "unpopulated area (0 residents): no class, not in the means"
     base.loc[empty, "reason"] = [f"{r}; {unpop}" if isinstance(r, str) else unpop
                                  for r in base.loc[empty, "reason"]]
+    # issue 23: no class where the run flags the potential (a lower bound)
+    flagged = new["edge_flag"].reindex(base.index).fillna(True).astype(bool)
+    has_pot = base["potential_2h"].notna()
+    base.loc[flagged & has_pot, "lage"] = None
+    reason = np.where(flagged & has_pot & ~empty, LAGE_UNKNOWN, None)
+    want = pd.Series(reason, index=base.index).reindex(new.index)
+    assert ([None if pd.isna(x) else x for x in new["lage_reason"]]
+            == [None if pd.isna(x) else x for x in want])
+    new = new.drop(columns="lage_reason")
     centre = (base.reset_index().sort_values(["gvb", "population", "ags"],
                                              ascending=[True, False, True])
               .drop_duplicates("gvb").set_index("gvb")["lage"])

@@ -270,6 +270,7 @@ def test_flags_without_config_use_the_defaults_not_the_sample(tmp_path):
     out = tmp_path / "o"
     code = main(["run", "--osm", str(shared("osm", "hannover-braunschweig-main-roads.osm.pbf")),
                  "--municipalities", str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+                 "--central-places", str(shared("central_places", "zentrale_orte_2024.csv")),
                  "--output", str(out)])
     assert code == 0
     summary = (out / "summary.md").read_text()
@@ -296,7 +297,7 @@ def test_exit_codes_and_one_line_errors(tmp_path, capsys):
     assert "formats is empty" in capsys.readouterr().err
     blocker = tmp_path / "a-file"
     blocker.write_text("mine")
-    assert main(["-q", "run", "--osm", osm, "--output", str(blocker)]) == 2
+    assert main(["-q", "run", "--osm", osm, "--models", "lage", "--output", str(blocker)]) == 2
     err = capsys.readouterr().err
     assert "is a file, not a folder" in err and "Traceback" not in err
     assert blocker.read_text() == "mine"
@@ -361,6 +362,7 @@ def test_gtfs_of_another_region_is_an_error(tmp_path, capsys, monkeypatch):
     # the VRN feed (Heidelberg/Mannheim) with the Dreieich walk extract: no stop inside
     cfg.write_text(f'[inputs]\nosm = "{d / "hannover-braunschweig-main-roads.osm.pbf"}"\n'
                    f'municipalities = "{d / "gemeinden.csv"}"\n'
+                   f'central_places = "{d / "zentrale_orte.csv"}"\n'
                    f'population_grid = "{d / "zensus2022_1km_sample.parquet"}"\n'
                    f'walk_osm = "{d / "dreieich.osm.gz"}"\n'
                    f'gtfs = "{shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")}"\n'

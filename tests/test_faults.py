@@ -175,6 +175,7 @@ def test_inputs_of_another_region_fail_before_the_graph_is_built(tmp_path, monke
         run(output_dir=tmp_path / "out", overrides={
             "inputs.osm": str(osm),
             "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+            "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
             "inputs.gtfs": str(shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")),
             "walk.gtfs_date": "2022-10-18",
             "inputs.population_grid": str(tmp_path / "grid.parquet")})

@@ -14,6 +14,7 @@ from accessibility.models.lage import (
     calibrate_decay, calibrate_lage, classify_lage, daytime_population, gvb_potential, kreis_lage,
     lage_potential, lage_summary, lage_tables, run_lage,
 )
+from accessibility.models.lage_tables import LAGE_UNKNOWN
 from accessibility.models.settlement import classify_settlement, settlement_types
 from accessibility.routing import Decay
 
@@ -210,11 +211,28 @@ def test_kreis_gvb_and_summary():
                        "n_reached": [1, 2, 3, 0], "edge_flag": [False, True, False, False]})
     k = kreis_lage(df).set_index("kreis")
     assert k.loc["k", "potential_2h"] == pytest.approx((5e6 + 1.5e8 + 6e7) / 1000)
-    assert k.loc["k", "lage"] == "zentral" and pd.isna(k.loc["j", "potential_2h"])
+    # member 2's potential is a lower bound (edge_flag): the Kreis mean gets no class
+    assert pd.isna(k.loc["k", "lage"]) and k.loc["k", "lage_reason"] == LAGE_UNKNOWN
+    assert k.loc["k", "n_edge_flag"] == 1 and pd.isna(k.loc["j", "potential_2h"])
+    exact = kreis_lage(df.assign(edge_flag=False)).set_index("kreis")
+    assert exact.loc["k", "lage"] == "zentral" and exact.loc["k", "complete"]
+    # j's only member has no potential: not complete
+    assert not exact.loc["j", "complete"] and exact.loc["j", "n_members"] == 1
+    # a Kreis with a member outside the region: incomplete, no class, counts say why
+    cut = kreis_lage(df.assign(edge_flag=False, in_region=[True, True, False, True]))
+    cut = cut.set_index("kreis")
+    assert (cut.loc["k", "n_members"], cut.loc["k", "n_members_in_region"]) == (3, 2)
+    assert not cut.loc["k", "complete"] and pd.isna(cut.loc["k", "lage"])
+    assert cut.loc["k", "potential_2h"] == pytest.approx((5e6 + 1.5e8) / 400)
     g = gvb_potential(df).set_index("gvb")
     assert g.loc["a", "centre_ags"] == "2" and g.loc["a", "potential_2h"] == 500_000.0
-    assert g.loc["a", "lage"] == "sehr zentral" and g.loc["a", "edge_flag"]
+    # the centre's potential is not exact: no class, and the reason says what to do
+    assert pd.isna(g.loc["a", "lage"]) and g.loc["a", "edge_flag"]
+    assert g.loc["a", "lage_reason"] == LAGE_UNKNOWN
+    assert gvb_potential(df.assign(edge_flag=False)).set_index("gvb").loc["a", "lage"] == \
+        "sehr zentral"
     assert g.loc["a", "population"] == 400.0 and g.loc["b", "centre_ags"] == "3"
+    assert g.loc["a", "complete"] and not g.loc["b", "complete"]  # 4 has no potential
     df["lage"] = classify_lage(df["potential_2h"])
     df["settlement_type"] = ["Kleinstadt", "Kleinstadt", "Landgemeinde", "Landgemeinde"]
     s = lage_summary(df)

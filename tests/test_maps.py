@@ -192,3 +192,36 @@ def test_area_layers_union_of_finer_units_when_they_nest():
         assert got == kreis_area
         assert layers["land"].area.tolist() == [4.0]
         assert (layers["kreis"].geom_type == "MultiPolygon").all()
+
+
+def test_incomplete_units_are_drawn_apart_with_their_legend_entry(monkeypatch, tmp_path):
+    """Rows of incomplete units are in no class or colour, grey (hatched polygons,
+    crossed points), with the legend entry naming why (issue 23)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    import accessibility.maps as maps_mod
+
+    legends = []
+
+    def capture(fig, path):
+        for ax in fig.axes:
+            if ax.get_legend() is not None:
+                legends.append([t.get_text() for t in ax.get_legend().get_texts()])
+        return path
+
+    monkeypatch.setattr(maps_mod, "_save", capture)
+    boxes = [shapely.box(9 + i * 0.1, 50, 9.09 + i * 0.1, 50.09) for i in range(4)]
+    for geom in (boxes, [b.centroid for b in boxes]):
+        g = gpd.GeoDataFrame({"c": ["a", "b", None, "a"], "v": [1.0, 2.0, np.nan, 3.0]},
+                             geometry=geom, crs=4326)
+        cut = np.array([False, False, False, True])
+        legends.clear()
+        maps_mod.map_categories(g, "c", tmp_path / "c.png", title="t", order=["a", "b"],
+                                incomplete=cut)
+        assert legends[-1] == ["a (1)", "b (1)", "no value (1)",
+                               f"{maps_mod.INCOMPLETE_LABEL} (1)"]
+        maps_mod.map_values(g, "v", tmp_path / "v.png", title="t", label="m", incomplete=cut)
+        assert legends[-1] == [f"{maps_mod.INCOMPLETE_LABEL} (1)", "no value (1)"]
+    assert maps_mod.INCOMPLETE_LABEL == "incomplete: crosses the extract's edge"

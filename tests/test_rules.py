@@ -141,9 +141,14 @@ def test_decay_formulas():
 def test_kreis_lage_population_weighted_without_missing():
     df = pd.DataFrame({"kreis": ["k", "k", "k"], "population": [100.0, 300.0, 600.0],
                        "potential_2h": [100_000.0, 200_000.0, np.nan]})
-    k = kreis_lage(df).iloc[0]
+    k = kreis_lage(df.assign(edge_flag=False)).iloc[0]
     assert k["potential_2h"] == pytest.approx((100 * 1e5 + 300 * 2e5) / 400)
-    assert k["n_with_potential"] == 2 and k["lage"] == "peripher"  # 175,000
+    # the mean leaves the member without a potential out; its class waits for it
+    # (issue 23: a Kreis has a class only when complete)
+    assert k["n_with_potential"] == 2 and not k["complete"] and pd.isna(k["lage"])
+    assert "without a potential" in k["lage_reason"]
+    whole = kreis_lage(df.assign(edge_flag=False, population=[100.0, 300.0, 0.0])).iloc[0]
+    assert whole["complete"] and whole["lage"] == "peripher"  # 175,000
 
 
 def test_daytime_population_arithmetic():

@@ -224,6 +224,7 @@ def test_walk_without_grid_uses_municipality_polygons_and_own_facilities(tmp_pat
     cfg.write_text(
         f'[inputs]\nosm = "{d / "hannover-braunschweig-main-roads.osm.pbf"}"\n'
         f'municipalities = "{d / "gemeinden.csv"}"\nwalk_osm = "{d / "dreieich.osm.gz"}"\n'
+        f'central_places = "{d / "zentrale_orte.csv"}"\n'
         f'boundaries = "{vg}"\nfacilities = "{fac}"\n'
         '[graph]\nmax_snap_m = 5000.0\n[walk]\nmethods = ["straight"]\n[output]\nmaps = false\n')
     res = run(cfg, output_dir=tmp_path / "o")

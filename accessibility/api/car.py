@@ -21,6 +21,7 @@ from ..io import (
     parse_central_places,
     read_central_places,
     read_reference_times,
+    read_run_lage,
     write_profile_toml,
 )
 from ..models.calibration import CalibrationResult, calibrate_speeds, fit_maxspeed_factor
@@ -32,6 +33,7 @@ from ..models.lage import (
     lage_tables,
     run_lage,
 )
+from ..models.lage_tables import imported_lage
 from ..models.matrices import isochrones as _isochrones, time_matrix as _time_matrix
 from ..models.municipalities import municipality_polygons, prepare_municipalities
 from ..models.planning import (
@@ -219,6 +221,58 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
     out.attrs["report"] = report
     if unit is not None:  # settlement types and the GVB's centre need every member
         out = apply_unit(out, lage_tables(out, thresholds=thresholds)["gvb"], unit)
+    return out
+
+
+def lage_from(run: str | Path | pd.DataFrame, municipalities: pd.DataFrame, *,
+              thresholds=defaults.LAGE_THRESHOLDS, unit: str | None = defaults.UNIT,
+              settlement_function: str = "highest", source: str | None = None
+              ) -> pd.DataFrame:
+    """The Lage of a national run for the municipalities of a regional one.
+
+    A regional extract cannot see the 2-hour surroundings of its municipalities, so
+    :func:`lage` classes only the exact potentials there. A run with ``--models
+    lage`` on the Germany extract (README, "The Lage of a national run") knows them:
+    this takes its ``potential_2h``, ``edge_flag``, ``n_reached`` and
+    ``daytime_population`` for the region (``in_region``) and classes them as
+    :func:`lage` would.
+
+    Parameters
+    ----------
+    run : path or DataFrame
+        The national run's output folder, its ``municipalities.parquet`` / ``.csv``,
+        or a table with ``ags``, ``potential_2h`` and ``edge_flag``.
+    municipalities : DataFrame
+        The regional run's table (every municipality of the register, with
+        ``in_region``), with ``population`` and ideally ``gvb``, ``central_place``.
+    thresholds, unit, settlement_function
+        As in :func:`lage`.
+    source : str, optional
+        How the report names the run (default: its path, or "a table").
+
+    Returns
+    -------
+    DataFrame
+        ``municipalities`` with the Lage columns of :func:`lage`; what was taken in
+        ``.attrs["report"]``.
+
+    Raises
+    ------
+    InputError
+        The run lacks a potential for a populated municipality of the region.
+    """
+    if source is None:
+        source = "a table" if isinstance(run, pd.DataFrame) else str(run)
+    table = run if isinstance(run, pd.DataFrame) else read_run_lage(run)
+    munis = prepare_municipalities(municipalities)
+    if "central_place" not in munis.columns:
+        munis = munis.assign(central_place=NO_FUNCTION)
+    out = imported_lage(munis, table, source=source, thresholds=thresholds,
+                        settlement_function=settlement_function)
+    report = list(out.attrs.get("report", []))
+    if unit is not None:
+        out = apply_unit(out, lage_tables(out, thresholds=thresholds)["gvb"], unit)
+    out.attrs["report"] = report
     return out
 
 

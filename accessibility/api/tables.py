@@ -7,14 +7,24 @@ from __future__ import annotations
 from ..models.central_places import class_shares, weighted_means
 from ..models.indicators import COLUMNS as INDICATOR_COLUMNS
 from ..models.lage import kreis_lage, lage_summary, lage_tables
+from ..models.lage_tables import LAGE_UNKNOWN, covers_germany, exact_lage
+from ..models.membership import MEMBER_COLUMNS, members
 from ..models.scenario import moves
 from ..models.standards import STANDARD_CLASSES, standard_class, standards_table
-from ..models.units import function_type_lage, gvb_table, mz_oz_by_lage, unit_rows, unpopulated
+from ..models.units import (
+    function_type_lage,
+    gvb_table,
+    left_out,
+    mz_oz_by_lage,
+    unit_rows,
+    unpopulated,
+)
 from ..models.walkability import column_docs as walk_column_docs
 from ..vocabulary import COLUMNS
 
-__all__ = ["STANDARD_CLASSES", "class_shares", "column_docs", "function_type_lage",
-           "gvb_table", "kreis_lage", "lage_summary", "lage_tables", "moves", "mz_oz_by_lage",
+__all__ = ["LAGE_UNKNOWN", "MEMBER_COLUMNS", "STANDARD_CLASSES", "class_shares", "column_docs",
+           "covers_germany", "exact_lage", "function_type_lage", "gvb_table", "kreis_lage",
+           "lage_summary", "lage_tables", "left_out", "members", "moves", "mz_oz_by_lage",
            "standard_class", "standards_table", "unit_rows", "unpopulated", "weighted_means"]
 
 

@@ -24,7 +24,7 @@ from .gtfs import (
                            stop_departures,
                            stop_departures_by_mode,
 )
-from .municipalities import read_kreis_names, read_municipalities
+from .municipalities import read_kreis_names, read_municipalities, read_run_lage
 from .osm_features import OsmFeatures, extract_features, load_service_rules, osm_stops
 from .population_grid import clip_grid, read_population_grid, read_user_grid
 from .reference_times import read_reference_times
@@ -67,6 +67,7 @@ __all__ = [
                            "read_municipalities",
                            "read_population_grid",
                            "read_reference_times",
+                           "read_run_lage",
                            "read_user_grid",
                            "route_mode",
                            "stop_departures",

@@ -26,6 +26,7 @@ from ._tables import (
     normalise_ags,
     read_csv_as_str,
     read_parquet_any,
+    read_table,
     require_column,
     show,
     to_number,
@@ -351,3 +352,37 @@ def read_kreis_names(path: str | Path) -> pd.DataFrame | None:
     out = pd.DataFrame({"kreis": df[key].astype(str).str.zfill(5), "kreis_name": df["GEN"],
                         "kreis_type": df["BEZ"] if "BEZ" in df.columns else None})
     return out.drop_duplicates("kreis").reset_index(drop=True)
+
+
+#: The columns a run's municipality table must have to lend its Lage.
+RUN_LAGE_COLUMNS = ("ags", "potential_2h", "edge_flag")
+
+
+def read_run_lage(path: str | Path) -> pd.DataFrame:
+    """The Lage columns of an earlier run (``--lage-from``): its output folder (its
+    ``municipalities.parquet``, else ``municipalities.csv``) or one of those files.
+
+    Returns ``ags`` (8 digits), ``potential_2h``, ``edge_flag`` (bool; missing counts
+    as flagged), ``n_reached`` and ``daytime_population`` when the run wrote them.
+    """
+    p = Path(path)
+    if p.is_dir():
+        files = [p / f"municipalities.{x}" for x in ("parquet", "csv")]
+        found = [f for f in files if f.is_file()]
+        if not found:
+            raise InputError(f"--lage-from {p}: the folder has no municipalities.parquet or "
+                             "municipalities.csv; give the output folder of a run with the "
+                             "model lage (e.g. the national run: --models lage)")
+        p = found[0]
+    p, df = read_table(p, "run table (--lage-from)")
+    missing = [c for c in RUN_LAGE_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"--lage-from {p}: no column {', '.join(missing)}; give the output of "
+                         "a run with the model lage (it writes potential_2h and edge_flag)")
+    out = pd.DataFrame({"ags": normalise_ags(df["ags"], path=p, column="ags").to_numpy()})
+    for c in ("potential_2h", "n_reached", "daytime_population"):
+        if c in df.columns:
+            out[c] = to_number(df[c], path=p, column=c).to_numpy(dtype=float)
+    flag = df["edge_flag"].astype(str).str.strip().str.lower()
+    out["edge_flag"] = ~flag.isin(("false", "0", "0.0")).to_numpy()
+    return out

@@ -37,6 +37,7 @@ from ..vocabulary import (
     class_order,
     destinations,
 )
+from .membership import in_region, with_members
 from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
 
 logger = logging.getLogger(__name__)
@@ -557,7 +558,14 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
     would otherwise weigh in the area-weighted mean. Columns: ``{value}_area_w``
     (INKAR: flächengewichtet) and ``{value}_pop_w`` (Deutschlandatlas:
     bevölkerungsgewichtet).
+
+    Pass every municipality of the register: with a column ``in_region`` the means
+    cover the region's rows, and ``n_members``, ``n_members_in_region`` and
+    ``complete`` (:mod:`~accessibility.models.membership`) say whether a unit lies
+    wholly in it with a value for each populated member.
     """
+    full = df
+    df = df[in_region(df)]
     key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
     pop = pd.to_numeric(df["population"], errors="coerce")
     area = pd.to_numeric(df["area_km2"], errors="coerce")
@@ -582,7 +590,7 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
         out[f"{v}_n_no_area"] = total((ok & area.isna()).astype(int))
         out[f"{v}_n_no_population"] = total((ok & pop.isna()).astype(int))
     out.index.name = by or "level"
-    return out.reset_index()
+    return with_members(out.reset_index(), full, by, values)
 
 
 def class_shares(df: pd.DataFrame, kind: str, *, unit: str = "municipalities") -> pd.DataFrame:

@@ -68,6 +68,7 @@ from .._util import show
 from ..graph import RoadGraph, network_arrays
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, class_codes
 from .central_places import weighted_means
+from .membership import in_region, with_members
 from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
 
 logger = logging.getLogger(__name__)
@@ -566,6 +567,10 @@ def unit_indicators(df: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame:
     Commuting between members cancels out of the balance; it stays in the counts
     ``in_commuters`` / ``out_commuters`` of the unit.
 
+    Pass every municipality: with ``in_region`` the values cover the region's, and
+    ``n_members``, ``n_members_in_region``, ``complete`` (every member in the region)
+    say whether a unit is whole (:mod:`~accessibility.models.membership`).
+
     Parameters
     ----------
     df : DataFrame
@@ -582,6 +587,7 @@ def unit_indicators(df: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame:
         raise InputError(f"the table has no {by!r} column to aggregate by")
     times = [f"t_{k}_min" for k in DESTINATION_KINDS if f"t_{k}_min" in df.columns]
     out = weighted_means(df, by, times)
+    full, df = df, df[in_region(df)]  # the sums cover the region, as the means
     key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
     pop = pd.to_numeric(df["population"], errors="coerce")
 
@@ -616,4 +622,6 @@ def unit_indicators(df: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame:
         out["residents_per_job"] = (total(pop, ok_pop) / total(emp, ok_pop)
                                     .where(lambda s: s > 0)).astype(float)
         out["commuter_n_missing"] = (~ok).groupby(key, sort=True, dropna=False).sum()
-    return out.reset_index()
+    # complete: every member in the region (an airport beyond a regional extract leaves
+    # every time empty; the _n_missing columns count the values)
+    return with_members(out.reset_index(), full, by)

@@ -66,8 +66,6 @@ from ..vocabulary import (
     COLUMNS as _ALL_COLUMNS,
     LAGE_CLASSES,
     LAGE_COLUMNS,
-    SETTLEMENT_TYPES,
-    class_codes,
 )
 from .lage_tables import (
     LAGE_THRESHOLDS,
@@ -76,8 +74,8 @@ from .lage_tables import (
     kreis_lage,
     lage_summary,
     lage_tables,
+    with_lage_classes,
 )
-from .settlement import settlement_types
 
 logger = logging.getLogger(__name__)
 
@@ -688,19 +686,12 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     out["daytime_population_source"] = src
     for c in ("potential_2h", "n_reached", "edge_flag"):
         out[c] = res[c]
-    out["lage"] = classify_lage(res["potential_2h"], thresholds)
-    # gemeindefreie Gebiete (0 residents) have a potential but no Lage
-    out.loc[pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0, "lage"] = None
-    out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES)
+    out = with_lage_classes(out, thresholds=thresholds,
+                            settlement_function=settlement_function)
     on = res["potential_2h"].notna()
     report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
                   f"decay {decay}, limit {limit_min:g} min; mean potential "
                   f"{res.loc[on, 'potential_2h'].mean():,.0f}; {int(res['edge_flag'].sum())} "
                   "searches reached the network edge (potential may be underestimated)")
-    if {"gvb", "population"} <= set(munis.columns):
-        _, with_type = settlement_types(out, function=settlement_function)
-        out["settlement_type"] = with_type["settlement_type"]
-        out["settlement_type_code"] = class_codes(out["settlement_type"], SETTLEMENT_TYPES)
-        out["settlement_type_detail"] = with_type["settlement_type_detail"]
     out.attrs["report"] = report
     return out

@@ -9,14 +9,19 @@ import pandas as pd
 
 from .. import defaults
 from .._errors import InputError
-from ..vocabulary import LAGE_CLASSES, NO_VALUE, SETTLEMENT_TYPES
+from ..vocabulary import LAGE_CLASSES, NO_VALUE, SETTLEMENT_TYPES, class_codes
+from .membership import in_region, with_members
 from .settlement import settlement_types
 
-__all__ = ["LAGE_THRESHOLDS", "classify_lage", "gvb_potential", "kreis_lage", "lage_summary",
-           "lage_tables"]
+__all__ = ["LAGE_THRESHOLDS", "LAGE_UNKNOWN", "classify_lage", "exact_lage", "gvb_potential",
+           "imported_lage", "kreis_lage", "lage_summary", "lage_tables", "with_lage_classes"]
 
 #: Lower bounds of peripher, zentral, sehr zentral (BBSR).
 LAGE_THRESHOLDS = defaults.LAGE_THRESHOLDS
+#: Why a potential has no Lage class: its search reached the extract's edge, so
+#: destinations beyond it (within the 2 hours) are missing and the class may be wrong.
+LAGE_UNKNOWN = ("needs the 2-hour surroundings: run on a larger extract or import a "
+                "national run (--lage-from)")
 
 
 def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
@@ -34,6 +39,97 @@ def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
     return pd.Series(labels, index=s.index, name="lage", dtype=object)
 
 
+def exact_lage(potential, edge_flag, thresholds=LAGE_THRESHOLDS) -> tuple[pd.Series, pd.Series]:
+    """The Lage class where the potential is exact, and why it is missing elsewhere.
+
+    A class only where ``edge_flag`` is False (no route within the limit leaves the
+    extract, so a larger extract gives the same potential); a flagged potential is a
+    lower bound and gets no class, with :data:`LAGE_UNKNOWN` as its reason.
+    Returns ``(lage, lage_reason)`` with the index of ``potential``.
+    """
+    lage = classify_lage(potential, thresholds)
+    flag = pd.Series(np.asarray(edge_flag, dtype=object), index=lage.index)
+    known = pd.to_numeric(pd.Series(np.asarray(potential), index=lage.index),
+                          errors="coerce").notna()
+    unsure = known & flag.fillna(True).astype(bool)  # no flag: not known to be exact
+    lage[unsure] = None
+    reason = pd.Series(np.where(unsure, LAGE_UNKNOWN, None), index=lage.index,
+                       name="lage_reason", dtype=object)
+    return lage, reason
+
+
+def with_lage_classes(out: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS,
+                      settlement_function: str = "highest") -> pd.DataFrame:
+    """``out`` (per municipality with ``potential_2h``, ``edge_flag``, ``population``)
+    with ``lage``, ``lage_reason`` and ``lage_code`` (:func:`exact_lage`; none for
+    gemeindefreie Gebiete, 0 residents, which have a potential but no Lage) and, with
+    ``gvb``, the Stadt- und Gemeindetyp (``settlement_type``, its code and detail)."""
+    out = out.copy()
+    out["lage"], out["lage_reason"] = exact_lage(out["potential_2h"], out["edge_flag"],
+                                                 thresholds)
+    out.loc[pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0,
+            ["lage", "lage_reason"]] = None
+    out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES)
+    if {"gvb", "population"} <= set(out.columns):
+        _, with_type = settlement_types(out, function=settlement_function)
+        out["settlement_type"] = with_type["settlement_type"]
+        out["settlement_type_code"] = class_codes(out["settlement_type"], SETTLEMENT_TYPES)
+        out["settlement_type_detail"] = with_type["settlement_type_detail"]
+    return out
+
+
+def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the run",
+                  thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest"
+                  ) -> pd.DataFrame:
+    """The Lage of another run (a national one) for the region of ``munis``.
+
+    A regional extract cannot see the 2-hour surroundings of its municipalities;
+    a national run can. Its ``potential_2h``, ``edge_flag``, ``n_reached`` and
+    ``daytime_population`` are taken for the municipalities in the region
+    (``in_region``), and classed as a run of its own would be
+    (:func:`with_lage_classes`: only exact potentials get a class).
+
+    Raises
+    ------
+    InputError
+        A populated municipality of the region is not in ``run`` (a run writes the
+        municipalities of its region): the run does not cover the region.
+    """
+    inside = in_region(munis)
+    pop = pd.to_numeric(munis["population"], errors="coerce")
+    r = run.drop_duplicates("ags").set_index("ags")
+    lacking = inside & ~munis["ags"].isin(r.index).to_numpy() & (pop != 0).to_numpy()
+    if lacking.any():
+        first = munis.loc[lacking, "ags"].head(5).tolist()
+        raise InputError(f"--lage-from {source}: {int(lacking.sum())} municipalities of the "
+                         f"region are not in that run (first: {', '.join(first)}): it does not "
+                         "cover the region; import a national run (--models lage on the "
+                         "Germany extract)")
+    out = munis.copy()
+    key = out["ags"].to_numpy()
+    for c in ("daytime_population", "potential_2h", "n_reached", "edge_flag"):
+        if c in r.columns:
+            v = r[c].reindex(key).to_numpy()
+            out[c] = np.where(inside, v, False if c == "edge_flag" else np.nan)
+    out["edge_flag"] = out["edge_flag"].astype(bool)
+    out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function)
+    lands = r.index.str[:2].nunique()
+    flagged = int((out["edge_flag"].to_numpy(bool) & inside).sum())
+    off = int((inside & out["potential_2h"].isna().to_numpy()).sum())
+    out.attrs["report"] = [
+        f"Lage imported from {source}: {len(r):,} municipalities in {lands} of 16 Länder "
+        f"({'a national run' if covers_germany(r.index) else 'not a national run'}); "
+        f"{int(inside.sum()):,} municipalities of the region take its potentials, "
+        f"{flagged:,} of them flagged there (no class), {off:,} without a potential there "
+        "(off its network)."]
+    return out
+
+
+def covers_germany(ags) -> bool:
+    """Whether the municipality keys ``ags`` span all 16 Länder (a national run)."""
+    return pd.Index(ags).astype(str).str[:2].nunique() >= 16
+
+
 def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     """Lage per Gemeindeverband as BBSR: the GVB's settlement centre is its most
     populous municipality, and the GVB takes that municipality's potential.
@@ -47,8 +143,12 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
 
     Returns
     -------
-    DataFrame: ``gvb``, ``gvb_name``, ``centre_ags``, ``centre_name``, ``population``
-    (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``, ``lage``.
+    DataFrame: ``gvb``, ``gvb_name``, ``n_members``, ``n_members_in_region``,
+    ``complete`` (every member in the region, each populated one with a potential;
+    :mod:`~accessibility.models.membership`), ``centre_ags``, ``centre_name``,
+    ``population`` (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``,
+    ``lage`` (only where the centre's potential is exact, see :func:`exact_lage`),
+    ``lage_reason``.
     """
     for col in ("ags", "gvb", "population", "potential_2h", "n_reached", "edge_flag"):
         if col not in df.columns:
@@ -67,36 +167,52 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
                         "potential_2h": centre["potential_2h"],
                         "n_reached": centre["n_reached"],
                         "edge_flag": centre["edge_flag"].astype(bool)})
-    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
-    out.loc[out["population"] == 0, "lage"] = None  # gemeindefreie Gebiete: no Lage
+    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds)
+    out["lage"], out["lage_reason"] = lage.to_numpy(), reason.to_numpy()
+    out.loc[out["population"] == 0, ["lage", "lage_reason"]] = None  # gemeindefreie Gebiete
     out = out.reset_index()
     if "gvb_name" in df.columns:
         names = pd.Series(df["gvb_name"].to_numpy(), index=df["gvb"].to_numpy())
         out.insert(1, "gvb_name", names[~names.index.duplicated()].reindex(out["gvb"]).to_numpy())
-    return out
+    return with_members(out, df, "gvb", ("potential_2h",))
 
 
 def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     """Lage per Kreis: population-weighted mean of the municipality potentials
     (municipalities without a potential are left out), same thresholds.
 
-    ``df`` needs ``kreis``, ``population`` and ``potential_2h``.
+    ``df`` needs ``kreis``, ``population`` and ``potential_2h``; pass every
+    municipality of the register (with ``in_region`` the mean covers the region).
+    Columns ``n_members``, ``n_members_in_region``, ``complete``
+    (:mod:`~accessibility.models.membership`), ``n_edge_flag`` (members whose
+    potential is a lower bound); ``lage`` only for a complete Kreis without flagged
+    members, else ``lage_reason`` says why not.
     """
     for col in ("kreis", "population", "potential_2h"):
         if col not in df.columns:
             raise InputError(f"kreis_lage needs the column {col!r}")
+    full = df
+    df = df[in_region(df)]
     pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
     v = pd.to_numeric(df["potential_2h"], errors="coerce")
     ok = v.notna() & (pop > 0)
     t = pd.DataFrame({"kreis": df["kreis"], "population": pop,
                       "wv": (v * pop).where(ok, 0.0), "w": pop.where(ok, 0.0),
                       "n": 1, "n_valid": ok.astype(int)})
+    flag = (df["edge_flag"].fillna(True).astype(bool) if "edge_flag" in df.columns
+            else pd.Series(True, index=df.index))  # no flag: not known to be exact
+    t["n_flag"] = (ok & flag).astype(int)
     g = t.groupby("kreis", sort=True).sum()
     out = pd.DataFrame({"n_municipalities": g["n"], "n_with_potential": g["n_valid"],
-                        "population": g["population"],
+                        "n_edge_flag": g["n_flag"], "population": g["population"],
                         "potential_2h": (g["wv"] / g["w"]).where(g["w"] > 0)})
-    out["lage"] = classify_lage(out["potential_2h"], thresholds).to_numpy()
-    return out.reset_index()
+    out = with_members(out.reset_index(), full, "kreis", ("potential_2h",))
+    lage, reason = exact_lage(out["potential_2h"], out["n_edge_flag"] > 0, thresholds)
+    partial = ~out["complete"].to_numpy(bool) & lage.notna().to_numpy()
+    lage[partial] = None
+    reason[partial] = "incomplete: a member outside the region or without a potential"
+    out["lage"], out["lage_reason"] = lage.to_numpy(), reason.to_numpy()
+    return out
 
 
 def lage_summary(df: pd.DataFrame) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import defaults
 from .._errors import InputError
 from .._util import require_columns
+from .membership import in_region, with_members
 
 __all__ = ["STANDARD_CLASSES", "beyond_standards", "standard_class", "standards_table"]
 
@@ -81,10 +82,15 @@ def standards_table(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
     ``df`` needs ``population`` and the columns of :func:`beyond_standards`.
     Columns: ``n_municipalities``, ``residents``; per standard ``n_beyond_mz``,
     ``residents_beyond_mz``, ``share_residents_beyond_mz`` (of the residents with a
-    value) and ``n_no_value_mz`` (likewise for ``oz``).
+    value) and ``n_no_value_mz`` (likewise for ``oz``); ``n_members``,
+    ``n_members_in_region``, ``complete`` as in
+    :func:`~accessibility.models.central_places.weighted_means` (pass every
+    municipality: with ``in_region`` the counts cover the region's rows).
     """
     require_columns(df, ("population", "beyond_mz_standard", "beyond_oz_standard"),
                      "the standards table")
+    full = df
+    df = df[in_region(df)]
     key = (df[by] if by else pd.Series("all", index=df.index)).rename(by or "level")
     pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
 
@@ -104,4 +110,5 @@ def standards_table(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
                                                  / with_value.where(with_value > 0))
         out[f"n_no_value_{kind}"] = total((~has).astype(int))
     out.index.name = by or "level"
-    return out.reset_index()
+    return with_members(out.reset_index(), full, by,
+                        ("beyond_mz_standard", "beyond_oz_standard"))

@@ -42,10 +42,11 @@ from ..vocabulary import (
 )
 from .central_places import classify, weighted_means
 from .lage import gvb_potential
+from .membership import in_region, with_members
 from .settlement import settlement_types
 
-__all__ = ["UNITS", "apply_unit", "function_type_lage", "gvb_table", "mz_oz_by_lage",
-           "unit_rows", "unpopulated"]
+__all__ = ["UNITS", "apply_unit", "function_type_lage", "gvb_table", "left_out",
+           "mz_oz_by_lage", "unit_rows", "unpopulated"]
 
 #: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
 UNITS = ("gvb", "gemeinde")
@@ -96,7 +97,10 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     Returns
     -------
     DataFrame
-        ``gvb``, ``gvb_name`` (when given), ``n_municipalities``, ``n_unpopulated``,
+        ``gvb``, ``gvb_name`` (when given), ``n_members``, ``n_members_in_region``,
+        ``complete`` (every member in the region of the run, column ``in_region``, and
+        each populated one with the car times, or the potential in a run without them;
+        :mod:`~accessibility.models.membership`), ``n_municipalities``, ``n_unpopulated``,
         ``population``, ``area_km2``, ``central_place`` (highest function of the GVB),
         ``settlement_type``, ``settlement_type_detail``; with car times
         ``t_mz_min``, ``t_oz_min`` (the chosen mean), ``mz_class``, ``oz_class`` and
@@ -136,8 +140,8 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     if "potential_2h" in d.columns:
         lage = gvb_potential(d, thresholds=thresholds)
         out = out.merge(lage[["gvb", "centre_ags", "centre_name", "potential_2h", "edge_flag",
-                              "lage"]], on="gvb", how="left")
-        out.loc[out["population"].fillna(0) == 0, "lage"] = None
+                              "lage", "lage_reason"]], on="gvb", how="left")
+        out.loc[out["population"].fillna(0) == 0, ["lage", "lage_reason"]] = None
     if _walk_suffixes(d):
         res = pd.to_numeric(d["walk_residents"], errors="coerce")
         g = res.groupby(d["gvb"]).sum(min_count=1)  # no member in the walk extract: empty
@@ -151,14 +155,17 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     if "walk_residents" in out.columns:
         out["walk_coverage"] = out["walk_residents"] / out["population"].where(
             out["population"] > 0)
-    return out
+    # complete: every member in the region, each populated one with the car times (or,
+    # in a run without them, the potential)
+    return with_members(out, d, "gvb", times or ["potential_2h"])
 
 
 def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
                ) -> pd.DataFrame:
     """The municipality table with its GVB's values (``lage_gvb``,
     ``potential_2h_gvb``, ``t_mz_min_gvb``, ``mz_class_gvb``, ``t_oz_min_gvb``,
-    ``oz_class_gvb``, whichever ``gvb`` has) and ``lage``/``lage_code`` of the
+    ``oz_class_gvb``, whichever ``gvb`` has; ``gvb_complete``: the GVB lies wholly in
+    the region with its values, see :func:`gvb_table`) and ``lage``/``lage_code`` of the
     unit: the GVB's with ``unit = "gvb"``, the municipality's own otherwise (which
     is always kept in ``lage_gemeinde``)."""
     _check_unit(unit)
@@ -180,17 +187,42 @@ def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
         if f"{kind}_class" in g.columns:
             out[f"t_{kind}_min_gvb"] = g[f"t_{kind}_min"].reindex(key).to_numpy()
             out[f"{kind}_class_gvb"] = g[f"{kind}_class"].reindex(key).to_numpy()
+    if "complete" in g.columns:  # the GVB values above describe the whole GVB
+        out["gvb_complete"] = g["complete"].reindex(key).fillna(False).astype(bool).to_numpy()
     return out
 
 
-def unit_rows(munis: pd.DataFrame, gvb: pd.DataFrame | None, unit: str) -> pd.DataFrame:
+def unit_rows(munis: pd.DataFrame, gvb: pd.DataFrame | None, unit: str, *,
+              complete_only: bool = True) -> pd.DataFrame:
     """The rows the report's tables count: the populated GVBs (``unit = "gvb"``)
-    or the populated municipalities, with ``population`` and the class columns."""
+    or the populated municipalities of the region, with ``population`` and the class
+    columns.
+
+    ``complete_only``: only GVBs with ``complete`` (every member in the region, with
+    a value): a GVB cut by the extract's edge would be classed by its members inside.
+    A municipality is complete when it lies in the region (``in_region``).
+    :func:`left_out` counts what this leaves out.
+    """
     _check_unit(unit)
     rows = gvb if unit == "gvb" else munis
     if rows is None:
         raise InputError("unit 'gvb' needs the GVB table")
-    return rows[~unpopulated(rows)]
+    keep = ~unpopulated(rows)
+    if complete_only:
+        keep &= _complete(rows)
+    return rows[keep]
+
+
+def _complete(rows: pd.DataFrame) -> np.ndarray:
+    if "complete" in rows.columns:
+        return rows["complete"].fillna(False).to_numpy(bool)
+    return in_region(rows)
+
+
+def left_out(rows: pd.DataFrame) -> int:
+    """How many populated units of ``rows`` (GVBs with ``complete``, or
+    municipalities) :func:`unit_rows` leaves out as incomplete."""
+    return int((~unpopulated(rows) & ~_complete(rows)).sum())
 
 
 def _cross(d: pd.DataFrame, rows: list[str], row_labels: list[list], col: str,

@@ -39,6 +39,7 @@ from ..io import (
     read_long_distance_stations,
     read_municipalities,
     read_population_grid,
+    read_run_lage,
 )
 from ..vocabulary import NO_FUNCTION
 
@@ -72,6 +73,7 @@ class Inputs:
     stations: pd.DataFrame | None = None
     airports: pd.DataFrame | None = None
     destinations: pd.DataFrame | None = None
+    lage_from: pd.DataFrame | None = None
 
 
 def read_inputs(config: Config) -> Inputs:
@@ -108,6 +110,8 @@ def read_inputs(config: Config) -> Inputs:
             read(name, fn, path)
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
+    if inp.lage_from is not None and "lage" in config.output.models:
+        read("lage_from", read_run_lage, inp.lage_from)  # its columns, before any routing
     if inp.gtfs is not None:  # read once: the walk stops and the departures use it
         read("gtfs_feed", read_gtfs, inp.gtfs)
         if out.gtfs_feed is not None:
@@ -120,6 +124,7 @@ def read_inputs(config: Config) -> Inputs:
             or api.municipality_polygons(out.municipalities, out.boundaries) is None):
         problems.append("[central_places] origins = 'area' needs municipality polygons: "
                         "give [inputs] boundaries (e.g. VG250 gemeinden)")
+    problems += model_input_problems(config, out)
     if problems:
         raise InputError(f"{len(problems)} problem(s) with the inputs, nothing was run:\n  - "
                          + "\n  - ".join(problems))
@@ -128,6 +133,48 @@ def read_inputs(config: Config) -> Inputs:
         for line in out.municipalities.attrs["report"]:
             logger.warning(line)
     return out
+
+
+def models_named(config: Config) -> bool:
+    """Whether ``[output] models`` / ``--models`` names the models (a choice other than
+    the default, all of them): a named model must have its inputs, a default one
+    without its optional input is skipped with a note."""
+    return set(config.output.models) != set(defaults.MODELS)
+
+
+def check_models(config: Config) -> None:
+    """The central places are the core model: a run without their input is an input
+    error unless ``--models`` leaves the model out. Checked before anything is read."""
+    if "central_places" in config.output.models and config.inputs.central_places is None:
+        others = ",".join(m for m in config.output.models if m != "central_places") or "lage"
+        raise InputError("no central places: the car times to the Mittel- and Oberzentren "
+                         "(the core model) need --central-places FILE ([inputs] "
+                         "central_places: ags and the function, e.g. the BBSR "
+                         "Zentrale-Orte-Monitoring), or leave the model out with "
+                         f"--models {others}")
+
+
+def model_input_problems(config: Config, inputs: Inputs) -> list[str]:
+    """What the models named in ``--models`` lack (read inputs in hand, before the
+    graph is built). Default models without an optional input are skipped later,
+    with a log line and a summary line naming the input."""
+    if not models_named(config) or inputs.municipalities is None:
+        return []
+    problems, models = [], config.output.models
+    m = inputs.municipalities
+    if ("lage" in models and config.inputs.lage_from is None
+            and ("population" not in m.columns
+                 or pd.to_numeric(m["population"], errors="coerce").isna().all())):
+        problems.append("--models names lage, but the municipality table has no population: "
+                        "give a register with populations (e.g. the Destatis "
+                        "Gemeindeverzeichnis) or import a national run's Lage with "
+                        "--lage-from RUN_DIR")
+    if ("walk" in models and inputs.population_grid is None
+            and api.municipality_polygons(m, inputs.boundaries) is None):
+        problems.append("--models names walk, but the Nahversorgung needs residents: give "
+                        "--population-grid (Zensus grid) or --boundaries (municipality "
+                        "polygons to spread the populations over)")
+    return problems
 
 
 def check_overlap(config: Config, inputs: Inputs, bbox) -> None:

@@ -15,7 +15,14 @@ from ..config import Config
 from ..graph import RoadGraph, attach, header_bbox
 from ..io import write_json, write_text
 from . import stages
-from .inputs import check_inputs, check_overlap, load_config_of_run, prepare_graph, read_inputs
+from .inputs import (
+    check_inputs,
+    check_models,
+    check_overlap,
+    load_config_of_run,
+    prepare_graph,
+    read_inputs,
+)
 from .publish import Output, check_output_dir, staged
 
 logger = logging.getLogger(__name__)
@@ -55,6 +62,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     config = load_config_of_run(config, overrides)  # the sample's output: ./out
     final = Path(output_dir) if output_dir is not None else Path(config.output.dir)
     check_inputs(config)  # fail before any slow stage, not half-way through
+    check_models(config)
     check_output_dir(final, overwrite=overwrite)
     if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
         config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
@@ -106,6 +114,7 @@ def _run_stages(config: Config, out: Output, t0: float,
         if walk is not None:
             munis = stages.walk_stage(munis, config, walk, out, summary, executor)
         stages.unit_tables_stage(munis, config, out, summary, road_region)
+        stages.counts_stage(munis, out, summary, road_region)
         columns = api.column_docs(munis.columns, config.walk.methods
                                   if "walk_residents" in munis.columns else None)
         stages.write_municipalities(munis, columns, config, out, inputs)   # 5. outputs

@@ -57,24 +57,28 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     # once all models ran, see unit_tables_stage)
     gvb = api.gvb_table(res, weighting=cfg.weighting)
     reg = res[res["in_region"]]  # tables, means and maps describe the region only
+    # the per-unit tables get every municipality: they mean over the region's and
+    # say whether a unit lies wholly in it (n_members, n_members_in_region, complete)
     for level in ("kreis", "land"):
-        out.table(f"{level}_table", with_names(api.weighted_means(reg, level, values), level, reg,
+        out.table(f"{level}_table", with_names(api.weighted_means(res, level, values), level, reg,
                                                inputs.kreis_names), f"{level}.csv")
-    total = api.weighted_means(reg, None, values)
+    total = api.weighted_means(res, None, values)
     out.table("total_table", total, "total.csv")
     unit = config.output.unit
-    rows = api.unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], unit)
+    units = gvb[gvb["gvb"].isin(reg["gvb"])]
+    rows = api.unit_rows(reg, units, unit)
+    n_left = api.left_out(units if unit == "gvb" else reg)
     count = "gvb" if unit == "gvb" else "municipalities"
     mz, oz = api.class_shares(rows, "mz", unit=count), api.class_shares(rows, "oz", unit=count)
     out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
               "class_shares.csv")
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop",
-                                             unit=unit)
-    std = pd.concat([with_names(api.standards_table(reg, level), level, reg, inputs.kreis_names)
+                                             unit=unit, n_incomplete=n_left)
+    std = pd.concat([with_names(api.standards_table(res, level), level, reg, inputs.kreis_names)
                      .rename(columns={level: "key", f"{level}_name": "name"})
                      .assign(level=level) for level in ("gvb", "kreis", "land")]
-                    + [api.standards_table(reg, None).rename(columns={"level": "key"})
+                    + [api.standards_table(res, None).rename(columns={"level": "key"})
                        .assign(level="total")], ignore_index=True)
     std = std[["level", "key", "name"] + [c for c in std.columns
                                           if c not in ("level", "key", "name")]]
@@ -91,12 +95,14 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
                                    geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
         oz = centres[cp["_oz"].to_numpy()]
         sfx, per = ("_gvb", " (Gemeindeverband mean)") if unit == "gvb" else ("", "")
+        partial = incomplete_members(reg, units) if unit == "gvb" else None
         out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
                                      title=f"Car time to the nearest Oberzentrum{per}",
-                                     label="minutes", places=oz))
+                                     label="minutes", places=oz, incomplete=partial))
         out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
                                                title=f"Oberzentrum: BBSR classes{per}",
-                                               order=class_order("oz"), places=oz))
+                                               order=class_order("oz"), places=oz,
+                                               incomplete=partial))
         out.add("map_standards", map_categories(
             reg.assign(standard_class=api.standard_class(reg)), "standard_class",
             s / f"map_standards.{ext}",
@@ -107,6 +113,13 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
             title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
     return res
+
+
+def incomplete_members(reg: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+    """The municipalities of ``reg`` whose GVB is incomplete (``units``: GVB rows with
+    ``complete``): maps draw them hatched, not in the GVB's class."""
+    done = units.set_index("gvb")["complete"]
+    return ~reg["gvb"].map(done).fillna(False).to_numpy(bool)
 
 
 def lage_decay(config: Config) -> api.Decay:
@@ -125,10 +138,17 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
                summary: list[str], executor: Executor | None = None):
     """Daytime population, 2-hour potential, Lage and settlement type; tables, map."""
     c = config.lage
-    if munis["population"].isna().all():
-        summary += report.skipped_section(report.LAGE_TITLE,
-                                          "the municipality table has no population.")
+    if munis["population"].isna().all() and config.inputs.lage_from is None:
+        why = ("the municipality table has no population: give a register with populations "
+               "(--municipalities) or a national run's Lage (--lage-from).")
+        logger.warning("Lage skipped: %s", why)
+        summary += report.skipped_section(report.LAGE_TITLE, why)
         return munis
+    if inputs.lage_from is not None:  # the national run's exact potentials
+        res = api.lage_from(inputs.lage_from, munis, thresholds=tuple(c.thresholds),
+                            unit=config.output.unit, source=str(config.inputs.lage_from))
+        return lage_outputs(res, config, out, summary,
+                            method=f"imported from {config.inputs.lage_from}")
     decay = lage_decay(config)
     if c.calibrate:  # the fit's pair table gives the potentials: one search for both
         decay = api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
@@ -143,25 +163,38 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
                   f"{d.floor_min:g} min)"
                   + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
                      if c.calibrate else ""))
+    return lage_outputs(res, config, out, summary,
+                        method=f"decay {decay_text}, limit {c.limit_min:g} min")
+
+
+def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method: str):
+    """The Lage's tables (GVB, Kreis, Lage by settlement type), summary and map."""
+    c = config.lage
     # settlement types and the GVB's centre need every member; the tables report the
     # region's
     gvb = api.lage_tables(res, thresholds=tuple(c.thresholds))["gvb"]
     reg = res[res["in_region"]]
-    out.table("gvb_lage", gvb[gvb["gvb"].isin(reg["gvb"])], "gvb_lage.csv")
+    units = gvb[gvb["gvb"].isin(reg["gvb"])]
+    out.table("gvb_lage", units, "gvb_lage.csv")
     if len(reg):
-        out.table("kreis_lage", api.kreis_lage(reg, thresholds=tuple(c.thresholds)), "kreis_lage.csv")
-    rows = api.unit_rows(reg, gvb[gvb["gvb"].isin(reg["gvb"])], config.output.unit)
+        out.table("kreis_lage", api.kreis_lage(res, thresholds=tuple(c.thresholds)),
+                  "kreis_lage.csv")
+    rows = api.unit_rows(reg, units, config.output.unit)
     cross = api.lage_summary(rows)
     # the row labels (Lage classes, total) are the index: written as a column
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
-        reg, cross, decay_text=decay_text, limit_min=c.limit_min,
-        unit=config.output.unit)
+        reg, cross, method=method, unit=config.output.unit,
+        national=api.covers_germany(res["ags"]) and bool(res["in_region"].all()),
+        n_incomplete=api.left_out(units if config.output.unit == "gvb" else reg))
     if config.output.maps:
         ext = config.output.map_format
-        out.add("map_lage", map_categories(reg, "lage", out.stage / f"map_lage.{ext}",
-                                           title="Lage: daytime population within 2 h by car",
-                                           order=list(LAGE_CLASSES), cmap="viridis_r"))
+        out.add("map_lage", map_categories(
+            reg, "lage", out.stage / f"map_lage.{ext}",
+            title="Lage: daytime population within 2 h by car", order=list(LAGE_CLASSES),
+            cmap="viridis_r", no_value="no value (see lage_reason)",
+            incomplete=(incomplete_members(reg, units) if config.output.unit == "gvb"
+                        else None)))
     return res
 
 
@@ -185,12 +218,20 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     if inputs.commuters is not None:
         res = api.commuter_indicators(res, inputs.commuters)
         report_lines += res.attrs.get("report", [])
+    for given, what, flag in ((feed, "public-transport departures", "--gtfs FEED.zip"),
+                              (inputs.commuters, "commuter balance and residents per job",
+                               "--commuters FILE (BA Pendlerstatistik)")):
+        if given is None:  # optional inputs: say which one enables the indicator
+            line = f"{what}: skipped, needs {flag}"
+            logger.info(line)
+            report_lines.append(line)
     reg = res[res["in_region"].to_numpy(bool)]
-    table = pd.concat([with_names(api.indicators_by_unit(reg, level), level, reg,
+    # every municipality: the sums cover the region's, the counts say if a unit is whole
+    table = pd.concat([with_names(api.indicators_by_unit(res, level), level, reg,
                                   inputs.kreis_names)
                        .rename(columns={level: "key", f"{level}_name": "name"})
                        .assign(level=level) for level in ("gvb", "kreis", "land")]
-                      + [api.indicators_by_unit(reg, None).rename(columns={"level": "key"})
+                      + [api.indicators_by_unit(res, None).rename(columns={"level": "key"})
                          .assign(level="total")], ignore_index=True)
     table = table[["level", "key", "name"] + [c for c in table.columns
                                               if c not in ("level", "key", "name")]]
@@ -279,6 +320,7 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
     (``inputs.walk_osm``, else ``inputs.osm``); otherwise it is skipped with a note.
     """
     if isinstance(walk, str):
+        logger.warning("Nahversorgung skipped: %s", walk)
         summary += report.skipped_section(report.WALK_TITLE, walk)
         return munis
     c = config.walk
@@ -344,7 +386,8 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     out.table("gvb_table", with_names(gvb.drop(columns="gvb_name", errors="ignore"), "gvb",
                                       munis), "gvb.csv")
     road = munis[road_region]
-    rows = api.unit_rows(road, gvb[gvb["gvb"].isin(road["gvb"])], config.output.unit)
+    units = gvb[gvb["gvb"].isin(road["gvb"])]
+    rows = api.unit_rows(road, units, config.output.unit)
     tables = {}
     if {"mz_class", "lage"} <= set(rows.columns):
         tables["table_mz_oz_by_lage"] = api.mz_oz_by_lage(rows)
@@ -353,7 +396,39 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     for key, t in tables.items():
         out.table(key, t, f"{key}.csv")
     summary += report.unit_tables_section(
-        tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()))
+        tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()),
+        n_incomplete=api.left_out(units if config.output.unit == "gvb" else road))
+
+
+def counts_stage(munis, out: Output, summary: list[str], road_region: np.ndarray) -> None:
+    """One count for the summary, ``counts.csv`` and the GeoPackage: municipalities
+    in the region, written and left out; per GVB, Kreis and Land the rows of its
+    table, complete and incomplete (from the tables as written)."""
+    inside = munis["in_region"].to_numpy(bool)
+    rows = [("municipalities", "in the register", len(munis)),
+            ("municipalities", "in the region of the road extract", int(road_region.sum())),
+            ("municipalities", "outside it, in the walk extract (Nahversorgung values only)",
+             int((inside & ~road_region).sum())),
+            ("municipalities", "written (municipalities.*)", int(inside.sum())),
+            ("municipalities", "left out (outside the region, not written)",
+             int((~inside).sum()))]
+    for level, key, file in (("gvb", "gvb_table", "gvb.csv"), ("kreis", "kreis_table",
+                                                              "kreis.csv"),
+                             ("land", "land_table", "land.csv")):
+        t = out.tables.get(key)
+        if t is None or "complete" not in t.columns:
+            continue
+        done = t["complete"].to_numpy(bool)
+        road = t[level].isin(munis.loc[road_region, level]).to_numpy()
+        rows += [(level, f"rows of {file} (and of the GeoPackage layer {level})", len(t)),
+                 (level, "complete (every member in the region, with a value)",
+                  int(done.sum())),
+                 (level, "incomplete, in the road extract (cross its edge): in no class "
+                         "table", int((~done & road).sum())),
+                 (level, "incomplete, only in the walk extract", int((~done & ~road).sum()))]
+    table = pd.DataFrame(rows, columns=["level", "what", "n"])
+    out.table("counts", table, "counts.csv")
+    summary += report.counts_section(table)
 
 
 def with_names(table: pd.DataFrame, level: str, munis: pd.DataFrame,
@@ -410,6 +485,8 @@ def area_layers(table: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
             if t is not None and level in t.columns:
                 extra = t.drop(columns=[c for c in t.columns
                                         if c in poly.columns and c != level])
+                if key == f"{level}_table":  # the layer has the rows of the CSV: one count
+                    poly = poly[poly[level].isin(t[level])]
                 poly = poly.merge(extra, on=level, how="left")
         layers[level] = poly
     return layers
