@@ -146,8 +146,8 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, decay_text: str,
     lines += [f"Decay {decay_text}, limit {limit_min:g} min. Mean potential over "
               f"{int(on.sum()):,} municipalities: {result.loc[on, 'potential_2h'].mean():,.0f} "
               f"(BBSR target 183,000). {int(result.loc[on, 'edge_flag'].sum()):,} searches "
-              "touched the edge of the network (column edge_flag: their potential is likely "
-              "too low).", ""]
+              "reached a node where the extract cut the network (column edge_flag: their "
+              "potential may be too low; the others are exact).", ""]
     what = ("Gemeindeverbände (each with the potential of its most populous member, the "
             "settlement centre; every member carries its GVB's Lage in column lage, its own "
             "in lage_gemeinde)" if unit == "gvb" else "municipalities")

@@ -371,3 +371,47 @@ def contractible(offsets, targets, road_class):
             a, b = targets[first], targets[first + 1]
             ok[v] = (min(a, b) == in_lo[v] and max(a, b) == in_hi[v] and a != b)
     return ok
+
+
+@njit(cache=True)
+def spread_cut(offsets, targets, cut, dropped):
+    """Nodes with a path to a ``cut`` node whose nodes after the first are all
+    ``dropped``: where a route leaving the network through a cut node that
+    simplification removes passes last through a node it keeps.
+
+    A reverse breadth-first search from the cut nodes that continues through dropped
+    nodes only. Returns a bool mask over all nodes (cut nodes included).
+    """
+    n = offsets.size - 1
+    m = targets.size
+    in_off = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        in_off[targets[e] + 1] += 1
+    for v in range(n):
+        in_off[v + 1] += in_off[v]
+    fill = in_off[:-1].copy()
+    in_src = np.empty(m, targets.dtype)
+    for u in range(n):
+        for e in range(offsets[u], offsets[u + 1]):
+            w = targets[e]
+            in_src[fill[w]] = u
+            fill[w] += 1
+    seen = cut.copy()
+    queue = np.empty(n, np.int64)
+    tail = 0
+    for v in range(n):
+        if cut[v] and dropped[v]:
+            queue[tail] = v
+            tail += 1
+    head = 0
+    while head < tail:
+        v = queue[head]
+        head += 1
+        for e in range(in_off[v], in_off[v + 1]):
+            u = in_src[e]
+            if not seen[u]:
+                seen[u] = True
+                if dropped[u]:
+                    queue[tail] = u
+                    tail += 1
+    return seen
