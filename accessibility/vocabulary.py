@@ -406,6 +406,11 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
                 f"resident-weighted mean of the distance within which all {N_SERVICES_WORD} "
                 f"services are reached (the largest of the {N_SERVICES_WORD} nearest "
                 "distances)") + f", {how[m]}"
+    if "network" in methods:
+        docs["walk_edge_share_net"] = (
+            "share of residents whose network distances a larger walk extract might "
+            "change (a walk leaving the extract could be shorter); 0: every network "
+            "value exact (README, How exact is each number)")
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
                              "the walk extract; the walk values describe that part only "

@@ -313,6 +313,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       ``t_oz_min_gvb``, ``oz_class_gvb`` are new (checked in tests/test_units.py);
     * unpopulated areas (0 residents) have no MZ/OZ class, Lage or settlement type,
       and their reason says so.
+    * the walk edge test (issue 23): new column ``walk_edge_share_net`` (checked in
+      tests/test_edges_exact.py; here only that it is a share).
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
     30 km/h): the default profile became ``de-car`` later (issue 11).
@@ -337,7 +339,10 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "mz_class_code", "mz_edge_flag", "oz_class_code",
-        "oz_edge_flag", "settlement_type_code"] + unit_cols)
+        "oz_edge_flag", "settlement_type_code", "walk_edge_share_net"] + unit_cols)
+    share = new["walk_edge_share_net"].dropna()
+    assert len(share) and share.between(0.0, 1.0).all()
+    new = new.drop(columns="walk_edge_share_net")
     # the intended changes of issue 11, derived from the baseline
     empty = base["population"] == 0
     for col in ("mz_class", "oz_class", "lage", "settlement_type", "settlement_type_detail"):

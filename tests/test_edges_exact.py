@@ -6,6 +6,7 @@ Hannover-Braunschweig extract (a box read with ``clip``, as ``osmium extract
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -206,3 +207,49 @@ def test_hb_crop_exact_values_equal_the_full_extract(hb_crop_runs, what):
                                f.loc[exact[exact].index, col].to_numpy(float), rtol=1e-9)
     # tight: not everything in the crop is flagged
     assert c.loc[have, flag].astype(bool).mean() < 1.0
+
+
+def test_walk_distances_exact_unless_a_walk_out_could_be_shorter():
+    """A 3 km street with every service at its western end and 2.1 km east, cropped to
+    its western 2 km (cut at its last node, 100 m before the eastern services): a
+    cell's network distance is flagged when the walk to the cut is shorter than the
+    distance found, and every unflagged one equals the full street's."""
+    from pyproj import Transformer
+
+    from accessibility.api import walk_distances
+    from accessibility.models.walkability import SERVICES, walkability
+
+    to_ll = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True)
+    x = 4_200_000.0 + 100.0 * np.arange(31)
+    y = np.full(31, 3_000_000.0)
+    lon, lat = to_ll.transform(x, y)
+
+    def street(n, cut):
+        u = np.arange(n - 1)
+        return from_edges(np.r_[u, u + 1], np.r_[u + 1, u], np.full(2 * u.size, 72.0),
+                          np.full(2 * u.size, 100.0), np.zeros(2 * u.size),
+                          class_names=("footway",), osm_id=np.arange(n), lon=lon[:n],
+                          lat=lat[:n], meta={"cut_osm_ids": cut})
+
+    cells = pd.DataFrame({"x": x[:21], "y": y[:21], "population": 10.0, "ags": "A"})
+    fac = pd.DataFrame({"service": list(SERVICES) * 2, "lon": [lon[0]] * 6 + [lon[21]] * 6,
+                        "lat": [lat[0]] * 6 + [lat[21]] * 6})
+    # snapping within 50 m: the eastern services, 100 m beyond the cut, stay off the crop
+    kw = {"methods": ["network"], "max_snap_m": 50.0}
+    full = walk_distances(cells, fac, walk_graph=street(31, []), **kw)
+    crop = walk_distances(cells, fac, walk_graph=street(21, [20]), **kw)
+    at = x[:21] - x[0]  # 0, 100, ..., 2000 m from the western end
+    d_crop = crop["dist_pharmacy_net_m"].to_numpy()
+    np.testing.assert_allclose(d_crop, at, atol=1e-6)
+    # derived: the way out is 2000 - at; flagged where it is shorter than the distance
+    expect = (2000.0 - at) < at
+    assert crop["walk_edge_flag_net"].tolist() == expect.tolist()
+    assert not full["walk_edge_flag_net"].any()  # a street that knows it is whole
+    np.testing.assert_allclose(d_crop[~expect], full["dist_pharmacy_net_m"].to_numpy()[~expect],
+                               atol=1e-9)
+    # flagged: might change, and beyond 1,050 m it does (the eastern services are nearer)
+    d_full = full["dist_pharmacy_net_m"].to_numpy()
+    np.testing.assert_allclose(d_full, np.minimum(at, 2100.0 - at), atol=1e-6)
+    assert (d_crop[at > 1050] > d_full[at > 1050]).all()
+    share = walkability(crop).loc["A", "walk_edge_share_net"]
+    assert share == pytest.approx(expect.mean())
