@@ -223,10 +223,18 @@ def reachable(offsets, targets, root):
 def reaching(offsets, targets, root):
     """Nodes with a path to ``root``: :func:`reachable` on the reversed graph.
 
-    The reversed CSR is built here by a counting sort in the dtype of ``targets``
-    (int32: 4 bytes an edge) and dropped on return, instead of a scipy matrix and
-    its transposed copy.
+    The reversed CSR (:func:`reverse_csr`: a counting sort in the dtype of ``targets``,
+    int32 is 4 bytes an edge) is dropped on return, instead of a scipy matrix and its
+    transposed copy.
     """
+    in_off, in_src = reverse_csr(offsets, targets)
+    return reachable(in_off, in_src, root)
+
+
+@njit(cache=True)
+def reverse_csr(offsets, targets):
+    """The reversed CSR (row pointer, tail of every edge into each node) by a
+    counting sort in the dtype of ``targets`` (int32: 4 bytes an edge)."""
     n = offsets.size - 1
     m = targets.size
     in_off = np.zeros(n + 1, np.int64)
@@ -241,7 +249,7 @@ def reaching(offsets, targets, root):
             w = targets[e]
             in_src[fill[w]] = u
             fill[w] += 1
-    return reachable(in_off, in_src, root)
+    return in_off, in_src
 
 
 @njit(cache=True)
@@ -383,19 +391,7 @@ def spread_cut(offsets, targets, cut, dropped):
     nodes only. Returns a bool mask over all nodes (cut nodes included).
     """
     n = offsets.size - 1
-    m = targets.size
-    in_off = np.zeros(n + 1, np.int64)
-    for e in range(m):
-        in_off[targets[e] + 1] += 1
-    for v in range(n):
-        in_off[v + 1] += in_off[v]
-    fill = in_off[:-1].copy()
-    in_src = np.empty(m, targets.dtype)
-    for u in range(n):
-        for e in range(offsets[u], offsets[u + 1]):
-            w = targets[e]
-            in_src[fill[w]] = u
-            fill[w] += 1
+    in_off, in_src = reverse_csr(offsets, targets)
     seen = cut.copy()
     queue = np.empty(n, np.int64)
     tail = 0
