@@ -108,7 +108,10 @@ def _carry_cut(graph: RoadGraph, dropped: np.ndarray) -> list | None:
     cut = np.isin(graph.osm_id, np.asarray(ids, dtype=np.int64))
     if not cut.any():
         return []
-    mark = spread_cut(graph.offsets, graph.targets, cut, np.asarray(dropped, dtype=np.bool_))
+    dropped = np.asarray(dropped, dtype=np.bool_)
+    if not (cut & dropped).any():  # no reversed graph needed (a national build's peak)
+        return np.sort(graph.osm_id[cut]).tolist()
+    mark = spread_cut(graph.offsets, graph.targets, cut, dropped)
     return np.sort(graph.osm_id[mark & ~dropped]).tolist()
 
 
