@@ -91,8 +91,12 @@ LAGE_THRESHOLDS = (81_000.0, 183_000.0, 410_000.0)
 TARGET_MEAN = 183_000.0
 #: Routing engine of the potential: one bounded Dijkstra per origin.
 ENGINE = "dijkstra"
-#: Nodes closer than this to the outline of the network are its edge (m).
+#: Nodes closer than this to the outline of the network are its edge (m), when the
+#: graph does not know where the extract cut it.
 EDGE_BUFFER_M = 2000.0
+#: No road or ferry of a larger extract is taken to be faster than this (km/h; the
+#: graph's fastest edge if faster): the edge test's straight-line bound beyond a cut.
+EDGE_TOP_SPEED_KMH = 200.0
 
 # ------------------------------------------------------------------ speed calibration
 #: Lowest and highest per-class speed factor of the calibration.

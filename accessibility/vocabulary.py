@@ -311,11 +311,11 @@ COLUMNS = {
                      "3 = >= 15 min (empty: no value)",
     "oz_class_code": "ordered code of oz_class: 0 = is OZ, 1 = < 15, 2 = 15-30, 3 = 30-60, "
                      "4 = >= 60 min (empty: no value)",
-    "mz_edge_flag": "a Mittel- or Oberzentrum outside the road extract (or off its roads) "
-                    "might be nearer than nearest_mz: its straight-line distance at the "
-                    "fastest speed of the network takes less than t_mz_min",
-    "oz_edge_flag": "an Oberzentrum outside the road extract (or off its roads) might be "
-                    "nearer than nearest_oz (same test as mz_edge_flag)",
+    "mz_edge_flag": "t_mz_min might change in a larger extract: a route leaving the road "
+                    "extract (to a Mittel- or Oberzentrum beyond it, or round through it) "
+                    "could be faster, or a snapping might move; False: exact for any "
+                    "larger extract (see README, How exact is each number)",
+    "oz_edge_flag": "the same test as mz_edge_flag for t_oz_min",
     "in_region": "the municipality lies in the area of the road extract, or has residents "
                  "in the walk extract (Nahversorgung values only), and in the [region] cut: "
                  "only these are reported",
@@ -370,9 +370,10 @@ COLUMNS = {
     "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
                               "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
                               "Kleinstadt, Landgemeinde",
-    "edge_flag": "the 120-minute search reached the edge of the road network (within 2 km "
-                 "of its outline): destinations beyond it are missing, the potential may "
-                 "be underestimated",
+    "edge_flag": "the 120-minute search reached a node where the extract cut the road "
+                 "network: destinations beyond it may be missing, the potential may be "
+                 "underestimated; False: exact for any larger extract (see README, How "
+                 "exact is each number)",
     "beyond_mz_standard": "t_mz_min is longer than the accessibility standard "
                           "(Erreichbarkeitsstandard, [central_places] standard_mz_min, default "
                           "30 min: RIN 2008, MKRO 2016); empty without a time",
@@ -415,6 +416,11 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
                 f"resident-weighted mean of the distance within which all {N_SERVICES_WORD} "
                 f"services are reached (the largest of the {N_SERVICES_WORD} nearest "
                 "distances)") + f", {how[m]}"
+    if "network" in methods:
+        docs["walk_edge_share_net"] = (
+            "share of residents whose network distances a larger walk extract might "
+            "change (a walk leaving the extract could be shorter); 0: every network "
+            "value exact (README, How exact is each number)")
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
                              "the walk extract; the walk values describe that part only "

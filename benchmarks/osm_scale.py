@@ -827,10 +827,10 @@ def measure_build(pbf: str | Path, profile=None, cache_dir: str | Path | None = 
     stats["read_mode"] = "two-pass" if mode else "one pass"
     kw = {} if two_pass is None else {"two_pass": two_pass}
 
-    def timed_read(path, prof):
+    def timed_read(path, prof, **opts):  # opts: graph_from_osm's (clip)
         with _Stage(rows, STAGES[0], nodes_in=file_nodes,
                     ways_in=file_ways, mode=stats["read_mode"]) as st:
-            col = read(path, prof, **kw)
+            col = read(path, prof, **kw, **opts)
         n_refs = len(col.refs)
         st.rows[-1].update(ways_out=len(col.way_class), refs_out=n_refs,
                            candidate_ways=col.n_ways_seen)

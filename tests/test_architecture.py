@@ -331,6 +331,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       ``edge_flag`` is set has no own class (``lage_gemeinde``) and the reason in the
       new column ``lage_reason``; a GVB whose centre is flagged has no class; the
       new column ``gvb_complete`` says whether the GVB lies wholly in the region.
+    * the walk edge test (issue 23): new column ``walk_edge_share_net`` (checked in
+      tests/test_edges_exact.py; here only that it is a share).
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
     30 km/h): the default profile became ``de-car`` later (issue 11).
@@ -355,7 +357,11 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "lage_reason", "mz_class_code", "mz_edge_flag",
-        "oz_class_code", "oz_edge_flag", "settlement_type_code"] + unit_cols)
+        "oz_class_code", "oz_edge_flag", "settlement_type_code", "walk_edge_share_net"]
+        + unit_cols)
+    share = new["walk_edge_share_net"].dropna()
+    assert len(share) and share.between(0.0, 1.0).all()
+    new = new.drop(columns="walk_edge_share_net")
     # the intended changes of issue 11, derived from the baseline
     empty = base["population"] == 0
     for col in ("mz_class", "oz_class", "lage", "settlement_type", "settlement_type_detail"):

@@ -24,7 +24,15 @@ from .attachment import (
 )
 from .cache import cache_key, load_graph, save_graph
 from .core import BYTES_PER_EDGE, BYTES_PER_NODE, DEFAULT_METRIC_CRS, RoadGraph, from_edges, project
-from .extent import boundary_nodes, extent_polygon, in_extent, max_speed_ms
+from .extent import (
+    boundary_nodes,
+    cut_nodes,
+    edge_nodes,
+    extent_polygon,
+    in_extent,
+    max_speed_ms,
+    snap_may_move,
+)
 from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
 from .simplify import _simplify, contract_degree2, hilbert_order, largest_scc, simplify
@@ -47,8 +55,10 @@ __all__ = [
     "build_graph",
     "cache_key",
     "contract_degree2",
+    "cut_nodes",
     "dropped_classes",
     "dropped_lines",
+    "edge_nodes",
     "extent_polygon",
     "format_graph_statistics",
     "from_edges",
@@ -68,6 +78,7 @@ __all__ = [
     "project",
     "save_graph",
     "simplify",
+    "snap_may_move",
     "snap_points",
 ]
 
@@ -75,7 +86,8 @@ __all__ = [
 def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = None, *,
                 simplify_graph: bool = True, keep_points: tuple | None = None,
                 max_snap_m: float = defaults.MAX_SNAP_M, crs: str = defaults.METRIC_CRS,
-                cache_dir: str | Path | None = None) -> RoadGraph:
+                cache_dir: str | Path | None = None,
+                clip: tuple[float, float, float, float] | None = None) -> RoadGraph:
     """Build the car graph of an OSM file, simplified, optionally cached.
 
     Parameters
@@ -100,6 +112,10 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
     cache_dir : str or Path, optional
         Where to keep built graphs; a rerun with the same file, profile and options
         loads the cached graph instead of parsing.
+    clip : tuple of float, optional
+        ``(lon_min, lat_min, lon_max, lat_max)``: build the graph of the roads inside
+        only, cut where they leave the box (a crop, as ``osmium extract --strategy
+        simple`` makes it).
     """
     path = Path(path)
     if path.suffix == ".npz":
@@ -118,7 +134,8 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
             pts = hashlib.sha256(np.ascontiguousarray(np.column_stack(keep_points),
                                                       dtype=np.float64).tobytes()).hexdigest()
         key = cache_key(check_osm_path(path), profile.fingerprint(), simplify=simplify_graph,
-                        crs=crs, points=pts, max_snap_m=max_snap_m)
+                        crs=crs, points=pts, max_snap_m=max_snap_m,
+                        clip=list(clip) if clip is not None else None, cut="v1")
         cache_file = Path(cache_dir) / f"{path.name.split('.')[0]}-{key}.npz"
         if cache_file.parent.is_dir():  # what a killed build left behind
             remove_dead_temps(cache_file.parent)
@@ -128,7 +145,7 @@ def build_graph(path: str | Path, profile: SpeedProfile | str | Path | None = No
                 return load_graph(cache_file)
             except InputError as e:  # a corrupt cache is rebuilt, never a dead end
                 logger.warning("cached graph unusable, building it again: %s", e)
-    g = graph_from_osm(path, profile, crs=crs)
+    g = graph_from_osm(path, profile, crs=crs, clip=clip)
     if simplify_graph:
         keep = None
         if keep_points is not None:

@@ -223,10 +223,18 @@ def reachable(offsets, targets, root):
 def reaching(offsets, targets, root):
     """Nodes with a path to ``root``: :func:`reachable` on the reversed graph.
 
-    The reversed CSR is built here by a counting sort in the dtype of ``targets``
-    (int32: 4 bytes an edge) and dropped on return, instead of a scipy matrix and
-    its transposed copy.
+    The reversed CSR (:func:`reverse_csr`: a counting sort in the dtype of ``targets``,
+    int32 is 4 bytes an edge) is dropped on return, instead of a scipy matrix and its
+    transposed copy.
     """
+    in_off, in_src = reverse_csr(offsets, targets)
+    return reachable(in_off, in_src, root)
+
+
+@njit(cache=True)
+def reverse_csr(offsets, targets):
+    """The reversed CSR (row pointer, tail of every edge into each node) by a
+    counting sort in the dtype of ``targets`` (int32: 4 bytes an edge)."""
     n = offsets.size - 1
     m = targets.size
     in_off = np.zeros(n + 1, np.int64)
@@ -241,7 +249,7 @@ def reaching(offsets, targets, root):
             w = targets[e]
             in_src[fill[w]] = u
             fill[w] += 1
-    return reachable(in_off, in_src, root)
+    return in_off, in_src
 
 
 @njit(cache=True)
@@ -371,3 +379,35 @@ def contractible(offsets, targets, road_class):
             a, b = targets[first], targets[first + 1]
             ok[v] = (min(a, b) == in_lo[v] and max(a, b) == in_hi[v] and a != b)
     return ok
+
+
+@njit(cache=True)
+def spread_cut(offsets, targets, cut, dropped):
+    """Nodes with a path to a ``cut`` node whose nodes after the first are all
+    ``dropped``: where a route leaving the network through a cut node that
+    simplification removes passes last through a node it keeps.
+
+    A reverse breadth-first search from the cut nodes that continues through dropped
+    nodes only. Returns a bool mask over all nodes (cut nodes included).
+    """
+    n = offsets.size - 1
+    in_off, in_src = reverse_csr(offsets, targets)
+    seen = cut.copy()
+    queue = np.empty(n, np.int64)
+    tail = 0
+    for v in range(n):
+        if cut[v] and dropped[v]:
+            queue[tail] = v
+            tail += 1
+    head = 0
+    while head < tail:
+        v = queue[head]
+        head += 1
+        for e in range(in_off[v], in_off[v + 1]):
+            u = in_src[e]
+            if not seen[u]:
+                seen[u] = True
+                if dropped[u]:
+                    queue[tail] = u
+                    tail += 1
+    return seen

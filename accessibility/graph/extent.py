@@ -10,7 +10,15 @@ from scipy.spatial import ConvexHull, QhullError
 from .. import defaults
 from .core import RoadGraph, project
 
-__all__ = ["boundary_nodes", "extent_polygon", "in_extent", "max_speed_ms"]
+__all__ = [
+    "boundary_nodes",
+    "cut_nodes",
+    "edge_nodes",
+    "extent_polygon",
+    "in_extent",
+    "max_speed_ms",
+    "snap_may_move",
+]
 
 
 def extent_polygon(graph: RoadGraph):
@@ -44,6 +52,61 @@ def boundary_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M) -
             near = ~shapely.contains_xy(inner, x, y)
     out = np.zeros(x.size, dtype=bool)
     out[near] = shapely.distance(shapely.points(x[near], y[near]), outline) < buffer_m
+    return out
+
+
+def cut_nodes(graph: RoadGraph) -> np.ndarray | None:
+    """Nodes where the extract cut the network (``meta["cut_osm_ids"]``, kept by
+    :func:`~accessibility.graph.graph_from_osm` and simplification): a route that
+    leaves the network passes last through one of them. None when the graph does
+    not know (built from networkx or edge arrays, or cached before it was known)."""
+    ids = graph.meta.get("cut_osm_ids")
+    if ids is None:
+        return None
+    return np.isin(graph.osm_id, np.asarray(ids, dtype=np.int64))
+
+
+def edge_nodes(graph: RoadGraph, buffer_m: float = defaults.EDGE_BUFFER_M
+               ) -> tuple[np.ndarray, str]:
+    """The nodes a route must pass to leave the network, and how they were found.
+
+    The cut nodes (:func:`cut_nodes`) when the graph knows them and found any: then
+    a value whose searches reach none of them (within the time that could matter) is
+    exact for any larger extract. Otherwise the nodes within ``buffer_m`` of the
+    network's outline (:func:`boundary_nodes`): the best guess, not a proof (an
+    extract cut by a concave polygon leaves its cut ends inside its convex hull).
+
+    Returns
+    -------
+    ndarray of bool, str
+        Per node, and ``"cut"`` or ``"outline"``.
+    """
+    cut = cut_nodes(graph)
+    if cut is not None and cut.any():
+        return cut, "cut"
+    return boundary_nodes(graph, buffer_m), "outline"
+
+
+def snap_may_move(graph: RoadGraph, lon, lat, snap_m) -> np.ndarray:
+    """Whether a point's snapped node might change in a larger extract: its snapping
+    distance is at least its straight-line distance to the nearest cut node, so a
+    road beyond the cut may be nearer than the one it snapped to. All False when
+    the graph does not know where it was cut (or for points off the network:
+    ``snap_m`` NaN)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    snap = np.asarray(snap_m, dtype=np.float64)
+    out = np.zeros(lon.shape, dtype=bool)
+    cut = cut_nodes(graph)
+    ok = np.isfinite(lon) & np.isfinite(np.asarray(lat, dtype=np.float64)) & np.isfinite(snap)
+    if cut is None or not cut.any() or not ok.any():
+        return out
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.column_stack([np.asarray(graph.x, float)[cut],
+                                    np.asarray(graph.y, float)[cut]]))
+    x, y = project(lon[ok], np.asarray(lat, dtype=np.float64)[ok], graph.crs)
+    d, _ = tree.query(np.column_stack([x, y]))
+    out[ok] = d <= snap[ok]
     return out
 
 

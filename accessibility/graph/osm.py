@@ -11,7 +11,7 @@ import numpy as np
 
 from .._crs import check_metric_crs
 from .._errors import GraphError, InputError
-from ..io.osm_files import check_osm_path
+from ..io.osm_files import check_osm_path, header_bbox
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .core import DEFAULT_METRIC_CRS, RoadGraph
 
@@ -75,8 +75,17 @@ def car_allowed(tags, profile: SpeedProfile) -> bool:
 class _WayCollector:
     """Accumulates drivable ways into flat arrays (no Python object per node)."""
 
-    def __init__(self, profile: SpeedProfile) -> None:
+    def __init__(self, profile: SpeedProfile,
+                 clip: tuple[float, float, float, float] | None = None) -> None:
         self.profile = profile
+        # (lon_min, lat_min, lon_max, lat_max) in libosmium's fixed point: nodes
+        # outside are treated as missing from the file (a crop, as `osmium extract -s
+        # simple` makes it)
+        self.clip = (None if clip is None else
+                     tuple(round(c * _COORDINATE_PRECISION) for c in clip))
+        # ids of the nodes where the extract cut a way: the present neighbours of a
+        # missing node (the network continues there beyond the extract)
+        self.cut_refs = array("q")
         self.class_index = {c: i for i, c in enumerate(profile.classes)}
         self.refs = array("q")  # node ids of all drivable ways, concatenated
         # locations as libosmium stores them: int32 fixed point in 1e-7 degrees (half
@@ -137,13 +146,24 @@ class _WayCollector:
             fw = self.profile.edge_speed_kmh(highway, tags.get("maxspeed:forward", ms))
             bw = self.profile.edge_speed_kmh(highway, tags.get("maxspeed:backward", ms))
         n_before = len(self.refs)
+        after_cut = False
+        box = self.clip
         for n in w.nodes:
             loc = n.location
-            if not loc.valid():  # node not in the extract: the way is split here
+            if not loc.valid() or (box is not None and not (
+                    box[0] <= loc.x <= box[2] and box[1] <= loc.y <= box[3])):
+                # node not in the extract: the way is split here, and its present
+                # neighbours are where the network continues beyond the extract
                 self.n_missing_nodes += 1
+                if len(self.refs) > n_before:
+                    self.cut_refs.append(self.refs[-1])
+                after_cut = True
                 self._close_way(n_before, cls, direction, fw, bw, duration)
                 n_before = len(self.refs)
                 continue
+            if after_cut:
+                self.cut_refs.append(n.ref)
+                after_cut = False
             self.refs.append(n.ref)
             self.x.append(loc.x)
             self.y.append(loc.y)
@@ -193,7 +213,8 @@ TWO_PASS_MIN_BYTES = 1 << 30
 
 
 def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
-                  two_pass: bool | None = None) -> _WayCollector:
+                  two_pass: bool | None = None,
+                  clip: tuple[float, float, float, float] | None = None) -> _WayCollector:
     """Stream the drivable ways of an OSM file with node locations (pyosmium).
 
     libosmium filters before the node location index: only the candidate ways (a
@@ -206,6 +227,10 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     ``TWO_PASS_MIN_BYTES`` and more) first reads the ways alone and notes the
     candidate ways and their nodes in bit sets (max id / 8 bytes), then reads the
     file again indexing only those nodes: the same result, a second read of the file.
+
+    ``clip`` (lon_min, lat_min, lon_max, lat_max) crops the file on reading: nodes
+    outside the box count as missing, as in an extract cut with ``osmium extract
+    --strategy simple``.
     """
     import osmium
     from osmium.filter import EntityFilter, TagFilter
@@ -213,7 +238,7 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
     p = check_osm_path(path)
     from tqdm.auto import tqdm
 
-    col = _WayCollector(profile)
+    col = _WayCollector(profile, clip)
     if two_pass is None:
         two_pass = p.stat().st_size >= TWO_PASS_MIN_BYTES
     # a national file takes minutes: show ways read (disabled when not on a terminal)
@@ -253,7 +278,8 @@ def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,
 
 
 def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAULT_PROFILE,
-                   crs: str = DEFAULT_METRIC_CRS) -> RoadGraph:
+                   crs: str = DEFAULT_METRIC_CRS,
+                   clip: tuple[float, float, float, float] | None = None) -> RoadGraph:
     """Build the raw (unsimplified) directed car graph of an OSM file.
 
     Every way node becomes a graph node; consecutive way nodes are joined by one
@@ -270,6 +296,15 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
         (``"osrm-car"``, ``"walk"``).
     crs : str
         Metric CRS for the node x/y coordinates.
+    clip : tuple of float, optional
+        ``(lon_min, lat_min, lon_max, lat_max)``: read only the roads inside (a crop
+        of the file, cut where a way leaves the box).
+
+    Returns
+    -------
+    RoadGraph
+        With ``meta["cut_osm_ids"]``: the OSM ids of the nodes where the extract cut
+        the network (see :func:`cut_node_ids`).
 
     Raises
     ------
@@ -281,7 +316,7 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
     crs = check_metric_crs(crs, "crs")
     if not isinstance(profile, SpeedProfile):
         profile = load_profile(profile)
-    col = read_osm_ways(path, profile)
+    col = read_osm_ways(path, profile, clip=clip)
     n_ways = len(col.way_class)
     if n_ways == 0:
         raise GraphError(
@@ -295,10 +330,13 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
         ("way_start", np.int64), ("way_class", np.uint8), ("way_dir", np.uint8),
         ("way_speed_fw", np.float64), ("way_speed_bw", np.float64),
         ("way_duration", np.float64))}
+    cut_refs = np.frombuffer(col.cut_refs, dtype=np.int64)
     box = [col]
     del col  # _edge_arrays frees the collector's per-node arrays as it goes
     edges = _edge_arrays(box, ways)
     del ways
+    cut_ids = cut_node_ids(edges["osm_id"], edges["lon"], edges["lat"], cut_refs,
+                           None if clip is not None else header_bbox(path))
     g = _csr_graph(edges, class_names=profile.classes, crs=crs,
                    meta={"source": str(path), "profile": profile.name,
                          "profile_fingerprint": profile.fingerprint(),
@@ -306,8 +344,41 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
     logger.info("read %s: %d drivable ways, %d nodes, %d directed edges (%d way nodes "
                 "missing from the extract, %d ways closed to cars)", path, n_ways,
                 g.n_nodes, g.n_edges, n_missing, n_closed)
-    g.meta.update(n_ways=n_ways, missing_way_nodes=n_missing, ways_closed_to_cars=n_closed)
+    g.meta.update(n_ways=n_ways, missing_way_nodes=n_missing, ways_closed_to_cars=n_closed,
+                  cut_osm_ids=cut_ids.tolist())
     return g
+
+
+def cut_node_ids(osm_id: np.ndarray, lon: np.ndarray, lat: np.ndarray, cut_refs: np.ndarray,
+                 bbox: tuple[float, float, float, float] | None) -> np.ndarray:
+    """OSM ids of the graph nodes where the extract cut the network.
+
+    Two kinds of evidence, one per way an extract is cut: a way that names a node the
+    file lacks (``osmium extract --strategy simple``, our ``clip``) is cut next to it;
+    with complete ways (osmium's default, Overpass) the nodes outside the box the
+    file's header declares belong to ways leaving the extract, whose other roads are
+    missing. Nodes outside a cutting *polygon* but inside its box are not seen: such a
+    file declares no tighter box (the edge test then is only as good as the header).
+
+    Parameters
+    ----------
+    osm_id, lon, lat : ndarray
+        The graph's nodes (ids sorted, as :func:`_node_index` makes them).
+    cut_refs : ndarray of int64
+        Ids of the present neighbours of missing way nodes.
+    bbox : tuple of float or None
+        The header's ``(lon_min, lat_min, lon_max, lat_max)``.
+    """
+    cut = np.zeros(osm_id.size, bool)
+    if cut_refs.size:
+        pos = np.searchsorted(osm_id, cut_refs)
+        hit = pos < osm_id.size
+        hit[hit] = osm_id[pos[hit]] == cut_refs[hit]
+        cut[pos[hit]] = True  # a lone node between two missing ones made no edge
+    if bbox is not None:
+        x0, y0, x1, y1 = bbox
+        cut |= (lon < x0) | (lon > x1) | (lat < y0) | (lat > y1)
+    return osm_id[cut]
 
 
 # The helpers below keep a national build lean (Germany: ~44 M way node refs, ~75 M

@@ -15,6 +15,7 @@ from ._contract import (
     induced_csr,
     reachable,
     reaching,
+    spread_cut,
     strong_components,
 )
 from .core import RoadGraph, from_edges
@@ -72,9 +73,12 @@ def _contract_degree2(box: list, keep: np.ndarray | None = None) -> RoadGraph:
     u, v, t, l, c = contract_chains(graph.offsets, graph.targets, graph.time_s,
                                     graph.length_m, graph.road_class, mask)
     kept = ~mask
+    cut = _carry_cut(graph, mask)
     del mask
     nodes = {k: getattr(graph, k)[kept] for k in _NODE_ARRAYS}
     names, crs, meta = graph.class_names, graph.crs, dict(graph.meta)
+    if cut is not None:
+        meta["cut_osm_ids"] = cut
     del graph
     new_id = np.full(kept.size, -1, np.int32 if kept.size < 2**31 else np.int64)
     new_id[kept] = np.arange(int(kept.sum()))
@@ -89,6 +93,26 @@ def _contract_degree2(box: list, keep: np.ndarray | None = None) -> RoadGraph:
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     return from_edges(u[first], v[first], t[first], l[first], c[first],
                       class_names=names, **nodes, crs=crs, meta=meta)
+
+
+def _carry_cut(graph: RoadGraph, dropped: np.ndarray) -> list | None:
+    """The ``cut_osm_ids`` of ``graph`` (where the extract cut the network, see
+    :func:`~.osm.cut_node_ids`) once the ``dropped`` nodes are gone: a kept node
+    counts as cut when a route from it leaves through a cut node by dropped nodes
+    only (a one-way carriageway cut at the edge, a chain around a cut node), so the
+    time to the nearest cut node never grows by simplifying. None when the graph
+    does not know where it was cut."""
+    ids = graph.meta.get("cut_osm_ids")
+    if ids is None:
+        return None
+    cut = np.isin(graph.osm_id, np.asarray(ids, dtype=np.int64))
+    if not cut.any():
+        return []
+    dropped = np.asarray(dropped, dtype=np.bool_)
+    if not (cut & dropped).any():  # no reversed graph needed (a national build's peak)
+        return np.sort(graph.osm_id[cut]).tolist()
+    mark = spread_cut(graph.offsets, graph.targets, cut, dropped)
+    return np.sort(graph.osm_id[mark & ~dropped]).tolist()
 
 
 #: The arrays a RoadGraph holds per node and per edge, beside offsets and targets.
@@ -132,6 +156,7 @@ def _largest_scc(box: list) -> tuple[RoadGraph, dict]:
                                   graph.road_class, keep, reached, reaching_, len(names))
     del reached, reaching_
     km_raw = float(graph.length_m.sum())
+    cut = _carry_cut(graph, ~keep)
 
     def km_by(metres):
         km = metres / 1000.0
@@ -152,6 +177,8 @@ def _largest_scc(box: list) -> tuple[RoadGraph, dict]:
         sub = graph.subgraph(keep)
         del graph
     del emask
+    if cut is not None:
+        sub.meta["cut_osm_ids"] = cut
     sub.meta["scc_mask"] = keep  # which input nodes survived, for callers mapping ids
     report = {
         "components": int(n_comp),

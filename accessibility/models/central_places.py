@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 from .. import defaults
 from .._errors import InputError
 from .._util import show
-from ..graph import Attached, RoadGraph, network_arrays
+from ..graph import Attached, RoadGraph, attach_settings, network_arrays
 from ..vocabulary import (
     CENTRAL_PLACE_COLUMNS,
     COLUMNS as _ALL_COLUMNS,
@@ -38,7 +38,13 @@ from ..vocabulary import (
     destinations,
 )
 from .membership import in_region, with_members
-from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
+from .nearest import (
+    bin_minutes,
+    edge_flag,
+    off_network_reasons,
+    time_to_exit_s,
+    time_to_nearest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +88,10 @@ class CentralPlaceReport:
             out.append(f"No value (see column reason): {self.n_missing_mz} municipalities for MZ, "
                        f"{self.n_missing_oz} for OZ (in the region).")
         if self.n_edge_mz or self.n_edge_oz:
-            out.append(f"A central place beyond the road extract might be nearer for "
-                       f"{self.n_edge_mz:,} municipalities (MZ) and {self.n_edge_oz:,} (OZ): "
-                       "columns mz_edge_flag / oz_edge_flag.")
+            out.append(f"A larger road extract might change the time for "
+                       f"{self.n_edge_mz:,} municipalities (MZ) and {self.n_edge_oz:,} (OZ) "
+                       "(a route leaving the extract could be faster): columns mz_edge_flag "
+                       "/ oz_edge_flag; the others are exact.")
         return out + self.notes
 
 
@@ -432,6 +439,7 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
     # origins of a municipality off the network do not count, whatever their cell
     o_ok = org.on_network & on_net[org_muni]
     off_why = off_network_reasons(munis, has_pt)
+    max_snap = attach_settings(munis).get("max_snap_m")  # how far a point may snap
 
     out = munis.copy()
     cp = out["central_place"].fillna(NO_FUNCTION).to_numpy()
@@ -457,8 +465,13 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         # municipality's reachable origins, nearest of its reference node (NaN / -1 off
         # the network or where nothing is reached)
         cand = np.flatnonzero(is_dest)
+        # the central places of the register lie beyond the extract too: a way out
+        # must still cover the straight line to one of them
         nt = time_to_nearest(graph, Attached(*(a[cand] for a in ref)), ref, origins=org,
-                             origin_unit=org_muni, origin_weight=org_w)
+                             origin_unit=org_muni, origin_weight=org_w,
+                             exit_s=time_to_exit_s(graph, lon[cand], lat[cand],
+                                                   max_snap_m=max_snap if max_snap is not None
+                                                   else defaults.MAX_SNAP_M))
         t_min = nt.minutes
         near = cand[nt.nearest] if cand.size else nt.nearest
         near[nt.nearest < 0] = -1
@@ -469,12 +482,12 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         near[zero] = np.flatnonzero(zero)
         t_min[~in_reg] = np.nan
         near[~in_reg] = -1
-        # a destination the network cannot reach (outside the extract, off its roads)
-        # may be nearer: flag when its straight-line distance at the network's top
-        # speed takes less than the time found
+        # exact unless a route leaving the extract (to a destination beyond it, or
+        # back in) could be faster (models/nearest.py)
         beyond = np.flatnonzero(is_dest & ~on_net & has_pt)
-        edge = in_reg & on_net & ~is_dest & beyond_network_nearer(
-            graph, lon, lat, t_min, lon[beyond], lat[beyond])
+        edge = in_reg & on_net & ~is_dest & edge_flag(
+            graph, nt, lon, lat, t_min, lon[beyond], lat[beyond], snap_m=ref.snap_m,
+            dest_lon=lon[cand], dest_lat=lat[cand], dest_snap_m=ref.snap_m[cand])
         out[f"{kind}_edge_flag"] = edge
         setattr(rep, f"n_edge_{kind}", int(edge.sum()))
         label = DESTINATION_LABEL[kind]

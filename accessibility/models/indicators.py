@@ -65,11 +65,17 @@ from scipy.spatial import cKDTree
 from .. import defaults
 from .._errors import InputError
 from .._util import show
-from ..graph import RoadGraph, network_arrays
+from ..graph import RoadGraph, attach_settings, network_arrays
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, class_codes
 from .central_places import weighted_means
 from .membership import in_region, with_members
-from .nearest import beyond_network_nearer, bin_minutes, off_network_reasons, time_to_nearest
+from .nearest import (
+    bin_minutes,
+    edge_flag,
+    off_network_reasons,
+    time_to_exit_s,
+    time_to_nearest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +104,12 @@ def class_order(kind: str) -> list[str]:
     return [label for _, label in FACILITY_CLASSES[kind]]
 
 
+#: Sources of destinations that list every one of their kind in Germany (the shipped
+#: airport list, the DB station table; io/destinations.py names them so): the edge
+#: test bounds a way out by the straight line to the nearest of them.
+NATIONAL_SOURCES = ("accessibility airports_de.csv", "DB stations ")
+
+
 def _columns() -> dict[str, str]:
     cols = {}
     for kind in DESTINATION_KINDS:
@@ -114,10 +126,10 @@ def _columns() -> dict[str, str]:
                                       + ", ".join(f"{i} = {lab}" for i, lab in
                                                   enumerate(class_order(kind)))
                                       + " (empty: no value)")
-        cols[f"{kind}_edge_flag"] = (f"a {label} outside the road extract (or off its roads) "
-                                     f"might be nearer than nearest_{kind}: its straight-line "
-                                     "distance at the fastest speed of the network takes less "
-                                     f"than t_{kind}_min")
+        cols[f"{kind}_edge_flag"] = (f"t_{kind}_min might change in a larger extract: a "
+                                     f"route leaving the road extract (to a {label} beyond "
+                                     "it, or round through it) could be faster, or a "
+                                     "snapping might move; False: exact for any larger extract")
     cols["facility_reason"] = ("why a " + " / ".join(f"t_{k}_min" for k in DESTINATION_KINDS)
                                + " value is missing (outside the region, off the network, "
                                "none reachable)")
@@ -279,13 +291,22 @@ def facility_access(graph: RoadGraph, municipalities: pd.DataFrame,
         label = DESTINATION_LABEL[kind]
         rows = np.flatnonzero(dest["kind"].to_numpy() == kind)
         sub = type(d_arr)(*(a[rows] for a in d_arr))
-        nt = time_to_nearest(graph, sub, ref, **org_kw)
+        # a kind whose list covers Germany (not cut out of the OSM extract or a regional
+        # feed) is known beyond the extract: a way out must still reach one of them
+        national = (rows.size > 0 and "source" in dest.columns
+                    and dest["source"].iloc[rows].astype(str).str.startswith(NATIONAL_SOURCES).all())
+        exit_s = (time_to_exit_s(graph, d_lon[rows], d_lat[rows],
+                                 max_snap_m=attach_settings(destinations).get(
+                                     "max_snap_m", defaults.MAX_SNAP_M))
+                  if national else None)
+        nt = time_to_nearest(graph, sub, ref, exit_s=exit_s, **org_kw)
         t = nt.minutes.copy()
         t[~in_reg] = np.nan
         near = np.where(in_reg & (nt.nearest >= 0), nt.nearest, -1)
         beyond = rows[~sub.on_network]
-        edge = in_reg & on_net & beyond_network_nearer(graph, lon, lat, t, d_lon[beyond],
-                                                       d_lat[beyond])
+        edge = in_reg & on_net & edge_flag(graph, nt, lon, lat, t, d_lon[beyond], d_lat[beyond],
+                                           snap_m=ref.snap_m, dest_lon=d_lon[rows],
+                                           dest_lat=d_lat[rows], dest_snap_m=sub.snap_m)
         ids = dest["id"].to_numpy()[rows]
         names = dest["name"].to_numpy()[rows]
         out[f"t_{kind}_min"] = t
@@ -308,8 +329,8 @@ def facility_access(graph: RoadGraph, municipalities: pd.DataFrame,
         if (~sub.on_network).any():
             line += f", {int((~sub.on_network).sum()):,} destinations off the network"
         if edge.any():
-            line += f"; {int(edge.sum()):,} flagged ({kind}_edge_flag: one beyond the " \
-                    "extract might be nearer)"
+            line += f"; {int(edge.sum()):,} flagged ({kind}_edge_flag: a larger extract " \
+                    "might change the time)"
         report.append(line + ".")
         if not rows.size:
             logger.warning("no %s among the destinations: t_%s_min is empty", label, kind)

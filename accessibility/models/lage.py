@@ -23,12 +23,17 @@ virtual node (it hangs off a single road node). Several municipalities sharing a
 road node each keep their own access leg. One bounded Dijkstra per origin runs in
 parallel (:func:`accessibility.routing.potential`); the limit is inclusive.
 
-Edge flag: nodes whose straight-line distance to the boundary of the convex hull
-of all graph nodes is below ``edge_buffer_m`` (2 km) are boundary nodes; a
-municipality whose 120-minute search reaches one is flagged ``edge_flag`` because
-destinations beyond the extract are missing and its potential may be too low. On
-a national network this flags municipalities near the German border: BBSR counts
-German destinations only, so there the flag says "foreign destinations ignored".
+Edge flag: the boundary nodes are where the extract cut the network
+(:func:`accessibility.graph.edge_nodes`; a route leaving the extract passes last
+through one of them). A municipality whose 120-minute search reaches none of them
+(its access leg included) has a potential no larger extract can change: a
+destination beyond the extract, or a faster way round through it, would need such a
+route within the limit. ``edge_flag`` is False exactly then. When the graph does not
+know where it was cut (built from networkx, or an extract cut with complete ways and
+no box in its header), the nodes within ``edge_buffer_m`` (2 km) of the network's
+outline stand in: a guess, not a proof. On a national network the cut is the German
+border: BBSR counts German destinations only, so there the flag says "foreign
+destinations ignored".
 
 Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
 183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
@@ -52,7 +57,14 @@ from .. import defaults
 from .._errors import InputError
 from .._util import show as _show
 from ..compute import Executor, chunks
-from ..graph import RoadGraph, boundary_nodes, network_arrays
+from ..graph import (
+    RoadGraph,
+    boundary_nodes,
+    edge_nodes,
+    network_arrays,
+    point_coordinates,
+    snap_may_move,
+)
 from ..routing import (
     ContractionHierarchy,
     Decay,
@@ -297,9 +309,10 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     limit_min : float
         Time limit in minutes, inclusive (default 120).
     boundary : bool array of graph nodes, None or False
-        Boundary nodes for ``edge_flag``; ``None`` (default) computes them with
-        :func:`boundary_nodes` (``edge_buffer_m`` from the network outline),
-        ``False`` flags nothing.
+        Boundary nodes for ``edge_flag``; ``None`` (default) takes
+        :func:`~accessibility.graph.edge_nodes`: where the extract cut the network, or,
+        when the graph does not know, the nodes within ``edge_buffer_m`` of its
+        outline; ``False`` flags nothing.
     engine : {"dijkstra", "ch"}
         ``dijkstra``: one bounded search per municipality (fused kernel). ``ch``: a
         contraction hierarchy of the graph, then bucket many-to-many queries; the
@@ -332,13 +345,17 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     snap, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
     n = graph.n_nodes
     if boundary is None or boundary is True:
-        boundary = boundary_nodes(graph, edge_buffer_m)
+        boundary, _ = edge_nodes(graph, edge_buffer_m)
     bd = np.zeros(aug.n_nodes, bool)
     if boundary is not False:
         b = np.asarray(boundary, dtype=bool)
         if b.shape != (n,):
             raise InputError(f"boundary has shape {b.shape}, expected ({n},) graph nodes")
         bd[:n] = b
+        # a municipality whose snapping might move in a larger extract: reaching it
+        # within the limit is as uncertain as reaching the cut (its own search does)
+        lon, lat = point_coordinates(munis)
+        bd[n:] = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
     origins = n + np.arange(idx.size)
     limit_s = float(limit_min) * 60.0
     if pairs is not None:
@@ -692,6 +709,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
                   f"decay {decay}, limit {limit_min:g} min; mean potential "
                   f"{res.loc[on, 'potential_2h'].mean():,.0f}; {int(res['edge_flag'].sum())} "
-                  "searches reached the network edge (potential may be underestimated)")
+                  "searches reached a node where the extract cut the network (potential may be "
+                  "underestimated)")
     out.attrs["report"] = report
     return out

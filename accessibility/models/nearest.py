@@ -9,9 +9,19 @@ and know nothing of what the destinations are:
   destination on the network (its access leg as the start offset) gives the time from
   every node *to* its nearest destination; a unit's time adds its origin's own access
   leg, averaged over its origins when there are several (population or area origins).
-* :func:`beyond_network_nearer`: a destination the network cannot reach (outside the
-  extract, off its roads) may be nearer than the one found; it is, at most, when its
-  straight-line distance at the network's top speed takes less than the time found.
+* the edge test (:attr:`NearestTimes.leaves`, :func:`edge_flag`): a route that leaves
+  the extract passes last through a node where the extract cut the network
+  (:func:`accessibility.graph.cut_nodes`), so it takes at least the origin's access
+  leg plus the time from its node to the nearest cut node (one more reverse search,
+  from the cut nodes). Where that is no less than the time found, no larger extract
+  can change the value: it is exact. A destination off this network (outside the
+  extract, or farther than the snapping limit from its roads) is reached, in a larger
+  extract, only by a road of that extract, so the same test covers it.
+* :func:`beyond_network_nearer`: when the graph does not know where it was cut (built
+  from networkx or edge arrays, or an extract that shows no cut), the previous guess
+  stands in: a destination the network cannot reach may be nearer than the one
+  found when its straight-line distance at the network's top speed takes less than
+  the time found. It ignores faster ways round through the outside.
 """
 
 from __future__ import annotations
@@ -22,14 +32,26 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ..graph import Attached, RoadGraph, max_speed_ms, project
+from .. import defaults
+from ..graph import (
+    Attached,
+    RoadGraph,
+    cut_nodes,
+    edge_nodes,
+    max_speed_ms,
+    project,
+    snap_may_move,
+)
 from ..routing import nearest_facility
 
 __all__ = [
     "NearestTimes",
     "beyond_network_nearer",
     "bin_minutes",
+    "edge_flag",
     "straight_line_bound_min",
+    "time_to_edge_s",
+    "time_to_exit_s",
     "time_to_nearest",
 ]
 
@@ -48,16 +70,27 @@ class NearestTimes(NamedTuple):
         -1 where there is none (the same rows as NaN in ``minutes``).
     n_origins : ndarray of int64
         Origins of the unit on the network (0 off the network).
+    leaves : ndarray of bool
+        Whether a route leaving the network could be faster for one of the unit's
+        origins: its access leg plus its time to the nearest cut node
+        (:func:`time_to_edge_s`) is below its time found (or it found none). All
+        False when the graph does not know where it was cut.
+    edge : str
+        ``"cut"`` when the graph knows where the extract cut it (``leaves`` False
+        means exact), else ``"unknown"``.
     """
 
     minutes: np.ndarray
     nearest: np.ndarray
     n_origins: np.ndarray
+    leaves: np.ndarray
+    edge: str
 
 
 def time_to_nearest(graph: RoadGraph, destinations: Attached, units: Attached, *,
                     origins: Attached | None = None, origin_unit: np.ndarray | None = None,
-                    origin_weight: np.ndarray | None = None) -> NearestTimes:
+                    origin_weight: np.ndarray | None = None,
+                    exit_s: np.ndarray | None = None) -> NearestTimes:
     """Car time from every unit to its nearest destination (reverse multi-source search).
 
     Parameters
@@ -77,6 +110,10 @@ def time_to_nearest(graph: RoadGraph, destinations: Attached, units: Attached, *
         Row of the unit of each origin (with ``origins``).
     origin_weight : ndarray of float, optional
         Weight of each origin (default 1).
+    exit_s : ndarray of float, optional
+        Per node, a lower bound of the time of any route that leaves the network and
+        reaches a destination (:func:`time_to_exit_s`); default the time to the nearest
+        cut node (:func:`time_to_edge_s`). Sets ``leaves``.
 
     Returns
     -------
@@ -96,11 +133,20 @@ def time_to_nearest(graph: RoadGraph, destinations: Attached, units: Attached, *
     dest = np.flatnonzero(destinations.on_network)
     minutes = np.full(n, np.nan)
     nearest = np.full(n, -1, np.int64)
+    to_edge = time_to_edge_s(graph) if exit_s is None else exit_s
+    edge = "unknown" if to_edge is None else "cut"
+    if to_edge is None:
+        to_edge = np.full(graph.n_nodes, np.inf)
+    o_node = np.maximum(origins.node, 0)
+    o_exit = np.where(o_ok, origins.access_s + to_edge[o_node], np.inf)
     if dest.size == 0:
-        return NearestTimes(minutes, nearest, n_origins)
+        leaves = np.bincount(origin_unit, weights=np.isfinite(o_exit).astype(np.float64), minlength=n) > 0
+        return NearestTimes(minutes, nearest, n_origins, leaves, edge)
     res = nearest_facility(graph, destinations.node[dest], destinations.access_s[dest],
                            reverse=True)
-    o_time = np.where(o_ok, origins.access_s + res.dist[np.maximum(origins.node, 0)], np.inf)
+    o_time = np.where(o_ok, origins.access_s + res.dist[o_node], np.inf)
+    # strictly faster: a route as fast as the one found leaves the value as it is
+    leaves = np.bincount(origin_unit, weights=(o_exit < o_time).astype(np.float64), minlength=n) > 0
     reach = o_ok & np.isfinite(o_time)
     w = weight * reach
     wsum = np.bincount(origin_unit, weights=w, minlength=n)
@@ -112,7 +158,78 @@ def time_to_nearest(graph: RoadGraph, destinations: Attached, units: Attached, *
     # a unit whose reference node reaches nothing keeps no value
     minutes[nearest < 0] = np.nan
     minutes[~units.on_network] = np.nan
-    return NearestTimes(minutes, nearest, n_origins)
+    return NearestTimes(minutes, nearest, n_origins, leaves & units.on_network, edge)
+
+
+def time_to_edge_s(graph: RoadGraph) -> np.ndarray | None:
+    """Time in seconds from every node to the nearest node where the extract cut the
+    network (:func:`accessibility.graph.cut_nodes`; ``inf`` where none is reached),
+    or None when the graph does not know where it was cut. One reverse multi-source
+    search, kept with the graph (it is immutable) for the next indicator."""
+    if "_time_to_edge" not in graph.__dict__:
+        nodes, how = edge_nodes(graph)
+        dist = None
+        if how == "cut":
+            src = np.flatnonzero(nodes)
+            dist = np.asarray(nearest_facility(graph, src, np.zeros(src.size),
+                                               reverse=True).dist, dtype=np.float64)
+        graph.__dict__["_time_to_edge"] = dist
+    return graph.__dict__["_time_to_edge"]
+
+
+def time_to_exit_s(graph: RoadGraph, dest_lon: np.ndarray, dest_lat: np.ndarray, *,
+                   max_snap_m: float, top_speed_kmh: float = defaults.EDGE_TOP_SPEED_KMH
+                   ) -> np.ndarray | None:
+    """Per node, a lower bound of the time of a route that leaves the network through
+    a cut node and ends at one of the destinations (``dest_lon``, ``dest_lat``: all of
+    them, on the network or not; the table must list every destination, as the
+    national register of central places does).
+
+    After the cut node ``c`` such a route still covers at least the straight line
+    from ``c`` to the destination's road node, which lies within ``max_snap_m`` of
+    the destination, at no more than ``top_speed_kmh`` (or the graph's fastest edge,
+    if faster). So one reverse search from the cut nodes, each starting with that
+    time, bounds every way out. None when the graph does not know where it was cut;
+    the plain time to the cut (:func:`time_to_edge_s`) without a destination.
+    """
+    cut = cut_nodes(graph)
+    if cut is None or not cut.any():
+        return None
+    ok = np.isfinite(dest_lon) & np.isfinite(dest_lat)
+    src = np.flatnonzero(cut)
+    if not ok.any():
+        return time_to_edge_s(graph)
+    tx, ty = project(np.asarray(dest_lon)[ok], np.asarray(dest_lat)[ok], graph.crs)
+    d, _ = cKDTree(np.column_stack([tx, ty])).query(
+        np.column_stack([np.asarray(graph.x, float)[src], np.asarray(graph.y, float)[src]]))
+    v = max(top_speed_kmh / 3.6, max_speed_ms(graph))
+    start = np.maximum(d - max_snap_m, 0.0) / v
+    return np.asarray(nearest_facility(graph, src, start, reverse=True).dist, dtype=np.float64)
+
+
+def edge_flag(graph: RoadGraph, nt: NearestTimes, lon: np.ndarray, lat: np.ndarray,
+              minutes: np.ndarray, beyond_lon: np.ndarray, beyond_lat: np.ndarray, *,
+              snap_m: np.ndarray | None = None, dest_lon: np.ndarray | None = None,
+              dest_lat: np.ndarray | None = None, dest_snap_m: np.ndarray | None = None
+              ) -> np.ndarray:
+    """Whether a larger extract could change each unit's time.
+
+    Where the graph knows where it was cut: ``nt.leaves`` (a way out could be
+    faster), or the unit's own snapping might move (``snap_m``, see
+    :func:`accessibility.graph.snap_may_move`), or that of the destination it found
+    (``dest_*``, indexed like ``nt.nearest``); False means exact. Else
+    :func:`beyond_network_nearer` for the destinations off the network (a guess).
+    Callers restrict the flag to the units it applies to (in the region, on the
+    network, not a destination themselves)."""
+    if nt.edge != "cut":
+        return beyond_network_nearer(graph, lon, lat, minutes, beyond_lon, beyond_lat)
+    flag = nt.leaves.copy()
+    if snap_m is not None:
+        flag |= snap_may_move(graph, lon, lat, snap_m)
+    if dest_snap_m is not None and len(dest_snap_m):
+        moves = snap_may_move(graph, dest_lon, dest_lat, dest_snap_m)
+        flag |= (nt.nearest >= 0) & moves[np.maximum(nt.nearest, 0)]
+    return flag
 
 
 def straight_line_bound_min(graph: RoadGraph, lon: np.ndarray, lat: np.ndarray,

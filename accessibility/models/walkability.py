@@ -26,7 +26,7 @@ from pyproj import Transformer
 
 from .. import defaults
 from .._errors import InputError
-from ..graph import RoadGraph, network_arrays
+from ..graph import RoadGraph, cut_nodes, network_arrays
 from ..routing import walk_nearest
 from ..vocabulary import (
     N_SERVICES_WORD,
@@ -189,6 +189,34 @@ def network_distances(cells: pd.DataFrame, facilities: pd.DataFrame, walk_graph:
     return out
 
 
+def network_edge_flag(cells: pd.DataFrame, walk_graph: RoadGraph, *,
+                      max_distance_m: float = defaults.WALK_MAX_DISTANCE_M) -> pd.array:
+    """Per cell, whether a larger walk extract could change one of its network
+    distances (the columns ``dist_{service}_net_m``): a walk that leaves the extract
+    passes last through a node where the extract cut the network
+    (:func:`accessibility.graph.cut_nodes`), so it is at least the cell's snap
+    distance plus the walk to the nearest cut node. Where that is no less than the
+    distance found (or the search radius, where none was found), the distance is
+    exact. Empty (``<NA>``) when the graph does not know where it was cut; False for
+    cells off the network. A nullable boolean array, one value per cell."""
+    cs = network_arrays(cells, walk_graph, what="cells")
+    cut = cut_nodes(walk_graph)
+    flag = np.zeros(len(cells), bool)
+    if cut is None or not cut.any():
+        return pd.array([pd.NA] * len(cells), dtype="boolean")
+    src = np.flatnonzero(cut)
+    res = walk_nearest(walk_graph, src, np.zeros(src.size), limit_m=max_distance_m)
+    ok = cs.on_network
+    out_m = np.full(len(cells), np.inf)
+    out_m[ok] = cs.snap_m[ok] + res.dist[cs.node[ok]]
+    for s in SERVICES:
+        col = f"dist_{s}{METHOD_SUFFIX['network']}_m"
+        if col in cells.columns:
+            d = np.nan_to_num(cells[col].to_numpy(float), nan=max_distance_m)
+            flag |= ok & (out_m < np.minimum(d, max_distance_m))
+    return pd.array(flag, dtype="boolean")
+
+
 def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=METHODS,
                    walk_graph: RoadGraph | None = None, barriers=None, gaps=None,
                    max_distance_m: float = defaults.WALK_MAX_DISTANCE_M) -> pd.DataFrame:
@@ -229,6 +257,9 @@ def cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, *, methods=MET
             d = network_distances(cells, facilities, walk_graph, max_distance_m=max_distance_m)
         for s, v in d.items():
             out[f"dist_{s}{METHOD_SUFFIX[m]}_m"] = v
+    if "network" in methods:
+        out["walk_edge_flag_net"] = network_edge_flag(out, walk_graph,
+                                                      max_distance_m=max_distance_m)
     out.attrs["report"] = report
     return out
 
@@ -394,6 +425,9 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
         # the tiles' distances, back in the cells' order
         out[c] = (dist[c].reindex(cells.index).to_numpy() if c in dist.columns
                   else np.full(len(cells), np.nan))
+    if "network" in methods and walk_graph is not None:  # on the whole network: one search
+        out["walk_edge_flag_net"] = network_edge_flag(out, walk_graph,
+                                                      max_distance_m=max_distance_m)
     out.attrs.update(report=report + [
         f"Computed in {len(order)} tile{'' if len(order) == 1 else 's'} ({tiles}"
         + (f", {tile_size_m / 1000:g} km" if tiles == "square" else "")
@@ -446,6 +480,24 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
     return out
 
 
+def _edge_share(cells: pd.DataFrame, keys: pd.Index) -> np.ndarray:
+    """Per municipality (``keys``), the share of residents whose cell carries
+    ``walk_edge_flag_net``: how much of its network Nahversorgung a larger extract
+    might change (0: exact); NaN where no cell knows (the graph does not know where
+    it was cut)."""
+    ok = cells["ags"].notna().to_numpy()
+    known = cells["walk_edge_flag_net"].notna().to_numpy()[ok]
+    ags = cells["ags"][ok].astype(str).to_numpy()
+    pop = cells["population"].to_numpy(float)[ok]
+    flag = cells["walk_edge_flag_net"].fillna(False).to_numpy(bool)[ok]
+    pos = keys.get_indexer(ags)
+    tot = np.bincount(pos, weights=pop, minlength=len(keys))
+    hit = np.bincount(pos, weights=pop * flag, minlength=len(keys))
+    n_known = np.bincount(pos, weights=known.astype(np.float64), minlength=len(keys))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((tot > 0) & (n_known > 0), hit / tot, np.nan)
+
+
 def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
                 methods=None, absent: tuple[str, ...] = ()) -> pd.DataFrame:
     """Nahversorgung per municipality from the cell distances of :func:`cell_distances`.
@@ -486,5 +538,7 @@ def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
                              "cell_distances()")
         d = {s: cells[c].to_numpy(float) for s, c in cols.items()}
         agg = aggregate(cells, d, limit_m=limit_m, suffix=sfx, absent=absent)
+        if m == "network" and "walk_edge_flag_net" in cells.columns:
+            agg["walk_edge_share_net"] = _edge_share(cells, agg.index)
         parts.append(agg if not parts else agg.drop(columns="walk_residents"))
     return pd.concat(parts, axis=1)
