@@ -116,16 +116,56 @@ def _labels(ax, places: gpd.GeoDataFrame | None) -> None:
         drawn.append((xi, yi))
 
 
-def _legend(ax) -> None:
-    """The legend beside the map, not over it."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+def _legend(ax, extra=()) -> None:
+    """The legend beside the map, not over it; ``extra`` handles (None ignored) last."""
+    handles = ax.get_legend_handles_labels()[0] + [h for h in extra if h is not None]
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
+                  frameon=False)
 
 
 #: Grey of "no value" in every map.
 NO_VALUE_COLOR = "0.85"
 #: Legend entry of units cut by the extract's edge (drawn grey and hatched).
 INCOMPLETE_LABEL = "incomplete: crosses the extract's edge"
+
+
+#: Legend entry of values a larger road extract might change (their edge flag is set):
+#: drawn in their colour, dotted over.
+PROVISIONAL_LABEL = "may change with a larger extract (edge flag)"
+
+
+def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax
+                      ) -> matplotlib.patches.Patch | None:
+    """Dots over the rows of ``provisional`` (a mask) that have a colour of their own;
+    their legend handle (None when there are none)."""
+    if provisional is None:
+        return None
+    mask = np.asarray(provisional, dtype=bool)
+    part = gdf[mask]
+    valid = (part.geometry.notna() & ~part.geometry.is_empty).to_numpy()
+    part = part[valid].to_crs(_METRIC)
+    if not len(part):
+        return None
+    poly = part.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if poly.any():
+        part[poly].plot(ax=ax, facecolor="none", edgecolor="0.2", linewidth=0, hatch="....")
+    if (~poly).any():
+        part[~poly].plot(ax=ax, facecolor="none", edgecolor="0.1", markersize=60,
+                         linewidth=0.8)
+    return matplotlib.patches.Patch(facecolor="white", edgecolor="0.2", hatch="....",
+                                    label=f"{PROVISIONAL_LABEL} ({len(part)})")
+
+
+def _provisional_of(gdf: gpd.GeoDataFrame, provisional, incomplete, column: str):
+    """The provisional rows that are drawn in a colour of their own: with a value,
+    and not already grey as an incomplete unit."""
+    if provisional is None:
+        return None
+    mask = np.asarray(provisional, dtype=bool) & gdf[column].notna().to_numpy()
+    if incomplete is not None:
+        mask &= ~np.asarray(incomplete, dtype=bool)
+    return mask
 
 
 def _split_incomplete(gdf: gpd.GeoDataFrame, incomplete) -> tuple[gpd.GeoDataFrame,
@@ -193,15 +233,18 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                label: str, cmap: str = "viridis_r",
                places: gpd.GeoDataFrame | None = None, diverging: bool = False,
-               incomplete=None) -> Path:
+               incomplete=None, provisional=None) -> Path:
     """A map of a numeric column; municipalities without a value in grey.
 
     ``diverging``: a change, drawn with a diverging colour map centred at 0 (no
     change in the neutral middle colour, gains and losses symmetric).
     ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
-    and hatched with the legend entry :data:`INCOMPLETE_LABEL`."""
+    and hatched with the legend entry :data:`INCOMPLETE_LABEL`.
+    ``provisional``: a mask of rows whose value a larger extract might change (their
+    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`."""
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
+    prov = _provisional_of(gdf, provisional, incomplete, column)
     gdf, cut = _split_incomplete(gdf, incomplete)
     missing = gdf[gdf[column].isna()]
     if len(missing):
@@ -215,7 +258,8 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
             cmap = "RdBu_r"  # red: longer, blue: shorter; white: unchanged
         _draw(have, ax, column=column, cmap=cmap, legend=True,
               legend_kwds={"label": label, "shrink": 0.6}, **kw)
-    handles = [h for h in (_draw_incomplete(cut, ax),) if h is not None]
+    handles = [h for h in (_draw_incomplete(cut, ax), _draw_provisional(full, prov, ax))
+               if h is not None]
     _outlines(full, ax)
     _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it
@@ -231,13 +275,16 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                    order: list[str] | None = None, cmap: str = "viridis_r",
                    places: gpd.GeoDataFrame | None = None, no_value: str = "no value",
-                   incomplete=None) -> Path:
+                   incomplete=None, provisional=None) -> Path:
     """A map of a class column with a legend in ``order`` (counts, and ``no_value``).
 
     ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
-    and hatched with the legend entry :data:`INCOMPLETE_LABEL`, in no class."""
+    and hatched with the legend entry :data:`INCOMPLETE_LABEL`, in no class.
+    ``provisional``: a mask of rows whose class a larger extract might change (their
+    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`."""
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
+    prov = _provisional_of(gdf, provisional, incomplete, column)
     gdf, cut = _split_incomplete(gdf, incomplete)
     cats = order or sorted(gdf[column].dropna().unique())
     colors = class_colors(len(cats), cmap)
@@ -251,17 +298,20 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     if len(cut):
         _draw(cut, ax, color=NO_VALUE_COLOR, hatch="////",
               label=f"{INCOMPLETE_LABEL} ({len(cut)})")
+    handle = _draw_provisional(full, prov, ax)
     _outlines(full, ax)
     _labels(ax, places)
-    _legend(ax)
+    _legend(ax, [handle])
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
 
 
 def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
-                   path: str | Path, *, title: str) -> Path:
-    """Catchment areas: municipalities coloured by the centre they are nearest to."""
+                   path: str | Path, *, title: str, provisional=None) -> Path:
+    """Catchment areas: municipalities coloured by the centre they are nearest to;
+    ``provisional`` as in :func:`map_values` (a centre beyond the extract might be
+    nearer)."""
     fig, ax = plt.subplots(figsize=(8, 8))
     have = gdf[gdf[key].notna()]
     if len(have):
@@ -278,8 +328,9 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     missing = gdf[gdf[key].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
+    handle = _draw_provisional(gdf, _provisional_of(gdf, provisional, None, key), ax)
     _outlines(gdf, ax)
-    _legend(ax)
+    _legend(ax, [handle])
     _labels(ax, centres)
     ax.set_title(title)
     ax.set_axis_off()

@@ -171,3 +171,16 @@ def test_run_per_gemeinde_unit(tmp_path):
     road = reg[reg["reason"].fillna("") != "outside the road extract: Nahversorgung values only"]
     assert sh.loc[sh["indicator"] == "mz", "municipalities"].sum() == len(road)
     assert "Reporting unit: municipalities" in res.summary
+
+
+def test_gvb_walk_shares_of_a_service_without_data_stay_empty():
+    """No facility of a service at all: every member's share is NaN (no data), and the
+    GVB's too, never 0 %; a member left empty (its cells were not its own) is left out
+    of the GVB's share, not counted as unserved."""
+    t = toy()
+    t["walk_share_pharmacy"] = np.nan  # no pharmacy in the extract
+    t.loc[1, "walk_share_stop"] = np.nan  # a2's values left empty
+    g = gvb_table(t).set_index("gvb")
+    assert np.isnan(g.loc["A", "walk_share_pharmacy"])
+    assert g.loc["A", "walk_share_stop"] == pytest.approx(1.0)  # a1 alone: 1000 of 1000
+    assert g.loc["A", "walk_share_all"] == pytest.approx(0.6)  # unchanged

@@ -706,10 +706,12 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     out = with_lage_classes(out, thresholds=thresholds,
                             settlement_function=settlement_function)
     on = res["potential_2h"].notna()
+    exact = on & ~res["edge_flag"].fillna(True).astype(bool)
     report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
-                  f"decay {decay}, limit {limit_min:g} min; mean potential "
-                  f"{res.loc[on, 'potential_2h'].mean():,.0f}; {int(res['edge_flag'].sum())} "
-                  "searches reached a node where the extract cut the network (potential may be "
-                  "underestimated)")
+                  f"decay {decay}, limit {limit_min:g} min; "
+                  + (f"mean potential {res.loc[exact, 'potential_2h'].mean():,.0f} over the "
+                     f"{int(exact.sum())} exact ones; " if exact.any() else "no exact potential; ")
+                  + f"{int((on & ~exact).sum())} searches reached a node where the extract cut "
+                  "the network (their potential is a lower bound)")
     out.attrs["report"] = report
     return out

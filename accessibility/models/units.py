@@ -149,8 +149,13 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         out["walk_residents"] = out["gvb"].map(g).to_numpy()
     for sfx in _walk_suffixes(d):
         for s in SERVICES + ("all",):
-            served = (pd.to_numeric(d[f"walk_share_{s}{sfx}"], errors="coerce") * res).fillna(0.0)
-            share = served.groupby(d["gvb"]).sum() / g.where(g > 0)
+            v = pd.to_numeric(d[f"walk_share_{s}{sfx}"], errors="coerce")
+            # over the members with a value: a service without any facility (NaN, no
+            # data) stays empty, never 0 %
+            known = v.notna() & (res > 0)
+            served = (v * res).where(known, 0.0).groupby(d["gvb"]).sum()
+            base = res.where(known, 0.0).groupby(d["gvb"]).sum()
+            share = served / base.where(base > 0)
             out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
     if "walk_residents" in out.columns:
         out["walk_coverage"] = out["walk_residents"] / out["population"].where(

@@ -96,22 +96,26 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         oz = centres[cp["_oz"].to_numpy()]
         sfx, per = ("_gvb", " (Gemeindeverband mean)") if unit == "gvb" else ("", "")
         partial = incomplete_members(reg, units) if unit == "gvb" else None
+        oz_prov = provisional(reg, ["oz_edge_flag"], unit)
         out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
                                      title=f"Car time to the nearest Oberzentrum{per}",
-                                     label="minutes", places=oz, incomplete=partial))
+                                     label="minutes", places=oz, incomplete=partial,
+                                     provisional=oz_prov))
         out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
                                                title=f"Oberzentrum: BBSR classes{per}",
                                                order=class_order("oz"), places=oz,
-                                               incomplete=partial))
+                                               incomplete=partial, provisional=oz_prov))
         out.add("map_standards", map_categories(
             reg.assign(standard_class=api.standard_class(reg)), "standard_class",
             s / f"map_standards.{ext}",
             title=f"Accessibility standards: Mittelzentrum within {cfg.standard_mz_min:g}, "
                   f"Oberzentrum within {cfg.standard_oz_min:g} minutes by car",
-            order=list(api.STANDARD_CLASSES), places=oz))
+            order=list(api.STANDARD_CLASSES), places=oz,
+            provisional=provisional(reg, ["mz_edge_flag", "oz_edge_flag"], None)))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
-            title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car"))
+            title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car",
+            provisional=provisional(reg, ["mz_edge_flag"], None)))
     return res
 
 
@@ -120,6 +124,18 @@ def incomplete_members(reg: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
     ``complete``): maps draw them hatched, not in the GVB's class."""
     done = units.set_index("gvb")["complete"]
     return ~reg["gvb"].map(done).fillna(False).to_numpy(bool)
+
+
+def provisional(reg, flags: list[str], unit: str | None):
+    """Rows whose mapped value a larger extract might change: any of the ``flags`` set
+    for the municipality, or (``unit="gvb"``, a GVB mean) for any member of its GVB."""
+    cols = [c for c in flags if c in reg.columns]
+    if not cols:
+        return None
+    own = reg[cols].fillna(False).astype(bool).any(axis=1)
+    if unit == "gvb" and "gvb" in reg.columns:
+        return own.groupby(reg["gvb"]).transform("any").to_numpy()
+    return own.to_numpy()
 
 
 def lage_decay(config: Config) -> api.Decay:
@@ -243,8 +259,9 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
             title = f"Car time to the nearest {terms.map_label}"
             col = f"t_{kind}_min"
             if col in reg.columns and reg[col].notna().any():
-                out.add(f"map_{kind}", map_values(reg, col, out.stage / f"map_{kind}_time.{ext}",
-                                                  title=title, label="minutes"))
+                out.add(f"map_{kind}", map_values(
+                    reg, col, out.stage / f"map_{kind}_time.{ext}", title=title,
+                    label="minutes", provisional=provisional(reg, [f"{kind}_edge_flag"], None)))
         day = config.walk.gtfs_date
         for key, col, name, title, label in (
                 ("map_pt", "pt_departures_per_1000", "map_pt_departures",
