@@ -55,6 +55,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
         overrides["output.isochrone_minutes"] = args.isochrones
+    if args.clip:
+        overrides["graph.clip"] = args.clip
     _dask_overrides(args, overrides)
     result = run(config, output_dir=output, overrides=overrides or None,
                  overwrite=args.overwrite)
@@ -135,6 +137,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if args.out:
         print(f"upgrades written to {args.out}")
     return 0
+
+
+def _box(text: str) -> list[float]:
+    """``--clip 8.5,49.3,8.9,49.5``: four numbers, lon/lat of two corners."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"four numbers lon_min,lat_min,lon_max,lat_max, got "
+                                         f"{text!r}")
+    return values
 
 
 def _minutes_list(text: str) -> list[float]:
@@ -268,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true",
                    help="replace files of the last run that were changed since (default: "
                         "such files stop the run before any work)")
+    r.add_argument("--clip", type=_box, metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
+                   help="the box the OSM extract was cut with: the graph is cropped to it so "
+                        "that the edge flags are exact ([graph] clip)")
     r.add_argument("--dask", nargs="?", const="", metavar="ADDRESS|N",
                    help="run the Lage origins and the walkability tiles as Dask tasks: on the "
                         "scheduler at ADDRESS (tcp://host:8786), or on a local cluster of N "

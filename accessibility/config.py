@@ -115,6 +115,10 @@ class GraphConfig:
         km/h; the straight-line snap distance is travelled at this speed. Default: the
         profile's (fitted together with its speeds; ``de-car``: see
         docs/METHOD.md), else 15 km/h. :meth:`access_kmh` gives the value in use.
+    clip : tuple of float
+        ``[lon_min, lat_min, lon_max, lat_max]``: crop the extract to the box it was cut
+        with, so that the cut is known and the edge flags are exact (see the README,
+        "How exact is each number"). Empty: no crop.
     cache_dir : Path, optional
         Directory for cached graphs; default no cache.
     """
@@ -125,6 +129,13 @@ class GraphConfig:
     max_snap_m: float = D.MAX_SNAP_M
     access_speed_kmh: float | None = None
     cache_dir: Path | None = None
+    clip: tuple[float, ...] = D.GRAPH_CLIP
+
+    def build_options(self) -> dict[str, object]:
+        """The keyword options of :func:`accessibility.build_graph` this section sets
+        (one place for every command that builds the graph)."""
+        return {"simplify_graph": self.simplify, "max_snap_m": self.max_snap_m,
+                "crs": self.metric_crs, "clip": tuple(self.clip) if self.clip else None}
 
     def access_kmh(self) -> float:
         """The access-leg speed in use: the config's, else the profile's, else 15 km/h."""
@@ -572,6 +583,11 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
                              f"got {list(t)!r}.")
     if name == "graph" and "metric_crs" in values:
         _check_metric_crs(values["metric_crs"], where)
+    if name == "graph" and "clip" in values:
+        b = values["clip"]
+        if len(b) not in (0, 4) or (len(b) == 4 and not (b[0] < b[2] and b[1] < b[3])):
+            raise InputError(f"{where}: [graph] clip must be [lon_min, lat_min, lon_max, "
+                             f"lat_max] in degrees with min < max, got {list(b)!r}.")
     if name == "region" and "bbox" in values:
         b = values["bbox"]
         if len(b) not in (0, 4) or (len(b) == 4 and not (b[0] < b[2] and b[1] < b[3])):

@@ -35,8 +35,9 @@ MAX_SNAP_M = 2000.0
 ACCESS_SPEED_KMH = 15.0
 #: Highest plausible access speed (km/h) of a config or a profile: above it, a typo.
 MAX_ACCESS_SPEED_KMH = 130.0
-#: Fastest speed a profile may state for a road class or a maxspeed zone, km/h: the unlimited Autobahn's Richtgeschwindigkeit is 130 km/h and no mean
-#: free-flow speed of a class comes near 200; above it a profile is in the wrong unit.
+#: Fastest speed a profile may state for a road class or a maxspeed zone, km/h: the
+#: unlimited Autobahn's Richtgeschwindigkeit is 130 km/h and no mean free-flow speed of a
+#: class comes near 200; above it a profile is in the wrong unit.
 MAX_PROFILE_SPEED_KMH = 200.0
 #: Plausible inputs per municipality (inclusive upper bounds): Berlin, the largest
 #: municipality, has 3.9 million residents; the largest commuter flows (Frankfurt,
@@ -50,6 +51,10 @@ MAX_COMMUTERS = 1_000_000
 REGION_AGS_PREFIXES: tuple[str, ...] = ()
 #: Cut the register to a lon/lat box (lon_min, lat_min, lon_max, lat_max); empty: none.
 REGION_BBOX: tuple[float, ...] = ()
+#: The box the OSM extract was cut with ([lon_min, lat_min, lon_max, lat_max]): the graph
+#: is cropped to it on reading, so its cut is known and the edge flags are exact (an
+#: extract with complete ways and no header box shows no cut otherwise). Empty: none.
+GRAPH_CLIP: tuple[float, ...] = ()
 
 # ------------------------------------------------------------------ central places
 #: Origins of the MZ/OZ search: one reference point per municipality (INKAR).

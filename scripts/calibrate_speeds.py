@@ -96,9 +96,8 @@ class Builder:
         key = profile.fingerprint()
         if key not in self.memo:
             c = self.config.graph
-            g = build_graph(self.config.inputs.osm, profile, simplify_graph=c.simplify,
-                            keep_points=self.keep, max_snap_m=c.max_snap_m,
-                            crs=c.metric_crs, cache_dir=self.tmp)
+            g = build_graph(self.config.inputs.osm, profile, keep_points=self.keep,
+                            cache_dir=self.tmp, **c.build_options())
             self.memo[key] = (g, attach(g, self.munis, max_snap_m=c.max_snap_m,
                                         access_speed_kmh=c.access_speed_kmh))
         return self.memo[key]

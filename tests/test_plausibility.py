@@ -163,3 +163,25 @@ def test_a_grid_in_thousands_or_at_corners_is_refused(tmp_path):
         read_population_grid(grid_file(tmp_path, xs, ys, [v / 1000 for v in whole]))
     with pytest.raises(InputError, match="lower-left corners"):
         read_population_grid(grid_file(tmp_path, xs - 500, ys - 500, whole))
+
+
+def test_graph_clip_reaches_every_graph_build(monkeypatch):
+    """[graph] clip (--clip) crops the extract in every command that builds the graph;
+    a box with min > max is an input error."""
+    from accessibility.pipeline import inputs
+
+    with pytest.raises(InputError, match=r"\[graph\] clip"):
+        load_config(None, {"graph.clip": [9.0, 49.0, 8.0, 50.0]})
+    c = load_config(None, {"graph.clip": [8.5, 49.3, 8.9, 49.5]})
+    assert c.graph.build_options()["clip"] == (8.5, 49.3, 8.9, 49.5)
+    assert load_config(None, None).graph.build_options()["clip"] is None
+    seen = {}
+
+    def fake_build(osm, profile, **kw):
+        seen.update(kw)
+        raise InputError("stop here")
+
+    monkeypatch.setattr(inputs, "build_graph", fake_build)
+    with pytest.raises(InputError, match="stop here"):
+        inputs.prepare_graph(c, None)
+    assert seen["clip"] == (8.5, 49.3, 8.9, 49.5) and seen["crs"] == c.graph.metric_crs

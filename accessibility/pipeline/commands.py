@@ -62,9 +62,8 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
     keep = (munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         def rebuild(profile):
-            g = build_graph(config.inputs.osm, profile, simplify_graph=config.graph.simplify,
-                            keep_points=keep, max_snap_m=config.graph.max_snap_m,
-                            crs=config.graph.metric_crs, cache_dir=tmp)
+            g = build_graph(config.inputs.osm, profile, keep_points=keep, cache_dir=tmp,
+                            **config.graph.build_options())
             return g, attach(g, munis, max_snap_m=config.graph.max_snap_m,
                              access_speed_kmh=config.graph.access_kmh())
 

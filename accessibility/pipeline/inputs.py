@@ -230,10 +230,8 @@ def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
         ok = munis["lon"].notna().to_numpy()
         keep = (munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
     t = time.perf_counter()
-    graph = build_graph(config.inputs.osm, config.graph.profile,
-                        simplify_graph=config.graph.simplify, keep_points=keep,
-                        max_snap_m=config.graph.max_snap_m, crs=config.graph.metric_crs,
-                        cache_dir=config.graph.cache_dir)
+    graph = build_graph(config.inputs.osm, config.graph.profile, keep_points=keep,
+                        cache_dir=config.graph.cache_dir, **config.graph.build_options())
     stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
     warnings = dropped_lines(stats["graph"])
     for line in warnings:
