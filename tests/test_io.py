@@ -418,6 +418,47 @@ def test_round_trip_plain(tmp_path: Path, suffix: str) -> None:
     pd.testing.assert_frame_equal(back[df.columns], df, check_dtype=False)
 
 
+def test_csv_reads_as_a_planner_reads_it(tmp_path: Path) -> None:
+    """A CSV output read as a planner would: pandas defaults, the call of
+    docs/outputs.md, QGIS/GDAL with the ``.csvt`` sidecar, and GDAL's type detection
+    without it (quoted fields are text, so an AGS stays text even without a leading
+    zero)."""
+    df = pd.DataFrame({"ags": ["16077052", "15003000", "03101000"],
+                       "minutes": [12.5, 0.0, np.nan],
+                       "n": pd.array([1, 2, None], dtype="Int64"), "flag": [True, False, True],
+                       "name": ["Göpfersdorf", 'Magdeburg, "Stadt"', "Hannover"]})
+    path = write_table(df, tmp_path / "m.csv")
+    # pandas defaults: numbers are numbers, text is text; the AGS loses its leading zero
+    plain = pd.read_csv(path)
+    assert plain["ags"].tolist() == [16077052, 15003000, 3101000]
+    assert plain["minutes"].iloc[:2].tolist() == [12.5, 0.0] and np.isnan(plain["minutes"].iloc[2])
+    assert plain["flag"].tolist() == [True, False, True]
+    assert plain["name"].tolist() == df["name"].tolist()
+    # the documented call keeps the keys as text
+    keys = {c: str for c in ("ags", "gvb", "kreis", "land", "nearest_mz_ags", "nearest_oz_ags")}
+    documented = pd.read_csv(path, dtype=keys)
+    pd.testing.assert_frame_equal(documented, df, check_dtype=False)
+    # QGIS / GDAL read the .csvt: the AGS text, the counts integers, the flags booleans
+    assert path.with_suffix(".csvt").read_text().strip() == \
+        '"String","Real","Integer64","Integer(Boolean)","String"'
+    gdal = pyogrio.read_dataframe(path)
+    assert gdal["ags"].tolist() == df["ags"].tolist()
+    assert gdal["minutes"].iloc[:2].tolist() == [12.5, 0.0] and np.isnan(gdal["minutes"].iloc[2])
+    assert gdal["n"].iloc[:2].tolist() == [1, 2] and gdal["flag"].tolist() == [True, False, True]
+    assert gdal["name"].tolist() == df["name"].tolist()
+    # without the sidecar, GDAL's (and QGIS's) type detection: quoted fields are text,
+    # unquoted ones numbers (a missing number is written "", which would make its
+    # column text: the sidecar is what keeps such columns numeric)
+    full = write_table(df.iloc[:2], tmp_path / "full.csv")
+    full.with_suffix(".csvt").unlink()
+    detected = pyogrio.read_dataframe(full, AUTODETECT_TYPE="YES", QUOTED_FIELDS_AS_STRING="YES")
+    assert detected["ags"].tolist() == ["16077052", "15003000"]
+    assert detected["name"].tolist() == df["name"].iloc[:2].tolist()
+    assert pd.api.types.is_float_dtype(detected["minutes"])
+    assert pd.api.types.is_integer_dtype(detected["n"])
+    assert pd.api.types.is_bool_dtype(detected["flag"])
+
+
 def test_round_trip_municipalities(vg250: gpd.GeoDataFrame, tmp_path: Path) -> None:
     part = vg250[vg250["kreis"] == "03241"].reset_index(drop=True)
     written = write_municipality_outputs(part, tmp_path / "out")
