@@ -371,6 +371,26 @@ def test_version_quiet_no_maps_and_models(tmp_path, capsys):
     assert "models must be some of" in capsys.readouterr().err
 
 
+def test_run_uses_max_snap_m(tmp_path):
+    """``[graph] max_snap_m`` decides who is routed: at 1 km every municipality
+    farther from the network is off it, with no time and a reason (a central place
+    still gets its 0 minutes), and everyone nearer is on it (in the sample, about a
+    fifth of the points lie beyond 1 km, 8 beyond the default 5 km)."""
+    run(output_dir=tmp_path, overrides={"output.maps": False, "graph.max_snap_m": 1000.0,
+                                        "output.models": ["central_places"]})
+    m = pd.read_parquet(tmp_path / "municipalities.parquet")
+    snap = m["snap_m"].to_numpy(float)
+    assert np.isfinite(snap).all()
+    off = ~m["on_network"].to_numpy(bool)
+    np.testing.assert_array_equal(off, snap > 1000.0)
+    assert 20 <= off.sum() <= len(m) - 20
+    central = m["central_place"].isin(["Mittelzentrum", "Oberzentrum"]).to_numpy()
+    assert m["t_mz_min"][off & ~central].isna().all()
+    assert m["reason"][off & ~central].notna().all()
+    assert (m["t_mz_min"][off & central] == 0).all()
+    assert m["t_mz_min"][~off].notna().mean() > 0.9
+
+
 def test_csv_keeps_the_ags_as_documented(tmp_path):
     import pandas as pd
 
