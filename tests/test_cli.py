@@ -211,16 +211,20 @@ def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path
             "real = lage.run_lage\n"
             "def slow(*a, **k):\n"
             "    open(sys.argv[2], 'w').close()\n"
-            "    import time; time.sleep(60)\n"
+            "    import time; time.sleep(3600)\n"
             "import accessibility.api.car as car; car.run_lage = slow\n"
             "p.run(output_dir=sys.argv[1], overrides={'output.maps': False})\n")
     flag = tmp_path.parent / f"{tmp_path.name}-started"
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(flag)])
-    for _ in range(600):
-        if flag.exists():
+    # up to 10 minutes: a cold numba cache compiles the kernels first (on a loaded
+    # machine that alone can take minutes); a run that dies early ends the wait
+    for _ in range(6000):
+        if flag.exists() or proc.poll() is not None:
             break
         time.sleep(0.1)
-    assert flag.exists(), "the run did not reach the Lage stage"
+    if not flag.exists():
+        proc.kill()
+    assert flag.exists(), f"the run did not reach the Lage stage (exit code {proc.poll()})"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     stages = list(tmp_path.glob(".run-*"))
