@@ -320,7 +320,7 @@ def test_a_table_in_the_graphs_place_is_a_clear_error(name, tmp_path):
         if p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD:
             assert p.name in given, f"{name}: give the test a {p.name!r}"
             args.append(given[p.name])
-    with pytest.raises(InputError, match="graph"):
+    with pytest.raises(InputError, match="where the graph belongs"):
         f(m, *args)
 
 
