@@ -6,7 +6,11 @@ that guard that code (``pytest -x``), records whether they failed (caught) or pa
 (missed), and puts the file back, also when interrupted. The mutations are the kinds
 of one-line bugs that matter here: class bounds moved or made exclusive, weights
 dropped, missing values counted as 0, a kernel path that silently loses rows, decay
-parameters in the wrong unit, signs flipped.
+parameters in the wrong unit, signs flipped; and (issue 30) those that once passed the
+whole suite (planning's access legs and its standard, a config range, the graph cache
+key, CSV quoting, a run option ignored) and one per recent feature (edge flags, report
+tables, scenarios, the API's graph-first order, the Lage's reuse of the fit's pairs,
+QGIS styles). Public-transport routing is not built yet and has none.
 
 Usage (from the repository root, with the test extras installed)::
 
@@ -113,6 +117,52 @@ MUTATIONS = (
     Mutation("attach: points beyond max_snap_m are snapped", "graph/snap.py",
              (("on = dist <= max_snap_m", "on = dist <= 10 * max_snap_m"),),
              ("tests/test_architecture.py", "tests/test_graph.py")),
+    # issue 30: bugs that once passed the whole suite
+    Mutation("planning: the demand's own access leg dropped", "models/planning.py",
+             (("t = cost.data + a.access_s[di][cost.col]",
+               "t = cost.data + 0.0 * a.access_s[di][cost.col]"),), ("tests/test_planning.py",)),
+    Mutation("planning: a time equal to the standard counted beyond it", "models/planning.py",
+             (("within = on & (t_now <= standard_min)", "within = on & (t_now < standard_min)"),),
+             ("tests/test_planning.py",)),
+    Mutation("planning: a candidate's access leg dropped", "models/planning.py",
+             (("origin_offsets=a.access_s[cj]).tocoo()", "origin_offsets=None).tocoo()"),),
+             ("tests/test_planning.py",)),
+    Mutation("config: [walk] limit_m without its range (1 meant as km runs)", "config.py",
+             (('    ("walk", "limit_m"): (10.0, 100_000.0, "metres"),\n', ""),),
+             ("tests/test_io.py",)),
+    Mutation("config: a range's upper bound exclusive", "config.py",
+             (("rng[0] <= value <= rng[1]", "rng[0] <= value < rng[1]"),), ("tests/test_io.py",)),
+    Mutation("graph cache key without the profile's class_factors", "profile.py",
+             (("self.maxspeed_zones_kmh,\n                           self.class_factors]",
+               "self.maxspeed_zones_kmh]"),), ("tests/test_graph.py",)),
+    Mutation("CSV: text no longer quoted", "io/writers.py",
+             (("quoting=csv.QUOTE_NONNUMERIC", "quoting=csv.QUOTE_MINIMAL"),),
+             ("tests/test_io.py",)),
+    Mutation("run: [graph] max_snap_m ignored when attaching", "pipeline/run.py",
+             (("munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,",
+               "munis = attach(graph, munis, max_snap_m=5000.0,"),),
+             ("tests/test_cli.py::test_run_uses_max_snap_m",)),
+    # one per feature of the last rounds
+    Mutation("edges: no flag where no destination was found", "models/nearest.py",
+             (("return np.isfinite(bound) & (np.isnan(t) | (bound < t))",
+               "return np.isfinite(bound) & (bound < t)"),),
+             ("tests/test_central_places.py", "tests/test_indicators.py")),
+    Mutation("report tables: residents as the largest, not the sum", "models/units.py",
+             (('p = d.groupby(rows + [col])["population"].sum()',
+               'p = d.groupby(rows + [col])["population"].max()'),), ("tests/test_units.py",)),
+    Mutation("scenario: speed factor multiplies times", "models/scenario.py",
+             (("time_s[graph.road_class == graph.class_names.index(cls)] /= f",
+               "time_s[graph.road_class == graph.class_names.index(cls)] *= f"),),
+             ("tests/test_scenario.py",)),
+    Mutation("API: a table in the graph's place not named as such", "api/_common.py",
+             (("    if isinstance(graph, pd.DataFrame):\n        raise InputError(GRAPH_FIRST)\n",
+               ""),), ("tests/test_architecture.py",)),
+    Mutation("Lage: the fit's pair table reused for another limit", "models/lage.py",
+             (("h.update(repr(float(limit_min)).encode())", "pass"),), ("tests/test_lage.py",)),
+    Mutation("QGIS: every style of the GeoPackage marked its layer's default",
+             "io/qgis_style.py", (("(layer, geometry_column, name, qml, 1 if default else 0,",
+                                   "(layer, geometry_column, name, qml, 1,"),),
+             ("tests/test_maps.py",)),
 )
 
 
