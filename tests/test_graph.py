@@ -21,7 +21,7 @@ from accessibility.graph._contract import strong_components
 from accessibility.graph.osm import haversine_m, parse_duration_s
 from accessibility.profile import DEFAULT_PROFILE, load_profile
 
-from .conftest import OSM_FILES, TEST_DATA, shared
+from .conftest import OSM_PARAMS, TEST_DATA, shared
 
 SEG = haversine_m(10.0, 52.0, 10.0, 52.01)  # length of one segment of tiny.osm
 
@@ -174,7 +174,7 @@ def test_profile_from_toml(tmp_path):
 
 
 # ----------------------------------------------------------------- real OSM files
-@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", OSM_PARAMS, ids=lambda p: getattr(p, "name", "none"))
 def test_every_shared_osm_file_builds(path):
     raw = graph_from_osm(path)
     g, stats = simplify(raw)
@@ -705,7 +705,7 @@ def test_strong_components_int32_and_int64_work_arrays_agree():
     assert all(np.unique(a[list(c)]).size == 1 for c in theirs)
 
 
-@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", OSM_PARAMS, ids=lambda p: getattr(p, "name", "none"))
 def test_fixed_point_coordinates_give_libosmium_doubles(path):
     """The collector keeps libosmium's int32 coordinates; coordinates_deg must give
     the very doubles loc.lon / loc.lat give, for every node of the real extracts."""
