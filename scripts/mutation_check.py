@@ -6,7 +6,11 @@ that guard that code (``pytest -x``), records whether they failed (caught) or pa
 (missed), and puts the file back, also when interrupted. The mutations are the kinds
 of one-line bugs that matter here: class bounds moved or made exclusive, weights
 dropped, missing values counted as 0, a kernel path that silently loses rows, decay
-parameters in the wrong unit, signs flipped.
+parameters in the wrong unit, signs flipped; and (issue 30) those that once passed the
+whole suite (planning's access legs and its standard, a config range, the graph cache
+key, CSV quoting, a run option ignored) and one per recent feature (edge flags, report
+tables, scenarios, the API's graph-first order, the Lage's reuse of the fit's pairs,
+QGIS styles). Public-transport routing is not built yet and has none.
 
 Usage (from the repository root, with the test extras installed)::
 
@@ -47,21 +51,21 @@ _LAGE_TESTS = ("tests/test_rules.py", "tests/test_lage.py")
 MUTATIONS = (
     Mutation("weighted mean counts missing values as 0 minutes",
              "models/central_places.py",
-             (("ok = grp[v].notna()", "ok = grp[v].notna() | grp[v].isna()"),
-              ("x = grp.loc[ok, v].to_numpy()", "x = grp.loc[ok, v].fillna(0.0).to_numpy()")),
-             _CP_TESTS),
+             (("ok = x.notna() & ~empty", "ok = ~empty"),), _CP_TESTS),
     Mutation("weighted mean swaps area and population weights", "models/central_places.py",
-             (('(("area_w", "area_km2"), ("pop_w", "population"))',
-               '(("area_w", "population"), ("pop_w", "area_km2"))'),), _CP_TESTS),
-    Mutation("origin weights dropped (plain mean)", "models/central_places.py",
-             (("w = org_w * reach", "w = np.ones_like(org_w) * reach"),), _CP_TESTS),
+             (('(("area_w", area), ("pop_w", pop))', '(("area_w", pop), ("pop_w", area))'),),
+             _CP_TESTS),
+    Mutation("origin weights dropped (plain mean)", "models/nearest.py",
+             (("w = weight * reach", "w = np.ones_like(weight) * reach"),), _CP_TESTS),
     Mutation("central places no longer 0 minutes", "models/central_places.py",
              (("t_min[zero] = 0.0", "pass"),), _CP_TESTS),
-    Mutation("time classes: lower bound exclusive", "models/central_places.py",
+    Mutation("time classes: lower bound exclusive", "models/nearest.py",
              (("out[(t >= lo) & (t < hi)] = label", "out[(t > lo) & (t <= hi)] = label"),),
              _CP_TESTS),
     Mutation("OZ class 30-60 min ends at 45", "vocabulary.py",
-             (('(60.0, "30-60 min")', '(45.0, "30-60 min")'),), _CP_TESTS),
+             (('OZ_CLASSES = ((15.0, "< 15 min"), (30.0, "15-30 min"), (60.0, "30-60 min"),',
+               'OZ_CLASSES = ((15.0, "< 15 min"), (30.0, "15-30 min"), (45.0, "30-60 min"),'),),
+             _CP_TESTS),
     Mutation("MZ class bound 7.5 -> 8", "vocabulary.py",
              (('(7.5, "< 7.5 min")', '(8.0, "< 7.5 min")'),), _CP_TESTS),
     Mutation("Großstadt > 100,000 instead of >=", "models/settlement.py",
@@ -73,13 +77,13 @@ MUTATIONS = (
     Mutation("Kleinstadt without the MZ rule", "models/settlement.py",
              (("(rank >= FUNCTION_RANK[GZ_WITH_MZ])", "(rank > FUNCTION_RANK[GZ_WITH_MZ])"),),
              _LAGE_TESTS),
-    Mutation("Lage bounds exclusive", "models/lage.py",
+    Mutation("Lage bounds exclusive", "models/lage_tables.py",
              (('np.searchsorted(th, v, side="right")', 'np.searchsorted(th, v, side="left")'),),
              _LAGE_TESTS),
-    Mutation("Kreis Lage not population-weighted", "models/lage.py",
+    Mutation("Kreis Lage not population-weighted", "models/lage_tables.py",
              (('"wv": (v * pop).where(ok, 0.0), "w": pop.where(ok, 0.0)',
                '"wv": v.where(ok, 0.0), "w": ok.astype(float)'),), _LAGE_TESTS),
-    Mutation("GVB Lage from the least populous member", "models/lage.py",
+    Mutation("GVB Lage from the least populous member", "models/lage_tables.py",
              (('.sort_values(["gvb", "_p", "ags"], ascending=[True, False, True])\n'
                '              .drop_duplicates("gvb").set_index("gvb"))',
                '.sort_values(["gvb", "_p", "ags"], ascending=[True, True, True])\n'
@@ -91,7 +95,7 @@ MUTATIONS = (
              (("return kind, self.beta / units_per_minute, 0.0", "return kind, self.beta, 0.0"),),
              ("tests/test_lage.py",)),
     Mutation("exponential weight formula", "routing/_decay.py",
-             (("return np.exp(-p1 * t)", "return np.exp(-p1 * t / 2.0)"),),
+             (("return np.exp(-decay_param * t)", "return np.exp(-decay_param * t / 2.0)"),),
              _LAGE_TESTS),
     Mutation("kernel: a row that does not fit the buffer is dropped", "routing/kernels.py",
              (("        if not fits:\n            f = start\n            break",
@@ -113,6 +117,52 @@ MUTATIONS = (
     Mutation("attach: points beyond max_snap_m are snapped", "graph/snap.py",
              (("on = dist <= max_snap_m", "on = dist <= 10 * max_snap_m"),),
              ("tests/test_architecture.py", "tests/test_graph.py")),
+    # issue 30: bugs that once passed the whole suite
+    Mutation("planning: the demand's own access leg dropped", "models/planning.py",
+             (("t = cost.data + a.access_s[di][cost.col]",
+               "t = cost.data + 0.0 * a.access_s[di][cost.col]"),), ("tests/test_planning.py",)),
+    Mutation("planning: a time equal to the standard counted beyond it", "models/planning.py",
+             (("within = on & (t_now <= standard_min)", "within = on & (t_now < standard_min)"),),
+             ("tests/test_planning.py",)),
+    Mutation("planning: a candidate's access leg dropped", "models/planning.py",
+             (("origin_offsets=a.access_s[cj]).tocoo()", "origin_offsets=None).tocoo()"),),
+             ("tests/test_planning.py",)),
+    Mutation("config: [walk] limit_m without its range (1 meant as km runs)", "config.py",
+             (('    ("walk", "limit_m"): (10.0, 100_000.0, "metres"),\n', ""),),
+             ("tests/test_io.py",)),
+    Mutation("config: a range's upper bound exclusive", "config.py",
+             (("rng[0] <= value <= rng[1]", "rng[0] <= value < rng[1]"),), ("tests/test_io.py",)),
+    Mutation("graph cache key without the profile's class_factors", "profile.py",
+             (("self.maxspeed_zones_kmh,\n                           self.class_factors]",
+               "self.maxspeed_zones_kmh]"),), ("tests/test_graph.py",)),
+    Mutation("CSV: text no longer quoted", "io/writers.py",
+             (("quoting=csv.QUOTE_NONNUMERIC", "quoting=csv.QUOTE_MINIMAL"),),
+             ("tests/test_io.py",)),
+    Mutation("run: [graph] max_snap_m ignored when attaching", "pipeline/run.py",
+             (("munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,",
+               "munis = attach(graph, munis, max_snap_m=5000.0,"),),
+             ("tests/test_cli.py::test_run_uses_max_snap_m",)),
+    # one per feature of the last rounds
+    Mutation("edges: no flag where no destination was found", "models/nearest.py",
+             (("return np.isfinite(bound) & (np.isnan(t) | (bound < t))",
+               "return np.isfinite(bound) & (bound < t)"),),
+             ("tests/test_central_places.py", "tests/test_indicators.py")),
+    Mutation("report tables: residents as the largest, not the sum", "models/units.py",
+             (('p = d.groupby(rows + [col])["population"].sum()',
+               'p = d.groupby(rows + [col])["population"].max()'),), ("tests/test_units.py",)),
+    Mutation("scenario: speed factor multiplies times", "models/scenario.py",
+             (("time_s[graph.road_class == graph.class_names.index(cls)] /= f",
+               "time_s[graph.road_class == graph.class_names.index(cls)] *= f"),),
+             ("tests/test_scenario.py",)),
+    Mutation("API: a table in the graph's place not named as such", "api/_common.py",
+             (("    if isinstance(graph, pd.DataFrame):\n        raise InputError(GRAPH_FIRST)\n",
+               ""),), ("tests/test_architecture.py",)),
+    Mutation("Lage: the fit's pair table reused for another limit", "models/lage.py",
+             (("h.update(repr(float(limit_min)).encode())", "pass"),), ("tests/test_lage.py",)),
+    Mutation("QGIS: every style of the GeoPackage marked its layer's default",
+             "io/qgis_style.py", (("(layer, geometry_column, name, qml, 1 if default else 0,",
+                                   "(layer, geometry_column, name, qml, 1,"),),
+             ("tests/test_maps.py",)),
 )
 
 

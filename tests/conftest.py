@@ -16,6 +16,9 @@ SHARED = REPO.parent / "shared" / "data"
 OSM_DIR = SHARED / "osm"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 OSM_FILES = sorted(OSM_DIR.glob("*.osm*")) if OSM_DIR.is_dir() else []
+#: Parameters over every shared OSM file; without any, one test that skips naming the folder.
+OSM_PARAMS = OSM_FILES or [pytest.param(None, marks=pytest.mark.skip(
+    reason=f"shared data {OSM_DIR} (OSM extracts) not available"))]
 
 
 def shared(*parts: str) -> Path:

@@ -284,6 +284,60 @@ def test_public_api_has_every_model():
         assert callable(getattr(acc, name)), name
 
 
+#: Public functions that still take the table first (a known exception to the API's
+#: order, kept until a release may change the signature).
+TABLE_FIRST = {"mark_region"}
+
+
+def _graph_first_functions():
+    """The public functions that take the road graph: (name, function)."""
+    import inspect
+
+    out = []
+    for name in sorted(set(acc.api.__all__) - TABLE_FIRST):
+        f = getattr(acc.api, name)
+        if inspect.isfunction(f) and "graph" in inspect.signature(f).parameters:
+            out.append((name, f))
+    return out
+
+
+def test_public_functions_take_the_graph_first():
+    import inspect
+
+    funcs = _graph_first_functions()
+    assert len(funcs) >= 12
+    for name, f in funcs:
+        assert next(iter(inspect.signature(f).parameters)) == "graph", name
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _graph_first_functions()])
+def test_a_table_in_the_graphs_place_is_a_clear_error(name, tmp_path):
+    """Every function that takes the graph, called with the municipality table in its
+    place and the other arguments as they should be: an InputError that says the
+    graph comes first, never a traceback from deep inside."""
+    import inspect
+
+    from accessibility.models.scenario import Scenario
+
+    m = pd.DataFrame({"ags": ["03241001"], "name": ["Hannover"], "lon": [9.73],
+                      "lat": [52.37], "population": [500_000.0],
+                      "central_place": ["Oberzentrum"]})
+    ref = tmp_path / "ref.csv"
+    ref.write_text("origin_ags,destination_ags,minutes\n03241001,03241001,1.0\n")
+    given = {"municipalities": m, "munis": m, "points": m, "table": m, "centres": m,
+             "central_places": m[["ags", "central_place"]], "changes": Scenario(),
+             "scenarios": [Scenario()], "models": acc.api.ScenarioModels(),
+             "reference_path": ref, "destinations": m}
+    f = dict(_graph_first_functions())[name]
+    args = []
+    for p in list(inspect.signature(f).parameters.values())[1:]:
+        if p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD:
+            assert p.name in given, f"{name}: give the test a {p.name!r}"
+            args.append(given[p.name])
+    with pytest.raises(InputError, match="where the graph belongs"):
+        f(m, *args)
+
+
 def test_api_municipalities_without_gvb_count_as_their_own():
     g = two_islands()
     munis = pd.DataFrame({"ags": [3101000, 3101001, 3101002], "name": list("ABC"),

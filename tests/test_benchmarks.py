@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -22,7 +21,6 @@ from benchmarks.synthetic import (  # noqa: E402
 
 from .conftest import SHARED  # noqa: E402
 
-HAS_ROUTING = importlib.util.find_spec("accessibility.routing") is not None
 #: From ../shared/data beside the checkout (as every test reads it; CI has it there).
 MUNICIPALITIES = SHARED / "municipalities" / "gemeinden_2019_destatis.csv"
 
@@ -80,7 +78,7 @@ def test_place_points(graph):
     assert np.array_equal(p, place_points(graph, 100, seed=0))
 
 
-@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason="municipality table not available")
+@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason=f"shared data {MUNICIPALITIES} not available")
 def test_snap_municipalities(graph):
     nodes, pop, ags = snap_municipalities(graph)
     assert nodes.size > 11_000 and pop.size == nodes.size == ags.size
@@ -97,9 +95,9 @@ def test_scipy_csr_dedups_parallel_edges():
     assert a.nnz == 2 and a[0, 1] == 3.0
 
 
-@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason="municipality table not available")
+@pytest.mark.skipif(not MUNICIPALITIES.exists(), reason=f"shared data {MUNICIPALITIES} not available")
 def test_run_main_json(tmp_path):
-    impls = "numba,scipy" if HAS_ROUTING else "scipy"
+    impls = "numba,scipy"
     out_file = tmp_path / "bench.json"
     res = bench.main(["--graph", "synthetic", "--nodes", "5000", "--workload", "W1,W2,W3,W4",
                       "--impl", impls, "--repeat", "1", "--threads", "1", "--budget", "5",
@@ -116,11 +114,10 @@ def test_run_main_json(tmp_path):
             assert k in r, (w, k)
         assert r["min_s"] <= r["median_s"] <= r["max_s"]
     assert ("scipy-chunked", "W2") in rows
-    if HAS_ROUTING:
-        for w in ("W1", "W2", "W3", "W4"):
-            assert "median_s" in rows[("numba", w)], rows[("numba", w)]
-            assert "max rel diff" in rows[("scipy", w)]["check"] or "max abs diff" in rows[("scipy", w)]["check"]
-        assert "reachability differs" not in rows[("scipy", "W1")]["check"]
+    for w in ("W1", "W2", "W3", "W4"):
+        assert "median_s" in rows[("numba", w)], rows[("numba", w)]
+        assert "max rel diff" in rows[("scipy", w)]["check"] or "max abs diff" in rows[("scipy", w)]["check"]
+    assert "reachability differs" not in rows[("scipy", "W1")]["check"]
     # what main() returns is what it wrote
     assert [(r["impl"], r["workload"]) for r in res["results"]] == \
         [(r["impl"], r["workload"]) for r in data["results"]]
@@ -129,7 +126,6 @@ def test_run_main_json(tmp_path):
             assert r["median_s"] == pytest.approx(d["median_s"])
 
 
-@pytest.mark.skipif(not HAS_ROUTING, reason="accessibility.routing not available yet")
 def test_numba_and_scipy_w1_agree(graph):
     """Direct check (in-process) that the two W1 implementations give the same answer."""
     inputs = bench.make_inputs(graph, "W1")
@@ -141,7 +137,6 @@ def test_numba_and_scipy_w1_agree(graph):
     assert np.mean(a["source_node"][fa] == b["source_node"][fa]) > 0.999
 
 
-@pytest.mark.skipif(not HAS_ROUTING, reason="accessibility.routing not available yet")
 @pytest.mark.parametrize("impl", ["phast", "rphast", "rustworkx", "networkit"])
 def test_hierarchy_and_library_impls_agree_with_numba(graph, impl):
     """The CH algorithms (phast, rphast) and the optional libraries (rustworkx,

@@ -34,6 +34,26 @@ def line_graph():
                       osm_id=np.arange(5), lon=LON, lat=LAT)
 
 
+def test_edge_test_flags_a_nearer_destination_beyond_the_network():
+    """The edge test (models/nearest): a destination the network cannot reach,
+    1.1 km south at the network's top speed of 10 m/s (36 km/h), is at least 1.85
+    minutes away; it may be nearer than 5 minutes found, not than 1 minute, and a
+    point that found no destination at all is flagged too."""
+    from accessibility.models.nearest import beyond_network_nearer, straight_line_bound_min
+
+    g = line_graph()
+    lon, lat = np.full(3, LON[0]), np.full(3, LAT[0])
+    south = LAT[0] - 0.01
+    bound = straight_line_bound_min(g, lon, lat, np.array([LON[0]]), np.array([south]))
+    np.testing.assert_allclose(bound, 1112.0 / 10.0 / 60.0, rtol=5e-3)
+    got = beyond_network_nearer(g, lon, lat, np.array([np.nan, 5.0, 1.0]),
+                                np.array([LON[0]]), np.array([south]))
+    assert got.tolist() == [True, True, False]
+    none = beyond_network_nearer(g, lon, lat, np.array([np.nan, 5.0, 1.0]),
+                                 np.array([]), np.array([]))
+    assert not none.any()  # nothing beyond: nothing to flag
+
+
 def munis_on_nodes(functions):
     return pd.DataFrame({
         "ags": [f"0310100{i}" for i in range(5)], "name": list("ABCDE"), "lon": LON, "lat": LAT,

@@ -244,16 +244,20 @@ def test_a_killed_run_leaves_results_untouched_and_its_stage_is_cleaned(tmp_path
             "real = lage.run_lage\n"
             "def slow(*a, **k):\n"
             "    open(sys.argv[2], 'w').close()\n"
-            "    import time; time.sleep(60)\n"
+            "    import time; time.sleep(3600)\n"
             "import accessibility.api.car as car; car.run_lage = slow\n"
             "p.run(output_dir=sys.argv[1], overrides={'output.maps': False})\n")
     flag = tmp_path.parent / f"{tmp_path.name}-started"
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(flag)])
-    for _ in range(600):
-        if flag.exists():
+    # up to 10 minutes: a cold numba cache compiles the kernels first (on a loaded
+    # machine that alone can take minutes); a run that dies early ends the wait
+    for _ in range(6000):
+        if flag.exists() or proc.poll() is not None:
             break
         time.sleep(0.1)
-    assert flag.exists(), "the run did not reach the Lage stage"
+    if not flag.exists():
+        proc.kill()
+    assert flag.exists(), f"the run did not reach the Lage stage (exit code {proc.poll()})"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     stages = list(tmp_path.glob(".run-*"))
@@ -404,6 +408,26 @@ def test_version_quiet_no_maps_and_models(tmp_path, capsys):
     assert "Central places" in summary and "Lage:" not in summary
     assert main(["-q", "run", "--output", str(out), "--models", "teleport"]) == 2
     assert "models must be some of" in capsys.readouterr().err
+
+
+def test_run_uses_max_snap_m(tmp_path):
+    """``[graph] max_snap_m`` decides who is routed: at 1 km every municipality
+    farther from the network is off it, with no time and a reason (a central place
+    still gets its 0 minutes), and everyone nearer is on it (in the sample, about a
+    fifth of the points lie beyond 1 km, 8 beyond the default 5 km)."""
+    run(output_dir=tmp_path, overrides={"output.maps": False, "graph.max_snap_m": 1000.0,
+                                        "output.models": ["central_places"]})
+    m = pd.read_parquet(tmp_path / "municipalities.parquet")
+    snap = m["snap_m"].to_numpy(float)
+    assert np.isfinite(snap).all()
+    off = ~m["on_network"].to_numpy(bool)
+    np.testing.assert_array_equal(off, snap > 1000.0)
+    assert 20 <= off.sum() <= len(m) - 20
+    central = m["central_place"].isin(["Mittelzentrum", "Oberzentrum"]).to_numpy()
+    assert m["t_mz_min"][off & ~central].isna().all()
+    assert m["reason"][off & ~central].notna().all()
+    assert (m["t_mz_min"][off & central] == 0).all()
+    assert m["t_mz_min"][~off].notna().mean() > 0.9
 
 
 def test_csv_keeps_the_ags_as_documented(tmp_path):

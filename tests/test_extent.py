@@ -12,6 +12,10 @@ from accessibility.graph import from_edges
 from accessibility.graph.extent import boundary_nodes, extent_polygon
 
 
+#: Metres two hulls of the same points may differ by (rounding of nearly collinear points).
+TOL_M = 1e-6
+
+
 def _graph(x, y):
     n = len(x)
     u = np.arange(max(n - 1, 0))
@@ -37,6 +41,13 @@ def test_outline_and_edge_nodes_equal_brute_force(n, seed, shape, buffer_m):
     pts = shapely.points(np.asarray(g.x), np.asarray(g.y))
     hull0 = shapely.convex_hull(shapely.multipoints(pts))
     outline0 = hull0.exterior if hull0.geom_type == "Polygon" else hull0
-    assert extent_polygon(g).normalize().equals_exact(hull0.normalize(), 0.0)
-    np.testing.assert_array_equal(boundary_nodes(g, buffer_m),
-                                  shapely.distance(pts, outline0) < buffer_m)
+    # the same hull up to rounding: qhull and GEOS may keep or drop a vertex of nearly
+    # collinear points (a few nanometres off the line), so no exact vertex list
+    hull = extent_polygon(g)
+    assert hull.geom_type == hull0.geom_type
+    assert shapely.hausdorff_distance(hull, hull0) <= TOL_M
+    assert abs(hull.area - hull0.area) <= TOL_M * max(hull0.length, 1.0)
+    # every node decided the same way, but those within the tolerance of the buffer
+    d = shapely.distance(pts, outline0)
+    clear = np.abs(d - buffer_m) > TOL_M
+    np.testing.assert_array_equal(boundary_nodes(g, buffer_m)[clear], (d < buffer_m)[clear])

@@ -21,7 +21,7 @@ from accessibility.graph._contract import strong_components
 from accessibility.graph.osm import haversine_m, parse_duration_s
 from accessibility.profile import DEFAULT_PROFILE, load_profile
 
-from .conftest import OSM_FILES, TEST_DATA, shared
+from .conftest import OSM_PARAMS, TEST_DATA, shared
 
 SEG = haversine_m(10.0, 52.0, 10.0, 52.01)  # length of one segment of tiny.osm
 
@@ -174,7 +174,7 @@ def test_profile_from_toml(tmp_path):
 
 
 # ----------------------------------------------------------------- real OSM files
-@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", OSM_PARAMS, ids=lambda p: getattr(p, "name", "none"))
 def test_every_shared_osm_file_builds(path):
     raw = graph_from_osm(path)
     g, stats = simplify(raw)
@@ -357,6 +357,65 @@ def test_cache_round_trip(tmp_path):
     p = save_graph(g1, tmp_path / "g.npz")
     assert load_graph(p).n_edges == g1.n_edges
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+#: One change per field of a speed profile that changes travel times, the name held
+#: fixed (a re-calibrated profile keeps its name when it is saved back to its file).
+PROFILE_CHANGES = {
+    "speeds_kmh": lambda p: {**p.speeds_kmh, "primary": p.speeds_kmh["primary"] + 1.0},
+    "maxspeed_factor": lambda p: p.maxspeed_factor * 0.9,
+    "ferry_speed_kmh": lambda p: p.ferry_speed_kmh + 1.0,
+    "blocked_access": lambda p: p.blocked_access | {"destination"},
+    "maxspeed_zones_kmh": lambda p: {**p.maxspeed_zones_kmh, "de:urban": 40.0},
+    "class_factors": lambda p: {**p.class_factors, "primary": 0.9},
+    "mode": lambda p: "foot",
+    "access_speed_kmh": lambda p: (p.access_speed_kmh or 20.0) + 1.0,
+}
+
+
+def test_cache_key_changes_with_each_profile_field(tmp_path):
+    """Every field that changes times (or the graph's meta) changes the cache key;
+    the free-text description does not."""
+    import dataclasses
+
+    from accessibility.graph import cache_key
+
+    src = tmp_path / "x.osm"
+    src.write_bytes((TEST_DATA / "tiny.osm").read_bytes())
+    base = DEFAULT_PROFILE
+    key = cache_key(src, base.fingerprint(), simplify=True)
+    assert cache_key(src, base.fingerprint(), simplify=True) == key
+    fields = {f.name for f in dataclasses.fields(base)} - {"name", "description"}
+    assert set(PROFILE_CHANGES) == fields  # a new field needs its row
+    for name, change in PROFILE_CHANGES.items():
+        other = dataclasses.replace(base, **{name: change(base)})
+        assert other.name == base.name
+        assert cache_key(src, other.fingerprint(), simplify=True) != key, name
+    same = dataclasses.replace(base, description="another text")
+    assert cache_key(src, same.fingerprint(), simplify=True) == key
+    # the build options and the file's content key it too
+    for opts in ({"simplify": False}, {"simplify": True, "max_snap_m": 500.0},
+                 {"simplify": True, "crs": "EPSG:3035"}):
+        assert cache_key(src, base.fingerprint(), **opts) != key, opts
+    src.write_bytes((TEST_DATA / "tiny.osm").read_bytes().replace(b'v="primary"', b'v="trunk"'))
+    assert cache_key(src, base.fingerprint(), simplify=True) != key
+
+
+def test_recalibrated_profile_is_not_served_a_stale_graph(tmp_path):
+    """A profile re-calibrated under the same name builds its own graph."""
+    import dataclasses
+
+    src = TEST_DATA / "tiny.osm"
+    g1 = build_graph(src, DEFAULT_PROFILE, simplify_graph=False, cache_dir=tmp_path)
+    slower = dataclasses.replace(DEFAULT_PROFILE, class_factors={"primary": 0.5})
+    g2 = build_graph(src, slower, simplify_graph=False, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    prim = g1.class_names.index("primary")
+    on = g1.road_class == prim
+    # half the speed on the primary road: twice its times, the rest unchanged
+    assert on.any() and np.allclose(np.sort(g2.time_s[g2.road_class == prim]),
+                                    2 * np.sort(g1.time_s[on]))
+    assert np.allclose(np.sort(g2.time_s[g2.road_class != prim]), np.sort(g1.time_s[~on]))
 
 
 # -------------------------------------------------------------------- bad input
@@ -646,7 +705,7 @@ def test_strong_components_int32_and_int64_work_arrays_agree():
     assert all(np.unique(a[list(c)]).size == 1 for c in theirs)
 
 
-@pytest.mark.parametrize("path", OSM_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", OSM_PARAMS, ids=lambda p: getattr(p, "name", "none"))
 def test_fixed_point_coordinates_give_libosmium_doubles(path):
     """The collector keeps libosmium's int32 coordinates; coordinates_deg must give
     the very doubles loc.lon / loc.lat give, for every node of the real extracts."""

@@ -1,4 +1,5 @@
-"""Tests of the readers, writers and config loader on the shared real data."""
+"""Tests of the readers, writers and config loader: on the shared real data (those
+tests skip, naming the file, without ../shared) and on small tables written here."""
 
 from __future__ import annotations
 
@@ -28,39 +29,39 @@ from accessibility.io import (
 from accessibility.io.population_grid import suppressed_line
 from accessibility.models.central_places import join_central_places
 
-from .conftest import SHARED as DATA, shared
-REGISTER = DATA / "municipalities" / "gemeinden_2019_destatis.csv"
-VG250 = DATA / "municipalities" / "vg250_2016.gpkg"
-CENTRAL = DATA / "central_places" / "zentrale_orte_2024.csv"
-GRID = DATA / "population" / "zensus2022_1km_einwohner.parquet"
+from .conftest import shared
+
+# parts of paths under ../shared/data; shared(*X) skips the test without the file
+REGISTER = ("municipalities", "gemeinden_2019_destatis.csv")
+VG250 = ("municipalities", "vg250_2016.gpkg")
+CENTRAL = ("central_places", "zentrale_orte_2024.csv")
+GRID = ("population", "zensus2022_1km_einwohner.parquet")
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "accessibility" / "data" / \
     "example_config.toml"
-
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared data not available")
 
 
 @pytest.fixture(scope="module")
 def register() -> gpd.GeoDataFrame:
-    return read_municipalities(REGISTER)
+    return read_municipalities(shared(*REGISTER))
 
 
 @pytest.fixture(scope="module")
 def vg250() -> gpd.GeoDataFrame:
-    return read_municipalities(VG250, layer="gemeinden")
+    return read_municipalities(shared(*VG250), layer="gemeinden")
 
 
 @pytest.fixture(scope="module")
 def central() -> pd.DataFrame:
-    return read_central_places(CENTRAL)
+    return read_central_places(shared(*CENTRAL))
 
 
 @pytest.fixture(scope="module")
 def grid() -> pd.DataFrame:
-    return read_population_grid(GRID)
+    return read_population_grid(shared(*GRID))
 
 
 def _register_rows(n: int = 5) -> pd.DataFrame:
-    return pd.read_csv(REGISTER, dtype=str, nrows=n)
+    return pd.read_csv(shared(*REGISTER), dtype=str, nrows=n)
 
 
 # --------------------------------------------------------------------------- readers
@@ -97,7 +98,7 @@ def test_register_with_lost_leading_zeros(tmp_path: Path) -> None:
 
 
 def test_register_bbox() -> None:
-    out = read_municipalities(REGISTER, bbox=(9.6, 52.3, 9.9, 52.45))
+    out = read_municipalities(shared(*REGISTER), bbox=(9.6, 52.3, 9.9, 52.45))
     assert "03241001" in set(out["ags"])  # Hannover
     assert len(out) < 50
 
@@ -211,14 +212,14 @@ def test_join_report(register: gpd.GeoDataFrame, central: pd.DataFrame) -> None:
 def test_population_grid(grid: pd.DataFrame) -> None:
     assert (grid["cell_size_m"] == 1000).all()
     assert 361_478 - len(grid) > 0
-    assert grid.attrs["report"] == [suppressed_line(361_478 - len(grid), GRID)]
+    assert grid.attrs["report"] == [suppressed_line(361_478 - len(grid), shared(*GRID))]
     assert (grid["population"] >= 0).all()
     assert grid["population"].sum() == 80_212_528
     assert ((grid["x"] - 500) % 1000 == 0).all()
 
 
 def test_population_grid_csv_and_bbox(tmp_path: Path) -> None:
-    raw = pd.read_parquet(GRID).iloc[100_000:100_400]
+    raw = pd.read_parquet(shared(*GRID)).iloc[100_000:100_400]
     csv = raw.rename(columns={"x": "x_mp_1km", "y": "y_mp_1km"}).copy()
     csv["Einwohner"] = csv["Einwohner"].astype(str).replace("-1", "–")
     path = tmp_path / "grid.csv"
@@ -230,7 +231,7 @@ def test_population_grid_csv_and_bbox(tmp_path: Path) -> None:
     assert (out["cell_size_m"] == 1000).all()
     assert out.attrs["report"] == [suppressed_line(int((raw["Einwohner"] < 0).sum()), path)]
     # the Hannover region cut from the Parquet while reading
-    cut = read_population_grid(GRID, bbox=(9.6, 52.3, 9.9, 52.45))
+    cut = read_population_grid(shared(*GRID), bbox=(9.6, 52.3, 9.9, 52.45))
     assert 500_000 < cut["population"].sum() < 1_000_000
 
 
@@ -418,6 +419,47 @@ def test_round_trip_plain(tmp_path: Path, suffix: str) -> None:
     pd.testing.assert_frame_equal(back[df.columns], df, check_dtype=False)
 
 
+def test_csv_reads_as_a_planner_reads_it(tmp_path: Path) -> None:
+    """A CSV output read as a planner would: pandas defaults, the call of
+    docs/outputs.md, QGIS/GDAL with the ``.csvt`` sidecar, and GDAL's type detection
+    without it (quoted fields are text, so an AGS stays text even without a leading
+    zero)."""
+    df = pd.DataFrame({"ags": ["16077052", "15003000", "03101000"],
+                       "minutes": [12.5, 0.0, np.nan],
+                       "n": pd.array([1, 2, None], dtype="Int64"), "flag": [True, False, True],
+                       "name": ["Göpfersdorf", 'Magdeburg, "Stadt"', "Hannover"]})
+    path = write_table(df, tmp_path / "m.csv")
+    # pandas defaults: numbers are numbers, text is text; the AGS loses its leading zero
+    plain = pd.read_csv(path)
+    assert plain["ags"].tolist() == [16077052, 15003000, 3101000]
+    assert plain["minutes"].iloc[:2].tolist() == [12.5, 0.0] and np.isnan(plain["minutes"].iloc[2])
+    assert plain["flag"].tolist() == [True, False, True]
+    assert plain["name"].tolist() == df["name"].tolist()
+    # the documented call keeps the keys as text
+    keys = {c: str for c in ("ags", "gvb", "kreis", "land", "nearest_mz_ags", "nearest_oz_ags")}
+    documented = pd.read_csv(path, dtype=keys)
+    pd.testing.assert_frame_equal(documented, df, check_dtype=False)
+    # QGIS / GDAL read the .csvt: the AGS text, the counts integers, the flags booleans
+    assert path.with_suffix(".csvt").read_text().strip() == \
+        '"String","Real","Integer64","Integer(Boolean)","String"'
+    gdal = pyogrio.read_dataframe(path)
+    assert gdal["ags"].tolist() == df["ags"].tolist()
+    assert gdal["minutes"].iloc[:2].tolist() == [12.5, 0.0] and np.isnan(gdal["minutes"].iloc[2])
+    assert gdal["n"].iloc[:2].tolist() == [1, 2] and gdal["flag"].tolist() == [True, False, True]
+    assert gdal["name"].tolist() == df["name"].tolist()
+    # without the sidecar, GDAL's (and QGIS's) type detection: quoted fields are text,
+    # unquoted ones numbers (a missing number is written "", which would make its
+    # column text: the sidecar is what keeps such columns numeric)
+    full = write_table(df.iloc[:2], tmp_path / "full.csv")
+    full.with_suffix(".csvt").unlink()
+    detected = pyogrio.read_dataframe(full, AUTODETECT_TYPE="YES", QUOTED_FIELDS_AS_STRING="YES")
+    assert detected["ags"].tolist() == ["16077052", "15003000"]
+    assert detected["name"].tolist() == df["name"].iloc[:2].tolist()
+    assert pd.api.types.is_float_dtype(detected["minutes"])
+    assert pd.api.types.is_integer_dtype(detected["n"])
+    assert pd.api.types.is_bool_dtype(detected["flag"])
+
+
 def test_round_trip_municipalities(vg250: gpd.GeoDataFrame, tmp_path: Path) -> None:
     part = vg250[vg250["kreis"] == "03241"].reset_index(drop=True)
     written = write_municipality_outputs(part, tmp_path / "out")
@@ -512,6 +554,68 @@ def test_config_bad_values(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(InputError, match="config file not found"):
         load_config(tmp_path / "missing.toml")
+
+
+#: Every plausible range of a numeric setting, written out (not read from the code):
+#: (section, key, lowest, highest, integer). A value outside is a typo or a wrong unit.
+CONFIG_RANGES = (
+    ("graph", "max_snap_m", 1.0, 100_000.0, False),
+    ("graph", "access_speed_kmh", 1.0, 130.0, False),
+    ("central_places", "standard_mz_min", 1.0, 600.0, False),
+    ("central_places", "standard_oz_min", 1.0, 600.0, False),
+    ("central_places", "area_grid_m", 10.0, 100_000.0, False),
+    ("lage", "beta", 0.0, 10.0, False),
+    ("lage", "sigma_min", 0.1, 1440.0, False),
+    ("lage", "floor_min", 0.0, 60.0, False),
+    ("lage", "limit_min", 1.0, 1440.0, False),
+    ("lage", "target_mean", 1.0, 1e9, False),
+    ("walk", "limit_m", 10.0, 100_000.0, False),
+    ("walk", "max_distance_m", 10.0, 100_000.0, False),
+    ("walk", "max_snap_m", 1.0, 100_000.0, False),
+    ("walk", "min_departures", 0, 100_000, True),
+    ("output", "matrix_limit_min", 0.0, 600.0, False),
+    ("output", "isochrone_max_buffer_m", 1.0, 100_000.0, False),
+    ("compute", "n_workers", 1, 4096, True),
+    ("compute", "threads_per_worker", 1, 1024, True),
+    ("compute", "tile_size_m", 1_000.0, 1_000_000.0, False),
+    ("compute", "lage_chunk", 1, 1_000_000, True),
+)
+
+
+#: Keys set beside the one under test, so that its whole range is allowed by the
+#: relations between keys (limit_m <= max_distance_m: tests/test_plausibility.py).
+_COMPANIONS = {("walk", "limit_m"): "max_distance_m = 100000.0",
+               ("walk", "max_distance_m"): "limit_m = 10.0"}
+
+
+def _config_with(tmp_path: Path, section: str, key: str, value: float) -> Config:
+    path = tmp_path / "c.toml"
+    other = _COMPANIONS.get((section, key), "")
+    path.write_text(f"[{section}]\n{key} = {value!r}\n{other}\n", encoding="utf-8")
+    return load_config(path)
+
+
+@pytest.mark.parametrize(("section", "key", "lo", "hi", "integer"), CONFIG_RANGES,
+                         ids=[f"{s}.{k}" for s, k, *_ in CONFIG_RANGES])
+def test_config_ranges(tmp_path: Path, section: str, key: str, lo: float, hi: float,
+                       integer: bool) -> None:
+    """Each bound is inclusive; just outside either bound is a clear error naming the
+    key (e.g. ``[walk] limit_m = 1``, meant as km)."""
+    step = 1 if integer else max(abs(lo), 1.0) * 0.01
+    inside = (lo + hi) // 2 if integer else lo + (hi - lo) / 3
+    for value in (lo, inside, hi):
+        got = getattr(getattr(_config_with(tmp_path, section, key, value), section), key)
+        assert got == value, (key, value)
+    for value in (lo - step, hi + (1 if integer else hi * 0.01)):
+        with pytest.raises(InputError, match=rf"\[{section}\] {key} (= .* is outside|must be)"):
+            _config_with(tmp_path, section, key, value)
+
+
+def test_config_ranges_are_all_tested() -> None:
+    """A range added to (or dropped from) the config needs its row above."""
+    from accessibility.config import _RANGES
+
+    assert {(s, k) for s, k, *_ in CONFIG_RANGES} == set(_RANGES)
 
 
 def test_population_grid_csv_float_minus_one_is_suppressed(tmp_path: Path) -> None:

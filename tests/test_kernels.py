@@ -505,13 +505,8 @@ def test_warmup_and_threads():
 
 
 def test_real_graph_against_scipy():
-    try:
-        from accessibility.graph import build_graph
-    except ImportError:
-        try:  # the raw graph builder, until build_graph exists
-            from accessibility.graph.osm import graph_from_osm as build_graph
-        except ImportError:
-            pytest.skip("accessibility.graph.build_graph is not available yet")
+    from accessibility.graph import build_graph
+
     pbf = DATA / "osm" / "heidelberg.osm.pbf"
     if not pbf.exists():
         pytest.skip(f"{pbf} not found")

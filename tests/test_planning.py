@@ -139,6 +139,45 @@ def test_hand_made_line():
         solve_mclp(p, 0)
 
 
+def off_node_region():
+    """The road line of :func:`line_region` with towns off their nodes: access legs
+    of whole seconds (rounded from a real attach, so that times equal the standard
+    exactly), and one town exactly at the 15-minute standard today."""
+    g, m = line_region()
+    m["lat"] = 52.0 + np.array([0, 0, 1, 0, 2, 2, 0]) * 0.01  # T2, T4, T5 about 1-2 km off
+    m = attach(g, m, max_snap_m=5_000.0, access_speed_kmh=15.0)
+    assert (m["snap_m"].to_numpy()[[2, 4, 5]] > 1_000).all()
+    # access legs: T2 300 s, T4 and T5 360 s, the rest 0 (on their nodes)
+    m["access_s"] = [0.0, 0.0, 300.0, 0.0, 360.0, 360.0, 0.0]
+    m["t_mz_min"] = [0.0, 15.0, 25.0, 30.0, 40.0, 50.0, 60.0]  # T1 exactly at the standard
+    return g, m
+
+
+def test_access_legs_and_times_equal_to_the_standard():
+    """Both access legs count, and a time equal to the standard is within it (as in
+    :mod:`accessibility.models.standards`): T3 from T2 is 600 s + T2's 300 s = 900 s,
+    exactly 15 minutes, covered; T3 from T4 is 600 + 360 = 960 s (the candidate's leg),
+    T5 from T6 is 600 + 360 = 960 s (the demand's own leg): both beyond."""
+    from accessibility.models.standards import beyond_standards
+
+    g, m = off_node_region()
+    p = coverage_problem(g, m, standard_min=15.0)
+    # T1 (15.0 min) is within the standard today, here and in the standards module
+    assert sorted(p.demand["ags"]) == [f"0300000{i}" for i in range(2, 7)]
+    assert p.covered_before == 51_000.0  # T0 + T1
+    flags = beyond_standards(m.assign(t_oz_min=0.0), mz_min=15.0)["beyond_mz_standard"]
+    assert flags.tolist() == [False, False, True, True, True, True, True]
+    cov = {c: set(p.demand["ags"][p.covered_by([j])]) for j, c in enumerate(p.candidates["ags"])}
+    assert cov == {"03000002": {"03000002", "03000003"}, "03000004": {"03000004"},
+                   "03000006": {"03000006"}}
+    d, c = list(p.demand["ags"]).index("03000003"), list(p.candidates["ags"]).index("03000002")
+    assert p.minutes[d, c] == 15.0
+    # k = 1: T2 gains 2,000 + 3,000 = 5,000 residents, more than T4's 4,000
+    one = solve_mclp(p, 1)
+    assert one.chosen["ags"].tolist() == ["03000002"] and one.residents_covered == 5_000
+    assert one.uncoverable["ags"].tolist() == ["03000005"]
+
+
 def test_api_and_bad_input():
     g, m = line_region()
     out = acc.plan(g, m, k=1, standard_min=15.0)

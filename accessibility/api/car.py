@@ -51,7 +51,7 @@ from ..models.units import apply_unit, gvb_table
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from ..routing import Decay
 from ..vocabulary import NO_FUNCTION
-from ._common import as_decay, as_graph, attached, municipalities_on, settings_of
+from ._common import GRAPH_FIRST, as_decay, as_graph, attached, municipalities_on, settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -349,6 +349,9 @@ def calibrate_speeds_from_file(graph: RoadGraph, municipalities: pd.DataFrame,
     -------
     CalibrationResult
     """
+    if not isinstance(graph, RoadGraph):
+        raise InputError(GRAPH_FIRST if isinstance(graph, pd.DataFrame) else
+                         f"graph must be a RoadGraph, got {type(graph).__name__}")
     if out_profile is not None and not overwrite:
         check_new_file(out_profile)
     if base_profile is not None and not isinstance(base_profile, SpeedProfile):

@@ -92,6 +92,10 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     >>> munis = acc.attach(graph, munis, max_snap_m=2000)   # doctest: +SKIP
     >>> munis[["ags", "node", "snap_m", "on_network"]]      # doctest: +SKIP
     """
+    if not isinstance(graph, RoadGraph):
+        raise InputError(f"attach takes the road graph first, then the table: got a "
+                         f"{type(graph).__name__} where the graph belongs "
+                         "(accessibility.attach(graph, municipalities))")
     if access_speed_kmh is None:
         access_speed_kmh = access_speed(graph.meta.get("access_speed_kmh"))
     x, y = point_coordinates(points, lon=lon, lat=lat)

@@ -427,6 +427,9 @@ def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, 
     (access legs added at both ends), and with ``engine="ch"`` it uses the very
     hierarchy the Lage built and cached, not one of its own.
     """
+    if not isinstance(graph, RoadGraph):
+        raise InputError(f"at_virtual_nodes takes the road graph first, then the "
+                         f"municipalities: got a {type(graph).__name__} where the graph belongs")
     _, idx, aug, _ = _setup(graph, munis, np.zeros(len(munis)))
     out = munis.copy()
     node = np.full(len(munis), -1, np.int64)
