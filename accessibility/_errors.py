@@ -21,3 +21,10 @@ class GraphError(AccessibilityError, ValueError):
 class ComputeError(AccessibilityError, RuntimeError):
     """The Dask cluster failed under a run (scheduler or worker lost, connection
     closed): not the input's fault, and not the disk's."""
+
+
+#: Why a table in the graph's place is an error: the order of every API function.
+GRAPH_FIRST = ("a table was given where the graph belongs: every accessibility function "
+               "takes the road graph (a RoadGraph or an OSM / .npz path) first, then the "
+               "tables, e.g. central_places(graph, municipalities, central_places) or "
+               "lage(graph, municipalities)")

@@ -284,9 +284,8 @@ def test_public_api_has_every_model():
         assert callable(getattr(acc, name)), name
 
 
-#: Public functions that still take the table first (a known exception to the API's
-#: order, kept until a release may change the signature).
-TABLE_FIRST = {"mark_region"}
+#: Public functions that take the table first (none: mark_region was the last).
+TABLE_FIRST: set[str] = set()
 
 
 def _graph_first_functions():

@@ -318,7 +318,7 @@ def test_region_and_edge_flags_on_a_line():
                       "central_place": ["Oberzentrum"], "population": [1000.0],
                       "area_km2": [1.0], "gvb": ["031010000"], "kreis": ["03101"],
                       "land": ["03"]})
-    m = mark_region(attach(g, pd.concat([m, f], ignore_index=True), max_snap_m=10), g)
+    m = mark_region(g, attach(g, pd.concat([m, f], ignore_index=True), max_snap_m=10))
     assert m["in_region"].tolist() == [True] * 5 + [False]
     out = central_place_access(g, m)
     assert np.isnan(out.loc[5, "t_oz_min"]) and pd.isna(out.loc[5, "oz_class"])

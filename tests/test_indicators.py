@@ -110,7 +110,7 @@ def test_off_network_outside_region_and_unreachable_get_reasons_not_numbers():
     far = pd.DataFrame({"ags": ["03101009"], "name": ["F"], "lon": [10.0], "lat": [52.2],
                         "population": [1.0], "area_km2": [1.0], "gvb": ["031010000"]})
     m = pd.concat([m, far], ignore_index=True)
-    m = mark_region(attach(g, m, max_snap_m=500.0, access_speed_kmh=3.6), g)
+    m = mark_region(g, attach(g, m, max_snap_m=500.0, access_speed_kmh=3.6))
     assert m["in_region"].tolist() == [True] * 5 + [False]
     # E: in the region, but its point lies beyond max_snap_m of the roads
     m.loc[4, ["node", "snap_m", "access_s", "on_network"]] = [pd.NA, 1400.0, np.nan, False]

@@ -205,7 +205,7 @@ def test_shared_register_and_hb_extract(tmp_path):
     from accessibility.models.municipalities import mark_region
 
     _, g, m, inputs = graph_and_municipalities(None, o, tmp_path, "test")
-    res = acc.central_places(g, mark_region(m, g), inputs.central_places)
+    res = acc.central_places(g, mark_region(g, m), inputs.central_places)
     p = coverage_problem(g, res, standard_min=15.0)
     assert len(p.demand) > 20 and len(p.candidates) > 30
     for k in (1, 2, 3):

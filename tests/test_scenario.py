@@ -145,7 +145,7 @@ def test_the_python_api_gives_the_same_difference(tmp_path):
     _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
     from accessibility.models.municipalities import mark_region
 
-    d = acc.scenario(g, mark_region(m, g), inputs.central_places, s).table.set_index("ags")
+    d = acc.scenario(g, mark_region(g, m), inputs.central_places, s).table.set_index("ags")
     run = scenario(None, s, output_dir=tmp_path / "o", overrides={"output.maps": False})
     r = run.municipalities.set_index("ags")
     np.testing.assert_allclose(d["t_mz_min_change"].to_numpy(float),

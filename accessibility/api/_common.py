@@ -9,19 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import defaults
-from .._errors import InputError
+from .._errors import GRAPH_FIRST, InputError
 from ..graph import SETTING_COLUMNS, RoadGraph, attach, attach_settings, build_graph
 from ..models.lage import LageCalibration
 from ..models.municipalities import mark_region, prepare_municipalities
 from ..routing import Decay
 
 logger = logging.getLogger(__name__)
-
-#: Why a table in the graph's place is an error: the order of every API function.
-GRAPH_FIRST = ("a table was given where the graph belongs: every accessibility function "
-               "takes the road graph (a RoadGraph or an OSM / .npz path) first, then the "
-               "tables, e.g. central_places(graph, municipalities, central_places) or "
-               "lage(graph, municipalities)")
 
 #: The columns :func:`accessibility.attach` adds: those a model reads, and its settings.
 NETWORK_COLUMNS = ("node", "snap_m", "access_s", "on_network")
@@ -96,6 +90,6 @@ def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache
         logger.warning(line)
     munis = attached(graph, munis, max_snap_m, access_speed_kmh)
     if "in_region" not in munis.columns:  # the area of the road extract
-        munis = mark_region(munis, graph)
+        munis = mark_region(graph, munis)
     return graph, munis, report
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import defaults
 from .._checks import check_lonlat
-from .._errors import InputError
+from .._errors import GRAPH_FIRST, InputError
 from .._util import show
 from ..graph import RoadGraph, in_extent, point_coordinates
 
@@ -118,15 +118,18 @@ def region_cut(munis: pd.DataFrame, *, ags_prefixes=(), bbox=()) -> np.ndarray:
     return keep
 
 
-def mark_region(munis: pd.DataFrame, graph: RoadGraph, *, ags_prefixes=(), bbox=()
+def mark_region(graph: RoadGraph, munis: pd.DataFrame, *, ags_prefixes=(), bbox=()
                 ) -> pd.DataFrame:
     """Add ``in_region``: the municipality lies in the area of the road extract (its
     point inside the outline of the network, or on the network) and in the cut.
+    The graph comes first, as in every function of the API.
 
     Municipalities outside get no values and are not reported: a regional extract
     with the national register describes the region, not Germany. ``.attrs["report"]``
     gets a line saying how many were left out.
     """
+    if isinstance(graph, pd.DataFrame) or not isinstance(munis, pd.DataFrame):
+        raise InputError(GRAPH_FIRST + "; mark_region(graph, municipalities)")
     on = (munis["on_network"].fillna(False).to_numpy(bool) if "on_network" in munis.columns
           else np.zeros(len(munis), bool))
     inside = in_extent(graph, munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)) | on

@@ -108,7 +108,7 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     if inputs.central_places is None:
         raise InputError("plan needs central places: set [inputs] central_places or pass "
                          "--central-places")
-    munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+    munis = api.mark_region(graph, munis, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     cfg = config.central_places
     res = api.central_places(graph, munis, inputs.central_places,
@@ -177,7 +177,7 @@ def _scenario_setup(config: Config):
     config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
     if inputs.central_places is None:
         raise InputError("a scenario needs central places: set [inputs] central_places")
-    munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+    munis = api.mark_region(graph, munis, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     times = {"graph and municipalities (cached graph)": time.perf_counter() - t}
     models = _scenario_models(config, inputs)

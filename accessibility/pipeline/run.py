@@ -85,7 +85,7 @@ def _run_stages(config: Config, out: Output, t0: float,
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
                        access_speed_kmh=config.graph.access_kmh())
-        munis = api.mark_region(munis, graph, ags_prefixes=config.region.ags_prefixes,
+        munis = api.mark_region(graph, munis, ags_prefixes=config.region.ags_prefixes,
                             bbox=config.region.bbox)
         if not munis["in_region"].any():
             raise InputError("no municipality lies in the road extract (and the [region] "
