@@ -154,6 +154,9 @@ ISOCHRONE_MINUTES: tuple[float, ...] = ()
 ISOCHRONE_MAX_BUFFER_M = 500.0
 #: Output directory of a run without a config.
 OUTPUT_DIR = "out"
+#: Environment variable that moves the graph cache (below ``[graph] cache_dir`` and
+#: ``--cache-dir``; default the user's cache directory, see ``GraphConfig.cache_path``).
+CACHE_DIR_ENV = "ACCESSIBILITY_CACHE_DIR"
 
 
 # --------------------------------------------------------------------- compute ([compute])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import api, report
@@ -64,8 +64,6 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     check_inputs(config)  # fail before any slow stage, not half-way through
     check_models(config)
     check_output_dir(final, overwrite=overwrite)
-    if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
-        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     with staged(final) as out:
         with open_executor(config.compute) as executor:
             result = _run_stages(config, out, t0, executor)
