@@ -540,3 +540,29 @@ def test_the_cache_folder_is_decided_in_one_place(tmp_path, monkeypatch):
     monkeypatch.delenv("ACCESSIBILITY_CACHE_DIR")
     assert GraphConfig().cache_path() == Path(platformdirs.user_cache_dir("accessibility"))
 
+
+# ------------------------------------------------------------------ no cluster for bad inputs
+def test_bad_inputs_fail_before_a_dask_cluster_starts(tmp_path, monkeypatch, capsys):
+    """`run --dask 2` and a scenario batch with `--dask 2`: a missing input file and an
+    input that does not parse are reported (exit 2) before any cluster starts (a local
+    cluster takes seconds; the executor factory raises here if it is called)."""
+    from accessibility import compute
+
+    def no_cluster(*a, **k):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(compute, "open_executor", no_cluster)
+    bad = tmp_path / "central_places.csv"
+    bad.write_text("not,a,central,places,table\n1,2,3,4,5\n", encoding="utf-8")
+    scs = []
+    for name in ("a", "b"):
+        scs.append(tmp_path / f"{name}.toml")
+        scs[-1].write_text(f'name = "{name}"\n[population]\n"03151024" = 5\n', encoding="utf-8")
+    for argv in (["run", "--dask", "2", "--output", str(tmp_path / "o")],
+                 ["scenario", *map(str, scs), "--dask", "2", "--output", str(tmp_path / "s")]):
+        for flags, message in ((["--central-places", str(tmp_path / "missing.csv")],
+                                "input files not found"),
+                               (["--central-places", str(bad)], "central_places.csv")):
+            assert main(["-q", *argv, *flags]) == 2, (argv, flags)
+            err = capsys.readouterr().err
+            assert message in err and "cluster was started" not in err, err

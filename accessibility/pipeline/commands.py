@@ -14,10 +14,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .. import api, defaults, report
+from .. import api, compute, defaults, report
 from .._errors import InputError
 from .._util import peak_memory_mb
-from ..compute import open_executor
 from ..config import Config
 from ..graph import attach, build_graph
 from ..io import check_new_file, write_table, write_text
@@ -207,7 +206,7 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     for stem in stems:
         check_output_dir(final / stem, overwrite=overwrite)
     config, graph, munis, inputs, models, times = _scenario_setup(config)
-    with open_executor(config.compute) as executor:
+    with compute.open_executor(config.compute) as executor:
         runs = api.scenario_batch_runs(graph, munis, inputs.central_places, scs, models,
                                        tasks_of(executor))
     results = []
