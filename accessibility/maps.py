@@ -4,6 +4,7 @@ needed), an interactive HTML map (folium) and the matching QGIS styles."""
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +28,10 @@ _ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © D
                 "GeoBasis-DE / BKG; population © Statistische Ämter des Bundes und der Länder "
                 "(Zensus 2022); central places © BBSR (DL-DE 2.0)")
 _METRIC = defaults.METRIC_CRS
+#: Leaflet (BSD-2-Clause, ``data/LICENSE-leaflet.txt``), shipped and inlined into
+#: map.html, so the map works on an intranet without internet (only the base tiles
+#: load from the web).
+LEAFLET = "leaflet-1.9.4"
 
 
 def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
@@ -379,13 +384,25 @@ HTML_LAYERS = (
 )
 
 
+def _inline_leaflet(m: folium.Map) -> None:
+    """Leaflet's script and style inlined in place of folium's CDN links (its jQuery,
+    Bootstrap, Font Awesome and marker plugins serve nothing these layers use)."""
+    m.default_js, m.default_css = [], []
+    data = resources.files("accessibility") / "data"
+    js = (data / f"{LEAFLET}.js").read_text("utf-8")
+    css = (data / f"{LEAFLET}.css").read_text("utf-8")
+    m.get_root().header.add_child(
+        folium.Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet")
+
+
 def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
                     title: str = "Erreichbarkeit zentraler Orte",
                     simplify_m: float | None = None) -> Path:
     """An HTML map (Leaflet via folium) with one switchable layer per indicator.
 
-    The file opens from the output folder in a browser, without a server; the
-    background tiles and Leaflet itself load from the web. Polygons are simplified
+    The file opens from the output folder in a browser, without a server and without
+    internet: Leaflet is inlined (:func:`_inline_leaflet`); only the background tiles
+    (OpenStreetMap) load from the web, and without them the layers show on grey. Polygons are simplified
     by ``simplify_m`` metres to keep the file small (default: 50 m for a region,
     growing with the number of polygons to 500 m for Germany, where 50 m made a
     148 MB file a browser barely opens); every feature has a tooltip with the
@@ -438,8 +455,9 @@ def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
             tooltip=folium.GeoJsonTooltip(fields=tip))
         gj.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    _inline_leaflet(m)
     m.get_root().html.add_child(folium.Element(
-        f"<div style='position:fixed;bottom:8px;left:8px;z-index:9999;background:white;"
+        f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;"
         f"padding:4px;font-size:11px'><b>{title}</b><br>{_ATTRIBUTION}</div>"))
     with atomic_path(path) as tmp:
         m.save(str(tmp))
