@@ -309,6 +309,9 @@ class OutputConfig:
         Also draw PNG maps.
     map_format : {"png", "pdf", "svg"}
         File format of the static maps (the HTML map is always written with them).
+    lang : {"de", "en"}
+        Language of the maps' titles, legends and class labels (default German; the
+        words in :data:`accessibility.vocabulary.MAP_WORDS`).
     models : tuple of str
         The models to run: any of ``central_places``, ``lage``, ``indicators``, ``walk`` (each also
         needs its inputs).
@@ -331,6 +334,7 @@ class OutputConfig:
     formats: tuple[str, ...] = D.OUTPUT_FORMATS
     models: tuple[str, ...] = D.MODELS
     map_format: str = D.MAP_FORMAT
+    lang: str = D.MAP_LANG
     maps: bool = True
     unit: str = D.UNIT
     matrix_limit_min: float = D.MATRIX_LIMIT_MIN
@@ -382,6 +386,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
     ("lage", "engine"): ("dijkstra", "ch"),
     ("output", "map_format"): ("png", "pdf", "svg"),
+    ("output", "lang"): ("de", "en"),
     ("output", "unit"): ("gvb", "gemeinde"),
     ("compute", "scheduler"): ("local", "dask"),
     ("compute", "tiles"): ("square", "kreis"),

@@ -21,7 +21,7 @@ from ..config import Config
 from ..graph import attach, build_graph
 from ..io import check_new_file, write_table, write_text
 from ..maps import map_values
-from ..vocabulary import LAGE_CLASSES, class_order
+from ..vocabulary import LAGE_CLASSES, class_order, map_words
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
 from .publish import Output, check_output_dir, staged
 from .run import RunResult
@@ -248,12 +248,13 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
         ext = config.output.map_format
         g = gpd.GeoDataFrame(diff, geometry=gpd.points_from_xy(reg_b["lon"], reg_b["lat"]),
                              crs=defaults.WGS84)
+        w = map_words(config.output.lang)
         for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
             if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
                 out.add(f"map_{v}_change", map_values(
                     g, f"{v}_change", out.stage / f"map_{v}_change.{ext}",
-                    title=f"Scenario '{sc.name}': change of the car time to the nearest {what}",
-                    label="minutes (blue: shorter, red: longer)", diverging=True))
+                    title=w["scenario"].format(name=sc.name, what=what),
+                    label=w["minutes_change"], diverging=True, lang=config.output.lang))
     summary += [f"Run time {time.perf_counter() - t0:.1f} s, peak memory "
                 f"{peak_memory_mb():.0f} MB.", ""]
     text = "\n".join(summary)
