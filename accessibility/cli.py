@@ -71,6 +71,8 @@ def _run_args(args: argparse.Namespace):
     from .pipeline import own_road_extract, sample_config_path
 
     overrides = {f"inputs.{k}": getattr(args, k) for k in INPUT_FLAGS if getattr(args, k) is not None}
+    if args.cache_dir is not None:
+        overrides["graph.cache_dir"] = str(args.cache_dir.expanduser().absolute())
     if args.config is not None:
         config = args.config
     elif own_road_extract(overrides):  # the user's own region: nothing of the sample
@@ -80,8 +82,12 @@ def _run_args(args: argparse.Namespace):
         logger.info("no --config and no --osm: the embedded Hannover-Braunschweig sample"
                     + (" with the inputs given as flags" if overrides else ""))
         config = sample_config_path()
-    output = (args.output if args.output is not None
-              else None if args.config else Path(defaults.OUTPUT_DIR))
+    if getattr(args, "unused_output", None) is not None:
+        logger.warning("-o/--output has no effect here (it placed the graph cache, which "
+                       "all output folders now share): use --cache-dir to move the cache")
+    output = getattr(args, "output", None)  # calibrate and plan write no folder
+    if output is None and not args.config:
+        output = Path(defaults.OUTPUT_DIR)
     return config, output, overrides or None
 
 
@@ -89,7 +95,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from ._errors import InputError
     from .pipeline import calibrate
 
-    config, output, overrides = _run_args(args)
+    config, _, overrides = _run_args(args)
     mfs = None
     if args.maxspeed_factors:
         try:
@@ -97,8 +103,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         except ValueError:
             raise InputError(f"--maxspeed-factors must be numbers separated by commas, e.g. "
                              f"0.75,0.8,0.9,1.0; got {args.maxspeed_factors!r}") from None
-    res = calibrate(config, args.references, output_dir=output or Path(defaults.OUTPUT_DIR),
-                    out_profile=args.out_profile, overrides=overrides,
+    res = calibrate(config, args.references, out_profile=args.out_profile, overrides=overrides,
                     bounds=(args.min_factor, args.max_factor), iterations=args.iterations,
                     fit_access=args.fit_access,
                     access_bounds_kmh=(args.min_access_kmh, args.max_access_kmh),
@@ -112,9 +117,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
     from .pipeline import calibrate_lage
 
-    config, output, overrides = _run_args(args)
-    fit = calibrate_lage(config, output_dir=output or Path(defaults.OUTPUT_DIR),
-                         overrides=overrides, kind=args.decay, target_mean=args.target)
+    config, _, overrides = _run_args(args)
+    fit = calibrate_lage(config, overrides=overrides, kind=args.decay, target_mean=args.target)
     kind, name, param = fit.decay.kind, fit.parameter_name, fit.parameter
     print(f"decay {kind}: {name} = {param:.6g} gives a mean potential of "
           f"{fit.achieved_mean:,.0f} over {fit.n_municipalities:,} municipalities on the network")
@@ -125,10 +129,10 @@ def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from .pipeline import plan
 
-    config, output, overrides = _run_args(args)
+    config, _, overrides = _run_args(args)
     cands = [c.strip() for c in args.candidates.split(",")] if args.candidates else None
     within = [c.strip() for c in args.candidates_in.split(",")] if args.candidates_in else ()
-    res = plan(config, output_dir=output or Path(defaults.OUTPUT_DIR), overrides=overrides,
+    res = plan(config, overrides=overrides,
                k=args.k[0] if len(args.k) == 1 else args.k,
                objective="set_cover" if args.set_cover else "max_coverage",
                standard_min=args.standard, candidates=cands, candidates_within=within,
@@ -221,10 +225,16 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_run_inputs(r: argparse.ArgumentParser) -> None:
+def _add_run_inputs(r: argparse.ArgumentParser, output: bool = True) -> None:
     r.add_argument("--config", type=Path, help="TOML config (see accessibility/data/example_config.toml)")
-    r.add_argument("-o", "--output", type=Path,
-                   help="output directory (default: [output] dir, or ./out)")
+    if output:
+        r.add_argument("-o", "--output", type=Path,
+                       help="output directory (default: [output] dir, or ./out)")
+    else:  # calibrate and plan write no folder: -o only placed their cache (now shared)
+        r.add_argument("-o", "--output", type=Path, dest="unused_output", help=argparse.SUPPRESS)
+    r.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="graph cache shared by all output folders (default: [graph] cache_dir, "
+                        f"else ${defaults.CACHE_DIR_ENV}, else the user's cache directory)")
     for k in INPUT_FLAGS:
         r.add_argument(f"--{k.replace('_', '-')}", dest=k, type=Path,
                        help=f"overrides [inputs] {k}")
@@ -321,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--maxspeed-factors",
                    help="also fit the profile's maxspeed factor: comma-separated values to try, "
                         "e.g. 0.75,0.8,0.85,0.9,0.95,1.0 (the graph is built once per value)")
-    _add_run_inputs(c)
+    _add_run_inputs(c, output=False)
     c.set_defaults(func=_cmd_calibrate)
 
     cl = sub.add_parser("calibrate-lage", help="fit the decay so the mean potential hits a target",
@@ -331,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--decay", choices=["exponential", "gaussian", "power"],
                     help="decay kind (default: [lage] decay)")
     cl.add_argument("--target", type=float, help="target mean (default: [lage] target_mean)")
-    _add_run_inputs(cl)
+    _add_run_inputs(cl, output=False)
     cl.set_defaults(func=_cmd_calibrate_lage)
 
     pl = sub.add_parser("plan", help="which municipalities to upgrade to Mittelzentrum",
@@ -356,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "region")
     pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
     pl.add_argument("--force", action="store_true", help="replace an existing --out")
-    _add_run_inputs(pl)
+    _add_run_inputs(pl, output=False)
     pl.set_defaults(func=_cmd_plan)
 
     sc = sub.add_parser("scenario", help="what-if: base and scenario side by side",

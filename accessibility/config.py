@@ -8,6 +8,7 @@ import difflib
 import json
 import logging
 import math
+import os
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -120,7 +121,10 @@ class GraphConfig:
         with, so that the cut is known and the edge flags are exact (see the README,
         "How exact is each number"). Empty: no crop.
     cache_dir : Path, optional
-        Directory for cached graphs; default no cache.
+        Directory for cached graphs (and contraction hierarchies), shared by every
+        output folder. Default (:meth:`cache_path`): ``$ACCESSIBILITY_CACHE_DIR``,
+        else the user's cache directory (``platformdirs.user_cache_dir``, on Linux
+        ``~/.cache/accessibility``).
     """
 
     profile: str = D.PROFILE
@@ -136,6 +140,20 @@ class GraphConfig:
         (one place for every command that builds the graph)."""
         return {"simplify_graph": self.simplify, "max_snap_m": self.max_snap_m,
                 "crs": self.metric_crs, "clip": tuple(self.clip) if self.clip else None}
+
+    def cache_path(self) -> Path:
+        """The graph cache in use: ``[graph] cache_dir`` (or ``--cache-dir``), else
+        ``$ACCESSIBILITY_CACHE_DIR``, else the user's cache directory. One folder for
+        all output folders: the key (input file, profile, build options) tells graphs
+        apart, so a second run into a new folder does not parse OSM again."""
+        if self.cache_dir is not None:
+            return Path(self.cache_dir)
+        env = os.environ.get(D.CACHE_DIR_ENV)
+        if env:
+            return Path(env).expanduser()
+        import platformdirs  # lazily: the CLI's --help stays fast
+
+        return Path(platformdirs.user_cache_dir("accessibility"))
 
     def access_kmh(self) -> float:
         """The access-leg speed in use: the config's, else the profile's, else 15 km/h."""
@@ -291,6 +309,9 @@ class OutputConfig:
         Also draw PNG maps.
     map_format : {"png", "pdf", "svg"}
         File format of the static maps (the HTML map is always written with them).
+    lang : {"de", "en"}
+        Language of the maps' titles, legends and class labels (default German; the
+        words in :data:`accessibility.vocabulary.MAP_WORDS`).
     models : tuple of str
         The models to run: any of ``central_places``, ``lage``, ``indicators``, ``walk`` (each also
         needs its inputs).
@@ -313,6 +334,7 @@ class OutputConfig:
     formats: tuple[str, ...] = D.OUTPUT_FORMATS
     models: tuple[str, ...] = D.MODELS
     map_format: str = D.MAP_FORMAT
+    lang: str = D.MAP_LANG
     maps: bool = True
     unit: str = D.UNIT
     matrix_limit_min: float = D.MATRIX_LIMIT_MIN
@@ -364,6 +386,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
     ("lage", "engine"): ("dijkstra", "ch"),
     ("output", "map_format"): ("png", "pdf", "svg"),
+    ("output", "lang"): ("de", "en"),
     ("output", "unit"): ("gvb", "gemeinde"),
     ("compute", "scheduler"): ("local", "dask"),
     ("compute", "tiles"): ("square", "kreis"),

@@ -138,6 +138,9 @@ WALK_METHODS = ("straight", "network")
 MODELS = ("central_places", "lage", "indicators", "walk")
 #: File format of the static maps: png (screens, reports), pdf or svg (print, vector).
 MAP_FORMAT = "png"
+#: Language of the maps' titles and legends: "de" (the reports they go into are German)
+#: or "en".
+MAP_LANG = "de"
 #: Formats of the per-municipality results.
 OUTPUT_FORMATS = ("gpkg", "csv", "parquet")
 #: Reporting unit of the tables, maps and the summary: "gvb" (Gemeindeverband, as the
@@ -154,6 +157,9 @@ ISOCHRONE_MINUTES: tuple[float, ...] = ()
 ISOCHRONE_MAX_BUFFER_M = 500.0
 #: Output directory of a run without a config.
 OUTPUT_DIR = "out"
+#: Environment variable that moves the graph cache (below ``[graph] cache_dir`` and
+#: ``--cache-dir``; default the user's cache directory, see ``GraphConfig.cache_path``).
+CACHE_DIR_ENV = "ACCESSIBILITY_CACHE_DIR"
 
 
 # --------------------------------------------------------------------- compute ([compute])

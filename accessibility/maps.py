@@ -4,6 +4,7 @@ needed), an interactive HTML map (folium) and the matching QGIS styles."""
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,12 +22,16 @@ from scipy.spatial import Delaunay, QhullError
 from . import defaults
 from .io import atomic_path
 from .io.qgis_style import categorized_qml
-from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_order
+from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_label, class_order, map_words
 
 _ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / "
                 "GeoBasis-DE / BKG; population © Statistische Ämter des Bundes und der Länder "
                 "(Zensus 2022); central places © BBSR (DL-DE 2.0)")
 _METRIC = defaults.METRIC_CRS
+#: Leaflet (BSD-2-Clause, ``data/LICENSE-leaflet.txt``), shipped and inlined into
+#: map.html, so the map works on an intranet without internet (only the base tiles
+#: load from the web).
+LEAFLET = "leaflet-1.9.4"
 
 
 def _draw(gdf: gpd.GeoDataFrame, ax, label: str | None = None, **kw) -> None:
@@ -126,16 +131,20 @@ def _legend(ax, extra=()) -> None:
 
 #: Grey of "no value" in every map.
 NO_VALUE_COLOR = "0.85"
-#: Legend entry of units cut by the extract's edge (drawn grey and hatched).
-INCOMPLETE_LABEL = "incomplete: crosses the extract's edge"
+#: Legend entry of units cut by the extract's edge (drawn grey and hatched; English,
+#: the German one in :data:`accessibility.vocabulary.MAP_WORDS`).
+INCOMPLETE_LABEL = map_words("en")["incomplete"]
 
 
 #: Legend entry of values a larger road extract might change (their edge flag is set):
 #: drawn in their colour, dotted over.
-PROVISIONAL_LABEL = "may change with a larger extract (edge flag)"
+PROVISIONAL_LABEL = map_words("en")["provisional"]
+#: Colours of the accessibility standards: met cool, beyond a standard warm (orange to
+#: dark red for both), so that a shortfall reads as one at a glance.
+STANDARD_COLORS = ("#74add1", "#fdae61", "#f46d43", "#a50026")
 
 
-def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax
+def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax, lang: str = "en"
                       ) -> matplotlib.patches.Patch | None:
     """Dots over the rows of ``provisional`` (a mask) that have a colour of their own;
     their legend handle (None when there are none)."""
@@ -154,7 +163,7 @@ def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax
         part[~poly].plot(ax=ax, facecolor="none", edgecolor="0.1", markersize=60,
                          linewidth=0.8)
     return matplotlib.patches.Patch(facecolor="white", edgecolor="0.2", hatch="....",
-                                    label=f"{PROVISIONAL_LABEL} ({len(part)})")
+                                    label=f"{map_words(lang)['provisional']} ({len(part)})")
 
 
 def _provisional_of(gdf: gpd.GeoDataFrame, provisional, incomplete, column: str):
@@ -177,13 +186,14 @@ def _split_incomplete(gdf: gpd.GeoDataFrame, incomplete) -> tuple[gpd.GeoDataFra
     return gdf[~mask], gdf[mask]
 
 
-def _draw_incomplete(part: gpd.GeoDataFrame, ax) -> matplotlib.patches.Patch | None:
+def _draw_incomplete(part: gpd.GeoDataFrame, ax, lang: str = "en"
+                     ) -> matplotlib.patches.Patch | None:
     """Incomplete units grey with hatching; their legend handle (None when none)."""
     if not len(part):
         return None
     _draw(part, ax, color=NO_VALUE_COLOR, hatch="////")
     return matplotlib.patches.Patch(facecolor=NO_VALUE_COLOR, hatch="////", edgecolor="0.5",
-                                    label=f"{INCOMPLETE_LABEL} ({len(part)})")
+                                    label=f"{map_words(lang)['incomplete']} ({len(part)})")
 
 
 def _scale_bar_and_north(ax) -> None:
@@ -233,7 +243,7 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                label: str, cmap: str = "viridis_r",
                places: gpd.GeoDataFrame | None = None, diverging: bool = False,
-               incomplete=None, provisional=None) -> Path:
+               incomplete=None, provisional=None, lang: str = defaults.MAP_LANG) -> Path:
     """A map of a numeric column; municipalities without a value in grey.
 
     ``diverging``: a change, drawn with a diverging colour map centred at 0 (no
@@ -241,7 +251,9 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
     ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
     and hatched with the legend entry :data:`INCOMPLETE_LABEL`.
     ``provisional``: a mask of rows whose value a larger extract might change (their
-    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`."""
+    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`.
+    ``lang``: the language of the legend entries (:func:`accessibility.vocabulary.map_words`)."""
+    words = map_words(lang)
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
     prov = _provisional_of(gdf, provisional, incomplete, column)
@@ -256,17 +268,22 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
             m = float(np.nanmax(np.abs(have[column].to_numpy(float)))) or 1.0
             kw = {"vmin": -m, "vmax": m}
             cmap = "RdBu_r"  # red: longer, blue: shorter; white: unchanged
-        _draw(have, ax, column=column, cmap=cmap, legend=True,
-              legend_kwds={"label": label, "shrink": 0.6}, **kw)
-    handles = [h for h in (_draw_incomplete(cut, ax), _draw_provisional(full, prov, ax))
-               if h is not None]
+        # the colour bar beside the upper part of the map, the legend beside the lower
+        # part: neither reaches the source line under the map, nor covers the map
+        cax = ax.inset_axes([1.03, 0.4, 0.035, 0.6])
+        cax.set_label("<colorbar>")
+        _draw(have, ax, column=column, cmap=cmap, legend=True, cax=cax,
+              legend_kwds={"label": label}, **kw)
+    handles = [h for h in (_draw_incomplete(cut, ax, lang),
+                           _draw_provisional(full, prov, ax, lang)) if h is not None]
     _outlines(full, ax)
     _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it
         handles.append(matplotlib.patches.Patch(color=NO_VALUE_COLOR,
-                                                label=f"no value ({len(missing)})"))
+                                                label=f"{words['no_value']} ({len(missing)})"))
     if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=7,
+                  frameon=False)
     ax.set_title(title)
     ax.set_axis_off()
     return _save(fig, Path(path))
@@ -274,31 +291,38 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
 
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                    order: list[str] | None = None, cmap: str = "viridis_r",
-                   places: gpd.GeoDataFrame | None = None, no_value: str = "no value",
-                   incomplete=None, provisional=None) -> Path:
+                   places: gpd.GeoDataFrame | None = None, no_value: str | None = None,
+                   incomplete=None, provisional=None, colors=None,
+                   lang: str = defaults.MAP_LANG) -> Path:
     """A map of a class column with a legend in ``order`` (counts, and ``no_value``).
 
     ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
     and hatched with the legend entry :data:`INCOMPLETE_LABEL`, in no class.
     ``provisional``: a mask of rows whose class a larger extract might change (their
-    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`."""
+    edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`.
+    ``colors``: one colour per class of ``order`` (default: ``cmap``'s).
+    ``lang``: the language of the class labels and legend entries; ``no_value``
+    replaces its "no value"."""
+    words = map_words(lang)
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
     prov = _provisional_of(gdf, provisional, incomplete, column)
     gdf, cut = _split_incomplete(gdf, incomplete)
     cats = order or sorted(gdf[column].dropna().unique())
-    colors = class_colors(len(cats), cmap)
+    if colors is None:
+        colors = class_colors(len(cats), cmap)
     for cat, col in zip(cats, colors):
         sub = gdf[gdf[column] == cat]
         if len(sub):
-            _draw(sub, ax, color=col, label=f"{cat} ({len(sub)})")
+            _draw(sub, ax, color=col, label=f"{class_label(cat, lang)} ({len(sub)})")
     missing = gdf[gdf[column].isna()]
     if len(missing):
-        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"{no_value} ({len(missing)})")
+        _draw(missing, ax, color=NO_VALUE_COLOR,
+              label=f"{no_value or words['no_value']} ({len(missing)})")
     if len(cut):
         _draw(cut, ax, color=NO_VALUE_COLOR, hatch="////",
-              label=f"{INCOMPLETE_LABEL} ({len(cut)})")
-    handle = _draw_provisional(full, prov, ax)
+              label=f"{words['incomplete']} ({len(cut)})")
+    handle = _draw_provisional(full, prov, ax, lang)
     _outlines(full, ax)
     _labels(ax, places)
     _legend(ax, [handle])
@@ -308,7 +332,8 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
 
 
 def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
-                   path: str | Path, *, title: str, provisional=None) -> Path:
+                   path: str | Path, *, title: str, provisional=None,
+                   lang: str = defaults.MAP_LANG) -> Path:
     """Catchment areas: municipalities coloured by the centre they are nearest to;
     ``provisional`` as in :func:`map_values` (a centre beyond the extract might be
     nearer)."""
@@ -327,8 +352,9 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
         _draw(have, ax, color=palette[color_of[index.loc[cat.to_numpy()].to_numpy()] % 10])
     missing = gdf[gdf[key].isna()]
     if len(missing):
-        _draw(missing, ax, color=NO_VALUE_COLOR, label=f"no value ({len(missing)})")
-    handle = _draw_provisional(gdf, _provisional_of(gdf, provisional, None, key), ax)
+        _draw(missing, ax, color=NO_VALUE_COLOR,
+              label=f"{map_words(lang)['no_value']} ({len(missing)})")
+    handle = _draw_provisional(gdf, _provisional_of(gdf, provisional, None, key), ax, lang)
     _outlines(gdf, ax)
     _legend(ax, [handle])
     _labels(ax, centres)
@@ -379,14 +405,26 @@ HTML_LAYERS = (
 )
 
 
+def _inline_leaflet(m: folium.Map) -> None:
+    """Leaflet's script and style inlined in place of folium's CDN links (its jQuery,
+    Bootstrap, Font Awesome and marker plugins serve nothing these layers use)."""
+    m.default_js, m.default_css = [], []
+    data = resources.files("accessibility") / "data"
+    js = (data / f"{LEAFLET}.js").read_text("utf-8")
+    css = (data / f"{LEAFLET}.css").read_text("utf-8")
+    m.get_root().header.add_child(
+        folium.Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet")
+
+
 def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
                     title: str = "Erreichbarkeit zentraler Orte",
                     simplify_m: float | None = None) -> Path:
     """An HTML map (Leaflet via folium) with one switchable layer per indicator.
 
-    The file opens from the output folder in a browser, without a server; the
-    background tiles and Leaflet itself load from the web. Polygons are simplified
-    by ``simplify_m`` metres to keep the file small (default: 50 m for a region,
+    The file opens from the output folder in a browser, without a server and without
+    internet: Leaflet is inlined (:func:`_inline_leaflet`); only the background tiles
+    (OpenStreetMap) load from the web, and without them the layers show on grey.
+    Polygons are simplified by ``simplify_m`` metres to keep the file small (default: 50 m for a region,
     growing with the number of polygons to 500 m for Germany, where 50 m made a
     148 MB file a browser barely opens); every feature has a tooltip with the
     municipality's values. Layers whose column is missing or empty are left out.
@@ -438,8 +476,9 @@ def interactive_map(gdf: gpd.GeoDataFrame, path: str | Path, *,
             tooltip=folium.GeoJsonTooltip(fields=tip))
         gj.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    _inline_leaflet(m)
     m.get_root().html.add_child(folium.Element(
-        f"<div style='position:fixed;bottom:8px;left:8px;z-index:9999;background:white;"
+        f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;"
         f"padding:4px;font-size:11px'><b>{title}</b><br>{_ATTRIBUTION}</div>"))
     with atomic_path(path) as tmp:
         m.save(str(tmp))

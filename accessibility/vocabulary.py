@@ -428,3 +428,98 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
     docs["walk_stop_source"] = ("where the stops come from: GTFS (stops with >= N departures on "
                                 "the chosen weekday) or OSM stops without timetable")
     return docs
+
+
+# ------------------------------------------------------------------ words of the maps
+#: Languages of the maps (``[output] lang``).
+MAP_LANGUAGES = ("de", "en")
+#: Titles (format fields filled by the pipeline), colour-bar labels and legend entries
+#: of the maps, per language. German by default: the maps go into German reports.
+MAP_WORDS: dict[str, dict[str, str]] = {
+    "de": {
+        "oz_time": "Pkw-Fahrzeit zum nächsten Oberzentrum{per}",
+        "oz_class": "Oberzentrum: BBSR-Klassen der Pkw-Fahrzeit{per}",
+        "per_gvb": " (Mittel des Gemeindeverbands)",
+        "standards": "Erreichbarkeitsstandards: Mittelzentrum in {mz:g}, Oberzentrum in "
+                     "{oz:g} Minuten mit dem Pkw",
+        "catchments": "Mittelbereiche: Einzugsbereiche des nächsten Mittel-/Oberzentrums "
+                      "(Pkw)",
+        "lage": "Lage: Tagesbevölkerung in 2 Stunden mit dem Pkw",
+        "motorway_time": "Pkw-Fahrzeit zur nächsten Autobahnanschlussstelle",
+        "ldrail_time": "Pkw-Fahrzeit zum nächsten Fernbahnhof",
+        "airport_time": "Pkw-Fahrzeit zum nächsten internationalen Verkehrsflughafen",
+        "pt": "ÖPNV-Abfahrten je 1.000 Einwohner am {day}",
+        "rail": "Abfahrten im Schienenverkehr je 1.000 Einwohner am {day}",
+        "commuters": "Pendlersaldo je 100 Beschäftigte am Arbeitsort",
+        "walk": "Nahversorgung: Dienste in {limit} m ({how}), 100-m-Zellen; "
+                "{all} = alle {n}{note}",
+        "walk_straight": "Luftlinie mit Gewässerbarrieren",
+        "walk_network": "über das Fußwegenetz",
+        "walk_no_data": "\nkeine Daten für {services}: höchstens {k} von {n} möglich",
+        "scenario": "Szenario '{name}': Änderung der Pkw-Fahrzeit zum nächsten {what}",
+        "minutes": "Minuten",
+        "minutes_change": "Minuten (blau: kürzer, rot: länger)",
+        "per_1000": "Abfahrten je 1.000",
+        "commuter_label": "Ein- minus Auspendler je 100",
+        "no_value": "kein Wert",
+        "no_value_lage": "kein Wert (siehe lage_reason)",
+        "incomplete": "unvollständig: schneidet den Rand des Ausschnitts",
+        "provisional": "kann sich mit größerem Ausschnitt ändern (Randmarke)",
+        "html_title": "Erreichbarkeit zentraler Orte",
+    },
+    "en": {
+        "oz_time": "Car time to the nearest Oberzentrum{per}",
+        "oz_class": "Oberzentrum: BBSR classes of the car time{per}",
+        "per_gvb": " (Gemeindeverband mean)",
+        "standards": "Accessibility standards: Mittelzentrum within {mz:g}, Oberzentrum "
+                     "within {oz:g} minutes by car",
+        "catchments": "Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car",
+        "lage": "Lage: daytime population within 2 h by car",
+        "motorway_time": "Car time to the nearest motorway junction",
+        "ldrail_time": "Car time to the nearest long-distance rail station (Fernbahnhof)",
+        "airport_time": "Car time to the nearest international airport",
+        "pt": "Public-transport departures per 1,000 residents on {day}",
+        "rail": "Rail departures per 1,000 residents on {day}",
+        "commuters": "Commuter balance (Pendlersaldo) per 100 employees at the workplace",
+        "walk": "Nahversorgung: services within {limit} m ({how}), 100 m cells; "
+                "{all} = all {n}{note}",
+        "walk_straight": "straight line with water barriers",
+        "walk_network": "along the walking network",
+        "walk_no_data": "\nno data for {services}: at most {k} of {n} possible",
+        "scenario": "Scenario '{name}': change of the car time to the nearest {what}",
+        "minutes": "minutes",
+        "minutes_change": "minutes (blue: shorter, red: longer)",
+        "per_1000": "departures per 1,000",
+        "commuter_label": "in - out per 100",
+        "no_value": "no value",
+        "no_value_lage": "no value (see lage_reason)",
+        "incomplete": "incomplete: crosses the extract's edge",
+        "provisional": "may change with a larger extract (edge flag)",
+        "html_title": "Accessibility of central places",
+    },
+}
+#: German map labels of the engine's English class labels (the values in the tables
+#: stay as they are; BBSR's German classes, Lage and settlement types, need none).
+_CLASS_LABELS_DE = {
+    ZERO_LABEL["mz"]: "0 (ist MZ/OZ)", ZERO_LABEL["oz"]: "0 (ist OZ)", NO_VALUE: "kein Wert",
+    "both met": "beide erfüllt", "beyond the MZ standard": "MZ-Standard überschritten",
+    "beyond the OZ standard": "OZ-Standard überschritten", "beyond both": "beide überschritten",
+}
+
+
+def map_words(lang: str) -> dict[str, str]:
+    """The words of the maps in ``lang`` (one of :data:`MAP_LANGUAGES`)."""
+    if lang not in MAP_WORDS:
+        from ._errors import InputError
+
+        raise InputError(f"map language {lang!r}: use one of {', '.join(MAP_LANGUAGES)}")
+    return MAP_WORDS[lang]
+
+
+def class_label(label: str, lang: str) -> str:
+    """A class label as a map in ``lang`` shows it (``"0 of 6"`` is ``"0 von 6"``)."""
+    if lang != "de":
+        return label
+    if label in _CLASS_LABELS_DE:
+        return _CLASS_LABELS_DE[label]
+    return re.sub(r"^(\d+) of (\d+)$", r"\1 von \2", label)

@@ -356,7 +356,7 @@ def lage_calibrated(task: dict) -> dict:
     from accessibility.pipeline.stages import lage_decay
 
     config, graph, munis, inputs = pipeline.graph_and_municipalities(
-        task["config"], None, task["output_dir"], "national benchmark")
+        task["config"], None, "national benchmark")
     c = config.lage
     sections = Sections()
     with instrumented(sections), sections.section(LAGE_CAL, level=-1):

@@ -45,8 +45,8 @@ def walk_inputs(osm: Path, out: Path):
                  "inputs.municipalities": str(DATA / "municipalities" / "gemeinden_2019_destatis.csv"),
                  "inputs.population_grid": str(DATA / "population" / "zensus2022_1km_einwohner.parquet"),
                  "inputs.boundaries": str(DATA / "municipalities" / "vg250_2016.gpkg"),
-                 "output.models": ["walk"]}
-    config, _, munis, inputs = graph_and_municipalities(None, overrides, out, "tiles")
+                 "output.models": ["walk"], "graph.cache_dir": str(out)}
+    config, _, munis, inputs = graph_and_municipalities(None, overrides, "tiles")
     walk = prepare_walk(munis, config, inputs, municipality_polygons(munis, inputs.boundaries))
     if isinstance(walk, str):
         raise SystemExit(f"no walkability inputs in {osm}: {walk}")

@@ -243,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         config = acc.load_config(args.config, overrides)
         if config.inputs.central_places is None:
             raise acc.InputError("the calibration needs central places: --central-places")
-        config, graph, joined, _ = graph_and_municipalities(config, None, args.output,
-                                                            "calibrate_speeds")
+        config, graph, joined, _ = graph_and_municipalities(config, None, "calibrate_speeds")
         refs = read_reference_times(args.inkar)
         if "gvb" not in refs.columns:  # the columns tell the format
             raise acc.InputError(f"{args.inkar} is not in the INKAR format (gvb_ars9, t_oz_min, "

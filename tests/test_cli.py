@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -518,3 +519,74 @@ def test_a_copied_example_config_says_where_the_sample_files_are(tmp_path, capsy
     err = capsys.readouterr().err
     assert "input files not found" in err and str(sample_dir()) in err
     assert not (tmp_path / "out").exists()  # nothing ran
+
+
+# ------------------------------------------------------------------ the graph cache
+def test_the_graph_cache_is_shared_by_output_folders(tmp_path, graph_cache, monkeypatch,
+                                                     capsys):
+    """The graph is cached in one folder for every output folder (here the test's
+    $ACCESSIBILITY_CACHE_DIR): a run into a new folder does not parse OSM, and no
+    output folder gets a cache of its own; --cache-dir moves it."""
+    import accessibility.graph as graph_mod
+
+    argv = ["-q", "run", "--no-maps", "--models", "central_places"]
+    assert main([*argv, "--output", str(tmp_path / "a")]) == 0
+    assert len(list(graph_cache.glob("*.npz"))) == 1
+    assert not (tmp_path / "a" / "cache").exists()
+
+    def no_parse(*a, **k):
+        raise AssertionError("OSM parsed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(graph_mod, "graph_from_osm", no_parse)
+        assert main([*argv, "--output", str(tmp_path / "b")]) == 0  # a new folder
+        # another cache: a build (here the planted error)
+        assert main([*argv, "--output", str(tmp_path / "c"), "--cache-dir",
+                     str(tmp_path / "mine")]) != 0
+        assert "OSM parsed again" in capsys.readouterr().err
+    assert main([*argv, "--output", str(tmp_path / "c"), "--cache-dir", str(tmp_path / "mine")]) == 0
+    assert len(list((tmp_path / "mine").glob("*.npz"))) == 1
+    a, b = (pd.read_csv(tmp_path / d / "municipalities.csv") for d in "ab")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_cache_folder_is_decided_in_one_place(tmp_path, monkeypatch):
+    """[graph] cache_dir, else $ACCESSIBILITY_CACHE_DIR, else the user's cache directory."""
+    import platformdirs
+
+    from accessibility.config import GraphConfig
+    from accessibility.pipeline.inputs import load_config_of_run
+
+    monkeypatch.setenv("ACCESSIBILITY_CACHE_DIR", str(tmp_path / "env"))
+    assert GraphConfig().cache_path() == tmp_path / "env"
+    assert GraphConfig(cache_dir=tmp_path / "cfg").cache_path() == tmp_path / "cfg"
+    assert load_config_of_run(None, None).graph.cache_dir == tmp_path / "env"
+    monkeypatch.delenv("ACCESSIBILITY_CACHE_DIR")
+    assert GraphConfig().cache_path() == Path(platformdirs.user_cache_dir("accessibility"))
+
+
+# ------------------------------------------------------------------ no cluster for bad inputs
+def test_bad_inputs_fail_before_a_dask_cluster_starts(tmp_path, monkeypatch, capsys):
+    """`run --dask 2` and a scenario batch with `--dask 2`: a missing input file and an
+    input that does not parse are reported (exit 2) before any cluster starts (a local
+    cluster takes seconds; the executor factory raises here if it is called)."""
+    from accessibility import compute
+
+    def no_cluster(*a, **k):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(compute, "open_executor", no_cluster)
+    bad = tmp_path / "central_places.csv"
+    bad.write_text("not,a,central,places,table\n1,2,3,4,5\n", encoding="utf-8")
+    scs = []
+    for name in ("a", "b"):
+        scs.append(tmp_path / f"{name}.toml")
+        scs[-1].write_text(f'name = "{name}"\n[population]\n"03151024" = 5\n', encoding="utf-8")
+    for argv in (["run", "--dask", "2", "--output", str(tmp_path / "o")],
+                 ["scenario", *map(str, scs), "--dask", "2", "--output", str(tmp_path / "s")]):
+        for flags, message in ((["--central-places", str(tmp_path / "missing.csv")],
+                                "input files not found"),
+                               (["--central-places", str(bad)], "central_places.csv")):
+            assert main(["-q", *argv, *flags]) == 2, (argv, flags)
+            err = capsys.readouterr().err
+            assert message in err and "cluster was started" not in err, err

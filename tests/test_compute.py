@@ -197,7 +197,7 @@ def test_a_scenario_batch_on_dask_equals_single_scenarios(tmp_path, dask_executo
     b = write(tmp_path, 'name = "A39 closed"\n[roads]\nclosed_classes = ["motorway"]\n'
                         'closed_areas = [[[10.45, 52.18], [10.55, 52.18], [10.55, 52.24], '
                         '[10.45, 52.24]]]\n', "b.toml")
-    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
+    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, "t")
     m = mark_region(g, m)
     batch = acc.scenario_batch(g, m, inputs.central_places, [a, b], executor=dask_executor)
     assert list(batch) == ["Ruehen MZ", "A39 closed"]

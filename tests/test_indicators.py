@@ -560,7 +560,7 @@ def hb_run(tmp_path_factory):
     ov = {"inputs.osm": str(osm),
           "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
           "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv"))}
-    prep = graph_and_municipalities(None, ov, tmp_path_factory.mktemp("hb"), "test")
+    prep = graph_and_municipalities(None, ov, "test")
     haj = pd.DataFrame({"kind": ["airport"], "id": ["HAJ"], "name": ["Hannover"],
                         "lon": [9.68508], "lat": [52.4611]})
     dest = api.collect_destinations(osm=osm, airports=haj, stations=shared(

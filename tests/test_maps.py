@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 from scipy.spatial import Delaunay
 
-from accessibility.maps import (NO_VALUE_COLOR, class_colors, map_catchments, map_categories,
-                                map_values, neighbour_colors)
+from accessibility._errors import InputError
+from accessibility.maps import (
+    NO_VALUE_COLOR,
+    class_colors,
+    map_catchments,
+    map_categories,
+    map_values,
+    neighbour_colors,
+)
 
 
 def test_neighbouring_catchments_get_different_colours():
@@ -50,13 +58,14 @@ def test_maps_write_png_pdf_svg_with_legend_scale_and_source(tmp_path, monkeypat
     monkeypatch.setattr(plt, "close", keep)
     g = sample_points()
     for suffix in ("png", "pdf", "svg"):
-        p = map_values(g, "v", tmp_path / f"v.{suffix}", title="t", label="min")
+        p = map_values(g, "v", tmp_path / f"v.{suffix}", title="t", label="min", lang="en")
         assert p.stat().st_size > 1000
     assert "no value (5)" in seen["legend"]
     assert any(t.endswith(" km") for t in seen["texts"])  # scale bar
     assert "N" in seen["texts"]  # north arrow
     assert any("Zensus 2022" in t and "OpenStreetMap" in t for t in seen["texts"])
-    map_categories(g, "k", tmp_path / "k.png", title="t", order=["0", "1", "2", "3"])
+    map_categories(g, "k", tmp_path / "k.png", title="t", order=["0", "1", "2", "3"],
+                   lang="en")
     assert seen["legend"][-1] == "no value (5)" and all("(" in s for s in seen["legend"])
     centres = g.dropna().iloc[:3].assign(name=["A", "B", "C"])
     map_catchments(g, "k", centres, tmp_path / "c.png", title="t")
@@ -219,9 +228,99 @@ def test_incomplete_units_are_drawn_apart_with_their_legend_entry(monkeypatch, t
         cut = np.array([False, False, False, True])
         legends.clear()
         maps_mod.map_categories(g, "c", tmp_path / "c.png", title="t", order=["a", "b"],
-                                incomplete=cut)
+                                incomplete=cut, lang="en")
         assert legends[-1] == ["a (1)", "b (1)", "no value (1)",
                                f"{maps_mod.INCOMPLETE_LABEL} (1)"]
-        maps_mod.map_values(g, "v", tmp_path / "v.png", title="t", label="m", incomplete=cut)
+        maps_mod.map_values(g, "v", tmp_path / "v.png", title="t", label="m", incomplete=cut,
+                            lang="en")
         assert legends[-1] == [f"{maps_mod.INCOMPLETE_LABEL} (1)", "no value (1)"]
     assert maps_mod.INCOMPLETE_LABEL == "incomplete: crosses the extract's edge"
+
+
+
+# ------------------------------------------------------------------ German maps, colours
+def test_maps_are_german_by_default_and_english_on_request(tmp_path, monkeypatch):
+    """Legends and class labels from vocabulary.MAP_WORDS: German unless lang="en"; the
+    two differ only in words (the same entries, the same counts)."""
+    import string
+
+    import accessibility.maps as maps_mod
+    from accessibility.config import load_config
+    from accessibility.models.standards import STANDARD_CLASSES
+    from accessibility.vocabulary import MAP_WORDS, class_label, class_order
+
+    seen = []
+
+    def keep(fig, path):
+        leg = fig.axes[0].get_legend()
+        seen.append([t.get_text() for t in leg.get_texts()] if leg else [])
+        return path
+
+    monkeypatch.setattr(maps_mod, "_save", keep)
+    order = class_order("mz")
+    g = sample_points().assign(k=lambda d: d["k"].map({"0": order[0], "1": order[1]}))
+    for kw in ({"lang": "de"}, {"lang": "en"}, {}):
+        map_categories(g, "k", tmp_path / "k.png", title="t", order=order, **kw)
+    de, en, default = seen
+    assert default == de and de != en and len(de) == len(en)
+    assert de[0].startswith("0 (ist MZ/OZ) (") and en[0].startswith("0 (is MZ/OZ) (")
+    n = int(g["k"].isna().sum())  # the 5 without a value and classes 2, 3 left unmapped
+    assert de[-1] == f"kein Wert ({n})" and en[-1] == f"no value ({n})"
+    assert [s.rsplit("(", 1)[1] for s in de] == [s.rsplit("(", 1)[1] for s in en]  # counts
+    # every English class label of the maps has a German one, and the words agree
+    for label in STANDARD_CLASSES:
+        assert class_label(label, "de") != label and class_label(label, "en") == label
+    assert class_label("6 of 6", "de") == "6 von 6"
+    assert MAP_WORDS["de"].keys() == MAP_WORDS["en"].keys()
+
+    def fields(lang):
+        return {k: {f for _, f, _, _ in string.Formatter().parse(v) if f}
+                for k, v in MAP_WORDS[lang].items()}
+
+    assert fields("de") == fields("en")
+    with pytest.raises(InputError, match="lang"):
+        load_config(None, {"output.lang": "fr"})
+
+
+def test_beyond_a_standard_is_warm_and_met_is_cool():
+    """The standards map: met in a cool colour, each class beyond a standard warm (more
+    red than blue), 'beyond both' the darkest."""
+    import matplotlib.colors
+
+    from accessibility.maps import STANDARD_COLORS
+    from accessibility.models.standards import STANDARD_CLASSES
+
+    rgb = np.array([matplotlib.colors.to_rgb(c) for c in STANDARD_COLORS])
+    assert len(rgb) == len(STANDARD_CLASSES) and STANDARD_CLASSES[0] == "both met"
+    assert rgb[0, 2] > rgb[0, 0]  # met: blue over red
+    assert (rgb[1:, 0] > rgb[1:, 2] + 0.3).all()  # beyond: red over blue
+    assert rgb[3].sum() == rgb.sum(axis=1).min()  # beyond both: darkest
+
+
+def test_the_colour_bar_clears_the_source_line_and_the_map(tmp_path, monkeypatch):
+    """map_values: the colour bar and the legend beside the map, the source line under
+    it; none of their boxes overlaps (measured in the drawn figure)."""
+    import matplotlib.pyplot as plt
+
+    seen = {}
+    real_close = plt.close
+
+    def keep(fig):  # the figure as saved, before it is closed
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        bar = next(a for a in ax.child_axes if a.get_label() == "<colorbar>")  # an inset
+        source = next(t for t in ax.texts if "OpenStreetMap" in t.get_text())
+        seen.update(map=ax.get_window_extent(r), bar=bar.get_tightbbox(r),
+                    legend=ax.get_legend().get_window_extent(r),
+                    source=source.get_window_extent(r))
+        real_close(fig)
+
+    monkeypatch.setattr(plt, "close", keep)
+    g = sample_points()
+    map_values(g, "v", tmp_path / "v.png", title="t", label="Minuten",
+               provisional=np.arange(len(g)) % 3 == 0)
+    assert not seen["bar"].overlaps(seen["source"])
+    assert not seen["legend"].overlaps(seen["source"])
+    assert not seen["bar"].overlaps(seen["legend"])
+    assert seen["bar"].x0 >= seen["map"].x1 and seen["legend"].x0 >= seen["map"].x1

@@ -38,16 +38,17 @@ def legends(monkeypatch):
 def test_flagged_values_have_their_own_legend_entry(legends, tmp_path):
     t = table()
     flag = provisional(t, ["oz_edge_flag"], None)
-    maps.map_values(t, "t", tmp_path / "a.png", title="x", label="min", provisional=flag)
-    maps.map_categories(t, "cls", tmp_path / "b.png", title="x", provisional=flag)
+    maps.map_values(t, "t", tmp_path / "a.png", title="x", label="min", provisional=flag,
+                    lang="en")
+    maps.map_categories(t, "cls", tmp_path / "b.png", title="x", provisional=flag, lang="en")
     maps.map_catchments(t.assign(near=["a", "a", None, "d"]), "near", t.iloc[:0],
-                        tmp_path / "c.png", title="x", provisional=flag)
+                        tmp_path / "c.png", title="x", provisional=flag, lang="en")
     for texts in legends:  # d and b are flagged and have a value: 2
         assert f"{maps.PROVISIONAL_LABEL} (2)" in texts, texts
     # nothing flagged: no entry
     legends.clear()
     maps.map_values(t, "t", tmp_path / "d.png", title="x", label="min",
-                    provisional=np.zeros(4, bool))
+                    provisional=np.zeros(4, bool), lang="en")
     assert not any(maps.PROVISIONAL_LABEL in x for texts in legends for x in texts)
 
 

@@ -308,8 +308,7 @@ def test_isochrones_reject_bad_inputs():
 def sample(tmp_path_factory):
     from accessibility.pipeline import graph_and_municipalities
 
-    _, graph, munis, _ = graph_and_municipalities(
-        None, {"output.maps": False}, tmp_path_factory.mktemp("sample"), "test")
+    _, graph, munis, _ = graph_and_municipalities(None, {"output.maps": False}, "test")
     return graph, munis
 
 

@@ -204,7 +204,7 @@ def test_shared_register_and_hb_extract(tmp_path):
     from accessibility.pipeline import graph_and_municipalities
     from accessibility.models.municipalities import mark_region
 
-    _, g, m, inputs = graph_and_municipalities(None, o, tmp_path, "test")
+    _, g, m, inputs = graph_and_municipalities(None, o, "test")
     res = acc.central_places(g, mark_region(g, m), inputs.central_places)
     p = coverage_problem(g, res, standard_min=15.0)
     assert len(p.demand) > 20 and len(p.candidates) > 30
@@ -213,8 +213,8 @@ def test_shared_register_and_hb_extract(tmp_path):
         assert r.residents_covered >= r.greedy_residents
         if k <= 2:
             assert r.residents_covered == pytest.approx(brute_force(p, k)[0])
-    out = plan(None, overrides=o, output_dir=tmp_path, k=2, standard_min=15.0,
+    out = plan(None, overrides=o, k=2, standard_min=15.0,
                out_file=tmp_path / "plan.csv")
     assert len(out.chosen) == 2 and (tmp_path / "plan.csv").is_file()
     with pytest.raises(InputError, match="exists and is not replaced"):
-        plan(None, overrides=o, output_dir=tmp_path, out_file=tmp_path / "plan.csv")
+        plan(None, overrides=o, out_file=tmp_path / "plan.csv")

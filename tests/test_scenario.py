@@ -142,7 +142,7 @@ def test_the_python_api_gives_the_same_difference(tmp_path):
     from accessibility.pipeline import graph_and_municipalities
 
     s = write(tmp_path, f'[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n')
-    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, tmp_path, "t")
+    _, g, m, inputs = graph_and_municipalities(None, {"output.maps": False}, "t")
     from accessibility.models.municipalities import mark_region
 
     d = acc.scenario(g, mark_region(g, m), inputs.central_places, s).table.set_index("ags")

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from .. import api, defaults, report
+from .. import api, compute, defaults, report
 from .._errors import InputError
 from .._util import peak_memory_mb
-from ..compute import open_executor
 from ..config import Config
 from ..graph import attach, build_graph
 from ..io import check_new_file, write_table, write_text
 from ..maps import map_values
-from ..vocabulary import LAGE_CLASSES, class_order
+from ..vocabulary import LAGE_CLASSES, class_order, map_words
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
 from .publish import Output, check_output_dir, staged
 from .run import RunResult
@@ -31,7 +29,7 @@ from .stages import lage_decay, tasks_of, with_names
 
 
 def calibrate(config: Config | str | Path | None, references: str | Path, *,
-              output_dir: str | Path | None = None, out_profile: str | Path | None = None,
+              out_profile: str | Path | None = None,
               overrides: dict | None = None,
               bounds: tuple[float, float] = defaults.CALIBRATION_BOUNDS,
               iterations: int = defaults.CALIBRATION_ITERATIONS, fit_access: bool = False,
@@ -50,8 +48,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
     """
     if out_profile is not None and not overwrite:
         check_new_file(out_profile)
-    config, graph, munis, _ = graph_and_municipalities(config, overrides, output_dir,
-                                                        "calibrate")
+    config, graph, munis, _ = graph_and_municipalities(config, overrides, "calibrate")
     kwargs = {"base_profile": config.graph.profile, "out_profile": out_profile,
               "bounds": bounds, "iterations": iterations, "fit_access": fit_access,
               "access_bounds_kmh": access_bounds_kmh, "comment": comment,
@@ -71,8 +68,7 @@ def calibrate(config: Config | str | Path | None, references: str | Path, *,
                                               maxspeed_factors=maxspeed_factors, **kwargs)
 
 
-def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
-                   overrides: dict | None = None, kind: str | None = None,
+def calibrate_lage(config: Config | str | Path | None, *, overrides: dict | None = None, kind: str | None = None,
                    target_mean: float | None = None) -> api.LageCalibration:
     """Fit the decay parameter so that the mean potential over all municipalities on
     the network equals ``target_mean`` (default ``[lage] target_mean``, BBSR 183,000).
@@ -81,8 +77,7 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
     :class:`~accessibility.models.lage.LageCalibration` (``.decay``, ``.parameter``:
     beta per minute, the power exponent or sigma in minutes, ``.achieved_mean``).
     """
-    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir,
-                                                             "calibrate-lage")
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, "calibrate-lage")
     c = config.lage
     target = target_mean if target_mean is not None else c.target_mean
     decay = api.Decay(kind or c.decay, floor_min=c.floor_min)  # its parameter is fitted
@@ -92,8 +87,7 @@ def calibrate_lage(config: Config | str | Path | None, *, output_dir: str | Path
 
 
 # ------------------------------------------------------------------------------ planning
-def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = None,
-         overrides: dict | None = None, k=1, objective: str = "max_coverage",
+def plan(config: Config | str | Path | None, *, overrides: dict | None = None, k=1, objective: str = "max_coverage",
          standard_min: float | None = None, candidates=None, candidates_within=(),
          out_file: str | Path | None = None,
          overwrite: bool = False) -> api.PlanResult | api.PlanSeries:
@@ -104,7 +98,7 @@ def plan(config: Config | str | Path | None, *, output_dir: str | Path | None = 
     ``overwrite`` (checked before any work)."""
     if out_file is not None and not overwrite:
         check_new_file(out_file)
-    config, graph, munis, inputs = graph_and_municipalities(config, overrides, output_dir, "plan")
+    config, graph, munis, inputs = graph_and_municipalities(config, overrides, "plan")
     if inputs.central_places is None:
         raise InputError("plan needs central places: set [inputs] central_places or pass "
                          "--central-places")
@@ -151,9 +145,6 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
              else Path(config.output.dir) / scenario_folder(scenario_file))
     check_inputs(config)
     check_output_dir(final, overwrite=overwrite)
-    if config.graph.cache_dir is None:  # by default the run's cache, beside the run
-        cache = final / "cache" if output_dir is not None else Path(config.output.dir) / "cache"
-        config = replace(config, graph=replace(config.graph, cache_dir=cache))
     with staged(final) as out:
         result = _scenario_stages(config, sc, out, t0)
         result.files = out.publish(result.files)
@@ -174,7 +165,7 @@ def _scenario_models(config: Config, inputs: Inputs) -> api.ScenarioModels:
 def _scenario_setup(config: Config):
     """Graph, region-marked municipalities, inputs and the models of a scenario run."""
     t = time.perf_counter()
-    config, graph, munis, inputs = graph_and_municipalities(config, None, None, "scenario")
+    config, graph, munis, inputs = graph_and_municipalities(config, None, "scenario")
     if inputs.central_places is None:
         raise InputError("a scenario needs central places: set [inputs] central_places")
     munis = api.mark_region(graph, munis, ags_prefixes=config.region.ags_prefixes,
@@ -214,10 +205,8 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     check_inputs(config)
     for stem in stems:
         check_output_dir(final / stem, overwrite=overwrite)
-    if config.graph.cache_dir is None:
-        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
     config, graph, munis, inputs, models, times = _scenario_setup(config)
-    with open_executor(config.compute) as executor:
+    with compute.open_executor(config.compute) as executor:
         runs = api.scenario_batch_runs(graph, munis, inputs.central_places, scs, models,
                                        tasks_of(executor))
     results = []
@@ -259,12 +248,13 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
         ext = config.output.map_format
         g = gpd.GeoDataFrame(diff, geometry=gpd.points_from_xy(reg_b["lon"], reg_b["lat"]),
                              crs=defaults.WGS84)
+        w = map_words(config.output.lang)
         for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
             if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
                 out.add(f"map_{v}_change", map_values(
                     g, f"{v}_change", out.stage / f"map_{v}_change.{ext}",
-                    title=f"Scenario '{sc.name}': change of the car time to the nearest {what}",
-                    label="minutes (blue: shorter, red: longer)", diverging=True))
+                    title=w["scenario"].format(name=sc.name, what=what),
+                    label=w["minutes_change"], diverging=True, lang=config.output.lang))
     summary += [f"Run time {time.perf_counter() - t0:.1f} s, peak memory "
                 f"{peak_memory_mb():.0f} MB.", ""]
     text = "\n".join(summary)

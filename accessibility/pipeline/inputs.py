@@ -270,7 +270,8 @@ def load_config_of_run(config, overrides):
     """The config of a run: a loaded Config or a TOML file; without one, the engine's
     defaults when the overrides give a road extract of the user's own (the sample's
     settings and inputs belong to the sample's extract: none of them applies), else
-    the embedded sample with the overrides."""
+    the embedded sample with the overrides. Its ``[graph] cache_dir`` is set
+    (:meth:`~accessibility.config.GraphConfig.cache_path`)."""
     if config is None and not own_road_extract(overrides):
         config = sample_config_path()
         o = overrides or {}
@@ -278,10 +279,11 @@ def load_config_of_run(config, overrides):
             # the sample's [output] dir lies in the installed package: never write there
             overrides = {**o, "output.dir": str(Path(defaults.OUTPUT_DIR).absolute())}
     if not isinstance(config, Config):
-        return load_config(config, overrides)
-    if overrides:
+        config = load_config(config, overrides)
+    elif overrides:
         raise InputError("pass overrides together with a config path, not a loaded Config")
-    return config
+    # the one place that decides the graph cache: shared by every output folder
+    return replace(config, graph=replace(config.graph, cache_dir=config.graph.cache_path()))
 
 
 # ------------------------------------------------------------------------------ calibration
@@ -295,12 +297,9 @@ class Prepared(NamedTuple):
     inputs: Inputs
 
 
-def graph_and_municipalities(config, overrides, output_dir, command: str) -> Prepared:
+def graph_and_municipalities(config, overrides, command: str) -> Prepared:
     """The graph and the attached municipalities of a config (see :class:`Prepared`)."""
     config = load_config_of_run(config, overrides)
-    out = Path(output_dir) if output_dir is not None else Path(config.output.dir)
-    if config.graph.cache_dir is None:
-        config = replace(config, graph=replace(config.graph, cache_dir=out / "cache"))
     inputs = read_inputs(config)
     munis = inputs.municipalities
     if munis is None:

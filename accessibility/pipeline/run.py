@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import api, report
+from .. import api, compute, report
 from .._errors import InputError
 from .._util import peak_memory_mb
-from ..compute import Executor, open_executor
+from ..compute import Executor
 from ..config import Config
 from ..graph import RoadGraph, attach, header_bbox
 from ..io import write_json, write_text
 from . import stages
 from .inputs import (
+    Inputs,
     check_inputs,
     check_models,
     check_overlap,
@@ -64,23 +65,23 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     check_inputs(config)  # fail before any slow stage, not half-way through
     check_models(config)
     check_output_dir(final, overwrite=overwrite)
-    if config.graph.cache_dir is None:  # the cache lives in the output dir, not the staging dir
-        config = replace(config, graph=replace(config.graph, cache_dir=final / "cache"))
+    # every input parsed and checked before a Dask cluster starts (seconds) or the graph
+    inputs = read_inputs(config)
+    # a saved graph (.npz) has no OSM header: its overlap is checked after loading
+    is_osm = Path(config.inputs.osm).suffix != ".npz"
+    check_overlap(config, inputs, header_bbox(config.inputs.osm) if is_osm else None)
     with staged(final) as out:
-        with open_executor(config.compute) as executor:
-            result = _run_stages(config, out, t0, executor)
+        # through the module, so that tests can see whether a cluster was started
+        with compute.open_executor(config.compute) as executor:
+            result = _run_stages(config, inputs, out, t0, executor)
         result.files = out.publish(result.files)
     result.output_dir = final
     return result
 
 
-def _run_stages(config: Config, out: Output, t0: float,
+def _run_stages(config: Config, inputs: Inputs, out: Output, t0: float,
                 executor: Executor | None = None) -> RunResult:
-    inputs = read_inputs(config)                                    # 1. inputs, all checked
-    # a saved graph (.npz) has no OSM header: its overlap is checked after loading
-    is_osm = Path(config.inputs.osm).suffix != ".npz"
-    check_overlap(config, inputs, header_bbox(config.inputs.osm) if is_osm else None)
-    munis = inputs.municipalities
+    munis = inputs.municipalities                                   # 1. inputs, all checked
     graph, summary, stats = prepare_graph(config, munis)            # 2. graph
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once

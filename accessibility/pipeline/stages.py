@@ -17,15 +17,24 @@ from ..compute import Executor
 from ..config import Config
 from ..graph import SETTING_COLUMNS, RoadGraph
 from ..io import clip_grid, write_gpkg_layers, write_municipality_outputs
-from ..maps import class_style, interactive_map, map_catchments, map_categories, map_values
+from ..maps import (
+    STANDARD_COLORS,
+    class_style,
+    interactive_map,
+    map_catchments,
+    map_categories,
+    map_values,
+)
 from ..vocabulary import (
     DESTINATION_KIND_TERMS,
     LAGE_CLASSES,
     LAND_NAMES,
     N_SERVICES_WORD,
     SERVICES,
+    class_label,
     class_order,
     destinations,
+    map_words,
     services_reached_labels,
 )
 from .inputs import Inputs
@@ -94,28 +103,30 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
         oz = centres[cp["_oz"].to_numpy()]
-        sfx, per = ("_gvb", " (Gemeindeverband mean)") if unit == "gvb" else ("", "")
+        lang = config.output.lang
+        w = map_words(lang)
+        sfx, per = ("_gvb", w["per_gvb"]) if unit == "gvb" else ("", "")
         partial = incomplete_members(reg, units) if unit == "gvb" else None
         oz_prov = provisional(reg, ["oz_edge_flag"], unit)
         out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
-                                     title=f"Car time to the nearest Oberzentrum{per}",
-                                     label="minutes", places=oz, incomplete=partial,
-                                     provisional=oz_prov))
+                                     title=w["oz_time"].format(per=per), label=w["minutes"],
+                                     places=oz, incomplete=partial, provisional=oz_prov,
+                                     lang=lang))
         out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
-                                               title=f"Oberzentrum: BBSR classes{per}",
+                                               title=w["oz_class"].format(per=per),
                                                order=class_order("oz"), places=oz,
-                                               incomplete=partial, provisional=oz_prov))
+                                               incomplete=partial, provisional=oz_prov,
+                                               lang=lang))
         out.add("map_standards", map_categories(
             reg.assign(standard_class=api.standard_class(reg)), "standard_class",
             s / f"map_standards.{ext}",
-            title=f"Accessibility standards: Mittelzentrum within {cfg.standard_mz_min:g}, "
-                  f"Oberzentrum within {cfg.standard_oz_min:g} minutes by car",
-            order=list(api.STANDARD_CLASSES), places=oz,
-            provisional=provisional(reg, ["mz_edge_flag", "oz_edge_flag"], None)))
+            title=w["standards"].format(mz=cfg.standard_mz_min, oz=cfg.standard_oz_min),
+            order=list(api.STANDARD_CLASSES), colors=STANDARD_COLORS, places=oz,
+            provisional=provisional(reg, ["mz_edge_flag", "oz_edge_flag"], None), lang=lang))
         out.add("map_mz_catchments", map_catchments(
             reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
-            title="Mittelbereiche: catchments of the nearest Mittel-/Oberzentrum by car",
-            provisional=provisional(reg, ["mz_edge_flag"], None)))
+            title=w["catchments"], provisional=provisional(reg, ["mz_edge_flag"], None),
+            lang=lang))
     return res
 
 
@@ -204,13 +215,13 @@ def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method
         national=api.covers_germany(res["ags"]) and bool(res["in_region"].all()),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else reg))
     if config.output.maps:
-        ext = config.output.map_format
+        ext, lang = config.output.map_format, config.output.lang
         out.add("map_lage", map_categories(
             reg, "lage", out.stage / f"map_lage.{ext}",
-            title="Lage: daytime population within 2 h by car", order=list(LAGE_CLASSES),
-            cmap="viridis_r", no_value="no value (see lage_reason)",
+            title=map_words(lang)["lage"], order=list(LAGE_CLASSES),
+            cmap="viridis_r", no_value=map_words(lang)["no_value_lage"],
             incomplete=(incomplete_members(reg, units) if config.output.unit == "gvb"
-                        else None)))
+                        else None), lang=lang))
     return res
 
 
@@ -254,27 +265,26 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     out.table("indicators", table, "indicators.csv")
     summary += report.indicators_section(report_lines, table)
     if config.output.maps:
-        ext = config.output.map_format
-        for kind, terms in DESTINATION_KIND_TERMS.items():
-            title = f"Car time to the nearest {terms.map_label}"
+        ext, lang = config.output.map_format, config.output.lang
+        w = map_words(lang)
+        for kind in DESTINATION_KIND_TERMS:
             col = f"t_{kind}_min"
             if col in reg.columns and reg[col].notna().any():
                 out.add(f"map_{kind}", map_values(
-                    reg, col, out.stage / f"map_{kind}_time.{ext}", title=title,
-                    label="minutes", provisional=provisional(reg, [f"{kind}_edge_flag"], None)))
+                    reg, col, out.stage / f"map_{kind}_time.{ext}", title=w[f"{kind}_time"],
+                    label=w["minutes"], provisional=provisional(reg, [f"{kind}_edge_flag"], None),
+                    lang=lang))
         day = config.walk.gtfs_date
         for key, col, name, title, label in (
                 ("map_pt", "pt_departures_per_1000", "map_pt_departures",
-                 f"Public-transport departures per 1,000 residents on {day}",
-                 "departures per 1,000"),
+                 w["pt"].format(day=day), w["per_1000"]),
                 ("map_rail", "rail_departures_per_1000", "map_rail_departures",
-                 f"Rail departures per 1,000 residents on {day}", "departures per 1,000"),
+                 w["rail"].format(day=day), w["per_1000"]),
                 ("map_commuters", "commuter_balance_per_100", "map_commuter_balance",
-                 "Commuter balance (Pendlersaldo) per 100 employees at the workplace",
-                 "in - out per 100")):
+                 w["commuters"], w["commuter_label"])):
             if col in reg.columns and reg[col].fillna(0).ne(0).any():
                 out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
-                                        label=label))
+                                        label=label, lang=lang))
     return res
 
 
@@ -373,16 +383,22 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
         cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
                                      geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
                                      crs=defaults.GRID_CRS)
-        how = "straight line with water barriers" if sfx == "" else "along the walking network"
+        lang = config.output.lang
+        w = map_words(lang)
+        how = w["walk_straight"] if sfx == "" else w["walk_network"]
         # services absent from the input can never count: say so on the map
         absent = [s for s in SERVICES if not (facilities["service"] == s).any()]
         n = len(SERVICES)
-        note = (f"\nno data for {', '.join(absent)}: at most {n - len(absent)} of {n} possible"
+        note = (w["walk_no_data"].format(services=", ".join(absent), k=n - len(absent), n=n)
                 if absent else "")
+        limit = f"{c.limit_m:,.0f}"
+        title = w["walk"].format(
+            limit=limit.replace(",", ".") if lang == "de" else limit, how=how,
+            all=class_label(labels[-1], lang), n=n if lang == "de" else N_SERVICES_WORD,
+            note=note)
         out.add("map_walk", map_categories(
-            cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}",
-            title=f"Nahversorgung: services within {c.limit_m:,.0f} m ({how}), 100 m cells; "
-                  f"{labels[-1]} = all {N_SERVICES_WORD}{note}", order=labels, cmap="viridis"))
+            cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}", title=title,
+            order=labels, cmap="viridis", lang=lang))
     return res
 
 
