@@ -213,24 +213,63 @@ UNIT_TITLE = "## The report's tables"
 
 
 def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
-                        n_unpopulated: int, n_incomplete: int = 0) -> list[str]:
-    """The cross-tables of the BBSR report (counts; residents are in the CSV files)."""
+                        n_unpopulated: int, n_incomplete: int = 0,
+                        national: bool = False) -> list[str]:
+    """The cross-tables of the BBSR report in its shape (% of each column, with the
+    counts); the counts over every type and the residents are in the CSV files."""
     what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
+    cover = ("this run covers Germany" if national else
+             "this run does not cover Germany: the tables describe its region, not the "
+             "report's national numbers (those without a road graph: accessibility "
+             "report-tables)")
     lines = [UNIT_TITLE, "",
-             f"Reporting unit: {what} (config [output] unit). {n_unpopulated:,} unpopulated "
+             f"Reporting unit: {what} (config [output] unit); from this run's road "
+             f"extract ({cover}). {n_unpopulated:,} unpopulated "
              "areas (gemeindefreie Gebiete, 0 residents) are left out of settlement types, "
              "classes, means and these tables; BBSR's published counts include them among "
              "the Landgemeinden." + incomplete_text(n_incomplete, unit), ""]
-    titles = {"table_mz_oz_by_lage": f"MZ and OZ time classes by Lage and Kleinstadt size "
-                                     f"(report Abb. 14), number of {what}",
-              "table_function_type_lage": f"Central-place function by settlement type and "
-                                          f"Lage (report Tab. 3), number of {what}"}
-    for key, t in tables.items():
-        n = t[[c for c in t.columns if not c.endswith(" residents")]]
-        n = n.rename(columns=lambda c: c[:-2] if c.endswith(" n") else c)
-        lines += [f"### {titles[key]}", "", f"Counts and residents: {key}.csv.", "",
-                  md_table(n, "{:,.0f}"), ""]
+    titles = {"table_mz_oz_by_lage": f"Abb. 14: MZ and OZ time classes of the Kleinstädte "
+                                     f"by Lage and size, % of the {what} of each group",
+              "table_function_type_lage": f"Tab. 3: central-place function by settlement "
+                                          f"type and Lage, % of the {what} of each column"}
+    for key, title in titles.items():
+        if key not in tables:
+            continue
+        t = tables[key]
+        pct = t[[c for c in t.columns if not c.endswith((" n", " residents"))]]
+        left = t.attrs.get("left_out", 0)
+        units = "Kleinstädte" if key == "table_mz_oz_by_lage" else what
+        text = (f"Counts and residents: {key}.csv; over every type and Lage class: "
+                f"{key}_counts.csv."
+                + (f" {left:,} {units} without a Lage class (or type) are left out." if left
+                   else ""))
+        counted = t[[c for c in t.columns if c.endswith(" n")]].to_numpy().sum()
+        body = (md_table(pct.rename(columns=lambda c: c.removesuffix(" %")), "{:,.1f}")
+                if counted else "Empty: no unit has a Lage class (a regional run's Lage is "
+                "empty by design; take it from a national run with --lage-from).")
+        lines += [f"### {title}", "", text, "", body, ""]
     return lines
+
+
+def national_tables_section(tables: dict[str, pd.DataFrame], *, municipalities: str,
+                            central_places: str, seconds: float) -> list[str]:
+    """The summary of ``accessibility report-tables``: the national tables that need
+    no road graph, with their inputs."""
+    by_land = tables["settlement_types_by_land"]
+    fn = tables["table_function_by_type"]
+    return ["# The report's tables from the register", "",
+            f"Register {municipalities}; central places {central_places}; "
+            + " ".join(tables["settlement_type_counts"].attrs.get("report", []))
+            + f"; {seconds:.1f} s. No road graph: these tables cover Germany whatever the "
+            "region of a run.", "",
+            "## Settlement types (Gemeindeverbände), beside BBSR's 2019 counts", "",
+            md_table(tables["settlement_type_counts"], "{:,.1f}"), "",
+            "## Tab. 1: settlement types per Land (number of Gemeindeverbände)", "",
+            md_table(by_land[[c for c in by_land.columns if not c.endswith(" residents")]],
+                     "{:,.0f}"), "",
+            "## Tab. 3: central-place function by settlement type (number, % of the column)",
+            "", md_table(fn[[c for c in fn.columns if not c.endswith(" residents")]],
+                         "{:,.1f}"), ""]
 
 
 def counts_section(counts: pd.DataFrame) -> list[str]:
