@@ -251,6 +251,31 @@ def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
     return lines
 
 
+#: The columns of the group indicators the summary shows (all are in the CSV file).
+GROUP_SUMMARY_COLUMNS = {
+    "n_gvb": "GVBs", "population": "residents", "t_mz_min_area_w": "MZ min",
+    "t_oz_min_area_w": "OZ min", "t_motorway_min_area_w": "motorway min",
+    "t_ldrail_min_area_w": "Fernbahnhof min", "t_airport_min_area_w": "airport min",
+    "pt_departures_per_1000": "departures / 1,000", "commuter_balance_per_100":
+    "Pendlersaldo / 100", "residents_per_job": "residents / job", "walk_share_all":
+    "all six within 1 km"}
+
+
+def group_indicators_section(groups: pd.DataFrame) -> list[str]:
+    """The group indicators (Abb. 19, Tab. 2, Abb. 9, Abb. 15/16) beside the run's
+    mean: area-weighted car times, ratios of sums, Nahversorgung shares."""
+    cols = [c for c in GROUP_SUMMARY_COLUMNS if c in groups.columns]
+    show = groups[["grouping", "group"] + cols].copy()
+    show["population"] = show["population"].fillna(0).round().astype(int)
+    show = show.rename(columns=GROUP_SUMMARY_COLUMNS)
+    return ["### Indicators by settlement type and Lage (report Abb. 19, Tab. 2, Abb. 9, "
+            "Abb. 15/16)", "",
+            "Municipalities of complete GVBs; car times area-weighted (population-weighted "
+            "and the other columns in group_indicators.csv); departures and commuters as "
+            "ratios of sums; the last row is the run's own mean (BBSR compares with the Bund, "
+            "e.g. 2.49 residents per job in 2019).", "", md_table(show, "{:,.2f}"), ""]
+
+
 def national_tables_section(tables: dict[str, pd.DataFrame], *, municipalities: str,
                             central_places: str, seconds: float) -> list[str]:
     """The summary of ``accessibility report-tables``: the national tables that need

@@ -125,6 +125,11 @@ def test_run_national_register_with_regional_extract(tmp_path):
     assert tab3["function"].tolist()[-2:] == ["keine", "total"]
     assert "kleine Kleinstadt peripher %" in tab3.columns
     assert "does not cover Germany" in res.summary
+    groups = pd.read_csv(res.files["group_indicators"]).set_index(["grouping", "group"])
+    assert groups.loc[("total", "total (this run)"), "n_gvb"] == groups.loc[
+        "settlement_type", "n_gvb"].sum() > 50  # every counted GVB has a type
+    assert groups.loc[("settlement_type", "Großstadt"), "t_motorway_min_area_w"] < groups.loc[
+        ("settlement_type", "Landgemeinde"), "t_motorway_min_area_w"]
     f = pd.read_csv(res.files["table_function_type_lage_counts"])
     assert list(f.columns[:3]) == ["settlement_type", "lage", "Oberzentrum n"]
     # both tables count the same GVBs: those of the region with residents

@@ -158,3 +158,52 @@ def test_the_summary_shows_the_shares_and_what_is_left_out():
     empty = {k: t.iloc[0:0] for k, t in tables.items()}
     assert "Empty: no unit has a Lage class" in "\n".join(
         report.unit_tables_section(empty, unit="gvb", n_unpopulated=0))
+
+
+def munis() -> pd.DataFrame:
+    """GVB A (two members, größere Kleinstadt, zentral), B (Landgemeinde, sehr
+    peripher, no walk data), C (incomplete) and an unpopulated forest."""
+    return pd.DataFrame({
+        "ags": ["1", "2", "3", "4", "5"], "gvb": ["A", "A", "B", "C", "D"],
+        "population": [12_000.0, 3_000.0, 4_000.0, 9_000.0, 0.0],
+        "area_km2": [10.0, 30.0, 20.0, 5.0, 50.0],
+        "settlement_type": [KLEIN, KLEIN, "Landgemeinde", KLEIN, None],
+        "settlement_type_detail": ["größere Kleinstadt", "größere Kleinstadt", "Landgemeinde",
+                                   "kleine Kleinstadt", None],
+        "lage": ["zentral", "zentral", "sehr peripher", "zentral", None],
+        "gvb_complete": [True, True, True, False, True],
+        "in_region": [True] * 5,
+        "t_motorway_min": [10.0, 20.0, 40.0, 1.0, 1.0],
+        "t_mz_min": [0.0, 8.0, 16.0, 1.0, 1.0],
+        "in_commuters": [3_000.0, 100.0, 200.0, 1.0, 0.0],
+        "out_commuters": [2_000.0, 900.0, 1_000.0, 1.0, 0.0],
+        "employees_workplace": [6_000.0, 500.0, 800.0, 1.0, 0.0],
+        "commuter_balance": [1_000.0, -800.0, -800.0, 0.0, 0.0],
+        "walk_residents": [1_000.0, 500.0, np.nan, 100.0, np.nan],
+        "walk_share_all": [0.8, 0.2, np.nan, 1.0, np.nan],
+    })
+
+
+def test_group_indicators_by_type_and_lage_beside_the_runs_mean():
+    g = api.group_indicators(munis()).set_index(["grouping", "group"])
+    k = g.loc[("settlement_type", "größere Kleinstadt")]
+    assert (k["n_gvb"], k["n_municipalities"], k["population"]) == (1, 2, 15_000.0)
+    assert k["t_motorway_min_area_w"] == pytest.approx((10 * 10 + 20 * 30) / 40)
+    assert k["t_motorway_min_pop_w"] == pytest.approx((10 * 12_000 + 20 * 3_000) / 15_000)
+    assert k["t_mz_min_area_w"] == pytest.approx(8 * 30 / 40)
+    assert k["walk_share_all"] == pytest.approx((0.8 * 1_000 + 0.2 * 500) / 1_500)
+    # ratios of sums: (3,100 - 2,900) per 100 of 6,500 employees; 15,000 / 6,500
+    assert k["commuter_balance_per_100"] == pytest.approx(200 / 6_500 * 100)
+    assert k["residents_per_job"] == pytest.approx(15_000 / 6_500)
+    # no walk data in B: empty, never 0 %
+    assert np.isnan(g.loc[("settlement_type", "Landgemeinde"), "walk_share_all"])
+    # C is incomplete, the forest unpopulated: neither counts, not even in the total
+    assert g.loc[("settlement_type", "kleine Kleinstadt"), "n_gvb"] == 0
+    t = g.loc[("total", "total (this run)")]
+    assert (t["n_gvb"], t["population"]) == (2, 19_000.0)
+    assert t["t_motorway_min_area_w"] == pytest.approx((100 + 600 + 800) / 60)
+    assert t["residents_per_job"] == pytest.approx(19_000 / 7_300)
+    assert g.loc[("lage", "zentral"), "population"] == 15_000.0
+    assert g.loc[("kleinstadt_lage", "zentral, größere Kleinstadt"), "n_gvb"] == 1
+    assert list(g.index.get_level_values("grouping").unique()) == [
+        "settlement_type", "lage", "kleinstadt_lage", "total"]

@@ -19,6 +19,7 @@ from ..models.municipalities import prepare_municipalities
 from ..models.report_tables import (
     BBSR_2019_COUNTS,
     function_type_lage,
+    group_indicators,
     mz_oz_by_lage,
     national_tables,
 )
@@ -38,7 +39,7 @@ from ..vocabulary import COLUMNS
 
 __all__ = ["BBSR_2019_COUNTS", "LAGE_UNKNOWN", "MEMBER_COLUMNS", "STANDARD_CLASSES",
            "class_shares", "column_docs", "covers_germany", "exact_lage", "function_type_lage",
-           "function_type_lage_counts", "gvb_table", "kreis_lage", "lage_summary",
+           "function_type_lage_counts", "group_indicators", "gvb_table", "kreis_lage", "lage_summary",
            "lage_tables", "left_out", "members", "moves", "mz_oz_by_lage",
            "mz_oz_by_lage_counts", "report_tables", "standard_class", "standards_table",
            "unit_rows", "unpopulated", "weighted_means"]

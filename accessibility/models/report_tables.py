@@ -8,6 +8,9 @@
   Klein-/Unterzentren), keine) by settlement type (Großstadt, Mittelstadt, größere and
   kleine Kleinstadt, Landgemeinde), each split into zentral (sehr zentral + zentral)
   and peripher (peripher + sehr peripher); absolute and in % of the column.
+* **Group indicators** (:func:`group_indicators`, Abb. 19, Tab. 2, Abb. 9, Abb.
+  15/16): every indicator of the run by settlement type, by Lage and for the
+  Kleinstädte by Lage and size, beside the run's overall mean.
 * **Without a road graph** (:func:`national_tables`): the settlement types, their
   counts per Land (Tab. 1) and the function-by-type columns of Tab. 3, from the
   register and the central places alone.
@@ -37,9 +40,13 @@ from ..vocabulary import (
     SETTLEMENT_TYPES,
     class_order,
 )
+from .central_places import weighted_means
+from .indicators import unit_indicators
+from .membership import MEMBER_COLUMNS, in_region
+from .units import served_share
 
-__all__ = ["BBSR_2019_COUNTS", "FUNCTION_ROWS", "REPORT_TYPES", "function_by_type",
-           "function_type_lage", "mz_oz_by_lage", "national_tables", "settlement_type_counts",
+__all__ = ["BBSR_2019_COUNTS", "FUNCTION_ROWS", "GROUPINGS", "REPORT_TYPES", "function_by_type",
+           "function_type_lage", "group_indicators", "mz_oz_by_lage", "national_tables", "settlement_type_counts",
            "types_by_land"]
 
 #: The Kleinstadt sizes of Abb. 14.
@@ -225,3 +232,72 @@ def national_tables(gvb: pd.DataFrame, area: pd.Series | None = None
             "settlement_types_by_land": types_by_land(gvb),
             "table_function_by_type": function_by_type(gvb)}
 
+
+#: The groupings of :func:`group_indicators`, in the order of its rows.
+GROUPINGS = ("settlement_type", "lage", "kleinstadt_lage", "total")
+
+
+def group_indicators(munis: pd.DataFrame) -> pd.DataFrame:
+    """Every indicator of the run by group, beside the run's overall mean (the
+    report's Abb. 19, Tab. 2, Abb. 9 and Abb. 15/16 compare groups with the Bund).
+
+    Parameters
+    ----------
+    munis : DataFrame
+        The run's municipalities with ``population``, ``area_km2``, ``gvb``,
+        ``settlement_type``, ``settlement_type_detail``, ``lage`` (the unit's) and
+        any of ``t_{kind}_min``, ``*_departures``, the commuter counts, the
+        ``walk_share_*`` columns with ``walk_residents``. Counted: the populated
+        municipalities of the region (``in_region``) whose GVB is complete
+        (``gvb_complete``, when given), as the report's other tables.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``grouping`` (:data:`GROUPINGS`: settlement type with the Kleinstadt by
+        size, Lage class, Kleinstadt by Lage and size, and ``total``: the run's
+        mean) x ``group``; columns ``n_gvb``, ``n_municipalities``, ``population``,
+        ``area_km2``, the car times as area- and population-weighted means
+        (``t_{kind}_min_area_w`` / ``_pop_w``), departures per 1,000 residents and the
+        commuter ratios as ratios of sums, and the Nahversorgung shares (residents
+        served over residents).
+    """
+    require_columns(munis, ("gvb", "population", "settlement_type", "settlement_type_detail",
+                             "lage"), "the group indicators")
+    keep = in_region(munis) & (pd.to_numeric(munis["population"], errors="coerce") > 0
+                               ).to_numpy()
+    if "gvb_complete" in munis.columns:
+        keep &= munis["gvb_complete"].fillna(False).to_numpy(bool)
+    d = munis[keep]
+    if "area_km2" not in d.columns:
+        d = d.assign(area_km2=np.nan)
+    typ = _size(d).astype(object)
+    lage = d["lage"].astype(object).where(d["lage"].isin(LAGE_CLASSES))
+    klein = (lage + ", " + d["settlement_type_detail"].astype(object)).where(
+        d["settlement_type"] == "Kleinstadt")
+    labels = {"settlement_type": list(REPORT_TYPES), "lage": list(LAGE_CLASSES[::-1]),
+              "kleinstadt_lage": [f"{lg}, {s}" for lg in LAGE_CLASSES[::-1]
+                                  for s in KLEINSTADT_SIZES], "total": ["total (this run)"]}
+    keys = {"settlement_type": typ, "lage": lage, "kleinstadt_lage": klein,
+            "total": pd.Series("total (this run)", index=d.index)}
+    times = [c for c in ("t_mz_min", "t_oz_min") if c in d.columns]
+    parts = []
+    for grouping in GROUPINGS:
+        key = keys[grouping]
+        x = d[key.notna().to_numpy()].assign(_group=key.dropna())
+        t = unit_indicators(x, "_group").set_index("_group")
+        t = t.drop(columns=[c for c in MEMBER_COLUMNS if c in t.columns])
+        if times:
+            m = weighted_means(x, "_group", times).set_index("_group")
+            t = t.join(m[[f"{c}_{w}" for c in times for w in ("area_w", "pop_w")]])
+        if "walk_residents" in x.columns:
+            t = t.join(pd.DataFrame({c: served_share(x[c], x["walk_residents"], x["_group"])
+                                     for c in x.columns if c.startswith("walk_share_")}))
+        t.insert(0, "n_gvb", x.groupby("_group")["gvb"].nunique())
+        t = t.reindex(labels[grouping])
+        t.insert(0, "grouping", grouping)
+        parts.append(t.rename_axis("group").reset_index())
+    out = pd.concat(parts, ignore_index=True)
+    counts = [c for c in out.columns if c.startswith("n_") or c.endswith("_n_missing")]
+    out[counts] = out[counts].fillna(0).astype(int)
+    return out[["grouping", "group"] + [c for c in out.columns if c not in ("grouping", "group")]]

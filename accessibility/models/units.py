@@ -47,7 +47,7 @@ from .membership import in_region, with_members
 from .settlement import settlement_types
 
 __all__ = ["UNITS", "apply_unit", "function_type_lage_counts", "gvb_table", "left_out",
-           "mz_oz_by_lage_counts", "unit_rows", "unpopulated"]
+           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated"]
 
 #: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
 UNITS = ("gvb", "gemeinde")
@@ -150,13 +150,7 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         out["walk_residents"] = out["gvb"].map(g).to_numpy()
     for sfx in _walk_suffixes(d):
         for s in SERVICES + ("all",):
-            v = pd.to_numeric(d[f"walk_share_{s}{sfx}"], errors="coerce")
-            # over the members with a value: a service without any facility (NaN, no
-            # data) stays empty, never 0 %
-            known = v.notna() & (res > 0)
-            served = (v * res).where(known, 0.0).groupby(d["gvb"]).sum()
-            base = res.where(known, 0.0).groupby(d["gvb"]).sum()
-            share = served / base.where(base > 0)
+            share = served_share(d[f"walk_share_{s}{sfx}"], res, d["gvb"])
             out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
     if "walk_residents" in out.columns:
         out["walk_coverage"] = out["walk_residents"] / out["population"].where(
@@ -164,6 +158,17 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     # complete: every member in the region, each populated one with the car times (or,
     # in a run without them, the potential)
     return with_members(out, d, "gvb", times or ["potential_2h"])
+
+
+def served_share(share: pd.Series, residents: pd.Series, key: pd.Series) -> pd.Series:
+    """Residents served over residents per ``key``, over the rows with a value: a
+    service without any facility (NaN, no data) stays empty, never 0 %."""
+    v = pd.to_numeric(share, errors="coerce")
+    res = pd.to_numeric(residents, errors="coerce").fillna(0.0)
+    known = v.notna() & (res > 0)
+    served = (v * res).where(known, 0.0).groupby(key).sum()
+    base = res.where(known, 0.0).groupby(key).sum()
+    return served / base.where(base > 0)
 
 
 def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
