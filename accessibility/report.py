@@ -160,12 +160,17 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
     flagged = on & result["edge_flag"].fillna(True).astype(bool)
     exact = on & ~flagged
     lines = [LAGE_TITLE, ""] + list(result.attrs.get("report", [])) + [""]
-    mean = result.loc[exact, "potential_2h"].mean() if exact.any() else float("nan")
+    pot = result.loc[exact, "potential_2h"].astype(float)
+    mean = pot.mean() if exact.any() else float("nan")
     compare = ("(BBSR: 183,000 over Germany)" if national else
                "(a regional mean: not comparable with BBSR's national 183,000)")
+    # BBSR's classes rest on the mean "und der Streuung": the spread beside the mean
+    q = pot.quantile([0.25, 0.5, 0.75]).to_numpy() if exact.any() else None
+    spread = (f"; spread: standard deviation {pot.std(ddof=0):,.0f}, quartiles "
+              f"{q[0]:,.0f} / {q[1]:,.0f} / {q[2]:,.0f}" if q is not None else "")
     lines += [f"Potentials: {method}. {int(exact.sum()):,} of {int(on.sum()):,} municipalities "
               f"have an exact potential and a Lage class; mean over them "
-              + (f"{mean:,.0f} {compare}." if np.isfinite(mean) else "none.")
+              + (f"{mean:,.0f} {compare}{spread}." if np.isfinite(mean) else "none.")
               + (f" {int(flagged.sum()):,} potentials may miss destinations beyond the "
                  "extract (edge_flag: a lower bound) and get no class (lage_reason: needs "
                  "the 2-hour surroundings: run on a larger extract or import a national run "

@@ -207,3 +207,17 @@ def test_group_indicators_by_type_and_lage_beside_the_runs_mean():
     assert g.loc[("kleinstadt_lage", "zentral, größere Kleinstadt"), "n_gvb"] == 1
     assert list(g.index.get_level_values("grouping").unique()) == [
         "settlement_type", "lage", "kleinstadt_lage", "total"]
+
+
+def test_the_lage_section_gives_the_spread_beside_the_mean():
+    from accessibility import report
+
+    # exact potentials 100k, 200k, 300k, 400k and a flagged one left out
+    res = pd.DataFrame({"potential_2h": [100_000.0, 200_000.0, 300_000.0, 400_000.0, 9e6],
+                        "edge_flag": [False] * 4 + [True]})
+    text = "\n".join(report.lage_section(res, pd.DataFrame({"n": [1]}), method="m",
+                                         national=True))
+    # mean 250,000; population sd sqrt(mean of squared deviations) = 111,803;
+    # quartiles by linear interpolation 175,000 / 250,000 / 325,000
+    assert "mean over them 250,000 (BBSR: 183,000 over Germany)" in text
+    assert "standard deviation 111,803, quartiles 175,000 / 250,000 / 325,000" in text
