@@ -143,6 +143,24 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report_tables(args: argparse.Namespace) -> int:
+    from . import api, report
+
+    t = time.perf_counter()
+    tables = api.report_tables(args.municipalities, args.central_places,
+                               function=args.function, unpopulated=args.unpopulated)
+    args.output.mkdir(parents=True, exist_ok=True)
+    for key, table in tables.items():
+        table.to_csv(args.output / f"{key}.csv", index=False)
+    lines = report.national_tables_section(
+        tables, municipalities=str(args.municipalities),
+        central_places=str(args.central_places), seconds=time.perf_counter() - t)
+    (args.output / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(report.md_table(tables["settlement_type_counts"], "{:,.1f}"))
+    print(f"wrote {len(tables) + 1} files to {args.output}")
+    return 0
+
+
 def _box(text: str) -> list[float]:
     """``--clip 8.5,49.3,8.9,49.5``: four numbers, lon/lat of two corners."""
     try:
@@ -368,6 +386,27 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--force", action="store_true", help="replace an existing --out")
     _add_run_inputs(pl, output=False)
     pl.set_defaults(func=_cmd_plan)
+
+    rt = sub.add_parser("report-tables", help="the national tables that need no road graph",
+                        description="Settlement types (settlement_type_counts.csv, beside "
+                                    "BBSR's 2019 counts), Tab. 1 per Land "
+                                    "(settlement_types_by_land.csv) and Tab. 3's function "
+                                    "columns (table_function_by_type.csv) from the register "
+                                    "and the central places alone, with summary.md.")
+    rt.add_argument("--municipalities", type=Path, required=True,
+                    help="the municipality register (e.g. the Destatis GV-ISys CSV)")
+    rt.add_argument("--central-places", type=Path, required=True,
+                    help="central-place functions (ags, zo_funktion); an older file in the "
+                         "same format gives that year's designations")
+    rt.add_argument("--output", "-o", type=Path, required=True,
+                    help="folder for the tables (files of the same name are replaced)")
+    rt.add_argument("--function", choices=["highest", "largest"], default="highest",
+                    help="which member's function counts for the GVB (default highest)")
+    rt.add_argument("--unpopulated", choices=["landgemeinde", "exclude"],
+                    default="landgemeinde",
+                    help="unpopulated areas count as Landgemeinden as in BBSR's counts "
+                         "(default) or not at all")
+    rt.set_defaults(func=_cmd_report_tables)
 
     sc = sub.add_parser("scenario", help="what-if: base and scenario side by side",
                         description="Compute the base and a scenario (changes of central-place "

@@ -160,12 +160,17 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
     flagged = on & result["edge_flag"].fillna(True).astype(bool)
     exact = on & ~flagged
     lines = [LAGE_TITLE, ""] + list(result.attrs.get("report", [])) + [""]
-    mean = result.loc[exact, "potential_2h"].mean() if exact.any() else float("nan")
+    pot = result.loc[exact, "potential_2h"].astype(float)
+    mean = pot.mean() if exact.any() else float("nan")
     compare = ("(BBSR: 183,000 over Germany)" if national else
                "(a regional mean: not comparable with BBSR's national 183,000)")
+    # BBSR's classes rest on the mean "und der Streuung": the spread beside the mean
+    q = pot.quantile([0.25, 0.5, 0.75]).to_numpy() if exact.any() else None
+    spread = (f"; spread: standard deviation {pot.std(ddof=0):,.0f}, quartiles "
+              f"{q[0]:,.0f} / {q[1]:,.0f} / {q[2]:,.0f}" if q is not None else "")
     lines += [f"Potentials: {method}. {int(exact.sum()):,} of {int(on.sum()):,} municipalities "
               f"have an exact potential and a Lage class; mean over them "
-              + (f"{mean:,.0f} {compare}." if np.isfinite(mean) else "none.")
+              + (f"{mean:,.0f} {compare}{spread}." if np.isfinite(mean) else "none.")
               + (f" {int(flagged.sum()):,} potentials may miss destinations beyond the "
                  "extract (edge_flag: a lower bound) and get no class (lage_reason: needs "
                  "the 2-hour surroundings: run on a larger extract or import a national run "
@@ -213,24 +218,88 @@ UNIT_TITLE = "## The report's tables"
 
 
 def unit_tables_section(tables: dict[str, pd.DataFrame], *, unit: str,
-                        n_unpopulated: int, n_incomplete: int = 0) -> list[str]:
-    """The cross-tables of the BBSR report (counts; residents are in the CSV files)."""
+                        n_unpopulated: int, n_incomplete: int = 0,
+                        national: bool = False) -> list[str]:
+    """The cross-tables of the BBSR report in its shape (% of each column, with the
+    counts); the counts over every type and the residents are in the CSV files."""
     what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
+    cover = ("this run covers Germany" if national else
+             "this run does not cover Germany: the tables describe its region, not the "
+             "report's national numbers (those without a road graph: accessibility "
+             "report-tables)")
     lines = [UNIT_TITLE, "",
-             f"Reporting unit: {what} (config [output] unit). {n_unpopulated:,} unpopulated "
+             f"Reporting unit: {what} (config [output] unit); from this run's road "
+             f"extract ({cover}). {n_unpopulated:,} unpopulated "
              "areas (gemeindefreie Gebiete, 0 residents) are left out of settlement types, "
              "classes, means and these tables; BBSR's published counts include them among "
              "the Landgemeinden." + incomplete_text(n_incomplete, unit), ""]
-    titles = {"table_mz_oz_by_lage": f"MZ and OZ time classes by Lage and Kleinstadt size "
-                                     f"(report Abb. 14), number of {what}",
-              "table_function_type_lage": f"Central-place function by settlement type and "
-                                          f"Lage (report Tab. 3), number of {what}"}
-    for key, t in tables.items():
-        n = t[[c for c in t.columns if not c.endswith(" residents")]]
-        n = n.rename(columns=lambda c: c[:-2] if c.endswith(" n") else c)
-        lines += [f"### {titles[key]}", "", f"Counts and residents: {key}.csv.", "",
-                  md_table(n, "{:,.0f}"), ""]
+    titles = {"table_mz_oz_by_lage": f"Abb. 14: MZ and OZ time classes of the Kleinstädte "
+                                     f"by Lage and size, % of the {what} of each group",
+              "table_function_type_lage": f"Tab. 3: central-place function by settlement "
+                                          f"type and Lage, % of the {what} of each column"}
+    for key, title in titles.items():
+        if key not in tables:
+            continue
+        t = tables[key]
+        pct = t[[c for c in t.columns if not c.endswith((" n", " residents"))]]
+        left = t.attrs.get("left_out", 0)
+        units = "Kleinstädte" if key == "table_mz_oz_by_lage" else what
+        text = (f"Counts and residents: {key}.csv; over every type and Lage class: "
+                f"{key}_counts.csv."
+                + (f" {left:,} {units} without a Lage class (or type) are left out." if left
+                   else ""))
+        counted = t[[c for c in t.columns if c.endswith(" n")]].to_numpy().sum()
+        body = (md_table(pct.rename(columns=lambda c: c.removesuffix(" %")), "{:,.1f}")
+                if counted else "Empty: no unit has a Lage class (a regional run's Lage is "
+                "empty by design; take it from a national run with --lage-from).")
+        lines += [f"### {title}", "", text, "", body, ""]
     return lines
+
+
+#: The columns of the group indicators the summary shows (all are in the CSV file).
+GROUP_SUMMARY_COLUMNS = {
+    "n_gvb": "GVBs", "population": "residents", "t_mz_min_area_w": "MZ min",
+    "t_oz_min_area_w": "OZ min", "t_motorway_min_area_w": "motorway min",
+    "t_ldrail_min_area_w": "Fernbahnhof min", "t_airport_min_area_w": "airport min",
+    "pt_departures_per_1000": "departures / 1,000", "commuter_balance_per_100":
+    "Pendlersaldo / 100", "residents_per_job": "residents / job", "walk_share_all":
+    "all six within 1 km"}
+
+
+def group_indicators_section(groups: pd.DataFrame) -> list[str]:
+    """The group indicators (Abb. 19, Tab. 2, Abb. 9, Abb. 15/16) beside the run's
+    mean: area-weighted car times, ratios of sums, Nahversorgung shares."""
+    cols = [c for c in GROUP_SUMMARY_COLUMNS if c in groups.columns]
+    show = groups[["grouping", "group"] + cols].copy()
+    show["population"] = show["population"].fillna(0).round().astype(int)
+    show = show.rename(columns=GROUP_SUMMARY_COLUMNS)
+    return ["### Indicators by settlement type and Lage (report Abb. 19, Tab. 2, Abb. 9, "
+            "Abb. 15/16)", "",
+            "Municipalities of complete GVBs; car times area-weighted (population-weighted "
+            "and the other columns in group_indicators.csv); departures and commuters as "
+            "ratios of sums; the last row is the run's own mean (BBSR compares with the Bund, "
+            "e.g. 2.49 residents per job in 2019).", "", md_table(show, "{:,.2f}"), ""]
+
+
+def national_tables_section(tables: dict[str, pd.DataFrame], *, municipalities: str,
+                            central_places: str, seconds: float) -> list[str]:
+    """The summary of ``accessibility report-tables``: the national tables that need
+    no road graph, with their inputs."""
+    by_land = tables["settlement_types_by_land"]
+    fn = tables["table_function_by_type"]
+    return ["# The report's tables from the register", "",
+            f"Register {municipalities}; central places {central_places}; "
+            + " ".join(tables["settlement_type_counts"].attrs.get("report", []))
+            + f"; {seconds:.1f} s. No road graph: these tables cover Germany whatever the "
+            "region of a run.", "",
+            "## Settlement types (Gemeindeverbände), beside BBSR's 2019 counts", "",
+            md_table(tables["settlement_type_counts"], "{:,.1f}"), "",
+            "## Tab. 1: settlement types per Land (number of Gemeindeverbände)", "",
+            md_table(by_land[[c for c in by_land.columns if not c.endswith(" residents")]],
+                     "{:,.0f}"), "",
+            "## Tab. 3: central-place function by settlement type (number, % of the column)",
+            "", md_table(fn[[c for c in fn.columns if not c.endswith(" residents")]],
+                         "{:,.1f}"), ""]
 
 
 def counts_section(counts: pd.DataFrame) -> list[str]:

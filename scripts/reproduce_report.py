@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from accessibility.api import covers_germany
 from accessibility.io import write_table, write_text
 from accessibility.models.accuracy import compare_gvb_times
-from accessibility.report import md_table
 from accessibility.models.lage import lage_summary
+from accessibility.report import md_table
 from accessibility.vocabulary import SETTLEMENT_TYPES
 
 logger = logging.getLogger("reproduce_report")
@@ -81,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.inkar is not None:
         tables["inkar_accuracy"] = compare_gvb_times(
             times, pd.read_csv(args.inkar, dtype={"gvb_ars9": str}))
-    md = ["# BBSR report tables from the run " + str(args.run), ""]
+    national = covers_germany(gvb["gvb"].astype(str))
+    scope = ("The run covers Germany." if national else
+             "The run does not cover Germany: its counts describe its region and are not "
+             "comparable with BBSR's national counts beside them; `accessibility "
+             "report-tables` gives the national counts from the register without a road "
+             "graph.")
+    if not national:
+        logger.warning(scope)
+    md = ["# BBSR report tables from the run " + str(args.run), "", scope, ""]
     for name, t in tables.items():
         write_table(t, out / f"{name}.csv")
         md += [f"## {name.replace('_', ' ')}", "", md_table(t, "{:,.2f}"), ""]

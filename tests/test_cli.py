@@ -113,10 +113,25 @@ def test_run_national_register_with_regional_extract(tmp_path):
     gvb = pd.read_csv(res.files["gvb_table"], dtype={"gvb": str})
     assert {"mz_class", "oz_class", "lage", "walk_share_all", "settlement_type"} <= set(gvb)
     assert gvb["mz_class"].notna().sum() > 50
-    t = pd.read_csv(res.files["table_mz_oz_by_lage"])
+    t = pd.read_csv(res.files["table_mz_oz_by_lage_counts"])
     assert list(t.columns[:4]) == ["indicator", "class", "sehr zentral n", "sehr zentral residents"]
     assert {"größere Kleinstadt n", "kleine Kleinstadt residents", "total n"} <= set(t.columns)
-    f = pd.read_csv(res.files["table_function_type_lage"])
+    # issue 24: the report's shapes beside the counts (a regional run has no Lage,
+    # so every Kleinstadt is left out and said so)
+    abb14 = pd.read_csv(res.files["table_mz_oz_by_lage"])
+    assert list(abb14.columns[:5]) == ["indicator", "class", "sehr zentral, größere Kleinstadt %",
+                                       "sehr zentral, größere Kleinstadt n",
+                                       "sehr zentral, größere Kleinstadt residents"]
+    tab3 = pd.read_csv(res.files["table_function_type_lage"])
+    assert tab3["function"].tolist()[-2:] == ["keine", "total"]
+    assert "kleine Kleinstadt peripher %" in tab3.columns
+    assert "does not cover Germany" in res.summary
+    groups = pd.read_csv(res.files["group_indicators"]).set_index(["grouping", "group"])
+    assert groups.loc[("total", "total (this run)"), "n_gvb"] == groups.loc[
+        "settlement_type", "n_gvb"].sum() > 50  # every counted GVB has a type
+    assert groups.loc[("settlement_type", "Großstadt"), "t_motorway_min_area_w"] < groups.loc[
+        ("settlement_type", "Landgemeinde"), "t_motorway_min_area_w"]
+    f = pd.read_csv(res.files["table_function_type_lage_counts"])
     assert list(f.columns[:3]) == ["settlement_type", "lage", "Oberzentrum n"]
     # both tables count the same GVBs: those of the region with residents
     n_gvb = gvb.loc[gvb["population"] > 0, "gvb"].isin(reg["gvb"]).sum()

@@ -209,7 +209,7 @@ def test_heidelberg_cut_units_are_incomplete_and_in_no_class_table(heidelberg):
     shares = pd.read_csv(out / "class_shares.csv")
     assert shares.loc[shares["indicator"] == "mz", "gvb"].sum() == len(counted)
     assert "082255005" not in counted.index
-    cross = pd.read_csv(out / "table_mz_oz_by_lage.csv")
+    cross = pd.read_csv(out / "table_mz_oz_by_lage_counts.csv")
     total = cross[(cross["indicator"] == "MZ") & (cross["class"] == "total")]
     assert int(total["total n"].iloc[0]) == len(counted)
     lage = pd.read_csv(out / "lage_by_settlement_type.csv").set_index("lage")

@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from accessibility._errors import InputError
 from accessibility.models.central_places import class_shares, classify, weighted_means
-from accessibility.models.units import (apply_unit, function_type_lage, gvb_table,
-                                        mz_oz_by_lage, unit_rows)
+from accessibility.models.units import (apply_unit, function_type_lage_counts, gvb_table,
+                                        mz_oz_by_lage_counts, unit_rows)
 from accessibility.pipeline import run
 
 
@@ -88,7 +88,7 @@ def test_cross_tables_count_units_and_residents():
     g = gvb_table(m)
     rows = unit_rows(m, g, "gvb")
     assert sorted(rows["gvb"]) == ["A", "B"]  # the forest is left out
-    t = mz_oz_by_lage(rows).set_index(["indicator", "class"])
+    t = mz_oz_by_lage_counts(rows).set_index(["indicator", "class"])
     # A: MZ ">= 15 min", Lage zentral, größere Kleinstadt (largest member 12,000);
     # B: ">= 15 min" (16 min), sehr peripher, Landgemeinde (4,000, no function)
     assert t.loc[("MZ", ">= 15 min"), "zentral n"] == 1
@@ -102,7 +102,7 @@ def test_cross_tables_count_units_and_residents():
     assert t.loc[("OZ", ">= 60 min"), "sehr peripher residents"] == 4_000.0
     assert list(t.index.get_level_values("class")[:5]) == [
         "0 (is MZ/OZ)", "< 7.5 min", "7.5-15 min", ">= 15 min", "total"]
-    f = function_type_lage(rows).set_index(["settlement_type", "lage"])
+    f = function_type_lage_counts(rows).set_index(["settlement_type", "lage"])
     assert f.loc[("Kleinstadt", "zentral"), "Mittelzentrum n"] == 1
     assert f.loc[("Landgemeinde", "sehr peripher"), "keine residents"] == 4_000.0
     assert f.loc[("Kleinstadt", "total"), "total n"] == 1
@@ -113,7 +113,7 @@ def test_cross_tables_count_units_and_residents():
 
     own = settlement_types(m)[1].assign(mz_class=classify(m["t_mz_min"], m["t_mz_min"] == 0, "mz"),
                                         oz_class=classify(m["t_oz_min"], m["t_oz_min"] == 0, "oz"))
-    per_m = mz_oz_by_lage(unit_rows(apply_unit(own, g, "gemeinde"), g, "gemeinde"))
+    per_m = mz_oz_by_lage_counts(unit_rows(apply_unit(own, g, "gemeinde"), g, "gemeinde"))
     assert per_m.set_index(["indicator", "class"]).loc[("MZ", "total"), "total n"] == 4
 
 

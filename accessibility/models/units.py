@@ -13,9 +13,10 @@ of the models into
   Lage (``lage_gvb``, ``potential_2h_gvb``) and MZ/OZ class (``mz_class_gvb``,
   ``oz_class_gvb``); with ``unit = "gvb"`` the column ``lage`` is the GVB's class
   and the municipality's own one stays in ``lage_gemeinde``;
-* the **report's cross-tables**, counted in units and in residents: MZ and OZ time
-  classes by Lage and by größere / kleine Kleinstadt (Abb. 14), and central-place
-  function by settlement type and Lage (Tab. 3).
+* **counts behind the report's cross-tables**, in units and in residents, over every
+  settlement type: MZ and OZ time classes by Lage and by größere / kleine Kleinstadt,
+  and central-place function by settlement type and Lage (the report's own shapes of
+  Abb. 14 and Tab. 3 are in :mod:`~accessibility.models.report_tables`).
 
 Unpopulated areas (gemeindefreie Gebiete with 0 residents) have no settlement
 type, no class and no weight in a mean; they are counted apart
@@ -45,8 +46,8 @@ from .lage import gvb_potential
 from .membership import in_region, with_members
 from .settlement import settlement_types
 
-__all__ = ["UNITS", "apply_unit", "function_type_lage", "gvb_table", "left_out",
-           "mz_oz_by_lage", "unit_rows", "unpopulated"]
+__all__ = ["UNITS", "apply_unit", "function_type_lage_counts", "gvb_table", "left_out",
+           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated"]
 
 #: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
 UNITS = ("gvb", "gemeinde")
@@ -149,13 +150,7 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         out["walk_residents"] = out["gvb"].map(g).to_numpy()
     for sfx in _walk_suffixes(d):
         for s in SERVICES + ("all",):
-            v = pd.to_numeric(d[f"walk_share_{s}{sfx}"], errors="coerce")
-            # over the members with a value: a service without any facility (NaN, no
-            # data) stays empty, never 0 %
-            known = v.notna() & (res > 0)
-            served = (v * res).where(known, 0.0).groupby(d["gvb"]).sum()
-            base = res.where(known, 0.0).groupby(d["gvb"]).sum()
-            share = served / base.where(base > 0)
+            share = served_share(d[f"walk_share_{s}{sfx}"], res, d["gvb"])
             out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
     if "walk_residents" in out.columns:
         out["walk_coverage"] = out["walk_residents"] / out["population"].where(
@@ -163,6 +158,17 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     # complete: every member in the region, each populated one with the car times (or,
     # in a run without them, the potential)
     return with_members(out, d, "gvb", times or ["potential_2h"])
+
+
+def served_share(share: pd.Series, residents: pd.Series, key: pd.Series) -> pd.Series:
+    """Residents served over residents per ``key``, over the rows with a value: a
+    service without any facility (NaN, no data) stays empty, never 0 %."""
+    v = pd.to_numeric(share, errors="coerce")
+    res = pd.to_numeric(residents, errors="coerce").fillna(0.0)
+    known = v.notna() & (res > 0)
+    served = (v * res).where(known, 0.0).groupby(key).sum()
+    base = res.where(known, 0.0).groupby(key).sum()
+    return served / base.where(base > 0)
 
 
 def apply_unit(munis: pd.DataFrame, gvb: pd.DataFrame, unit: str = defaults.UNIT
@@ -259,9 +265,10 @@ def _labelled(d: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def mz_oz_by_lage(units: pd.DataFrame) -> pd.DataFrame:
-    """MZ and OZ time classes by Lage and by größere / kleine Kleinstadt (the
-    report's Abb. 14), counted in units (``n``) and residents.
+def mz_oz_by_lage_counts(units: pd.DataFrame) -> pd.DataFrame:
+    """MZ and OZ time classes by Lage and by größere / kleine Kleinstadt, counted
+    in units (``n``) and residents, over every settlement type (the counts behind
+    Abb. 14; its shape is :func:`~accessibility.models.report_tables.mz_oz_by_lage`).
 
     ``units``: rows from :func:`unit_rows` with ``population``, ``mz_class``,
     ``oz_class``, ``lage`` and ``settlement_type_detail``. Rows: ``indicator``
@@ -294,9 +301,10 @@ def mz_oz_by_lage(units: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def function_type_lage(units: pd.DataFrame) -> pd.DataFrame:
-    """Central-place function by settlement type and Lage (the report's Tab. 3),
-    counted in units (``n``) and residents.
+def function_type_lage_counts(units: pd.DataFrame) -> pd.DataFrame:
+    """Central-place function by settlement type and the four Lage classes, counted
+    in units (``n``) and residents (the counts behind Tab. 3; its shape is
+    :func:`~accessibility.models.report_tables.function_type_lage`).
 
     Rows: ``settlement_type`` and ``lage`` (each type's Lage classes from most to
     least central, then its total; a grand total last). Columns: one pair per

@@ -424,13 +424,22 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     tables = {}
     if {"mz_class", "lage"} <= set(rows.columns):
         tables["table_mz_oz_by_lage"] = api.mz_oz_by_lage(rows)
+        tables["table_mz_oz_by_lage_counts"] = api.mz_oz_by_lage_counts(rows)
     if "lage" in rows.columns:
         tables["table_function_type_lage"] = api.function_type_lage(rows)
+        tables["table_function_type_lage_counts"] = api.function_type_lage_counts(rows)
     for key, t in tables.items():
         out.table(key, t, f"{key}.csv")
+    groups = None
+    if {"settlement_type", "lage"} <= set(road.columns):
+        groups = api.group_indicators(road)
+        out.table("group_indicators", groups, "group_indicators.csv")
     summary += report.unit_tables_section(
         tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()),
-        n_incomplete=api.left_out(units if config.output.unit == "gvb" else road))
+        n_incomplete=api.left_out(units if config.output.unit == "gvb" else road),
+        national=api.covers_germany(road["ags"]))
+    if groups is not None:
+        summary += report.group_indicators_section(groups)
 
 
 def counts_stage(munis, out: Output, summary: list[str], road_region: np.ndarray) -> None:
