@@ -49,7 +49,7 @@ class GtfsDay:
     Attributes
     ----------
     stops : pandas.DataFrame
-        ``stop_id``, ``stop_lat``, ``stop_lon``, ``location_type``,
+        ``stop_id``, ``stop_name``, ``stop_lat``, ``stop_lon``, ``location_type``,
         ``parent_station`` (the feed's stops.txt).
     stop_times : pandas.DataFrame
         ``trip_id`` (a run of a frequency-based trip gets ``"<trip_id>#<k>"``),
@@ -174,6 +174,7 @@ def read_gtfs_day(feed_or_path: GtfsFeed | str | Path, date: dt.date | str) -> G
                        "outside the feed's service period", feed.source, day, len(services))
     logger.info("GTFS %s: %d trips, %d stop times on %s", feed.source,
                 st["trip_id"].nunique(), len(st), day)
-    stops = feed.stops[["stop_id", "stop_lat", "stop_lon", "location_type", "parent_station"]]
+    stops = feed.stops[["stop_id", "stop_name", "stop_lat", "stop_lon", "location_type",
+                        "parent_station"]]
     return GtfsDay(stops=stops.reset_index(drop=True), stop_times=st.reset_index(drop=True),
                    transfers=_transfers(feed.source), date=day, source=feed.source)
