@@ -132,6 +132,26 @@ WALK_MAX_COVERAGE = 1.1
 #: walking network (BBSR 2025).
 WALK_METHODS = ("straight", "network")
 
+# ------------------------------------------------------------------ public transport
+#: Walking speed of the public-transport legs on foot (access, egress, footpaths
+#: between stops), km/h: 1.33 m/s, OpenTripPlanner's default walk speed.
+PT_WALK_SPEED_KMH = 4.8
+#: Straight line x this factor = the walked distance (a walking network is about 20-40 %
+#: longer than the straight line in German towns; 1.3 the middle of it).
+PT_WALK_DETOUR = 1.3
+#: Stops within this straight-line distance of each other are joined by a footpath (m):
+#: a change of platform or to a nearby stop, about 6 minutes at the speed above.
+PT_FOOTPATH_MAX_M = 400.0
+#: A reference point walks to the stops within this straight-line distance (m).
+PT_ACCESS_MAX_M = 1000.0
+#: Departure window of the travel-time statistics: a weekday (GTFS_DATE) from 06:00 to
+#: 09:00, one departure every minute (seconds after midnight; the end is excluded).
+PT_WINDOW_S = (6 * 3600, 9 * 3600)
+PT_STEP_S = 60
+#: High percentile of the door-to-door times over the window, beside the median (r5py
+#: reports percentiles of the minutes of a window the same way).
+PT_PERCENTILE = 80
+
 # ------------------------------------------------------------------ output
 #: The models a run computes: car times to central places, the Lage (with settlement
 #: types) and the Nahversorgung (when its inputs are given).

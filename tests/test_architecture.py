@@ -74,8 +74,9 @@ def test_io_imports_no_graph_model_or_cli(path):
 
 
 #: The numba kernel modules of the routing package (arrays in, arrays out).
-KERNEL_MODULES = sorted({*(PKG / "routing").glob("*kernels*.py"), PKG / "routing" / "_heap.py",
-                         PKG / "routing" / "_decay.py"} & set((PKG / "routing").glob("*.py")))
+KERNEL_MODULES = sorted(({*(PKG / "routing").glob("*kernels*.py"), PKG / "routing" / "_heap.py",
+                          PKG / "routing" / "_decay.py"} & set((PKG / "routing").glob("*.py")))
+                        | set((PKG / "transit").glob("*kernels*.py")))
 
 
 def test_no_module_over_800_lines():
@@ -88,7 +89,16 @@ def test_no_module_over_800_lines():
 
 def test_kernel_modules_are_found():
     assert {p.name for p in KERNEL_MODULES} >= {"kernels.py", "_ch_kernels.py",
-                                                 "_phast_kernels.py"}
+                                                 "_phast_kernels.py", "_csa_kernels.py"}
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "transit").glob("*.py")), ids=lambda p: p.name)
+def test_transit_takes_tables_not_files(path):
+    # the timetable router gets frames from io (io.gtfs_timetable), like routing and
+    # models it reads no file and knows no model
+    assert forbidden(path, ("accessibility.io", "accessibility.models", "accessibility.graph",
+                            "accessibility.pipeline", "accessibility.api",
+                            "accessibility.routing")) == []
 
 
 @pytest.mark.parametrize("path", KERNEL_MODULES, ids=lambda p: p.name)

@@ -177,3 +177,14 @@ def test_table_labels_and_na_rows():
             {"impl": "rphast", "workload": "W1", "note": "n/a: many-to-many"}]
     table = bench.format_table(rows)
     assert "ch-buckets (2t)" in table and "n/a: many-to-many" in table
+
+
+def test_the_pt_benchmark_agrees_with_its_reference(capsys):
+    from benchmarks import pt
+
+    from .conftest import shared
+
+    feed = shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")
+    out = pt.main(["--gtfs", str(feed), "--repeat", "1", "--sample", "1"])
+    assert out["identical"] and out["minutes"] == 180 and out["origins"] > 100
+    assert "csa-profile" in capsys.readouterr().out
