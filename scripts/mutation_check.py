@@ -10,7 +10,7 @@ parameters in the wrong unit, signs flipped; and (issue 30) those that once pass
 whole suite (planning's access legs and its standard, a config range, the graph cache
 key, CSV quoting, a run option ignored) and one per recent feature (edge flags, report
 tables, scenarios, the API's graph-first order, the Lage's reuse of the fit's pairs,
-QGIS styles). Public-transport routing is not built yet and has none.
+QGIS styles, public-transport routing).
 
 Usage (from the repository root, with the test extras installed)::
 
@@ -163,6 +163,12 @@ MUTATIONS = (
              "io/qgis_style.py", (("(layer, geometry_column, name, qml, 1 if default else 0,",
                                    "(layer, geometry_column, name, qml, 1,"),),
              ("tests/test_maps.py",)),
+    Mutation("public transport: no footpath after an arrival (earliest arrival)",
+             "transit/_csa_kernels.py",
+             (("                    if a <= g:\n                        again = True\n"
+               "                for f in range(fp_ptr[v], fp_ptr[v + 1]):",
+               "                    if a <= g:\n                        again = True\n"
+               "                for f in range(0):"),), ("tests/test_transit.py",)),
 )
 
 
