@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import secrets
 from collections.abc import Iterable
+from pathlib import Path
 
 #: How many values a message lists before it says "... (n more)".
 LIST_MAX = 10
@@ -60,10 +65,6 @@ def temp_path(final, tag: str = "tmp"):
     <random><suffix>`` beside it (same file system, so the move is atomic; the suffix
     kept, so drivers know the format). The process id in the name lets any later run
     remove the file when a kill left it behind (:func:`remove_dead_temps`)."""
-    import os
-    import secrets
-    from pathlib import Path
-
     final = Path(final)
     return final.with_name(f".{final.stem}.{tag}-{os.getpid()}-{secrets.token_hex(4)}"
                            f"{final.suffix}")
@@ -71,8 +72,6 @@ def temp_path(final, tag: str = "tmp"):
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id runs (on this machine)."""
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -85,10 +84,6 @@ def pid_alive(pid: int) -> bool:
 def remove_dead_temps(folder) -> list:
     """Remove the temporary files (:func:`temp_path`) in ``folder`` whose process is
     gone: what a killed run left behind. Files of running processes stay."""
-    import logging
-    import re
-    from pathlib import Path
-
     removed = []
     pattern = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]{8}")
     for p in Path(folder).glob(".*.tmp-*"):

@@ -92,17 +92,13 @@ def _run_args(args: argparse.Namespace):
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from ._errors import InputError
     from .pipeline import calibrate
 
     config, _, overrides = _run_args(args)
-    mfs = None
-    if args.maxspeed_factors:
-        try:
-            mfs = [float(v) for v in args.maxspeed_factors.split(",") if v.strip()]
-        except ValueError:
-            raise InputError(f"--maxspeed-factors must be numbers separated by commas, e.g. "
-                             f"0.75,0.8,0.9,1.0; got {args.maxspeed_factors!r}") from None
+    try:  # an input error (exit 2 from main), as the other calibration inputs
+        mfs = _factors(args.maxspeed_factors) if args.maxspeed_factors else None
+    except argparse.ArgumentTypeError as e:
+        raise InputError(f"--maxspeed-factors: {e}") from None
     res = calibrate(config, args.references, out_profile=args.out_profile, overrides=overrides,
                     bounds=(args.min_factor, args.max_factor), iterations=args.iterations,
                     fit_access=args.fit_access,
@@ -161,40 +157,29 @@ def _cmd_report_tables(args: argparse.Namespace) -> int:
     return 0
 
 
-def _box(text: str) -> list[float]:
-    """``--clip 8.5,49.3,8.9,49.5``: four numbers, lon/lat of two corners."""
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"four numbers lon_min,lat_min,lon_max,lat_max, got "
-                                         f"{text!r}")
-    return values
+def _numbers(kind: type, example: str, *, count: int | None = None, minimum: float | None = None):
+    """An argparse type for comma-separated numbers (``15,30,60``): ``kind`` of each,
+    exactly ``count`` of them, none below ``minimum``; a usage error names the example."""
+    def parse(text: str) -> list:
+        try:
+            values = [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            values = []
+        if (not values or (count is not None and len(values) != count)
+                or (minimum is not None and min(values) < minimum)):
+            raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}")
+        return values
+    return parse
 
 
-def _minutes_list(text: str) -> list[float]:
-    """``--isochrones 15,30,60``: minutes separated by commas."""
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"minutes separated by commas, like 15,30,60, got "
-                                         f"{text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("give at least one number of minutes, like 15,30,60")
-    return values
-
-
-def _ks(text: str) -> list[int]:
-    """``--k 3`` or ``--k 1,2,3``: positive whole numbers."""
-    try:
-        ks = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"k must be whole numbers like 3 or 1,2,3, got {text!r}"
-                                         ) from None
-    if not ks or min(ks) < 1:
-        raise argparse.ArgumentTypeError(f"k must be at least 1, got {text!r}")
-    return ks
+#: ``--clip``: lon/lat of two corners.
+_box = _numbers(float, "four numbers lon_min,lat_min,lon_max,lat_max", count=4)
+#: ``--isochrones``: minutes.
+_minutes_list = _numbers(float, "minutes separated by commas, like 15,30,60", minimum=0.0)
+#: ``--k``: numbers of upgrades.
+_ks = _numbers(int, "whole numbers of upgrades of at least 1, like 3 or 1,2,3", minimum=1)
+#: ``--maxspeed-factors``: the factors to try.
+_factors = _numbers(float, "numbers separated by commas, e.g. 0.75,0.8,0.9,1.0", minimum=0.0)
 
 
 def _dask_overrides(args: argparse.Namespace, overrides: dict) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
-from .._errors import InputError
+from .._errors import GRAPH_FIRST, InputError
 from ..compute import Executor
 from ..graph import RoadGraph, attach
 from ..io import (
@@ -51,7 +51,7 @@ from ..models.units import apply_unit, gvb_table
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from ..routing import Decay
 from ..vocabulary import NO_FUNCTION
-from ._common import GRAPH_FIRST, as_decay, as_graph, attached, municipalities_on, settings_of
+from ._common import as_decay, as_graph, attached, municipalities_on, settings_of
 
 logger = logging.getLogger(__name__)
 
