@@ -422,6 +422,10 @@ def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:
             "change (a walk leaving the extract could be shorter); 0: every network "
             "value exact (README, How exact is each number)")
     docs["walk_residents"] = "residents of the 100 m cells inside the walk extract counted here"
+    if "network" in methods:
+        docs["walk_residents_net"] = (
+            "of walk_residents, those in cells within the snapping limit of the walk "
+            "network: the base of the _net shares (the others have no network value)")
     docs["walk_coverage"] = ("walk_residents / population: the share of the municipality inside "
                              "the walk extract; the walk values describe that part only "
                              "(empty above 1.1: the cells were not the municipality's own)")

@@ -396,6 +396,9 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       new column ``gvb_complete`` says whether the GVB lies wholly in the region.
     * the walk edge test (issue 23): new column ``walk_edge_share_net`` (checked in
       tests/test_edges_exact.py; here only that it is a share).
+    * issue 29: new column ``walk_residents_net``, the base of the network shares;
+      every populated cell of the sample lies within the walk snapping limit, so it
+      equals ``walk_residents`` here (tests/test_walkability.py checks the rest).
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
     30 km/h): the default profile became ``de-car`` later (issue 11).
@@ -420,11 +423,13 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "lage_reason", "mz_class_code", "mz_edge_flag",
-        "oz_class_code", "oz_edge_flag", "settlement_type_code", "walk_edge_share_net"]
-        + unit_cols)
+        "oz_class_code", "oz_edge_flag", "settlement_type_code", "walk_edge_share_net",
+        "walk_residents_net"] + unit_cols)
     share = new["walk_edge_share_net"].dropna()
     assert len(share) and share.between(0.0, 1.0).all()
-    new = new.drop(columns="walk_edge_share_net")
+    pd.testing.assert_series_equal(new["walk_residents_net"], new["walk_residents"],
+                                   check_names=False)
+    new = new.drop(columns=["walk_edge_share_net", "walk_residents_net"])
     # the intended changes of issue 11, derived from the baseline
     empty = base["population"] == 0
     for col in ("mz_class", "oz_class", "lage", "settlement_type", "settlement_type_detail"):

@@ -84,6 +84,37 @@ def test_aggregate_shares_and_means():
     assert list(a.index) == ["a", "b"] and list(a["walk_residents"]) == [40.0, 60.0]
 
 
+def test_cells_off_the_walk_network_are_no_data_not_unserved():
+    # issue 29: `[walk] max_snap_m = 1` read as "0 % served". On the straight street,
+    # cells 0 m and 300 m north of it; with a 100 m snapping limit the second has no
+    # network distance. Municipality "A" holds one of each (10 + 30 residents), "B"
+    # only the far one. Every facility sits at the street's west end (x[0]).
+    g, x, y = straight_street()
+    cells = pd.DataFrame({"x": [x[3], x[6], x[6]], "y": [y[3], y[6] + 300.0, y[6] + 300.0],
+                          "population": [10.0, 30.0, 5.0], "ags": ["A", "A", "B"]})
+    lon, lat = TO_LL.transform(x[0], y[0])
+    fac = pd.DataFrame({"service": list(SERVICES), "lon": lon, "lat": lat})
+    per_cell = walk_distances(cells, fac, walk_graph=g, max_snap_m=100.0)
+    assert per_cell["on_network"].tolist() == [True, False, False]
+    per = walkability(per_cell)
+    # network: only A's first cell (300 m from the facilities) has a value: served
+    assert per.loc["A", "walk_share_pharmacy_net"] == pytest.approx(1.0)
+    assert per.loc["A", "walk_residents_net"] == pytest.approx(10.0)
+    assert np.isnan(per.loc["B", "walk_share_all_net"])  # no data, not 0 %
+    assert per.loc["B", "walk_residents_net"] == 0.0
+    # straight line: every cell has a value; the far cells are sqrt(600^2+300^2) away
+    assert per.loc["A", "walk_share_pharmacy"] == pytest.approx(1.0)
+    assert per.loc["A", "walk_residents"] == pytest.approx(40.0)
+    # the GVB share weighs each municipality by its network base: A's 10 residents
+    from accessibility.models.units import gvb_table
+    munis = pd.DataFrame({"ags": ["A", "B"], "gvb": ["G", "G"], "name": ["a", "b"],
+                          "population": [40.0, 5.0]}).join(per, on="ags")
+    gvb = gvb_table(munis).set_index("gvb")
+    assert gvb.loc["G", "walk_share_pharmacy_net"] == pytest.approx(1.0)
+    assert gvb.loc["G", "walk_residents_net"] == pytest.approx(10.0)
+    assert gvb.loc["G", "walk_share_pharmacy"] == pytest.approx(1.0)
+
+
 def test_bad_inputs(tmp_path):
     g, x, y = straight_street()
     cells = pd.DataFrame({"x": x[:2], "y": y[:2], "population": 1.0, "ags": "A"})

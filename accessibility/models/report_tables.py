@@ -43,7 +43,7 @@ from ..vocabulary import (
 from .central_places import weighted_means
 from .indicators import unit_indicators
 from .membership import MEMBER_COLUMNS, in_region
-from .units import served_share
+from .units import served_share, walk_base
 
 __all__ = ["BBSR_2019_COUNTS", "FUNCTION_ROWS", "GROUPINGS", "REPORT_TYPES", "function_by_type",
            "function_type_lage", "group_indicators", "mz_oz_by_lage", "national_tables", "settlement_type_counts",
@@ -291,7 +291,7 @@ def group_indicators(munis: pd.DataFrame) -> pd.DataFrame:
             m = weighted_means(x, "_group", times).set_index("_group")
             t = t.join(m[[f"{c}_{w}" for c in times for w in ("area_w", "pop_w")]])
         if "walk_residents" in x.columns:
-            t = t.join(pd.DataFrame({c: served_share(x[c], x["walk_residents"], x["_group"])
+            t = t.join(pd.DataFrame({c: served_share(x[c], walk_base(x, c), x["_group"])
                                      for c in x.columns if c.startswith("walk_share_")}))
         t.insert(0, "n_gvb", x.groupby("_group")["gvb"].nunique())
         t = t.reindex(labels[grouping])

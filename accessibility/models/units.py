@@ -47,7 +47,7 @@ from .membership import in_region, with_members
 from .settlement import settlement_types
 
 __all__ = ["UNITS", "apply_unit", "function_type_lage_counts", "gvb_table", "left_out",
-           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated"]
+           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated", "walk_base"]
 
 #: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
 UNITS = ("gvb", "gemeinde")
@@ -148,9 +148,14 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         g = res.groupby(d["gvb"]).sum(min_count=1)  # no member in the walk extract: empty
         res = res.fillna(0.0)
         out["walk_residents"] = out["gvb"].map(g).to_numpy()
+        if "walk_residents_net" in d.columns:
+            g = pd.to_numeric(d["walk_residents_net"], errors="coerce").groupby(
+                d["gvb"]).sum(min_count=1)
+            out["walk_residents_net"] = out["gvb"].map(g).to_numpy()
     for sfx in _walk_suffixes(d):
         for s in SERVICES + ("all",):
-            share = served_share(d[f"walk_share_{s}{sfx}"], res, d["gvb"])
+            col = f"walk_share_{s}{sfx}"
+            share = served_share(d[col], walk_base(d, col).fillna(0.0), d["gvb"])
             out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
     if "walk_residents" in out.columns:
         out["walk_coverage"] = out["walk_residents"] / out["population"].where(
@@ -158,6 +163,14 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
     # complete: every member in the region, each populated one with the car times (or,
     # in a run without them, the potential)
     return with_members(out, d, "gvb", times or ["potential_2h"])
+
+
+def walk_base(df: pd.DataFrame, share_column: str) -> pd.Series:
+    """The residents a ``walk_share_*`` column is taken over: ``walk_residents_net``
+    for the network shares when given (cells off the walk network have no network
+    value), ``walk_residents`` otherwise."""
+    net = share_column.endswith("_net") and "walk_residents_net" in df.columns
+    return df["walk_residents_net" if net else "walk_residents"]
 
 
 def served_share(share: pd.Series, residents: pd.Series, key: pd.Series) -> pd.Series:

@@ -293,10 +293,16 @@ def _distance_report(cells, facilities, methods, walk_graph) -> list[str]:
         report.append(f"No facility of {', '.join(absent)} in the input: those columns and "
                       f"the 'all {N_SERVICES_WORD}' columns are empty (no data), not 0 %.")
     if "network" in methods:
-        off = int((~network_arrays(cells, walk_graph, what="cells").on_network).sum())
+        off_cell = ~network_arrays(cells, walk_graph, what="cells").on_network
+        off = int(off_cell.sum())
         if off:
-            report.append(f"{off:,} cells are farther than the snapping limit from the "
-                          "walk network: no network distance for them.")
+            pop = cells["population"].to_numpy(float)
+            share = pop[off_cell].sum() / max(pop.sum(), 1e-9)
+            report.append(f"{off:,} cells ({share:.0%} of the residents) are farther than the "
+                          "snapping limit from the walk network: no network distance for "
+                          "them; they are left out of the _net shares (no data, not 'not "
+                          "served')" + ("; no cell is on the network (is [walk] max_snap_m "
+                                        "too small?)" if off == len(cells) else "") + ".")
     return report
 
 
@@ -438,7 +444,8 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
 # ------------------------------------------------------------------ 3. per municipality
 def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
               limit_m: float = defaults.WALK_LIMIT_M, suffix: str = "",
-              absent: tuple[str, ...] = ()) -> pd.DataFrame:
+              absent: tuple[str, ...] = (), valid: np.ndarray | None = None
+              ) -> pd.DataFrame:
     """Per municipality (``cells["ags"]``): share of residents within ``limit_m`` and
     resident-weighted mean distance, per service and for all six.
 
@@ -446,7 +453,12 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
     left out of the mean distance (the mean is over residents with a distance).
     Services in ``absent`` have no facility in the input at all: their values and
     those of "all six" are NaN (no data), not 0 %% (nobody served). Cells without a
-    municipality (``ags`` empty) are left out. Returns one row per ``ags`` (index).
+    municipality (``ags`` empty) are left out. ``valid`` (per cell, default all)
+    marks the cells the method could measure at all: the others (e.g. farther than
+    the snapping limit from the walk network) are no data, left out of the residents
+    a share is taken over, so a municipality with none gets NaN, not 0 %%; their
+    residents are in ``walk_residents{suffix}`` only when valid. Returns one row per
+    ``ags`` (index).
     """
     if "ags" not in cells.columns:
         raise InputError("cells need an 'ags' column naming their municipality (None "
@@ -457,6 +469,9 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
     keys, muni = np.unique(ags[ok].astype(str).to_numpy(), return_inverse=True)
     pop = pop[ok]
     n = keys.size
+    pop_all = np.bincount(muni, weights=pop, minlength=n)
+    if valid is not None:  # cells the method cannot measure weigh nothing
+        pop = np.where(np.asarray(valid, bool)[ok], pop, 0.0)
     pop_m = np.bincount(muni, weights=pop, minlength=n)
     dists = {s: np.asarray(d, float)[ok] for s, d in dists.items()}
     cols = {}
@@ -476,7 +491,9 @@ def aggregate(cells: pd.DataFrame, dists: dict[str, np.ndarray], *,
         cols[f"walk_share_{s}{suffix}"] = np.full(n, np.nan)
         cols[f"walk_dist_{s}{suffix}_m"] = np.full(n, np.nan)
     out = pd.DataFrame(cols, index=pd.Index(keys, name="ags"))
-    out["walk_residents"] = pop_m
+    out["walk_residents"] = pop_all
+    if valid is not None:
+        out[f"walk_residents{suffix}"] = pop_m
     return out
 
 
@@ -537,7 +554,10 @@ def walkability(cells: pd.DataFrame, *, limit_m: float = defaults.WALK_LIMIT_M,
             raise InputError(f"cells lack the distance columns {missing}: compute them with "
                              "cell_distances()")
         d = {s: cells[c].to_numpy(float) for s, c in cols.items()}
-        agg = aggregate(cells, d, limit_m=limit_m, suffix=sfx, absent=absent)
+        # a cell off the walk network has no network distance: no data, not "far"
+        valid = (cells["on_network"].fillna(False).to_numpy(bool)
+                 if m == "network" and "on_network" in cells.columns else None)
+        agg = aggregate(cells, d, limit_m=limit_m, suffix=sfx, absent=absent, valid=valid)
         if m == "network" and "walk_edge_flag_net" in cells.columns:
             agg["walk_edge_share_net"] = _edge_share(cells, agg.index)
         parts.append(agg if not parts else agg.drop(columns="walk_residents"))
