@@ -141,19 +141,25 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_report_tables(args: argparse.Namespace) -> int:
     from . import api, report
+    from .io import write_text
+    from .pipeline.publish import check_output_dir, staged
 
     t = time.perf_counter()
+    # like a run: the folder first, then the work; files published all at once, and
+    # only over this command's own earlier files
+    check_output_dir(args.output, overwrite=args.overwrite)
     tables = api.report_tables(args.municipalities, args.central_places,
                                function=args.function, unpopulated=args.unpopulated)
-    args.output.mkdir(parents=True, exist_ok=True)
-    for key, table in tables.items():
-        table.to_csv(args.output / f"{key}.csv", index=False)
     lines = report.national_tables_section(
         tables, municipalities=str(args.municipalities),
         central_places=str(args.central_places), seconds=time.perf_counter() - t)
-    (args.output / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with staged(args.output) as out:
+        for key, table in tables.items():
+            out.table(key, table, f"{key}.csv")
+        out.add("summary", write_text("\n".join(lines) + "\n", out.stage / "summary.md"))
+        out.publish(out.files)
     print(report.md_table(tables["settlement_type_counts"], "{:,.1f}"))
-    print(f"wrote {len(tables) + 1} files to {args.output}")
+    print(f"wrote {len(tables)} tables and summary.md to {args.output}")
     return 0
 
 
@@ -384,7 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="central-place functions (ags, zo_funktion); an older file in the "
                          "same format gives that year's designations")
     rt.add_argument("--output", "-o", type=Path, required=True,
-                    help="folder for the tables (files of the same name are replaced)")
+                    help="folder for the tables (replaces only the files an earlier "
+                         "report-tables or run wrote there, and only if unchanged)")
+    rt.add_argument("--overwrite", action="store_true",
+                    help="replace files of the last report-tables that were changed since")
     rt.add_argument("--function", choices=["highest", "largest"], default="highest",
                     help="which member's function counts for the GVB (default highest)")
     rt.add_argument("--unpopulated", choices=["landgemeinde", "exclude"],

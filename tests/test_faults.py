@@ -127,10 +127,39 @@ def test_a_users_file_with_an_output_name_is_never_replaced(tmp_path):
 
     mine = tmp_path / "municipalities.csv"
     mine.write_text("my own table\n")
-    with pytest.raises(InputError, match="no earlier run wrote: .*municipalities.csv"):
+    with pytest.raises(InputError, match="no run wrote: .*municipalities.csv"):
         run(output_dir=tmp_path, overrides={"output.maps": False})
     assert mine.read_text() == "my own table\n"
     assert not list(tmp_path.glob(".run-*")) and not (tmp_path / "summary.md").exists()
+
+
+@pytest.mark.parametrize("name", ["map_lage.png", "table_mz_oz_by_lage.csv", "gvb.csvt"])
+def test_an_output_name_collision_stops_the_run_before_any_work(tmp_path, monkeypatch, name):
+    """Issue 29: the collision is found before the computation, not at publish time
+    (the inputs are never read), and --overwrite does not make it replaceable."""
+    from accessibility._errors import InputError
+    import importlib
+
+    run_module = importlib.import_module("accessibility.pipeline.run")
+
+    def never(*a, **k):
+        raise AssertionError("the run read its inputs before checking the output folder")
+
+    monkeypatch.setattr(run_module, "read_inputs", never)
+    (tmp_path / name).write_text("mine\n")
+    (tmp_path / "notes.txt").write_text("not an output name: no collision\n")
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match=f"no run wrote: {name}"):
+            run(output_dir=tmp_path, overwrite=overwrite)
+    assert (tmp_path / name).read_text() == "mine\n"
+
+
+def test_every_file_a_run_writes_is_a_registered_output_name(two_runs):
+    """The early collision check knows each name (Output.add refuses others)."""
+    a, b, _ = two_runs
+    names = {p.name for d in (a, b) for p in d.iterdir() if p.is_file()}
+    assert names and all(publish.is_output_name(n) for n in names - {publish.MANIFEST})
+    assert not publish.is_output_name("notes.txt")
 
 
 def test_journal_without_its_stage_keeps_the_old_results(two_runs, tmp_path):

@@ -4,6 +4,8 @@ the hand-made unit tables below."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +23,8 @@ from accessibility.models.report_tables import (
 )
 
 from .conftest import shared
+
+DATA = Path(__file__).resolve().parents[1] / "accessibility" / "data"
 
 KLEIN = "Kleinstadt"
 
@@ -221,3 +225,19 @@ def test_the_lage_section_gives_the_spread_beside_the_mean():
     # quartiles by linear interpolation 175,000 / 250,000 / 325,000
     assert "mean over them 250,000 (BBSR: 183,000 over Germany)" in text
     assert "standard deviation 111,803, quartiles 175,000 / 250,000 / 325,000" in text
+
+
+def test_report_tables_never_replaces_a_file_it_did_not_write(tmp_path, capsys):
+    """Issue 29: report-tables wrote its CSVs over whatever was there. Now it checks
+    the folder before the work, like a run, and publishes all files at once."""
+    mine = tmp_path / "summary.md"
+    mine.write_text("my notes\n")
+    args = ["-q", "report-tables", "--municipalities", str(DATA / "gemeinden.csv"),
+            "--central-places", str(DATA / "zentrale_orte.csv"), "--output", str(tmp_path)]
+    assert main(args) == 2
+    assert "no run wrote: summary.md" in capsys.readouterr().err
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.md"]
+    mine.unlink()
+    assert main(args) == 0 and main(args) == 0  # its own files: replaced
+    assert (tmp_path / "settlement_type_counts.csv").is_file()

@@ -14,6 +14,7 @@ finishes the publish.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import logging
@@ -41,6 +42,20 @@ MANIFEST = ".accessibility-run.json"
 JOURNAL = ".accessibility-publish.json"
 #: A visible file beside the journal: this folder holds a publish that was cut off.
 MARKER = "INCOMPLETE-PUBLISH.txt"
+#: Every name a command may write into its output folder (``fnmatch`` patterns; a
+#: ``.csv`` comes with its ``.csvt`` column-type sidecar). Checked before any work:
+#: a file of these names that no run wrote stops the run at once, not after the
+#: computation (tests/test_publish.py checks that every file a run writes is here).
+OUTPUT_NAMES = (
+    "municipalities.csv", "municipalities.gpkg", "municipalities.parquet", "summary.md",
+    "columns.csv", "graph_stats.json", "map.html", "map_*.png", "map_*.pdf", "map_*.svg",
+    "gvb.csv", "kreis.csv", "land.csv", "total.csv", "counts.csv", "class_shares.csv",
+    "standards.csv", "gvb_lage.csv", "kreis_lage.csv", "lage_by_settlement_type.csv",
+    "indicators.csv", "group_indicators.csv", "table_*.csv", "matrix.parquet",
+    "isochrones.gpkg", "walk_cells.parquet", "walk_facilities.csv", "scenario_*.csv",
+    "moves_*.csv",
+    "settlement_type_counts.csv", "settlement_types_by_land.csv", "*.csvt",
+)
 
 
 class Output:
@@ -60,6 +75,9 @@ class Output:
         items = path.items() if isinstance(path, dict) else [(None, path)]
         for k, p in items:
             name = key if k is None else (f"{key}_{k}" if key else k)
+            if not is_output_name(Path(p).name):  # a programming error, caught by the tests
+                raise RuntimeError(f"{Path(p).name} is not in publish.OUTPUT_NAMES: add it, "
+                                   "so that a run checks for it before any work")
             self.files[name] = Path(p)
             sidecar = Path(p).with_suffix(".csvt")  # the column types of a CSV
             if Path(p).suffix == ".csv" and sidecar.is_file():
@@ -243,9 +261,32 @@ def _read_manifest(final: Path) -> list[str]:
     return _names(names)
 
 
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is one a command may write (:data:`OUTPUT_NAMES`)."""
+    return any(fnmatch.fnmatchcase(name, pat) for pat in OUTPUT_NAMES)
+
+
+def foreign_outputs(final: str | Path) -> list[str]:
+    """Files in ``final`` with a name a run may write (:data:`OUTPUT_NAMES`) that no
+    run wrote (not in the manifest): a run would have to replace them, and never
+    does."""
+    final = Path(final)
+    if not final.is_dir():
+        return []
+    ours = set(_read_manifest(final))
+    try:  # a publish cut off by a kill (with --overwrite not completed first): its files
+        ours |= set(_names(json.loads((final / JOURNAL).read_text(encoding="utf-8"))
+                           .get("files", [])))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return sorted(p.name for p in final.iterdir() if p.is_file() and p.name not in ours
+                  and is_output_name(p.name))
+
+
 def check_output_dir(final: Path, *, overwrite: bool = False) -> None:
-    """The output folder exists (or is created) and is writable, and no file the last
-    run wrote there was changed since (unless ``overwrite``), before anything runs."""
+    """The output folder exists (or is created) and is writable, no file the last
+    run wrote there was changed since (unless ``overwrite``), and no file of an
+    output's name is someone else's, before anything runs."""
     if final.exists() and not final.is_dir():
         raise InputError(f"the output path {final} is a file, not a folder: choose another "
                          "--output (or [output] dir)")
@@ -265,4 +306,9 @@ def check_output_dir(final: Path, *, overwrite: bool = False) -> None:
                              f"wrote them: {', '.join(changed[:8])}. A run would replace "
                              "them: copy your changes elsewhere, choose another --output, or "
                              "pass --overwrite (overwrite=True) to replace them.")
+    theirs = foreign_outputs(final)
+    if theirs:  # never replaced, even with --overwrite (that is for the runs' own files)
+        raise InputError(f"the output folder {final} holds files with the names of this "
+                         f"command's outputs that no run wrote: {', '.join(theirs[:8])}. "
+                         "Move them, or choose another --output; nothing was computed.")
 
