@@ -52,6 +52,23 @@ def municipalities_section(munis: pd.DataFrame, max_snap_m: float, notes: list[s
     return ["## Municipalities", ""] + lines + list(notes) + [""]
 
 
+def edge_rule_lines(n_cut: int | None, clip: bool) -> list[str]:
+    """How the edge flags were decided: from the nodes where the extract cut the
+    network (a proof), or, when the graph does not know them, from guesses."""
+    if n_cut:
+        how = "the --clip box" if clip else "ways cut short or the file's header box"
+        return [f"Edge flags: the road extract records {n_cut:,} nodes where it cut the "
+                f"network ({how}): a value whose *_edge_flag is False is exact for any "
+                "larger extract (README, How exact is each number)."]
+    return ["Edge flags: **a guess, not a proof.** The road extract does not record where "
+            "it was cut (no way is cut short and the file declares no box, e.g. a "
+            "complete-way extract), so the flags use the network's outline (roads within "
+            f"{defaults.EDGE_BUFFER_M / 1000:g} km of it) and straight lines at top speed: "
+            "a value without a flag may still change with a larger extract. Give the box "
+            "the extract was cut with (--clip LON_MIN,LAT_MIN,LON_MAX,LAT_MAX or [graph] "
+            "clip) for exact flags."]
+
+
 UNIT_TEXT = {"gvb": "Gemeindeverbände (each classed by its mean time, weighted as above)",
              "gemeinde": "municipalities"}
 

@@ -253,3 +253,22 @@ def test_walk_distances_exact_unless_a_walk_out_could_be_shorter():
     assert (d_crop[at > 1050] > d_full[at > 1050]).all()
     share = walkability(crop).loc["A", "walk_edge_share_net"]
     assert share == pytest.approx(expect.mean())
+
+
+def test_the_summary_says_whether_the_flags_are_a_proof_or_a_guess(tmp_path):
+    """Issue 23: a complete-way extract without a header box (Heidelberg) records no
+    cut: its flags fall back to guesses, and the summary and log must say so and name
+    --clip; with --clip (or an extract cut short, the sample) they are a proof."""
+    from accessibility.pipeline import run
+
+    osm = shared("osm", "heidelberg.osm.pbf")
+    inputs = {"inputs.osm": str(osm),
+              "inputs.municipalities": str(shared("municipalities",
+                                                  "gemeinden_2019_destatis.csv")),
+              "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
+              "output.models": ["central_places"], "output.maps": False}
+    guess = run(output_dir=tmp_path / "a", overrides=inputs).summary
+    assert "a guess, not a proof" in guess and "--clip" in guess
+    proof = run(output_dir=tmp_path / "b",
+                overrides=inputs | {"graph.clip": [8.55, 49.33, 8.95, 49.47]}).summary
+    assert "a guess" not in proof and "nodes where it cut the network (the --clip box)" in proof

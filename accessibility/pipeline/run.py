@@ -12,7 +12,7 @@ from .._errors import InputError
 from .._util import peak_memory_mb
 from ..compute import Executor
 from ..config import Config
-from ..graph import RoadGraph, attach, header_bbox
+from ..graph import RoadGraph, attach, cut_nodes, header_bbox
 from ..io import write_json, write_text
 from . import stages
 from .inputs import (
@@ -94,6 +94,12 @@ def _run_stages(config: Config, inputs: Inputs, out: Output, t0: float,
                              "describe the same area")
         summary += report.municipalities_section(munis, config.graph.max_snap_m,
                                                   munis.attrs.get("report", []))
+        cut = cut_nodes(graph)
+        edge = report.edge_rule_lines(None if cut is None else int(cut.sum()),
+                                      bool(config.graph.clip))
+        summary += edge + [""]
+        if cut is None or not cut.any():
+            logger.warning(edge[0].replace("**", ""))
         stats["municipalities"] = {"total": len(munis),
                                    "on_network": int(munis["on_network"].sum()),
                                    "in_region": int(munis["in_region"].sum())}
