@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import defaults as D
+from ._checks import check_box
 from ._crs import check_metric_crs
 from ._errors import InputError
 
@@ -607,15 +608,9 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
     if name == "graph" and "metric_crs" in values:
         _check_metric_crs(values["metric_crs"], where)
     if name == "graph" and "clip" in values:
-        b = values["clip"]
-        if len(b) not in (0, 4) or (len(b) == 4 and not (b[0] < b[2] and b[1] < b[3])):
-            raise InputError(f"{where}: [graph] clip must be [lon_min, lat_min, lon_max, "
-                             f"lat_max] in degrees with min < max, got {list(b)!r}.")
+        check_box(values["clip"], f"{where}: [graph] clip")
     if name == "region" and "bbox" in values:
-        b = values["bbox"]
-        if len(b) not in (0, 4) or (len(b) == 4 and not (b[0] < b[2] and b[1] < b[3])):
-            raise InputError(f"{where}: [region] bbox must be [lon_min, lat_min, lon_max, "
-                             f"lat_max] in degrees with min < max, got {list(b)!r}.")
+        check_box(values["bbox"], f"{where}: [region] bbox")
     if name == "region" and "ags_prefixes" in values:
         bad = [p for p in values["ags_prefixes"] if not (p.isdigit() and 1 <= len(p) <= 8)]
         if bad:

@@ -163,6 +163,10 @@ def test_a_grid_in_thousands_or_at_corners_is_refused(tmp_path):
         read_population_grid(grid_file(tmp_path, xs, ys, [v / 1000 for v in whole]))
     with pytest.raises(InputError, match="lower-left corners"):
         read_population_grid(grid_file(tmp_path, xs - 500, ys - 500, whole))
+    # most real cells are empty (0, or suppressed): they must not hide the fractions
+    with pytest.raises(InputError, match="thousands"):
+        read_population_grid(grid_file(tmp_path, np.r_[xs, xs], np.r_[ys, ys + 1000.0],
+                                       [v / 1000 for v in whole] + [0] * 12))
 
 
 def test_graph_clip_reaches_every_graph_build(monkeypatch):

@@ -170,6 +170,22 @@ def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
     return out
 
 
+def _check_feed_region(stops: pd.DataFrame, munis: pd.DataFrame, feed: GtfsFeed) -> None:
+    """No stop of the feed near the municipalities: the feed of another region (the
+    command line checks the same against the road extract before any work)."""
+    lon = pd.to_numeric(munis["lon"], errors="coerce")
+    lat = pd.to_numeric(munis["lat"], errors="coerce")
+    if lon.notna().any() and len(stops):
+        pad = 0.1  # degrees: stops just beyond the outermost reference points
+        near = (stops["lon"].between(lon.min() - pad, lon.max() + pad)
+                & stops["lat"].between(lat.min() - pad, lat.max() + pad))
+        if not near.any():
+            raise InputError(f"no stop of the GTFS feed {Path(str(feed.source)).name} lies near "
+                             f"the municipalities (lon {lon.min():.2f}-{lon.max():.2f}, lat "
+                             f"{lat.min():.2f}-{lat.max():.2f}): is it the feed of another "
+                             "region?")
+
+
 def pt_departures(municipalities: pd.DataFrame, gtfs: GtfsFeed | str | Path, *,
                   date: str = defaults.GTFS_DATE, polygons: gpd.GeoDataFrame | None = None,
                   max_assign_m: float = STOP_ASSIGN_M,
@@ -210,6 +226,7 @@ def pt_departures(municipalities: pd.DataFrame, gtfs: GtfsFeed | str | Path, *,
     feed = gtfs if isinstance(gtfs, GtfsFeed) else read_gtfs(gtfs)
     stops = stop_departures_by_mode(feed, date, exclude_last_stop=exclude_last_stop)
     every = feed.stops.rename(columns={"stop_lon": "lon", "stop_lat": "lat"})[["lon", "lat"]]
+    _check_feed_region(every, munis, feed)
     polygons = municipality_polygons(munis, polygons)
     out = departures_per_1000(munis, stops, polygons=polygons, max_assign_m=max_assign_m,
                               feed_stops=every)

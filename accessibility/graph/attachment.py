@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
+from .._checks import check_degrees
 from .._errors import InputError
 from ..profile import access_speed
 from .core import RoadGraph
@@ -99,6 +100,7 @@ def attach(graph: RoadGraph, points: pd.DataFrame, *,
     if access_speed_kmh is None:
         access_speed_kmh = access_speed(graph.meta.get("access_speed_kmh"))
     x, y = point_coordinates(points, lon=lon, lat=lat)
+    check_degrees(x, y, "the points to attach")  # as the readers do, for any table
     has = np.isfinite(x) & np.isfinite(y)
     n = len(points)
     node = np.full(n, -1, np.int64)

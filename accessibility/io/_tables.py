@@ -115,8 +115,25 @@ def read_csv_as_str(path: Path, what: str) -> pd.DataFrame:
         raise InputError(f"{what} {path} cannot be read as a CSV table ({exc}). Check that "
                          "it is a delimited text file with one header row.") from None
     df.columns = [str(c).strip() for c in df.columns]
+    _check_last_line(path, sep, encoding, len(df.columns), what)
     logger.debug("read %s: %d rows, separator %r, encoding %s", path, len(df), sep, encoding)
     return df
+
+
+def _check_last_line(path: Path, sep: str, encoding: str, n_columns: int, what: str) -> None:
+    """A file cut off while copying ends in a short line, which pandas pads with empty
+    cells (read as "no coordinates", "no population" ...): say that it is cut."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 65536))
+        tail = fh.read().decode(encoding, errors="replace")
+    lines = [ln for ln in tail.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return
+    fields = next(csv.reader([lines[-1]], delimiter=sep))
+    if len(fields) < n_columns:
+        raise InputError(f"{what} {path} looks cut off: its last line has {len(fields)} of "
+                         f"{n_columns} columns ({lines[-1][:60]!r}). Copy or download the "
+                         "whole file again.")
 
 
 def find_column(columns: Sequence[str], candidates: Sequence[str]) -> str | None:

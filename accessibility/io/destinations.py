@@ -116,6 +116,9 @@ OCCASIONAL_LONG_DISTANCE = {8003545: "Langenhagen Mitte"}
 _REST_AREA = re.compile(r"^\s*(Rastplatz|Rastst[äa]tte|Rasthof|Parkplatz|Tank-\s*und\s*Rast"
                         r"|Autohof|Tankstelle|Service\s*area|PWC)\b", re.IGNORECASE)
 
+#: Stations abroad count (they serve the edge flag near the border): degrees around
+#: Germany's box within which a station may lie.
+STATION_MARGIN_DEG = 3.0
 _STATION_COLUMNS = ("eva", "name", "lat", "lon", "ice", "ic_ec", "price_category")
 
 
@@ -289,6 +292,9 @@ def read_long_distance_stations(path: str | Path, *,
     num = {c: to_number(df[c], path=p, column=c) for c in ("lat", "lon", "ice", "ic_ec",
                                                            "price_category")}
     lon, lat = num["lon"].to_numpy(), num["lat"].to_numpy()
+    # swapped or projected columns would leave every station unreachable, silently
+    check_lonlat(lon, lat, f"{what} {p}", df["eva"].to_numpy(), allow_missing=True,
+                 margin_deg=STATION_MARGIN_DEG)
     flagged = (num["ice"].fillna(0) > 0) | (num["ic_ec"].fillna(0) > 0)
     cat = num["price_category"]
     if max_price_category is None:

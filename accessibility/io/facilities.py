@@ -11,6 +11,7 @@ from .. import defaults
 from .._checks import check_lonlat
 from .._errors import InputError
 from ..vocabulary import SERVICES
+from ._tables import CSV_SUFFIXES, check_file, file_suffix, read_csv_as_str, to_number
 
 __all__ = ["read_facilities"]
 
@@ -36,13 +37,17 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
         Missing file, a layer without CRS, missing columns, unknown services, rows
         without coordinates or outside Germany.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"facility table {p} does not exist")
-    if p.suffix.lower() == ".csv":
-        df = pd.read_csv(p)
+    what = "facility table"
+    p = check_file(path, what)
+    if file_suffix(p) in CSV_SUFFIXES:  # separator, encoding, empty and cut files checked
+        df = read_csv_as_str(p, what)
     else:
-        g = gpd.read_file(p)
+        try:
+            g = gpd.read_file(p)
+        except Exception as exc:  # GDAL's errors (pyogrio / fiona) differ by driver
+            raise InputError(f"{what} {p} cannot be read as a point layer ({exc}); give a "
+                             "CSV (service, lon, lat) or a GeoPackage/GeoJSON with a "
+                             "CRS.") from None
         if g.crs is None:
             raise InputError(f"{p} has no CRS: set one (e.g. EPSG:4326) before using it")
         g = g.to_crs(defaults.WGS84)
@@ -54,6 +59,8 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
     if missing:
         raise InputError(f"facility table {p} lacks columns {sorted(missing)}; it needs service "
                          f"(one of {', '.join(SERVICES)}), lon and lat (WGS84)")
+    df = df.assign(lon=to_number(df["lon"], path=p, column="lon"),
+                   lat=to_number(df["lat"], path=p, column="lat"))
     bad = set(df["service"]) - set(SERVICES)
     if bad:
         raise InputError(f"facility table {p} has unknown service types {sorted(map(str, bad))}; "

@@ -249,7 +249,7 @@ def read_population_grid(path: str | Path, *, crs: str = "EPSG:3035",
 def _check_units(x, y, pop, cell, what, p, pop_col) -> None:
     """Counts of whole residents at cell centres: a grid in thousands of residents or
     with the cells' lower-left corners would run silently with wrong numbers."""
-    counted = pop[np.isfinite(pop)]
+    counted = pop[np.isfinite(pop) & (pop > 0)]  # empty cells are whole in any unit
     if counted.size >= 10 and counted.max() < 100:
         fractional = np.mean(np.abs(counted - np.round(counted)) > 1e-9)
         if fractional > 0.5:

@@ -63,6 +63,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from .. import defaults
+from .._checks import check_commuters
 from .._errors import InputError
 from .._util import show
 from ..graph import RoadGraph, attach_settings, network_arrays
@@ -530,6 +531,8 @@ def commuter_indicators(municipalities: pd.DataFrame, commuters: pd.DataFrame) -
     cin, cout, emp = col("in_commuters"), col("out_commuters"), col("employees_workplace")
     pop = (pd.to_numeric(out["population"], errors="coerce").to_numpy(np.float64)
            if "population" in out.columns else np.full(len(out), np.nan))
+    # the checks of the Lage's daytime population, for a table built in a notebook too
+    check_commuters(ags, cin, cout, pop, known & np.isfinite(cin) & np.isfinite(cout))
     bal = cin - cout
     with np.errstate(invalid="ignore", divide="ignore"):
         per_100 = np.where(emp > 0, bal / emp * 100.0, np.nan)

@@ -54,6 +54,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from .. import defaults
+from .._checks import check_commuters
 from .._errors import InputError
 from .._util import show as _show
 from ..compute import Executor, chunks
@@ -114,23 +115,6 @@ COLUMNS = {c: _ALL_COLUMNS[c] for c in LAGE_COLUMNS}
 # ------------------------------------------------------------------ daytime population
 
 
-def _check_commuters(ags, inc, out, residents, ok) -> None:
-    """Commuter counts in a plausible range, and out-commuters (employees who live in
-    the municipality) not above its residents but for a few rows of another year."""
-    top = defaults.MAX_COMMUTERS
-    bad = ok & ~((inc >= 0) & (inc <= top) & (out >= 0) & (out <= top))
-    if bad.any():
-        raise InputError(f"{int(bad.sum())} municipalities have implausible commuter counts "
-                         f"(first: {_show(ags[bad])}): in- and out-commuters lie between 0 and "
-                         f"{top:,}; check the columns and their unit")
-    above = ok & (out > residents)
-    if above.sum() > max(1, 0.01 * ok.sum()):
-        raise InputError(f"{int(above.sum())} of {int(ok.sum())} municipalities have more "
-                         f"out-commuters than residents (first: {_show(ags[above])}): the "
-                         "commuter table does not fit the municipalities (another unit, "
-                         "region or year); out-commuters are residents who work elsewhere")
-
-
 def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = None
                        ) -> tuple[pd.Series, pd.Series, list[str]]:
     """Tagesbevölkerung per municipality: residents + in-commuters - out-commuters.
@@ -186,7 +170,7 @@ def daytime_population(munis: pd.DataFrame, commuters: pd.DataFrame | None = Non
     out = pd.to_numeric(c["out_commuters"], errors="coerce").reindex(ags).to_numpy(dtype=float)
     in_table = np.isin(ags, c.index.to_numpy())
     ok = in_table & np.isfinite(inc) & np.isfinite(out)
-    _check_commuters(ags, inc, out, res.to_numpy(), ok)
+    check_commuters(ags, inc, out, res.to_numpy(), ok)
     day = res.to_numpy().copy()
     day[ok] = day[ok] + inc[ok] - out[ok]
     src = np.where(ok, SOURCE_COMMUTERS,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
-from .._checks import check_lonlat
+from .._checks import check_box, check_lonlat
 from .._errors import GRAPH_FIRST, InputError
 from .._util import show
 from ..graph import RoadGraph, in_extent, point_coordinates
@@ -111,6 +111,7 @@ def region_cut(munis: pd.DataFrame, *, ags_prefixes=(), bbox=()) -> np.ndarray:
     keep = np.ones(len(munis), dtype=bool)
     if ags_prefixes:
         keep &= munis["ags"].astype(str).str.startswith(tuple(ags_prefixes)).to_numpy()
+    check_box(bbox, "bbox")  # as the config does, for a call from Python too
     if bbox:
         lon0, lat0, lon1, lat1 = bbox
         lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)

@@ -281,6 +281,16 @@ def _distance_report(cells, facilities, methods, walk_graph) -> list[str]:
     for col in ("x", "y", "population"):
         if col not in cells.columns:
             raise InputError(f"cells need column {col!r} (x, y in EPSG:3035, population)")
+    x = pd.to_numeric(cells["x"], errors="coerce").to_numpy(float)
+    y = pd.to_numeric(cells["y"], errors="coerce").to_numpy(float)
+    # ETRS89-LAEA metres: Germany lies at x 4.0-4.7 million, y 2.6-3.6 million
+    off = ~((x > 2e6) & (x < 7e6) & (y > 1e6) & (y < 6e6))
+    if len(cells) and off.any():
+        i = int(np.flatnonzero(off)[0])
+        deg = " (they look like degrees)" if abs(x[i]) <= 180 and abs(y[i]) <= 90 else ""
+        raise InputError(f"{int(off.sum())} cells have x/y outside EPSG:3035 over Europe "
+                         f"(e.g. x={x[i]:g}, y={y[i]:g}){deg}: cell centres are ETRS89-LAEA "
+                         "metres; project them (geopandas .to_crs(3035))")
     unknown = set(facilities["service"]) - set(SERVICES)
     if unknown:
         raise InputError(f"unknown service types {sorted(unknown)}: use {SERVICES}")

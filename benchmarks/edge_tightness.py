@@ -1,0 +1,192 @@
+"""How many values the edge test flags, with the cut it proves from and with the
+guesses it falls back to (issue 23: "report the share flagged per indicator before
+and after").
+
+For each region the same graph is routed twice: **cut** (the nodes where the extract
+cut the network are known: ways cut short, the file's header box or ``--clip``; the
+test is a proof) and **guess** (the same graph with that record removed: the
+fallback rules for a graph that does not know its cut, i.e. the rules before issue
+23 for every extract). Counted per indicator over the municipalities of the region
+with a value: MZ, OZ (``*_edge_flag``), motorway, Fernbahnhof, airport (regional
+extracts with those destinations) and the 2-hour potential (``edge_flag``).
+
+The national row is **synthetic**: the synthetic road graph of ``benchmarks.synthetic``
+(a lattice over Germany's box) cut to Germany's outline (VG250 Länder) the way
+``osmium extract --strategy simple`` cuts a Germany extract: nodes outside are
+dropped, and a node inside with an edge to one outside becomes a cut node. With the
+national register and central places, only municipalities whose route could leave
+Germany may be flagged; the table gives the distance to the border of the flagged
+ones.
+
+    python -m benchmarks.edge_tightness                      # regional extracts
+    python -m benchmarks.edge_tightness --national 1000000   # plus the synthetic national graph
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+import accessibility as acc
+from accessibility import api
+from accessibility.graph import build_graph, cut_nodes
+from accessibility.io import read_central_places, read_municipalities
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REGISTER = DATA / "municipalities" / "gemeinden_2019_destatis.csv"
+CENTRAL = DATA / "central_places" / "zentrale_orte_2024.csv"
+STATIONS = DATA / "reference" / "db_long_distance_stations.csv"
+BOUNDARIES = DATA / "municipalities" / "vg250_2016.gpkg"
+#: name, OSM file, clip box (None: the file's own record of its cut)
+REGIONS = (
+    ("Hannover-Braunschweig", "hannover-braunschweig-main-roads.osm.pbf", None),
+    ("Heidelberg (--clip 8.55,49.33,8.95,49.47)", "heidelberg.osm.pbf",
+     (8.55, 49.33, 8.95, 49.47)),
+    ("north of Bayreuth", "north-bayreuth.osm.gz", None),
+)
+FLAGS = {"MZ": ("t_mz_min", "mz_edge_flag"), "OZ": ("t_oz_min", "oz_edge_flag"),
+         "motorway": ("t_motorway_min", "motorway_edge_flag"),
+         "Fernbahnhof": ("t_ldrail_min", "ldrail_edge_flag"),
+         "airport": ("t_airport_min", "airport_edge_flag"),
+         "Lage (potential)": ("potential_2h", "edge_flag")}
+
+logger = logging.getLogger(__name__)
+
+
+def without_cut(graph):
+    """The same graph, not knowing where it was cut (the fallback rules apply)."""
+    meta = {k: v for k, v in graph.meta.items() if k != "cut_osm_ids"}
+    return dataclasses.replace(graph, meta=meta)
+
+
+def flagged(graph, munis, cp, dest) -> dict[str, tuple[int, int]]:
+    """(flagged, with a value) per indicator over the municipalities in the region."""
+    m = api.mark_region(graph, acc.attach(graph, munis))
+    res = acc.central_places(graph, m, cp)
+    if dest is not None and len(dest):
+        res = acc.facility_times(graph, res, dest)
+    res = acc.lage(graph, res)
+    res = res[res["in_region"].to_numpy(bool)]
+    out = {}
+    for name, (value, flag) in FLAGS.items():
+        if value in res.columns and flag in res.columns:
+            has = res[value].notna().to_numpy()
+            f = res[flag].astype("boolean").fillna(False).to_numpy(bool)
+            out[name] = (int((f & has).sum()), int(has.sum()))
+    return out, res
+
+
+def regional(name: str, osm: str, clip, munis, cp) -> dict:
+    path = DATA / "osm" / osm
+    g = build_graph(path, clip=clip)
+    dest = acc.collect_destinations(osm=path, stations=STATIONS, airports=True)
+    t = time.perf_counter()
+    cut, _ = flagged(g, munis, cp, dest)
+    guess, _ = flagged(without_cut(g), munis, cp, dest)
+    n_cut = cut_nodes(g)
+    return {"region": name, "cut_nodes": int(n_cut.sum()) if n_cut is not None else 0,
+            "cut": cut, "guess": guess, "seconds": time.perf_counter() - t}
+
+
+def germany_cut(n_nodes: int, seed: int = 0):
+    """The synthetic graph cut to Germany's outline like a simple-strategy extract."""
+    import geopandas as gpd
+    import shapely
+
+    from accessibility.graph.simplify import largest_scc
+    from benchmarks.synthetic import synthetic_road_graph
+
+    g = synthetic_road_graph(n_nodes, seed)
+    land = gpd.read_file(BOUNDARIES, layer="laender").to_crs(g.crs)
+    de = shapely.union_all(land.geometry.to_numpy())
+    inside = shapely.contains_xy(de, g.x, g.y)
+    # a node inside with an edge to or from a node outside: the extract cut there
+    cross = inside[g.sources] != inside[g.targets]
+    cut = np.zeros(g.n_nodes, bool)
+    cut[g.sources[cross & inside[g.sources]]] = True
+    cut[g.targets[cross & inside[g.targets]]] = True
+    sub = g.subgraph(inside)
+    sub = dataclasses.replace(sub, meta=dict(sub.meta) | {
+        "cut_osm_ids": g.osm_id[cut].tolist()})
+    sub, _ = largest_scc(sub)
+    return sub, de
+
+
+def national(n_nodes: int, munis, cp) -> dict:
+    import shapely
+
+    from accessibility.graph import project
+
+    t = time.perf_counter()
+    g, de = germany_cut(n_nodes)
+    build_s = time.perf_counter() - t
+    t = time.perf_counter()
+    cut, res = flagged(g, munis, cp, None)
+    cut_s = time.perf_counter() - t
+    guess, _ = flagged(without_cut(g), munis, cp, None)
+    # how far from the border the flagged municipalities lie
+    x, y = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), g.crs)
+    border_km = shapely.distance(de.boundary, shapely.points(x, y)) / 1000.0
+    far = {}
+    for name, (_, flag) in FLAGS.items():
+        if flag in res.columns:
+            f = res[flag].astype("boolean").fillna(False).to_numpy(bool)
+            far[name] = {"max_border_km": float(border_km[f].max()) if f.any() else None,
+                         "median_border_km": float(np.median(border_km[f])) if f.any() else None}
+    n_cut = cut_nodes(g)
+    return {"region": f"Germany (synthetic, {n_nodes:,} nodes)", "cut_nodes": int(n_cut.sum()),
+            "cut": cut, "guess": guess, "border": far, "seconds": cut_s,
+            "graph_s": build_s, "nodes_in_germany": int(g.n_nodes)}
+
+
+def table(rows: list[dict]) -> str:
+    names = [n for n in FLAGS if any(n in r["cut"] for r in rows)]
+    head = "| region | cut nodes | rule | " + " | ".join(names) + " |"
+    lines = [head, "|" + "---|" * (3 + len(names))]
+    for r in rows:
+        for rule in ("guess", "cut"):
+            cells = []
+            for n in names:
+                if n in r[rule]:
+                    f, h = r[rule][n]
+                    cells.append(f"{f}/{h} ({f / h:.0%})" if h else "-")
+                else:
+                    cells.append("-")
+            label = "guess (before)" if rule == "guess" else "cut (after)"
+            lines.append(f"| {r['region']} | {r['cut_nodes']:,} | {label} | "
+                         + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.edge_tightness", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--national", type=int, default=0, metavar="NODES",
+                   help="also the synthetic national graph of this size (0: skip)")
+    p.add_argument("--json", type=Path, help="write the rows as JSON")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    munis = read_municipalities(REGISTER)
+    cp = read_central_places(CENTRAL)
+    rows = [regional(n, f, c, munis, cp) for n, f, c in REGIONS]
+    if args.national:
+        rows.append(national(args.national, munis, cp))
+    print(table(rows))
+    for r in rows:
+        if "border" in r:
+            print(f"\n{r['region']}: distance of the flagged municipalities to the border "
+                  f"(cut rule): " + "; ".join(
+                      f"{k} max {v['max_border_km']:.1f} km, median {v['median_border_km']:.1f} km"
+                      for k, v in r["border"].items() if v["max_border_km"] is not None))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
