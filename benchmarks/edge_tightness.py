@@ -65,13 +65,13 @@ def without_cut(graph):
     return dataclasses.replace(graph, meta=meta)
 
 
-def flagged(graph, munis, cp, dest) -> dict[str, tuple[int, int]]:
+def flagged(graph, munis, cp, dest, engine: str = "dijkstra") -> dict[str, tuple[int, int]]:
     """(flagged, with a value) per indicator over the municipalities in the region."""
     m = api.mark_region(graph, acc.attach(graph, munis))
     res = acc.central_places(graph, m, cp)
     if dest is not None and len(dest):
         res = acc.facility_times(graph, res, dest)
-    res = acc.lage(graph, res)
+    res = acc.lage(graph, res, engine=engine, unit=None)
     res = res[res["in_region"].to_numpy(bool)]
     out = {}
     for name, (value, flag) in FLAGS.items():
@@ -127,9 +127,9 @@ def national(n_nodes: int, munis, cp) -> dict:
     g, de = germany_cut(n_nodes)
     build_s = time.perf_counter() - t
     t = time.perf_counter()
-    cut, res = flagged(g, munis, cp, None)
+    cut, res = flagged(g, munis, cp, None, engine="ch")
     cut_s = time.perf_counter() - t
-    guess, _ = flagged(without_cut(g), munis, cp, None)
+    guess, _ = flagged(without_cut(g), munis, cp, None, engine="ch")
     # how far from the border the flagged municipalities lie
     x, y = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), g.crs)
     border_km = shapely.distance(de.boundary, shapely.points(x, y)) / 1000.0

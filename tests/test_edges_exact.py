@@ -272,3 +272,61 @@ def test_the_summary_says_whether_the_flags_are_a_proof_or_a_guess(tmp_path):
     proof = run(output_dir=tmp_path / "b",
                 overrides=inputs | {"graph.clip": [8.55, 49.33, 8.95, 49.47]}).summary
     assert "a guess" not in proof and "nodes where it cut the network (the --clip box)" in proof
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 12), st.integers(4, 12), st.integers(0, 2**31), st.floats(0.0, 0.6),
+       st.data())
+def test_lage_exact_by_destination_never_changes_when_the_extract_grows(nx, ny, seed,
+                                                                        one_way, data):
+    """Issue 23, the national Lage: a potential is exact when no route through a cut
+    node could beat a destination's time or bring one within the limit (the bound of
+    models/lage_exact.py), even though its search reaches the cut. Checked against
+    the full grid; and the rule flags no more than "the search reached a cut"."""
+    from accessibility.models.lage_exact import exact_origins
+
+    u, v, t, idx = _grid(nx, ny, seed, one_way)
+    x0 = data.draw(st.integers(0, nx - 2))
+    x1 = data.draw(st.integers(x0 + 2, nx))
+    y0 = data.draw(st.integers(0, ny - 2))
+    y1 = data.draw(st.integers(y0 + 2, ny))
+    inner, cut = _crop(idx, x0, x1, y0, y1, u, v)
+    full, _ = _graph(idx.ravel(), u, v, t, nx)
+    crop, pos = _graph(inner, u, v, t, nx, cut if cut.size else [-1])
+    rng = np.random.default_rng(seed + 7)
+    limit = float(rng.uniform(50, 600))
+    w = np.where(rng.random(idx.size) < 0.5, rng.uniform(1, 10, idx.size), 0.0)
+    # a decay, so that a faster way to a reached destination changes the sum too
+    decay = Decay("exponential", beta=0.5, floor_min=0.0)
+    pf = potential(full, inner, w, limit_s=limit, decay=decay)
+    pc = potential(crop, np.arange(inner.size), w[inner], limit_s=limit, decay=decay,
+                   boundary=np.isin(inner, cut))
+    every = idx.ravel()  # every node is a destination; those outside the crop at -1
+    exact = exact_origins(crop, crop, cut_nodes(crop), np.arange(inner.size), pos[every],
+                          full.x[every], full.y[every], w[every], limit_s=limit, max_snap_m=0.0)
+    np.testing.assert_allclose(pc.sums[exact], pf.sums[exact], rtol=1e-12)
+    assert np.all(exact | pc.touches_boundary)  # tighter than "reached a cut", never looser
+
+
+def test_a_reached_destination_with_a_faster_way_round_is_not_exact():
+    """Three nodes in a row inside the extract on a slow street (30 km/h, 2 km), and
+    a fast bypass outside (node 3, 150 km/h): the far end is reached within the limit,
+    but a way through the cut could be faster, so the potential is not exact; with a
+    limit shorter than the straight line at top speed no way out arrives in time, and
+    it is."""
+    from accessibility.graph import project
+    from accessibility.models.lage_exact import exact_origins
+
+    lon = np.array([9.0, 9.0 + 1000 / 68_600, 9.0 + 2000 / 68_600, 9.0 + 1000 / 68_600])
+    lat = np.array([52.0, 52.0, 52.0, 52.0 + 500 / 111_250])
+    x, y = project(lon, lat)
+    slow = 1000.0 / (30 / 3.6)
+    u, v = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    crop = from_edges(u, v, np.full(4, slow), np.full(4, 1000.0), np.zeros(4, np.uint8),
+                      class_names=("primary",), osm_id=np.arange(3), lon=lon[:3], lat=lat[:3],
+                      meta={"cut_osm_ids": [0, 2]})
+    w = np.array([0.0, 0.0, 5.0, 0.0])  # only the far end counts
+    args = (crop, crop, cut_nodes(crop), np.array([0]), np.array([0, 1, 2, -1]), x, y, w)
+    assert not exact_origins(*args, limit_s=3600.0, max_snap_m=0.0)[0]
+    # a limit below the straight line at top speed: no way out arrives in time
+    assert exact_origins(*args, limit_s=30.0, max_snap_m=0.0)[0]

@@ -60,10 +60,12 @@ from .._util import show as _show
 from ..compute import Executor, chunks
 from ..graph import (
     RoadGraph,
+    attach_settings,
     boundary_nodes,
     edge_nodes,
     network_arrays,
     point_coordinates,
+    project,
     snap_may_move,
 )
 from ..routing import (
@@ -80,6 +82,7 @@ from ..vocabulary import (
     LAGE_CLASSES,
     LAGE_COLUMNS,
 )
+from .lage_exact import exact_origins
 from .lage_tables import (
     LAGE_THRESHOLDS,
     classify_lage,
@@ -328,8 +331,9 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     """
     snap, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
     n = graph.n_nodes
+    how = None
     if boundary is None or boundary is True:
-        boundary, _ = edge_nodes(graph, edge_buffer_m)
+        boundary, how = edge_nodes(graph, edge_buffer_m)
     bd = np.zeros(aug.n_nodes, bool)
     if boundary is not False:
         b = np.asarray(boundary, dtype=bool)
@@ -342,16 +346,18 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         bd[n:] = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
     origins = n + np.arange(idx.size)
     limit_s = float(limit_min) * 60.0
+    if engine not in ("dijkstra", "ch"):
+        raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
+    if engine == "ch" and hierarchy is None and pairs is None:
+        hierarchy = lage_hierarchy(aug, cache_dir)
+    flags = None
+    if how == "cut":  # a proof per destination (models/lage_exact.py), not "reached a cut"
+        flags = _exact_flags(graph, munis, daytime, snap, idx, aug, origins, boundary, bd,
+                             limit_s, hierarchy if engine == "ch" else None)
     if pairs is not None:
         res = _potentials_from_pairs(pairs, decay)
-        return _potential_frame(munis, snap, idx, res, aug, origins, bd, limit_s)
-    if engine == "dijkstra":
-        shared = {"graph": aug}
-    elif engine == "ch":
-        shared = {"graph": hierarchy if hierarchy is not None
-                  else lage_hierarchy(aug, cache_dir)}
-    else:
-        raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
+        return _potential_frame(munis, snap, idx, res, aug, origins, bd, limit_s, flags)
+    shared = {"graph": aug if engine == "dijkstra" else hierarchy}
     shared.update(weight=w, limit_s=limit_s, decay=decay, boundary=bd)
     if executor is None:
         res = _potential_task(origins, **shared)
@@ -361,7 +367,31 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
     # the bounded searches see the edge themselves; bucket queries do not
     flag_edge = engine == "ch"
-    return _potential_frame(munis, snap, idx, res, aug, origins, bd if flag_edge else None, limit_s)
+    return _potential_frame(munis, snap, idx, res, aug, origins, bd if flag_edge else None,
+                            limit_s, flags)
+
+
+def _exact_flags(graph, munis, daytime, snap, idx, aug, origins, cut, bd, limit_s, hierarchy
+                 ) -> np.ndarray:
+    """``edge_flag`` of the origins where the graph knows its cut: not exact by the
+    per-destination bound (:func:`~accessibility.models.lage_exact.exact_origins`),
+    or the origin's own snapping might move (``bd`` at its virtual node)."""
+    lon, lat = point_coordinates(munis)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    x, y = np.full(lon.size, np.nan), np.full(lon.size, np.nan)
+    if ok.any():
+        x[ok], y[ok] = project(lon[ok], lat[ok], graph.crs)
+    dest_nodes = np.full(len(munis), -1, np.int64)
+    dest_nodes[idx] = graph.n_nodes + np.arange(idx.size)
+    weight = np.where(ok, np.nan_to_num(np.asarray(daytime, float)), 0.0)
+    max_snap = float(np.nanmax(np.r_[np.asarray(snap.snap_m, float)[idx], 0.0]))
+    settings = attach_settings(munis).get("max_snap_m")
+    route = None if hierarchy is None else (
+        lambda o, t, limit: hierarchy.one_to_many(o, t, limit=limit))
+    exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],
+                          limit_s=limit_s, max_snap_m=max(max_snap, settings or 0.0),
+                          route=route)
+    return ~exact | bd[origins]
 
 
 def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
@@ -374,11 +404,14 @@ def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
     return PotentialResult(sums, n_reached, np.zeros(k, bool))
 
 
-def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s
-                     ) -> pd.DataFrame:
-    """The per-municipality frame of :func:`lage_potential`. With ``bd`` (boundary
-    nodes of ``aug``), the edge flag comes from one search instead of ``res``."""
-    if bd is not None and bd.any():
+def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s,
+                     flags: np.ndarray | None = None) -> pd.DataFrame:
+    """The per-municipality frame of :func:`lage_potential`. With ``flags`` (one per
+    origin), the edge flag is those; else with ``bd`` (boundary nodes of ``aug``), it
+    comes from one search instead of ``res``."""
+    if flags is not None:
+        res = res._replace(touches_boundary=np.asarray(flags, bool))
+    elif bd is not None and bd.any():
         # the search touched the edge: some boundary node within the limit. One
         # search backwards from all boundary nodes answers it for every origin.
         to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)

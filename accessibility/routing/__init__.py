@@ -15,6 +15,7 @@ The numba kernels behind them take and return arrays only: ``kernels`` (Dijkstra
 evaluates too). ``_validate`` checks the inputs before they get there.
 """
 
+from ._exact_kernels import exact_rows
 from .ch import ContractionHierarchy
 from .search import (
                      CostMatrix,
@@ -33,6 +34,6 @@ from .search import (
 
 __all__ = [
     "ContractionHierarchy", "CostMatrix", "Decay", "NearestResult", "PotentialResult",
-    "decayed_row_sums", "nearest_facility", "one_to_many", "potential", "set_threads",
+    "decayed_row_sums", "exact_rows", "nearest_facility", "one_to_many", "potential", "set_threads",
     "shortest_path_tree", "walk_nearest", "warmup",
 ]
