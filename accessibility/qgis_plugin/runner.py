@@ -221,7 +221,8 @@ def run_command(command: list[str], args: list[str], feedback, *, poll_s: float 
             relay.stderr(line)
         else:
             relay.stdout(line)
-    proc.wait()
+    if not canceled:  # (a canceled one was waited for by _stop)
+        proc.wait()
     for r in readers:
         r.join(timeout=1.0)
     if not canceled:
