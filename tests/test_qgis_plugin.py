@@ -475,3 +475,20 @@ def test_qgis_cancel_stops_the_engine(qgis, tmp_path):
     # stopped mid-run: nothing published, and the interrupt let it remove its staging
     assert not (out / "municipalities.gpkg").exists()
     assert list(out.glob(".run-*")) == []
+
+
+@pytest.mark.qgis
+def test_qgis_toolbox_screenshot(qgis, tmp_path):
+    # the README's picture: scripts/qgis_toolbox_screenshot.py under a virtual display
+    import shutil
+
+    if shutil.which("xvfb-run") is None or not Path(QGIS_PYTHON).exists():
+        pytest.skip("xvfb-run or QGIS's Python not found (apt-get install xvfb)")
+    png = tmp_path / "toolbox.png"
+    env = {**qgis.env, "PYTHONPATH": f"{qgis.base / 'plugins'}:/usr/share/qgis/python/plugins"}
+    env.pop("QT_QPA_PLATFORM")  # a real (virtual) display
+    p = subprocess.run(["xvfb-run", "-a", QGIS_PYTHON,
+                        str(REPO / "scripts" / "qgis_toolbox_screenshot.py"), str(png)],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
