@@ -68,6 +68,14 @@ class _CommandAlgorithm(QgsProcessingAlgorithm):
     """What the three algorithms share: the run's inputs and calling the command."""
 
     command = ""
+    title = ""
+    help_text = ""
+
+    def displayName(self) -> str:
+        return self.title
+
+    def shortHelpString(self) -> str:
+        return self.help_text
 
     def createInstance(self):
         return type(self)()
@@ -160,16 +168,12 @@ class RunAlgorithm(_CommandAlgorithm):
     """``accessibility run``: every model whose inputs are given."""
 
     command = "run"
-
-    def displayName(self) -> str:
-        return "Run (Erreichbarkeit zentraler Orte)"
-
-    def shortHelpString(self) -> str:
-        return ("Runs every model whose inputs are given (car time to the nearest "
-                "Mittel- and Oberzentrum, Lage, further indicators, Nahversorgung) and "
-                "loads municipalities.gpkg (styled) and the GVB layer. Without a config and "
-                "an OSM extract the embedded Hannover-Braunschweig sample runs. The "
-                "engine is the accessibility command (Processing options: Providers).")
+    title = "Run (Erreichbarkeit zentraler Orte)"
+    help_text = ("Runs every model whose inputs are given (car time to the nearest "
+                 "Mittel- and Oberzentrum, Lage, further indicators, Nahversorgung) and "
+                 "loads municipalities.gpkg (styled) and the GVB layer. Without a config and "
+                 "an OSM extract the embedded Hannover-Braunschweig sample runs. The "
+                 "engine is the accessibility command (Processing options: Providers).")
 
     def initAlgorithm(self, config=None):
         self.add_inputs()
@@ -208,17 +212,13 @@ class ScenarioAlgorithm(_CommandAlgorithm):
     """``accessibility scenario``: a scenario file, or municipalities upgraded to MZ."""
 
     command = "scenario"
-
-    def displayName(self) -> str:
-        return "Scenario (what if)"
-
-    def shortHelpString(self) -> str:
-        return ("Computes the base and a scenario and the difference per municipality. "
-                "The scenario is a scenario file (TOML: changes of central-place "
-                "functions, populations, road speeds, closed areas, new links), or the "
-                "municipalities of a layer (e.g. its selected features) upgraded to "
-                "Mittelzentrum. Loads the change layer with a diverging style (blue: "
-                "faster, red: slower).")
+    title = "Scenario (what if)"
+    help_text = ("Computes the base and a scenario and the difference per municipality. "
+                 "The scenario is a scenario file (TOML: changes of central-place "
+                 "functions, populations, road speeds, closed areas, new links), or the "
+                 "municipalities of a layer (e.g. its selected features) upgraded to "
+                 "Mittelzentrum. Loads the change layer with a diverging style (blue: "
+                 "faster, red: slower).")
 
     def initAlgorithm(self, config=None):
         self.add_inputs()
@@ -296,15 +296,11 @@ class PlanAlgorithm(_CommandAlgorithm):
     """``accessibility plan``: where to designate Mittelzentren."""
 
     command = "plan"
-
-    def displayName(self) -> str:
-        return "Plan (where to designate Mittelzentren)"
-
-    def shortHelpString(self) -> str:
-        return ("The k candidates (default: Grundzentren) whose upgrade to Mittelzentrum "
-                "brings the most residents within the accessibility standard, or the "
-                "fewest upgrades that bring everyone within it (set cover); solved "
-                "exactly. Loads the chosen municipalities.")
+    title = "Plan (where to designate Mittelzentren)"
+    help_text = ("The k candidates (default: Grundzentren) whose upgrade to Mittelzentrum "
+                 "brings the most residents within the accessibility standard, or the "
+                 "fewest upgrades that bring everyone within it (set cover); solved "
+                 "exactly. Loads the chosen municipalities.")
 
     def initAlgorithm(self, config=None):
         self.add_inputs()
