@@ -402,16 +402,44 @@ def test_qgis_bad_input_fails_with_the_engine_message(qgis, tmp_path):
     assert not (tmp_path / "out" / "municipalities.gpkg").exists()
 
 
+#: Runs the Scenario algorithm through Processing in QGIS's Python on the selected
+#: features of the register loaded as a delimited-text layer (its AGS read as numbers).
+SELECTION = """
+    from qgis.core import (QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
+                           QgsProject)
+    from processing.core.Processing import Processing
+    Processing.initialize()
+    import processing
+    from accessibility_qgis.provider import AccessibilityProvider
+    provider = AccessibilityProvider()
+    assert QgsApplication.processingRegistry().addProvider(provider)
+    csv, out = sys.argv[1:3]
+    layer = QgsVectorLayer(f"file://{csv}?type=csv&delimiter=,&xField=lon&yField=lat"
+                           "&crs=EPSG:4326", "gemeinden", "delimitedtext")
+    QgsProject.instance().addMapLayer(layer)
+    layer.selectByExpression("\\"name\\" IN ('Rühen', 'Wittingen, Stadt')")
+    feedback = QgsProcessingFeedback()
+    res = processing.run("accessibility:scenario", {
+        "UPGRADE": QgsProcessingFeatureSourceDefinition(layer.id(), selectedFeaturesOnly=True),
+        "OUTPUT": out}, feedback=feedback)
+    print(json.dumps({"ags_type": layer.fields().field("ags").typeName(),
+                      "selected": layer.selectedFeatureCount(), "log": feedback.textLog(),
+                      "layer": res["CHANGE_LAYER"]}))
+"""
+
+
 @pytest.mark.qgis
-def test_qgis_scenario_upgrades_a_layer_and_styles_the_change(qgis, tmp_path):
-    upgrade = tmp_path / "selected.csv"  # a number column: the leading zero is restored
-    upgrade.write_text(f"AGS,name\n{int(RUEHEN)},Rühen\n", encoding="utf-8")
-    rc, answer, log = qgis_run(qgis, "scenario", UPGRADE=upgrade, OUTPUT=tmp_path / "sc")
-    assert rc == 0, log
-    assert f'"{RUEHEN}" = "Mittelzentrum"' in "\n".join(answer["log"]["info"])
-    uri = answer["results"]["CHANGE_LAYER"]
-    assert uri == str(tmp_path / "sc" / "scenario_municipalities.gpkg")
-    change = in_qgis(qgis, DESCRIBE, uri)[uri]
+def test_qgis_scenario_upgrades_the_selection_and_styles_the_change(qgis, tmp_path):
+    from accessibility.pipeline import sample_config_path
+
+    register = sample_config_path().parent / "gemeinden.csv"
+    res = in_qgis(qgis, SELECTION, str(register), str(tmp_path / "sc"))
+    assert res["selected"] == 2 and res["ags_type"].lower().startswith("int")
+    # the selection, and only it, upgraded; the leading zeros the number column lost back
+    assert f'[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n"03151040" = "Mittelzentrum"\n\n' \
+        in res["log"]
+    assert res["layer"] == str(tmp_path / "sc" / "scenario_municipalities.gpkg")
+    change = in_qgis(qgis, DESCRIBE, res["layer"])[res["layer"]]
     assert change["renderer"] == "graduatedSymbol" and change["field"] == "t_mz_min_change"
     ranges = change["ranges"]
     assert len(ranges) == 9
@@ -419,8 +447,23 @@ def test_qgis_scenario_upgrades_a_layer_and_styles_the_change(qgis, tmp_path):
         assert lo == pytest.approx(-hi2) and hi == pytest.approx(-lo2)
     assert ranges[0][2] == "#2166ac" and ranges[-1][2] == "#b2182b"  # blue faster, red slower
     table = pd.read_csv(tmp_path / "sc" / "scenario_municipalities.csv", dtype={"ags": str})
-    assert table.set_index("ags").loc[RUEHEN, "t_mz_min_scenario"] == 0.0
+    assert (table.set_index("ags").loc[[RUEHEN, "03151040"], "t_mz_min_scenario"] == 0).all()
     assert (table["t_mz_min_change"] < 0).any()
+
+
+@pytest.mark.qgis
+def test_qgis_scenario_from_a_config_and_a_scenario_file(qgis, tmp_path):
+    from accessibility.pipeline import sample_config_path
+
+    s = tmp_path / "ruehen.toml"
+    s.write_text(f'name = "Rühen MZ"\n[central_places]\n"{RUEHEN}" = "Mittelzentrum"\n')
+    rc, answer, log = qgis_run(qgis, "scenario", CONFIG=sample_config_path(), SCENARIO=s,
+                               OUTPUT=tmp_path / "sc")
+    assert rc == 0, log
+    assert answer["results"]["CHANGE_LAYER"] == str(tmp_path / "sc" /
+                                                    "scenario_municipalities.gpkg")
+    table = pd.read_csv(tmp_path / "sc" / "scenario_municipalities.csv", dtype={"ags": str})
+    assert table.set_index("ags").loc[RUEHEN, "t_mz_min_scenario"] == 0.0
 
 
 @pytest.mark.qgis
