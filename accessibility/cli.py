@@ -373,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="only candidates whose AGS starts with one of these: a Land (03 = "
                          "Niedersachsen), a Kreis (03151) ...; the demand stays the whole "
                          "region")
-    pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file)")
+    pl.add_argument("--out", type=Path, help="write the upgrades to this CSV (a new file), or "
+                    "to a .gpkg: a layer at their reference points")
     pl.add_argument("--force", action="store_true", help="replace an existing --out")
     _add_run_inputs(pl, output=False)
     pl.set_defaults(func=_cmd_plan)

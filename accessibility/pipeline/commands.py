@@ -112,9 +112,18 @@ def plan(config: Config | str | Path | None, *, overrides: dict | None = None, k
                    standard_min=standard_min if standard_min is not None else cfg.standard_mz_min,
                    candidates_within=tuple(candidates_within or ()), **kw)
     if out_file is not None:
-        write_table(out.table if isinstance(out, api.PlanSeries) else out.chosen,
-                    Path(out_file))
+        table = out.table if isinstance(out, api.PlanSeries) else out.chosen
+        if Path(out_file).suffix.lower() in (".gpkg", ".geojson"):  # a layer for a GIS
+            table = _at_reference_points(table.merge(res[["ags", "lon", "lat"]], on="ags",
+                                                     how="left"))
+        write_table(table, Path(out_file))
     return out
+
+
+def _at_reference_points(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``table`` as points at its ``lon``/``lat`` (WGS84; empty where missing)."""
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+                            crs=defaults.WGS84)
 
 
 # ------------------------------------------------------------------------------ scenarios
@@ -227,6 +236,12 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
     """The difference tables, class moves, maps and summary of one scenario."""
     diff = api.compare(reg_b, reg_s)
     out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
+    # the change as a layer (at the base's reference points) for QGIS
+    g = _at_reference_points(diff.assign(lon=reg_b["lon"].to_numpy(),
+                                         lat=reg_b["lat"].to_numpy()))
+    if "gpkg" in config.output.formats:
+        out.add("scenario_municipalities_gpkg",
+                write_table(g, out.stage / "scenario_municipalities.gpkg"))
     values = [c for c in ("t_mz_min", "t_oz_min") if c in reg_b.columns]
     gb = api.weighted_means(reg_b, "gvb", values).set_index("gvb")
     gs = api.weighted_means(reg_s, "gvb", values).set_index("gvb")
@@ -246,8 +261,6 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
     summary = report.scenario_section(sc, diff, moved, road_info, times)
     if config.output.maps and "t_mz_min_change" in diff.columns:
         ext = config.output.map_format
-        g = gpd.GeoDataFrame(diff, geometry=gpd.points_from_xy(reg_b["lon"], reg_b["lat"]),
-                             crs=defaults.WGS84)
         w = map_words(config.output.lang)
         for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
             if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
