@@ -103,8 +103,10 @@ def read_inputs(config: Config) -> Inputs:
         path = getattr(inp, name)
         if path is not None:
             read(name, fn, path)
-    for name, fn in (("stations", read_long_distance_stations), ("airports", read_airports),
-                     ("destinations", read_destinations)):
+    if "indicators" in config.output.models:  # the shipped DB table without a path
+        read("stations", read_long_distance_stations, inp.stations,
+             rule=config.destinations.fernbahnhof_rule)
+    for name, fn in (("airports", read_airports), ("destinations", read_destinations)):
         path = getattr(inp, name)
         if path is not None and "indicators" in config.output.models:
             read(name, fn, path)
