@@ -5,15 +5,21 @@ against scipy / networkx on the same graph."""
 
 from __future__ import annotations
 
+import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
 
 from accessibility import api, defaults
 from accessibility._errors import InputError
 from accessibility.cli import build_parser
 from accessibility.config import load_config
+from accessibility.graph import graph_from_osm, project
 from accessibility.io.destinations import STATIONS_PATH, read_long_distance_stations
 from accessibility.pipeline import run
+from accessibility.profile import access_speed
 
 from .conftest import shared
 
@@ -87,6 +93,169 @@ def test_rule_in_config_cli_and_api():
     own = pd.DataFrame({"name": ["Bahnhof"], "lon": [10.0], "lat": [52.0]})
     mine = api.collect_destinations(stations=own, airports=False)
     assert mine["kind"].tolist() == ["ldrail"]
+
+
+# ------------------------------------------------------------------ attach like municipalities
+# A two-way primary road of 7 nodes along 52.000 N (0.01 deg, about 685 m apart) and a
+# one-way spur from node 4 north to nodes 40 and 41, a dead end the SCC step drops. The
+# station lies beside node 41: its nearest raw node does not route, its nearest routable
+# node is node 4, in the middle of a chain that simplification would contract.
+OSM = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="test">
+{nodes}
+  <way id="100" version="1">{road}<tag k="highway" v="primary"/><tag k="maxspeed" v="50"/></way>
+  <way id="101" version="1"><nd ref="4"/><nd ref="40"/><nd ref="41"/>
+    <tag k="highway" v="primary"/><tag k="oneway" v="yes"/><tag k="maxspeed" v="50"/></way>
+</osm>
+"""
+STATION = (10.032, 52.0062)
+
+
+def spur_osm(tmp_path):
+    pts = {i: (10.0 + 0.01 * (i - 1), 52.0) for i in range(1, 8)}
+    pts.update({40: (10.03, 52.004), 41: (10.0315, 52.006)})
+    nodes = "\n".join(f'  <node id="{i}" lat="{la}" lon="{lo}" version="1"/>'
+                      for i, (lo, la) in pts.items())
+    road = "".join(f'<nd ref="{i}"/>' for i in range(1, 8))
+    p = tmp_path / "spur.osm"
+    p.write_text(OSM.format(nodes=nodes, road=road), encoding="utf-8")
+    return p
+
+
+def test_a_station_beside_a_dead_end_attaches_to_the_nearest_routable_node(tmp_path):
+    p = spur_osm(tmp_path)
+    munis = pd.DataFrame({"ags": ["03101000", "03101001"], "name": ["West", "East"],
+                          "lon": [10.0, 10.06], "lat": [52.0, 52.0],
+                          "population": [1000.0, 1000.0]})
+    dest = pd.DataFrame({"kind": ["ldrail"], "id": ["1"], "name": ["Bahnhof"],
+                         "lon": [STATION[0]], "lat": [STATION[1]], "source": ["test"]})
+    speed = 15.0
+    out = api.facility_times(p, munis, dest, max_snap_m=5000.0, access_speed_kmh=speed,
+                             cache_dir=tmp_path / "cache")
+    # the reference, by hand: the raw graph in networkx, its largest SCC, the nearest
+    # node of that SCC to each point by brute force, access legs at the access speed
+    raw = graph_from_osm(p)
+    g = nx.DiGraph()
+    for u in range(raw.n_nodes):
+        for e in range(raw.offsets[u], raw.offsets[u + 1]):
+            g.add_edge(u, int(raw.targets[e]), t=float(raw.time_s[e]))
+    scc = np.array(sorted(max(nx.strongly_connected_components(g), key=len)))
+    assert raw.n_nodes == 9 and scc.size == 7  # the spur is dropped
+
+    def nearest(lon, lat, among):
+        x, y = project(np.array([lon]), np.array([lat]), raw.crs)
+        d = np.hypot(raw.x[among] - x[0], raw.y[among] - y[0])
+        return int(among[np.argmin(d)]), float(d.min())
+
+    s_node, s_m = nearest(*STATION, scc)
+    assert raw.osm_id[s_node] == 4  # mid-chain: contracted without the routable rule
+    every = np.arange(raw.n_nodes)
+    assert raw.osm_id[nearest(*STATION, every)[0]] == 41  # the dead end
+    v = speed / 3.6
+    for i, row in munis.iterrows():
+        m_node, m_m = nearest(row["lon"], row["lat"], every)
+        want = (m_m / v + nx.shortest_path_length(g, m_node, s_node, weight="t") + s_m / v) / 60
+        assert out.loc[i, "t_ldrail_min"] == pytest.approx(want, rel=1e-9), row["name"]
+        assert out.loc[i, "nearest_ldrail_name"] == "Bahnhof"
+
+
+# ------------------------------------------------------------------ shared data (done-when)
+def reference_minutes(graph, munis: pd.DataFrame, stations: pd.DataFrame,
+                      ags: list[str]) -> pd.Series:
+    """Car time to the nearest station for ``ags``, independently of the engine's
+    search: brute-force nearest nodes within the snapping limit, access legs at the
+    run's access speed, scipy's Dijkstra on the graph's edge times."""
+    n = graph.n_nodes
+    rows = np.repeat(np.arange(n), np.diff(graph.offsets))
+    a = csr_array((graph.time_s, (rows, graph.targets)), shape=(n, n))
+    limit = defaults.MAX_SNAP_M  # the run's settings: the defaults, the profile's speed
+    v = access_speed(graph.meta.get("access_speed_kmh")) / 3.6
+
+    def snap(lon, lat):
+        x, y = project(np.asarray(lon, float), np.asarray(lat, float), graph.crs)
+        d = np.hypot(graph.x[None, :] - x[:, None], graph.y[None, :] - y[:, None])
+        k = d.argmin(axis=1)
+        return k, d[np.arange(k.size), k]
+
+    s_node, s_m = snap(stations["lon"], stations["lat"])
+    on = s_m <= limit
+    m = munis.set_index("ags").loc[ags]
+    m_node, m_m = snap(m["lon"], m["lat"])
+    dist = dijkstra(a, indices=m_node)
+    t = (dist[:, s_node[on]] + s_m[on][None, :] / v).min(axis=1) + m_m / v
+    return pd.Series(t / 60.0, index=ags)
+
+
+@pytest.fixture(scope="module")
+def hb_national(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hb")
+    res = run(output_dir=out, overrides={
+        "inputs.osm": str(shared("osm", "hannover-braunschweig-main-roads.osm.pbf")),
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+        "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
+        "output.models": ["central_places", "indicators"], "output.maps": False,
+        "output.formats": ["parquet"], "graph.cache_dir": str(out / "cache")})
+    return res, pd.read_parquet(res.files["parquet"])
+
+
+def test_hb_national_register_has_t_ldrail_min_without_stations(hb_national):
+    res, m = hb_national
+    assert "t_ldrail_min" in m.columns  # no stations input given
+    by = m.set_index("ags")
+    for ags, station in (("03241001", "Hannover Hbf"), ("03101000", "Braunschweig Hbf"),
+                         ("03103000", "Wolfsburg Hbf"), ("03157006", "Peine"),
+                         ("03154028", "Helmstedt"), ("03241009", "Hannover Messe/Laatzen")):
+        assert by.loc[ags, "nearest_ldrail_name"] == station, ags
+        # Wolfsburg's own point attaches to a main road 12 minutes round from the
+        # station's roads (a municipality's node, as for every indicator): 14 minutes
+        assert by.loc[ags, "t_ldrail_min"] < (15 if ags == "03103000" else 10), ags
+    on = m[m["in_region"] & m["on_network"]]
+    assert on["t_ldrail_min"].notna().mean() > 0.99
+    # NaN only with a reason; never a value outside the region
+    nan = m["in_region"] & m["on_network"] & m["t_ldrail_min"].isna()
+    assert m.loc[nan, "facility_reason"].str.contains("ldrail").all()
+    assert m.loc[~m["in_region"], "t_ldrail_min"].isna().all()
+    ags = ["03241001", "03101000", "03103000", "03157006", "03154028", "03254021",
+           "03151009", "03158037"]
+    want = reference_minutes(res.graph, m, read_long_distance_stations(), ags)
+    np.testing.assert_allclose(by.loc[ags, "t_ldrail_min"].to_numpy(), want.to_numpy(),
+                               rtol=1e-9)
+
+
+def test_hb_run_keeps_the_stations_nearest_routable_nodes(hb_national):
+    """The run's graph keeps a node next to every station (its nearest routable raw
+    node); the graph of the municipalities alone has to snap them farther."""
+    from accessibility.graph import attach, build_graph
+
+    res, m = hb_national
+    munis = m[m["lon"].notna()]
+    plain = build_graph(shared("osm", "hannover-braunschweig-main-roads.osm.pbf"),
+                        keep_points=(munis["lon"].to_numpy(), munis["lat"].to_numpy()))
+    st = read_long_distance_stations()
+    near = in_box(st, HB_BOX).to_numpy()
+    kept = attach(res.graph, st[near], max_snap_m=1e6, id_column="id")["snap_m"].to_numpy()
+    before = attach(plain, st[near], max_snap_m=1e6, id_column="id")["snap_m"].to_numpy()
+    assert (kept <= before + 1e-9).all()
+    helmstedt = st.loc[near, "name"].to_numpy() == "Helmstedt"
+    assert kept[helmstedt][0] < 100 < before[helmstedt][0]  # 75 m instead of 246 m
+
+
+def test_heidelberg_has_t_ldrail_min_without_stations(tmp_path):
+    res = run(output_dir=tmp_path / "hd", overrides={
+        "inputs.osm": str(shared("osm", "heidelberg.osm.pbf")),
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+        "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
+        "output.models": ["central_places", "indicators"], "output.maps": False,
+        "output.formats": ["parquet"], "graph.cache_dir": str(tmp_path / "cache")})
+    m = pd.read_parquet(res.files["parquet"])
+    by = m.set_index("ags")
+    assert by.loc["08221000", "nearest_ldrail_name"] == "Heidelberg Hbf"
+    on = m[m["in_region"] & m["on_network"]]
+    assert on["t_ldrail_min"].notna().all()
+    ags = on["ags"].tolist()[:6]
+    want = reference_minutes(res.graph, m, read_long_distance_stations(), ags)
+    np.testing.assert_allclose(by.loc[ags, "t_ldrail_min"].to_numpy(), want.to_numpy(),
+                               rtol=1e-9)
 
 
 def test_the_sample_runs_with_the_shipped_stations(tmp_path):

@@ -166,10 +166,13 @@ def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
     >>> out = acc.api.facility_times(graph, munis, dest)             # doctest: +SKIP
     >>> out[["ags", "t_motorway_min", "nearest_motorway_name"]]      # doctest: +SKIP
     """
-    graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
-                                              access_speed_kmh, cache_dir)
     dest = (read_destinations(destinations) if isinstance(destinations, (str, Path))
             else destinations)
+    graph, munis, report = municipalities_on(
+        graph, municipalities, max_snap_m, access_speed_kmh, cache_dir,
+        routable_points=(pd.to_numeric(dest["lon"], errors="coerce").to_numpy(),
+                         pd.to_numeric(dest["lat"], errors="coerce").to_numpy())
+        if isinstance(dest, pd.DataFrame) and {"lon", "lat"} <= set(dest.columns) else None)
     report += list(getattr(dest, "attrs", {}).get("report", []))
     dest = check_destinations(dest)
     dest = attach(graph, dest.drop(columns=list(ATTACH_COLUMNS), errors="ignore"),
