@@ -159,6 +159,19 @@ def test_a_station_beside_a_dead_end_attaches_to_the_nearest_routable_node(tmp_p
         assert out.loc[i, "nearest_ldrail_name"] == "Bahnhof"
 
 
+def test_no_station_in_the_extract_gives_nan_a_reason_and_the_edge_flag(tmp_path):
+    """The spur extract lies 18 km from the nearest shipped station (Hildesheim Hbf):
+    no value, the reason, and the flag that a larger extract would give one."""
+    munis = pd.DataFrame({"ags": ["03101000"], "name": ["West"], "lon": [10.0],
+                          "lat": [52.0], "population": [1000.0]})
+    dest = api.collect_destinations(airports=False)
+    out = api.facility_times(spur_osm(tmp_path), munis, dest, cache_dir=tmp_path / "cache")
+    assert out.loc[0, "on_network"] and np.isnan(out.loc[0, "t_ldrail_min"])
+    assert "ldrail: no long-distance rail station" in out.loc[0, "facility_reason"]
+    assert out.loc[0, "ldrail_edge_flag"]
+    assert out.loc[0, "nearest_ldrail_name"] is None
+
+
 # ------------------------------------------------------------------ shared data (done-when)
 def reference_minutes(graph, munis: pd.DataFrame, stations: pd.DataFrame,
                       ags: list[str]) -> pd.Series:
