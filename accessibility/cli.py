@@ -51,6 +51,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["output.models"] = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.unit:
         overrides["output.unit"] = args.unit
+    if args.fernbahnhof_rule:
+        overrides["destinations.fernbahnhof_rule"] = args.fernbahnhof_rule
     if args.matrix is not None:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
@@ -289,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-maps", action="store_true", help="write no PNG maps")
     r.add_argument("--models", help="comma-separated models to run: central_places, lage, "
                                     "indicators, walk (default: all whose inputs are given)")
+    r.add_argument("--fernbahnhof-rule", choices=defaults.FERNBAHNHOF_RULES,
+                   help="which stations of the DB station table are Fernbahnhöfe: "
+                        "ic_ec_ice (every IC/EC/ICE stop, as BBSR; default) or price_class "
+                        "(DB price class 1-3 besides); [destinations] fernbahnhof_rule")
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")

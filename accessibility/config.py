@@ -25,6 +25,7 @@ __all__ = [
     "CentralPlacesConfig",
     "ComputeConfig",
     "Config",
+    "DestinationsConfig",
     "GraphConfig",
     "InputsConfig",
     "LageConfig",
@@ -67,7 +68,9 @@ class InputsConfig:
     stations : Path, optional
         Station table in the format of DB's station data (``eva``, ``name``, ``lat``,
         ``lon``, ``ice``, ``ic_ec``, ``price_category``): the Fernbahnhöfe of
-        ``t_ldrail_min`` (with ``gtfs``, stations with long-distance departures count too).
+        ``t_ldrail_min`` by ``[destinations] fernbahnhof_rule`` (with ``gtfs``, stations
+        with long-distance departures count too). Default: the DB station table shipped
+        with the package (``accessibility/data/db_long_distance_stations.csv``).
     airports : Path, optional
         Own airport table (``lon``, ``lat``, optional ``name``/``id``) instead of the
         shipped list of German international airports.
@@ -297,6 +300,22 @@ class WalkConfig:
 
 
 @dataclass(frozen=True)
+class DestinationsConfig:
+    """``[destinations]``: the destinations of the further indicators.
+
+    Attributes
+    ----------
+    fernbahnhof_rule : {"ic_ec_ice", "price_class"}
+        Which stations of the DB station table (``[inputs] stations``, default the
+        shipped one) are Fernbahnhöfe: every station with IC/EC or ICE stops, as BBSR
+        counts them, or only those of DB price class 1-3 besides
+        (:func:`accessibility.io.read_long_distance_stations`).
+    """
+
+    fernbahnhof_rule: str = D.FERNBAHNHOF_RULE
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     """``[output]``: where and how results are written.
 
@@ -389,6 +408,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("output", "map_format"): ("png", "pdf", "svg"),
     ("output", "lang"): ("de", "en"),
     ("output", "unit"): ("gvb", "gemeinde"),
+    ("destinations", "fernbahnhof_rule"): D.FERNBAHNHOF_RULES,
     ("compute", "scheduler"): ("local", "dask"),
     ("compute", "tiles"): ("square", "kreis"),
 }
@@ -437,6 +457,7 @@ class Config:
     central_places: CentralPlacesConfig = field(default_factory=CentralPlacesConfig)
     lage: LageConfig = field(default_factory=LageConfig)
     walk: WalkConfig = field(default_factory=WalkConfig)
+    destinations: DestinationsConfig = field(default_factory=DestinationsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
     source: Path | None = None
@@ -475,6 +496,7 @@ _SECTIONS: dict[str, type] = {
     "central_places": CentralPlacesConfig,
     "lage": LageConfig,
     "walk": WalkConfig,
+    "destinations": DestinationsConfig,
     "output": OutputConfig,
     "compute": ComputeConfig,
 }

@@ -182,6 +182,15 @@ OUTPUT_DIR = "out"
 CACHE_DIR_ENV = "ACCESSIBILITY_CACHE_DIR"
 
 
+# ------------------------------------------------------------------ further indicators
+#: Which stations of the DB station table are Fernbahnhöfe (``t_ldrail_min``, BBSR: the
+#: car time to the nearest IC/EC/ICE station): "ic_ec_ice" every station flagged for
+#: ICE or IC/EC stops, as BBSR counts them; "price_class" only those of DB price class
+#: 1-3 besides (the engine's earlier rule, which drops 131 small IC stops).
+FERNBAHNHOF_RULE = "ic_ec_ice"
+#: The rules :data:`FERNBAHNHOF_RULE` may name ([destinations] fernbahnhof_rule).
+FERNBAHNHOF_RULES = ("ic_ec_ice", "price_class")
+
 # --------------------------------------------------------------------- compute ([compute])
 #: Where the independent work runs: "local" (this process) or "dask".
 SCHEDULER = "local"

@@ -73,7 +73,7 @@ def sample_results(tmp_path_factory):
     out["plan"] = acc.plan(g, cp, k=1)
     out["calibrate_lage"] = acc.calibrate_lage(g, cp, target_mean=183_000)
     out["collect_destinations"] = dest = acc.collect_destinations(
-        osm=DATA / "hannover-braunschweig-main-roads.osm.pbf", stations=DATA / "stations.csv")
+        osm=DATA / "hannover-braunschweig-main-roads.osm.pbf")  # the shipped DB stations
     out["facility_times"] = acc.facility_times(g, cp, dest)
     walk = acc.prepare_nahversorgung(DATA / "dreieich.osm.gz", munis, population_grid=grid,
                                      cache_dir=cache)

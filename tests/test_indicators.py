@@ -261,17 +261,26 @@ STATIONS = """eva,name,lat,lon,ice,ic_ec,price_category,ril100
 def test_long_distance_station_rule(tmp_path):
     p = tmp_path / "s.csv"
     p.write_text(STATIONS, encoding="utf-8")
-    s = read_long_distance_stations(p)
-    assert s["id"].tolist() == ["1", "3", "6"]  # class <= 3 or abroad, flagged, not Langenhagen
+    s = read_long_distance_stations(p)  # every flagged station (BBSR), not Langenhagen
+    assert s["id"].tolist() == ["1", "2", "3", "6"]
     assert (s["kind"] == "ldrail").all()
     assert "1 by name" in s.attrs["report"][0]
-    assert read_long_distance_stations(p, max_price_category=None, exclude=())["id"].tolist() \
+    pc = read_long_distance_stations(p, rule="price_class")
+    assert pc["id"].tolist() == ["1", "3", "6"]  # class <= 3 or abroad besides
+    assert read_long_distance_stations(p, exclude=())["id"].tolist() \
         == ["1", "2", "3", "8003545", "6"]
-    assert read_long_distance_stations(p, abroad=False)["id"].tolist() == ["1", "6"]
+    assert read_long_distance_stations(p, rule="price_class", max_price_category=None,
+                                       exclude=())["id"].tolist() == ["1", "2", "3", "8003545", "6"]
+    assert read_long_distance_stations(p, rule="price_class", abroad=False)["id"].tolist() \
+        == ["1", "6"]
+    assert read_long_distance_stations(p, abroad=False)["id"].tolist() == ["1", "2", "6"]
+    with pytest.raises(InputError, match="price_class"):
+        read_long_distance_stations(p, rule="class")
 
 
 def test_long_distance_stations_shared_table():
-    s = read_long_distance_stations(shared("reference", "db_long_distance_stations.csv"))
+    s = read_long_distance_stations(shared("reference", "db_long_distance_stations.csv"),
+                                    rule="price_class")
     names = set(s["name"])
     assert {"Hannover Hbf", "Braunschweig Hbf", "Hildesheim Hbf", "Wolfsburg Hbf", "Celle",
             "Siegburg/Bonn"} <= names
@@ -536,8 +545,9 @@ def test_api_collect_destinations_and_facility_times(tmp_path):
                  encoding="utf-8")
     over = pd.DataFrame({"service": ["airport"], "name": ["Feldflughafen"], "lon": [LON[4]],
                          "lat": [LAT[4]]})
-    dest = api.collect_destinations(osm=p, airports=True, overrides=over)
+    dest = api.collect_destinations(osm=p, airports=True, overrides=over, stations=False)
     assert set(dest["kind"]) == {"motorway", "airport"}
+    assert "ldrail" in set(api.collect_destinations(osm=p, overrides=over)["kind"])
     assert dest.loc[dest["kind"] == "airport", "name"].tolist() == ["Feldflughafen"]
     assert any("replace" in line for line in dest.attrs["report"])
     g = line_graph()

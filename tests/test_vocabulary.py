@@ -128,7 +128,7 @@ csv = Path(TMP) / "hospitals.csv"
 csv.write_text("kind,name,lon,lat\\nKrankenhaus,St. Test,10.0,52.02\\n")
 dest = read_destinations(csv)
 assert dest["kind"].tolist() == ["hospital"], dest
-both = collect_destinations(airports=False, overrides=csv)
+both = collect_destinations(airports=False, stations=False, overrides=csv)
 assert "User destinations replace the built-in sources of: hospital." in both.attrs["report"]
 
 # the model columns

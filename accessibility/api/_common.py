@@ -24,9 +24,11 @@ ATTACH_COLUMNS = NETWORK_COLUMNS + SETTING_COLUMNS
 
 def as_graph(graph: RoadGraph | str | Path, *, keep_points: tuple | None = None,
              max_snap_m: float = defaults.MAX_SNAP_M, profile=None,
-             cache_dir: str | Path | None = None) -> RoadGraph:
+             cache_dir: str | Path | None = None,
+             routable_points: tuple | None = None) -> RoadGraph:
     """A built graph as it is, or the graph of an OSM file / ``.npz`` (built once and
-    cached in ``cache_dir``; ``keep_points`` keep their nodes through simplification)."""
+    cached in ``cache_dir``; ``keep_points`` keep their nodes through simplification,
+    ``routable_points`` their nearest routable nodes)."""
     if isinstance(graph, RoadGraph):
         return graph
     if isinstance(graph, pd.DataFrame):
@@ -34,7 +36,7 @@ def as_graph(graph: RoadGraph | str | Path, *, keep_points: tuple | None = None,
     if not isinstance(graph, (str, Path)):
         raise InputError(f"graph must be a RoadGraph or a path, got {type(graph).__name__}")
     return build_graph(graph, profile, keep_points=keep_points, max_snap_m=max_snap_m,
-                       cache_dir=cache_dir)
+                       cache_dir=cache_dir, routable_points=routable_points)
 
 
 def attached(graph: RoadGraph, table: pd.DataFrame, max_snap_m, access_speed_kmh
@@ -69,9 +71,11 @@ def as_decay(decay) -> Decay | LageCalibration:
                      "accessibility.Decay('exponential', beta=0.076)")
 
 
-def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache_dir):
+def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache_dir,
+                      routable_points: tuple | None = None):
     """``municipalities`` prepared and attached to ``graph`` (built from a path with
-    their points kept), marked by region; the notes on them not seen before."""
+    their points kept, and the nearest routable nodes of ``routable_points``: the
+    destinations), marked by region; the notes on them not seen before."""
     if isinstance(graph, pd.DataFrame) or not isinstance(municipalities, pd.DataFrame):
         raise InputError(GRAPH_FIRST if isinstance(graph, pd.DataFrame) else
                          f"municipalities must be a DataFrame, got "
@@ -82,7 +86,7 @@ def municipalities_on(graph, municipalities, max_snap_m, access_speed_kmh, cache
         graph = as_graph(graph, keep_points=(munis["lon"].to_numpy()[ok],
                                              munis["lat"].to_numpy()[ok]),
                          max_snap_m=defaults.MAX_SNAP_M if max_snap_m is None else max_snap_m,
-                         cache_dir=cache_dir)
+                         cache_dir=cache_dir, routable_points=routable_points)
     # notes on the table that the caller has not seen yet (the pipeline prepared it)
     seen = municipalities.attrs.get("report", [])
     report = [line for line in munis.attrs.get("report", []) if line not in seen]

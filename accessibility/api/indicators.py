@@ -35,21 +35,23 @@ from ._common import ATTACH_COLUMNS, municipalities_on, settings_of
 
 
 def collect_destinations(*, osm: str | Path | None = None,
-                         stations: str | Path | None = None,
+                         stations: bool | str | Path | pd.DataFrame = True,
                          gtfs: GtfsFeed | str | Path | None = None,
                          gtfs_date: str = defaults.GTFS_DATE,
                          airports: bool | str | Path | pd.DataFrame = True,
-                         overrides: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
+                         overrides: str | Path | pd.DataFrame | None = None,
+                         fernbahnhof_rule: str = defaults.FERNBAHNHOF_RULE) -> pd.DataFrame:
     """The destination table of :func:`facility_times` from the usual sources.
 
     Parameters
     ----------
     osm : path, optional
         OSM extract: motorway junctions (:func:`accessibility.io.read_motorway_junctions`).
-    stations : path, optional
-        DB station table (``db_long_distance_stations.csv`` format): Fernbahnhöfe by
-        :func:`accessibility.io.read_long_distance_stations` (flagged ICE or IC/EC and
-        price class 1-3, occasional stops excluded).
+    stations : bool, path or DataFrame
+        True (default): the DB station table shipped with the package; a path: a
+        table in its format (``db_long_distance_stations.csv``), Fernbahnhöfe by
+        :func:`accessibility.io.read_long_distance_stations` with ``fernbahnhof_rule``;
+        a DataFrame: stations read already (destination columns); False or None: none.
     gtfs : GtfsFeed or path, optional
         A GTFS feed: stations with long-distance departures on ``gtfs_date``
         (:func:`accessibility.io.gtfs.long_distance_stations`); added to ``stations``.
@@ -64,6 +66,9 @@ def collect_destinations(*, osm: str | Path | None = None,
         A user table (``kind``/``service``, ``lon``, ``lat``, optional ``name``, ``id``;
         :func:`accessibility.io.read_destinations`): replaces every built-in source of
         the kinds it holds.
+    fernbahnhof_rule : {"ic_ec_ice", "price_class"}
+        Which stations of the table are Fernbahnhöfe: every one with IC/EC or ICE
+        stops (default, as BBSR), or only those of DB price class 1-3 besides.
 
     Returns
     -------
@@ -75,16 +80,18 @@ def collect_destinations(*, osm: str | Path | None = None,
     report: list[str] = []
     if osm is not None:
         parts.append(read_motorway_junctions(osm))
-    if stations is not None:
-        st = read_long_distance_stations(stations)
+    if isinstance(stations, pd.DataFrame):
+        report += stations.attrs.get("report", [])
+        parts.append(_of_kind(stations, "ldrail"))
+    elif stations not in (False, None):  # True: the shipped table
+        st = read_long_distance_stations(None if stations is True else stations,
+                                         rule=fernbahnhof_rule)
         report += st.attrs.get("report", [])
         parts.append(st)
     if gtfs is not None:
         parts.append(long_distance_stations(gtfs, gtfs_date))
     if isinstance(airports, pd.DataFrame):
-        parts.append(check_destinations(airports.assign(kind="airport")
-                                        if "kind" not in airports.columns
-                                        and "service" not in airports.columns else airports))
+        parts.append(_of_kind(airports, "airport"))
     elif airports is True:  # the list, located in the extract where it has them
         parts.append(builtin_airports(osm))
     elif airports not in (False, None):
@@ -108,6 +115,12 @@ def collect_destinations(*, osm: str | Path | None = None,
                           f"({', '.join(sorted(set(sub['source'].dropna().astype(str))))}).")
     out.attrs["report"] = report
     return out
+
+
+def _of_kind(table: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """A table of one kind of destination, checked; ``kind`` set where it has none."""
+    bare = "kind" not in table.columns and "service" not in table.columns
+    return check_destinations(table.assign(kind=kind) if bare else table)
 
 
 def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
@@ -153,10 +166,13 @@ def facility_times(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
     >>> out = acc.api.facility_times(graph, munis, dest)             # doctest: +SKIP
     >>> out[["ags", "t_motorway_min", "nearest_motorway_name"]]      # doctest: +SKIP
     """
-    graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
-                                              access_speed_kmh, cache_dir)
     dest = (read_destinations(destinations) if isinstance(destinations, (str, Path))
             else destinations)
+    graph, munis, report = municipalities_on(
+        graph, municipalities, max_snap_m, access_speed_kmh, cache_dir,
+        routable_points=(pd.to_numeric(dest["lon"], errors="coerce").to_numpy(),
+                         pd.to_numeric(dest["lat"], errors="coerce").to_numpy())
+        if isinstance(dest, pd.DataFrame) and {"lon", "lat"} <= set(dest.columns) else None)
     report += list(getattr(dest, "attrs", {}).get("report", []))
     dest = check_destinations(dest)
     dest = attach(graph, dest.drop(columns=list(ATTACH_COLUMNS), errors="ignore"),

@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 
+from .. import defaults
 from .._errors import GraphError
 from ._contract import (
     contract_chains,
@@ -19,6 +20,7 @@ from ._contract import (
     strong_components,
 )
 from .core import RoadGraph, from_edges
+from .snap import snap_points
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +233,9 @@ def reorder(graph: RoadGraph, order: np.ndarray) -> RoadGraph:
                       crs=graph.crs, x=graph.x[order], y=graph.y[order], meta=dict(graph.meta))
 
 
-def simplify(graph: RoadGraph, keep: np.ndarray | None = None,
-             scc: bool = True) -> tuple[RoadGraph, dict]:
+def simplify(graph: RoadGraph, keep: np.ndarray | None = None, scc: bool = True, *,
+             routable_points: tuple | None = None,
+             max_snap_m: float = defaults.MAX_SNAP_M) -> tuple[RoadGraph, dict]:
     """Contract degree-2 chains, keep the largest SCC, reorder along a Hilbert curve.
 
     Parameters
@@ -244,17 +247,26 @@ def simplify(graph: RoadGraph, keep: np.ndarray | None = None,
         SCC are dropped all the same.
     scc : bool
         Keep only the largest strongly connected component.
+    routable_points : tuple of (lon, lat) arrays, optional
+        Points that will be attached later (stations, airports): the nearest
+        *routable* node of each (the nearest node of the largest SCC, not a dead end
+        or an island that the SCC step drops) is never contracted, so that attaching
+        the point after simplification finds it.
+    max_snap_m : float
+        Points farther than this from every routable node keep no node.
 
     Returns
     -------
     RoadGraph, dict
         The simplified graph and statistics (before/after counts, SCC report).
     """
-    return _simplify([graph], keep=keep, scc=scc)
+    return _simplify([graph], keep=keep, scc=scc, routable_points=routable_points,
+                     max_snap_m=max_snap_m)
 
 
-def _simplify(box: list, keep: np.ndarray | None = None,
-              scc: bool = True) -> tuple[RoadGraph, dict]:
+def _simplify(box: list, keep: np.ndarray | None = None, scc: bool = True, *,
+              routable_points: tuple | None = None,
+              max_snap_m: float = defaults.MAX_SNAP_M) -> tuple[RoadGraph, dict]:
     """:func:`simplify` of the graph in the one-element list ``box``, which it
     empties, so that the raw graph can be freed after the SCC step when the caller
     holds no other reference (``build_graph``)."""
@@ -271,6 +283,13 @@ def _simplify(box: list, keep: np.ndarray | None = None,
     else:
         g = box.pop()
     g.meta.pop("scc_mask", None)
+    if routable_points is not None:  # snapped after the SCC step: to a node that routes
+        snap = snap_points(g, *routable_points, max_snap_m=max_snap_m)
+        mask = np.zeros(g.n_nodes, bool) if keep is None else _as_mask(keep, g.n_nodes).copy()
+        mask[snap.node[snap.on_network]] = True
+        keep = mask
+        g.__dict__.pop("_kdtree", None)  # the tree of this intermediate graph
+        del snap
     box.append(g)
     del g
     g = _contract_degree2(box, keep)

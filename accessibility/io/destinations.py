@@ -33,21 +33,37 @@ Motorway junctions (:func:`read_motorway_junctions`, from the OSM extract)
 Long-distance stations (:func:`read_long_distance_stations`, DB station table)
     The table of DB stations with long-distance products
     (``eva,name,lat,lon,ice,ic_ec,price_category,ril100``, as
-    ``db_long_distance_stations.csv``). A station counts as a Fernbahnhof when it is
-    flagged for ICE or IC/EC **and** its DB Station&Service price class
-    (Preisklasse) is 1-3 (:data:`MAX_PRICE_CATEGORY`); stations abroad have no price
-    class and count when flagged. The product flags come from the timetable and
-    include stations with occasional long-distance stops only (trade-fair specials,
-    seasonal trains, diversions); the price class, which DB sets from the station's
-    traffic including its long-distance stops, drops most of them: of the flagged
-    German stations (350), classes 1-3 keep 219 (every Hauptbahnhof of a large city,
-    and Celle, Siegburg/Bonn, Köln/Bonn Flughafen ...) and drop 131 of class 4-6 (Peine,
-    Hannover Messe/Laatzen, Hannover Bismarckstraße, Norddeich, ...; also a few with a
-    two-hourly IC such as Helmstedt or Treysa: the price is that the rule is simple
-    and the same everywhere). The table cannot tell every occasional stop:
-    Langenhagen Mitte (class 3, flagged ICE) is an S-Bahn station whose ICE stops are
-    occasional and is excluded by name in :data:`OCCASIONAL_LONG_DISTANCE`; pass
-    ``exclude=`` to drop more. A GTFS feed decides by the trains of one day instead
+    ``db_long_distance_stations.csv``); by default the one shipped with the package
+    (:data:`STATIONS_PATH`: 568 stations in and around Germany, 350 of them German;
+    DB InfraGO, CC BY 4.0, and OpenStreetMap contributors, ODbL, see
+    ``accessibility/data/LICENSE-db-stations.txt``). Which of them is a Fernbahnhof is
+    the rule (:data:`~accessibility.defaults.FERNBAHNHOF_RULES`):
+
+    ``"ic_ec_ice"`` (the default)
+        Every station flagged for ICE or IC/EC stops, as BBSR counts the car time to
+        the nearest IC/EC/ICE station: all 568 rows of the shipped table but
+        Langenhagen Mitte (567, 349 in Germany). Checked against BBSR's published
+        times, small IC stops count (a price-class-4 IC stop is about 3 minutes away
+        in the official figure, 26 minutes under the price-class rule).
+    ``"price_class"``
+        Flagged **and** DB Station&Service price class (Preisklasse) 1-3
+        (:data:`MAX_PRICE_CATEGORY`); stations abroad have no price class and count
+        when flagged. The price class, which DB sets from the station's traffic,
+        drops most stations with occasional long-distance stops only (trade-fair
+        specials, seasonal trains, diversions), and also a few with a two-hourly IC
+        (Helmstedt, Treysa): of the flagged German stations (350) it keeps 219 (218
+        without Langenhagen Mitte) and drops 131 of class 4-6 (Peine, Hannover
+        Messe/Laatzen, Hannover Bismarckstraße, Norddeich, ...).
+
+    The product flags come from the timetable and include stations with occasional
+    long-distance stops only. Under both rules the one such station the table is
+    known to hold, Langenhagen Mitte (class 3, flagged ICE; an S-Bahn station whose
+    ICE stops are occasional, see the shared data README), is excluded by name
+    (:data:`OCCASIONAL_LONG_DISTANCE`); pass ``exclude=`` to drop more. In the
+    Hannover-Braunschweig extract's box the table has 11 stations: the default rule
+    keeps 10, the price-class rule 5 (Braunschweig, Celle, Hannover, Hildesheim,
+    Wolfsburg); in the Heidelberg extract's box both keep Heidelberg Hbf. A GTFS feed
+    decides by the trains of one day instead
     (:func:`accessibility.io.gtfs.long_distance_stations`).
 International airports (:func:`read_airports`)
     ``accessibility/data/airports_de.csv``: the German international commercial
@@ -84,6 +100,7 @@ __all__ = [
     "JUNCTION_NAME_M",
     "MAX_PRICE_CATEGORY",
     "OCCASIONAL_LONG_DISTANCE",
+    "STATIONS_PATH",
     "builtin_airports",
     "read_airports",
     "read_destinations",
@@ -100,12 +117,14 @@ KIND_SYNONYMS = destination_kind_synonyms()
 #: Destinations just beyond the border (Basel, Salzburg) lie inside it.
 #: The built-in airport list.
 AIRPORTS_PATH = Path(__file__).resolve().parents[1] / "data" / "airports_de.csv"
+#: The shipped DB station table (db-hafas-stations 2.0.0; DB InfraGO CC BY 4.0, ODbL).
+STATIONS_PATH = Path(__file__).resolve().parents[1] / "data" / "db_long_distance_stations.csv"
 #: Ramp ends take the name of the nearest motorway_junction node within this distance (m).
 JUNCTION_NAME_M = 2500.0
-#: Highest DB price class (Preisklasse) of a Fernbahnhof in the DB station table.
+#: Highest DB price class (Preisklasse) of a Fernbahnhof under the rule "price_class".
 MAX_PRICE_CATEGORY = 3
-#: Stations of price class 1-3 flagged for long-distance products whose long-distance
-#: stops are occasional only (EVA number: name). Langenhagen Mitte: an S-Bahn station
+#: Stations flagged for long-distance products whose long-distance stops are occasional
+#: only, excluded under every rule (EVA number: name). Langenhagen Mitte: an S-Bahn station
 #: flagged ICE for occasional stops (shared data README, db_long_distance_stations.csv).
 OCCASIONAL_LONG_DISTANCE = {8003545: "Langenhagen Mitte"}
 
@@ -251,7 +270,8 @@ def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------- DB station table
-def read_long_distance_stations(path: str | Path, *,
+def read_long_distance_stations(path: str | Path | None = None, *,
+                                rule: str = defaults.FERNBAHNHOF_RULE,
                                 max_price_category: int | None = MAX_PRICE_CATEGORY,
                                 exclude=tuple(OCCASIONAL_LONG_DISTANCE),
                                 abroad: bool = True) -> pd.DataFrame:
@@ -259,12 +279,16 @@ def read_long_distance_stations(path: str | Path, *,
 
     Parameters
     ----------
-    path : str or Path
+    path : str or Path, optional
         CSV with ``eva``, ``name``, ``lat``, ``lon``, ``ice``, ``ic_ec`` (1 = served by
         ICE / IC or EC) and ``price_category`` (DB Preisklasse 1-7, empty abroad);
-        ``ril100`` is passed through when present.
+        ``ril100`` is passed through when present. Default: the shipped table
+        (:data:`STATIONS_PATH`).
+    rule : {"ic_ec_ice", "price_class"}
+        Which flagged stations count (module docstring): every one (default, as
+        BBSR), or those of price class <= ``max_price_category`` too.
     max_price_category : int or None
-        Highest price class that counts (default 3, see the module docstring for why);
+        Highest price class that counts under ``rule="price_class"`` (default 3);
         None keeps every flagged station.
     exclude : iterable of int or str
         EVA numbers or names of stations to drop (default
@@ -279,9 +303,18 @@ def read_long_distance_stations(path: str | Path, *,
         The destination columns (``kind`` "ldrail", ``id`` the EVA number) plus
         ``ice``, ``ic_ec``, ``price_category``; ``.attrs["report"]`` says how many
         stations the rule kept and dropped.
+
+    Raises
+    ------
+    InputError
+        An unknown rule, a missing file or column, a value that is no number.
     """
+    if rule not in defaults.FERNBAHNHOF_RULES:
+        raise InputError(f"unknown Fernbahnhof rule {rule!r}: use one of "
+                         f"{', '.join(map(repr, defaults.FERNBAHNHOF_RULES))} "
+                         "([destinations] fernbahnhof_rule, --fernbahnhof-rule)")
     what = "long-distance station table"
-    p = check_file(path, what)
+    p = check_file(STATIONS_PATH if path is None else path, what)
     df = read_csv_as_str(p, what)
     missing = [c for c in _STATION_COLUMNS if find_column(df.columns, (c,)) is None]
     if missing:
@@ -297,10 +330,12 @@ def read_long_distance_stations(path: str | Path, *,
                  margin_deg=STATION_MARGIN_DEG)
     flagged = (num["ice"].fillna(0) > 0) | (num["ic_ec"].fillna(0) > 0)
     cat = num["price_category"]
-    if max_price_category is None:
+    if rule == "ic_ec_ice" or max_price_category is None:
         by_cat = pd.Series(True, index=df.index)
     else:
         by_cat = (cat <= max_price_category) | (cat.isna() & abroad)
+    if not abroad:
+        by_cat &= cat.notna()
     excl = {str(x).strip() for x in (exclude or ())}
     excluded = df["eva"].astype(str).str.strip().isin(excl) | df["name"].astype(str).isin(excl)
     keep = (flagged & by_cat & ~excluded).to_numpy()
@@ -315,11 +350,12 @@ def read_long_distance_stations(path: str | Path, *,
     out["ic_ec"] = num["ic_ec"].to_numpy()[keep]
     out["price_category"] = cat.to_numpy()[keep]
     german = cat.notna()
-    rule = ("flagged ICE or IC/EC" + (f", price class <= {max_price_category}"
-                                      if max_price_category is not None else "")
-            + (f", not {', '.join(sorted(excl))}" if excl else ""))
+    by_class = rule == "price_class" and max_price_category is not None
+    label = ("flagged ICE or IC/EC" + (f", price class <= {max_price_category}" if by_class
+                                       else "")
+             + (f", not {', '.join(sorted(excl))}" if excl else ""))
     out.attrs["report"] = [
-        f"Fernbahnhöfe from {p.name} ({rule}): {int(keep.sum()):,} stations "
+        f"Fernbahnhöfe from {p.name} (rule {rule}: {label}): {int(keep.sum()):,} stations "
         f"({int((keep & german.to_numpy()).sum()):,} in Germany); "
         f"{int((flagged & german & ~by_cat).sum()):,} German stations dropped by the price "
         f"class, {int((flagged & excluded).sum())} by name."]

@@ -103,8 +103,10 @@ def read_inputs(config: Config) -> Inputs:
         path = getattr(inp, name)
         if path is not None:
             read(name, fn, path)
-    for name, fn in (("stations", read_long_distance_stations), ("airports", read_airports),
-                     ("destinations", read_destinations)):
+    if "indicators" in config.output.models:  # the shipped DB table without a path
+        read("stations", read_long_distance_stations, inp.stations,
+             rule=config.destinations.fernbahnhof_rule)
+    for name, fn in (("airports", read_airports), ("destinations", read_destinations)):
         path = getattr(inp, name)
         if path is not None and "indicators" in config.output.models:
             read(name, fn, path)
@@ -223,14 +225,31 @@ def check_overlap(config: Config, inputs: Inputs, bbox) -> None:
                          + "\n  - ".join(problems))
 
 
-def prepare_graph(config: Config, munis) -> tuple[RoadGraph, list[str], dict]:
-    """Build (or load the cached) car graph; the first summary lines and statistics."""
+def destination_points(inputs: Inputs | None) -> tuple | None:
+    """lon/lat of the destinations read before the graph (Fernbahnhöfe, airports of the
+    list or the user's, a user table), whose nearest routable nodes the graph keeps
+    (:func:`accessibility.graph.build_graph`); None without any."""
+    if inputs is None or inputs.stations is None:  # read when the indicators run
+        return None
+    airports = inputs.airports if inputs.airports is not None else read_airports()
+    tables = [t for t in (inputs.stations, airports, inputs.destinations)
+              if t is not None and len(t)]
+    return (np.concatenate([t["lon"].to_numpy(np.float64) for t in tables]),
+            np.concatenate([t["lat"].to_numpy(np.float64) for t in tables]))
+
+
+def prepare_graph(config: Config, munis, inputs: Inputs | None = None
+                  ) -> tuple[RoadGraph, list[str], dict]:
+    """Build (or load the cached) car graph; the first summary lines and statistics.
+    The nearest raw node of every municipality and the nearest routable node of every
+    destination in ``inputs`` are kept through simplification."""
     keep = None
     if munis is not None:
         ok = munis["lon"].notna().to_numpy()
         keep = (munis["lon"].to_numpy()[ok], munis["lat"].to_numpy()[ok])
     t = time.perf_counter()
     graph = build_graph(config.inputs.osm, config.graph.profile, keep_points=keep,
+                        routable_points=destination_points(inputs),
                         cache_dir=config.graph.cache_dir, **config.graph.build_options())
     stats = {"graph": graph_statistics(graph, time.perf_counter() - t)}
     warnings = dropped_lines(stats["graph"])

@@ -82,7 +82,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
 def _run_stages(config: Config, inputs: Inputs, out: Output, t0: float,
                 executor: Executor | None = None) -> RunResult:
     munis = inputs.municipalities                                   # 1. inputs, all checked
-    graph, summary, stats = prepare_graph(config, munis)            # 2. graph
+    graph, summary, stats = prepare_graph(config, munis, inputs)    # 2. graph
     if munis is not None:
         munis = attach(graph, munis, max_snap_m=config.graph.max_snap_m,  # 3. attach once
                        access_speed_kmh=config.graph.access_kmh())

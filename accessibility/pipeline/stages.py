@@ -234,7 +234,9 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     inp = config.inputs
     feed = inputs.gtfs_feed
     dest = api.collect_destinations(
-        osm=inp.osm, stations=inp.stations, gtfs=feed, gtfs_date=config.walk.gtfs_date,
+        osm=inp.osm, stations=inputs.stations if inputs.stations is not None else True,
+        gtfs=feed, gtfs_date=config.walk.gtfs_date,
+        fernbahnhof_rule=config.destinations.fernbahnhof_rule,
         airports=inputs.airports if inputs.airports is not None else True,
         overrides=inputs.destinations)
     res = api.facility_times(graph, munis, dest)
