@@ -156,7 +156,7 @@ def profile(tmp: Path, motorway_kmh: float) -> Path:
 
 
 def stations(tmp: Path, swap: bool) -> Path:
-    s = pd.read_csv(DATA / "stations.csv")
+    s = pd.read_csv(DATA / "db_long_distance_stations.csv")
     if swap:
         s[["lon", "lat"]] = s[["lat", "lon"]].to_numpy()
     path = tmp / "stations.csv"
