@@ -210,3 +210,20 @@ def test_the_document_never_replaces_a_file_it_was_not_asked_to(folders, tmp_pat
         report_document(tmp_path, pdf=tmp_path / "x.pdf")
     with pytest.raises(InputError, match="language"):
         report_document(folders["sample"], lang="fr", pdf=tmp_path / "y.pdf")
+
+
+def test_a_run_without_its_record_still_gets_a_document(folders, tmp_path):
+    """A folder of an earlier version (a manifest without the ``run`` record) gets
+    its document; the title page says what is not recorded and names the road
+    network from graph_stats.json."""
+    old = tmp_path / "old"
+    shutil.copytree(folders["sample"], old)
+    manifest = old / ".accessibility-run.json"
+    m = json.loads(manifest.read_text())
+    del m["run"]
+    manifest.write_text(json.dumps(m))
+    doc = read_document(old, "en")
+    title = doc.pages[0]
+    assert title.table is None and "not recorded" in dict(title.items)["Version"]
+    assert "hannover-braunschweig-main-roads.osm.pbf" in title.text[0]
+    assert len(doc.pages) == len(read_document(folders["sample"], "en").pages)
