@@ -208,6 +208,10 @@ def test_the_document_never_replaces_a_file_it_was_not_asked_to(folders, tmp_pat
     assert target.read_bytes().startswith(b"%PDF")
     with pytest.raises(InputError, match="not the output folder"):
         report_document(tmp_path, pdf=tmp_path / "x.pdf")
+    batch = tmp_path / "batch"  # a batch's parent folder: its scenario folders named
+    shutil.copytree(folders["scenario"], batch / "what-if")
+    with pytest.raises(InputError, match="scenario batch.*what-if"):
+        report_document(batch, pdf=tmp_path / "b.pdf")
     with pytest.raises(InputError, match="language"):
         report_document(folders["sample"], lang="fr", pdf=tmp_path / "y.pdf")
 
@@ -227,3 +231,27 @@ def test_a_run_without_its_record_still_gets_a_document(folders, tmp_path):
     assert title.table is None and "not recorded" in dict(title.items)["Version"]
     assert "hannover-braunschweig-main-roads.osm.pbf" in title.text[0]
     assert len(doc.pages) == len(read_document(folders["sample"], "en").pages)
+
+
+def test_long_and_wide_tables_continue_on_further_pages_whole():
+    """A table of 100 rows and 20 value columns: ceil(100 / ROWS) x ceil(20 / COLUMNS)
+    pages, the key columns and the header on each, every value exactly once, none
+    lost (the diagnostic counts and empty columns are left out)."""
+    from accessibility.handin.content import table_pages
+
+    n_rows, n_cols = 100, 20
+    df = pd.DataFrame({"key": [f"k{i}" for i in range(n_rows)],
+                       **{f"v{j}": [i * 1000 + j for i in range(n_rows)]
+                          for j in range(n_cols)},
+                       "v0_n_missing": 0, "empty": [None] * n_rows})
+    pages = table_pages("T", df, ["key"], "en")
+    assert len(pages) == math.ceil(n_rows / ROWS_PER_PAGE) * math.ceil(
+        n_cols / VALUE_COLUMNS_PER_PAGE)
+    seen = Counter()
+    for p in pages:
+        assert p.table.header[0] == "key" and len(p.table.rows) <= ROWS_PER_PAGE
+        assert len(p.table.header) <= VALUE_COLUMNS_PER_PAGE + 1
+        for row in p.table.rows:
+            seen.update(f"{row[0]}:{c}" for c in row[1:])
+    assert len(seen) == n_rows * n_cols and set(seen.values()) == {1}
+    assert not any("missing" in h or h == "empty" for p in pages for h in p.table.header)

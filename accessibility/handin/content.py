@@ -170,9 +170,12 @@ def manifest(run: Path) -> dict:
     try:
         m = json.loads((run / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
+        inner = sorted(p.parent.name for p in run.glob(f"*/{MANIFEST}"))
+        hint = (f"; it holds the folders of a scenario batch, one document each: "
+                f"{', '.join(inner[:8])}" if inner else "")
         raise InputError(f"{run} is not the output folder of a finished run (no {MANIFEST}): "
                          "give the folder `accessibility run` or `accessibility scenario` "
-                         "wrote") from None
+                         f"wrote{hint}") from None
     except ValueError:
         raise InputError(f"{run / MANIFEST} is unreadable: rerun the run into a new "
                          "folder") from None
