@@ -209,11 +209,22 @@ def _draw_incomplete(part: gpd.GeoDataFrame, ax, lang: str = "en",
                                           f"({_count(part, units, lang)})")
 
 
+#: Empty bands below and above a map's data, as shares of its height: the scale bar
+#: stands in the lower, the north arrow in the upper.
+MAP_MARGINS = (0.1, 0.2)
+
+
 def _scale_bar_and_north(ax) -> None:
     """A scale bar (a round length near a fifth of the width) and a north arrow; the
-    axes are in metres of the metric CRS (UTM: grid north is north within < 1.5°)."""
+    axes are in metres of the metric CRS (UTM: grid north is north within < 1.5°).
+
+    The map gets an empty band above and below its data first (:data:`MAP_MARGINS`),
+    where the arrow and the scale bar stand: they never cover a municipality."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    below, above = MAP_MARGINS
+    y0, y1 = y0 - below * (y1 - y0), y1 + above * (y1 - y0)
+    ax.set_ylim(y0, y1)
     target = (x1 - x0) / 5.0
     if not np.isfinite(target) or target <= 0:
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import geopandas as gpd
+import matplotlib.transforms
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,10 +42,16 @@ def drawn(monkeypatch):
                  "legend": ax.get_legend().get_window_extent(r),
                  "source": next(t for t in ax.texts if "OpenStreetMap" in t.get_text())
                  .get_window_extent(r)}
+        # the data (every drawn collection) and the decorations that stand on the map
+        limits = [c.get_datalim(ax.transData) for c in ax.collections]
+        data = ax.transData.transform_bbox(matplotlib.transforms.Bbox.union(
+            [b for b in limits if np.isfinite(b.bounds).all() and b.width >= 0]))
+        north = next(t for t in ax.texts if t.get_text() == "N").get_window_extent(r)
+        scale = next(t for t in ax.texts if t.get_text().endswith(" km")).get_window_extent(r)
         bars = [a for a in ax.child_axes if a.get_label() == "<colorbar>"]
         if bars:
             boxes["bar"] = bars[0].get_tightbbox(r)
-        seen.append({"boxes": boxes,
+        seen.append({"boxes": boxes, "data": data, "north": north, "scale": scale,
                      "legend": [t.get_text() for t in ax.get_legend().get_texts()]})
         real_close(fig)
 
@@ -52,9 +59,12 @@ def drawn(monkeypatch):
     return seen
 
 
-def assert_apart(boxes):
-    for (a, ba), (b, bb) in itertools.combinations(boxes.items(), 2):
+def assert_apart(fig):
+    """Title, legend, colour bar and source line apart; the north arrow and the scale
+    bar off the data's bounding box."""
+    for (a, ba), (b, bb) in itertools.combinations(fig["boxes"].items(), 2):
         assert not ba.overlaps(bb), f"{a} overlaps {b}"
+    assert not fig["north"].overlaps(fig["data"]) and not fig["scale"].overlaps(fig["data"])
 
 
 def test_destinations_on_their_time_map_counted_as_drawn(drawn, tmp_path):
@@ -72,7 +82,7 @@ def test_destinations_on_their_time_map_counted_as_drawn(drawn, tmp_path):
                    provisional=np.arange(len(g)) % 4 == 0, lang="de")
     fig = drawn[-1]
     assert "Flughäfen (2)" in fig["legend"]
-    assert_apart(fig["boxes"])
+    assert_apart(fig)
     with Image.open(p) as im:  # the legend as text in the PNG, for the document
         assert im.text["Legend"].split(" | ") == fig["legend"] + ["Minuten"]
 
@@ -86,7 +96,7 @@ def test_legends_count_units_when_the_map_shows_units(drawn, tmp_path):
                 for c in ("< 15 min", "15-30 min")]
     expected.append(f"kein Wert ({g.loc[g['k'].isna(), 'gvb'].nunique()} GVB)")
     assert drawn[-1]["legend"] == expected
-    assert_apart(drawn[-1]["boxes"])
+    assert_apart(drawn[-1])
     map_categories(g, "k", tmp_path / "m.png", title="t", order=["< 15 min", "15-30 min"],
                    lang="de")  # without units: municipalities, as before
     assert drawn[-1]["legend"][0] == f"< 15 min ({int((g['k'] == '< 15 min').sum())})"
