@@ -37,7 +37,7 @@ _LAZY = {
                     ".graph"),
     **dict.fromkeys(("read_central_places", "read_commuters", "read_municipalities",
                      "read_population_grid"), ".io"),
-    "run": ".pipeline", "Decay": ".routing",
+    "run": ".pipeline", "Decay": ".routing", "report_document": ".handin",
 }
 
 
@@ -89,6 +89,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from .config import Config, load_config
     from .graph import RoadGraph, build_graph, load_graph, save_graph, snap_points
+    from .handin import report_document
     from .io import read_central_places, read_commuters, read_municipalities, read_population_grid
     from .pipeline import run
     from .routing import Decay
@@ -127,6 +128,7 @@ __all__ = [
                   "read_commuters",
                   "read_municipalities",
                   "read_population_grid",
+                  "report_document",
                   "run",
                   "save_graph",
                   "scenario",

@@ -165,6 +165,15 @@ def _cmd_report_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .handin import report_document
+
+    done = report_document(args.run_dir, lang=args.lang, pdf=args.output, html=args.html,
+                           overwrite=args.force)
+    print(f"wrote {done.pdf} ({done.pages} pages)" + (f" and {done.html}" if done.html else ""))
+    return 0
+
+
 def _numbers(kind: type, example: str, *, count: int | None = None, minimum: float | None = None):
     """An argparse type for comma-separated numbers (``15,30,60``): ``kind`` of each,
     exactly ``count`` of them, none below ``minimum``; a usage error names the example."""
@@ -408,6 +417,23 @@ def build_parser() -> argparse.ArgumentParser:
                     help="unpopulated areas count as Landgemeinden as in BBSR's counts "
                          "(default) or not at all")
     rt.set_defaults(func=_cmd_report_tables)
+
+    rd = sub.add_parser("report", help="the document to hand in (PDF, HTML) from a run folder",
+                        description="One PDF (and with --html the same pages as one "
+                                    "self-contained HTML file) from a finished run or "
+                                    "scenario folder: title page with the inputs, the "
+                                    "summary tables, every map, the report's cross-tables, "
+                                    "the standards, the exactness pages; a scenario's "
+                                    "before/after pages. Reads the folder only.")
+    rd.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                    help="the output folder of `accessibility run` or `scenario`")
+    rd.add_argument("--lang", choices=["de", "en"], default="de",
+                    help="language of the document (default German)")
+    rd.add_argument("--output", "-o", type=Path,
+                    help="the PDF (default RUN_DIR/report-LANG.pdf; a new file)")
+    rd.add_argument("--html", type=Path, help="also the same document as HTML (a new file)")
+    rd.add_argument("--force", action="store_true", help="replace existing output files")
+    rd.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("scenario", help="what-if: base and scenario side by side",
                         description="Compute the base and a scenario (changes of central-place "

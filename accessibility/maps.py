@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: batch jobs and CI have no display
 import folium
+import matplotlib.lines
 import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
@@ -121,6 +122,16 @@ def _labels(ax, places: gpd.GeoDataFrame | None) -> None:
         drawn.append((xi, yi))
 
 
+def _count(part: gpd.GeoDataFrame, units: pd.Series | None, lang: str) -> str:
+    """What a legend entry counts: the rows of ``part``, or with ``units`` (the unit key
+    of each row, e.g. the GVB of a municipality drawn in its GVB's class) the units they
+    belong to, named: a map of GVB means counts GVBs, not their members."""
+    if units is None:
+        return str(len(part))
+    n = int(units.reindex(part.index).nunique())
+    return map_words(lang)["count_units"].format(n=n)
+
+
 def _legend(ax, extra=()) -> None:
     """The legend beside the map, not over it; ``extra`` handles (None ignored) last."""
     handles = ax.get_legend_handles_labels()[0] + [h for h in extra if h is not None]
@@ -144,8 +155,8 @@ PROVISIONAL_LABEL = map_words("en")["provisional"]
 STANDARD_COLORS = ("#74add1", "#fdae61", "#f46d43", "#a50026")
 
 
-def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax, lang: str = "en"
-                      ) -> matplotlib.patches.Patch | None:
+def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax, lang: str = "en",
+                      units: pd.Series | None = None) -> matplotlib.patches.Patch | None:
     """Dots over the rows of ``provisional`` (a mask) that have a colour of their own;
     their legend handle (None when there are none)."""
     if provisional is None:
@@ -163,7 +174,8 @@ def _draw_provisional(gdf: gpd.GeoDataFrame, provisional, ax, lang: str = "en"
         part[~poly].plot(ax=ax, facecolor="none", edgecolor="0.1", markersize=60,
                          linewidth=0.8)
     return matplotlib.patches.Patch(facecolor="white", edgecolor="0.2", hatch="....",
-                                    label=f"{map_words(lang)['provisional']} ({len(part)})")
+                                    label=f"{map_words(lang)['provisional']} "
+                                          f"({_count(part, units, lang)})")
 
 
 def _provisional_of(gdf: gpd.GeoDataFrame, provisional, incomplete, column: str):
@@ -186,21 +198,33 @@ def _split_incomplete(gdf: gpd.GeoDataFrame, incomplete) -> tuple[gpd.GeoDataFra
     return gdf[~mask], gdf[mask]
 
 
-def _draw_incomplete(part: gpd.GeoDataFrame, ax, lang: str = "en"
-                     ) -> matplotlib.patches.Patch | None:
+def _draw_incomplete(part: gpd.GeoDataFrame, ax, lang: str = "en",
+                     units: pd.Series | None = None) -> matplotlib.patches.Patch | None:
     """Incomplete units grey with hatching; their legend handle (None when none)."""
     if not len(part):
         return None
     _draw(part, ax, color=NO_VALUE_COLOR, hatch="////")
     return matplotlib.patches.Patch(facecolor=NO_VALUE_COLOR, hatch="////", edgecolor="0.5",
-                                    label=f"{map_words(lang)['incomplete']} ({len(part)})")
+                                    label=f"{map_words(lang)['incomplete']} "
+                                          f"({_count(part, units, lang)})")
+
+
+#: Empty bands below and above a map's data, as shares of its height: the scale bar
+#: stands in the lower, the north arrow in the upper.
+MAP_MARGINS = (0.1, 0.2)
 
 
 def _scale_bar_and_north(ax) -> None:
     """A scale bar (a round length near a fifth of the width) and a north arrow; the
-    axes are in metres of the metric CRS (UTM: grid north is north within < 1.5°)."""
+    axes are in metres of the metric CRS (UTM: grid north is north within < 1.5°).
+
+    The map gets an empty band above and below its data first (:data:`MAP_MARGINS`),
+    where the arrow and the scale bar stand: they never cover a municipality."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    below, above = MAP_MARGINS
+    y0, y1 = y0 - below * (y1 - y0), y1 + above * (y1 - y0)
+    ax.set_ylim(y0, y1)
     target = (x1 - x0) / 5.0
     if not np.isfinite(target) or target <= 0:
         return
@@ -216,6 +240,52 @@ def _scale_bar_and_north(ax) -> None:
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2})
 
 
+#: At most this many destinations are named on a map (airports, stations; motorway
+#: junctions, hundreds, are drawn without names).
+MAX_DESTINATION_NAMES = 15
+
+
+def _draw_destinations(ax, dest: gpd.GeoDataFrame | None, label: str):
+    """The destinations that lie on the map as triangles (named when few); their
+    legend handle with their number (None when none lies on the map). The map's
+    extent stays that of the municipalities: a destination far beyond is left out."""
+    if dest is None or not len(dest):
+        return None
+    d = dest[dest.geometry.notna() & ~dest.geometry.is_empty].to_crs(_METRIC)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    x, y = d.geometry.x.to_numpy(), d.geometry.y.to_numpy()
+    on = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    if not on.any():
+        return None
+    many = on.sum() > MAX_DESTINATION_NAMES
+    ax.scatter(x[on], y[on], s=12 if many else 45, marker="^", facecolor="white",
+               edgecolor="black", linewidths=0.8, zorder=7)
+    if not many and "name" in d.columns:
+        for xi, yi, name in zip(x[on], y[on], d["name"].astype(str).to_numpy()[on]):
+            ax.annotate(name, (xi, yi), fontsize=6, xytext=(4, -8), textcoords="offset points",
+                        zorder=8, bbox={"boxstyle": "square,pad=0.1", "fc": "white",
+                                        "ec": "none", "alpha": 0.7})
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return matplotlib.lines.Line2D([], [], marker="^", linestyle="none", markerfacecolor="white",
+                                   markeredgecolor="black", label=f"{label} ({int(on.sum())})")
+
+
+def legend_texts(fig) -> list[str]:
+    """Every legend entry and colour-bar label of ``fig``: what a reader learns from
+    its legends (written into the PNG as its ``Legend`` text, read by the hand-in
+    document)."""
+    out = []
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [t.get_text() for t in leg.get_texts()]
+        for child in [ax, *ax.child_axes]:
+            if child.get_label() == "<colorbar>" and child.get_ylabel():
+                out.append(child.get_ylabel())
+    return out
+
+
 def _save(fig, path: Path) -> Path:
     """Decorate (scale bar, north arrow, source line) and write the figure atomically,
     as PNG, PDF or SVG after the suffix of ``path``."""
@@ -227,8 +297,10 @@ def _save(fig, path: Path) -> Path:
     else:
         fig.text(0.01, 0.01, _ATTRIBUTION, fontsize=6, color="0.4")
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    # the legend as text beside the pixels: a document shows it, a test reads it
+    meta = {"Legend": " | ".join(legend_texts(fig))} if fmt == "png" else None
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=130, bbox_inches="tight", format=fmt)
+        fig.savefig(tmp, dpi=130, bbox_inches="tight", format=fmt, metadata=meta)
     plt.close(fig)
     return Path(path)
 
@@ -243,7 +315,9 @@ def class_colors(n: int, cmap: str) -> np.ndarray:
 def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
                label: str, cmap: str = "viridis_r",
                places: gpd.GeoDataFrame | None = None, diverging: bool = False,
-               incomplete=None, provisional=None, lang: str = defaults.MAP_LANG) -> Path:
+               incomplete=None, provisional=None, lang: str = defaults.MAP_LANG,
+               units: pd.Series | None = None, destinations: gpd.GeoDataFrame | None = None,
+               destination_label: str = "") -> Path:
     """A map of a numeric column; municipalities without a value in grey.
 
     ``diverging``: a change, drawn with a diverging colour map centred at 0 (no
@@ -252,7 +326,11 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
     and hatched with the legend entry :data:`INCOMPLETE_LABEL`.
     ``provisional``: a mask of rows whose value a larger extract might change (their
     edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`.
-    ``lang``: the language of the legend entries (:func:`accessibility.vocabulary.map_words`)."""
+    ``lang``: the language of the legend entries (:func:`accessibility.vocabulary.map_words`).
+    ``units``: the unit of each row (its GVB) when the map shows the units' values:
+    the legend counts units (:func:`_count`).
+    ``destinations``: points (``name``) the times lead to, drawn as triangles where
+    they lie on the map, with the legend entry ``destination_label`` and their number."""
     words = map_words(lang)
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
@@ -274,13 +352,15 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
         cax.set_label("<colorbar>")
         _draw(have, ax, column=column, cmap=cmap, legend=True, cax=cax,
               legend_kwds={"label": label}, **kw)
-    handles = [h for h in (_draw_incomplete(cut, ax, lang),
-                           _draw_provisional(full, prov, ax, lang)) if h is not None]
+    handles = [h for h in (_draw_incomplete(cut, ax, lang, units),
+                           _draw_provisional(full, prov, ax, lang, units)) if h is not None]
     _outlines(full, ax)
     _labels(ax, places)
     if len(missing):  # the colour bar has no entry for it
-        handles.append(matplotlib.patches.Patch(color=NO_VALUE_COLOR,
-                                                label=f"{words['no_value']} ({len(missing)})"))
+        handles.append(matplotlib.patches.Patch(
+            color=NO_VALUE_COLOR, label=f"{words['no_value']} ({_count(missing, units, lang)})"))
+    handles.append(_draw_destinations(ax, destinations, destination_label))
+    handles = [h for h in handles if h is not None]
     if handles:
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=7,
                   frameon=False)
@@ -293,7 +373,7 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
                    order: list[str] | None = None, cmap: str = "viridis_r",
                    places: gpd.GeoDataFrame | None = None, no_value: str | None = None,
                    incomplete=None, provisional=None, colors=None,
-                   lang: str = defaults.MAP_LANG) -> Path:
+                   lang: str = defaults.MAP_LANG, units: pd.Series | None = None) -> Path:
     """A map of a class column with a legend in ``order`` (counts, and ``no_value``).
 
     ``incomplete``: a mask of rows whose unit crosses the extract's edge, drawn grey
@@ -302,7 +382,7 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     edge flag), dotted over with the legend entry :data:`PROVISIONAL_LABEL`.
     ``colors``: one colour per class of ``order`` (default: ``cmap``'s).
     ``lang``: the language of the class labels and legend entries; ``no_value``
-    replaces its "no value"."""
+    replaces its "no value"; ``units`` as in :func:`map_values`."""
     words = map_words(lang)
     fig, ax = plt.subplots(figsize=(8, 8))
     full = gdf
@@ -314,15 +394,16 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     for cat, col in zip(cats, colors):
         sub = gdf[gdf[column] == cat]
         if len(sub):
-            _draw(sub, ax, color=col, label=f"{class_label(cat, lang)} ({len(sub)})")
+            _draw(sub, ax, color=col,
+                  label=f"{class_label(cat, lang)} ({_count(sub, units, lang)})")
     missing = gdf[gdf[column].isna()]
     if len(missing):
         _draw(missing, ax, color=NO_VALUE_COLOR,
-              label=f"{no_value or words['no_value']} ({len(missing)})")
+              label=f"{no_value or words['no_value']} ({_count(missing, units, lang)})")
     if len(cut):
         _draw(cut, ax, color=NO_VALUE_COLOR, hatch="////",
-              label=f"{words['incomplete']} ({len(cut)})")
-    handle = _draw_provisional(full, prov, ax, lang)
+              label=f"{words['incomplete']} ({_count(cut, units, lang)})")
+    handle = _draw_provisional(full, prov, ax, lang, units)
     _outlines(full, ax)
     _labels(ax, places)
     _legend(ax, [handle])

@@ -470,6 +470,9 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "incomplete": "unvollständig: schneidet den Rand des Ausschnitts",
         "provisional": "kann sich mit größerem Ausschnitt ändern (Randmarke)",
         "html_title": "Erreichbarkeit zentraler Orte",
+        "count_units": "{n} GVB",
+        "motorway_dest": "Autobahnanschlussstellen", "ldrail_dest": "Fernbahnhöfe",
+        "airport_dest": "internationale Verkehrsflughäfen",
     },
     "en": {
         "oz_time": "Car time to the nearest Oberzentrum{per}",
@@ -500,6 +503,9 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "incomplete": "incomplete: crosses the extract's edge",
         "provisional": "may change with a larger extract (edge flag)",
         "html_title": "Accessibility of central places",
+        "count_units": "{n} GVB",
+        "motorway_dest": "motorway junctions", "ldrail_dest": "Fernbahnhöfe",
+        "airport_dest": "international airports",
     },
 }
 #: German map labels of the engine's English class labels (the values in the tables
@@ -527,3 +533,225 @@ def class_label(label: str, lang: str) -> str:
     if label in _CLASS_LABELS_DE:
         return _CLASS_LABELS_DE[label]
     return re.sub(r"^(\d+) of (\d+)$", r"\1 von \2", label)
+
+
+# ------------------------------------------------------------------ hand-in document
+#: The words of the hand-in document (``accessibility report``), German and English;
+#: the columns it shows in :data:`DOCUMENT_COLUMNS`.
+DOCUMENT_WORDS: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Erreichbarkeit zentraler Orte", "scenario_title": "Szenario: {name}",
+        "region": "Region", "region_text": "{n} Gemeinden; {lands}", "cut": "Ausschnitt",
+        "created": "Lauf vom", "version": "Version",
+        "profile": "Geschwindigkeitsprofil", "crs": "Koordinatensysteme",
+        "crs_text": "Graph {graph}, Raster {grid}, Länge/Breite {lon_lat}",
+        "unit": "Berichtseinheit", "gvb": "Gemeindeverband", "gemeinde": "Gemeinde",
+        "models": "Modelle", "inputs": "Eingangsdaten", "input": "Eingabe", "file": "Datei",
+        "bytes": "Bytes", "sha256": "SHA-256", "not_recorded": "nicht verzeichnet",
+        "no_run_record": "Der Lauf verzeichnet seine Eingangsdaten nicht (vor Version "
+                         "0.1.0 geschrieben); Straßennetz: {source}.",
+        "page": "Seite {n} von {total}", "part": "Teil {i} von {n}", "yes": "ja", "no": "nein",
+        "overview": "Übersicht: Mittelwerte des Laufs", "what": "Kennzahl", "value": "Wert",
+        "overview_text": "Pkw-Fahrzeiten in Minuten, flächengewichtet (INKAR) und "
+                         "bevölkerungsgewichtet (Deutschlandatlas), über die Gemeinden "
+                         "der Region.",
+        "classes": "Pkw-Fahrzeit zum nächsten Mittel- und Oberzentrum: BBSR-Klassen",
+        "classes_text": "Einheiten und Einwohner je Klasse; unvollständige und unbewohnte "
+                        "Einheiten sind nicht gezählt.",
+        "kreise": "Mittlere Pkw-Fahrzeiten je Kreis",
+        "lage_type": "Lage nach Stadt- und Gemeindetyp",
+        "standards": "Erreichbarkeitsstandards",
+        "standards_text": "Mittelzentrum in {mz} Minuten, Oberzentrum in {oz} Minuten mit "
+                          "dem Pkw (FGSV RIN 2008, MKRO 2016). Außerhalb: {beyond_mz} "
+                          "Einwohner (MZ), {beyond_oz} Einwohner (OZ). Je Kreis:",
+        "cross": "Kreuztabellen des Berichts",
+        "abb14": "Abb. 14: Kleinstädte nach Lage und Größe (% der Einheiten)",
+        "tab3": "Tab. 3: Funktion nach Stadt- und Gemeindetyp und Lage",
+        "groups": "Kennzahlen nach Gruppen",
+        "maps": "Karten", "figure": "Abbildung {n}: {title} ({file})", "legend": "Legende",
+        "map_not_png": "Karte {file} (Format {fmt}: liegt als eigene Datei bei)",
+        "exactness": "Genauigkeit: vollständige und unvollständige Einheiten",
+        "exactness_text": "Unvollständige Einheiten schneiden den Rand des Ausschnitts und "
+                          "fehlen in den Klassentabellen.",
+        "flags": "Genauigkeit: Werte mit Randmarke",
+        "flags_text": "Werte, die sich mit einem größeren Straßenausschnitt ändern könnten "
+                      "(Spalten *_edge_flag); die übrigen sind exakt.",
+        "flag_column": "Spalte", "n_flagged": "mit Randmarke", "n_with_value": "mit Wert",
+        "scenario_effects": "Vorher/Nachher: wer gewinnt, wer verliert",
+        "scenario_text": "Änderung je Gemeinde (Szenario minus Basis).",
+        "indicator": "Kennzahl", "gain": "gewinnen", "lose": "verlieren",
+        "n_gain": "Gemeinden (Gewinn)", "res_gain": "Einwohner (Gewinn)",
+        "mean_gain": "Mittel (Gewinn)", "n_lose": "Gemeinden (Verlust)",
+        "res_lose": "Einwohner (Verlust)", "mean_lose": "Mittel (Verlust)",
+        "largest": "Vorher/Nachher: größte Änderungen der Pkw-Fahrzeit zum {what}",
+        "gvb_changes": "Vorher/Nachher: Gemeindeverbände mit geänderter Fahrzeit",
+        "moves": "Vorher/Nachher: Einwohner zwischen den Klassen ({what})",
+        "moves_text": "Zeilen: Basis, Spalten: Szenario.",
+        "total": "gesamt", "all": "alle", "base": "Basis", "scenario": "Szenario",
+        "change": "Änderung",
+    },
+    "en": {
+        "title": "Accessibility of central places", "scenario_title": "Scenario: {name}",
+        "region": "Region", "region_text": "{n} municipalities; {lands}", "cut": "Cut",
+        "created": "Run of", "version": "Version",
+        "profile": "Speed profile", "crs": "Coordinate systems",
+        "crs_text": "graph {graph}, grid {grid}, lon/lat {lon_lat}",
+        "unit": "Reporting unit", "gvb": "Gemeindeverband", "gemeinde": "municipality",
+        "models": "Models", "inputs": "Inputs", "input": "Input", "file": "File",
+        "bytes": "Bytes", "sha256": "SHA-256", "not_recorded": "not recorded",
+        "no_run_record": "The run does not record its inputs (written before version "
+                         "0.1.0); road network: {source}.",
+        "page": "Page {n} of {total}", "part": "part {i} of {n}", "yes": "yes", "no": "no",
+        "overview": "Overview: means of the run", "what": "Indicator", "value": "Value",
+        "overview_text": "Car times in minutes, area-weighted (INKAR) and "
+                         "population-weighted (Deutschlandatlas), over the municipalities "
+                         "of the region.",
+        "classes": "Car time to the nearest Mittel- and Oberzentrum: BBSR classes",
+        "classes_text": "Units and residents per class; incomplete and unpopulated units "
+                        "are not counted.",
+        "kreise": "Mean car times per Kreis",
+        "lage_type": "Lage by Stadt- und Gemeindetyp",
+        "standards": "Accessibility standards (Erreichbarkeitsstandards)",
+        "standards_text": "Mittelzentrum within {mz} minutes, Oberzentrum within {oz} "
+                          "minutes by car (FGSV RIN 2008, MKRO 2016). Beyond: {beyond_mz} "
+                          "residents (MZ), {beyond_oz} residents (OZ). Per Kreis:",
+        "cross": "The report's cross-tables",
+        "abb14": "Abb. 14: Kleinstädte by Lage and size (% of the units)",
+        "tab3": "Tab. 3: function by Stadt- und Gemeindetyp and Lage",
+        "groups": "Indicators by group",
+        "maps": "Maps", "figure": "Figure {n}: {title} ({file})", "legend": "Legend",
+        "map_not_png": "Map {file} (format {fmt}: enclosed as a file of its own)",
+        "exactness": "Exactness: complete and incomplete units",
+        "exactness_text": "Incomplete units cross the extract's edge and are in no class "
+                          "table.",
+        "flags": "Exactness: values with an edge flag",
+        "flags_text": "Values that a larger road extract might change (columns "
+                      "*_edge_flag); the others are exact.",
+        "flag_column": "Column", "n_flagged": "flagged", "n_with_value": "with a value",
+        "scenario_effects": "Before and after: who gains, who loses",
+        "scenario_text": "Change per municipality (scenario minus base).",
+        "indicator": "Indicator", "gain": "gain", "lose": "lose",
+        "n_gain": "municipalities (gain)", "res_gain": "residents (gain)",
+        "mean_gain": "mean (gain)", "n_lose": "municipalities (loss)",
+        "res_lose": "residents (loss)", "mean_lose": "mean (loss)",
+        "largest": "Before and after: largest changes of the car time to the {what}",
+        "gvb_changes": "Before and after: Gemeindeverbände whose car time changes",
+        "moves": "Before and after: residents between the classes ({what})",
+        "moves_text": "Rows: base, columns: scenario.",
+        "total": "total", "all": "all", "base": "base", "scenario": "scenario",
+        "change": "change",
+    },
+}
+#: Column labels of the hand-in document: (German, English). Columns not listed keep
+#: their name (the files' documentation is docs/outputs.md).
+DOCUMENT_COLUMNS: dict[str, tuple[str, str]] = {
+    "class": ("Klasse", "class"), "gvb": ("GVB", "GVB"),
+    "municipalities": ("Gemeinden", "municipalities"),
+    "share_gvb": ("Anteil GVB", "share of GVB"),
+    "share_municipalities": ("Anteil Gemeinden", "share of municipalities"),
+    "population": ("Einwohner", "residents"), "residents": ("Einwohner", "residents"),
+    "share_population": ("Anteil Einwohner", "share of residents"),
+    "key": ("Schlüssel", "key"), "kreis": ("Kreis", "Kreis"), "name": ("Name", "name"),
+    "complete": ("vollständig", "complete"), "lage": ("Lage", "Lage"),
+    "t_mz_min_area_w": ("MZ, Min. (Fläche)", "MZ, min (area)"),
+    "t_mz_min_pop_w": ("MZ, Min. (Einwohner)", "MZ, min (residents)"),
+    "t_oz_min_area_w": ("OZ, Min. (Fläche)", "OZ, min (area)"),
+    "t_oz_min_pop_w": ("OZ, Min. (Einwohner)", "OZ, min (residents)"),
+    "t_motorway_min_area_w": ("Autobahn, Min. (Fläche)", "motorway, min (area)"),
+    "t_motorway_min_pop_w": ("Autobahn, Min. (Einwohner)", "motorway, min (residents)"),
+    "t_ldrail_min_area_w": ("Fernbahnhof, Min. (Fläche)", "Fernbahnhof, min (area)"),
+    "t_ldrail_min_pop_w": ("Fernbahnhof, Min. (Einwohner)", "Fernbahnhof, min (residents)"),
+    "t_airport_min_area_w": ("Flughafen, Min. (Fläche)", "airport, min (area)"),
+    "t_airport_min_pop_w": ("Flughafen, Min. (Einwohner)", "airport, min (residents)"),
+    "residents_beyond_mz": ("Einwohner außerhalb MZ", "residents beyond MZ"),
+    "share_residents_beyond_mz": ("Anteil außerhalb MZ", "share beyond MZ"),
+    "residents_beyond_oz": ("Einwohner außerhalb OZ", "residents beyond OZ"),
+    "share_residents_beyond_oz": ("Anteil außerhalb OZ", "share beyond OZ"),
+    "indicator": ("Kennzahl", "indicator"), "function": ("Funktion", "function"),
+    "grouping": ("Gruppierung", "grouping"), "group": ("Gruppe", "group"),
+    "n_gvb": ("GVB", "GVB"), "n_municipalities": ("Gemeinden", "municipalities"),
+    "n_unpopulated": ("unbewohnt", "unpopulated"), "area_km2": ("Fläche km²", "area km²"),
+    "level": ("Ebene", "level"), "what": ("Was", "what"), "n": ("Anzahl", "number"),
+    "ags": ("AGS", "AGS"), "gvb_name": ("Name", "name"),
+    "population_scenario": ("Einwohner", "residents"),
+    "t_mz_min_base": ("MZ Basis, Min.", "MZ base, min"),
+    "t_mz_min_scenario": ("MZ Szenario, Min.", "MZ scenario, min"),
+    "t_mz_min_change": ("MZ Änderung, Min.", "MZ change, min"),
+    "t_oz_min_base": ("OZ Basis, Min.", "OZ base, min"),
+    "t_oz_min_scenario": ("OZ Szenario, Min.", "OZ scenario, min"),
+    "t_oz_min_change": ("OZ Änderung, Min.", "OZ change, min"),
+    "settlement_type": ("Stadt- und Gemeindetyp", "Stadt- und Gemeindetyp"),
+    "kleinstadt_lage": ("Kleinstadt nach Lage", "Kleinstadt by Lage"),
+    "potential_2h": ("Potenzial 2 h", "potential 2 h"),
+    # the inputs on the title page
+    "osm": ("OpenStreetMap-Auszug", "OpenStreetMap extract"),
+    "central_places": ("Zentrale Orte", "central places"),
+    "boundaries": ("Gemeindegrenzen", "boundaries"),
+    "population_grid": ("Bevölkerungsraster", "population grid"),
+    "commuters": ("Pendler", "commuters"), "gtfs": ("GTFS-Fahrplan", "GTFS feed"),
+    "walk_osm": ("OSM-Auszug Fußwege", "walk OSM extract"),
+    "facilities": ("Einrichtungen", "facilities"), "stations": ("Bahnhöfe", "stations"),
+    "airports": ("Flughäfen", "airports"), "destinations": ("Ziele", "destinations"),
+    "lage_from": ("Lage aus Lauf", "Lage from run"),
+    "scenario_file": ("Szenariodatei", "scenario file"),
+}
+
+
+#: German of the rows of ``counts.csv`` (its ``what``; "rows of X" is matched apart).
+COUNTS_WHAT_DE = {
+    "in the register": "im Gemeindeverzeichnis",
+    "in the region of the road extract": "in der Region des Straßenausschnitts",
+    "outside it, in the walk extract (Nahversorgung values only)":
+        "außerhalb, im Fußwegeausschnitt (nur Nahversorgung)",
+    "written (municipalities.*)": "geschrieben (municipalities.*)",
+    "left out (outside the region, not written)":
+        "ausgelassen (außerhalb der Region, nicht geschrieben)",
+    "complete (every member in the region, with a value)":
+        "vollständig (jedes Mitglied in der Region, mit Wert)",
+    "incomplete, in the road extract (cross its edge): in no class table":
+        "unvollständig, im Straßenausschnitt (schneiden seinen Rand): in keiner "
+        "Klassentabelle",
+    "incomplete, only in the walk extract": "unvollständig, nur im Fußwegeausschnitt",
+    "total (this run)": "gesamt (dieser Lauf)",
+    "municipalities": "Gemeinden", "gvb": "GVB", "kreis": "Kreis", "land": "Land",
+}
+
+
+def document_cell(text: str, lang: str) -> str:
+    """A label in a table cell (a class, a row of ``counts.csv``, a total) in ``lang``:
+    German decimal commas in class limits (``7,5-15 min``)."""
+    if lang != "de":
+        return text
+    if text in COUNTS_WHAT_DE:
+        return COUNTS_WHAT_DE[text]
+    if text in ("total", "all"):
+        return DOCUMENT_WORDS["de"][text]
+    m = re.fullmatch(r"rows of (\S+) \(and of the GeoPackage layer (\S+)\)", text)
+    if m:
+        return f"Zeilen von {m.group(1)} (und der GeoPackage-Ebene {m.group(2)})"
+    return re.sub(r"(\d)\.(\d)", r"\1,\2", class_label(text, lang))
+
+
+def document_words(lang: str) -> dict[str, str]:
+    """The words of the hand-in document in ``lang`` (one of :data:`MAP_LANGUAGES`)."""
+    map_words(lang)  # the same languages, the same message for another
+    return DOCUMENT_WORDS[lang]
+
+
+def document_label(column: str, lang: str) -> str:
+    """A column's label in the hand-in document; the cross-tables' generated columns
+    (``"{group} %"``, ``"{group} n"``, ``"{group} residents"``) with their suffix in
+    ``lang``, unlisted columns as they are."""
+    if column in DOCUMENT_COLUMNS:
+        return DOCUMENT_COLUMNS[column][MAP_LANGUAGES.index(lang)]
+    m = re.fullmatch(r"walk_share_(\w+?)(_net)?", column)
+    if m and (m.group(1) in SERVICE_LABELS or m.group(1) == "all"):
+        what = (SERVICE_LABELS.get(m.group(1), "alle") if lang == "de"
+                else m.group(1).replace("_", " "))
+        net = {"de": " (Wegenetz)", "en": " (network)"}[lang] if m.group(2) else ""
+        return {"de": "Nahversorgung {what}{net}", "en": "walkable {what}{net}"}[lang].format(
+            what=what.split(" (")[0], net=net)
+    head, _, tail = column.rpartition(" ")
+    if head and tail in ("residents", "population"):
+        return f"{head} {DOCUMENT_COLUMNS[tail][MAP_LANGUAGES.index(lang)]}"
+    return column

@@ -23,6 +23,7 @@ from ..io import check_new_file, write_table, write_text
 from ..maps import map_values
 from ..vocabulary import LAGE_CLASSES, class_order, map_words
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
+from .provenance import file_record, run_info
 from .publish import Output, check_output_dir, staged
 from .run import RunResult
 from .stages import lage_decay, tasks_of, with_names
@@ -155,6 +156,8 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     check_inputs(config)
     check_output_dir(final, overwrite=overwrite)
     with staged(final) as out:
+        out.info = run_info(config, "scenario", scenario=sc.name,
+                            scenario_file=file_record(Path(scenario_file)))
         result = _scenario_stages(config, sc, out, t0)
         result.files = out.publish(result.files)
     result.output_dir = final
@@ -219,10 +222,12 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
         runs = api.scenario_batch_runs(graph, munis, inputs.central_places, scs, models,
                                        tasks_of(executor))
     results = []
-    for sc, stem, (reg_b, reg_s, g_s, info) in zip(scs, stems, runs):
+    for sc, f, stem, (reg_b, reg_s, g_s, info) in zip(scs, files, stems, runs):
         sub = final / stem
         sub.mkdir(parents=True, exist_ok=True)
         with staged(sub) as out:
+            out.info = run_info(config, "scenario", scenario=sc.name,
+                                scenario_file=file_record(f))
             res = _scenario_outputs(config, sc, reg_b, reg_s, g_s, info,
                                     {**times, **info.pop("times_s")}, out, t0)
             res.files = out.publish(res.files)

@@ -67,6 +67,7 @@ class Output:
         self.final = final
         self.files: dict[str, Path] = {}
         self.tables: dict[str, pd.DataFrame] = {}  # what was written, for later layers
+        self.info: dict = {}  # the manifest's record of the run (pipeline/provenance.py)
 
     def table(self, key: str, df: pd.DataFrame, name: str, **kw) -> None:
         self.tables[key] = df
@@ -87,7 +88,7 @@ class Output:
     def publish(self, files: dict[str, Path]) -> dict[str, Path]:
         """Move ``files`` (written into the stage) into the output folder; their
         final paths."""
-        return publish(self.stage, self.final, files)
+        return publish(self.stage, self.final, files, self.info)
 
 
 @contextmanager
@@ -127,14 +128,15 @@ def _remove_dead_stages(final: Path) -> None:
         except PermissionError:  # another user's live process
             pass
 
-def publish(stage: Path, final: Path, files: dict) -> dict:
+def publish(stage: Path, final: Path, files: dict, info: dict | None = None) -> dict:
     """Move a finished run's files from the staging directory into ``final``.
 
     Journaled: the journal (written atomically) names the staging folder and the
     files before anything moves, so a publish killed at any point is finished by the
     next run (roll forward), never left mixed. Files the previous run wrote (its
     manifest) that this run did not write are removed, so the folder holds one run's
-    results; nothing else is touched.
+    results; nothing else is touched. ``info`` (the run's inputs, version, date) goes
+    into the manifest as ``run``.
     """
     written = sorted({Path(v).name for v in files.values()})
     ours = set(_read_manifest(final))
@@ -145,7 +147,7 @@ def publish(stage: Path, final: Path, files: dict) -> dict:
                          f"no earlier run wrote: {', '.join(theirs[:8])}. Move them, or choose "
                          "another --output; nothing was written.")
     with _signals_deferred():  # Ctrl-C / SIGTERM land after the last move
-        write_json({"stage": stage.name, "files": written}, final / JOURNAL)
+        write_json({"stage": stage.name, "files": written, "run": info or {}}, final / JOURNAL)
         write_text(f"A run was publishing its results into this folder when it was killed: "
                    f"the files may belong to two runs. Any accessibility command that uses "
                    f"this folder (e.g. the same run again) completes the publish and removes "
@@ -210,8 +212,11 @@ def complete_publish(final: str | Path, *, quiet: bool = False) -> bool:
             os.replace(stage / name, final / name)
     # the content of each file as published: a file changed afterwards (a planner's
     # remarks, an annotated map) is never replaced without being asked
-    write_json({"files": written, "sha256": {n: _sha256(final / n) for n in written
-                                             if (final / n).is_file()}}, final / MANIFEST)
+    info = journal.get("run")
+    write_json({"files": written, "sha256": {n: sha256(final / n) for n in written
+                                             if (final / n).is_file()},
+                **({"run": info} if isinstance(info, dict) and info else {})},
+               final / MANIFEST)
     # the marker before the journal: a kill in between leaves a journal, which the next
     # command completes again (a no-op), never a marker without one
     (final / MARKER).unlink(missing_ok=True)
@@ -231,7 +236,7 @@ def _names(values) -> list[str]:
             and n not in (MANIFEST, JOURNAL)]
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -251,7 +256,7 @@ def changed_since_published(final: str | Path) -> list[str]:
         return []
     names = set(_names(list(hashes)))
     return sorted(n for n in names if (final / n).is_file()
-                  and _sha256(final / n) != hashes[n])
+                  and sha256(final / n) != hashes[n])
 
 
 def _read_manifest(final: Path) -> list[str]:

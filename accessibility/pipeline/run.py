@@ -24,6 +24,7 @@ from .inputs import (
     prepare_graph,
     read_inputs,
 )
+from .provenance import run_info
 from .publish import Output, check_output_dir, staged
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def run(config: Config | str | Path | None = None, output_dir: str | Path | None
     is_osm = Path(config.inputs.osm).suffix != ".npz"
     check_overlap(config, inputs, header_bbox(config.inputs.osm) if is_osm else None)
     with staged(final) as out:
+        out.info = run_info(config, "run")
         # through the module, so that tests can see whether a cluster was started
         with compute.open_executor(config.compute) as executor:
             result = _run_stages(config, inputs, out, t0, executor)

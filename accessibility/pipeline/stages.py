@@ -108,15 +108,16 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         sfx, per = ("_gvb", w["per_gvb"]) if unit == "gvb" else ("", "")
         partial = incomplete_members(reg, units) if unit == "gvb" else None
         oz_prov = provisional(reg, ["oz_edge_flag"], unit)
+        per_unit = reg["gvb"] if unit == "gvb" else None  # the legends count GVBs
         out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
                                      title=w["oz_time"].format(per=per), label=w["minutes"],
                                      places=oz, incomplete=partial, provisional=oz_prov,
-                                     lang=lang))
+                                     lang=lang, units=per_unit))
         out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
                                                title=w["oz_class"].format(per=per),
                                                order=class_order("oz"), places=oz,
                                                incomplete=partial, provisional=oz_prov,
-                                               lang=lang))
+                                               lang=lang, units=per_unit))
         out.add("map_standards", map_categories(
             reg.assign(standard_class=api.standard_class(reg)), "standard_class",
             s / f"map_standards.{ext}",
@@ -221,7 +222,8 @@ def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method
             title=map_words(lang)["lage"], order=list(LAGE_CLASSES),
             cmap="viridis_r", no_value=map_words(lang)["no_value_lage"],
             incomplete=(incomplete_members(reg, units) if config.output.unit == "gvb"
-                        else None), lang=lang))
+                        else None), lang=lang,
+            units=reg["gvb"] if config.output.unit == "gvb" else None))
     return res
 
 
@@ -272,10 +274,15 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
         for kind in DESTINATION_KIND_TERMS:
             col = f"t_{kind}_min"
             if col in reg.columns and reg[col].notna().any():
+                of_kind = dest[dest["kind"] == kind]  # drawn on their own time map
+                points = gpd.GeoDataFrame(of_kind[["name"]] if "name" in of_kind else None,
+                                          geometry=gpd.points_from_xy(of_kind["lon"],
+                                                                      of_kind["lat"]),
+                                          crs=defaults.WGS84)
                 out.add(f"map_{kind}", map_values(
                     reg, col, out.stage / f"map_{kind}_time.{ext}", title=w[f"{kind}_time"],
                     label=w["minutes"], provisional=provisional(reg, [f"{kind}_edge_flag"], None),
-                    lang=lang))
+                    lang=lang, destinations=points, destination_label=w[f"{kind}_dest"]))
         day = config.walk.gtfs_date
         for key, col, name, title, label in (
                 ("map_pt", "pt_departures_per_1000", "map_pt_departures",
