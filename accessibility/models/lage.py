@@ -388,8 +388,14 @@ def _exact_flags(graph, munis, daytime, snap, idx, aug, origins, cut, bd, limit_
     settings = attach_settings(munis).get("max_snap_m")
     route = None if hierarchy is None else (
         lambda o, t, limit: hierarchy.one_to_many(o, t, limit=limit))
+    snap_lim = max(max_snap, settings or 0.0)
+    moves = np.zeros(len(munis), bool)
+    if ok.any():
+        sm = np.asarray(snap.snap_m, float)  # off the network: as far as the limit
+        moves[ok] = snap_may_move(graph, lon[ok], lat[ok],
+                                  np.where(np.isfinite(sm), sm, snap_lim)[ok])
     exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],
-                          limit_s=limit_s, max_snap_m=max(max_snap, settings or 0.0),
+                          limit_s=limit_s, max_snap_m=snap_lim, dest_may_move=moves[ok],
                           route=route)
     return ~exact | bd[origins]
 

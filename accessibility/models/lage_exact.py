@@ -2,30 +2,35 @@
 
 The potential of origin o sums the destinations d reached within the limit. A route
 that leaves the extract passes first through a node where the extract cut the
-network (a cut node c, :func:`accessibility.graph.cut_nodes`); up to there it runs
-inside the extract, so it takes at least ``t(o, c)``, and from c on it still covers
-the straight line to d's road node, which lies within the snapping limit of d's
-point, at no more than the top speed (200 km/h, or the graph's fastest edge). So no
-route through c reaches d before
+network (a cut node c1, :func:`accessibility.graph.cut_nodes`); up to there it runs
+inside the extract, so it takes at least ``t(o, c1)``. Beyond, it either comes back
+in through a cut node c2 and drives inside to d (d's road node is inside), covering
+at least the straight line from c1 to c2 at the top speed (200 km/h, or the graph's
+fastest edge) and then ``t(c2, d)`` inside; or, for a destination whose road node a
+larger extract may move beyond the cut (its snapping, or one the extract does not
+reach at all), it covers the straight line from c1 to d's point less the snapping
+limit. So no route through the cut reaches d before
 
-    b(o, d) = t(o, c) + max(0, line(c, d) - max_snap_m) / top speed.
+    b(o, d) = min over c1 of t(o, c1) + min(min over c2 of line(c1, c2) / v + t(c2, d),
+                                             max(0, line(c1, d) - max_snap_m) / v).
 
-The potential is exact when, for every destination that counts (with daytime
-population), the time found is no more than the smallest ``b`` (reached within the
-limit), or that ``b`` lies beyond the limit (not reached). Destinations include the
-municipalities the extract does not reach at all (off the network or outside it): a
-larger extract might bring them within two hours.
+A way out and back in at the same place is never faster than staying inside
+(triangle inequality), so a destination reached along the border is not flagged for
+that alone: only a real shortcut through the outside could count. The potential is
+exact when, for every destination that counts (with daytime population), the time
+found is no more than ``b`` (reached within the limit), or ``b`` lies beyond the
+limit (not reached).
 
-One reverse search per cut node would make that exact to the last node; the cut
-nodes are grouped into at most :data:`MAX_EXIT_SECTIONS` sections of the border
-(k-means on their coordinates), one reverse search each, with ``t`` the time to the
-section's nearest cut node and ``line`` the distance from its nearest one: each
-term is no more than the single-node bound, so the test stays sound, and it is
-exact for a regional extract with fewer cut nodes than sections.
+The cut nodes are grouped into at most :data:`MAX_EXIT_SECTIONS` sections of the
+border (k-means on their coordinates); each section gets one reverse and one
+forward search, ``t`` being the time to or from the section's nearest cut node and
+``line`` the shortest distance between sections: every term is no more than the
+single-node bound, so the test stays sound, and it is exact for a regional extract
+with fewer cut nodes than sections.
 
 This replaces "the search reached a cut node" where the graph knows its cut: on a
-national graph nearly every 120-minute search reaches a border, but few could
-gain by a route through a neighbouring country.
+national graph nearly every 120-minute search reaches a border, but few could gain
+by a route through a neighbouring country.
 """
 
 from __future__ import annotations
@@ -59,8 +64,8 @@ def exit_sections(x: np.ndarray, y: np.ndarray, k: int = MAX_EXIT_SECTIONS) -> n
 def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np.ndarray,
                   dest_nodes: np.ndarray, dest_x: np.ndarray, dest_y: np.ndarray,
                   dest_weight: np.ndarray, *, limit_s: float, max_snap_m: float,
-                  route=None, top_speed_kmh: float = defaults.EDGE_TOP_SPEED_KMH
-                  ) -> np.ndarray:
+                  dest_may_move: np.ndarray | None = None, route=None,
+                  top_speed_kmh: float = defaults.EDGE_TOP_SPEED_KMH) -> np.ndarray:
     """Per origin, whether its potential is exact (see the module docstring).
 
     Parameters
@@ -84,6 +89,9 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
         The potential's limit, seconds (inclusive).
     max_snap_m : float
         The snapping limit: a destination's road node lies within it of its point.
+    dest_may_move : bool array, optional
+        Destinations whose road node a larger extract might move beyond the cut
+        (:func:`accessibility.graph.snap_may_move`); those off the network always.
     route : callable, optional
         ``route(origins, targets, limit)`` -> sparse table of seconds; default
         bounded searches on ``aug`` (pass a hierarchy's ``one_to_many``).
@@ -101,16 +109,34 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     n_k = int(labels.max()) + 1
     v = max(top_speed_kmh / 3.6, max_speed_ms(graph))
     dest_xy = np.column_stack([dest_x, dest_y]).astype(np.float64)
-    t_k = np.full((n_k, n_o), np.inf)
-    l_k = np.full((n_k, dest_xy.shape[0]), np.inf)
+    n_d = dest_xy.shape[0]
+    dest_nodes = np.asarray(dest_nodes, np.int64)
+    on = np.flatnonzero(dest_nodes >= 0)
+    moves = dest_nodes < 0
+    if dest_may_move is not None:
+        moves |= np.asarray(dest_may_move, bool)
+    t_k = np.full((n_k, n_o), np.inf)      # origin -> section (reverse searches)
+    back_k = np.full((n_k, n_d), np.inf)   # section -> destination, inside (forward)
+    line_k = np.full((n_k, n_d), np.inf)   # section -> destination's point, straight
+    gap = np.full((n_k, n_k), np.inf)      # section -> section, straight line (m)
+    cxy = np.column_stack([gx[src], gy[src]])
     for k in range(n_k):
         nodes = src[labels == k]
-        res = nearest_facility(aug, nodes, np.zeros(nodes.size), limit=limit_s, reverse=True)
-        t_k[k] = np.asarray(res.dist, np.float64)[origins]
-        if dest_xy.shape[0]:
-            d, _ = cKDTree(np.column_stack([gx[nodes], gy[nodes]])).query(dest_xy)
-            l_k[k] = np.maximum(d - max_snap_m, 0.0) / v
-    on = np.flatnonzero(np.asarray(dest_nodes) >= 0)
+        zero = np.zeros(nodes.size)
+        t_k[k] = np.asarray(nearest_facility(aug, nodes, zero, limit=limit_s, reverse=True)
+                            .dist, np.float64)[origins]
+        ahead = np.asarray(nearest_facility(aug, nodes, zero, limit=limit_s).dist, np.float64)
+        back_k[k, on] = ahead[dest_nodes[on]]
+        tree = cKDTree(cxy[labels == k])
+        if moves.any():
+            d, _ = tree.query(dest_xy[moves])
+            line_k[k, moves] = np.maximum(d - max_snap_m, 0.0) / v
+        d, _ = tree.query(cxy)
+        np.minimum.at(gap[:, k], labels, d)
+    # out at section k1, back in at k2 and on inside; or straight to a point that moves
+    l_k = np.empty((n_k, n_d))
+    for k1 in range(n_k):
+        l_k[k1] = np.minimum(np.min(gap[k1][:, None] / v + back_k, axis=0), line_k[k1])
     if route is None:
         def route(o, t, limit):
             return one_to_many(aug, o, t, limit=limit)
