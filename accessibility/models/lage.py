@@ -79,6 +79,7 @@ from ..vocabulary import (
     LAGE_CLASSES,
     LAGE_COLUMNS,
 )
+from .incremental import memo
 from .lage_tables import (
     LAGE_THRESHOLDS,
     classify_lage,
@@ -88,6 +89,7 @@ from .lage_tables import (
     lage_tables,
     with_lage_classes,
 )
+from .membership import in_region
 
 logger = logging.getLogger(__name__)
 
@@ -688,7 +690,6 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     day, src, report = daytime_population(munis, commuters)
     # one augmented graph and one hierarchy for calibration and potentials
     setup = _setup(graph, munis, day)
-    hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
     pairs = None
     if isinstance(decay, LageCalibration):
         report += decay.lines()
@@ -698,9 +699,20 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     if not isinstance(decay, Decay):
         raise InputError(f"decay must be a Decay or a LageCalibration, got {decay!r}: e.g. "
                          "Decay('exponential', beta=0.076)")
-    res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
-                         boundary=boundary, engine=engine, hierarchy=hier,
-                         executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+
+    def search() -> pd.DataFrame:
+        hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
+        return lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
+                              boundary=boundary, engine=engine, hierarchy=hier,
+                              executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+
+    # a scenario with the base's roads, attachments and populations takes the base's
+    # potentials (models/incremental.py)
+    snap = setup[0]
+    res = memo("lage potential", [graph.n_nodes, graph.n_edges, *snap, setup[3],
+                                  munis.index.to_numpy(), in_region(munis),
+                                  repr((decay, limit_min, engine, pairs is not None)),
+                                  "edge" if boundary is None else boundary], search)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
