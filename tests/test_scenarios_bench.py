@@ -28,5 +28,7 @@ def test_scenarios_bench_small(tmp_path, capsys):
     assert res["one"]["municipalities_gaining"] >= 1
     m = res["matrix"]
     assert m["same_pairs_as_scipy"] is True and m["max_abs_diff_min"] < 1e-3
-    assert res["isochrones"]["centres_sampled"] == 1
+    iso = res["isochrones"]
+    assert iso["centres_sampled"] == 1 and iso["same_n_nodes"] is True
+    assert iso["grid_vs_network_iou_min"] > 0.8
     assert "60-minute matrix" in table and "ten scenarios in process" in table

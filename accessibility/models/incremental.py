@@ -129,17 +129,21 @@ def _embedding(old: np.ndarray, new: np.ndarray) -> np.ndarray | None:
 
 
 def merge_nearest(base: NearestResult, base_pos: np.ndarray, extra: NearestResult,
-                  extra_pos: np.ndarray) -> NearestResult:
+                  extra_pos: np.ndarray, at: np.ndarray | None = None) -> NearestResult:
     """The result of one search from both source lists: the lower time per node and,
     on a tie, the lower source index (``base_pos`` / ``extra_pos`` map each list's
-    indices to the combined list)."""
-    bs, es = base.source, extra.source
+    indices to the combined list). With ``at`` (node indices) only those nodes are
+    merged; the others keep the base's values (their source index unmapped)."""
+    dist, src = base.dist.copy(), base.source.copy()
+    at = slice(None) if at is None else at
+    bs, es = base.source[at], extra.source[at]
     b_idx = np.where(bs >= 0, base_pos[np.maximum(bs, 0)], -1)
     e_idx = np.where(es >= 0, extra_pos[np.maximum(es, 0)], -1)
-    bd, ed = base.dist, extra.dist
+    bd, ed = base.dist[at], extra.dist[at]
     take_e = (ed < bd) | ((ed == bd) & (e_idx >= 0) & ((b_idx < 0) | (e_idx < b_idx)))
-    return NearestResult(np.where(take_e, ed, bd),
-                         np.where(take_e, e_idx, b_idx).astype(np.int32))
+    dist[at] = np.where(take_e, ed, bd)
+    src[at] = np.where(take_e, e_idx, b_idx)
+    return NearestResult(dist, src)
 
 
 def _plan(rec: _Search, nodes: np.ndarray, offsets: np.ndarray):
@@ -180,11 +184,12 @@ def nearest_search(graph: RoadGraph, nodes, offsets, *, reverse: bool = True,
             if search.size == 0:
                 return rec.result
             # only times below the base's at the nodes read can change anything
-            d_old = rec.result.dist if interest is None else rec.result.dist[interest]
+            at = None if interest is None else np.unique(interest)
+            d_old = rec.result.dist if at is None else rec.result.dist[at]
             limit = float(d_old.max()) if d_old.size else 0.0
             extra = nearest_facility(graph, nodes[search], offsets[search], reverse=reverse,
                                      limit=limit)
-            return merge_nearest(rec.result, pos, extra, search)
+            return merge_nearest(rec.result, pos, extra, search, at)
         memo_.count("nearest searched in full")
     res = nearest_facility(graph, nodes, offsets, reverse=reverse)
     if state is not None and state[1] == "record":

@@ -27,6 +27,7 @@ from .search import (
                      potential,
                      set_threads,
                      shortest_path_tree,
+                     time_grid,
                      walk_nearest,
                      warmup,
 )
@@ -34,5 +35,5 @@ from .search import (
 __all__ = [
     "ContractionHierarchy", "CostMatrix", "Decay", "NearestResult", "PotentialResult",
     "decayed_row_sums", "nearest_facility", "one_to_many", "potential", "set_threads",
-    "shortest_path_tree", "walk_nearest", "warmup",
+    "shortest_path_tree", "time_grid", "walk_nearest", "warmup",
 ]
