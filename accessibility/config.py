@@ -348,6 +348,9 @@ class OutputConfig:
     isochrone_max_buffer_m : float
         Off-network reach of an isochrone around each reached road (at the access
         speed, at most this many metres).
+    isochrone_method : {"network", "grid"}
+        The isochrones' construction: the buffered network (exact) or the same rule
+        on a 250 m grid (national runs: minutes instead of hours).
     """
 
     dir: Path = Path(D.OUTPUT_DIR)
@@ -360,6 +363,7 @@ class OutputConfig:
     matrix_limit_min: float = D.MATRIX_LIMIT_MIN
     isochrone_minutes: tuple[float, ...] = D.ISOCHRONE_MINUTES
     isochrone_max_buffer_m: float = D.ISOCHRONE_MAX_BUFFER_M
+    isochrone_method: str = "network"
 
 
 @dataclass(frozen=True)
@@ -409,6 +413,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("output", "lang"): ("de", "en"),
     ("output", "unit"): ("gvb", "gemeinde"),
     ("destinations", "fernbahnhof_rule"): D.FERNBAHNHOF_RULES,
+    ("output", "isochrone_method"): ("network", "grid"),
     ("compute", "scheduler"): ("local", "dask"),
     ("compute", "tiles"): ("square", "kreis"),
 }

@@ -126,8 +126,11 @@ def in_extent(graph: RoadGraph, lon, lat, *, buffer_m: float = 0.0) -> np.ndarra
 
 def max_speed_ms(graph: RoadGraph) -> float:
     """The fastest edge speed of the graph, m/s (a lower bound of travel time for a
-    straight-line distance: no route is faster than distance / this speed)."""
-    moving = graph.time_s > 0
-    if not moving.any():
-        return float("inf")
-    return float(np.max(graph.length_m[moving] / graph.time_s[moving]))
+    straight-line distance: no route is faster than distance / this speed). Kept
+    with the graph (it is immutable): every indicator asks for it."""
+    if "_max_speed_ms" not in graph.__dict__:
+        moving = graph.time_s > 0
+        graph.__dict__["_max_speed_ms"] = (
+            float(np.max(graph.length_m[moving] / graph.time_s[moving])) if moving.any()
+            else float("inf"))
+    return graph.__dict__["_max_speed_ms"]

@@ -82,6 +82,7 @@ from ..vocabulary import (
     LAGE_CLASSES,
     LAGE_COLUMNS,
 )
+from .incremental import memo
 from .lage_exact import exact_origins
 from .lage_tables import (
     LAGE_THRESHOLDS,
@@ -92,6 +93,7 @@ from .lage_tables import (
     lage_tables,
     with_lage_classes,
 )
+from .membership import in_region
 
 logger = logging.getLogger(__name__)
 
@@ -710,20 +712,33 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     """
     day, src, report = daytime_population(munis, commuters)
     # one augmented graph and one hierarchy for calibration and potentials
-    setup = _setup(graph, munis, day)
-    hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
-    pairs = None
-    if isinstance(decay, LageCalibration):
-        report += decay.lines()
-        if decay.key == _pairs_key(setup[2], setup[3], limit_min):
-            pairs = decay.pairs  # the fit's table: sum it with the fitted decay
-        decay = decay.decay
+    fit = decay if isinstance(decay, LageCalibration) else None
+    if fit is not None:
+        report += fit.lines()
+        decay = fit.decay
     if not isinstance(decay, Decay):
         raise InputError(f"decay must be a Decay or a LageCalibration, got {decay!r}: e.g. "
                          "Decay('exponential', beta=0.076)")
-    res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
-                         boundary=boundary, engine=engine, hierarchy=hier,
-                         executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+
+    def search() -> pd.DataFrame:
+        # one augmented graph and one hierarchy for calibration and potentials
+        setup = _setup(graph, munis, day)
+        pairs = None
+        if fit is not None and fit.key == _pairs_key(setup[2], setup[3], limit_min):
+            pairs = fit.pairs  # the fit's table: sum it with the fitted decay
+        hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
+        return lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
+                              boundary=boundary, engine=engine, hierarchy=hier,
+                              executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+
+    # a scenario with the base's roads, attachments and populations takes the base's
+    # potentials (models/incremental.py); the key is what the potentials depend on
+    snap = network_arrays(munis, graph, what="municipalities")
+    res = memo("lage potential", [graph.n_nodes, graph.n_edges, *snap,
+                                  np.nan_to_num(np.asarray(day, dtype=np.float64), nan=0.0),
+                                  munis.index.to_numpy(), in_region(munis),
+                                  repr((decay, limit_min, engine, fit is not None)),
+                                  "edge" if boundary is None else boundary], search)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src

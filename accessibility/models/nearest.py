@@ -43,6 +43,7 @@ from ..graph import (
     snap_may_move,
 )
 from ..routing import nearest_facility
+from .incremental import nearest_search
 
 __all__ = [
     "NearestTimes",
@@ -142,8 +143,10 @@ def time_to_nearest(graph: RoadGraph, destinations: Attached, units: Attached, *
     if dest.size == 0:
         leaves = np.bincount(origin_unit, weights=np.isfinite(o_exit).astype(np.float64), minlength=n) > 0
         return NearestTimes(minutes, nearest, n_origins, leaves, edge)
-    res = nearest_facility(graph, destinations.node[dest], destinations.access_s[dest],
-                           reverse=True)
+    # a scenario's search reuses its base run's (models/incremental.py): exact at the
+    # nodes read here
+    res = nearest_search(graph, destinations.node[dest], destinations.access_s[dest],
+                         interest=np.r_[o_node[o_ok], units.node[units.on_network]])
     o_time = np.where(o_ok, origins.access_s + res.dist[o_node], np.inf)
     # strictly faster: a route as fast as the one found leaves the value as it is
     leaves = np.bincount(origin_unit, weights=(o_exit < o_time).astype(np.float64), minlength=n) > 0
@@ -204,7 +207,7 @@ def time_to_exit_s(graph: RoadGraph, dest_lon: np.ndarray, dest_lat: np.ndarray,
         np.column_stack([np.asarray(graph.x, float)[src], np.asarray(graph.y, float)[src]]))
     v = max(top_speed_kmh / 3.6, max_speed_ms(graph))
     start = np.maximum(d - max_snap_m, 0.0) / v
-    return np.asarray(nearest_facility(graph, src, start, reverse=True).dist, dtype=np.float64)
+    return np.asarray(nearest_search(graph, src, start).dist, dtype=np.float64)
 
 
 def edge_flag(graph: RoadGraph, nt: NearestTimes, lon: np.ndarray, lat: np.ndarray,

@@ -34,6 +34,7 @@ of every indicator, the class changes, and the residents that move between class
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ from .._util import read_toml
 from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
 from ..vocabulary import normalise_function
+from .incremental import SearchMemo, recording, reusing
 
 __all__ = [
     "Scenario",
@@ -331,44 +333,84 @@ def moves(diff: pd.DataFrame, column: str, order=None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ runs
+def base_run(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame, models
+             ) -> tuple[pd.DataFrame, SearchMemo]:
+    """The base results of ``models`` and the searches they made, for the scenarios
+    to reuse (:mod:`accessibility.models.incremental`)."""
+    with recording(graph) as memo_:
+        base = models(graph, munis, central_places)
+    return base, memo_
+
+
 def run_base_and_scenario(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame,
-                          changes: Scenario, models
+                          changes: Scenario, models, *, incremental: bool = True
                           ) -> tuple[pd.DataFrame, pd.DataFrame, RoadGraph, dict]:
     """Base and scenario results of ``models(graph, munis, central_places)`` (a
     picklable function returning the per-municipality result).
 
     ``munis`` are attached to ``graph``. The scenario's designations and populations
     change the tables, its road changes the graph (:func:`apply_roads`; the base
-    graph is reused as it is when the roads do not change). Returns the base and
-    scenario rows of the region (``in_region``) in the same order, the scenario
-    graph, and what the roads scenario did with the seconds of each step
+    graph is reused as it is when the roads do not change). Without road changes
+    (and with ``incremental``) the scenario reuses the base's searches
+    (:mod:`accessibility.models.incremental`: identical values, less work). Returns
+    the base and scenario rows of the region (``in_region``) in the same order, the
+    scenario graph, and what the roads scenario did with the seconds of each step
     (``times_s``).
     """
     t = time.perf_counter()
-    base = models(graph, munis, central_places)
+    base, memo_ = base_run(graph, munis, central_places, models)
     t_base = time.perf_counter() - t
     b, scen, g_s, info = scenario_task(changes, graph=graph, munis=munis,
-                                       central_places=central_places, models=models, base=base)
+                                       central_places=central_places, models=models, base=base,
+                                       memo=memo_ if incremental else None)
     info["times_s"] = {"base": t_base, **info["times_s"]}
     return b, scen, g_s, info
 
 
 def scenario_task(changes: Scenario, *, graph: RoadGraph, munis: pd.DataFrame,
-                  central_places: pd.DataFrame, models, base: pd.DataFrame):
-    """One scenario against a computed base (a task of :func:`run_batch`)."""
+                  central_places: pd.DataFrame, models, base: pd.DataFrame,
+                  memo: SearchMemo | None = None):
+    """One scenario against a computed base; with the base's ``memo`` (and no road
+    change) its searches are incremental."""
     times = {}
     t = time.perf_counter()
     g_s, info = apply_roads(graph, changes) if changes.changes_roads else (graph, {})
     times["scenario graph" + (" (derived, no OSM parse)" if changes.changes_roads else
                               " (the base graph, unchanged)")] = time.perf_counter() - t
     t = time.perf_counter()
-    scen = models(g_s, scenario_municipalities(munis, changes),
-                  scenario_central_places(central_places, changes))
-    times["scenario models"] = time.perf_counter() - t
+    reuse = memo is not None and not changes.changes_roads
+    with reusing(memo) if reuse else contextlib.nullcontext():
+        scen = models(g_s, scenario_municipalities(munis, changes),
+                      scenario_central_places(central_places, changes))
+    times["scenario models" + (" (incremental)" if reuse else "")] = time.perf_counter() - t
     region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
               else np.ones(len(base), bool))
     b = base[region]
     return b, scen.set_index("ags").loc[b["ags"]].reset_index(), g_s, {**info, "times_s": times}
+
+
+def _changed_columns(changes: Scenario, **shared) -> tuple[dict | None, dict]:
+    """:func:`scenario_task` as a batch task: only the scenario's columns that differ
+    from the base's travel back (all of them when the columns differ), not the
+    tables or the graph."""
+    b, scen, _, info = scenario_task(changes, **shared)
+    ref = b.set_index("ags").reset_index()
+    if list(scen.columns) != list(ref.columns):
+        return None, {"table": scen, "info": info}
+    delta = {c: scen[c] for c in scen.columns
+             if not (scen[c].dtype == ref[c].dtype and scen[c].equals(ref[c]))}
+    return delta, {"attrs": dict(scen.attrs), "info": info}
+
+
+def _from_changed(base_region: pd.DataFrame, delta: dict | None, rest: dict) -> pd.DataFrame:
+    """The scenario's table from the base's rows and :func:`_changed_columns`."""
+    if delta is None:
+        return rest["table"]
+    out = base_region.set_index("ags").reset_index()
+    for c, v in delta.items():
+        out[c] = v
+    out.attrs = rest["attrs"]
+    return out
 
 
 def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame,
@@ -376,17 +418,27 @@ def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFram
               ) -> list[tuple]:
     """:func:`run_base_and_scenario` for several scenarios: the base once, then one
     task per scenario of ``executor`` (in this process without one; ``models`` must
-    be picklable for Dask). Returns one ``(base, scenario, graph, info)`` per
-    scenario; ``info["times_s"]["base (shared by the batch)"]`` is the base's time."""
+    be picklable for Dask). The graph, the tables, the base and its searches go to
+    each worker once; a task gets its scenario and returns only the columns it
+    changed (a road scenario's graph is derived again here, not sent back). Returns
+    one ``(base, scenario, graph, info)`` per scenario;
+    ``info["times_s"]["base (shared by the batch)"]`` is the base's time."""
     t = time.perf_counter()
-    base = models(graph, munis, central_places)
+    base, memo_ = base_run(graph, munis, central_places, models)
     t_base = time.perf_counter() - t
     shared = {"graph": graph, "munis": munis, "central_places": central_places,
-              "models": models, "base": base}
-    runs = (executor or LocalExecutor()).map(scenario_task, list(scenarios), shared=shared,
-                                              what="scenarios")
-    for r in runs:
-        r[3]["times_s"] = {"base (shared by the batch)": t_base, **r[3]["times_s"]}
+              "models": models, "base": base, "memo": memo_}
+    parts = (executor or LocalExecutor()).map(_changed_columns, list(scenarios),
+                                               shared=shared, what="scenarios")
+    region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
+              else np.ones(len(base), bool))
+    b = base[region]
+    runs = []
+    for sc, (delta, rest) in zip(scenarios, parts):
+        info = rest["info"]
+        g_s = apply_roads(graph, sc)[0] if sc.changes_roads else graph
+        info["times_s"] = {"base (shared by the batch)": t_base, **info["times_s"]}
+        runs.append((b, _from_changed(b, delta, rest), g_s, info))
     return runs
 
 

@@ -164,11 +164,19 @@ def scenario(config: Config | str | Path | None, scenario_file: str | Path, *,
     return result
 
 
-def _scenario_models(config: Config, inputs: Inputs) -> api.ScenarioModels:
-    """The models a scenario compares, with the config's settings."""
+def _scenario_models(config: Config, inputs: Inputs, graph, munis) -> api.ScenarioModels:
+    """The models a scenario compares, with the config's settings. With ``[lage]
+    calibrate`` the decay is fitted once, on the base, and the scenarios use it (a
+    scenario never refits: its change would move the decay and hide itself)."""
     cfg, c = config.central_places, config.lage
+    lage = "lage" in config.output.models
+    decay = lage_decay(config)
+    if lage and c.calibrate and "population" in munis and munis["population"].notna().any():
+        decay = api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
+                                   target_mean=c.target_mean, limit_min=c.limit_min,
+                                   engine=c.engine, cache_dir=config.graph.cache_dir).decay
     return api.ScenarioModels(
-        inputs.commuters, "lage" in config.output.models, lage_decay(config),
+        inputs.commuters, lage, decay,
         standard_mz_min=cfg.standard_mz_min, standard_oz_min=cfg.standard_oz_min,
         gz_with_mz_is_mz=cfg.gz_with_mz_is_mz, limit_min=c.limit_min,
         thresholds=tuple(c.thresholds), engine=c.engine, cache_dir=config.graph.cache_dir)
@@ -183,7 +191,7 @@ def _scenario_setup(config: Config):
     munis = api.mark_region(graph, munis, ags_prefixes=config.region.ags_prefixes,
                         bbox=config.region.bbox)
     times = {"graph and municipalities (cached graph)": time.perf_counter() - t}
-    models = _scenario_models(config, inputs)
+    models = _scenario_models(config, inputs, graph, munis)
     return config, graph, munis, inputs, models, times
 
 

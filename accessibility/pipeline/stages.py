@@ -322,7 +322,8 @@ def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
             destinations(config.central_places.gz_with_mz_is_mz)["mz"])]
         if len(centres):
             iso = api.isochrones(graph, centres, minutes=c.isochrone_minutes,
-                                 max_buffer_m=c.isochrone_max_buffer_m)
+                                 max_buffer_m=c.isochrone_max_buffer_m,
+                                 method=c.isochrone_method)
             out.add("isochrones", write_gpkg_layers({"isochrones": iso},
                                                     out.stage / "isochrones.gpkg"))
             lines += list(iso.attrs.get("report", [])) + [

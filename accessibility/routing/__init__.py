@@ -28,12 +28,13 @@ from .search import (
                      potential,
                      set_threads,
                      shortest_path_tree,
+                     time_grid,
                      walk_nearest,
                      warmup,
 )
 
 __all__ = [
     "ContractionHierarchy", "CostMatrix", "Decay", "NearestResult", "PotentialResult",
-    "decayed_row_sums", "exact_rows", "nearest_facility", "one_to_many", "potential", "set_threads",
-    "shortest_path_tree", "walk_nearest", "warmup",
+    "decayed_row_sums", "exact_rows", "nearest_facility", "one_to_many", "potential",
+    "set_threads", "shortest_path_tree", "time_grid", "walk_nearest", "warmup",
 ]

@@ -12,6 +12,7 @@ thread pool; :func:`set_threads` sets its size (default: all cores, or the
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -23,7 +24,7 @@ from scipy.sparse import csr_array
 
 from .. import defaults
 from .._errors import InputError
-from . import kernels
+from . import _grid_kernels as _grid, kernels
 from ._decay import (
     DECAY_EXPONENTIAL,
     DECAY_GAUSSIAN,
@@ -489,3 +490,63 @@ def shortest_path_tree(graph, source: int, *, limit: float = np.inf, weight: str
 
 
 __all__ += ["decayed_row_sums", "shortest_path_tree"]
+
+
+_SCRATCH = threading.local()
+
+
+def time_grid(graph, node: int, offset: float, point: tuple[float, float], *, limits,
+              cell_m: float, cap_m: float, speed_ms: float, reverse: bool = False
+              ) -> tuple[np.ndarray, int, int, np.ndarray]:
+    """The reach of one bounded search on a grid, per time limit (grid isochrones).
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        Node coordinates ``x``, ``y`` in metres (``graph.crs``).
+    node, offset : int, float
+        The search starts at ``node`` with ``offset`` seconds (the access leg from
+        ``point``, the centre's own coordinates in ``graph.crs``).
+    limits : array_like of float
+        Seconds (inclusive), ascending; the search goes to the largest.
+    cell_m, cap_m, speed_ms : float
+        Grid cell (m), largest distance off the network (m) and the speed there (m/s).
+    reverse : bool
+        Search the reversed graph (times *to* the centre).
+
+    Returns
+    -------
+    grid : ndarray (n_limits, ny, nx)
+        Per limit ``L``, metres from each cell centre ``p`` to the area reached: the
+        least ``|p - q| - min(cap_m, speed_ms (L - t_q))`` over the reached network
+        points ``q`` (nodes, points every cell along the edges and the access leg),
+        negative inside; ``inf`` far outside. Cell ``(i, j)`` of the whole grid
+        covers ``[i, i + 1) x [j, j + 1)`` cells from the CRS origin.
+    ix0, iy0 : int
+        Whole-grid index of ``grid[:, 0, 0]``.
+    times : ndarray
+        Seconds of the reached nodes.
+
+    Threads may call it at the same time (the kernel releases the GIL; each thread
+    keeps its own scratch arrays).
+    """
+    g = graph.reversed if reverse else graph
+    off, tgt, w = _graph_arrays(g, "time")
+    n = off.size - 1
+    src = _nodes(node, n, "node")
+    s = getattr(_SCRATCH, "arrays", None)
+    if s is None or s[0].size != n or s[1].size != tgt.size + 1:
+        s = (np.full(n, np.inf), np.empty(tgt.size + 1), np.empty(tgt.size + 1, np.int64),
+             np.empty(n, np.int64))
+        _SCRATCH.arrays = s
+    lim = np.sort(np.asarray(limits, np.float64).ravel())
+    if lim.size == 0 or not (lim >= 0).all():
+        raise InputError(f"limits must be seconds >= 0, got {limits!r}")
+    x = np.asarray(graph.x, np.float64)
+    y = np.asarray(graph.y, np.float64)
+    return _grid.reach_grid(off, tgt, w, x, y, int(src[0]), float(offset), lim,
+                            float(point[0]), float(point[1]),
+                            float(cell_m), float(cap_m), float(speed_ms), *s)
+
+
+__all__ += ["time_grid"]
