@@ -393,7 +393,7 @@ def _exact_flags(graph, munis, daytime, snap, idx, aug, origins, cut, bd, limit_
     snap_lim = max(max_snap, settings or 0.0)
     moves = np.zeros(len(munis), bool)
     if ok.any():
-        sm = np.asarray(snap.snap_m, float)  # off the network: as far as the limit
+        sm = np.asarray(snap.snap_m, float)  # those off the network: exact_origins decides
         moves[ok] = snap_may_move(graph, lon[ok], lat[ok],
                                   np.where(np.isfinite(sm), sm, snap_lim)[ok])
     exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],

@@ -7,9 +7,10 @@ inside the extract, so it takes at least ``t(o, c1)``. Beyond, it either comes b
 in through a cut node c2 and drives inside to d (d's road node is inside), covering
 at least the straight line from c1 to c2 at the top speed (200 km/h, or the graph's
 fastest edge) and then ``t(c2, d)`` inside; or, for a destination whose road node a
-larger extract may move beyond the cut (its snapping, or one the extract does not
-reach at all), it covers the straight line from c1 to d's point less the snapping
-limit. So no route through the cut reaches d before
+larger extract may move beyond the cut (its snapping; or one without a road node now
+that lies beyond the extract: its nearest cut node no farther than its nearest road
+plus the snapping limit), it covers the straight line from c1 to d's point less the
+snapping limit. A destination deep inside, off every road, never counts. So no route through the cut reaches d before
 
     b(o, d) = min over c1 of t(o, c1) + min(min over c2 of line(c1, c2) / v + t(c2, d),
                                              max(0, line(c1, d) - max_snap_m) / v).
@@ -91,7 +92,8 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
         The snapping limit: a destination's road node lies within it of its point.
     dest_may_move : bool array, optional
         Destinations whose road node a larger extract might move beyond the cut
-        (:func:`accessibility.graph.snap_may_move`); those off the network always.
+        (:func:`accessibility.graph.snap_may_move`) among those with a node; for
+        those without, the rule above decides.
     route : callable, optional
         ``route(origins, targets, limit)`` -> sparse table of seconds; default
         bounded searches on ``aug`` (pass a hierarchy's ``one_to_many``).
@@ -112,14 +114,22 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     n_d = dest_xy.shape[0]
     dest_nodes = np.asarray(dest_nodes, np.int64)
     on = np.flatnonzero(dest_nodes >= 0)
-    moves = dest_nodes < 0
-    if dest_may_move is not None:
-        moves |= np.asarray(dest_may_move, bool)
+    moves = (np.zeros(n_d, bool) if dest_may_move is None
+             else np.asarray(dest_may_move, bool).copy())
+    # without a road node now: beyond the extract (the nearest cut node about as near
+    # as the nearest road), a larger one may reach it; deep inside, off every road,
+    # with the cut farther than any road plus the snapping limit, it never counts
+    off = dest_nodes < 0
+    cxy = np.column_stack([gx[src], gy[src]])
+    if off.any() and dest_xy.shape[0]:
+        to_road, _ = cKDTree(np.column_stack([gx, gy])).query(dest_xy[off])
+        to_cut, _ = cKDTree(cxy).query(dest_xy[off])
+        moves[off] = to_cut <= to_road + max_snap_m
+    never = off & ~moves
     t_k = np.full((n_k, n_o), np.inf)      # origin -> section (reverse searches)
     back_k = np.full((n_k, n_d), np.inf)   # section -> destination, inside (forward)
     line_k = np.full((n_k, n_d), np.inf)   # section -> destination's point, straight
     gap = np.full((n_k, n_k), np.inf)      # section -> section, straight line (m)
-    cxy = np.column_stack([gx[src], gy[src]])
     for k in range(n_k):
         nodes = src[labels == k]
         zero = np.zeros(nodes.size)
@@ -144,6 +154,6 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     pairs.sort_indices()
     # columns of the table are positions in ``on``: back to destination indices
     cols = on[pairs.indices].astype(np.int64)
-    w = np.asarray(dest_weight, np.float64)
+    w = np.where(never, 0.0, np.asarray(dest_weight, np.float64))
     return exact_rows(pairs.indptr.astype(np.int64), cols, pairs.data.astype(np.float64),
                       t_k, l_k, np.where(np.isfinite(w), w, 0.0), float(limit_s))
