@@ -466,6 +466,10 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "incomplete": "unvollständig: schneidet den Rand des Ausschnitts",
         "provisional": "kann sich mit größerem Ausschnitt ändern (Randmarke)",
         "html_title": "Erreichbarkeit zentraler Orte",
+        "pt_mz_time": "ÖPNV-Reisezeit zum nächsten Mittel-/Oberzentrum (Median {start}-{end} "
+                      "Uhr, Tür zu Tür)",
+        "pt_ratio": "ÖPNV-Reisezeit / Pkw-Fahrzeit zum nächsten Mittel-/Oberzentrum",
+        "ratio": "ÖPNV / Pkw (Faktor)",
     },
     "en": {
         "oz_time": "Car time to the nearest Oberzentrum{per}",
@@ -496,6 +500,10 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "incomplete": "incomplete: crosses the extract's edge",
         "provisional": "may change with a larger extract (edge flag)",
         "html_title": "Accessibility of central places",
+        "pt_mz_time": "Public-transport time to the nearest Mittel-/Oberzentrum (median "
+                      "{start}-{end}, door to door)",
+        "pt_ratio": "Public-transport time / car time to the nearest Mittel-/Oberzentrum",
+        "ratio": "public transport / car (factor)",
     },
 }
 #: German map labels of the engine's English class labels (the values in the tables
