@@ -310,3 +310,25 @@ def test_a_new_route_with_a_headway(small):
 def test_bad_timetable_scenarios_are_clear_errors(small, changes, words):
     with pytest.raises(InputError, match=words):
         _scenario_times(small, changes)
+
+
+def test_scenario_command_compares_pt_times(tmp_path):
+    from accessibility.pipeline import scenario
+
+    sc = tmp_path / "line24.toml"
+    sc.write_text('name = "RNV 24 hourly"\n[[public_transport.headways]]\n'
+                  'route = "RNV 24"\nheadway_min = 60\n')
+    res = scenario(None, sc, output_dir=tmp_path / "out", overrides={
+        "inputs.osm": str(shared("osm", "heidelberg.osm.pbf")),
+        "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
+        "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
+        "inputs.gtfs": str(shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")),
+        "output.maps": False, "output.models": ["central_places"]})
+    d = pd.read_csv(tmp_path / "out" / "pt_scenario.csv", dtype={"ags": str}).set_index("ags")
+    ch = d["t_pt_mz_min_change"].dropna()
+    # fewer trams can make no trip faster; Dossenheim and Schriesheim lie on line 24,
+    # Leimen (bus 757) does not
+    assert (ch >= 0).all()
+    assert ch["08226012"] > 0 and ch["08226082"] > 0
+    assert ch["08226041"] == 0
+    assert "Public transport before and after" in res.summary
