@@ -103,6 +103,20 @@ def test_a_direct_walk_and_a_station(small):
     assert r.loc["M", "t_pt_ldrail_min"] == pytest.approx(500 / 60)
 
 
+def test_population_origins_are_weighted_by_residents(small):
+    # A's residents: 300 in a cell 0.5 m from s0 and 100 in a cell 230.5 m south (walks
+    # rounded up to 1 s and 231 s, half a metre off so that no rounding of the
+    # projections moves them). The first misses the departure of its own minute:
+    # 21 .. 30 three times, median 25; the second reaches s0 3:51 later: 24 .. 33,
+    # median 28; A: (3 x 25 + 28) / 4
+    to_grid = Transformer.from_crs(defaults.METRIC_CRS, defaults.GRID_CRS, always_xy=True)
+    gx, gy = to_grid.transform([X0, X0], [Y0 + 0.5, Y0 - 230.5])
+    grid = pd.DataFrame({"x": gx, "y": gy, "population": [300.0, 100.0]})
+    r = _run(small, origins="population", population_grid=grid)
+    assert r.loc["A", "t_pt_mz_min"] == pytest.approx((3 * 25 + 28) / 4)
+    assert r.loc["B", "t_pt_mz_min"] == 34.0  # no cell: its reference point
+
+
 def test_pt_vs_car_and_the_30_minute_shares(small):
     r = _run(small).reset_index()
     r["t_mz_min"] = [10.0, 12.0, 20.0, 40.0, 15.0, 0.0]
@@ -173,7 +187,8 @@ def vrn_run(tmp_path_factory):
         "inputs.municipalities": str(shared("municipalities", "gemeinden_2019_destatis.csv")),
         "inputs.central_places": str(shared("central_places", "zentrale_orte_2024.csv")),
         "inputs.gtfs": str(shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")),
-        "public_transport.date": "2022-10-18", "output.maps": False,
+        "inputs.stations": str(shared("reference", "db_long_distance_stations.csv")),
+        "public_transport.date": "2022-10-18",
         "output.models": ["central_places", "public_transport"]})
     return out, res
 
@@ -190,14 +205,19 @@ def test_the_run_writes_pt_times_and_the_comparison(vrn_run):
     assert cmp.loc["08226012", "ratio_mz"] == pytest.approx(
         m.loc["08226012", "t_pt_mz_min"] / m.loc["08226012", "t_mz_min"])
     assert "public transport" in (out / "summary.md").read_text()
-    for f in ("pt_gvb.csv", "pt_kreis.csv", "pt_land.csv"):
-        assert (out / f).exists()
+    for f in ("pt_gvb.csv", "pt_kreis.csv", "pt_land.csv", "map_pt_mz.png",
+              "map_pt_car_ratio.png"):
+        assert (out / f).exists(), f
+    # Heidelberg Hbf is a Fernbahnhof of the DB table: Dossenheim reaches it by tram
+    assert m.loc["08226012", "t_pt_ldrail_min"] > 0
 
 
 def test_run_values_equal_the_time_expanded_reference(vrn_run):
-    """Door-to-door times of three municipalities, every minute 06:00-08:59, by the
-    scipy time-expanded graph: access and egress walks computed here, the median
-    and 80th percentile as r5py (inverted cdf over the 180 minutes)."""
+    """Door-to-door times of three municipalities to the nearest MZ and Fernbahnhof,
+    every minute 06:00-08:59, by the scipy time-expanded graph: access and egress
+    walks computed here, the median and 80th percentile as r5py (inverted cdf over
+    the 180 minutes)."""
+    from accessibility.io.destinations import read_long_distance_stations
     from accessibility.io.gtfs_timetable import read_gtfs_day
     from accessibility.vocabulary import destinations
     from benchmarks._pt_reference import TimeExpanded
@@ -216,10 +236,13 @@ def test_run_values_equal_the_time_expanded_reference(vrn_run):
         return served[ok], np.ceil(d[ok] * 1.3 / (4.8 / 3.6)).astype(np.int64)
 
     mz = m[m["central_place"].isin(destinations()["mz"])]
-    egress = np.full(tt.n_stops, np.inf)
-    for lon, lat in zip(mz["lon"], mz["lat"], strict=True):
-        s, w = near(lon, lat)
-        np.minimum.at(egress, s, w)
+    stations = read_long_distance_stations(shared("reference", "db_long_distance_stations.csv"))
+    egress = {}
+    for kind, dest in (("mz", mz), ("ldrail", stations)):
+        egress[kind] = np.full(tt.n_stops, np.inf)
+        for lon, lat in zip(dest["lon"], dest["lat"], strict=True):
+            s, w = near(lon, lat)
+            np.minimum.at(egress[kind], s, w)
     deps = np.arange(6 * 3600, 9 * 3600, 60)
     cases = {a: near(m.loc[a, "lon"], m.loc[a, "lat"]) for a in
              ("08226012", "08226022", "08226041")}  # Dossenheim, Gaiberg, Leimen
@@ -228,17 +251,18 @@ def test_run_values_equal_the_time_expanded_reference(vrn_run):
                             for s, w in cases.values()])
     graph = TimeExpanded(tt, extra)
     for ags, (s, w) in cases.items():
-        door = np.array([np.min(np.nan_to_num(graph.earliest_arrival(s, w, int(t)),
-                                              nan=np.inf) + egress) - t
-                         for t in deps]) / 60.0  # inf: no trip
-        assert np.isfinite(door).mean() > 0.5, ags
-        med = np.percentile(door, 50, method="inverted_cdf")
-        p80 = np.percentile(door, 80, method="inverted_cdf")
-        assert m.loc[ags, "t_pt_mz_min"] == pytest.approx(med, abs=1e-9), ags
-        if np.isfinite(p80):
-            assert m.loc[ags, "t_pt_mz_p80_min"] == pytest.approx(p80, abs=1e-9), ags
-        else:
-            assert pd.isna(m.loc[ags, "t_pt_mz_p80_min"]), ags
+        ea = [np.nan_to_num(graph.earliest_arrival(s, w, int(t)), nan=np.inf) for t in deps]
+        for kind in ("mz", "ldrail"):
+            door = np.array([np.min(e + egress[kind]) - t
+                             for e, t in zip(ea, deps, strict=True)]) / 60.0  # inf: no trip
+            assert np.isfinite(door).mean() > 0.5, (ags, kind)
+            med = np.percentile(door, 50, method="inverted_cdf")
+            p80 = np.percentile(door, 80, method="inverted_cdf")
+            assert m.loc[ags, f"t_pt_{kind}_min"] == pytest.approx(med, abs=1e-9), (ags, kind)
+            if np.isfinite(p80):
+                assert m.loc[ags, f"t_pt_{kind}_p80_min"] == pytest.approx(p80, abs=1e-9)
+            else:
+                assert pd.isna(m.loc[ags, f"t_pt_{kind}_p80_min"]), (ags, kind)
 
 
 # ------------------------------------------------------------------ scenarios
