@@ -103,6 +103,15 @@ def test_a_direct_walk_and_a_station(small):
     assert r.loc["M", "t_pt_ldrail_min"] == pytest.approx(500 / 60)
 
 
+def test_a_walk_where_no_stop_is_near_the_destination(small):
+    # a station 700 m north of B and 1.3 km from s0: no stop serves it, B walks (B has
+    # a stop of its own, s0, which leads nowhere near it)
+    lon, lat = _ll([0], [1300])
+    r = _run(small, stations=pd.DataFrame({"lon": lon, "lat": lat}))
+    assert r.loc["B", "t_pt_ldrail_min"] == pytest.approx(700 / 60)
+    assert r.loc["A", "t_pt_ldrail_reason"].startswith("no Fernbahnhof")
+
+
 def test_population_origins_are_weighted_by_residents(small):
     # A's residents: 300 in a cell 0.5 m from s0 and 100 in a cell 230.5 m south (walks
     # rounded up to 1 s and 231 s, half a metre off so that no rounding of the

@@ -238,17 +238,19 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
         med = np.full(len(org), np.nan)
         high = np.full(len(org), np.nan)
         share = np.zeros(len(org))
+        routed = np.zeros(0, np.int64)  # origins whose window was routed
         if di.size:
             prof = profile(tt, tt.stop_ids[served[dj]], walk_seconds(dd, **walk),
                            earliest_s=int(window_s[0]))
             stats = window_statistics(window_times(prof, access, departures, direct_s=direct),
                                       percentile=percentile)
-            idx = stats.index.to_numpy(np.int64)
+            idx = routed = stats.index.to_numpy(np.int64)
             med[idx] = stats["t_median_min"].to_numpy()
             high[idx] = stats[f"t_{p_col}_min"].to_numpy()
             share[idx] = stats["reached_share"].to_numpy()
-        only = np.setdiff1d(direct.index.to_numpy(np.int64), access["origin"].to_numpy())
-        med[only] = high[only] = direct.loc[only].to_numpy() / 60.0  # walk, no stop near
+        # a walk straight to the destination, and no stop near (or none near it)
+        only = np.setdiff1d(direct.index.to_numpy(np.int64), routed)
+        med[only] = high[only] = direct.loc[only].to_numpy() / 60.0
         share[only] = 1.0
         # a municipality: weighted mean over its origins with a value
         t, p, sh = (_weighted(v, o_w, o_muni, len(munis)) for v in (med, high, share))
