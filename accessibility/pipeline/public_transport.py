@@ -9,10 +9,11 @@ import logging
 import pandas as pd
 
 from .. import api, report
+from .._errors import InputError
 from ..config import Config
 from ..maps import map_values
 from ..vocabulary import map_words
-from .inputs import Inputs
+from .inputs import Inputs, models_named
 from .publish import Output
 from .stages import provisional, with_names
 
@@ -25,17 +26,27 @@ WITHIN_MIN = 30.0
 def public_transport_stage(munis, config: Config, inputs: Inputs, out: Output, polygons,
                            summary: list[str]):
     """``t_pt_mz_min``, ``t_pt_oz_min``, ``t_pt_ldrail_min`` and what is made of them;
-    skipped with a log line without a GTFS feed (``--gtfs``)."""
+    skipped with a log line without a GTFS feed (``--gtfs``), and with a summary note
+    when the feed does not fit (another region, no trip on the day) unless
+    ``--models`` names ``public_transport``."""
     if inputs.gtfs_feed is None:
         logger.info("public-transport times skipped: no GTFS feed (give --gtfs FEED.zip, "
                     "[inputs] gtfs)")
         return munis
     c, cp = config.public_transport, config.central_places
     grid = inputs.population_grid if cp.origins == "population" else None
-    res = api.pt_times(munis, inputs.gtfs_feed, stations=inputs.stations,
-                       origins="population" if grid is not None else "point",
-                       population_grid=grid, polygons=polygons,
-                       gz_with_mz_is_mz=cp.gz_with_mz_is_mz, **c.options())
+    try:
+        res = api.pt_times(munis, inputs.gtfs_feed, stations=inputs.stations,
+                           origins="population" if grid is not None else "point",
+                           population_grid=grid, polygons=polygons,
+                           gz_with_mz_is_mz=cp.gz_with_mz_is_mz, **c.options())
+    except InputError as e:
+        if models_named(config):  # asked for by name: its input must fit
+            raise
+        # a default model: the feed may be given for the stops of the Nahversorgung only
+        logger.warning("public-transport times skipped: %s", e)
+        summary += report.skipped_section(report.PT_TITLE, str(e))
+        return munis
     reg = res[res["in_region"].to_numpy(bool)]
     p = f"p{c.percentile:g}"
     values = [f"t_pt_{k}_{s}min" for k in ("mz", "oz", "ldrail") for s in ("", f"{p}_")]
