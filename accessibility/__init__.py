@@ -32,6 +32,7 @@ _LAZY = {
          "lage_from", "nahversorgung", "plan", "prepare_municipalities", "prepare_nahversorgung",
          "pt_departures", "scenario", "scenario_batch", "settlement_types", "time_matrix",
          "walk_distances", "walkability"), ".api"),
+    "pt_times": ".api",
     "Config": ".config", "load_config": ".config",
     **dict.fromkeys(("RoadGraph", "build_graph", "load_graph", "save_graph", "snap_points"),
                     ".graph"),

@@ -53,6 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["output.unit"] = args.unit
     if args.fernbahnhof_rule:
         overrides["destinations.fernbahnhof_rule"] = args.fernbahnhof_rule
+    if args.gtfs_date:
+        overrides["public_transport.date"] = overrides["walk.gtfs_date"] = args.gtfs_date
     if args.matrix is not None:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
@@ -299,11 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_inputs(r)
     r.add_argument("--no-maps", action="store_true", help="write no PNG maps")
     r.add_argument("--models", help="comma-separated models to run: central_places, lage, "
-                                    "indicators, walk (default: all whose inputs are given)")
+                                    "indicators, walk, public_transport (default: all whose "
+                                    "inputs are given)")
     r.add_argument("--fernbahnhof-rule", choices=defaults.FERNBAHNHOF_RULES,
                    help="which stations of the DB station table are Fernbahnhöfe: "
                         "ic_ec_ice (every IC/EC/ICE stop, as BBSR; default) or price_class "
                         "(DB price class 1-3 besides); [destinations] fernbahnhof_rule")
+    r.add_argument("--gtfs-date", metavar="YYYY-MM-DD",
+                   help="service day of the GTFS feed for the public-transport times "
+                        "([public_transport] date) and the stop departures ([walk] gtfs_date)")
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")

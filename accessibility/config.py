@@ -18,6 +18,7 @@ from . import defaults as D
 from ._checks import check_box
 from ._crs import check_metric_crs
 from ._errors import InputError
+from ._pt_config import PT_RANGES, PublicTransportConfig, check_public_transport
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ __all__ = [
     "InputsConfig",
     "LageConfig",
     "OutputConfig",
+    "PublicTransportConfig",
     "RegionConfig",
     "WalkConfig",
     "load_config",
@@ -444,6 +446,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("compute", "threads_per_worker"): (1, 1024, "threads"),
     ("compute", "tile_size_m"): (1_000.0, 1_000_000.0, "metres"),
     ("compute", "lage_chunk"): (1, 1_000_000, "municipalities"),
+    **PT_RANGES,
 }
 _FORMATS = D.OUTPUT_FORMATS
 
@@ -463,6 +466,7 @@ class Config:
     lage: LageConfig = field(default_factory=LageConfig)
     walk: WalkConfig = field(default_factory=WalkConfig)
     destinations: DestinationsConfig = field(default_factory=DestinationsConfig)
+    public_transport: PublicTransportConfig = field(default_factory=PublicTransportConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
     source: Path | None = None
@@ -502,6 +506,7 @@ _SECTIONS: dict[str, type] = {
     "lage": LageConfig,
     "walk": WalkConfig,
     "destinations": DestinationsConfig,
+    "public_transport": PublicTransportConfig,
     "output": OutputConfig,
     "compute": ComputeConfig,
 }
@@ -581,7 +586,7 @@ def _coerce(section: str, key: str, value: object, hint: object, base: Path,
             raise wrong()
         return value
     if base_hint is str:
-        if (section, key) == ("walk", "gtfs_date") and isinstance(value, _dt.date):
+        if key in ("gtfs_date", "date") and isinstance(value, _dt.date):
             return value.isoformat()
         if not isinstance(value, str):
             raise wrong()
@@ -656,6 +661,8 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
         if bad:
             raise InputError(f"{where}: [output] formats has unknown entries {bad}; use "
                              f"any of {', '.join(_FORMATS)}.")
+    if name == "public_transport":
+        check_public_transport(values, where)
     if name == "walk" and "gtfs_date" in values:
         try:
             _dt.date.fromisoformat(str(values["gtfs_date"]))
@@ -763,6 +770,7 @@ def load_config(path: str | Path | None = None,
 
 def _check_relations(config: Config, where: str) -> None:
     """Settings that are each plausible but contradict each other."""
+    check_public_transport(dataclasses.asdict(config.public_transport), where)
     w = config.walk
     if w.limit_m > w.max_distance_m:
         raise InputError(f"{where}: [walk] limit_m = {w.limit_m:g} m is beyond max_distance_m = "

@@ -151,11 +151,22 @@ PT_STEP_S = 60
 #: High percentile of the door-to-door times over the window, beside the median (r5py
 #: reports percentiles of the minutes of a window the same way).
 PT_PERCENTILE = 80
+#: No vehicle crosses Germany faster in a straight line (km/h; the ICE's top speed):
+#: a public-transport time longer than the straight line from the origin to the
+#: edge of the feed's coverage at this speed is flagged (``t_pt_*_edge_flag``).
+PT_EDGE_SPEED_KMH = 300.0
+#: Accessibility standards by public transport (minutes to the nearest MZ / OZ). The
+#: RIN 2008 (FGSV, Richtlinien für integrierte Netzgestaltung) sets the public-transport
+#: travel times to central places beside the car ones (OZ 60-90 min); the BVWP 2030's
+#: deficit analysis uses the same RIN limits. 45 / 90 minutes: the upper RIN values,
+#: as issue 25 asks for.
+PT_STANDARD_MZ_MIN = 45.0
+PT_STANDARD_OZ_MIN = 90.0
 
 # ------------------------------------------------------------------ output
 #: The models a run computes: car times to central places, the Lage (with settlement
-#: types) and the Nahversorgung (when its inputs are given).
-MODELS = ("central_places", "lage", "indicators", "walk")
+#: types) and the Nahversorgung, times by public transport (when its inputs are given).
+MODELS = ("central_places", "lage", "indicators", "walk", "public_transport")
 #: File format of the static maps: png (screens, reports), pdf or svg (print, vector).
 MAP_FORMAT = "png"
 #: Language of the maps' titles and legends: "de" (the reports they go into are German)

@@ -373,3 +373,28 @@ def scenario_section(sc, diff: pd.DataFrame, moved: dict, road_info: dict,
 
 def skipped_section(title: str, why: str) -> list[str]:
     return [title, "", f"skipped: {why}", ""]
+
+
+PT_TITLE = "## Public transport: time to the nearest central place by bus and train"
+
+
+def public_transport_section(report: list[str], within: pd.DataFrame, means: pd.DataFrame,
+                             *, minutes: float, standard_mz_min: float,
+                             standard_oz_min: float, beyond: dict[str, int]) -> list[str]:
+    """The public-transport times beside the car's (BBSR: share of residents within
+    ``minutes`` of the nearest central place by car and by public transport)."""
+    lines = [PT_TITLE, ""] + [f"- {r}" for r in report] + [""]
+    if len(within) and within["residents"].iloc[0] > 0:
+        t = within.assign(share=within["share"] * 100.0).rename(
+            columns={"share": f"share within {minutes:g} min (%)",
+                     "within": f"residents within {minutes:g} min"})
+        lines += [f"Residents within {minutes:g} minutes of the nearest Mittel- or "
+                  "Oberzentrum, by car and by public transport (municipalities with both "
+                  "times; BBSR reports 99.5 % and 82 % for Germany):", "",
+                  md_table(t), ""]
+    lines += ["Means over the region (public-transport medians of the window; "
+              "`pt_vs_car.csv` compares every municipality):", "", md_table(means), "",
+              f"Beyond the public-transport standards (RIN 2008 / BVWP: MZ {standard_mz_min:g}, "
+              f"OZ {standard_oz_min:g} min): {beyond.get('mz', 0):,} municipalities for the MZ, "
+              f"{beyond.get('oz', 0):,} for the OZ.", ""]
+    return lines

@@ -473,6 +473,10 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "count_units": "{n} GVB",
         "motorway_dest": "Autobahnanschlussstellen", "ldrail_dest": "Fernbahnhöfe",
         "airport_dest": "internationale Verkehrsflughäfen",
+        "pt_mz_time": "ÖPNV-Reisezeit zum nächsten Mittel-/Oberzentrum (Median {start}-{end} "
+                      "Uhr, Tür zu Tür)",
+        "pt_ratio": "ÖPNV-Reisezeit / Pkw-Fahrzeit zum nächsten Mittel-/Oberzentrum",
+        "ratio": "ÖPNV / Pkw (Faktor)",
     },
     "en": {
         "oz_time": "Car time to the nearest Oberzentrum{per}",
@@ -506,6 +510,10 @@ MAP_WORDS: dict[str, dict[str, str]] = {
         "count_units": "{n} GVB",
         "motorway_dest": "motorway junctions", "ldrail_dest": "Fernbahnhöfe",
         "airport_dest": "international airports",
+        "pt_mz_time": "Public-transport time to the nearest Mittel-/Oberzentrum (median "
+                      "{start}-{end}, door to door)",
+        "pt_ratio": "Public-transport time / car time to the nearest Mittel-/Oberzentrum",
+        "ratio": "public transport / car (factor)",
     },
 }
 #: German map labels of the engine's English class labels (the values in the tables

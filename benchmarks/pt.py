@@ -21,6 +21,14 @@ The forward and scipy runs take ``--sample`` origins and are scaled to all origi
 linearly (marked ``scaled``); their times are checked against the profile's.
 Medians of ``--repeat`` runs, numba compiled before timing. Only the table is
 printed on stdout.
+
+``--national [--fraction F]``: the synthetic national timetable of
+``benchmarks/_pt_synthetic.py`` (500,000 stops, 20 million stop times; ``F`` scales
+both), nearest of 1,000 Mittelzentren (random points) for 11,000 origins (random
+points; access and egress to the stops within 1,000 m) over 06:00-09:00 every minute:
+the profile scan, the window of every origin and the statistics, timed once each,
+with the peak memory (ru_maxrss) of the process; checked against one forward scan per
+origin and minute for a sample.
 """
 
 from __future__ import annotations
@@ -53,6 +61,70 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
     return float(np.median(times)), out
 
 
+def national(fraction: float = 1.0, n_origins: int = 11_000, n_dest: int = 1_000,
+             sample: int = 3) -> dict:
+    """The national-size case (module docstring); returns the timings and counts."""
+    from scipy.spatial import cKDTree
+
+    from accessibility._util import peak_memory_mb
+
+    from ._pt_synthetic import synthetic_timetable
+
+    t = time.perf_counter()
+    tt = synthetic_timetable(int(500_000 * fraction), int(20_000_000 * fraction))
+    build_s = time.perf_counter() - t
+    mem_build = peak_memory_mb()
+    rng = np.random.default_rng(11)
+    w, h = tt.x.max(), tt.y.max()
+    ox, oy = rng.uniform(0, w, n_origins), rng.uniform(0, h, n_origins)
+    dx, dy = rng.uniform(0, w, n_dest), rng.uniform(0, h, n_dest)
+    stops = cKDTree(np.column_stack([tt.x, tt.y]))
+
+    def near(px, py):
+        m = cKDTree(np.column_stack([px, py])).sparse_distance_matrix(
+            stops, 1000.0, output_type="ndarray")
+        return m["i"], m["j"], transit.walk_seconds(m["v"])
+
+    t = time.perf_counter()
+    oi, oj, ow = near(ox, oy)
+    _, dj, dw = near(dx, dy)
+    access = pd.DataFrame({"origin": oi, "stop_id": tt.stop_ids[oj], "access_s": ow})
+    legs_s = time.perf_counter() - t
+    deps = np.arange(6 * 3600, 9 * 3600, 60)
+    transit.window_times(transit.profile(tt, tt.stop_ids[dj[:5]], dw[:5], earliest_s=deps[0]),
+                         access.head(2), deps[:2])  # compile
+    t = time.perf_counter()
+    prof = transit.profile(tt, tt.stop_ids[dj], dw, earliest_s=int(deps[0]))
+    profile_s = time.perf_counter() - t
+    t = time.perf_counter()
+    times = transit.window_times(prof, access, deps)
+    window_s = time.perf_counter() - t
+    t = time.perf_counter()
+    stats = transit.window_statistics(times)
+    stats_s = time.perf_counter() - t
+    # a sample against one forward scan per origin and minute
+    egress = pd.Series(dw).groupby(dj).min()
+    same = True
+    for o in rng.choice(times.index.to_numpy(), sample, replace=False):
+        acc = access[access["origin"] == o]
+        for t0 in rng.choice(deps, sample, replace=False):
+            ea = transit.earliest_arrival(tt, acc["stop_id"], acc["access_s"], int(t0))
+            best = np.nanmin(np.concatenate([ea[egress.index] + egress.to_numpy(), [np.inf]]))
+            want = best - t0 if np.isfinite(best) else np.nan
+            got = times.loc[o, t0]
+            same &= bool((np.isnan(want) and np.isnan(got)) or want == got)
+    return {"fraction": fraction, "stops": tt.n_stops, "connections": int(tt.c_dep.size),
+            "stop_times": int(tt.c_dep.size + tt.n_trips), "trips": tt.n_trips,
+            "footpaths": int(tt.fp_to.size), "origins": n_origins,
+            "origins_with_stop": int(times.shape[0]), "destinations": n_dest,
+            "profile_pairs": prof.n_pairs, "build_s": build_s, "legs_s": legs_s,
+            "profile_s": profile_s, "window_s": window_s, "stats_s": stats_s,
+            "route_s": profile_s + window_s + stats_s, "peak_build_mb": mem_build,
+            "peak_mb": peak_memory_mb(),
+            "median_min": float(np.nanmedian(stats["t_median_min"])),
+            "with_median": float(stats["t_median_min"].notna().mean()), "sample_same": same}
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--gtfs", default=str(FEED))
@@ -60,8 +132,18 @@ def main(argv=None) -> dict:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--sample", type=int, default=4)
     p.add_argument("--json")
+    p.add_argument("--national", action="store_true",
+                   help="the synthetic national timetable instead of the VRN feed")
+    p.add_argument("--fraction", type=float, default=1.0,
+                   help="with --national: this fraction of 500,000 stops / 20 M stop times")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if a.national:
+        res = national(a.fraction)
+        print(json.dumps(res, indent=2))
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=2))
+        return res
 
     t = time.perf_counter()
     day = read_gtfs_day(a.gtfs, a.date)

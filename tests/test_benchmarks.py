@@ -188,3 +188,12 @@ def test_the_pt_benchmark_agrees_with_its_reference(capsys):
     out = pt.main(["--gtfs", str(feed), "--repeat", "1", "--sample", "1"])
     assert out["identical"] and out["minutes"] == 180 and out["origins"] > 100
     assert "csa-profile" in capsys.readouterr().out
+
+
+def test_the_national_pt_benchmark_runs_small_and_agrees(capsys):
+    from benchmarks import pt
+
+    out = pt.national(0.002, n_origins=300, n_dest=30, sample=3)
+    # 1,000 stops, 40,000 stop times (within a few %), every origin's answer checked
+    assert out["stops"] == 1000 and 0.9 < out["stop_times"] / 40_000 < 1.1
+    assert out["sample_same"] and out["profile_pairs"] > 0

@@ -579,6 +579,14 @@ CONFIG_RANGES = (
     ("compute", "threads_per_worker", 1, 1024, True),
     ("compute", "tile_size_m", 1_000.0, 1_000_000.0, False),
     ("compute", "lage_chunk", 1, 1_000_000, True),
+    ("public_transport", "step_min", 0.1, 180.0, False),
+    ("public_transport", "percentile", 50.0, 100.0, False),
+    ("public_transport", "walk_speed_kmh", 1.0, 10.0, False),
+    ("public_transport", "walk_detour", 1.0, 3.0, False),
+    ("public_transport", "access_max_m", 50.0, 5_000.0, False),
+    ("public_transport", "footpath_max_m", 0.0, 2_000.0, False),
+    ("public_transport", "standard_mz_min", 1.0, 600.0, False),
+    ("public_transport", "standard_oz_min", 1.0, 600.0, False),
 )
 
 

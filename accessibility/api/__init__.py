@@ -50,6 +50,7 @@ from .indicators import (
                   indicators_by_unit,
                   pt_departures,
 )
+from .public_transport import pt_change, pt_times, pt_vs_car, residents_within
 from .scenario import ScenarioModels, scenario, scenario_batch, scenario_batch_runs, scenario_runs
 from .tables import (
                   LAGE_UNKNOWN,
@@ -140,9 +141,13 @@ __all__ = [
                   "point_coordinates",
                   "prepare_municipalities",
                   "prepare_nahversorgung",
+                  "pt_change",
                   "pt_departures",
+                  "pt_times",
+                  "pt_vs_car",
                   "read_scenario",
                   "report_tables",
+                  "residents_within",
                   "scenario",
                   "scenario_batch",
                   "scenario_batch_runs",

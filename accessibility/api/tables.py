@@ -16,6 +16,7 @@ from ..models.lage import kreis_lage, lage_summary, lage_tables
 from ..models.lage_tables import LAGE_UNKNOWN, covers_germany, exact_lage
 from ..models.membership import MEMBER_COLUMNS, members
 from ..models.municipalities import prepare_municipalities
+from ..models.public_transport import pt_column_docs
 from ..models.report_tables import (
     BBSR_2019_COUNTS,
     function_type_lage,
@@ -53,6 +54,7 @@ def column_docs(columns, walk_methods=None) -> dict[str, str]:
     docs.update({c: INDICATOR_COLUMNS[c] for c in columns if c in INDICATOR_COLUMNS})
     if walk_methods is not None:
         docs.update(walk_column_docs(walk_methods))
+    docs.update(pt_column_docs(columns))
     return docs
 
 

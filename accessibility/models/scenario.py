@@ -48,6 +48,7 @@ from .._errors import InputError
 from .._util import read_toml
 from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
+from ..transit.scenario import PtScenario, parse_pt_scenario
 from ..vocabulary import normalise_function
 from .incremental import SearchMemo, recording, reusing
 
@@ -97,6 +98,8 @@ class Scenario:
     closed_areas: list = field(default_factory=list)
     closed_classes: list[str] = field(default_factory=list)
     new_links: list[dict] = field(default_factory=list)
+    #: Timetable changes (headways, new routes): :mod:`accessibility.transit.scenario`.
+    pt: PtScenario = field(default_factory=PtScenario)
 
     @property
     def changes_roads(self) -> bool:
@@ -114,7 +117,7 @@ def read_scenario(path: str | Path | dict) -> Scenario:
     else:
         raise InputError(f"a scenario is a TOML file, a dict of its content or a Scenario, got "
                          f"{type(path).__name__}")
-    known = {"name", "central_places", "population", "roads"}
+    known = {"name", "central_places", "population", "roads", "public_transport"}
     unknown = sorted(set(d) - known)
     if unknown:
         raise InputError(f"scenario {p}: unknown keys {unknown}; valid: {sorted(known)}")
@@ -158,9 +161,10 @@ def read_scenario(path: str | Path | dict) -> Scenario:
             raise InputError(f"scenario {p}: [roads] closed_areas[{i}] lies outside Germany: "
                              "give [lon, lat] pairs (lon first)")
         s.closed_areas.append(poly)
-    if not (s.functions or s.population or s.changes_roads):
-        raise InputError(f"scenario {p} changes nothing: give [central_places], [population] "
-                         "or [roads]")
+    s.pt = parse_pt_scenario(d.get("public_transport", {}), f"scenario {p}")
+    if not (s.functions or s.population or s.changes_roads or s.pt):
+        raise InputError(f"scenario {p} changes nothing: give [central_places], [population], "
+                         "[roads] or [public_transport]")
     return s
 
 

@@ -24,6 +24,7 @@ from ..maps import map_values
 from ..vocabulary import LAGE_CLASSES, class_order, map_words
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
 from .provenance import file_record, run_info
+from .public_transport import pt_scenario_tables
 from .publish import Output, check_output_dir, staged
 from .run import RunResult
 from .stages import lage_decay, tasks_of, with_names
@@ -200,7 +201,8 @@ def _scenario_stages(config: Config, sc: api.Scenario, out: Output, t0: float) -
     reg_b, reg_s, g_s, road_info = api.scenario_runs(graph, munis, inputs.central_places, sc,
                                                      models)
     times.update(road_info.pop("times_s"))
-    return _scenario_outputs(config, sc, reg_b, reg_s, g_s, road_info, times, out, t0)
+    pt = pt_scenario_tables(config, inputs, sc, reg_b, reg_s)
+    return _scenario_outputs(config, sc, reg_b, reg_s, g_s, road_info, times, out, t0, pt)
 
 
 def scenarios(config: Config | str | Path | None, scenario_files, *,
@@ -245,8 +247,9 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
 
 
 def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_info: dict,
-                      times: dict, out: Output, t0: float) -> RunResult:
-    """The difference tables, class moves, maps and summary of one scenario."""
+                      times: dict, out: Output, t0: float, pt=None) -> RunResult:
+    """The difference tables, class moves, maps and summary of one scenario (``pt``:
+    the public-transport comparison and its summary lines, when there is one)."""
     diff = api.compare(reg_b, reg_s)
     out.table("scenario_municipalities", diff, "scenario_municipalities.csv")
     # the change as a layer (at the base's reference points) for QGIS
@@ -272,6 +275,9 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
             moved[col] = api.moves(diff, col, order)
             out.table(f"moves_{col}", moved[col].reset_index(), f"moves_{col}.csv")
     summary = report.scenario_section(sc, diff, moved, road_info, times)
+    if pt is not None:
+        out.table("pt_scenario", pt[0], "pt_scenario.csv")
+        summary += pt[1]
     if config.output.maps and "t_mz_min_change" in diff.columns:
         ext = config.output.map_format
         w = map_words(config.output.lang)

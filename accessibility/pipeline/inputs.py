@@ -108,8 +108,9 @@ def read_inputs(config: Config) -> Inputs:
              rule=config.destinations.fernbahnhof_rule)
     for name, fn in (("airports", read_airports), ("destinations", read_destinations)):
         path = getattr(inp, name)
-        if path is not None and "indicators" in config.output.models:
-            read(name, fn, path)
+        if path is not None and ("indicators" in config.output.models or (
+                name == "stations" and "public_transport" in config.output.models)):
+            read(name, fn, path)  # the Fernbahnhöfe serve t_pt_ldrail_min too
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
     if inp.lage_from is not None and "lage" in config.output.models:

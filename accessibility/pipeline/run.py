@@ -25,6 +25,7 @@ from .inputs import (
     read_inputs,
 )
 from .provenance import run_info
+from .public_transport import public_transport_stage
 from .publish import Output, check_output_dir, staged
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ def _run_stages(config: Config, inputs: Inputs, out: Output, t0: float,
             munis = stages.lage_stage(graph, munis, config, inputs, out, summary, executor)
         if "indicators" in models:
             munis = stages.indicators_stage(graph, munis, config, inputs, out, polygons, summary)
+        if "public_transport" in models:
+            munis = public_transport_stage(munis, config, inputs, out, polygons, summary)
         stages.matrix_stage(graph, munis, config, out, summary)
         road_region = munis["in_region"].to_numpy(bool).copy()
         if walk is not None:
