@@ -53,7 +53,7 @@ OUTPUT_NAMES = (
     "standards.csv", "gvb_lage.csv", "kreis_lage.csv", "lage_by_settlement_type.csv",
     "indicators.csv", "group_indicators.csv", "table_*.csv", "matrix.parquet",
     "isochrones.gpkg", "walk_cells.parquet", "walk_facilities.csv", "scenario_*.csv",
-    "scenario_*.gpkg",
+    "scenario_*.gpkg", "pt_*.csv", "walk_units.csv",
     "moves_*.csv",
     "settlement_type_counts.csv", "settlement_types_by_land.csv", "*.csvt",
 )
