@@ -35,6 +35,12 @@ outline stand in: a guess, not a proof. On a national network the cut is the Ger
 border: BBSR counts German destinations only, so there the flag says "foreign
 destinations ignored".
 
+Units: by default (``units = "gvb"``) the origins and destinations are not the
+municipalities but the Gemeindeverbände, each at its settlement centre with its
+members' summed daytime population (:mod:`~accessibility.models.lage_units`); the
+virtual nodes, searches and edge test above are then those of the GVB centres, and
+every member carries its GVB's values.
+
 Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
 183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
 A calibrated run (:func:`calibrate_lage`, then :func:`run_lage` with the
@@ -88,13 +94,14 @@ from .lage_tables import (
     lage_tables,
     with_lage_classes,
 )
+from .lage_units import LAGE_UNIT_CHOICES, incomplete_gvb, unit_table
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "SOURCE_COMMUTERS",
-    "SOURCE_RESIDENTS", "LageCalibration", "augmented_graph", "boundary_nodes",
-    "calibrate_decay", "calibrate_lage",
+    "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "LAGE_UNIT_CHOICES",
+    "SOURCE_COMMUTERS", "SOURCE_RESIDENTS", "LageCalibration", "augmented_graph",
+    "boundary_nodes", "calibrate_decay", "calibrate_lage",
     "classify_lage", "daytime_population", "gvb_potential", "kreis_lage", "lage_potential",
     "lage_summary", "lage_tables", "mean_potential", "run_lage",
 ]
@@ -581,11 +588,14 @@ class LageCalibration:
     limit_min : float
         The time limit of the potentials (minutes).
     n_municipalities : int
-        Municipalities on the network (the mean is over them).
+        Units on the network (the mean is over them): Gemeindeverbände or
+        municipalities, see ``units``.
     pairs : tuple
         The sparse table of all pairs within the limit that the fit summed;
         :func:`run_lage` takes its potentials from it when given this calibration as
         ``decay`` for the same municipalities, so nothing is searched twice.
+    units : {"gvb", "municipality"}
+        The units of the fit (:mod:`~accessibility.models.lage_units`).
     """
 
     decay: Decay
@@ -595,6 +605,7 @@ class LageCalibration:
     n_municipalities: int
     pairs: tuple | None = dataclasses.field(default=None, repr=False)
     key: str = dataclasses.field(default="", repr=False)
+    units: str = "municipality"
 
     @property
     def parameter(self) -> float:
@@ -610,8 +621,11 @@ class LageCalibration:
     def lines(self) -> list[str]:
         """What the fit gave, for a report."""
         return [f"decay calibrated: {self.decay} gives a mean potential of "
-                f"{self.achieved_mean:,.0f} over {self.n_municipalities:,} municipalities "
-                f"on the network (target {self.target_mean:,.0f})"]
+                f"{self.achieved_mean:,.0f} over {self.n_municipalities:,} "
+                f"{_UNIT_WORDS[self.units]} on the network (target {self.target_mean:,.0f})"]
+
+
+_UNIT_WORDS = {"gvb": "Gemeindeverbände", "municipality": "municipalities"}
 
 
 def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
@@ -627,14 +641,16 @@ def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
 def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None,
                    *, decay: Decay = DEFAULT_DECAY, target_mean: float = defaults.TARGET_MEAN,
                    limit_min: float = defaults.LIMIT_MIN, engine: str = defaults.ENGINE,
-                   cache_dir=None) -> LageCalibration:
+                   cache_dir=None, units: str = defaults.LAGE_UNITS) -> LageCalibration:
     """Fit the parameter of ``decay``'s kind so that the mean potential over the
-    municipalities on the network equals ``target_mean`` (:func:`calibrate_decay`).
+    units on the network equals ``target_mean`` (:func:`calibrate_decay`).
 
-    ``munis`` are attached to ``graph`` (``ags``, ``population``, network columns);
-    ``commuters`` as in :func:`daytime_population`; ``engine="ch"`` finds the pairs
-    with a contraction hierarchy (cached in ``cache_dir``). Pass the result as
-    ``decay`` to :func:`run_lage` for the potentials.
+    ``munis`` are attached to ``graph`` (``ags``, ``population``, network columns,
+    ``gvb``); ``commuters`` as in :func:`daytime_population`; ``units`` as in
+    :func:`run_lage` (the mean is over the Gemeindeverbände with ``"gvb"``);
+    ``engine="ch"`` finds the pairs with a contraction hierarchy (cached in
+    ``cache_dir``). Pass the result as ``decay`` to :func:`run_lage` (same units) for
+    the potentials.
     """
     if decay.kind == "none":
         raise InputError("calibrating the Lage needs a decay kind other than 'none' "
@@ -642,14 +658,17 @@ def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFram
     if engine not in ("dijkstra", "ch"):
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     day, _, _ = daytime_population(munis, commuters)
-    setup = _setup(graph, munis, day)
+    u = unit_table(munis, day, units)
+    setup = _setup(graph, u.table, u.weight)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
-    pairs = _pair_times(graph, munis, day, limit_min, hier, setup)
-    p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind, target_mean=target_mean,
-                                  limit_min=limit_min, floor_min=decay.floor_min, pairs=pairs)
+    pairs = _pair_times(graph, u.table, u.weight, limit_min, hier, setup)
+    p, achieved = calibrate_decay(graph, u.table, u.weight, kind=decay.kind,
+                                  target_mean=target_mean, limit_min=limit_min,
+                                  floor_min=decay.floor_min, pairs=pairs)
     return LageCalibration(_decay_for(decay.kind, p, decay.floor_min), achieved,
                            float(target_mean), float(limit_min), int(setup[1].size),
-                           pairs=pairs, key=_pairs_key(setup[2], setup[3], limit_min))
+                           pairs=pairs, key=_pairs_key(setup[2], setup[3], limit_min),
+                           units=units)
 
 
 def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None, *,
@@ -657,8 +676,8 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
              limit_min: float = defaults.LIMIT_MIN,
              boundary=None, thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
              engine: str = defaults.ENGINE, cache_dir=None,
-             executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK
-             ) -> pd.DataFrame:
+             executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK,
+             units: str = defaults.LAGE_UNITS) -> pd.DataFrame:
     """The whole Lage model in one call.
 
     Daytime population, potentials, Lage classes, Stadt- und Gemeindetyp.
@@ -674,7 +693,12 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         ``ags``, ``in_commuters``, ``out_commuters``; residents are used without it.
     decay : Decay or LageCalibration
         The distance decay, or a fit of :func:`calibrate_lage` (its decay; its pair
-        table too when it was fitted on the same municipalities, graph and limit).
+        table too when it was fitted on the same municipalities, graph, limit and units).
+    units : {"gvb", "municipality"}
+        Origins and destinations (:mod:`~accessibility.models.lage_units`): the
+        Gemeindeverbände at their settlement centres with their summed daytime
+        population, every member carrying its GVB's potential and class (default, as
+        BBSR), or every municipality at its own reference point.
 
     Returns
     -------
@@ -686,8 +710,9 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         :func:`lage_tables` gives the GVB and Kreis tables.
     """
     day, src, report = daytime_population(munis, commuters)
+    u = unit_table(munis, day, units)
     # one augmented graph and one hierarchy for calibration and potentials
-    setup = _setup(graph, munis, day)
+    setup = _setup(graph, u.table, u.weight)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
     pairs = None
     if isinstance(decay, LageCalibration):
@@ -698,19 +723,23 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     if not isinstance(decay, Decay):
         raise InputError(f"decay must be a Decay or a LageCalibration, got {decay!r}: e.g. "
                          "Decay('exponential', beta=0.076)")
-    res = lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
+    res = lage_potential(graph, u.table, u.weight, decay=decay, limit_min=limit_min,
                          boundary=boundary, engine=engine, hierarchy=hier,
                          executor=executor, chunk=chunk, setup=setup, pairs=pairs)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
-    for c in ("potential_2h", "n_reached", "edge_flag"):
-        out[c] = res[c]
-    out = with_lage_classes(out, thresholds=thresholds,
-                            settlement_function=settlement_function)
+    for c in ("potential_2h", "n_reached", "edge_flag"):  # every member: its unit's
+        out[c] = res[c].iloc[u.member].set_axis(out.index)
+    gvb = units == "gvb"
+    out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function,
+                            incomplete=incomplete_gvb(out) if gvb else None)
     on = res["potential_2h"].notna()
     exact = on & ~res["edge_flag"].fillna(True).astype(bool)
-    report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
+    what = ("Gemeindeverbände (units: origin and destination at the settlement centre, "
+            "their members' summed daytime population, the own GVB at t = 0)" if gvb
+            else "municipalities")
+    report.append(f"Lage: {int(on.sum())} of {len(u.table)} {what} on the network, "
                   f"decay {decay}, limit {limit_min:g} min; "
                   + (f"mean potential {res.loc[exact, 'potential_2h'].mean():,.0f} over the "
                      f"{int(exact.sum())} exact ones; " if exact.any() else "no exact potential; ")

@@ -177,21 +177,47 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
         return lage_outputs(res, config, out, summary,
                             method=f"imported from {config.inputs.lage_from}")
     decay = lage_decay(config)
-    if c.calibrate:  # the fit's pair table gives the potentials: one search for both
+    calibrate, note = lage_calibrates(config, munis)
+    if calibrate:  # the fit's pair table gives the potentials: one search for both
         decay = api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
                                    target_mean=c.target_mean, limit_min=c.limit_min,
-                                   engine=c.engine, cache_dir=config.graph.cache_dir)
+                                   engine=c.engine, cache_dir=config.graph.cache_dir,
+                                   units=c.units)
     res = api.lage(graph, munis, commuters=inputs.commuters, decay=decay,
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
                    cache_dir=config.graph.cache_dir, executor=tasks_of(executor),
-                   chunk=config.compute.lage_chunk, unit=config.output.unit)
-    d = decay.decay if c.calibrate else decay  # the decay used (calibrated or configured)
+                   chunk=config.compute.lage_chunk, unit=config.output.unit, units=c.units)
+    d = decay.decay if calibrate else decay  # the decay used (calibrated or configured)
     decay_text = (f"{d.kind} (beta {d.beta:g}, sigma {d.sigma_min:g} min, floor "
                   f"{d.floor_min:g} min)"
                   + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
-                     if c.calibrate else ""))
+                     if calibrate else "") + note)
+    units = ("between the Gemeindeverbände (settlement centres, own GVB at t = 0)"
+             if c.units == "gvb" else "between the municipalities")
     return lage_outputs(res, config, out, summary,
-                        method=f"decay {decay_text}, limit {c.limit_min:g} min")
+                        method=f"{units}, decay {decay_text}, limit {c.limit_min:g} min")
+
+
+def lage_calibrates(config: Config, munis) -> tuple[bool, str]:
+    """Whether the run fits the decay to ``[lage] target_mean`` (BBSR's national mean),
+    and what the summary says about it: unset ``[lage] calibrate`` means "when the
+    run covers Germany" (:func:`accessibility.api.run_covers_germany`); a regional run
+    calibrated on request is warned about, never silently."""
+    c = config.lage
+    national = api.run_covers_germany(munis)
+    if c.calibrate is None:
+        return national, ("" if national else
+                          " (not calibrated: the run does not cover Germany, and "
+                          "BBSR's mean is national; [lage] calibrate = true forces it)")
+    if c.calibrate and not national:
+        text = (" (a regional run calibrated to the national mean on request: its "
+                "classes are not BBSR's)")
+        logger.warning("[lage] calibrate = true on a run that does not cover Germany: the "
+                       "decay is fitted so that this region's mean potential is %s, BBSR's "
+                       "national mean; its classes are not comparable with BBSR's",
+                       f"{c.target_mean:,.0f}")
+        return True, text
+    return bool(c.calibrate), ""
 
 
 def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method: str):
@@ -212,7 +238,7 @@ def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
         reg, cross, method=method, unit=config.output.unit,
-        national=api.covers_germany(res["ags"]) and bool(res["in_region"].all()),
+        national=api.run_covers_germany(res),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else reg))
     if config.output.maps:
         ext, lang = config.output.map_format, config.output.lang
@@ -437,7 +463,7 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     summary += report.unit_tables_section(
         tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else road),
-        national=api.covers_germany(road["ags"]))
+        national=api.run_covers_germany(munis))
     if groups is not None:
         summary += report.group_indicators_section(groups)
 
