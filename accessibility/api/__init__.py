@@ -77,6 +77,7 @@ from .tables import (
                   standards_table,
                   unit_rows,
                   unpopulated,
+                  walk_by_unit,
                   weighted_means,
 )
 from .walk import (
@@ -156,6 +157,7 @@ __all__ = [
                   "time_matrix",
                   "unit_rows",
                   "unpopulated",
+                  "walk_by_unit",
                   "walk_distances",
                   "walk_facilities",
                   "walkability",

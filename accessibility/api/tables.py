@@ -33,6 +33,7 @@ from ..models.units import (
     mz_oz_by_lage_counts,
     unit_rows,
     unpopulated,
+    walk_by_unit,
 )
 from ..models.walkability import column_docs as walk_column_docs
 from ..vocabulary import COLUMNS
@@ -42,7 +43,7 @@ __all__ = ["BBSR_2019_COUNTS", "LAGE_UNKNOWN", "MEMBER_COLUMNS", "STANDARD_CLASS
            "function_type_lage_counts", "group_indicators", "gvb_table", "kreis_lage", "lage_summary",
            "lage_tables", "left_out", "members", "moves", "mz_oz_by_lage",
            "mz_oz_by_lage_counts", "report_tables", "run_covers_germany", "standard_class", "standards_table",
-           "unit_rows", "unpopulated", "weighted_means"]
+           "unit_rows", "unpopulated", "walk_by_unit", "weighted_means"]
 
 
 def column_docs(columns, walk_methods=None) -> dict[str, str]:

@@ -279,15 +279,7 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
             logger.info(line)
             report_lines.append(line)
     reg = res[res["in_region"].to_numpy(bool)]
-    # every municipality: the sums cover the region's, the counts say if a unit is whole
-    table = pd.concat([with_names(api.indicators_by_unit(res, level), level, reg,
-                                  inputs.kreis_names)
-                       .rename(columns={level: "key", f"{level}_name": "name"})
-                       .assign(level=level) for level in ("gvb", "kreis", "land")]
-                      + [api.indicators_by_unit(res, None).rename(columns={"level": "key"})
-                         .assign(level="total")], ignore_index=True)
-    table = table[["level", "key", "name"] + [c for c in table.columns
-                                              if c not in ("level", "key", "name")]]
+    table = by_levels(api.indicators_by_unit, res, inputs.kreis_names)
     out.table("indicators", table, "indicators.csv")
     summary += report.indicators_section(report_lines, table)
     if config.output.maps:
@@ -312,6 +304,22 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
                 out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
                                         label=label, lang=lang))
     return res
+
+
+def by_levels(per_unit, res, kreis_names) -> pd.DataFrame:
+    """``per_unit(res, level)`` per GVB, Kreis and Land and overall in one table
+    (``level``, ``key``, ``name`` first; the levels whose key ``res`` has). ``res``
+    holds every municipality: the values cover the region's, the counts say whether a
+    unit is whole."""
+    reg = res[res["in_region"].to_numpy(bool)]
+    levels = [lv for lv in ("gvb", "kreis", "land") if lv in res.columns]
+    table = pd.concat([with_names(per_unit(res, level), level, reg, kreis_names)
+                       .rename(columns={level: "key", f"{level}_name": "name"})
+                       .assign(level=level) for level in levels]
+                      + [per_unit(res, None).rename(columns={"level": "key"})
+                         .assign(level="total")], ignore_index=True)
+    return table[["level", "key", "name"] + [c for c in table.columns
+                                             if c not in ("level", "key", "name")]]
 
 
 def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
@@ -392,6 +400,8 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
     cells_out.attrs = {}
     out.table("walk_cells", cells_out, "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
+    # per GVB, Kreis, Land and overall: empty where no member has data, never 0 %
+    out.table("walk_units", by_levels(api.walk_by_unit, res, None), "walk_units.csv")
     rows = None
     if config.output.unit == "gvb" and "gvb" in res.columns:
         rows = api.gvb_table(res)
