@@ -82,6 +82,25 @@ def test_gvb_units_by_hand(tree):
     assert any("3 of 3 Gemeindeverbände" in line for line in out.attrs["report"])
 
 
+@pytest.mark.parametrize("engine", ["dijkstra", "ch"])
+def test_gvb_units_by_hand_with_an_edge_and_either_engine(tree, engine):
+    """The same sums with the contraction hierarchy, the extract cut at E's node (the
+    hierarchy's searches do not see the edge: flagged afterwards), and a calibrated
+    run that sums the fit's pair table."""
+    g, m = tree
+    cut = np.zeros(g.n_nodes, bool)
+    cut[4] = True
+    out = run_lage(g, m, boundary=cut, units="gvb", engine=engine, **KW)
+    np.testing.assert_allclose(out["potential_2h"], [P_GVB[k] for k in GVB], rtol=1e-12)
+    assert out["edge_flag"].tolist() == [False, False, True, True, True]
+    fit = calibrate_lage(g, m, decay=DECAY, target_mean=4500.0, limit_min=LIMIT, units="gvb",
+                         engine=engine)
+    again = run_lage(g, m, decay=fit, limit_min=LIMIT, units="gvb", engine=engine,
+                     boundary=False)
+    assert again.groupby("gvb")["potential_2h"].first().mean() == pytest.approx(4500.0,
+                                                                              rel=1e-9)
+
+
 def test_municipality_units_by_hand(tree):
     g, m = tree
     out = run_lage(g, m, boundary=False, units="municipality", **KW)

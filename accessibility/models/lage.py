@@ -274,8 +274,10 @@ def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -
     )
 
 
-def _setup(graph, munis, daytime):
-    """The augmented graph with the attached on-network municipalities."""
+def _setup(graph, munis, daytime, origin=None):
+    """The augmented graph with the attached on-network municipalities, their
+    positions ``idx`` and weights, and ``sel``: the positions in ``idx`` that are
+    origins (``origin``, bool per row of ``munis``; default every one)."""
     if len(daytime) != len(munis):
         raise InputError(f"daytime has {len(daytime)} values for {len(munis)} municipalities")
     snap = network_arrays(munis, graph, what="municipalities")
@@ -288,7 +290,8 @@ def _setup(graph, munis, daytime):
     w = np.zeros(aug.n_nodes)
     day = np.nan_to_num(np.asarray(daytime, dtype=np.float64), nan=0.0)
     w[graph.n_nodes:] = day[idx]
-    return snap, idx, aug, w
+    sel = np.arange(idx.size) if origin is None else np.flatnonzero(np.asarray(origin)[idx])
+    return snap, idx, aug, w, sel
 
 
 def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
@@ -299,7 +302,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    hierarchy: ContractionHierarchy | None = None,
                    executor: Executor | None = None,
                    chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None,
-                   pairs: tuple | None = None) -> pd.DataFrame:
+                   pairs: tuple | None = None, origin=None) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -343,13 +346,19 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         The sparse table of all pairs within ``limit_min`` that calibration searched
         (from :func:`run_lage`): the potentials are then its row sums with ``decay``,
         without searching again (the same pairs and times as a search would find).
+    origin : bool array, one per row of ``munis``, optional
+        The rows that are origins (the units' centres, from
+        :func:`~accessibility.models.lage_units.unit_table`); default every row. The
+        others stay destinations with their ``daytime`` (0 for a GVB's other members)
+        and get no potential of their own.
 
     Returns
     -------
     DataFrame, index of ``munis``: ``potential_2h``, ``n_reached`` (nullable),
     ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``.
     """
-    snap, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
+    snap, idx, aug, w, sel = (setup if setup is not None
+                              else _setup(graph, munis, daytime, origin))
     n = graph.n_nodes
     if boundary is None or boundary is True:
         boundary, _ = edge_nodes(graph, edge_buffer_m)
@@ -362,12 +371,13 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         # a municipality whose snapping might move in a larger extract: reaching it
         # within the limit is as uncertain as reaching the cut (its own search does)
         lon, lat = point_coordinates(munis)
-        bd[n:] = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
-    origins = n + np.arange(idx.size)
+        may_move = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
+        bd[n + sel] = may_move[sel]  # the other virtual nodes weigh nothing
+    origins = n + sel
     limit_s = float(limit_min) * 60.0
     if pairs is not None:
         res = _potentials_from_pairs(pairs, decay)
-        return _potential_frame(munis, snap, idx, res, aug, origins, bd, limit_s)
+        return _potential_frame(munis, snap, idx[sel], res, aug, origins, bd, limit_s, origin)
     if engine == "dijkstra":
         shared = {"graph": aug}
     elif engine == "ch":
@@ -379,12 +389,13 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     if executor is None:
         res = _potential_task(origins, **shared)
     else:
-        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(idx.size, chunk)],
+        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(sel.size, chunk)],
                              shared=shared, what="Lage origin chunks")
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
     # the bounded searches see the edge themselves; bucket queries do not
     flag_edge = engine == "ch"
-    return _potential_frame(munis, snap, idx, res, aug, origins, bd if flag_edge else None, limit_s)
+    return _potential_frame(munis, snap, idx[sel], res, aug, origins,
+                            bd if flag_edge else None, limit_s, origin)
 
 
 def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
@@ -397,8 +408,8 @@ def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
     return PotentialResult(sums, n_reached, np.zeros(k, bool))
 
 
-def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s
-                     ) -> pd.DataFrame:
+def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s,
+                     origin=None) -> pd.DataFrame:
     """The per-municipality frame of :func:`lage_potential`. With ``bd`` (boundary
     nodes of ``aug``), the edge flag comes from one search instead of ``res``."""
     if bd is not None and bd.any():
@@ -414,6 +425,8 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
     # no search, no count: empty (not 0) where the potential is empty
     out["n_reached"] = out["n_reached"].astype("Int64").where(out["potential_2h"].notna())
     off = ~snap.on_network
+    if origin is not None:  # the units' centres: the other members take theirs
+        off &= np.asarray(origin, bool)
     if "in_region" in munis.columns:  # a regional run: the rest are not expected on it
         inside = munis["in_region"].fillna(False).to_numpy(bool)
         if (off & ~inside).any():
@@ -437,7 +450,7 @@ def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, 
     if not isinstance(graph, RoadGraph):
         raise InputError(f"at_virtual_nodes takes the road graph first, then the "
                          f"municipalities: got a {type(graph).__name__} where the graph belongs")
-    _, idx, aug, _ = _setup(graph, munis, np.zeros(len(munis)))
+    _, idx, aug, _, _ = _setup(graph, munis, np.zeros(len(munis)))
     out = munis.copy()
     node = np.full(len(munis), -1, np.int64)
     node[idx] = graph.n_nodes + np.arange(idx.size)
@@ -470,13 +483,13 @@ def _pair_times(graph, munis, daytime, limit_min, hierarchy=None, setup=None):
     """The (origin, destination) pairs within the limit as one sparse table: the CSR
     row pointer over origins, minutes and destination weights per pair, and the
     number of origins (bounded searches, or bucket queries on ``hierarchy``)."""
-    _, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
+    _, idx, aug, w, sel = setup if setup is not None else _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
     route = one_to_many if hierarchy is None else (
         lambda _g, *a, **k: hierarchy.one_to_many(*a, **k))
-    t = route(aug, virt, virt, limit=float(limit_min) * 60.0)
+    t = route(aug, virt[sel], virt, limit=float(limit_min) * 60.0)
     t.sort_indices()  # rows in a fixed order: sums independent of the search order
-    return t.indptr, t.data / 60.0, w[graph.n_nodes:][t.indices], idx.size
+    return t.indptr, t.data / 60.0, w[graph.n_nodes:][t.indices], sel.size
 
 
 def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
@@ -628,11 +641,11 @@ class LageCalibration:
 _UNIT_WORDS = {"gvb": "Gemeindeverbände", "municipality": "municipalities"}
 
 
-def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
+def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float, sel: np.ndarray) -> str:
     """What a pair table depends on: the augmented graph (roads, attachments, access
-    legs), the daytime weights and the limit."""
+    legs), the daytime weights, the limit and the origins (positions ``sel``)."""
     h = hashlib.sha256()
-    for a in (aug.offsets, aug.targets, aug.time_s, w):
+    for a in (aug.offsets, aug.targets, aug.time_s, w, np.asarray(sel, np.int64)):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(repr(float(limit_min)).encode())
     return h.hexdigest()
@@ -659,15 +672,15 @@ def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFram
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     day, _, _ = daytime_population(munis, commuters)
     u = unit_table(munis, day, units)
-    setup = _setup(graph, u.table, u.weight)
+    setup = _setup(graph, munis, u.weight, u.origin)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
-    pairs = _pair_times(graph, u.table, u.weight, limit_min, hier, setup)
-    p, achieved = calibrate_decay(graph, u.table, u.weight, kind=decay.kind,
+    pairs = _pair_times(graph, munis, u.weight, limit_min, hier, setup)
+    p, achieved = calibrate_decay(graph, munis, u.weight, kind=decay.kind,
                                   target_mean=target_mean, limit_min=limit_min,
                                   floor_min=decay.floor_min, pairs=pairs)
     return LageCalibration(_decay_for(decay.kind, p, decay.floor_min), achieved,
-                           float(target_mean), float(limit_min), int(setup[1].size),
-                           pairs=pairs, key=_pairs_key(setup[2], setup[3], limit_min),
+                           float(target_mean), float(limit_min), int(setup[4].size),
+                           pairs=pairs, key=_pairs_key(*setup[2:4], limit_min, setup[4]),
                            units=units)
 
 
@@ -712,20 +725,21 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     day, src, report = daytime_population(munis, commuters)
     u = unit_table(munis, day, units)
     # one augmented graph and one hierarchy for calibration and potentials
-    setup = _setup(graph, u.table, u.weight)
+    setup = _setup(graph, munis, u.weight, u.origin)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
     pairs = None
     if isinstance(decay, LageCalibration):
         report += decay.lines()
-        if decay.key == _pairs_key(setup[2], setup[3], limit_min):
+        if decay.key == _pairs_key(*setup[2:4], limit_min, setup[4]):
             pairs = decay.pairs  # the fit's table: sum it with the fitted decay
         decay = decay.decay
     if not isinstance(decay, Decay):
         raise InputError(f"decay must be a Decay or a LageCalibration, got {decay!r}: e.g. "
                          "Decay('exponential', beta=0.076)")
-    res = lage_potential(graph, u.table, u.weight, decay=decay, limit_min=limit_min,
+    res = lage_potential(graph, munis, u.weight, decay=decay, limit_min=limit_min,
                          boundary=boundary, engine=engine, hierarchy=hier,
-                         executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+                         executor=executor, chunk=chunk, setup=setup, pairs=pairs,
+                         origin=u.origin)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
@@ -734,12 +748,13 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     gvb = units == "gvb"
     out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function,
                             incomplete=incomplete_gvb(out) if gvb else None)
+    res = res[u.origin]  # one row per unit
     on = res["potential_2h"].notna()
     exact = on & ~res["edge_flag"].fillna(True).astype(bool)
     what = ("Gemeindeverbände (units: origin and destination at the settlement centre, "
             "their members' summed daytime population, the own GVB at t = 0)" if gvb
             else "municipalities")
-    report.append(f"Lage: {int(on.sum())} of {len(u.table)} {what} on the network, "
+    report.append(f"Lage: {int(on.sum())} of {len(res)} {what} on the network, "
                   f"decay {decay}, limit {limit_min:g} min; "
                   + (f"mean potential {res.loc[exact, 'potential_2h'].mean():,.0f} over the "
                      f"{int(exact.sum())} exact ones; " if exact.any() else "no exact potential; ")

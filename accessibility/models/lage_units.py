@@ -70,44 +70,46 @@ def centre_rows(key, ags, population) -> np.ndarray:
 
 
 class UnitTable:
-    """The origins and destinations of the Lage for ``munis``.
+    """The origins and destinations of the Lage, per row of ``munis``: every
+    municipality keeps its virtual node on the graph (so the augmented graph, and its
+    contraction hierarchy, is the same for both variants and the car-time matrix), a
+    unit's weight sits on its centre's node and only the centres are origins.
 
     Attributes
     ----------
-    table : DataFrame
-        One row per unit: the centre's row of ``munis`` (its reference point and
-        network columns; ``ags`` the centre's).
     weight : ndarray
-        The unit's Tagesbevölkerung (summed over its members for GVBs).
+        The Tagesbevölkerung on each row: the unit's (summed over its members for
+        GVBs) on its centre's row, 0 on the other members' rows.
+    origin : ndarray of bool
+        The rows that are the units' centres (every row for municipalities).
     member : ndarray of int
-        For every row of ``munis``, the position of its unit in ``table``.
+        For every row, the row of its unit's centre.
     units : str
         ``"gvb"`` or ``"municipality"``.
     """
 
-    def __init__(self, table: pd.DataFrame, weight: np.ndarray, member: np.ndarray,
+    def __init__(self, weight: np.ndarray, origin: np.ndarray, member: np.ndarray,
                  units: str) -> None:
-        self.table, self.weight, self.member, self.units = table, weight, member, units
-
-    def per_member(self, values) -> np.ndarray:
-        """A value per unit spread to every member (row of ``munis``)."""
-        return np.asarray(values)[self.member]
+        self.weight, self.origin, self.member, self.units = weight, origin, member, units
 
 
 def unit_table(munis: pd.DataFrame, daytime, units: str) -> UnitTable:
     """The units of ``units`` (see the module docstring) with their weights."""
     check_units(units)
     day = np.nan_to_num(np.asarray(daytime, dtype=np.float64), nan=0.0)
+    n = len(munis)
     if units == "municipality":
-        return UnitTable(munis, day, np.arange(len(munis)), units)
+        return UnitTable(day, np.ones(n, bool), np.arange(n), units)
     key = unit_key(munis).to_numpy()
     pos = centre_rows(key, munis["ags"].to_numpy(),
                       munis["population"] if "population" in munis.columns
-                      else np.full(len(munis), np.nan))
-    keys = key[pos]  # sorted
-    member = np.searchsorted(keys, key)
-    weight = np.bincount(member, weights=day, minlength=keys.size)
-    return UnitTable(munis.iloc[pos], weight, member, units)
+                      else np.full(n, np.nan))
+    unit = np.searchsorted(key[pos], key)  # keys of the centres are sorted
+    weight = np.zeros(n)
+    weight[pos] = np.bincount(unit, weights=day, minlength=pos.size)
+    origin = np.zeros(n, bool)
+    origin[pos] = True
+    return UnitTable(weight, origin, pos[unit], units)
 
 
 def incomplete_gvb(munis: pd.DataFrame) -> np.ndarray:
