@@ -55,6 +55,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["destinations.fernbahnhof_rule"] = args.fernbahnhof_rule
     if args.gtfs_date:
         overrides["public_transport.date"] = overrides["walk.gtfs_date"] = args.gtfs_date
+    if args.lage_units:
+        overrides["lage.units"] = args.lage_units
     if args.matrix is not None:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
@@ -118,11 +120,15 @@ def _cmd_calibrate_lage(args: argparse.Namespace) -> int:
     from .pipeline import calibrate_lage
 
     config, _, overrides = _run_args(args)
+    if args.lage_units:
+        overrides = {**(overrides or {}), "lage.units": args.lage_units}
     fit = calibrate_lage(config, overrides=overrides, kind=args.decay, target_mean=args.target)
     kind, name, param = fit.decay.kind, fit.parameter_name, fit.parameter
+    what = "Gemeindeverbände" if fit.units == "gvb" else "municipalities"
     print(f"decay {kind}: {name} = {param:.6g} gives a mean potential of "
-          f"{fit.achieved_mean:,.0f} over {fit.n_municipalities:,} municipalities on the network")
-    print(f"put into the config:\n[lage]\ndecay = \"{kind}\"\n{name} = {param:.6g}")
+          f"{fit.achieved_mean:,.0f} over {fit.n_municipalities:,} {what} on the network")
+    print(f"put into the config:\n[lage]\ndecay = \"{kind}\"\n{name} = {param:.6g}\n"
+          f"units = \"{fit.units}\"\ncalibrate = false")
     return 0
 
 
@@ -313,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")
+    r.add_argument("--lage-units", choices=("gvb", "municipality"),
+                   help="origins and destinations of the Lage's potential: gvb (the "
+                        "Gemeindeverbände at their settlement centres, as BBSR; default) "
+                        "or municipality ([lage] units)")
     r.add_argument("--matrix", type=float, metavar="MIN",
                    help="also write matrix.parquet: car times between the municipalities "
                         "within MIN minutes")
@@ -366,11 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("calibrate-lage", help="fit the decay so the mean potential hits a target",
                         description="Fit the distance-decay parameter of the 2-hour potential so "
-                                    "that the mean over all municipalities equals the target "
+                                    "that the mean over all units (Gemeindeverbände, or "
+                                    "municipalities) equals the target "
                                     "(BBSR mean 183,000) and print it.")
     cl.add_argument("--decay", choices=["exponential", "gaussian", "power"],
                     help="decay kind (default: [lage] decay)")
     cl.add_argument("--target", type=float, help="target mean (default: [lage] target_mean)")
+    cl.add_argument("--lage-units", choices=("gvb", "municipality"),
+                    help="units of the mean: gvb (the Gemeindeverbände, default) or "
+                         "municipality ([lage] units)")
     _add_run_inputs(cl, output=False)
     cl.set_defaults(func=_cmd_calibrate_lage)
 

@@ -249,9 +249,15 @@ class LageConfig:
     engine : {"dijkstra", "ch"}
         ``dijkstra``: one bounded search per municipality; ``ch``: a contraction
         hierarchy (one-off preprocessing, then far faster queries; for national runs).
-    calibrate : bool
+    calibrate : bool, optional
         Fit the decay parameter in the run so that the mean potential equals
-        ``target_mean`` (one 2-hour table, then a root search on it).
+        ``target_mean`` (one 2-hour table, then a root search on it). Unset (default):
+        on when the run covers Germany (``defaults.NATIONAL_SHARE`` of the register's
+        populated municipalities in the region, all 16 Länder), off for a regional run,
+        whose mean is not the national one.
+    units : {"gvb", "municipality"}
+        Origins and destinations of the potential: the Gemeindeverbände at their
+        settlement centres, own GVB at t = 0 (BBSR, default), or the municipalities.
     """
 
     decay: str = D.DECAY
@@ -262,7 +268,8 @@ class LageConfig:
     thresholds: tuple[float, ...] = D.LAGE_THRESHOLDS
     target_mean: float = D.TARGET_MEAN
     engine: str = D.ENGINE
-    calibrate: bool = False
+    calibrate: bool | None = None
+    units: str = D.LAGE_UNITS
 
 
 @dataclass(frozen=True)
@@ -411,6 +418,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("central_places", "weighting"): ("area", "population"),
     ("lage", "decay"): ("none", "exponential", "gaussian", "power"),
     ("lage", "engine"): ("dijkstra", "ch"),
+    ("lage", "units"): ("gvb", "municipality"),
     ("output", "map_format"): ("png", "pdf", "svg"),
     ("output", "lang"): ("de", "en"),
     ("output", "unit"): ("gvb", "gemeinde"),

@@ -94,6 +94,12 @@ LIMIT_MIN = 120.0
 LAGE_THRESHOLDS = (81_000.0, 183_000.0, 410_000.0)
 #: Mean potential over all municipalities that the decay calibration aims for (BBSR).
 TARGET_MEAN = 183_000.0
+#: Origins and destinations of the potential: the Gemeindeverbände at their settlement
+#: centres (BBSR, "für alle Gemeindeverbände"), or "municipality".
+LAGE_UNITS = "gvb"
+#: A run covers Germany when its region holds at least this share of the register's
+#: populated municipalities, in all 16 Länder (the Lage then calibrates by default).
+NATIONAL_SHARE = 0.99
 #: Routing engine of the potential: one bounded Dijkstra per origin.
 ENGINE = "dijkstra"
 #: Nodes closer than this to the outline of the network are its edge (m), when the

@@ -333,11 +333,15 @@ COLUMNS = {
     "daytime_population_source": "where daytime_population comes from: 'residents + in - out "
                                  "commuters', or residents (no commuter data / municipality not "
                                  "in the commuter table / counts anonymised)",
-    "potential_2h": "Lage potential: distance-decay weighted Tagesbevölkerung of all "
-                    "municipalities reachable within 120 minutes by car (own population "
-                    "at t = 0 included once; access legs at both ends count)",
-    "n_reached": "number of municipalities (with daytime population > 0) within 120 minutes, "
-                 "the own one included",
+    "potential_2h": "Lage potential: distance-decay weighted Tagesbevölkerung of all units "
+                    "reachable within 120 minutes by car; with [lage] units = gvb (default, "
+                    "as BBSR) the Gemeindeverbände at their settlement centres, each with "
+                    "its members' summed daytime population, and every member carries its "
+                    "GVB's potential; with units = municipality the municipalities (own "
+                    "unit at t = 0 included once; access legs at both ends count)",
+    "n_reached": "number of units (Gemeindeverbände, or municipalities with [lage] units = "
+                 "municipality; daytime population > 0) within 120 minutes, the own one "
+                 "included",
     "lage": "Lage (BBSR location type) of the reporting unit: with unit = gvb (default, as "
             "the BBSR report) the class of the Gemeindeverband (potential_2h_gvb), else of "
             "the municipality (potential_2h): sehr peripher < 81,000 <= peripher < 183,000 <= "
@@ -345,12 +349,15 @@ COLUMNS = {
             "potential is not exact (edge_flag; see lage_reason)",
     "lage_reason": "why the municipality's Lage is empty although it has a potential: its "
                    "2-hour search may leave the extract (edge_flag), so destinations beyond "
-                   "it are missing; run on a larger extract or import a national run "
+                   "it are missing; or (units = gvb) its Gemeindeverband is not wholly in "
+                   "the region; run on a larger extract or import a national run "
                    "(--lage-from)",
-    "lage_gemeinde": "Lage of the municipality's own potential_2h (same classes)",
+    "lage_gemeinde": "Lage of the municipality's potential_2h (same classes; with [lage] "
+                     "units = gvb that is its Gemeindeverband's)",
     "lage_gvb": "Lage of the Gemeindeverband: the class of potential_2h_gvb",
     "potential_2h_gvb": "Lage potential of the Gemeindeverband: the potential_2h of its most "
-                        "populous member (its settlement centre, as BBSR's GVB matrix)",
+                        "populous member (its settlement centre, as BBSR's GVB matrix); "
+                        "with [lage] units = gvb every member's potential_2h",
     "t_mz_min_gvb": "mean car time to the nearest MZ/OZ over the Gemeindeverband's populated "
                     "members (area-weighted as INKAR, or as [central_places] weighting)",
     "mz_class_gvb": "BBSR class of t_mz_min_gvb (the class the report gives the GVB)",

@@ -372,7 +372,9 @@ def lage_calibrated(task: dict) -> dict:
             "cache": "empty" if task["kind"] == "cold" else "hierarchy cached",
             "ch_build_s": _ch_build_s(sections),
             "decay": dataclasses.asdict(fit.decay), "target_mean": c.target_mean,
-            "achieved_mean": float(res.loc[on, "potential_2h"].mean()) if on.any() else None,
+            # the mean over the units the fit is over (every GVB member carries its GVB's)
+            "achieved_mean": (float(res.loc[on].groupby("gvb")["potential_2h"].first().mean())
+                              if on.any() else None),
             "steps": [sections.records[n] for n in sections.order if n != LAGE_CAL]}
 
 

@@ -401,7 +401,10 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       equals ``walk_residents`` here (tests/test_walkability.py checks the rest).
 
     The run pins the sample's speeds of the baseline (``osrm-car``, access legs at
-    30 km/h): the default profile became ``de-car`` later (issue 11).
+    30 km/h): the default profile became ``de-car`` later (issue 11), and the Lage's
+    units of the baseline (``[lage] units = "municipality"``): the Lage between
+    Gemeindeverbände became the default later (issue 24; its Lage columns are checked
+    in tests/test_lage_units.py, and below that the default run differs only there).
     """
     from scipy.spatial import Delaunay
 
@@ -409,9 +412,11 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     base = base.rename(columns={"in_network": "on_network"}).set_index("ags")
     res = run(output_dir=tmp_path, overrides={"output.maps": False, "graph.profile": "osrm-car",
                                               "graph.access_speed_kmh": 30.0,
+                                              "lage.units": "municipality",
                                               "output.models": ["central_places", "lage",
                                                                 "walk"]})
     new = pd.read_parquet(res.files["parquet"]).set_index("ags")
+    _gvb_units_change_only_the_lage(tmp_path, new)
     g = res.graph
     px, py = project(base["lon"].to_numpy(), base["lat"].to_numpy(), g.crs)
     inside = Delaunay(np.column_stack([g.x, g.y])).find_simplex(np.column_stack([px, py])) >= 0
@@ -488,6 +493,24 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
         else:
             assert (a.astype(object).where(a.notna(), None).tolist()
                     == b.astype(object).where(b.notna(), None).tolist()), col
+
+
+def _gvb_units_change_only_the_lage(tmp_path, muni: pd.DataFrame) -> None:
+    """The default run (GVB units) against the municipality run ``muni``: only the
+    Lage's columns differ, and every member of a GVB carries one potential."""
+    res = run(output_dir=tmp_path / "gvb", overrides={
+        "output.maps": False, "graph.profile": "osrm-car", "graph.access_speed_kmh": 30.0,
+        "output.models": ["central_places", "lage", "walk"]})
+    new = pd.read_parquet(res.files["parquet"]).set_index("ags").loc[muni.index]
+    lage_cols = {"potential_2h", "n_reached", "edge_flag", "lage", "lage_code", "lage_reason",
+                 "lage_gemeinde", "lage_gvb", "potential_2h_gvb"}
+    assert list(new.columns) == list(muni.columns)
+    for col in set(new.columns) - lage_cols - {"geometry"}:
+        a, b = muni[col], new[col]
+        assert (a.astype(object).where(a.notna(), None).tolist()
+                == b.astype(object).where(b.notna(), None).tolist()), col
+    pot = new["potential_2h"].dropna()
+    assert (pot.groupby(new.loc[pot.index, "gvb"]).nunique() == 1).all()
 
 
 def test_a_run_attaches_the_municipalities_once(tmp_path, monkeypatch):

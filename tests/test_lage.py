@@ -343,8 +343,11 @@ def test_hannover_braunschweig_sample():
 def test_run_lage_calibrated(chain):
     g, m = chain
     m = m.assign(gvb=["a"] * 6 + ["b"] * 6, kreis="k", central_place="keine")
-    fit = calibrate_lage(g, m, decay=Decay("exponential", beta=0.1), target_mean=100_000.0)
-    out = run_lage(g, m, decay=fit)
+    # municipalities as the units: the mean over them is fitted (GVB units:
+    # tests/test_lage_units.py)
+    fit = calibrate_lage(g, m, decay=Decay("exponential", beta=0.1), target_mean=100_000.0,
+                         units="municipality")
+    out = run_lage(g, m, decay=fit, units="municipality")
     tables, rep = lage_tables(out), out.attrs["report"]
     gvb, kreis = tables["gvb"], tables["kreis"]
     assert out["potential_2h"].mean() == pytest.approx(100_000.0, rel=0.005)

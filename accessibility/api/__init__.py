@@ -73,10 +73,12 @@ from .tables import (
                   mz_oz_by_lage,
                   mz_oz_by_lage_counts,
                   report_tables,
+                  run_covers_germany,
                   standard_class,
                   standards_table,
                   unit_rows,
                   unpopulated,
+                  walk_by_unit,
                   weighted_means,
 )
 from .walk import (
@@ -148,6 +150,7 @@ __all__ = [
                   "read_scenario",
                   "report_tables",
                   "residents_within",
+                  "run_covers_germany",
                   "scenario",
                   "scenario_batch",
                   "scenario_batch_runs",
@@ -159,6 +162,7 @@ __all__ = [
                   "time_matrix",
                   "unit_rows",
                   "unpopulated",
+                  "walk_by_unit",
                   "walk_distances",
                   "walk_facilities",
                   "walkability",

@@ -162,8 +162,8 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
          thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
          max_snap_m: float | None = None, access_speed_kmh: float | None = None,
          cache_dir: str | Path | None = None, executor: Executor | None = None,
-         chunk: int = defaults.LAGE_CHUNK, unit: str | None = defaults.UNIT
-         ) -> gpd.GeoDataFrame:
+         chunk: int = defaults.LAGE_CHUNK, unit: str | None = defaults.UNIT,
+         units: str = defaults.LAGE_UNITS) -> gpd.GeoDataFrame:
     """Lage: decay-weighted daytime population reachable within 2 hours by car,
     its BBSR class and the Stadt- und Gemeindetyp.
 
@@ -198,6 +198,12 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
         report's) ``lage`` is the Gemeindeverband's class (the municipality's own
         in ``lage_gemeinde``, the GVB's potential in ``potential_2h_gvb``), as the
         command line writes it. None: the municipality's own class only.
+    units : {"gvb", "municipality"}
+        The Lage's origins and destinations (``[lage] units``): the
+        Gemeindeverbände at their settlement centres with their summed daytime
+        population, the own GVB at t = 0, every member carrying its GVB's potential
+        (default, as BBSR); or every municipality at its own reference point. A
+        municipality without ``gvb`` is a GVB of its own.
 
     Returns
     -------
@@ -213,7 +219,7 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
         munis = munis.assign(central_place=NO_FUNCTION)  # no function known
     out = run_lage(graph, munis, commuters, decay=as_decay(decay), limit_min=limit_min,
                    thresholds=thresholds, engine=engine, cache_dir=cache_dir,
-                   executor=executor, chunk=chunk)
+                   executor=executor, chunk=chunk, units=units)
     report += out.attrs.get("report", [])
     if not isinstance(out, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
@@ -494,11 +500,13 @@ def calibrate_lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, 
                    target_mean: float = defaults.TARGET_MEAN,
                    limit_min: float = defaults.LIMIT_MIN, engine: str = defaults.ENGINE,
                    max_snap_m: float | None = None, access_speed_kmh: float | None = None,
-                   cache_dir: str | Path | None = None) -> LageCalibration:
+                   cache_dir: str | Path | None = None, units: str = defaults.LAGE_UNITS
+                   ) -> LageCalibration:
     """Fit the parameter of ``decay``'s kind so that the mean potential over the
     municipalities on the network equals ``target_mean`` (BBSR: 183,000).
 
-    The options are those of :func:`lage`. Returns a
+    The options are those of :func:`lage`; the mean is over its ``units`` (the
+    Gemeindeverbände by default). Returns a
     :class:`~accessibility.models.lage.LageCalibration`: ``.decay`` (the fitted
     decay), ``.parameter`` (beta per minute, the power exponent or sigma in minutes),
     ``.achieved_mean``. Pass it on as ``lage(graph, municipalities, decay=fit)``:
@@ -513,7 +521,7 @@ def calibrate_lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, 
                                         access_speed_kmh, cache_dir)
     fit = _calibrate_lage(graph, munis, commuters, decay=as_decay(decay),
                           target_mean=target_mean, limit_min=limit_min, engine=engine,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, units=units)
     for line in fit.lines():
         logger.info(line)
     return fit

@@ -40,7 +40,7 @@ class ScenarioModels:
                  gz_with_mz_is_mz: bool = defaults.GZ_WITH_MZ_IS_MZ,
                  limit_min: float = defaults.LIMIT_MIN,
                  thresholds=defaults.LAGE_THRESHOLDS, engine: str = defaults.ENGINE,
-                 cache_dir: str | Path | None = None):
+                 cache_dir: str | Path | None = None, units: str = defaults.LAGE_UNITS):
         # a fit's decay travels, not its pair table (the scenario's graph differs)
         self.decay = decay.decay if isinstance(decay, LageCalibration) else decay
         self.commuters, self.lage = commuters, lage
@@ -48,7 +48,7 @@ class ScenarioModels:
                           "standard_oz_min": standard_oz_min}
         self.gz_with_mz_is_mz = gz_with_mz_is_mz
         self.lage_options = {"limit_min": limit_min, "thresholds": tuple(thresholds),
-                             "engine": engine, "cache_dir": cache_dir}
+                             "engine": engine, "cache_dir": cache_dir, "units": units}
 
     def __call__(self, graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame
                  ) -> pd.DataFrame:

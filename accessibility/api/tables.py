@@ -13,7 +13,7 @@ from ..io import read_central_places, read_municipalities
 from ..models.central_places import class_shares, join_central_places, weighted_means
 from ..models.indicators import COLUMNS as INDICATOR_COLUMNS
 from ..models.lage import kreis_lage, lage_summary, lage_tables
-from ..models.lage_tables import LAGE_UNKNOWN, covers_germany, exact_lage
+from ..models.lage_tables import LAGE_UNKNOWN, covers_germany, exact_lage, run_covers_germany
 from ..models.membership import MEMBER_COLUMNS, members
 from ..models.municipalities import prepare_municipalities
 from ..models.public_transport import pt_column_docs
@@ -34,6 +34,7 @@ from ..models.units import (
     mz_oz_by_lage_counts,
     unit_rows,
     unpopulated,
+    walk_by_unit,
 )
 from ..models.walkability import column_docs as walk_column_docs
 from ..vocabulary import COLUMNS
@@ -42,8 +43,8 @@ __all__ = ["BBSR_2019_COUNTS", "LAGE_UNKNOWN", "MEMBER_COLUMNS", "STANDARD_CLASS
            "class_shares", "column_docs", "covers_germany", "exact_lage", "function_type_lage",
            "function_type_lage_counts", "group_indicators", "gvb_table", "kreis_lage", "lage_summary",
            "lage_tables", "left_out", "members", "moves", "mz_oz_by_lage",
-           "mz_oz_by_lage_counts", "report_tables", "standard_class", "standards_table",
-           "unit_rows", "unpopulated", "weighted_means"]
+           "mz_oz_by_lage_counts", "report_tables", "run_covers_germany", "standard_class", "standards_table",
+           "unit_rows", "unpopulated", "walk_by_unit", "weighted_means"]
 
 
 def column_docs(columns, walk_methods=None) -> dict[str, str]:

@@ -35,6 +35,12 @@ outline stand in: a guess, not a proof. On a national network the cut is the Ger
 border: BBSR counts German destinations only, so there the flag says "foreign
 destinations ignored".
 
+Units: by default (``units = "gvb"``) the origins and destinations are not the
+municipalities but the Gemeindeverbände, each at its settlement centre with its
+members' summed daytime population (:mod:`~accessibility.models.lage_units`); the
+virtual nodes, searches and edge test above are then those of the GVB centres, and
+every member carries its GVB's values.
+
 Defaults: exponential decay with ``beta = 0.076`` per minute (METHOD.md: gives the
 183,000 national mean on a major-road network); :func:`calibrate_decay` refits it.
 A calibrated run (:func:`calibrate_lage`, then :func:`run_lage` with the
@@ -93,14 +99,15 @@ from .lage_tables import (
     lage_tables,
     with_lage_classes,
 )
+from .lage_units import LAGE_UNIT_CHOICES, incomplete_gvb, unit_table
 from .membership import in_region
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "SOURCE_COMMUTERS",
-    "SOURCE_RESIDENTS", "LageCalibration", "augmented_graph", "boundary_nodes",
-    "calibrate_decay", "calibrate_lage",
+    "COLUMNS", "DEFAULT_DECAY", "LAGE_CLASSES", "LAGE_THRESHOLDS", "LAGE_UNIT_CHOICES",
+    "SOURCE_COMMUTERS", "SOURCE_RESIDENTS", "LageCalibration", "augmented_graph",
+    "boundary_nodes", "calibrate_decay", "calibrate_lage",
     "classify_lage", "daytime_population", "gvb_potential", "kreis_lage", "lage_potential",
     "lage_summary", "lage_tables", "mean_potential", "run_lage",
 ]
@@ -256,8 +263,10 @@ def augmented_graph(graph: RoadGraph, nodes: np.ndarray, access_s: np.ndarray) -
     )
 
 
-def _setup(graph, munis, daytime):
-    """The augmented graph with the attached on-network municipalities."""
+def _setup(graph, munis, daytime, origin=None):
+    """The augmented graph with the attached on-network municipalities, their
+    positions ``idx`` and weights, and ``sel``: the positions in ``idx`` that are
+    origins (``origin``, bool per row of ``munis``; default every one)."""
     if len(daytime) != len(munis):
         raise InputError(f"daytime has {len(daytime)} values for {len(munis)} municipalities")
     snap = network_arrays(munis, graph, what="municipalities")
@@ -270,7 +279,8 @@ def _setup(graph, munis, daytime):
     w = np.zeros(aug.n_nodes)
     day = np.nan_to_num(np.asarray(daytime, dtype=np.float64), nan=0.0)
     w[graph.n_nodes:] = day[idx]
-    return snap, idx, aug, w
+    sel = np.arange(idx.size) if origin is None else np.flatnonzero(np.asarray(origin)[idx])
+    return snap, idx, aug, w, sel
 
 
 def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
@@ -281,7 +291,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    hierarchy: ContractionHierarchy | None = None,
                    executor: Executor | None = None,
                    chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None,
-                   pairs: tuple | None = None) -> pd.DataFrame:
+                   pairs: tuple | None = None, origin=None) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -325,13 +335,19 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         The sparse table of all pairs within ``limit_min`` that calibration searched
         (from :func:`run_lage`): the potentials are then its row sums with ``decay``,
         without searching again (the same pairs and times as a search would find).
+    origin : bool array, one per row of ``munis``, optional
+        The rows that are origins (the units' centres, from
+        :func:`~accessibility.models.lage_units.unit_table`); default every row. The
+        others stay destinations with their ``daytime`` (0 for a GVB's other members)
+        and get no potential of their own.
 
     Returns
     -------
     DataFrame, index of ``munis``: ``potential_2h``, ``n_reached`` (nullable),
     ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``.
     """
-    snap, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
+    snap, idx, aug, w, sel = (setup if setup is not None
+                              else _setup(graph, munis, daytime, origin))
     n = graph.n_nodes
     how = None
     if boundary is None or boundary is True:
@@ -345,8 +361,9 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         # a municipality whose snapping might move in a larger extract: reaching it
         # within the limit is as uncertain as reaching the cut (its own search does)
         lon, lat = point_coordinates(munis)
-        bd[n:] = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
-    origins = n + np.arange(idx.size)
+        may_move = snap_may_move(graph, lon[idx], lat[idx], snap.snap_m[idx])
+        bd[n + sel] = may_move[sel]  # the other virtual nodes weigh nothing
+    origins = n + sel
     limit_s = float(limit_min) * 60.0
     if engine not in ("dijkstra", "ch"):
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
@@ -358,19 +375,20 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                              limit_s, hierarchy if engine == "ch" else None)
     if pairs is not None:
         res = _potentials_from_pairs(pairs, decay)
-        return _potential_frame(munis, snap, idx, res, aug, origins, bd, limit_s, flags)
+        return _potential_frame(munis, snap, idx[sel], res, aug, origins, bd, limit_s, origin,
+                                flags)
     shared = {"graph": aug if engine == "dijkstra" else hierarchy}
     shared.update(weight=w, limit_s=limit_s, decay=decay, boundary=bd)
     if executor is None:
         res = _potential_task(origins, **shared)
     else:
-        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(idx.size, chunk)],
+        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(sel.size, chunk)],
                              shared=shared, what="Lage origin chunks")
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
     # the bounded searches see the edge themselves; bucket queries do not
     flag_edge = engine == "ch"
-    return _potential_frame(munis, snap, idx, res, aug, origins, bd if flag_edge else None,
-                            limit_s, flags)
+    return _potential_frame(munis, snap, idx[sel], res, aug, origins,
+                            bd if flag_edge else None, limit_s, origin, flags)
 
 
 def _exact_flags(graph, munis, daytime, snap, idx, aug, origins, cut, bd, limit_s, hierarchy
@@ -413,7 +431,7 @@ def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
 
 
 def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s,
-                     flags: np.ndarray | None = None) -> pd.DataFrame:
+                     origin=None, flags: np.ndarray | None = None) -> pd.DataFrame:
     """The per-municipality frame of :func:`lage_potential`. With ``flags`` (one per
     origin), the edge flag is those; else with ``bd`` (boundary nodes of ``aug``), it
     comes from one search instead of ``res``."""
@@ -432,6 +450,8 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
     # no search, no count: empty (not 0) where the potential is empty
     out["n_reached"] = out["n_reached"].astype("Int64").where(out["potential_2h"].notna())
     off = ~snap.on_network
+    if origin is not None:  # the units' centres: the other members take theirs
+        off &= np.asarray(origin, bool)
     if "in_region" in munis.columns:  # a regional run: the rest are not expected on it
         inside = munis["in_region"].fillna(False).to_numpy(bool)
         if (off & ~inside).any():
@@ -455,7 +475,7 @@ def at_virtual_nodes(graph: RoadGraph, munis: pd.DataFrame) -> tuple[RoadGraph, 
     if not isinstance(graph, RoadGraph):
         raise InputError(f"at_virtual_nodes takes the road graph first, then the "
                          f"municipalities: got a {type(graph).__name__} where the graph belongs")
-    _, idx, aug, _ = _setup(graph, munis, np.zeros(len(munis)))
+    _, idx, aug, _, _ = _setup(graph, munis, np.zeros(len(munis)))
     out = munis.copy()
     node = np.full(len(munis), -1, np.int64)
     node[idx] = graph.n_nodes + np.arange(idx.size)
@@ -488,13 +508,13 @@ def _pair_times(graph, munis, daytime, limit_min, hierarchy=None, setup=None):
     """The (origin, destination) pairs within the limit as one sparse table: the CSR
     row pointer over origins, minutes and destination weights per pair, and the
     number of origins (bounded searches, or bucket queries on ``hierarchy``)."""
-    _, idx, aug, w = setup if setup is not None else _setup(graph, munis, daytime)
+    _, idx, aug, w, sel = setup if setup is not None else _setup(graph, munis, daytime)
     virt = graph.n_nodes + np.arange(idx.size)
     route = one_to_many if hierarchy is None else (
         lambda _g, *a, **k: hierarchy.one_to_many(*a, **k))
-    t = route(aug, virt, virt, limit=float(limit_min) * 60.0)
+    t = route(aug, virt[sel], virt, limit=float(limit_min) * 60.0)
     t.sort_indices()  # rows in a fixed order: sums independent of the search order
-    return t.indptr, t.data / 60.0, w[graph.n_nodes:][t.indices], idx.size
+    return t.indptr, t.data / 60.0, w[graph.n_nodes:][t.indices], sel.size
 
 
 def _decay_for(kind: str, p: float, floor_min: float) -> Decay:
@@ -606,11 +626,14 @@ class LageCalibration:
     limit_min : float
         The time limit of the potentials (minutes).
     n_municipalities : int
-        Municipalities on the network (the mean is over them).
+        Units on the network (the mean is over them): Gemeindeverbände or
+        municipalities, see ``units``.
     pairs : tuple
         The sparse table of all pairs within the limit that the fit summed;
         :func:`run_lage` takes its potentials from it when given this calibration as
         ``decay`` for the same municipalities, so nothing is searched twice.
+    units : {"gvb", "municipality"}
+        The units of the fit (:mod:`~accessibility.models.lage_units`).
     """
 
     decay: Decay
@@ -620,6 +643,7 @@ class LageCalibration:
     n_municipalities: int
     pairs: tuple | None = dataclasses.field(default=None, repr=False)
     key: str = dataclasses.field(default="", repr=False)
+    units: str = "municipality"
 
     @property
     def parameter(self) -> float:
@@ -635,15 +659,18 @@ class LageCalibration:
     def lines(self) -> list[str]:
         """What the fit gave, for a report."""
         return [f"decay calibrated: {self.decay} gives a mean potential of "
-                f"{self.achieved_mean:,.0f} over {self.n_municipalities:,} municipalities "
-                f"on the network (target {self.target_mean:,.0f})"]
+                f"{self.achieved_mean:,.0f} over {self.n_municipalities:,} "
+                f"{_UNIT_WORDS[self.units]} on the network (target {self.target_mean:,.0f})"]
 
 
-def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
+_UNIT_WORDS = {"gvb": "Gemeindeverbände", "municipality": "municipalities"}
+
+
+def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float, sel: np.ndarray) -> str:
     """What a pair table depends on: the augmented graph (roads, attachments, access
-    legs), the daytime weights and the limit."""
+    legs), the daytime weights, the limit and the origins (positions ``sel``)."""
     h = hashlib.sha256()
-    for a in (aug.offsets, aug.targets, aug.time_s, w):
+    for a in (aug.offsets, aug.targets, aug.time_s, w, np.asarray(sel, np.int64)):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(repr(float(limit_min)).encode())
     return h.hexdigest()
@@ -652,14 +679,16 @@ def _pairs_key(aug: RoadGraph, w: np.ndarray, limit_min: float) -> str:
 def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None,
                    *, decay: Decay = DEFAULT_DECAY, target_mean: float = defaults.TARGET_MEAN,
                    limit_min: float = defaults.LIMIT_MIN, engine: str = defaults.ENGINE,
-                   cache_dir=None) -> LageCalibration:
+                   cache_dir=None, units: str = defaults.LAGE_UNITS) -> LageCalibration:
     """Fit the parameter of ``decay``'s kind so that the mean potential over the
-    municipalities on the network equals ``target_mean`` (:func:`calibrate_decay`).
+    units on the network equals ``target_mean`` (:func:`calibrate_decay`).
 
-    ``munis`` are attached to ``graph`` (``ags``, ``population``, network columns);
-    ``commuters`` as in :func:`daytime_population`; ``engine="ch"`` finds the pairs
-    with a contraction hierarchy (cached in ``cache_dir``). Pass the result as
-    ``decay`` to :func:`run_lage` for the potentials.
+    ``munis`` are attached to ``graph`` (``ags``, ``population``, network columns,
+    ``gvb``); ``commuters`` as in :func:`daytime_population`; ``units`` as in
+    :func:`run_lage` (the mean is over the Gemeindeverbände with ``"gvb"``);
+    ``engine="ch"`` finds the pairs with a contraction hierarchy (cached in
+    ``cache_dir``). Pass the result as ``decay`` to :func:`run_lage` (same units) for
+    the potentials.
     """
     if decay.kind == "none":
         raise InputError("calibrating the Lage needs a decay kind other than 'none' "
@@ -667,14 +696,17 @@ def calibrate_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFram
     if engine not in ("dijkstra", "ch"):
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     day, _, _ = daytime_population(munis, commuters)
-    setup = _setup(graph, munis, day)
+    u = unit_table(munis, day, units)
+    setup = _setup(graph, munis, u.weight, u.origin)
     hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
-    pairs = _pair_times(graph, munis, day, limit_min, hier, setup)
-    p, achieved = calibrate_decay(graph, munis, day, kind=decay.kind, target_mean=target_mean,
-                                  limit_min=limit_min, floor_min=decay.floor_min, pairs=pairs)
+    pairs = _pair_times(graph, munis, u.weight, limit_min, hier, setup)
+    p, achieved = calibrate_decay(graph, munis, u.weight, kind=decay.kind,
+                                  target_mean=target_mean, limit_min=limit_min,
+                                  floor_min=decay.floor_min, pairs=pairs)
     return LageCalibration(_decay_for(decay.kind, p, decay.floor_min), achieved,
-                           float(target_mean), float(limit_min), int(setup[1].size),
-                           pairs=pairs, key=_pairs_key(setup[2], setup[3], limit_min))
+                           float(target_mean), float(limit_min), int(setup[4].size),
+                           pairs=pairs, key=_pairs_key(*setup[2:4], limit_min, setup[4]),
+                           units=units)
 
 
 def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | None = None, *,
@@ -682,8 +714,8 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
              limit_min: float = defaults.LIMIT_MIN,
              boundary=None, thresholds=LAGE_THRESHOLDS, settlement_function: str = "highest",
              engine: str = defaults.ENGINE, cache_dir=None,
-             executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK
-             ) -> pd.DataFrame:
+             executor: Executor | None = None, chunk: int = defaults.LAGE_CHUNK,
+             units: str = defaults.LAGE_UNITS) -> pd.DataFrame:
     """The whole Lage model in one call.
 
     Daytime population, potentials, Lage classes, Stadt- und Gemeindetyp.
@@ -699,7 +731,12 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         ``ags``, ``in_commuters``, ``out_commuters``; residents are used without it.
     decay : Decay or LageCalibration
         The distance decay, or a fit of :func:`calibrate_lage` (its decay; its pair
-        table too when it was fitted on the same municipalities, graph and limit).
+        table too when it was fitted on the same municipalities, graph, limit and units).
+    units : {"gvb", "municipality"}
+        Origins and destinations (:mod:`~accessibility.models.lage_units`): the
+        Gemeindeverbände at their settlement centres with their summed daytime
+        population, every member carrying its GVB's potential and class (default, as
+        BBSR), or every municipality at its own reference point.
 
     Returns
     -------
@@ -711,7 +748,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
         :func:`lage_tables` gives the GVB and Kreis tables.
     """
     day, src, report = daytime_population(munis, commuters)
-    # one augmented graph and one hierarchy for calibration and potentials
+    u = unit_table(munis, day, units)
     fit = decay if isinstance(decay, LageCalibration) else None
     if fit is not None:
         report += fit.lines()
@@ -722,33 +759,41 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
 
     def search() -> pd.DataFrame:
         # one augmented graph and one hierarchy for calibration and potentials
-        setup = _setup(graph, munis, day)
+        setup = _setup(graph, munis, u.weight, u.origin)
         pairs = None
-        if fit is not None and fit.key == _pairs_key(setup[2], setup[3], limit_min):
+        if fit is not None and fit.key == _pairs_key(*setup[2:4], limit_min, setup[4]):
             pairs = fit.pairs  # the fit's table: sum it with the fitted decay
         hier = lage_hierarchy(setup[2], cache_dir) if engine == "ch" else None
-        return lage_potential(graph, munis, day, decay=decay, limit_min=limit_min,
+        return lage_potential(graph, munis, u.weight, decay=decay, limit_min=limit_min,
                               boundary=boundary, engine=engine, hierarchy=hier,
-                              executor=executor, chunk=chunk, setup=setup, pairs=pairs)
+                              executor=executor, chunk=chunk, setup=setup, pairs=pairs,
+                              origin=u.origin)
 
     # a scenario with the base's roads, attachments and populations takes the base's
     # potentials (models/incremental.py); the key is what the potentials depend on
     snap = network_arrays(munis, graph, what="municipalities")
     res = memo("lage potential", [graph.n_nodes, graph.n_edges, *snap,
-                                  np.nan_to_num(np.asarray(day, dtype=np.float64), nan=0.0),
-                                  munis.index.to_numpy(), in_region(munis),
-                                  repr((decay, limit_min, engine, fit is not None)),
+                                  np.nan_to_num(np.asarray(u.weight, dtype=np.float64),
+                                                nan=0.0),
+                                  np.asarray(u.origin, bool), munis.index.to_numpy(),
+                                  in_region(munis),
+                                  repr((decay, limit_min, engine, fit is not None, units)),
                                   "edge" if boundary is None else boundary], search)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
-    for c in ("potential_2h", "n_reached", "edge_flag"):
-        out[c] = res[c]
-    out = with_lage_classes(out, thresholds=thresholds,
-                            settlement_function=settlement_function)
+    for c in ("potential_2h", "n_reached", "edge_flag"):  # every member: its unit's
+        out[c] = res[c].iloc[u.member].set_axis(out.index)
+    gvb = units == "gvb"
+    out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function,
+                            incomplete=incomplete_gvb(out) if gvb else None)
+    res = res[u.origin]  # one row per unit
     on = res["potential_2h"].notna()
     exact = on & ~res["edge_flag"].fillna(True).astype(bool)
-    report.append(f"Lage: {int(on.sum())} of {len(munis)} municipalities on the network, "
+    what = ("Gemeindeverbände (units: origin and destination at the settlement centre, "
+            "their members' summed daytime population, the own GVB at t = 0)" if gvb
+            else "municipalities")
+    report.append(f"Lage: {int(on.sum())} of {len(res)} {what} on the network, "
                   f"decay {decay}, limit {limit_min:g} min; "
                   + (f"mean potential {res.loc[exact, 'potential_2h'].mean():,.0f} over the "
                      f"{int(exact.sum())} exact ones; " if exact.any() else "no exact potential; ")

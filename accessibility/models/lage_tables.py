@@ -10,11 +10,13 @@ import pandas as pd
 from .. import defaults
 from .._errors import InputError
 from ..vocabulary import LAGE_CLASSES, NO_VALUE, SETTLEMENT_TYPES, class_codes
+from .lage_units import LAGE_INCOMPLETE_GVB, centre_rows
 from .membership import in_region, with_members
 from .settlement import settlement_types
 
 __all__ = ["LAGE_THRESHOLDS", "LAGE_UNKNOWN", "classify_lage", "exact_lage", "gvb_potential",
-           "imported_lage", "kreis_lage", "lage_summary", "lage_tables", "with_lage_classes"]
+           "imported_lage", "kreis_lage", "lage_summary", "lage_tables", "run_covers_germany",
+           "with_lage_classes"]
 
 #: Lower bounds of peripher, zentral, sehr zentral (BBSR).
 LAGE_THRESHOLDS = defaults.LAGE_THRESHOLDS
@@ -59,14 +61,21 @@ def exact_lage(potential, edge_flag, thresholds=LAGE_THRESHOLDS) -> tuple[pd.Ser
 
 
 def with_lage_classes(out: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS,
-                      settlement_function: str = "highest") -> pd.DataFrame:
+                      settlement_function: str = "highest", incomplete=None) -> pd.DataFrame:
     """``out`` (per municipality with ``potential_2h``, ``edge_flag``, ``population``)
     with ``lage``, ``lage_reason`` and ``lage_code`` (:func:`exact_lage`; none for
     gemeindefreie Gebiete, 0 residents, which have a potential but no Lage) and, with
-    ``gvb``, the Stadt- und Gemeindetyp (``settlement_type``, its code and detail)."""
+    ``gvb``, the Stadt- und Gemeindetyp (``settlement_type``, its code and detail).
+
+    ``incomplete`` (bool per row, optional): rows whose GVB is cut by the region when
+    the Gemeindeverbände are the Lage's units; an exact potential there gets no class
+    either, with :data:`~accessibility.models.lage_units.LAGE_INCOMPLETE_GVB`."""
     out = out.copy()
-    out["lage"], out["lage_reason"] = exact_lage(out["potential_2h"], out["edge_flag"],
-                                                 thresholds)
+    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds)
+    if incomplete is not None:
+        cut = np.asarray(incomplete, bool) & lage.notna().to_numpy()
+        lage[cut], reason[cut] = None, LAGE_INCOMPLETE_GVB
+    out["lage"], out["lage_reason"] = lage, reason
     out.loc[pd.to_numeric(out["population"], errors="coerce").to_numpy() == 0,
             ["lage", "lage_reason"]] = None
     out["lage_code"] = class_codes(out["lage"], LAGE_CLASSES)
@@ -130,6 +139,21 @@ def covers_germany(ags) -> bool:
     return pd.Index(ags).astype(str).str[:2].nunique() >= 16
 
 
+def run_covers_germany(munis: pd.DataFrame) -> bool:
+    """Whether a run covers Germany, decided here only: the municipalities in its
+    region (``in_region``) span all 16 Länder and are at least
+    ``defaults.NATIONAL_SHARE`` (99 %) of the populated municipalities of ``munis``,
+    the register (a missing population counts as populated). A national run
+    calibrates the Lage to BBSR's national mean by default; a regional one does not."""
+    inside = in_region(munis)
+    pop = (pd.to_numeric(munis["population"], errors="coerce").fillna(1.0).to_numpy()
+           if "population" in munis.columns else np.ones(len(munis)))
+    populated = pop > 0
+    if not populated.any() or not covers_germany(munis["ags"].to_numpy()[inside]):
+        return False
+    return bool((inside & populated).sum() >= defaults.NATIONAL_SHARE * populated.sum())
+
+
 def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     """Lage per Gemeindeverband as BBSR: the GVB's settlement centre is its most
     populous municipality, and the GVB takes that municipality's potential.
@@ -147,7 +171,8 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
     ``complete`` (every member in the region, each populated one with a potential;
     :mod:`~accessibility.models.membership`), ``centre_ags``, ``centre_name``,
     ``population`` (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``,
-    ``lage`` (only where the centre's potential is exact, see :func:`exact_lage`),
+    ``lage`` (only where the centre's potential is exact, see :func:`exact_lage`,
+    and, with the Gemeindeverbände as the Lage's units, the GVB wholly in the region),
     ``lage_reason``.
     """
     for col in ("ags", "gvb", "population", "potential_2h", "n_reached", "edge_flag"):
@@ -158,16 +183,19 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
                       "population": pd.to_numeric(df["population"], errors="coerce").to_numpy(),
                       "potential_2h": df["potential_2h"].to_numpy(),
                       "n_reached": df["n_reached"].to_numpy(),
-                      "edge_flag": df["edge_flag"].to_numpy()})
-    centre = (d.assign(_p=d["population"].fillna(-1.0))
-              .sort_values(["gvb", "_p", "ags"], ascending=[True, False, True])
-              .drop_duplicates("gvb").set_index("gvb"))
+                      "edge_flag": df["edge_flag"].to_numpy(),
+                      "reason": (df["lage_reason"] if "lage_reason" in df.columns
+                                 else pd.Series(None, index=df.index, dtype=object)).to_numpy()})
+    centre = d.iloc[centre_rows(d["gvb"], d["ags"], d["population"])].set_index("gvb")
     out = pd.DataFrame({"centre_ags": centre["ags"], "centre_name": centre["name"],
                         "population": d.groupby("gvb")["population"].sum(min_count=1),
                         "potential_2h": centre["potential_2h"],
                         "n_reached": centre["n_reached"],
                         "edge_flag": centre["edge_flag"].astype(bool)})
     lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds)
+    # the Gemeindeverbände as the Lage's units: a GVB cut by the region has no class
+    cut = (centre["reason"] == LAGE_INCOMPLETE_GVB).to_numpy() & lage.notna().to_numpy()
+    lage[cut], reason[cut] = None, LAGE_INCOMPLETE_GVB
     out["lage"], out["lage_reason"] = lage.to_numpy(), reason.to_numpy()
     out.loc[out["population"] == 0, ["lage", "lage_reason"]] = None  # gemeindefreie Gebiete
     out = out.reset_index()

@@ -47,7 +47,8 @@ from .membership import in_region, with_members
 from .settlement import settlement_types
 
 __all__ = ["UNITS", "apply_unit", "function_type_lage_counts", "gvb_table", "left_out",
-           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated", "walk_base"]
+           "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated", "walk_base",
+           "walk_by_unit", "walk_shares"]
 
 #: The reporting units: the Gemeindeverband (BBSR, default) or the Gemeinde.
 UNITS = ("gvb", "gemeinde")
@@ -144,22 +145,9 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
                               "lage", "lage_reason"]], on="gvb", how="left")
         out.loc[out["population"].fillna(0) == 0, ["lage", "lage_reason"]] = None
     if _walk_suffixes(d):
-        res = pd.to_numeric(d["walk_residents"], errors="coerce")
-        g = res.groupby(d["gvb"]).sum(min_count=1)  # no member in the walk extract: empty
-        res = res.fillna(0.0)
-        out["walk_residents"] = out["gvb"].map(g).to_numpy()
-        if "walk_residents_net" in d.columns:
-            g = pd.to_numeric(d["walk_residents_net"], errors="coerce").groupby(
-                d["gvb"]).sum(min_count=1)
-            out["walk_residents_net"] = out["gvb"].map(g).to_numpy()
-    for sfx in _walk_suffixes(d):
-        for s in SERVICES + ("all",):
-            col = f"walk_share_{s}{sfx}"
-            share = served_share(d[col], walk_base(d, col).fillna(0.0), d["gvb"])
-            out[f"walk_share_{s}{sfx}"] = out["gvb"].map(share).to_numpy()
-    if "walk_residents" in out.columns:
-        out["walk_coverage"] = out["walk_residents"] / out["population"].where(
-            out["population"] > 0)
+        walk = walk_shares(d, "gvb").drop(columns="population")
+        for c in walk.columns:
+            out[c] = out["gvb"].map(walk[c]).to_numpy()
     # complete: every member in the region, each populated one with the car times (or,
     # in a run without them, the potential)
     return with_members(out, d, "gvb", times or ["potential_2h"])
@@ -171,6 +159,39 @@ def walk_base(df: pd.DataFrame, share_column: str) -> pd.Series:
     value), ``walk_residents`` otherwise."""
     net = share_column.endswith("_net") and "walk_residents_net" in df.columns
     return df["walk_residents_net" if net else "walk_residents"]
+
+
+def walk_shares(munis: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Nahversorgung per unit ``by`` (``gvb``, ``kreis``, ``land``; None: one row
+    ``all``), indexed by the key: ``population``, ``walk_residents`` (residents of
+    the unit's 100 m cells; empty where no member has any), ``walk_share_*``
+    (:func:`served_share`: empty where no member has a value, never 0 %) and
+    ``walk_coverage`` (walk residents over residents); with the network method also
+    ``walk_residents_net``, the base of the ``_net`` shares (:func:`walk_base`)."""
+    key = (munis[by] if by else pd.Series("all", index=munis.index)).rename(by or "level")
+    res = pd.to_numeric(munis["walk_residents"], errors="coerce")
+    pop = pd.to_numeric(munis["population"], errors="coerce")
+    out = pd.DataFrame({"population": pop.groupby(key).sum(min_count=1),
+                        "walk_residents": res.groupby(key).sum(min_count=1)})
+    if "walk_residents_net" in munis.columns:  # the base of the network shares
+        out["walk_residents_net"] = pd.to_numeric(munis["walk_residents_net"], errors="coerce"
+                                                  ).groupby(key).sum(min_count=1)
+    for sfx in _walk_suffixes(munis):
+        for s in SERVICES + ("all",):
+            col = f"walk_share_{s}{sfx}"
+            out[col] = served_share(munis[col], walk_base(munis, col), key)
+    out["walk_coverage"] = out["walk_residents"] / out["population"].where(out["population"] > 0)
+    return out
+
+
+def walk_by_unit(munis: pd.DataFrame, by: str | None = "gvb") -> pd.DataFrame:
+    """Nahversorgung per Gemeindeverband, Kreis, Land (``by``) or overall (None) over
+    the municipalities of the region (:func:`walk_shares`: empty where there is no
+    data, never 0 %), with ``n_members``, ``n_members_in_region`` and ``complete``
+    (every member in the region, each populated one with walk residents). Pass every
+    municipality of the register."""
+    t = walk_shares(munis[in_region(munis)], by).reset_index()
+    return with_members(t, munis, by, ("walk_residents",))
 
 
 def served_share(share: pd.Series, residents: pd.Series, key: pd.Series) -> pd.Series:

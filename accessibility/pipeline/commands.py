@@ -85,7 +85,7 @@ def calibrate_lage(config: Config | str | Path | None, *, overrides: dict | None
     decay = api.Decay(kind or c.decay, floor_min=c.floor_min)  # its parameter is fitted
     return api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
                               target_mean=target, limit_min=c.limit_min, engine=c.engine,
-                              cache_dir=config.graph.cache_dir)
+                              cache_dir=config.graph.cache_dir, units=c.units)
 
 
 # ------------------------------------------------------------------------------ planning
@@ -180,7 +180,8 @@ def _scenario_models(config: Config, inputs: Inputs, graph, munis) -> api.Scenar
         inputs.commuters, lage, decay,
         standard_mz_min=cfg.standard_mz_min, standard_oz_min=cfg.standard_oz_min,
         gz_with_mz_is_mz=cfg.gz_with_mz_is_mz, limit_min=c.limit_min,
-        thresholds=tuple(c.thresholds), engine=c.engine, cache_dir=config.graph.cache_dir)
+        thresholds=tuple(c.thresholds), engine=c.engine, cache_dir=config.graph.cache_dir,
+        units=c.units)
 
 
 def _scenario_setup(config: Config):

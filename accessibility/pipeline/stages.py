@@ -178,21 +178,47 @@ def lage_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, out: Out
         return lage_outputs(res, config, out, summary,
                             method=f"imported from {config.inputs.lage_from}")
     decay = lage_decay(config)
-    if c.calibrate:  # the fit's pair table gives the potentials: one search for both
+    calibrate, note = lage_calibrates(config, munis)
+    if calibrate:  # the fit's pair table gives the potentials: one search for both
         decay = api.calibrate_lage(graph, munis, commuters=inputs.commuters, decay=decay,
                                    target_mean=c.target_mean, limit_min=c.limit_min,
-                                   engine=c.engine, cache_dir=config.graph.cache_dir)
+                                   engine=c.engine, cache_dir=config.graph.cache_dir,
+                                   units=c.units)
     res = api.lage(graph, munis, commuters=inputs.commuters, decay=decay,
                    limit_min=c.limit_min, thresholds=tuple(c.thresholds), engine=c.engine,
                    cache_dir=config.graph.cache_dir, executor=tasks_of(executor),
-                   chunk=config.compute.lage_chunk, unit=config.output.unit)
-    d = decay.decay if c.calibrate else decay  # the decay used (calibrated or configured)
+                   chunk=config.compute.lage_chunk, unit=config.output.unit, units=c.units)
+    d = decay.decay if calibrate else decay  # the decay used (calibrated or configured)
     decay_text = (f"{d.kind} (beta {d.beta:g}, sigma {d.sigma_min:g} min, floor "
                   f"{d.floor_min:g} min)"
                   + (f", calibrated to a mean potential of {c.target_mean:,.0f}"
-                     if c.calibrate else ""))
+                     if calibrate else "") + note)
+    units = ("between the Gemeindeverbände (settlement centres, own GVB at t = 0)"
+             if c.units == "gvb" else "between the municipalities")
     return lage_outputs(res, config, out, summary,
-                        method=f"decay {decay_text}, limit {c.limit_min:g} min")
+                        method=f"{units}, decay {decay_text}, limit {c.limit_min:g} min")
+
+
+def lage_calibrates(config: Config, munis) -> tuple[bool, str]:
+    """Whether the run fits the decay to ``[lage] target_mean`` (BBSR's national mean),
+    and what the summary says about it: unset ``[lage] calibrate`` means "when the
+    run covers Germany" (:func:`accessibility.api.run_covers_germany`); a regional run
+    calibrated on request is warned about, never silently."""
+    c = config.lage
+    national = api.run_covers_germany(munis)
+    if c.calibrate is None:
+        return national, ("" if national else
+                          " (not calibrated: the run does not cover Germany, and "
+                          "BBSR's mean is national; [lage] calibrate = true forces it)")
+    if c.calibrate and not national:
+        text = (" (a regional run calibrated to the national mean on request: its "
+                "classes are not BBSR's)")
+        logger.warning("[lage] calibrate = true on a run that does not cover Germany: the "
+                       "decay is fitted so that this region's mean potential is %s, BBSR's "
+                       "national mean; its classes are not comparable with BBSR's",
+                       f"{c.target_mean:,.0f}")
+        return True, text
+    return bool(c.calibrate), ""
 
 
 def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method: str):
@@ -213,7 +239,7 @@ def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method
     out.table("lage_by_settlement_type", cross.reset_index(), "lage_by_settlement_type.csv")
     summary += report.lage_section(
         reg, cross, method=method, unit=config.output.unit,
-        national=api.covers_germany(res["ags"]) and bool(res["in_region"].all()),
+        national=api.run_covers_germany(res),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else reg))
     if config.output.maps:
         ext, lang = config.output.map_format, config.output.lang
@@ -257,15 +283,7 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
             logger.info(line)
             report_lines.append(line)
     reg = res[res["in_region"].to_numpy(bool)]
-    # every municipality: the sums cover the region's, the counts say if a unit is whole
-    table = pd.concat([with_names(api.indicators_by_unit(res, level), level, reg,
-                                  inputs.kreis_names)
-                       .rename(columns={level: "key", f"{level}_name": "name"})
-                       .assign(level=level) for level in ("gvb", "kreis", "land")]
-                      + [api.indicators_by_unit(res, None).rename(columns={"level": "key"})
-                         .assign(level="total")], ignore_index=True)
-    table = table[["level", "key", "name"] + [c for c in table.columns
-                                              if c not in ("level", "key", "name")]]
+    table = by_levels(api.indicators_by_unit, res, inputs.kreis_names)
     out.table("indicators", table, "indicators.csv")
     summary += report.indicators_section(report_lines, table)
     if config.output.maps:
@@ -295,6 +313,22 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
                 out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
                                         label=label, lang=lang))
     return res
+
+
+def by_levels(per_unit, res, kreis_names) -> pd.DataFrame:
+    """``per_unit(res, level)`` per GVB, Kreis and Land and overall in one table
+    (``level``, ``key``, ``name`` first; the levels whose key ``res`` has). ``res``
+    holds every municipality: the values cover the region's, the counts say whether a
+    unit is whole."""
+    reg = res[res["in_region"].to_numpy(bool)]
+    levels = [lv for lv in ("gvb", "kreis", "land") if lv in res.columns]
+    table = pd.concat([with_names(per_unit(res, level), level, reg, kreis_names)
+                       .rename(columns={level: "key", f"{level}_name": "name"})
+                       .assign(level=level) for level in levels]
+                      + [per_unit(res, None).rename(columns={"level": "key"})
+                         .assign(level="total")], ignore_index=True)
+    return table[["level", "key", "name"] + [c for c in table.columns
+                                             if c not in ("level", "key", "name")]]
 
 
 def matrix_stage(graph: RoadGraph, munis, config: Config, out: Output,
@@ -376,6 +410,8 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
     cells_out.attrs = {}
     out.table("walk_cells", cells_out, "walk_cells.parquet")
     out.table("walk_facilities", facilities, "walk_facilities.csv")
+    # per GVB, Kreis, Land and overall: empty where no member has data, never 0 %
+    out.table("walk_units", by_levels(api.walk_by_unit, res, None), "walk_units.csv")
     rows = None
     if config.output.unit == "gvb" and "gvb" in res.columns:
         rows = api.gvb_table(res)
@@ -447,7 +483,7 @@ def unit_tables_stage(munis, config: Config, out: Output, summary: list[str],
     summary += report.unit_tables_section(
         tables, unit=config.output.unit, n_unpopulated=int(api.unpopulated(reg).sum()),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else road),
-        national=api.covers_germany(road["ags"]))
+        national=api.run_covers_germany(munis))
     if groups is not None:
         summary += report.group_indicators_section(groups)
 
