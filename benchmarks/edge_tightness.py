@@ -13,7 +13,9 @@ extracts with those destinations) and the 2-hour potential (``edge_flag``).
 The national row is **synthetic**: the synthetic road graph of ``benchmarks.synthetic``
 (a lattice over Germany's box) cut to Germany's outline (VG250 Länder) the way
 ``osmium extract --strategy simple`` cuts a Germany extract: nodes outside are
-dropped, and a node inside with an edge to one outside becomes a cut node. With the
+dropped, and a node inside with an edge to one outside on land becomes a cut node
+(the lattice's edges into the North and Baltic Seas are dropped without a cut: no
+road leads there). With the
 national register and central places, only municipalities whose route could leave
 Germany may be flagged; the table gives the distance to the border of the flagged
 ones.
@@ -106,8 +108,13 @@ def germany_cut(n_nodes: int, seed: int = 0):
     land = gpd.read_file(BOUNDARIES, layer="laender").to_crs(g.crs)
     de = shapely.union_all(land.geometry.to_numpy())
     inside = shapely.contains_xy(de, g.x, g.y)
-    # a node inside with an edge to or from a node outside: the extract cut there
-    cross = inside[g.sources] != inside[g.targets]
+    # the lattice runs on into the North and Baltic Seas, where no road leads: an edge
+    # to a node at sea is dropped, not cut (a real extract has no roads there). At sea:
+    # north of 53.4 N, but for the land border with Denmark (8.4-10.0 E, 54.7-55.1 N)
+    lon, lat = np.asarray(g.lon, float), np.asarray(g.lat, float)
+    sea = ~inside & (lat > 53.4) & ~((lon > 8.4) & (lon < 10.0) & (lat > 54.7) & (lat < 55.1))
+    # a node inside with an edge to or from a node outside (on land): the extract cut there
+    cross = (inside[g.sources] != inside[g.targets]) & ~sea[g.sources] & ~sea[g.targets]
     cut = np.zeros(g.n_nodes, bool)
     cut[g.sources[cross & inside[g.sources]]] = True
     cut[g.targets[cross & inside[g.targets]]] = True

@@ -66,12 +66,10 @@ from .._util import show as _show
 from ..compute import Executor, chunks
 from ..graph import (
     RoadGraph,
-    attach_settings,
     boundary_nodes,
     edge_nodes,
     network_arrays,
     point_coordinates,
-    project,
     snap_may_move,
 )
 from ..routing import (
@@ -89,7 +87,7 @@ from ..vocabulary import (
     LAGE_COLUMNS,
 )
 from .incremental import memo
-from .lage_exact import exact_origins
+from .lage_exact import potential_flags
 from .lage_tables import (
     LAGE_THRESHOLDS,
     classify_lage,
@@ -371,7 +369,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         hierarchy = lage_hierarchy(aug, cache_dir)
     flags = None
     if how == "cut":  # a proof per destination (models/lage_exact.py), not "reached a cut"
-        flags = _exact_flags(graph, munis, daytime, snap, idx, aug, origins, boundary, bd,
+        flags = potential_flags(graph, munis, daytime, snap, idx, aug, origins, boundary, bd,
                              limit_s, hierarchy if engine == "ch" else None)
     if pairs is not None:
         res = _potentials_from_pairs(pairs, decay)
@@ -389,35 +387,6 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     flag_edge = engine == "ch"
     return _potential_frame(munis, snap, idx[sel], res, aug, origins,
                             bd if flag_edge else None, limit_s, origin, flags)
-
-
-def _exact_flags(graph, munis, daytime, snap, idx, aug, origins, cut, bd, limit_s, hierarchy
-                 ) -> np.ndarray:
-    """``edge_flag`` of the origins where the graph knows its cut: not exact by the
-    per-destination bound (:func:`~accessibility.models.lage_exact.exact_origins`),
-    or the origin's own snapping might move (``bd`` at its virtual node)."""
-    lon, lat = point_coordinates(munis)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    x, y = np.full(lon.size, np.nan), np.full(lon.size, np.nan)
-    if ok.any():
-        x[ok], y[ok] = project(lon[ok], lat[ok], graph.crs)
-    dest_nodes = np.full(len(munis), -1, np.int64)
-    dest_nodes[idx] = graph.n_nodes + np.arange(idx.size)
-    weight = np.where(ok, np.nan_to_num(np.asarray(daytime, float)), 0.0)
-    max_snap = float(np.nanmax(np.r_[np.asarray(snap.snap_m, float)[idx], 0.0]))
-    settings = attach_settings(munis).get("max_snap_m")
-    route = None if hierarchy is None else (
-        lambda o, t, limit: hierarchy.one_to_many(o, t, limit=limit))
-    snap_lim = max(max_snap, settings or 0.0)
-    moves = np.zeros(len(munis), bool)
-    if ok.any():
-        sm = np.asarray(snap.snap_m, float)  # those off the network: exact_origins decides
-        moves[ok] = snap_may_move(graph, lon[ok], lat[ok],
-                                  np.where(np.isfinite(sm), sm, snap_lim)[ok])
-    exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],
-                          limit_s=limit_s, max_snap_m=snap_lim, dest_may_move=moves[ok],
-                          route=route)
-    return ~exact | bd[origins]
 
 
 def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:

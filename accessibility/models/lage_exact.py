@@ -37,15 +37,16 @@ by a route through a neighbouring country.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 
 from .. import defaults
-from ..graph import RoadGraph
+from ..graph import RoadGraph, attach_settings, point_coordinates, project, snap_may_move
 from ..graph.extent import max_speed_ms
 from ..routing import exact_rows, nearest_facility, one_to_many
 
-__all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections"]
+__all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections", "potential_flags"]
 
 #: The most sections the cut nodes are grouped into (one reverse search each).
 MAX_EXIT_SECTIONS = 48
@@ -157,3 +158,36 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     w = np.where(never, 0.0, np.asarray(dest_weight, np.float64))
     return exact_rows(pairs.indptr.astype(np.int64), cols, pairs.data.astype(np.float64),
                       t_k, l_k, np.where(np.isfinite(w), w, 0.0), float(limit_s))
+
+
+def potential_flags(graph: RoadGraph, munis: pd.DataFrame, daytime, snap, idx: np.ndarray,
+                    aug: RoadGraph, origins: np.ndarray, cut: np.ndarray, bd: np.ndarray,
+                    limit_s: float, hierarchy=None) -> np.ndarray:
+    """``edge_flag`` of the Lage's origins where the graph knows its cut: not exact by
+    the per-destination bound (:func:`exact_origins`), or the origin's own snapping
+    might move (``bd`` at its virtual node). The arguments are those of
+    :func:`~accessibility.models.lage.lage_potential` (``snap``, ``idx``: the attached
+    municipalities and those on the network; ``aug``: the graph with their virtual
+    nodes; ``hierarchy``: the contraction hierarchy of ``aug`` for the pair times)."""
+    lon, lat = point_coordinates(munis)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    x, y = np.full(lon.size, np.nan), np.full(lon.size, np.nan)
+    if ok.any():
+        x[ok], y[ok] = project(lon[ok], lat[ok], graph.crs)
+    dest_nodes = np.full(len(munis), -1, np.int64)
+    dest_nodes[idx] = graph.n_nodes + np.arange(idx.size)
+    weight = np.where(ok, np.nan_to_num(np.asarray(daytime, float)), 0.0)
+    max_snap = float(np.nanmax(np.r_[np.asarray(snap.snap_m, float)[idx], 0.0]))
+    settings = attach_settings(munis).get("max_snap_m")
+    route = None if hierarchy is None else (
+        lambda o, t, limit: hierarchy.one_to_many(o, t, limit=limit))
+    snap_lim = max(max_snap, settings or 0.0)
+    moves = np.zeros(len(munis), bool)
+    if ok.any():
+        sm = np.asarray(snap.snap_m, float)  # those off the network: exact_origins decides
+        moves[ok] = snap_may_move(graph, lon[ok], lat[ok],
+                                  np.where(np.isfinite(sm), sm, snap_lim)[ok])
+    exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],
+                          limit_s=limit_s, max_snap_m=snap_lim, dest_may_move=moves[ok],
+                          route=route)
+    return ~exact | bd[origins]
