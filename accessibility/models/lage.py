@@ -766,7 +766,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
                   f"decay {decay}, limit {limit_min:g} min; "
                   + (f"mean potential {res.loc[exact, 'potential_2h'].mean():,.0f} over the "
                      f"{int(exact.sum())} exact ones; " if exact.any() else "no exact potential; ")
-                  + f"{int((on & ~exact).sum())} searches reached a node where the extract cut "
-                  "the network (their potential is a lower bound)")
+                  + f"{int((on & ~exact).sum())} potentials could grow with a larger extract "
+                  "(a route through its cut could reach more, or sooner: a lower bound)")
     out.attrs["report"] = report
     return out
