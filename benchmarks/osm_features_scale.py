@@ -23,7 +23,7 @@ from pathlib import Path
 
 logger = logging.getLogger("benchmarks.osm_features_scale")
 
-READERS = ("extract_features", "read_motorway_junctions")
+READERS = ("extract_features", "extract_features_no_buildings", "read_motorway_junctions")
 #: Germany's node count (Geofabrik, 2025), the extrapolation target.
 GERMANY_NODES = 440e6
 
@@ -35,8 +35,9 @@ def _measure(task: dict) -> dict:
     pbf, two = task["pbf"], task["two_pass"]
     with PeakMemory() as pm:
         t0, c0 = time.perf_counter(), time.process_time()
-        if task["reader"] == "extract_features":
-            f = extract_features(pbf, two_pass=two)
+        if task["reader"].startswith("extract_features"):
+            f = extract_features(pbf, two_pass=two,
+                                 buildings=task["reader"] == "extract_features")
             out = f.counts()
             digest = _digest([f.facilities, f.water, f.crossings, f.buildings,
                               f.landuse_residential])
@@ -67,15 +68,9 @@ def _digest(frames) -> str:
 
 
 def _child(task: dict, conn) -> None:
-    os.dup2(2, 1)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(message)s")
-    try:
-        conn.send(_measure(task))
-    except BaseException as e:  # report, never hang the parent
-        conn.send({"error": f"{type(e).__name__}: {e}"})
-    finally:
-        conn.close()
+    from benchmarks.run import report_child
+
+    report_child(_measure, task, conn)
 
 
 def run(pbf: str, readers=READERS, modes=(False, True)) -> dict:
@@ -122,8 +117,10 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def extrapolate(a: dict, b: dict, nodes: float = GERMANY_NODES) -> list[dict]:
-    """Seconds and peak MB linear in the node count through the two files' points."""
+def extrapolate(a: dict, b: dict, nodes: float = GERMANY_NODES,
+                key: str = "seconds") -> list[dict]:
+    """``key`` (seconds) and peak MB linear in the node count through the two files'
+    points, per reader and mode (rows of readers measured on both files)."""
     out = []
     for ra in a["rows"]:
         rb = next((x for x in b["rows"] if x["reader"] == ra["reader"]
@@ -131,7 +128,7 @@ def extrapolate(a: dict, b: dict, nodes: float = GERMANY_NODES) -> list[dict]:
         if rb is None or "error" in ra or "error" in rb:
             continue
         row = {"reader": ra["reader"], "two_pass": ra["two_pass"]}
-        for k in ("seconds", "peak_rss_mb"):
+        for k in (key, "peak_rss_mb"):
             slope = (rb[k] - ra[k]) / (b["nodes"] - a["nodes"])
             row[k] = ra[k] + slope * (nodes - a["nodes"])
         out.append(row)
@@ -159,9 +156,9 @@ def main(argv=None) -> dict | None:
         print(format_table(res))
         if len(res) == 2:
             print(f"\nextrapolated to {args.to_nodes / 1e6:g} M nodes (linear):\n")
-            for r in extrapolate(*res, nodes=args.to_nodes):
+            for r in extrapolate(*res, nodes=args.to_nodes, key="cpu_s"):
                 print(f"- {r['reader']} ({'two passes' if r['two_pass'] else 'one pass'}): "
-                      f"{r['seconds']:.0f} s, peak {r['peak_rss_mb']:,.0f} MB")
+                      f"{r['cpu_s']:.0f} CPU s, peak {r['peak_rss_mb']:,.0f} MB")
         return None
     if not args.pbf:
         p.error("--pbf FILE or --table is needed")

@@ -143,3 +143,13 @@ def test_two_pass_chosen_by_file_size(tiny, monkeypatch):
     assert osm_passes.use_two_pass(tiny, True) and not osm_passes.use_two_pass(tiny, False)
     monkeypatch.setattr(osm_passes, "TWO_PASS_MIN_BYTES", tiny.stat().st_size)
     assert osm_passes.use_two_pass(tiny, None)
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_without_buildings_the_other_layers_stay(tiny, two_pass):
+    full = extract_features(tiny, two_pass=False)
+    lean = extract_features(tiny, two_pass=two_pass, buildings=False)
+    assert len(full.buildings) == 1 and len(lean.buildings) == 0
+    assert len(lean.landuse_residential) == 0
+    for layer in ("facilities", "water", "crossings"):
+        assert getattr(lean, layer).equals(getattr(full, layer)), layer

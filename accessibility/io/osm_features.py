@@ -685,7 +685,8 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
 
 
 def extract_features(path: str | Path, rules=None, *, min_stream_width_m: float | None = 3.0,
-                     dedupe: bool = True, two_pass: bool | None = None) -> OsmFeatures:
+                     dedupe: bool = True, two_pass: bool | None = None,
+                     buildings: bool = True) -> OsmFeatures:
     """Extract facilities, water barriers, crossings and buildings in one pass.
 
     ``path``: an OSM file (.osm.pbf, .osm, .osm.gz, .osm.bz2).
@@ -698,10 +699,16 @@ def extract_features(path: str | Path, rules=None, *, min_stream_width_m: float 
     wanted ways and areas use (:mod:`accessibility.io.osm_passes`): the same result
     with a fraction of the memory on a national file; None (default) for files of
     1 GiB and more.
+    ``buildings``: read the buildings and residential landuse; False leaves both
+    layers empty. They are what costs memory on a national file (every building
+    polygon: about 1.8 kB each in the table, see benchmarks/results/national.md) and
+    are needed only to spread a 1 km population grid (or municipal populations) over
+    the 100 m cells, not with a 100 m grid.
 
     Raises :class:`InputError` for a missing or unreadable file or bad rules.
     """
-    return _run(path, rules, _ALL_LAYERS, min_stream_width_m, dedupe, two_pass)
+    layers = _ALL_LAYERS if buildings else _ALL_LAYERS - {"buildings"}
+    return _run(path, rules, layers, min_stream_width_m, dedupe, two_pass)
 
 
 def osm_stops(path: str | Path, rules=None, *, two_pass: bool | None = None):
