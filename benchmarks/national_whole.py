@@ -26,6 +26,8 @@ from __future__ import annotations
 #: (two-pass read, ~440 M nodes): seconds and peak MB.
 GRAPH_BUILD = {"s": 5.7 * 60, "peak_mb": 5.5 * 1024}
 TARGET_S = 15 * 60
+#: The OSM reads of a national run: features without buildings (a 100 m grid), junctions.
+NATIONAL_READERS = ("extract_features_no_buildings", "read_motorway_junctions")
 #: Inhabited 100 m cells of Germany (about 3.1 million in the 2011 Census grid).
 WALK_CELLS = 3_000_000
 TARGET_MB = 8 * 1024
@@ -36,8 +38,8 @@ def _feature_rows(a: dict, b: dict) -> list[dict]:
 
     rows = []
     for r in extrapolate(a, b, key="cpu_s"):
-        if not r["two_pass"] or r["reader"] == "extract_features":
-            continue  # with buildings: see the table of the OSM features (not national)
+        if not r["two_pass"] or r["reader"] not in NATIONAL_READERS:
+            continue  # with buildings, or an earlier version: see the features' table
         rows.append({"stage": f"OSM {r['reader']} (two passes), Germany-size file",
                      "s": r["cpu_s"], "peak_mb": r["peak_rss_mb"],
                      "how": f"extrapolated, CPU s, from {a['nodes'] / 1e6:g} M and "

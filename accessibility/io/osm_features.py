@@ -635,15 +635,27 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
         if use_two_pass(p, two_pass):
             logger.info("%s: first pass, noting the nodes of the wanted ways and areas",
                         p.name)
-            wanted_keys = sorted({"building", "natural", "waterway", "landuse", "water",
-                                  "man_made", "highway", *col.filter_keys})
+            # every way, area and node the collector may use carries one of these keys
+            # (see _Collector.wants): libosmium drops the rest before Python sees them
+            wanted_keys = sorted({"natural", "waterway", "landuse", "water", "man_made",
+                                  "highway", *col.filter_keys}
+                                 | ({"building"} if "buildings" in layers else set()))
+
+            def node_filter():
+                return osmium.filter.KeyFilter(*col.filter_keys)
+
+            def way_filter():
+                return osmium.filter.KeyFilter(*wanted_keys)
+
             tracker = track_needed(
-                p, node_filter=(lambda: osmium.filter.KeyFilter(*col.filter_keys))
-                if "facilities" in layers else None,
-                way_filter=lambda: osmium.filter.KeyFilter(*wanted_keys),
-                keep=col.wants, relation_filter=lambda: osmium.filter.KeyFilter(*area_keys))
+                p, node_filter=node_filter if "facilities" in layers else None,
+                way_filter=way_filter, keep=col.wants,
+                relation_filter=lambda: osmium.filter.KeyFilter(*area_keys))
+            nodes, ways = node_filter(), way_filter()
+            nodes.enable_for(osmium.osm.NODE)
+            ways.enable_for(osmium.osm.WAY | osmium.osm.AREA)
             objects = read_objects(p, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA,
-                                   [osmium.filter.EmptyTagFilter()], tracker=tracker,
+                                   [nodes, ways], tracker=tracker,
                                    area_filters=[osmium.filter.KeyFilter(*area_keys)])
         else:
             objects = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY
@@ -701,7 +713,7 @@ def extract_features(path: str | Path, rules=None, *, min_stream_width_m: float 
     1 GiB and more.
     ``buildings``: read the buildings and residential landuse; False leaves both
     layers empty. They are what costs memory on a national file (every building
-    polygon: about 1.8 kB each in the table, see benchmarks/results/national.md) and
+    polygon: about 1.6 kB each in the table, see benchmarks/results/national.md) and
     are needed only to spread a 1 km population grid (or municipal populations) over
     the 100 m cells, not with a 100 m grid.
 
