@@ -747,6 +747,12 @@ def parse_args(argv=None):
     p.add_argument("--table", type=Path, default=None, metavar="JSON",
                    help="only print the table of an earlier --json file")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--walk-cells", type=int, default=0, metavar="N",
+                   help="also time the walk model on N synthetic 100 m cells in tiles "
+                        "(benchmarks.walk_national, in process; 0: not)")
+    p.add_argument("--whole", default=None, metavar="CAR.json,WALK.json[,FEAT_A.json,FEAT_B.json]",
+                   help="print the whole national run composed of saved results (car run, "
+                        "walk model, OSM features of two file sizes, extrapolated)")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings on stderr")
     return p.parse_args(argv)
 
@@ -754,6 +760,14 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     """Run the benchmark; prints the table and returns the JSON-able result dict."""
     args = parse_args(argv)
+    if args.whole is not None:
+        from benchmarks.national_whole import whole_run
+
+        car, walk, *feats = [json.loads(Path(f).read_text(encoding="utf-8"))
+                             for f in args.whole.split(",")]
+        rows = whole_run(car, walk if isinstance(walk, list) else [walk], *feats)
+        print(rows["markdown"])
+        return rows
     if args.table is not None:
         result = json.loads(args.table.read_text(encoding="utf-8"))
         print(format_markdown(result) if args.markdown else format_table(result))
@@ -808,6 +822,11 @@ def main(argv=None) -> dict:
         result["runs"][kind] = r
         if kind == "cold" and lage_cache and not args.keep_cold_cache:
             shutil.rmtree(lage_cache, ignore_errors=True)
+    if args.walk_cells:
+        from benchmarks.walk_national import format_rows, run as walk_run
+
+        result["walk"] = walk_run(args.walk_cells, ("local",))
+        print(format_rows(result["walk"]))
     print(format_markdown(result) if args.markdown else format_table(result))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -295,6 +295,22 @@ class PeakMemory:
         return max(0.0, self.peak_abs_mb - self.base_mb)
 
 
+def report_child(measure, task: dict, conn) -> None:
+    """The body of a spawned benchmark process: logging to stderr, ``measure(task)``
+    sent on ``conn``, or the error (never leave the parent waiting)."""
+    os.dup2(2, 1)  # libraries that print (pandana's C++) must not mix into the table
+    logging.basicConfig(level=task.get("log_level", logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(name)s [%(processName)s] %(message)s")
+    try:
+        conn.send(measure(task))
+    except BaseException as e:  # report, never hang the parent
+        import traceback
+
+        conn.send({"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
+    finally:
+        conn.close()
+
+
 def run_spawned(child, task: dict, name: str) -> dict:
     """``child(task, conn)`` in a fresh ``spawn``-ed process (clean memory high-water
     mark, numba from its cache); its one message on ``conn``, or an error dict when
@@ -956,17 +972,7 @@ def run_task(task: dict) -> dict:
 
 
 def _child(task, conn):
-    os.dup2(2, 1)  # libraries that print (pandana's C++) must not mix into the table
-    logging.basicConfig(level=task.get("log_level", logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(name)s [%(processName)s] %(message)s")
-    try:
-        conn.send(run_task(task))
-    except BaseException as e:  # report, never hang the parent
-        import traceback
-
-        conn.send({"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
-    finally:
-        conn.close()
+    report_child(run_task, task, conn)
 
 
 def run_subprocess(task: dict, timeout: float | None = None) -> dict:

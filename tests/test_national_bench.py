@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
@@ -67,3 +68,31 @@ def test_national_bench_never_reuses_a_folder(tmp_path):
     assert (tmp_path / "mine.txt").read_text() == "keep"
     fresh = national.new_work_dir(str(tmp_path / "a" / "b"))
     assert fresh == tmp_path / "a" / "b" and fresh.is_dir()
+
+
+def test_whole_national_run_adds_the_measured_parts():
+    """benchmarks.national_whole: time is the sum of the stages, peak the largest;
+    the OSM features and a walk model below 3 M cells are extrapolated linearly."""
+    from benchmarks.national_whole import GRAPH_BUILD, whole_run
+
+    car = {"runs": {"cold": {"total_s": 80.0, "peak_mb": 3500.0,
+                             "lage_calibrated": {"s": 40.0, "peak_mb": 3300.0}}}}
+    # 20 CPU s / 300 MB at 50,000 cells, 30 s / 400 MB at 300,000: at 3 M, 138 s / 1,480 MB
+    walk = [{"variant": "local", "cells": c, "seconds": 9.0, "cpu_s": s, "peak_rss_mb": mb,
+             "load_start": 1.0, "load_end": 2.0}
+            for c, s, mb in ((300_000, 30.0, 400.0), (50_000, 20.0, 300.0))]
+
+    def feat(nodes, s, mb):
+        return {"nodes": nodes, "rows": [{"reader": "extract_features_no_buildings",
+                                          "two_pass": True, "seconds": 1.0, "cpu_s": s,
+                                          "peak_rss_mb": mb}]}
+
+    # 10 s / 1,000 MB at 5 M nodes, 20 s / 1,500 MB at 10 M: at 440 M, 880 s / 44,500 MB
+    out = whole_run(car, walk, feat(5e6, 10.0, 1000.0), feat(10e6, 20.0, 1500.0))
+    osm = next(r for r in out["rows"] if r["stage"].startswith("OSM"))
+    assert osm["s"] == pytest.approx(880.0) and osm["peak_mb"] == pytest.approx(44_500.0)
+    wk = next(r for r in out["rows"] if r["stage"].startswith("walk"))
+    assert wk["s"] == pytest.approx(138.0) and wk["peak_mb"] == pytest.approx(1480.0)
+    assert out["total_s"] == pytest.approx(80 + 40 + 138 + 880 + GRAPH_BUILD["s"])
+    assert out["peak_mb"] == pytest.approx(44_500.0)
+    assert "not met" in out["markdown"] and "part A" in out["markdown"]

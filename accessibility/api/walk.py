@@ -268,7 +268,10 @@ def prepare_nahversorgung(walk_osm: str | Path, municipalities: pd.DataFrame, *,
         return ("needs an OSM extract with services ([inputs] walk_osm) and residents: a "
                 "population grid ([inputs] population_grid) or municipality polygons "
                 "([inputs] boundaries) to spread populations.")
-    feats = extract_features(path, service_rules)
+    # buildings spread a coarse grid (or municipal populations) over the cells: a 100 m
+    # grid needs none, and a national file's buildings are most of the memory
+    feats = extract_features(path, service_rules, buildings=population_grid is None or (
+        cell_size(population_grid) or defaults.GRID_CELL_M) > 100)
     walk_graph = build_graph(path, "walk", cache_dir=cache_dir, crs=crs) if network else None
     # the walk extract's area: residents outside it don't count
     osm_fac = feats.facilities

@@ -12,6 +12,7 @@ import numpy as np
 from .._crs import check_metric_crs
 from .._errors import GraphError, InputError
 from ..io.osm_files import check_osm_path, header_bbox
+from ..io.osm_passes import TWO_PASS_MIN_BYTES
 from ..profile import DEFAULT_PROFILE, SpeedProfile, load_profile
 from .core import DEFAULT_METRIC_CRS, RoadGraph
 
@@ -206,10 +207,6 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-#: Files of at least this size are read in two passes (see :func:`read_osm_ways`):
-#: a PBF of ~100 million nodes, where an index of all nodes (16 bytes each) outgrows
-#: the two-pass bit set of node ids (max id / 8 bytes, ~1.6 GB at today's ids).
-TWO_PASS_MIN_BYTES = 1 << 30
 
 
 def read_osm_ways(path: str | Path, profile: SpeedProfile = DEFAULT_PROFILE,

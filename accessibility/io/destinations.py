@@ -90,6 +90,7 @@ from .._errors import InputError
 from ..vocabulary import DESTINATION_KIND_TERMS, DESTINATION_KINDS, destination_kind_synonyms
 from ._tables import GEO_SUFFIXES, check_file, find_column, read_csv_as_str, show, to_number
 from .osm_files import check_osm_path
+from .osm_passes import read_tagged
 
 logger = logging.getLogger(__name__)
 
@@ -154,18 +155,24 @@ def _check_coordinates(lon: np.ndarray, lat: np.ndarray, where: str, ids=None) -
     check_lonlat(lon, lat, where, ids)
 
 
-def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
+def read_motorway_junctions(osm_path: str | Path, *, two_pass: bool | None = None
+                            ) -> pd.DataFrame:
     """Motorway junctions (Autobahnanschlussstellen) of an OSM extract.
 
-    One pass with pyosmium over nodes and ways; libosmium keeps only objects tagged
-    ``highway=motorway_junction|motorway|motorway_link`` (node locations are kept
-    for every node, so that ramp ends have coordinates). Which nodes are returned
-    and why is in the module docstring.
+    pyosmium reads nodes and ways; libosmium keeps only objects tagged
+    ``highway=motorway_junction|motorway|motorway_link``, with node locations for the
+    motorway ways (so that ramp ends have coordinates). Which nodes are returned and
+    why is in the module docstring.
 
     Parameters
     ----------
     osm_path : str or Path
         ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2``.
+    two_pass : bool, optional
+        Index the locations of the motorway ways' nodes only, in a second read of the
+        file, instead of every node's in one (:mod:`accessibility.io.osm_passes`):
+        the same result in a fraction of the memory. None (default): for files of
+        1 GiB and more.
 
     Returns
     -------
@@ -186,11 +193,9 @@ def read_motorway_junctions(osm_path: str | Path) -> pd.DataFrame:
     link_nodes: dict[int, tuple[float, float]] = {}
     n_ways = 0
     try:
-        fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-              .with_locations()
-              .with_filter(osmium.filter.TagFilter(("highway", "motorway_junction"),
-                                                   ("highway", "motorway"),
-                                                   ("highway", "motorway_link"))))
+        fp = read_tagged(p, lambda: osmium.filter.TagFilter(
+            ("highway", "motorway_junction"), ("highway", "motorway"),
+            ("highway", "motorway_link")), two_pass)
         for obj in fp:
             if obj.is_node():
                 if obj.location.valid():
@@ -395,12 +400,14 @@ def read_airports(path: str | Path | None = None) -> pd.DataFrame:
     return out
 
 
-def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None) -> pd.DataFrame:
+def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None, *,
+                      two_pass: bool | None = None) -> pd.DataFrame:
     """Airports of an OSM extract: ``aeroway=aerodrome`` with an ``iata`` tag.
 
     Nodes are taken where they are, ways (the aerodrome's outline) at the mean of
     their node locations; relations (multipolygons) are not read. With ``iata``,
     only those codes are kept (the built-in list of international airports).
+    ``two_pass`` as in :func:`read_motorway_junctions`.
 
     Returns
     -------
@@ -412,9 +419,8 @@ def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None) -> pd.
     p = check_osm_path(osm_path)
     rows: dict[str, tuple[str, float, float]] = {}
     try:
-        fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-              .with_locations()
-              .with_filter(osmium.filter.TagFilter(("aeroway", "aerodrome"))))
+        fp = read_tagged(p, lambda: osmium.filter.TagFilter(("aeroway", "aerodrome")),
+                         two_pass)
         for obj in fp:
             code = (obj.tags.get("iata") or "").strip().upper()
             if not code or (iata is not None and code not in iata) or code in rows:

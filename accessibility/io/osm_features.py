@@ -1,6 +1,7 @@
 """Extract the OSM features of the walkability model (Nahversorgung, METHOD.md section 3).
 
-One streaming pass over an OSM file (PBF, XML, .osm.gz/.bz2) with pyosmium yields
+One streaming pass over an OSM file (PBF, XML, .osm.gz/.bz2) with pyosmium (two on a
+national file, :mod:`accessibility.io.osm_passes`) yields
 
 * ``facilities``: the services of :data:`accessibility.vocabulary.SERVICES` (pharmacy,
   primary school, GP, post office, supermarket, public-transport stop) as points in
@@ -67,6 +68,7 @@ from .._errors import InputError
 from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
 from ..vocabulary import FACILITY_ORDER
 from .osm_files import check_osm_path
+from .osm_passes import read_objects, track_needed, use_two_pass
 
 logger = logging.getLogger(__name__)
 
@@ -328,6 +330,13 @@ class _Rows:
     def __len__(self) -> int:
         return len(self.wkb)
 
+    def extend(self, other: _Rows) -> _Rows:
+        """Append ``other``'s rows (same columns); returns self."""
+        self.wkb.extend(other.wkb)
+        for c, lst in self.cols.items():
+            lst.extend(other.cols[c])
+        return self
+
 
 class _Collector:
     def __init__(self, rules: dict[str, ServiceRules], layers: frozenset,
@@ -338,13 +347,20 @@ class _Collector:
         # a feature can only match when it carries one of these keys
         self.trigger_keys = tuple(sorted({k for s in rules.values() for r in s.rules
                                           for k in r.keys}))
+        # fewer keys for libosmium's filter of a first pass: one a rule needs
+        self.filter_keys = tuple(sorted({r.keys[0] for s in rules.values()
+                                         for r in s.rules}))
         self.layers = layers
         self.min_stream_width_m = min_stream_width_m
         # facilities from nodes: lon/lat arrays; from ways/areas: WKB (later a point)
         self.node_fac = {"service": [], "osm_id": [], "name": [], "lon": [], "lat": []}
         self.geom_fac = _Rows("service", "osm_type", "osm_id", "name", "is_area")
+        # lines (from ways) and areas apart: libosmium hands areas over in batches,
+        # whose places in the stream of ways depend on its buffer, not on the data
         self.water = _Rows("kind", "osm_type", "osm_id", "name")
+        self.water_areas = _Rows(*self.water.cols)
         self.crossings = _Rows("kind", "highway", "osm_type", "osm_id", "name")
+        self.crossing_areas = _Rows(*self.crossings.cols)
         self.buildings = _Rows("osm_type", "osm_id", "building", "has_use")
         self.landuse = _Rows("osm_type", "osm_id", "name")
         self.n_bad_geometry = 0
@@ -372,6 +388,26 @@ class _Collector:
         except Exception:  # invalid ring, missing nodes
             self.n_bad_geometry += 1
             return None
+
+    def wants(self, obj) -> bool:
+        """Whether :meth:`way` or :meth:`area` may build the geometry of this way or
+        relation (the first pass of a two-pass read notes its nodes): a superset of
+        their tests. Relations other than multipolygons and boundaries make no area."""
+        tags = obj.tags
+        if obj.is_relation() and tags.get("type") not in ("multipolygon", "boundary"):
+            return False
+        layers = self.layers
+        if "facilities" in layers and self._services(tags):
+            return True
+        if "water" in layers and ("waterway" in tags or "water" in tags
+                                  or tags.get("natural") in ("coastline", "water")
+                                  or tags.get("landuse") == "reservoir"):
+            return True
+        if "crossings" in layers and (tags.get("man_made") == "bridge" or (
+                "highway" in tags and ("bridge" in tags or "tunnel" in tags))):
+            return True
+        return "buildings" in layers and ("building" in tags
+                                          or tags.get("landuse") == "residential")
 
     # -- handlers
     def node(self, n) -> None:
@@ -472,11 +508,11 @@ class _Collector:
             self.buildings.add(wkb, osm_type=osm_type, osm_id=osm_id, building=building,
                                has_use=has_use)
         if water_kind:
-            self.water.add(wkb, kind=water_kind, osm_type=osm_type, osm_id=osm_id,
-                           name=name)
+            self.water_areas.add(wkb, kind=water_kind, osm_type=osm_type, osm_id=osm_id,
+                                 name=name)
         if bridge_area:
-            self.crossings.add(wkb, kind="bridge_area", highway=None, osm_type=osm_type,
-                               osm_id=osm_id, name=name)
+            self.crossing_areas.add(wkb, kind="bridge_area", highway=None,
+                                    osm_type=osm_type, osm_id=osm_id, name=name)
         if residential_area:
             self.landuse.add(wkb, osm_type=osm_type, osm_id=osm_id, name=name)
 
@@ -586,20 +622,48 @@ def _buildings(col: _Collector, landuse):
 _ALL_LAYERS = frozenset({"facilities", "water", "crossings", "buildings"})
 
 
-def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool) -> OsmFeatures:
+def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
+         two_pass: bool | None = None) -> OsmFeatures:
     p = check_osm_path(path)
     rules = _resolve_rules(rules)
     col = _Collector(rules, layers, min_stream_width_m)
     # relations worth assembling into areas (skips admin boundaries, routes, ...)
     area_keys = {"building", "natural", "waterway", "landuse", "water", "man_made"}
     area_keys.update(col.trigger_keys)
+    area_keys = sorted(area_keys)
     try:
-        fp = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY
-                                   | osmium.osm.AREA)
-              .with_locations("flex_mem")
-              .with_areas(osmium.filter.KeyFilter(*sorted(area_keys)))
-              .with_filter(osmium.filter.EmptyTagFilter()))
-        for obj in fp:
+        if use_two_pass(p, two_pass):
+            logger.info("%s: first pass, noting the nodes of the wanted ways and areas",
+                        p.name)
+            # every way, area and node the collector may use carries one of these keys
+            # (see _Collector.wants): libosmium drops the rest before Python sees them
+            wanted_keys = sorted({"natural", "waterway", "landuse", "water", "man_made",
+                                  "highway", *col.filter_keys}
+                                 | ({"building"} if "buildings" in layers else set()))
+
+            def node_filter():
+                return osmium.filter.KeyFilter(*col.filter_keys)
+
+            def way_filter():
+                return osmium.filter.KeyFilter(*wanted_keys)
+
+            tracker = track_needed(
+                p, node_filter=node_filter if "facilities" in layers else None,
+                way_filter=way_filter, keep=col.wants,
+                relation_filter=lambda: osmium.filter.KeyFilter(*area_keys))
+            nodes, ways = node_filter(), way_filter()
+            nodes.enable_for(osmium.osm.NODE)
+            ways.enable_for(osmium.osm.WAY | osmium.osm.AREA)
+            objects = read_objects(p, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA,
+                                   [nodes, ways], tracker=tracker,
+                                   area_filters=[osmium.filter.KeyFilter(*area_keys)])
+        else:
+            objects = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY
+                                            | osmium.osm.AREA)
+                       .with_locations("flex_mem")
+                       .with_areas(osmium.filter.KeyFilter(*area_keys))
+                       .with_filter(osmium.filter.EmptyTagFilter()))
+        for obj in objects:
             if obj.is_node():
                 col.node(obj)
             elif obj.is_way():
@@ -617,8 +681,9 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool) -> Os
     feats = OsmFeatures(
         facilities=(_facilities(col, dedupe) if "facilities" in layers
                     else _empty("service", "label", "osm_type", "osm_id", "name")),
-        water=_layer(col.water, ["kind", "osm_type", "osm_id", "name"]),
-        crossings=_layer(col.crossings, ["kind", "highway", "osm_type", "osm_id", "name"]),
+        water=_layer(col.water.extend(col.water_areas), ["kind", "osm_type", "osm_id", "name"]),
+        crossings=_layer(col.crossings.extend(col.crossing_areas),
+                         ["kind", "highway", "osm_type", "osm_id", "name"]),
         buildings=_buildings(col, landuse),
         landuse_residential=landuse,
         source=str(p),
@@ -632,7 +697,8 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool) -> Os
 
 
 def extract_features(path: str | Path, rules=None, *, min_stream_width_m: float | None = 3.0,
-                     dedupe: bool = True) -> OsmFeatures:
+                     dedupe: bool = True, two_pass: bool | None = None,
+                     buildings: bool = True) -> OsmFeatures:
     """Extract facilities, water barriers, crossings and buildings in one pass.
 
     ``path``: an OSM file (.osm.pbf, .osm, .osm.gz, .osm.bz2).
@@ -641,23 +707,35 @@ def extract_features(path: str | Path, rules=None, *, min_stream_width_m: float 
     ``min_stream_width_m``: a ``waterway=stream`` is a barrier only with a ``width``
     tag of at least this many metres; None drops all streams.
     ``dedupe``: drop area facilities that contain a node of the same service.
+    ``two_pass``: read the file twice, keeping only the locations of the nodes the
+    wanted ways and areas use (:mod:`accessibility.io.osm_passes`): the same result
+    with a fraction of the memory on a national file; None (default) for files of
+    1 GiB and more.
+    ``buildings``: read the buildings and residential landuse; False leaves both
+    layers empty. They are what costs memory on a national file (every building
+    polygon: about 1.6 kB each in the table, see benchmarks/results/national.md) and
+    are needed only to spread a 1 km population grid (or municipal populations) over
+    the 100 m cells, not with a 100 m grid.
 
     Raises :class:`InputError` for a missing or unreadable file or bad rules.
     """
-    return _run(path, rules, _ALL_LAYERS, min_stream_width_m, dedupe)
+    layers = _ALL_LAYERS if buildings else _ALL_LAYERS - {"buildings"}
+    return _run(path, rules, layers, min_stream_width_m, dedupe, two_pass)
 
 
-def osm_stops(path: str | Path, rules=None):
+def osm_stops(path: str | Path, rules=None, *, two_pass: bool | None = None):
     """Public-transport stops from OSM (the fallback when no GTFS feed is given).
 
     Every mapped stop counts (the >= 20 departures criterion cannot be checked
     without a timetable). Returns the ``facilities`` GeoDataFrame of the ``stop``
-    service only. ``rules`` as in :func:`extract_features` (must define ``stop``).
+    service only. ``rules`` and ``two_pass`` as in :func:`extract_features` (the rules
+    must define ``stop``).
     """
     rules = _resolve_rules(rules)
     if "stop" not in rules:
         raise InputError("the service rules define no [stop] table")
-    feats = _run(path, {"stop": rules["stop"]}, frozenset({"facilities"}), None, True)
+    feats = _run(path, {"stop": rules["stop"]}, frozenset({"facilities"}), None, True,
+                 two_pass)
     return feats.facilities
 
 

@@ -333,7 +333,20 @@ def tile_labels(cells: pd.DataFrame, *, tiles: str = defaults.TILES,
                          f"(default {defaults.TILE_SIZE_M:g})")
     ix = np.floor(cells["x"].to_numpy(float) / tile_size_m).astype(np.int64)
     iy = np.floor(cells["y"].to_numpy(float) / tile_size_m).astype(np.int64)
-    return pd.factorize(pd.Series(list(zip(ix, iy))), sort=True)[0]
+    if not len(ix):
+        return np.empty(0, np.int64)
+    # one integer per (ix, iy), ordered as the pairs are (no Python tuple per cell)
+    iy -= iy.min()
+    key = (ix - ix.min()) * (int(iy.max()) + 1) + iy
+    return pd.factorize(key, sort=True)[0]
+
+
+def _tile_rows(labels: np.ndarray) -> list[np.ndarray]:
+    """The rows of each tile, ascending (one sort, not a scan of all cells per tile)."""
+    if not len(labels):
+        return []
+    order = np.argsort(labels, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
 
 
 def tile_buffer_m(max_distance_m: float, max_snap_m: float) -> float:
@@ -368,13 +381,17 @@ def _reattach(table: pd.DataFrame, new_id: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _tile_task(piece: dict, *, methods, max_distance_m, barriers, gaps) -> pd.DataFrame:
+#: Tiles handed to the executor at a time: the pieces of one window (cells, facilities,
+#: barriers and network around each tile) are in memory together, not those of all
+#: tiles of the country.
+TILE_WINDOW = 16
+
+
+def _tile_task(piece: dict, *, methods, max_distance_m) -> pd.DataFrame:
     """Distances of one tile's cells (the tile's network, facilities and barriers)."""
-    cells, facilities, graph = piece["cells"], piece["facilities"], piece["graph"]
-    bar = None if barriers is None else [barriers[i] for i in piece["barriers"]]
-    gap = None if gaps is None else [gaps[i] for i in piece["gaps"]]
-    out = cell_distances(cells, facilities, methods=methods, walk_graph=graph, barriers=bar,
-                         gaps=gap, max_distance_m=max_distance_m)
+    out = cell_distances(piece["cells"], piece["facilities"], methods=methods,
+                         walk_graph=piece["graph"], barriers=piece["barriers"],
+                         gaps=piece["gaps"], max_distance_m=max_distance_m)
     return out[[c for c in out.columns if c.startswith("dist_")]]
 
 
@@ -391,7 +408,9 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
     Every tile takes the walk network, the facilities, barriers and gaps within
     :func:`tile_buffer_m` of its cells' box, so its cells get the distances the
     whole area gives them (cells and facilities stay attached where they were).
-    Only the tiles' pieces travel to the workers, never the whole network.
+    Only the tiles' pieces travel to the workers, never the whole network nor all
+    barriers; the pieces are made and handed over :data:`TILE_WINDOW` tiles at a
+    time, so memory grows with the window, not with the country.
     """
     methods = tuple(methods)
     # GeoSeries / GeoDataFrame in any CRS -> EPSG:3035 parts, as the untiled path reads them
@@ -406,35 +425,35 @@ def tiled_cell_distances(cells: pd.DataFrame, facilities: pd.DataFrame, executor
         nx_, ny_ = _to_grid(walk_graph.lon, walk_graph.lat)
     bar_tree = shapely.STRtree(list(barriers)) if barriers is not None else None
     gap_tree = shapely.STRtree(list(gaps)) if gaps is not None else None
-    order = [np.flatnonzero(labels == t) for t in range(int(labels.max()) + 1)] if len(cells) \
-        else []
+    order = _tile_rows(labels)
 
-    def pieces():
-        for rows in order:
-            box = (cx[rows].min() - buf, cy[rows].min() - buf,
-                   cx[rows].max() + buf, cy[rows].max() + buf)
-            piece = {"cells": cells.iloc[rows],
-                     "facilities": facilities.iloc[np.flatnonzero(_within(fx, fy, box))],
-                     "graph": None,
-                     "barriers": np.array([], np.int64), "gaps": np.array([], np.int64)}
-            geom = shapely.box(*box)
-            if bar_tree is not None:
-                piece["barriers"] = np.sort(bar_tree.query(geom, predicate="intersects"))
-            if gap_tree is not None:
-                piece["gaps"] = np.sort(gap_tree.query(geom, predicate="intersects"))
-            if walk_graph is not None and "network" in methods:
-                keep = _within(nx_, ny_, box)
-                sub = walk_graph.subgraph(keep)
-                new_id = np.full(walk_graph.n_nodes, -1, np.int64)
-                new_id[keep] = np.arange(sub.n_nodes)
-                piece.update(graph=sub, cells=_reattach(piece["cells"], new_id),
-                             facilities=_reattach(piece["facilities"], new_id))
-            yield piece
+    def piece(rows):
+        box = (cx[rows].min() - buf, cy[rows].min() - buf,
+               cx[rows].max() + buf, cy[rows].max() + buf)
+        out = {"cells": cells.iloc[rows],
+               "facilities": facilities.iloc[np.flatnonzero(_within(fx, fy, box))],
+               "graph": None, "barriers": None, "gaps": None}
+        geom = shapely.box(*box)
+        # the tile's own barriers and gaps (in their order in the whole list)
+        if bar_tree is not None:
+            out["barriers"] = [barriers[i] for i in
+                               np.sort(bar_tree.query(geom, predicate="intersects"))]
+        if gap_tree is not None:
+            out["gaps"] = [gaps[i] for i in np.sort(gap_tree.query(geom, predicate="intersects"))]
+        if walk_graph is not None and "network" in methods:
+            keep = _within(nx_, ny_, box)
+            sub = walk_graph.subgraph(keep)
+            new_id = np.full(walk_graph.n_nodes, -1, np.int64)
+            new_id[keep] = np.arange(sub.n_nodes)
+            out.update(graph=sub, cells=_reattach(out["cells"], new_id),
+                       facilities=_reattach(out["facilities"], new_id))
+        return out
 
-    parts = executor.map(_tile_task, pieces(), what="walkability tiles",
-                         shared={"methods": methods, "max_distance_m": max_distance_m,
-                                 "barriers": None if barriers is None else list(barriers),
-                                 "gaps": None if gaps is None else list(gaps)})
+    parts = []
+    for w in range(0, len(order), TILE_WINDOW):
+        parts += executor.map(_tile_task, [piece(r) for r in order[w:w + TILE_WINDOW]],
+                              what="walkability tiles",
+                              shared={"methods": methods, "max_distance_m": max_distance_m})
     out = cells.copy()
     dist = pd.concat(parts) if parts else pd.DataFrame(index=cells.index[:0])
     for c in (f"dist_{s}{METHOD_SUFFIX[m]}_m" for m in methods for s in SERVICES):
