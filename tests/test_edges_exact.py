@@ -84,10 +84,8 @@ def _attached(nodes, access):
                     np.zeros(len(nodes)), np.ones(len(nodes), bool))
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.integers(4, 14), st.integers(4, 14), st.integers(0, 2**31), st.floats(0.0, 0.6),
-       st.data())
-def test_grid_crop_never_changes_an_exact_value(nx, ny, seed, one_way, data):
+def _grid_and_crop(nx, ny, seed, one_way, data):
+    """A random grid, a box drawn inside it, the full graph and the crop (with its cut)."""
     u, v, t, idx = _grid(nx, ny, seed, one_way)
     x0 = data.draw(st.integers(0, nx - 2))
     x1 = data.draw(st.integers(x0 + 2, nx))
@@ -96,6 +94,14 @@ def test_grid_crop_never_changes_an_exact_value(nx, ny, seed, one_way, data):
     inner, cut = _crop(idx, x0, x1, y0, y1, u, v)
     full, _ = _graph(idx.ravel(), u, v, t, nx)
     crop, pos = _graph(inner, u, v, t, nx, cut if cut.size else [-1])
+    return u, v, t, idx, inner, cut, full, crop, pos
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(4, 14), st.integers(4, 14), st.integers(0, 2**31), st.floats(0.0, 0.6),
+       st.data())
+def test_grid_crop_never_changes_an_exact_value(nx, ny, seed, one_way, data):
+    u, v, t, idx, inner, cut, full, crop, pos = _grid_and_crop(nx, ny, seed, one_way, data)
     rng = np.random.default_rng(seed + 1)
     dest = rng.choice(idx.size, size=max(1, idx.size // 15), replace=False)
     d_acc = rng.uniform(0, 60, dest.size)
@@ -285,14 +291,7 @@ def test_lage_exact_by_destination_never_changes_when_the_extract_grows(nx, ny, 
     the full grid; and the rule flags no more than "the search reached a cut"."""
     from accessibility.models.lage_exact import exact_origins
 
-    u, v, t, idx = _grid(nx, ny, seed, one_way)
-    x0 = data.draw(st.integers(0, nx - 2))
-    x1 = data.draw(st.integers(x0 + 2, nx))
-    y0 = data.draw(st.integers(0, ny - 2))
-    y1 = data.draw(st.integers(y0 + 2, ny))
-    inner, cut = _crop(idx, x0, x1, y0, y1, u, v)
-    full, _ = _graph(idx.ravel(), u, v, t, nx)
-    crop, pos = _graph(inner, u, v, t, nx, cut if cut.size else [-1])
+    u, v, t, idx, inner, cut, full, crop, pos = _grid_and_crop(nx, ny, seed, one_way, data)
     rng = np.random.default_rng(seed + 7)
     limit = float(rng.uniform(50, 600))
     w = np.where(rng.random(idx.size) < 0.5, rng.uniform(1, 10, idx.size), 0.0)

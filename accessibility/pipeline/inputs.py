@@ -103,14 +103,14 @@ def read_inputs(config: Config) -> Inputs:
         path = getattr(inp, name)
         if path is not None:
             read(name, fn, path)
-    if "indicators" in config.output.models:  # the shipped DB table without a path
+    # the shipped DB table without a path; the Fernbahnhöfe serve t_pt_ldrail_min too
+    if {"indicators", "public_transport"} & set(config.output.models):
         read("stations", read_long_distance_stations, inp.stations,
              rule=config.destinations.fernbahnhof_rule)
     for name, fn in (("airports", read_airports), ("destinations", read_destinations)):
         path = getattr(inp, name)
-        if path is not None and ("indicators" in config.output.models or (
-                name == "stations" and "public_transport" in config.output.models)):
-            read(name, fn, path)  # the Fernbahnhöfe serve t_pt_ldrail_min too
+        if path is not None and "indicators" in config.output.models:
+            read(name, fn, path)
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
     if inp.lage_from is not None and "lage" in config.output.models:
