@@ -377,10 +377,10 @@ COLUMNS = {
     "settlement_type_detail": "differenzierter Stadt- und Gemeindetyp: große / kleinere "
                               "Großstadt, größere / kleinere Mittelstadt, größere / kleine "
                               "Kleinstadt, Landgemeinde",
-    "edge_flag": "the 120-minute search reached a node where the extract cut the road "
-                 "network: destinations beyond it may be missing, the potential may be "
-                 "underestimated; False: exact for any larger extract (see README, How "
-                 "exact is each number)",
+    "edge_flag": "a route through a node where the extract cut the road network could "
+                 "reach a destination sooner or bring one within the 120 minutes: the "
+                 "potential may be underestimated; False: exact for any larger extract "
+                 "(see README, How exact is each number)",
     "beyond_mz_standard": "t_mz_min is longer than the accessibility standard "
                           "(Erreichbarkeitsstandard, [central_places] standard_mz_min, default "
                           "30 min: RIN 2008, MKRO 2016); empty without a time",

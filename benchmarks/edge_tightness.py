@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import accessibility as acc
 from accessibility import api
@@ -67,8 +68,10 @@ def without_cut(graph):
     return dataclasses.replace(graph, meta=meta)
 
 
-def flagged(graph, munis, cp, dest, engine: str = "dijkstra") -> dict[str, tuple[int, int]]:
-    """(flagged, with a value) per indicator over the municipalities in the region."""
+def flagged(graph, munis, cp, dest, engine: str = "dijkstra"
+            ) -> tuple[dict[str, tuple[int, int]], pd.DataFrame]:
+    """(flagged, with a value) per indicator over the municipalities in the region, and
+    the municipalities of the region with their values."""
     m = api.mark_region(graph, acc.attach(graph, munis))
     res = acc.central_places(graph, m, cp)
     if dest is not None and len(dest):

@@ -23,17 +23,16 @@ virtual node (it hangs off a single road node). Several municipalities sharing a
 road node each keep their own access leg. One bounded Dijkstra per origin runs in
 parallel (:func:`accessibility.routing.potential`); the limit is inclusive.
 
-Edge flag: the boundary nodes are where the extract cut the network
-(:func:`accessibility.graph.edge_nodes`; a route leaving the extract passes last
-through one of them). A municipality whose 120-minute search reaches none of them
-(its access leg included) has a potential no larger extract can change: a
-destination beyond the extract, or a faster way round through it, would need such a
-route within the limit. ``edge_flag`` is False exactly then. When the graph does not
-know where it was cut (built from networkx, or an extract cut with complete ways and
+Edge flag: where the graph knows where the extract cut the network
+(:func:`accessibility.graph.edge_nodes`), a potential is exact when no route through
+a cut node could reach a destination sooner than the time found or bring one within
+the limit, by a bound per destination (:mod:`~accessibility.models.lage_exact`);
+``edge_flag`` is False exactly then. When the graph does not know where it was cut (built from networkx, or an extract cut with complete ways and
 no box in its header), the nodes within ``edge_buffer_m`` (2 km) of the network's
-outline stand in: a guess, not a proof. On a national network the cut is the German
-border: BBSR counts German destinations only, so there the flag says "foreign
-destinations ignored".
+outline stand in, and a search that reaches one of them is flagged: a guess, not a
+proof. On a national network the cut is the German border: BBSR counts German
+destinations only, so there the flag says that a route through a neighbouring
+country could reach a German destination sooner.
 
 Units: by default (``units = "gvb"``) the origins and destinations are not the
 municipalities but the Gemeindeverbände, each at its settlement centre with its
