@@ -9,7 +9,9 @@ of origins, the walkability model per tile, scenarios of a batch). An
 * :class:`DaskExecutor` (``scheduler = "dask"``) submits one task per piece to a
   Dask scheduler — one at ``address`` (``dask scheduler`` / ``dask worker`` on
   several machines) or a ``LocalCluster`` the engine starts and stops. Large shared
-  inputs (the graph) are scattered to the workers once, not sent with every task.
+  inputs (the graph) are scattered to the workers once, not sent with every task;
+  inputs that several batches share (a scenario batch's graph and base) live on the
+  workers (:mod:`accessibility.worker_state`: a file each worker maps once per key).
 
 Both return the results in the order of the pieces, and every piece computes
 exactly what the whole computation computes for it, so the results are identical
@@ -30,6 +32,7 @@ from typing import Any
 import numba
 
 from ._errors import ComputeError, InputError
+from .worker_state import Resident, held_key, hold
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,9 @@ class Executor:
     name = "local"
 
     def map(self, func: Callable, pieces: Sequence, *, shared: dict[str, Any] | None = None,
-            what: str = "tasks") -> list:
-        """``[func(piece, **shared) for piece in pieces]``, in the order of ``pieces``.
+            what: str = "tasks", resident: Resident | None = None) -> list:
+        """``[func(piece, **shared, **resident.objects) for piece in pieces]``, in the
+        order of ``pieces``.
 
         Parameters
         ----------
@@ -59,8 +63,23 @@ class Executor:
             Keyword arguments common to all tasks (sent to each worker once).
         what : str
             What the pieces are, for the log.
+        resident : Resident, optional
+            More keyword arguments, which live on the workers across batches
+            (:mod:`accessibility.worker_state`).
         """
         raise NotImplementedError
+
+    def preload(self, resident: Resident) -> None:
+        """Have ``resident`` loaded where the tasks run (nothing to do in this process)."""
+
+    def keep(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept under ``key`` for the executor's lifetime (one value at a
+        time: another key replaces it), e.g. a scenario batch's base."""
+        kept = self.__dict__.setdefault("_kept", {})
+        if key not in kept:
+            kept.clear()
+            kept[key] = compute()
+        return kept[key]
 
     def describe(self) -> str:
         """One line for the run summary."""
@@ -70,8 +89,8 @@ class Executor:
 class LocalExecutor(Executor):
     """Runs every piece in this process, one after the other."""
 
-    def map(self, func, pieces, *, shared=None, what="tasks"):
-        shared = shared or {}
+    def map(self, func, pieces, *, shared=None, what="tasks", resident=None):
+        shared = {**(resident.objects if resident is not None else {}), **(shared or {})}
         return [func(p, **shared) for p in pieces]
 
 
@@ -83,6 +102,13 @@ def _with_threads(func: Callable, piece: Any, threads: int, **shared: Any) -> An
         return func(piece, **shared)
     finally:
         numba.set_num_threads(before)
+
+
+def _with_state(func: Callable, piece: Any, threads: int, state: tuple[str, str],
+                **shared: Any) -> Any:
+    """:func:`_with_threads` with the worker's resident objects of ``state`` (key,
+    path) as more keyword arguments."""
+    return _with_threads(func, piece, threads, **hold(*state), **shared)
 
 
 class DaskExecutor(Executor):
@@ -101,9 +127,9 @@ class DaskExecutor(Executor):
         self.client = client
         self.threads = int(threads)
 
-    def map(self, func, pieces, *, shared=None, what="tasks"):
+    def map(self, func, pieces, *, shared=None, what="tasks", resident=None):
         try:
-            return self._map(func, pieces, shared=shared, what=what)
+            return self._map(func, pieces, shared=shared, what=what, resident=resident)
         except Exception as e:
             # the cluster's own failures (CommClosedError is an OSError, which the CLI
             # would blame on the disk); errors raised inside the tasks pass unchanged
@@ -115,18 +141,45 @@ class DaskExecutor(Executor):
                     "(the previous results are untouched)") from e
             raise
 
-    def _map(self, func, pieces, *, shared=None, what="tasks"):
+    def preload(self, resident: Resident) -> bool:
+        """Load ``resident`` on every worker that does not hold it yet (its file
+        written first, once per key). False when some worker cannot read the file
+        (a remote machine without the folder): its inputs are then scattered."""
+        have = self.client.run(held_key)
+        missing = [w for w, k in have.items() if k != resident.key]
+        if not missing:
+            return True
+        path = str(resident.write())
+        seen = self.client.run(Path(path).is_file, workers=missing)
+        if not all(seen.values()):
+            logger.warning("the Dask workers %s cannot read %s: the batch's inputs are sent "
+                           "to them instead (put the folder on a shared disk to keep them "
+                           "there)", sorted(w for w, ok in seen.items() if not ok), path)
+            return False
+        self.client.run(_hold_quietly, resident.key, path, workers=missing)
+        return True
+
+    def _map(self, func, pieces, *, shared=None, what="tasks", resident=None):
         pieces = list(pieces)
         if not pieces:
             return []
         shared = shared or {}
+        if resident is not None:
+            if self.preload(resident):
+                return self._submit(_with_state, func, pieces, shared, what,
+                                    state=(resident.key, str(resident.path)))
+            shared = {**resident.objects, **shared}
+        return self._submit(_with_threads, func, pieces, shared, what)
+
+    def _submit(self, wrapper, func, pieces, shared, what, **extra):
         # scatter once: every task gets a reference, not its own copy of the graph
         futures_shared = {k: v if v is None else self.client.scatter([v], broadcast=True)[0]
                           for k, v in shared.items()}
         # pieces travel as data, not inside the task graph
         pieces = self.client.scatter(pieces)
-        futs = self.client.map(_with_threads, [func] * len(pieces), pieces,
-                               [self.threads] * len(pieces), pure=False, **futures_shared)
+        futs = self.client.map(wrapper, [func] * len(pieces), pieces,
+                               [self.threads] * len(pieces), pure=False, **extra,
+                               **futures_shared)
         logger.info("%d %s submitted to the Dask scheduler %s", len(pieces), what,
                     self.client.scheduler.address)
         return self.client.gather(futs)
@@ -134,6 +187,10 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         n = len(self.client.scheduler_info().get("workers", {}))
         return f"Dask scheduler {self.client.scheduler.address} with {n} workers"
+
+
+def _hold_quietly(key: str, path: str) -> None:
+    hold(key, path)  # client.run sends back what it returns: not the objects
 
 
 def _check_address(address: str) -> None:

@@ -10,9 +10,12 @@ national register and central places, as :mod:`benchmarks.national`):
   (:mod:`accessibility.models.incremental`) beside the full recompute of the same
   scenario (the hierarchy cached), and the check that both tables are identical;
 * **ten scenarios on Dask** (``LocalCluster``, 2 workers, 1 thread each): the batch
-  tasks of :func:`accessibility.models.scenario.run_batch` (graph, tables, base and
-  searches scattered once; each task returns its changed columns) beside ten full
-  recomputes in this process (timed: the single full recompute times ten);
+  tasks of :func:`accessibility.models.scenario.run_batch` with the graph, tables,
+  base and searches resident on the workers (:mod:`accessibility.worker_state`:
+  written once, memory-mapped by each worker once; a task carries its scenario and
+  returns its changed columns), warm (the cluster start and the one-time write and
+  load are their own rows), beside the same ten in this process (same run) and ten
+  full recomputes (the single full recompute times ten);
 * **60-minute matrix** (``api.time_matrix``, ``engine="ch"``, hierarchy cached) for
   every municipality; baseline ``scipy.sparse.csgraph.dijkstra`` from a sample of
   origins (extrapolated), and the check that the matrix equals scipy's times on it;
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import pickle
 import sys
 import tempfile
 import time
@@ -96,33 +100,96 @@ def scenario_rows(graph, munis, cp, models, result: dict, n_batch: int,
                 identical)
     # ten in this process, incremental (for the ratio to Dask)
     memo.stats.clear()
-    _, t_ten_local = _timed(lambda: [_changed_columns(s, memo=memo, **shared) for s in scs])
+    local, t_ten_local = _timed(lambda: [_changed_columns(s, memo=memo, **shared)
+                                         for s in scs])
     result["ten"] = {"n": len(scs), "in_process_incremental_s": t_ten_local,
                      "full_recompute_x10_s": 10 * t_full}
     if not dask:
         return
+    dask_rows({**shared, "memo": memo}, scs, local, result)
+
+
+def _pss_mb(pids) -> float:
+    """Proportional set size of ``pids`` (shared pages of the mapped state file
+    counted once across the processes), in MB."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            pass
+    return total / 1e6
+
+
+def dask_rows(shared: dict, scs: list, local: list, result: dict) -> None:
+    """Ten scenarios on a 2-worker LocalCluster with the inputs resident on the
+    workers (:mod:`accessibility.worker_state`): the cluster start, the one-time
+    write and load of the base's state, then two warm batches; each batch's changed
+    columns compared with the in-process batch's (byte-identical)."""
+    import os
+    import threading
+
     from dask.distributed import Client, LocalCluster
 
     from accessibility.compute import DaskExecutor
+    from accessibility.models.scenario import _changed_columns, _graph_key
+    from accessibility.worker_state import Resident, content_key
 
-    with tempfile.TemporaryDirectory(prefix="scen-dask-") as tmp, \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         local_directory=tmp, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        ex = DaskExecutor(client, threads=1)
+    graph, munis, cp, models = (shared[k] for k in ("graph", "munis", "central_places",
+                                                      "models"))
+    with tempfile.TemporaryDirectory(prefix="scen-dask-") as tmp:
         t0 = time.perf_counter()
-        parts = ex.map(_changed_columns, scs, shared={**shared, "memo": memo},
-                       what="scenarios")
-        t_dask = time.perf_counter() - t0
-        # the second batch: the cluster and the kernels warm, the inputs sent again
-        t0 = time.perf_counter()
-        ex.map(_changed_columns, scs, shared={**shared, "memo": memo}, what="scenarios")
-        t_dask2 = time.perf_counter() - t0
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          local_directory=tmp, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            t_start = time.perf_counter() - t0
+            pids = [os.getpid(), *client.run(os.getpid).values()]
+            peak, stop = [0.0], threading.Event()
+
+            def sample():
+                while not stop.wait(0.5):
+                    peak[0] = max(peak[0], _pss_mb(pids))
+
+            threading.Thread(target=sample, daemon=True).start()
+            ex = DaskExecutor(client, threads=1)
+            # as run_batch: the graph's key once per graph, the tables' every batch
+            _, t_key = _timed(_graph_key, graph)
+            key = content_key([_graph_key(graph), munis, cp, models])
+            res = Resident(shared, key, Path(tmp) / "state")
+            _, t_write = _timed(res.write)
+            _, t_load = _timed(ex.preload, res)
+            batches = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                res = Resident(shared, content_key([_graph_key(graph), munis, cp, models]),
+                               Path(tmp) / "state")
+                parts = ex.map(_changed_columns, scs, resident=res, what="scenarios")
+                batches.append((time.perf_counter() - t0, loadavg()))
+            stop.set()
+            identical = all(
+                (d is None and dl is None) or (d is not None and dl is not None
+                                               and list(d) == list(dl)
+                                               and all(d[c].equals(dl[c])
+                                                       and d[c].dtype == dl[c].dtype
+                                                       for c in d))
+                for (d, _), (dl, _) in zip(parts, local))
+            result_bytes = [len(pickle.dumps(p, protocol=5)) for p in parts]
+            state_bytes = int(res.path.stat().st_size)
     n_cols = [len(d) if d is not None else None for d, _ in parts]
-    result["ten"].update(dask_s=t_dask, dask_second_batch_s=t_dask2, changed_columns=n_cols,
-                         load=loadavg())
-    logger.info("ten scenarios: dask %.1f s (second %.1f s), in process %.1f s, full x10 "
-                "%.1f s", t_dask, t_dask2, t_ten_local, 10 * t_full)
+    result["ten"].update(
+        dask_cluster_start_s=t_start, dask_key_s=t_key, dask_state_write_s=t_write,
+        dask_state_bytes=state_bytes,
+        dask_state_load_s=t_load, dask_s=batches[0][0], dask_load=batches[0][1],
+        dask_second_batch_s=batches[1][0], dask_second_load=batches[1][1],
+        dask_identical_to_in_process=bool(identical), changed_columns=n_cols,
+        result_bytes=result_bytes, dask_pss_peak_mb=peak[0], load=loadavg())
+    logger.info("ten scenarios on Dask (inputs resident): cluster start %.1f s, key %.1f s, "
+                "state write %.1f s, load %.1f s; batch %.1f s (second %.1f s); in process "
+                "%.1f s; identical %s; PSS peak %.0f MB", t_start, t_key, t_write, t_load,
+                batches[0][0], batches[1][0], result["ten"]["in_process_incremental_s"],
+                identical, peak[0])
 
 
 def matrix_rows(graph, munis, cache_dir, result: dict, n_sample: int) -> None:
@@ -248,17 +315,22 @@ def format_markdown(r: dict) -> str:
         rows.append(f"| one scenario (GZ -> MZ), warm, incremental vs full recompute | "
                     f"{f(o['incremental_s'])} | {f(o['full_s'])} | "
                     f"{o['full_s'] / o['incremental_s']:.1f}x | < 5 s |")
-    if "ten" in r and "dask_s" in r["ten"]:
-        t = r["ten"]
-        rows.append(f"| ten scenarios on Dask (2 workers) vs ten full recomputes | "
-                    f"{f(t['dask_s'])} (second batch {f(t['dask_second_batch_s'])}) | "
-                    f"{f(t['full_recompute_x10_s'])} | "
-                    f"{t['full_recompute_x10_s'] / t['dask_s']:.1f}x | < 30 s |")
     if "ten" in r:
         t = r["ten"]
         rows.append(f"| ten scenarios in process, incremental | {f(t['in_process_incremental_s'])}"
                     f" | {f(t['full_recompute_x10_s'])} | "
                     f"{t['full_recompute_x10_s'] / t['in_process_incremental_s']:.1f}x | |")
+    if "ten" in r and "dask_cluster_start_s" in r["ten"]:
+        t = r["ten"]
+        rows.append(f"| ten scenarios on a 2-worker LocalCluster, warm (inputs resident), vs "
+                    f"in process | {f(t['dask_s'])} (second batch "
+                    f"{f(t['dask_second_batch_s'])}) | {f(t['in_process_incremental_s'])} | "
+                    f"{t['in_process_incremental_s'] / t['dask_s']:.1f}x | < 30 s |")
+        rows.append(f"| - once per cluster: start | {f(t['dask_cluster_start_s'])} | | | |")
+        rows.append(f"| - once per base: graph key, state file "
+                    f"({t['dask_state_bytes'] / 1e6:,.0f} MB) written, mapped by the workers "
+                    f"| {f(t['dask_key_s'])} + {f(t['dask_state_write_s'])} + "
+                    f"{f(t['dask_state_load_s'])} | | | |")
     if "matrix" in r:
         m = r["matrix"]
         rows.append(f"| 60-minute matrix, {m['origins']:,} municipalities (CH, cached) vs "

@@ -83,11 +83,13 @@ def scenario_runs(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
 def scenario_batch_runs(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,
                         central_places: pd.DataFrame | str | Path,
                         scenarios: Sequence[Scenario], models,
-                        executor: Executor | None = None) -> list[tuple]:
+                        executor: Executor | None = None, *,
+                        state_dir: str | Path | None = None) -> list[tuple]:
     """:func:`scenario_runs` for several scenarios, the base once
-    (:func:`accessibility.models.scenario.run_batch`)."""
+    (:func:`accessibility.models.scenario.run_batch`; ``state_dir``: where a Dask
+    batch writes the inputs its workers keep)."""
     return run_batch(*_inputs(graph, municipalities, central_places), list(scenarios), models,
-                     executor)
+                     executor, state_dir=state_dir)
 
 
 def scenario(graph: RoadGraph | str | Path, municipalities: pd.DataFrame,

@@ -17,6 +17,8 @@ from .core import RoadGraph
 FORMAT_VERSION = 1
 _ARRAYS = ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id",
            "lon", "lat", "x", "y")
+#: The arrays of a graph (its content, without derived arrays such as its reverse).
+GRAPH_ARRAYS = _ARRAYS
 
 
 def save_graph(graph: RoadGraph, path: str | Path) -> Path:

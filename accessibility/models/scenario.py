@@ -35,7 +35,9 @@ of every indicator, the class changes, and the residents that move between class
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +50,10 @@ from .._errors import InputError
 from .._util import read_toml
 from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
+from ..graph.cache import GRAPH_ARRAYS
 from ..transit.scenario import PtScenario, parse_pt_scenario
 from ..vocabulary import normalise_function
+from ..worker_state import Resident, content_key
 from .incremental import SearchMemo, recording, reusing
 
 __all__ = [
@@ -67,6 +71,9 @@ __all__ = [
 INDICATORS = ("t_mz_min", "t_oz_min", "potential_2h", "daytime_population")
 #: Class columns compared.
 CLASS_COLUMNS = ("mz_class", "oz_class", "lage")
+_GRAPH_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Where a Dask batch writes the inputs its workers keep (:func:`run_batch`).
+STATE_DIR = Path(tempfile.gettempdir()) / "accessibility-worker-state"
 
 
 @dataclass
@@ -417,23 +424,44 @@ def _from_changed(base_region: pd.DataFrame, delta: dict | None, rest: dict) -> 
     return out
 
 
+def _graph_key(graph: RoadGraph) -> str:
+    """:func:`~accessibility.worker_state.content_key` of the graph's own arrays (not
+    its cached reverse), once per graph object: its arrays are read-only."""
+    if graph not in _GRAPH_KEYS:
+        _GRAPH_KEYS[graph] = content_key([[getattr(graph, k) for k in GRAPH_ARRAYS],
+                                          graph.class_names, graph.crs])
+    return _GRAPH_KEYS[graph]
+
+
 def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFrame,
-              scenarios: list[Scenario], models, executor: Executor | None = None
-              ) -> list[tuple]:
+              scenarios: list[Scenario], models, executor: Executor | None = None, *,
+              state_dir: str | Path | None = None) -> list[tuple]:
     """:func:`run_base_and_scenario` for several scenarios: the base once, then one
     task per scenario of ``executor`` (in this process without one; ``models`` must
-    be picklable for Dask). The graph, the tables, the base and its searches go to
-    each worker once; a task gets its scenario and returns only the columns it
-    changed (a road scenario's graph is derived again here, not sent back). Returns
-    one ``(base, scenario, graph, info)`` per scenario;
-    ``info["times_s"]["base (shared by the batch)"]`` is the base's time."""
+    be picklable for Dask). A task gets its scenario and returns only the columns it
+    changed (a road scenario's graph is derived again here, not sent back).
+
+    With an ``executor`` the base is kept for its lifetime (keyed by the content of
+    the graph, tables and models: the next batch on the same inputs reuses it), and
+    on Dask the graph, the tables, the base and its searches live on the workers
+    (:mod:`accessibility.worker_state`: written once per base to ``state_dir``,
+    default a folder in the temporary directory, which the workers must be able to
+    read; each worker maps the file once). Returns one ``(base, scenario, graph,
+    info)`` per scenario; ``info["times_s"]["base (shared by the batch)"]`` is the
+    base's time (0 for a kept base)."""
+    inputs = {"graph": graph, "munis": munis, "central_places": central_places,
+              "models": models}
     t = time.perf_counter()
-    base, memo_ = base_run(graph, munis, central_places, models)
+    if executor is None:
+        executor, key = LocalExecutor(), ""
+    else:
+        key = content_key([_graph_key(graph), munis, central_places, models])
+    base, memo_ = executor.keep(key, lambda: base_run(graph, munis, central_places, models))
     t_base = time.perf_counter() - t
-    shared = {"graph": graph, "munis": munis, "central_places": central_places,
-              "models": models, "base": base, "memo": memo_}
-    parts = (executor or LocalExecutor()).map(_changed_columns, list(scenarios),
-                                               shared=shared, what="scenarios")
+    resident = Resident({**inputs, "base": base, "memo": memo_}, key,
+                        Path(state_dir) if state_dir is not None else STATE_DIR)
+    parts = executor.map(_changed_columns, list(scenarios), resident=resident,
+                         what="scenarios")
     region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
               else np.ones(len(base), bool))
     b = base[region]

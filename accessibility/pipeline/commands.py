@@ -231,7 +231,8 @@ def scenarios(config: Config | str | Path | None, scenario_files, *,
     config, graph, munis, inputs, models, times = _scenario_setup(config)
     with compute.open_executor(config.compute) as executor:
         runs = api.scenario_batch_runs(graph, munis, inputs.central_places, scs, models,
-                                       tasks_of(executor))
+                                       tasks_of(executor),
+                                       state_dir=config.graph.cache_path() / "worker-state")
     results = []
     for sc, f, stem, (reg_b, reg_s, g_s, info) in zip(scs, files, stems, runs):
         sub = final / stem
