@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from . import defaults as D
 from ._errors import InputError
 
-__all__ = ["PT_RANGES", "PublicTransportConfig", "check_public_transport"]
+__all__ = ["PT_CHOICES", "PT_RANGES", "PublicTransportConfig", "check_public_transport"]
 
 
 def _clock(seconds: int) -> str:
@@ -41,6 +41,11 @@ class PublicTransportConfig:
         Stops within this distance of each other are joined by a footpath.
     standard_mz_min, standard_oz_min : float
         Accessibility standards by public transport (RIN 2008 / BVWP; 45 / 90 min).
+    origins : {"point", "population"}
+        Where the trips start: the municipality's reference point (INKAR), or every
+        populated cell of ``[inputs] population_grid`` (the municipality's value: the
+        residents-weighted mean of the cells' medians and percentiles); the default is
+        the car model's (``[central_places] origins``' default).
     """
 
     date: str = D.GTFS_DATE
@@ -54,6 +59,7 @@ class PublicTransportConfig:
     footpath_max_m: float = D.PT_FOOTPATH_MAX_M
     standard_mz_min: float = D.PT_STANDARD_MZ_MIN
     standard_oz_min: float = D.PT_STANDARD_OZ_MIN
+    origins: str = D.ORIGINS
 
     def options(self) -> dict[str, object]:
         """The keyword options of :func:`accessibility.api.pt_times`."""
@@ -62,7 +68,13 @@ class PublicTransportConfig:
                 "walk_speed_kmh": self.walk_speed_kmh, "walk_detour": self.walk_detour,
                 "access_max_m": self.access_max_m, "footpath_max_m": self.footpath_max_m,
                 "standard_mz_min": self.standard_mz_min,
-                "standard_oz_min": self.standard_oz_min}
+                "standard_oz_min": self.standard_oz_min, "origins": self.origins}
+
+
+#: Allowed values of the section's choice keys (area origins are the car's only: a
+#: regular grid says nothing of where the riders live).
+PT_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("public_transport", "origins"): ("point", "population")}
 
 
 #: Plausible ranges (inclusive) of the section's numbers.

@@ -57,6 +57,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["public_transport.date"] = overrides["walk.gtfs_date"] = args.gtfs_date
     if args.lage_units:
         overrides["lage.units"] = args.lage_units
+    if args.pt_origins:
+        overrides["public_transport.origins"] = args.pt_origins
     if args.matrix is not None:
         overrides["output.matrix_limit_min"] = args.matrix
     if args.isochrones:
@@ -316,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--gtfs-date", metavar="YYYY-MM-DD",
                    help="service day of the GTFS feed for the public-transport times "
                         "([public_transport] date) and the stop departures ([walk] gtfs_date)")
+    r.add_argument("--pt-origins", choices=("point", "population"),
+                   help="where the public-transport trips start: the reference point "
+                        "(default) or every populated cell of --population-grid "
+                        "([public_transport] origins)")
     r.add_argument("--unit", choices=("gvb", "gemeinde"),
                    help="reporting unit of the tables, maps and summary: gvb "
                         "(Gemeindeverband, as the BBSR report; default) or gemeinde")

@@ -18,7 +18,7 @@ from . import defaults as D
 from ._checks import check_box
 from ._crs import check_metric_crs
 from ._errors import InputError
-from ._pt_config import PT_RANGES, PublicTransportConfig, check_public_transport
+from ._pt_config import PT_CHOICES, PT_RANGES, PublicTransportConfig, check_public_transport
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +426,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("output", "isochrone_method"): ("network", "grid"),
     ("compute", "scheduler"): ("local", "dask"),
     ("compute", "tiles"): ("square", "kreis"),
+    **PT_CHOICES,
 }
 #: Keys that must be > 0 (``>= 0`` for those in _NON_NEGATIVE).
 _POSITIVE = {("graph", "max_snap_m"), ("graph", "access_speed_kmh"),

@@ -185,9 +185,24 @@ def test_the_pt_benchmark_agrees_with_its_reference(capsys):
     from .conftest import shared
 
     feed = shared("gtfs", "vrn-rhein-neckar-cut.gtfs.zip")
-    out = pt.main(["--gtfs", str(feed), "--repeat", "1", "--sample", "1"])
+    out = pt.main(["--gtfs", str(feed), "--repeat", "1", "--sample", "1",
+                   "--raptor-every", "90"])
     assert out["identical"] and out["minutes"] == 180 and out["origins"] > 100
-    assert "csa-profile" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "csa-profile" in text
+    if "pyraptor" in out:  # where its venv is made (benchmarks/pt.py), its rules agree
+        assert out["pyraptor"]["same_rules_identical"] and out["pyraptor"]["searches"] == 2
+    else:
+        assert "pyraptor: skipped, not importable" in text
+
+
+def test_the_pt_benchmark_skips_pyraptor_with_a_line(tmp_path, capsys):
+    from benchmarks import pt
+
+    assert pt.pyraptor_check(tmp_path / "python", None, None, None, [], [], [], rounds=1) \
+        is None
+    assert capsys.readouterr().out.startswith(
+        f"pyraptor: skipped, not importable with {tmp_path / 'python'} (no such interpreter)")
 
 
 def test_the_national_pt_benchmark_runs_small_and_agrees(capsys):

@@ -126,6 +126,36 @@ def test_population_origins_are_weighted_by_residents(small):
     assert r.loc["B", "t_pt_mz_min"] == 34.0  # no cell: its reference point
 
 
+def test_population_origins_by_hand(small):
+    # A's cells: 300 residents 0.5 m north of s0 (walk 1 s), 100 at 230.5 m south (231
+    # s) and 100 at 1,100 m south: no stop within 1,000 m, no time, left out of the
+    # mean. The first cell's 30 minutes (it misses the departure of its own minute):
+    # 21 .. 30 minutes three times each; sorted, the 15th (median) is 25 and the 24th
+    # (80th percentile) 28. The second reaches s0 3:51 after leaving: from 06:00 it
+    # waits for 06:10 (30 min), from 06:06 it just gets 06:10 (24 min), from 06:07 it
+    # waits for 06:20 (33 min): 24 .. 33 three times each, median 28, percentile 31.
+    # A: weighted means over the two cells with a time, 300 : 100.
+    to_grid = Transformer.from_crs(defaults.METRIC_CRS, defaults.GRID_CRS, always_xy=True)
+    gx, gy = to_grid.transform([X0, X0, X0], [Y0 + 0.5, Y0 - 230.5, Y0 - 1100.0])
+    grid = pd.DataFrame({"x": gx, "y": gy, "population": [300.0, 100.0, 100.0]})
+    r = _run(small, origins="population", population_grid=grid)
+    assert r.loc["A", "t_pt_mz_min"] == pytest.approx((300 * 25 + 100 * 28) / 400)
+    assert r.loc["A", "t_pt_mz_p80_min"] == pytest.approx((300 * 28 + 100 * 31) / 400)
+    assert r.loc["A", "pt_mz_origin_share"] == pytest.approx(400 / 500)
+    assert r.loc["A", "pt_origin_method"] == "population"
+    assert r.loc["A", "pt_n_origins"] == 3
+    # B has no populated cell: its reference point (600 m north of s0), every minute
+    assert r.loc["B", "pt_origin_method"] == "point" and r.loc["B", "pt_n_origins"] == 1
+    assert r.loc["B", "t_pt_mz_min"] == 34.0 and r.loc["B", "pt_mz_origin_share"] == 1.0
+    # C's reference point has no stop near: no time, none of its weight has one
+    assert pd.isna(r.loc["C", "t_pt_mz_min"]) and r.loc["C", "pt_mz_origin_share"] == 0.0
+    assert pd.isna(r.loc["M", "pt_mz_origin_share"])  # 0 minutes by definition
+    # the same feed from the reference points: the method says so for every row
+    p = _run(small)
+    assert (p["pt_origin_method"] == "point").all() and (p["pt_n_origins"] == 1).all()
+    assert p.loc["A", "t_pt_mz_min"] == 24.0
+
+
 def test_pt_vs_car_and_the_30_minute_shares(small):
     r = _run(small).reset_index()
     r["t_mz_min"] = [10.0, 12.0, 20.0, 40.0, 15.0, 0.0]
@@ -180,9 +210,31 @@ def test_config_section_checks_its_values(tmp_path):
     for key, value, words in (("percentile", 30.0, "plausible range"),
                               ("window_end", "05:00", "not before"),
                               ("window_start", "7 Uhr", "clock time"),
-                              ("date", "18.10.2022", "YYYY-MM-DD")):
+                              ("date", "18.10.2022", "YYYY-MM-DD"),
+                              ("origins", "area", "point.*population")):
         with pytest.raises(InputError, match=words):
             load_config(None, {f"public_transport.{key}": value})
+    assert cfg.public_transport.origins == defaults.ORIGINS  # the car model's default
+    assert load_config(None, {"public_transport.origins": "population"}) \
+        .public_transport.options()["origins"] == "population"
+
+
+def test_population_origins_need_the_grid(tmp_path):
+    import dataclasses
+
+    from accessibility.config import load_config
+    from accessibility.pipeline.inputs import check_inputs
+
+    (tmp_path / "feed.zip").write_bytes(b"")  # only its existence is checked first
+    cfg = load_config(None, {"inputs.gtfs": str(tmp_path / "feed.zip"),
+                             "public_transport.origins": "population"})
+    cfg = dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs,
+                                                              population_grid=None))
+    with pytest.raises(InputError, match=r"\[public_transport\] origins = 'population' "
+                                         r"needs \[inputs\] population_grid"):
+        check_inputs(cfg)
+    # without a feed the public-transport origins ask for nothing
+    check_inputs(dataclasses.replace(cfg, inputs=dataclasses.replace(cfg.inputs, gtfs=None)))
 
 
 # ------------------------------------------------------------------ the run (done-when)

@@ -76,7 +76,7 @@ def pt_times(municipalities: pd.DataFrame, gtfs: GtfsFeed | str | Path,
              access_max_m: float = defaults.PT_ACCESS_MAX_M,
              footpath_max_m: float = defaults.PT_FOOTPATH_MAX_M,
              stations: pd.DataFrame | str | Path | None = None,
-             origins: str = "point", population_grid: pd.DataFrame | None = None,
+             origins: str = defaults.ORIGINS, population_grid: pd.DataFrame | None = None,
              polygons: gpd.GeoDataFrame | None = None,
              gz_with_mz_is_mz: bool = defaults.GZ_WITH_MZ_IS_MZ,
              standard_mz_min: float = defaults.PT_STANDARD_MZ_MIN,
@@ -110,7 +110,12 @@ def pt_times(municipalities: pd.DataFrame, gtfs: GtfsFeed | str | Path,
         Fernbahnhöfe (:func:`accessibility.io.read_long_distance_stations`):
         ``t_pt_ldrail_min``; NaN without them.
     origins : {"point", "population"}
-        Reference points, or populated cells of ``population_grid`` (as the car).
+        Reference points, or populated cells of ``population_grid`` (as the car; each
+        municipality's value is the residents-weighted mean of its cells' medians and
+        percentiles over the window, see :mod:`accessibility.models.public_transport`).
+    population_grid, polygons : DataFrame, GeoDataFrame, optional
+        The grid (``x``, ``y`` EPSG:3035 centres, ``population``) and the boundaries
+        that assign its cells (default: the nearest reference point).
     standard_mz_min, standard_oz_min : float
         Public-transport standards: ``pt_beyond_mz_standard`` / ``pt_beyond_oz_standard``.
     scenario : PtScenario, optional
@@ -187,7 +192,8 @@ def pt_times(municipalities: pd.DataFrame, gtfs: GtfsFeed | str | Path,
               f"{start // 3600:02d}:{start % 3600 // 60:02d}-{end // 3600:02d}:"
               f"{end % 3600 // 60:02d} every {step / 60:g} min, median and "
               f"{percentile:g}th percentile; walk {walk_speed_kmh:g} km/h x {walk_detour:g} "
-              f"detour, stops within {access_max_m:,.0f} m): a time to the nearest MZ for "
+              f"detour, stops within {access_max_m:,.0f} m, origins: {origins}): a time to "
+              "the nearest MZ for "
               f"{got['mz']:,} of {n:,} municipalities, OZ {got['oz']:,}, Fernbahnhof "
               f"{got['ldrail']:,}; {int(res['t_pt_mz_edge_flag'].sum()):,} MZ times flagged "
               "at the feed's edge."]

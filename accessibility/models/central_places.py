@@ -275,7 +275,8 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
 
     Cells are assigned to municipalities by polygon when ``polygons`` (with ``ags``)
     are given, otherwise to the nearest reference point within ``max_assign_m``.
-    Municipalities without any populated cell keep their reference point.
+    Municipalities without any populated cell keep their reference point (the column
+    ``grid_cell`` is False for it, True for a cell).
     """
     grid = grid[grid["population"] > 0]
     to_ll = Transformer.from_crs(defaults.GRID_CRS, defaults.WGS84, always_xy=True)
@@ -305,8 +306,10 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
         o_lon.append(munis["lon"].to_numpy()[missing])
         o_lat.append(munis["lat"].to_numpy()[missing])
         o_w.append(np.ones(missing.size))
-    return _origin_table(munis["ags"].to_numpy()[np.concatenate(o_muni)], np.concatenate(o_lon),
-                         np.concatenate(o_lat), np.concatenate(o_w), "population")
+    out = _origin_table(munis["ags"].to_numpy()[np.concatenate(o_muni)], np.concatenate(o_lon),
+                        np.concatenate(o_lat), np.concatenate(o_w), "population")
+    out["grid_cell"] = np.arange(len(out)) < cell_idx.size
+    return out
 
 
 def area_origins(munis: gpd.GeoDataFrame, spacing_m: float = defaults.AREA_GRID_M

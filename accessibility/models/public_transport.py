@@ -17,8 +17,21 @@ are the same kind of estimate as the footpaths between stops):
   first stop included) by one backward profile scan per destination class
   (:func:`accessibility.transit.profile`); the median and the ``percentile`` over
   the minutes (:func:`accessibility.transit.window_statistics`, r5py's semantics: a
-  minute without a trip counts as infinitely long). A municipality's value is the
-  weighted mean over its origins with a value (as the car model).
+  minute without a trip counts as infinitely long), per origin.
+* **A municipality's value** is the weighted mean of its origins' medians (and, as
+  a column of its own, of their percentiles) over the origins with a value: with
+  ``origins="population"`` every populated grid cell is an origin weighted by its
+  residents, so ``t_pt_mz_min`` is the typical trip of the average resident (the
+  median over the minutes first: a resident's typical trip; then the mean over the
+  residents, as the car model averages its origins, so that the ratio car / public
+  transport compares like with like and the GVB / Kreis means stay means of
+  means). It is not the median of all residents' trips pooled over cells and
+  minutes, and the percentile column is the mean of the cells' percentiles, not a
+  percentile of the pooled trips. A cell without a value (no stop within
+  ``access_max_m``, a trip in fewer than half of the minutes) is left out of the
+  mean; ``pt_{kind}_origin_share`` says which share of the residents the value
+  describes, ``pt_origin_method`` whether cells or the reference point were used (a
+  municipality without a populated cell keeps its reference point).
 * **0 minutes** for the central places of the class themselves (INKAR).
 * **Coverage**: the convex hull of the served stops, buffered by ``access_max_m``.
   A reference point outside it gets NaN ("outside the feed's coverage").
@@ -86,6 +99,15 @@ def pt_columns(percentile: float = defaults.PT_PERCENTILE) -> dict[str, str]:
             f"t_pt_{kind}_min might change with a larger feed: a trip leaving the feed's "
             "coverage (convex hull of the served stops + access distance) could be faster "
             f"at {defaults.PT_EDGE_SPEED_KMH:g} km/h in a straight line")
+        out[f"pt_{kind}_origin_share"] = (
+            f"share of the municipality's origin weight (residents, with population "
+            f"origins) whose origin has a time to the nearest {label}: t_pt_{kind}_min is "
+            "the weighted mean over these origins")
+    out["pt_origin_method"] = (
+        "where the public-transport trips start ([public_transport] origins): point (the "
+        "reference point, INKAR) or population (every populated grid cell, weighted by "
+        "its residents; point for a municipality without a populated cell)")
+    out["pt_n_origins"] = "number of public-transport origins (grid cells or 1)"
     return out
 
 
@@ -158,7 +180,7 @@ def covered(tt: Timetable, lon, lat, access_max_m: float) -> np.ndarray:
 
 
 def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
-              stations: pd.DataFrame | None = None, origins: str = "point",
+              stations: pd.DataFrame | None = None, origins: str = defaults.ORIGINS,
               population_grid: pd.DataFrame | None = None, polygons=None,
               window_s: tuple[int, int] = defaults.PT_WINDOW_S,
               step_s: int = defaults.PT_STEP_S, percentile: float = defaults.PT_PERCENTILE,
@@ -179,7 +201,7 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
         Fernbahnhöfe (``lon``, ``lat``): ``t_pt_ldrail_min``; without them it is NaN.
     origins, population_grid, polygons
         As for the car (:func:`accessibility.models.central_places.make_origins`):
-        ``"point"`` or ``"population"``.
+        ``"point"`` or ``"population"`` (the aggregation: module docstring).
     window_s, step_s
         Departure window (start, end excluded; seconds after midnight) and step.
     percentile, walk_speed_kmh, walk_detour, access_max_m, gz_with_mz_is_mz,
@@ -192,8 +214,9 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
         ``municipalities`` (same rows) with the columns of :func:`pt_columns`.
     """
     if origins not in ("point", "population"):
-        raise InputError(f"public-transport origins must be 'point' or 'population', not "
-                         f"{origins!r} (area origins are not supported for it).")
+        raise InputError(f"public-transport origins must be 'point' (the reference point) "
+                         f"or 'population' (populated grid cells), not {origins!r}; area "
+                         "origins are the car's only.")
     munis = municipalities.reset_index(drop=True)
     walk = {"walk_speed_kmh": walk_speed_kmh, "walk_detour": walk_detour}
     in_reg = (munis["in_region"].fillna(False).to_numpy(bool) if "in_region" in munis.columns
@@ -202,6 +225,8 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
     row_of = pd.Series(np.arange(len(munis)), index=munis["ags"].to_numpy())
     o_muni = row_of.loc[org["ags"].to_numpy()].to_numpy()
     o_w = org["weight"].to_numpy(float)
+    cell = (org["grid_cell"].to_numpy(bool) if "grid_cell" in org.columns
+            else np.zeros(len(org), bool))
     ox, oy = _metric(org["lon"], org["lat"])
     served = _served(tt)
     sx, sy = tt.x[served], tt.y[served]
@@ -254,6 +279,7 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
         share[only] = 1.0
         # a municipality: weighted mean over its origins with a value
         t, p, sh = (_weighted(v, o_w, o_muni, len(munis)) for v in (med, high, share))
+        o_share = _weighted(np.isfinite(med).astype(float), o_w, o_muni, len(munis))
         t[zero], p[zero] = 0.0, 0.0
         edge_o = inside & ((med * 60.0 > boundary_m / (edge_speed_kmh / 3.6)) | np.isnan(med))
         edge = _any(edge_o, o_muni, len(munis))
@@ -274,10 +300,16 @@ def pt_access(tt: Timetable, municipalities: pd.DataFrame, *,
         out[f"pt_{kind}_trip_share"] = np.where(in_reg & ~zero, sh, np.nan)
         out[f"t_pt_{kind}_reason"] = reasons
         out[f"t_pt_{kind}_edge_flag"] = edge & in_reg & ~zero
+        out[f"pt_{kind}_origin_share"] = np.where(in_reg & ~zero, o_share, np.nan)
         logger.info("public transport to the nearest %s: %d of %d municipalities in the "
                     "region with a time, %d flagged at the feed's edge", label,
                     int((~np.isnan(t) & in_reg).sum()), int(in_reg.sum()),
                     int(out[f"t_pt_{kind}_edge_flag"].sum()))
+    n_org = np.bincount(o_muni, minlength=len(munis))
+    out["pt_origin_method"] = np.where(
+        n_org == 0, None, np.where(_any(cell, o_muni, len(munis)), "population", "point"))
+    out["pt_n_origins"] = pd.array(np.where(in_reg, n_org, 0), dtype="Int64")
+    out.loc[~in_reg, "pt_n_origins"] = pd.NA
     return out
 
 

@@ -212,8 +212,10 @@ def check_overlap(config: Config, inputs: Inputs, bbox) -> None:
                         f"{config.walk.min_departures} departures on {config.walk.gtfs_date} "
                         f"lies in {where}: is it the feed of another region?")
     g = inputs.population_grid
-    # the grid serves the walk extract, and the car origins with origins = "population"
-    grid_here = config.inputs.walk_osm is None or config.central_places.origins == "population"
+    # the grid serves the walk extract, and the car's and public transport's
+    # origins = "population"
+    grid_here = config.inputs.walk_osm is None or "population" in (
+        config.central_places.origins, config.public_transport.origins)
     if g is not None and len(g) and grid_here:
         try:
             clip_grid(g, (lo_x, lo_y, hi_x, hi_y))
@@ -275,9 +277,12 @@ def check_inputs(config: Config) -> None:
                     "run the sample with plain 'accessibility run').")
         raise InputError("input files not found: " + "; ".join(missing)
                          + ". Fix the paths in the config or the command-line flags." + hint)
-    if config.central_places.origins == "population" and config.inputs.population_grid is None:
-        raise InputError("[central_places] origins = 'population' needs [inputs] "
-                         "population_grid (or --population-grid)")
+    for section, origins in (("central_places", config.central_places.origins),
+                             ("public_transport", config.public_transport.origins
+                              if config.inputs.gtfs is not None else "point")):
+        if origins == "population" and config.inputs.population_grid is None:
+            raise InputError(f"[{section}] origins = 'population' needs [inputs] "
+                             "population_grid (or --population-grid)")
 
 
 def own_road_extract(overrides: dict | None) -> bool:

@@ -15,7 +15,7 @@ from ..maps import map_values
 from ..vocabulary import map_words
 from .inputs import Inputs, models_named
 from .publish import Output
-from .stages import provisional, with_names
+from .stages import provisional, region_grid, with_names
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,13 @@ def public_transport_stage(munis, config: Config, inputs: Inputs, out: Output, p
                     "[inputs] gtfs)")
         return munis
     c, cp = config.public_transport, config.central_places
-    grid = inputs.population_grid if cp.origins == "population" else None
+    grid = region_grid(munis, config, inputs) if c.origins == "population" else None
+    if c.origins != cp.origins and "t_mz_min" in munis.columns:
+        logger.info("public-transport origins %r, the car's %r: pt_vs_car.csv compares "
+                    "times from different origins ([public_transport] / [central_places] "
+                    "origins)", c.origins, cp.origins)
     try:
         res = api.pt_times(munis, inputs.gtfs_feed, stations=inputs.stations,
-                           origins="population" if grid is not None else "point",
                            population_grid=grid, polygons=polygons,
                            gz_with_mz_is_mz=cp.gz_with_mz_is_mz, **c.options())
     except InputError as e:
@@ -95,6 +98,9 @@ def pt_scenario_tables(config: Config, inputs: Inputs, sc: api.Scenario, reg_b, 
         return None
     opts = {"stations": inputs.stations, "gz_with_mz_is_mz":
             config.central_places.gz_with_mz_is_mz, **config.public_transport.options()}
+    if config.public_transport.origins == "population":
+        opts.update(population_grid=region_grid(reg_b, config, inputs),
+                    polygons=api.municipality_polygons(reg_b, inputs.boundaries))
     base = api.pt_times(reg_b, inputs.gtfs_feed, **opts)
     scen = api.pt_times(reg_s, inputs.gtfs_feed, scenario=sc.pt, **opts)
     diff = api.pt_change(base, scen)

@@ -43,18 +43,22 @@ from .publish import Output
 logger = logging.getLogger(__name__)
 
 
+def region_grid(munis, config: Config, inputs: Inputs):
+    """The population grid around the region's reference points (0.1 degrees more on
+    every side): the cells of population origins, the car's and public transport's."""
+    reg = munis[munis["in_region"]]
+    lon, lat = reg["lon"].dropna(), reg["lat"].dropna()
+    pad = 0.1
+    return clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
+                                              lon.max() + pad, lat.max() + pad),
+                     name=str(config.inputs.population_grid))
+
+
 def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs,
                          out: Output, polygons, summary: list[str]):
     """Car times to MZ/OZ: the model, GVB/Kreis/Land tables, class shares, maps."""
     cfg = config.central_places
-    grid = None
-    if cfg.origins == "population":
-        reg = munis[munis["in_region"]]
-        lon, lat = reg["lon"].dropna(), reg["lat"].dropna()
-        pad = 0.1
-        grid = clip_grid(inputs.population_grid, (lon.min() - pad, lat.min() - pad,
-                                                  lon.max() + pad, lat.max() + pad),
-                         name=str(config.inputs.population_grid))
+    grid = region_grid(munis, config, inputs) if cfg.origins == "population" else None
     res = api.central_places(graph, munis, inputs.central_places,
                              origins=cfg.origins, population_grid=grid, polygons=polygons,
                              area_grid_m=cfg.area_grid_m, gz_with_mz_is_mz=cfg.gz_with_mz_is_mz,
