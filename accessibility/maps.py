@@ -4,6 +4,7 @@ needed), an interactive HTML map (folium) and the matching QGIS styles."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -23,11 +24,17 @@ from scipy.spatial import Delaunay, QhullError
 from . import defaults
 from .io import atomic_path
 from .io.qgis_style import categorized_qml
-from .vocabulary import LAGE_CLASSES, SETTLEMENT_TYPES, class_label, class_order, map_words
+from .vocabulary import (
+    LAGE_CLASSES,
+    MAP_LANGUAGES,
+    SETTLEMENT_TYPES,
+    class_label,
+    class_order,
+    map_words,
+)
 
-_ATTRIBUTION = ("Roads © OpenStreetMap contributors (ODbL); municipalities © Destatis / "
-                "GeoBasis-DE / BKG; population © Statistische Ämter des Bundes und der Länder "
-                "(Zensus 2022); central places © BBSR (DL-DE 2.0)")
+#: The source line of the HTML map (the static maps write theirs in their language).
+_ATTRIBUTION = map_words("en")["attribution"]
 _METRIC = defaults.METRIC_CRS
 #: Leaflet (BSD-2-Clause, ``data/LICENSE-leaflet.txt``), shipped and inlined into
 #: map.html, so the map works on an intranet without internet (only the base tiles
@@ -286,19 +293,34 @@ def legend_texts(fig) -> list[str]:
     return out
 
 
-def _save(fig, path: Path) -> Path:
-    """Decorate (scale bar, north arrow, source line) and write the figure atomically,
-    as PNG, PDF or SVG after the suffix of ``path``."""
+def map_languages(lang: str) -> Iterator[tuple[str, str]]:
+    """The languages a run draws its maps in: ``lang`` first, under the map's own
+    name (tag ``""``), then every other of :data:`~accessibility.vocabulary.MAP_LANGUAGES`
+    with the tag ``".<language>"`` before the suffix (``map_oz_time.en.png``), so that
+    the hand-in document of either language shows maps in its words, drawn from the
+    same data by the same code."""
+    yield lang, ""
+    for other in MAP_LANGUAGES:
+        if other != lang:
+            yield other, f".{other}"
+
+
+def _save(fig, path: Path, lang: str = defaults.MAP_LANG) -> Path:
+    """Decorate (scale bar, north arrow, source line in ``lang``) and write the figure
+    atomically, as PNG, PDF or SVG after the suffix of ``path``."""
     maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    source = map_words(lang)["attribution"]
     if maps:  # under the map itself, not at the foot of a mostly empty page
         _scale_bar_and_north(maps[0])
-        maps[0].text(0.0, -0.02, _ATTRIBUTION, transform=maps[0].transAxes, fontsize=5.5,
+        maps[0].text(0.0, -0.02, source, transform=maps[0].transAxes, fontsize=5.5,
                      color="0.4", va="top", wrap=True)
     else:
-        fig.text(0.01, 0.01, _ATTRIBUTION, fontsize=6, color="0.4")
+        fig.text(0.01, 0.01, source, fontsize=6, color="0.4")
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
-    # the legend as text beside the pixels: a document shows it, a test reads it
-    meta = {"Legend": " | ".join(legend_texts(fig))} if fmt == "png" else None
+    # the title and legend as text beside the pixels, as drawn: a document shows
+    # them, a test reads them
+    meta = ({"Title": maps[0].get_title() if maps else "", "Language": lang,
+             "Legend": " | ".join(legend_texts(fig))} if fmt == "png" else None)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=130, bbox_inches="tight", format=fmt, metadata=meta)
     plt.close(fig)
@@ -366,7 +388,7 @@ def map_values(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: s
                   frameon=False)
     ax.set_title(title)
     ax.set_axis_off()
-    return _save(fig, Path(path))
+    return _save(fig, Path(path), lang)
 
 
 def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, title: str,
@@ -409,7 +431,7 @@ def map_categories(gdf: gpd.GeoDataFrame, column: str, path: str | Path, *, titl
     _legend(ax, [handle])
     ax.set_title(title)
     ax.set_axis_off()
-    return _save(fig, Path(path))
+    return _save(fig, Path(path), lang)
 
 
 def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
@@ -441,7 +463,7 @@ def map_catchments(gdf: gpd.GeoDataFrame, key: str, centres: gpd.GeoDataFrame,
     _labels(ax, centres)
     ax.set_title(title)
     ax.set_axis_off()
-    return _save(fig, Path(path))
+    return _save(fig, Path(path), lang)
 
 
 def neighbour_colors(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -250,6 +250,12 @@ SERVICE_LABELS = {
 }
 #: The services, in report order.
 SERVICES = tuple(SERVICE_LABELS)
+
+
+def service_label(service: str, lang: str) -> str:
+    """A service's short name for a map or document in ``lang`` ("Postfiliale",
+    "post office")."""
+    return SERVICE_LABELS[service].split(" (")[0] if lang == "de" else service.replace("_", " ")
 #: Order of the rows of a facility table: the report order with the stops last, where
 #: GTFS stops go when a feed replaces the OSM stops.
 FACILITY_ORDER = tuple(s for s in SERVICES if s != "stop") + ("stop",)
@@ -484,6 +490,9 @@ MAP_WORDS: dict[str, dict[str, str]] = {
                       "Uhr, Tür zu Tür)",
         "pt_ratio": "ÖPNV-Reisezeit / Pkw-Fahrzeit zum nächsten Mittel-/Oberzentrum",
         "ratio": "ÖPNV / Pkw (Faktor)",
+        "attribution": "Straßen © OpenStreetMap-Mitwirkende (ODbL); Gemeinden © Destatis / "
+                       "GeoBasis-DE / BKG; Einwohner © Statistische Ämter des Bundes und der "
+                       "Länder (Zensus 2022); zentrale Orte © BBSR (DL-DE 2.0)",
     },
     "en": {
         "oz_time": "Car time to the nearest Oberzentrum{per}",
@@ -521,6 +530,10 @@ MAP_WORDS: dict[str, dict[str, str]] = {
                       "{start}-{end}, door to door)",
         "pt_ratio": "Public-transport time / car time to the nearest Mittel-/Oberzentrum",
         "ratio": "public transport / car (factor)",
+        "attribution": "Roads © OpenStreetMap contributors (ODbL); municipalities © "
+                       "Destatis / GeoBasis-DE / BKG; population © Statistische Ämter des "
+                       "Bundes und der Länder (Zensus 2022); central places © BBSR "
+                       "(DL-DE 2.0)",
     },
 }
 #: German map labels of the engine's English class labels (the values in the tables
@@ -585,6 +598,8 @@ DOCUMENT_WORDS: dict[str, dict[str, str]] = {
         "groups": "Kennzahlen nach Gruppen",
         "maps": "Karten", "figure": "Abbildung {n}: {title} ({file})", "legend": "Legende",
         "map_not_png": "Karte {file} (Format {fmt}: liegt als eigene Datei bei)",
+        "map_language": "Die Karte ist englisch beschriftet: der Lauf (einer älteren "
+                        "Version) zeichnete sie nur in seiner Sprache.",
         "exactness": "Genauigkeit: vollständige und unvollständige Einheiten",
         "exactness_text": "Unvollständige Einheiten schneiden den Rand des Ausschnitts und "
                           "fehlen in den Klassentabellen.",
@@ -636,6 +651,8 @@ DOCUMENT_WORDS: dict[str, dict[str, str]] = {
         "groups": "Indicators by group",
         "maps": "Maps", "figure": "Figure {n}: {title} ({file})", "legend": "Legend",
         "map_not_png": "Map {file} (format {fmt}: enclosed as a file of its own)",
+        "map_language": "The map is labelled in German: the run (of an earlier version) "
+                        "drew it in its language only.",
         "exactness": "Exactness: complete and incomplete units",
         "exactness_text": "Incomplete units cross the extract's edge and are in no class "
                           "table.",
@@ -761,12 +778,14 @@ def document_label(column: str, lang: str) -> str:
         return DOCUMENT_COLUMNS[column][MAP_LANGUAGES.index(lang)]
     m = re.fullmatch(r"walk_share_(\w+?)(_net)?", column)
     if m and (m.group(1) in SERVICE_LABELS or m.group(1) == "all"):
-        what = (SERVICE_LABELS.get(m.group(1), "alle") if lang == "de"
-                else m.group(1).replace("_", " "))
+        what = (service_label(m.group(1), lang) if m.group(1) != "all"
+                else {"de": "alle", "en": "all"}[lang])
         net = {"de": " (Wegenetz)", "en": " (network)"}[lang] if m.group(2) else ""
         return {"de": "Nahversorgung {what}{net}", "en": "walkable {what}{net}"}[lang].format(
-            what=what.split(" (")[0], net=net)
+            what=what, net=net)
     head, _, tail = column.rpartition(" ")
-    if head and tail in ("residents", "population"):
-        return f"{head} {DOCUMENT_COLUMNS[tail][MAP_LANGUAGES.index(lang)]}"
+    if head and tail in ("residents", "population", "n", "%"):  # a group's ("total n")
+        unit = DOCUMENT_COLUMNS[tail][MAP_LANGUAGES.index(lang)] if tail in DOCUMENT_COLUMNS \
+            and tail != "n" else tail
+        return f"{document_cell(head, lang)} {unit}"
     return column

@@ -74,3 +74,27 @@ def test_command_line_parses(path, line):
         build_parser().parse_args(argv)
     except SystemExit as e:  # --help and --version exit 0; a wrong option exits 2
         assert e.code == 0, f"{path.name}: {line!r} is not accepted by the CLI"
+
+
+TOML = [(p, i, code) for p in DOCS for i, code in enumerate(blocks(p, "toml"))]
+
+
+@pytest.mark.parametrize("path,i,code", TOML, ids=[f"{p.name}-{i}" for p, i, _ in TOML])
+def test_toml_block_is_a_scenario_or_config_the_engine_reads(path, i, code, tmp_path):
+    """Every TOML block is a scenario file (it has a ``name``) that
+    ``read_scenario`` accepts, or a config fragment that ``load_config`` accepts
+    (which rejects unknown keys): a renamed option cannot stay in the docs."""
+    import tomllib
+
+    from accessibility.config import load_config
+    from accessibility.models.scenario import read_scenario
+
+    data = tomllib.loads(code)
+    if "name" in data:
+        assert read_scenario(data).name == data["name"]
+    else:
+        (tmp_path / "c.toml").write_text(code, encoding="utf-8")
+        config = load_config(tmp_path / "c.toml")
+        for section, values in data.items():
+            for key, value in values.items():
+                assert getattr(getattr(config, section), key) == value, f"{section}.{key}"

@@ -19,13 +19,16 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from PIL import Image
 
 from accessibility._errors import InputError
 from accessibility.handin import read_document, report_document
 from accessibility.handin.content import ROWS_PER_PAGE, VALUE_COLUMNS_PER_PAGE
 from accessibility.handin.pdf import A4, MARGIN, _layout, _wide
+from accessibility.vocabulary import document_words
 from tests.conftest import shared
 
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfinfo")
@@ -40,13 +43,16 @@ SCENARIO = """name = "Rühen becomes a Mittelzentrum"
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    """The sample run (README's first command) and a scenario on it."""
+    """The sample run (README's first command, maps in German) and a scenario on it
+    (``[output] lang = "en"``)."""
     from accessibility.pipeline import run, scenario
 
     root = tmp_path_factory.mktemp("handin")
     run(output_dir=root / "sample")
     (root / "what-if.toml").write_text(SCENARIO, encoding="utf-8")
-    scenario(None, root / "what-if.toml", output_dir=root / "scenario")
+    # in English: its German document must show the German maps all the same
+    scenario(None, root / "what-if.toml", output_dir=root / "scenario",
+             overrides={"output.lang": "en"})
     return {"sample": root / "sample", "scenario": root / "scenario"}
 
 
@@ -82,9 +88,16 @@ def _chunks(df: pd.DataFrame, keys: int) -> int:
         len(cols) / VALUE_COLUMNS_PER_PAGE))
 
 
+def maps_of(folder: Path) -> list[str]:
+    """The maps of a run folder: each drawn once per language, under its own name in
+    the run's language (``map_x.png``) and as ``map_x.<lang>.png`` in the other."""
+    files = json.loads((folder / ".accessibility-run.json").read_text())["files"]
+    return [f for f in files if re.fullmatch(r"map_\w+\.png", f)]
+
+
 def expected_pages(folder: Path) -> int:
     files = json.loads((folder / ".accessibility-run.json").read_text())["files"]
-    maps = sum(f.startswith("map_") and f.endswith(".png") for f in files)
+    maps = len(maps_of(folder))
     pages = 1 + maps  # the title page, one page per map
     if (folder / "scenario_municipalities.csv").is_file():
         diff = _csv(folder, "scenario_municipalities.csv")
@@ -132,22 +145,65 @@ def digits(text: str) -> Counter:
     return Counter(re.sub(r"[.,]", "", m) for m in re.findall(r"\d[\d.,]*\d|\d", text))
 
 
+def words(text: str) -> set[str]:
+    """The words of four letters or more (a file name such as map_oz_time.png is
+    none: its parts are joined by underscores)."""
+    return {t.lower() for t in re.findall(r"(?<!\w)[^\W\d_]{4,}(?!\w)", text)}
+
+
+def own_words(lang: str) -> set[str]:
+    """The words of the maps and the document that only ``lang`` uses: titles, legend
+    entries, source line (``MAP_WORDS``), class labels, and the document's words,
+    less every word the other language uses too (Oberzentrum, BBSR, Lage)."""
+    from accessibility.api import STANDARD_CLASSES
+    from accessibility.vocabulary import (DOCUMENT_WORDS, MAP_WORDS, class_label,
+                                          class_order, services_reached_labels)
+
+    def of(lg: str) -> set[str]:
+        labels = [class_label(c, lg) for c in [*STANDARD_CLASSES, *services_reached_labels(),
+                                               *class_order("mz"), *class_order("oz")]]
+        text = " ".join([*MAP_WORDS[lg].values(), *labels, *DOCUMENT_WORDS[lg].values()])
+        return words(re.sub(r"\{\w*\}", "", text))  # not the format fields
+
+    other = "en" if lang == "de" else "de"
+    return of(lang) - of(other)
+
+
+def check_map_languages(de_pdf: Path, en_pdf: Path, pages: list[int]) -> None:
+    """Every map page (``pages``) of each version shows words of its language only:
+    its title and legend as the map drew them (the caption, read from the PNG), and
+    none of the other language's own words."""
+    for page in pages:
+        for pdf, lang, other in ((de_pdf, "de", "en"), (en_pdf, "en", "de")):
+            seen = words(page_text(pdf, page))
+            assert len(seen & own_words(lang)) >= 3, f"page {page} ({lang}): too few {lang} words"
+            wrong = seen & own_words(other)
+            assert not wrong, f"page {page} of the {lang} document: {other} words {sorted(wrong)}"
+
+
 def check_document(folder: Path, tmp: Path) -> None:
     de = report_document(folder, pdf=tmp / "de.pdf", html=tmp / "de.html")
     en = report_document(folder, lang="en", pdf=tmp / "en.pdf")
     n = pdf_pages(de.pdf)
     assert n == de.pages == expected_pages(folder)
     assert pdf_pages(en.pdf) == n
-    n_maps = 0
+    map_pages = []
     for page in range(1, n + 1):
         text_de, text_en = page_text(de.pdf, page), page_text(en.pdf, page)
         assert digits(text_de) == digits(text_en), f"page {page}: numbers differ"
         assert text_de.strip() and f"Seite {page} von {n}" in text_de
         if "Abbildung" in text_de:  # a map page: the map's legend with its counts
-            n_maps += 1
+            map_pages.append(page)
             assert "Figure" in text_en
             legend = text_de.split("Legende:", 1)[1]
             assert re.search(r"\(\d", legend), f"page {page}: a legend without counts"
+    check_map_languages(de.pdf, en.pdf, map_pages)
+    for lang, other in (("de", "en"), ("en", "de")):  # no header in the other language
+        for page in read_document(folder, lang).pages:
+            if page.table is not None:
+                wrong = words(" ".join(page.table.header)) & own_words(other)
+                assert not wrong, f"{page.heading}: {other} words {sorted(wrong)} in the header"
+    n_maps = len(map_pages)
     # every table fits the width of its page (portrait, or landscape when wide), in a
     # font of at least 5.5 pt: never clipped at the right, never unreadably small
     for lang in ("de", "en"):
@@ -156,8 +212,7 @@ def check_document(folder: Path, tmp: Path) -> None:
                 width = (A4[1] if _wide(page) else A4[0]) - 2 * MARGIN
                 size, widths, _ = _layout(page.table, width)
                 assert sum(widths) <= width + 0.01 and size >= 5.5, page.heading
-    files = json.loads((folder / ".accessibility-run.json").read_text())["files"]
-    assert n_maps == sum(f.startswith("map_") and f.endswith(".png") for f in files) > 0
+    assert n_maps == len(maps_of(folder)) > 0
     html = de.html.read_text(encoding="utf-8")
     assert not re.search(r"https?://", html) and "<script" not in html and "<link" not in html
     assert html.count("data:image/png;base64,") == n_maps
@@ -175,6 +230,64 @@ def test_document_on_heidelberg(heidelberg, tmp_path):
     check_document(heidelberg, tmp_path)
     title = page_text(tmp_path / "de.pdf", 1)
     assert "Baden-Württemberg" in title and "heidelberg.osm.pbf" in title
+
+
+def test_each_language_gets_the_maps_in_its_words(folders):
+    """A run draws every map in both languages: in its own under the map's name, in
+    the other as ``map_x.<lang>.png``; the documents pick their language's."""
+    from accessibility.handin.content import map_pages
+
+    for folder, own, other in ((folders["sample"], "de", "en"), (folders["scenario"], "en", "de")):
+        files = json.loads((folder / ".accessibility-run.json").read_text())["files"]
+        for m in maps_of(folder):
+            assert m.replace(".png", f".{other}.png") in files
+            with Image.open(folder / m) as a, \
+                    Image.open(folder / m.replace(".png", f".{other}.png")) as b:
+                assert (a.text["Language"], b.text["Language"]) == (own, other)
+                assert a.text["Title"] != b.text["Title"]  # translated, and
+                assert digits(a.text["Legend"]) == digits(b.text["Legend"])  # same counts
+        for lang in ("de", "en"):
+            shown = [p.image.name for p in map_pages(folder, files, {"lang": own}, lang)]
+            want = {m if lang == own else m.replace(".png", f".{other}.png")
+                    for m in maps_of(folder)}
+            assert len(shown) == len(want) and set(shown) == want
+
+
+@needs_poppler
+def test_a_german_title_in_the_english_maps_fails_the_language_check(folders, tmp_path):
+    """The check of the map pages sees a map drawn with a German title among the
+    English ones (planted: the map redrawn as the run draws it, the title German)."""
+    from accessibility.maps import map_values
+    from accessibility.vocabulary import map_words
+
+    folder = tmp_path / "planted"
+    shutil.copytree(folders["sample"], folder)
+    m = gpd.read_file(folder / "municipalities.gpkg", layer="municipalities")
+    map_values(m, "t_oz_min", folder / "map_oz_time.en.png", lang="en",
+               title=map_words("de")["oz_time"].format(per=""), label=map_words("en")["minutes"])
+    de = report_document(folder, pdf=tmp_path / "de.pdf")
+    en = report_document(folder, lang="en", pdf=tmp_path / "en.pdf")
+    maps = [n for n in range(1, pdf_pages(en.pdf) + 1) if "Figure" in page_text(en.pdf, n)]
+    page = next(n for n in maps if "map_oz_time" in page_text(en.pdf, n))
+    check_map_languages(de.pdf, en.pdf, [n for n in maps if n != page])  # the others are right
+    with pytest.raises(AssertionError, match=r"en document: de words \['fahrzeit', 'nächsten'"):
+        check_map_languages(de.pdf, en.pdf, [page])
+
+
+def test_maps_of_an_older_run_in_one_language_are_shown_with_a_note(folders, tmp_path, caplog):
+    """A run of an earlier version drew its maps in its language only: the other
+    document shows them, says so on the page and in the log."""
+    old = tmp_path / "old"
+    shutil.copytree(folders["sample"], old)
+    manifest = old / ".accessibility-run.json"
+    m = json.loads(manifest.read_text())
+    m["files"] = [f for f in m["files"] if not f.endswith(".en.png")]
+    manifest.write_text(json.dumps(m))
+    pages = [p for p in read_document(old, "en").pages if p.kind == "map"]
+    assert [p.image.name for p in pages] == [p.image.name for p in read_document(old, "de").pages
+                                             if p.kind == "map"]
+    assert all(p.text == [document_words("en")["map_language"]] for p in pages)
+    assert "drew this map in 'de' only" in caplog.text
 
 
 def test_title_page_names_the_inputs_with_their_sha256(folders, tmp_path):

@@ -214,7 +214,7 @@ def test_incomplete_units_are_drawn_apart_with_their_legend_entry(monkeypatch, t
 
     legends = []
 
-    def capture(fig, path):
+    def capture(fig, path, lang=None):
         for ax in fig.axes:
             if ax.get_legend() is not None:
                 legends.append([t.get_text() for t in ax.get_legend().get_texts()])
@@ -251,7 +251,7 @@ def test_maps_are_german_by_default_and_english_on_request(tmp_path, monkeypatch
 
     seen = []
 
-    def keep(fig, path):
+    def keep(fig, path, lang=None):
         leg = fig.axes[0].get_legend()
         seen.append([t.get_text() for t in leg.get_texts()] if leg else [])
         return path

@@ -26,7 +26,7 @@ def table():
 def legends(monkeypatch):
     seen = []
 
-    def keep(fig, path):
+    def keep(fig, path, lang=None):
         seen.append([t.get_text() for ax in fig.axes if ax.get_legend()
                      for t in ax.get_legend().get_texts()])
         return path

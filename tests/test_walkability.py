@@ -179,8 +179,10 @@ def test_dreieich_sample_results(sample):
     out = sample.output_dir
     assert (out / "map_walk_all_six.png").is_file() and (out / "walk_cells.parquet").is_file()
     # the map says which services cannot count (no post office in the extract)
-    # (German by default)
-    assert "keine Daten für post_office: höchstens 5 von 6" in sample.map_titles["map_walk_all_six"]
+    # (German by default; the service named in the map's language; English in the
+    # map drawn for the English document)
+    assert "keine Daten für Postfiliale: höchstens 5 von 6" in sample.map_titles["map_walk_all_six"]
+    assert "no data for post office: at most 5 of 6" in sample.map_titles["map_walk_all_six.en"]
     import geopandas as gpd
 
     cells = gpd.read_parquet(out / "walk_cells.parquet")  # GeoParquet with its CRS

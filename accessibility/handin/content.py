@@ -12,6 +12,7 @@ at most :data:`ROWS_PER_PAGE` rows and :data:`VALUE_COLUMNS_PER_PAGE` value colu
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import defaults
 from .._errors import InputError
 from ..vocabulary import (
     DESTINATION_KIND_TERMS,
@@ -27,6 +29,8 @@ from ..vocabulary import (
     document_words,
     map_words,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Rows of a table on one page (a longer table continues on the next, header repeated).
 ROWS_PER_PAGE = 36
@@ -240,7 +244,8 @@ def run_pages(run: Path, info: dict, lang: str) -> list[Page]:
                      if c.startswith("t_") and c.endswith(("_area_w", "_pop_w")) and len(t)]
         kv = pd.DataFrame({"what": [document_label(c, lang) for c, _ in rows],
                            "value": [float(v) for _, v in rows]})
-        pages += table_pages(w["overview"], kv, ["what"], lang, [w["overview_text"]])
+        pages += table_pages(w["overview"], kv, ["what"], lang, [w["overview_text"]],
+                             {"what": w["what"], "value": w["value"]})
     shares = _read(run, "class_shares.csv")
     if shares is not None:  # MZ and OZ in one table
         shares = shares[["indicator"] + [c for c in shares.columns if c != "indicator"]]
@@ -302,34 +307,57 @@ def map_title(name: str, info: dict, lang: str) -> str:
     return titles.get(name, name)
 
 
-def _png_legend(path: Path) -> str:
-    """The legend entries a map wrote into its PNG (``maps.legend_texts``), with the
-    numbers in the document's language; empty for maps of older runs."""
+def _png_texts(path: Path) -> dict[str, str]:
+    """The title and legend entries a map wrote into its PNG (``maps._save``: the
+    texts as drawn, in the map's language); empty for maps of older runs."""
     from PIL import Image
 
     with Image.open(path) as im:
-        return str(getattr(im, "text", {}).get("Legend", ""))
+        return {k: str(v) for k, v in (getattr(im, "text", None) or {}).items()}
+
+
+def map_files(run: Path, files: list[str], run_lang: str, lang: str
+              ) -> list[tuple[str, str, bool]]:
+    """Per map of the run (in :data:`MAP_ORDER`): its stem, the file that shows it in
+    ``lang``, and whether that file is in ``lang``. A run draws every map in its
+    ``[output] lang`` under the map's name and in each other language as
+    ``<name>.<language>.<suffix>`` (:func:`accessibility.maps.map_languages`); a run
+    of an earlier version has only the first."""
+    found: dict[str, dict[str, str]] = {}
+    for f in files:
+        stem, *tag, suffix = f.split(".")
+        if not (stem.startswith("map_") and f".{suffix}" in (".png", ".pdf", ".svg")
+                and len(tag) <= 1 and (run / f).is_file()):
+            continue
+        found.setdefault(stem, {})[tag[0] if tag else run_lang] = f
+    order = sorted(found, key=lambda m: (MAP_ORDER.index(m) if m in MAP_ORDER
+                                         else len(MAP_ORDER), m))
+    return [(m, found[m].get(lang, found[m].get(run_lang, next(iter(found[m].values())))),
+             lang in found[m]) for m in order]
 
 
 def map_pages(run: Path, files: list[str], info: dict, lang: str) -> list[Page]:
-    """One page per map the run wrote (in the manifest's order)."""
+    """One page per map the run wrote (in :data:`MAP_ORDER`), in the document's
+    language; its caption gives the title and legend the map drew."""
     w = document_words(lang)
     pages = []
-    maps = sorted((f for f in files if f.startswith("map_") and Path(f).suffix in
-                   (".png", ".pdf", ".svg") and (run / f).is_file()),
-                  key=lambda f: (MAP_ORDER.index(Path(f).stem) if Path(f).stem in MAP_ORDER
-                                 else len(MAP_ORDER), f))
-    for i, f in enumerate(maps, 1):
-        p = Path(f)
-        title = map_title(p.stem, info, lang)
-        if p.suffix == ".png":
-            legend = _png_legend(run / f)
-            pages.append(Page(w["maps"], image=run / f, kind="map",
+    run_lang = info.get("lang", defaults.MAP_LANG)
+    for i, (stem, f, in_lang) in enumerate(map_files(run, files, run_lang, lang), 1):
+        if not in_lang:
+            logger.warning("%s: the run drew this map in %r only, not in %r: rerun for maps in "
+                           "the document's language", run / f, run_lang, lang)
+        note = [] if in_lang else [w["map_language"]]
+        if f.endswith(".png"):
+            texts = _png_texts(run / f)
+            title = texts.get("Title") or map_title(stem, info, lang)
+            legend = texts.get("Legend", "")
+            pages.append(Page(w["maps"], note, image=run / f, kind="map",
                               caption=w["figure"].format(n=i, title=title, file=f)
                               + (f". {w['legend']}: {legend}" if legend else "")))
         else:
-            pages.append(Page(w["maps"], [w["map_not_png"].format(file=f, fmt=p.suffix[1:])],
-                              kind="map", caption=title))
+            pages.append(Page(w["maps"], [*note, w["map_not_png"].format(
+                file=f, fmt=f.rsplit(".", 1)[1])], kind="map",
+                caption=map_title(stem, info, lang)))
     return pages
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless, as maps.py
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from ..vocabulary import document_words
 from .content import Document, Page, Table
@@ -24,8 +27,10 @@ A4, MARGIN = (595.0, 842.0), 42.0
 #: an estimate on the safe side, so that a column is never narrower than its text).
 CHAR_EM = 0.64
 TEXT_PT, TABLE_PT, MIN_TABLE_PT = 9.0, 7.5, 5.0
-#: The longest header word kept whole (longer ones break across lines).
-HEAD_WORD = 12
+#: The longest header word (in characters) kept whole (longer ones, German compounds,
+#: break across lines unless room is left); the mean width of a bold character.
+HEAD_WORD, BOLD_EM = 16, 0.69
+_TO_PATH = TextToPath()
 #: The smallest font of a table on a portrait page; a wider table goes on a landscape
 #: page.
 READABLE_PT = 6.5
@@ -60,31 +65,58 @@ def _paragraphs(fig, y: float, paragraphs: list[str], size: float = TEXT_PT) -> 
     return y
 
 
+@lru_cache(maxsize=1 << 16)
+def _em(s: str, bold: bool = False) -> float:
+    """Width of ``s`` in ems of DejaVu Sans (bold): measured with the font's metrics,
+    so that a column is as wide as its text (an estimate per character set bold
+    headers too close and cut long words)."""
+    prop = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=1.0)
+    return _TO_PATH.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+
+def _wrap_to(text: str, width: float, size: float) -> list[str]:
+    """``text`` (a bold header) in lines of at most ``width`` points, at spaces; a word
+    wider than a line is cut."""
+    lines: list[str] = []
+    for word in text.split():
+        while _em(word, True) * size > width and len(word) > 1:
+            fits = [i for i in range(1, len(word)) if _em(word[:i], True) * size <= width]
+            k = fits[-1] if fits else 1
+            lines.append(word[:k])
+            word = word[k:]
+        if lines and _em(f"{lines[-1]} {word}", True) * size <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def _layout(table: Table, width: float) -> tuple[float, list[float], list[list[str]]]:
     """Font size, column widths (points) and wrapped header lines of ``table``: the
     cells set the widths, headers wrap to them; the font shrinks until the table fits
     ``width`` (never below :data:`MIN_TABLE_PT`: the content's column chunks keep
-    tables narrow enough)."""
+    tables narrow enough). Room left goes first to header words that would be cut,
+    then to headers that would wrap."""
     size = TABLE_PT
     while True:
-        cell_w = [max([len(r[i]) for r in table.rows] + [6]) * CHAR_EM * size + 6
+        cell_w = [max([_em(r[i]) for r in table.rows] + [6 * CHAR_EM]) * size + 6
                   for i in range(len(table.header))]
         # a header wraps to its cells' width; only a word longer than
-        # :data:`HEAD_WORD` characters is cut
-        head_w = [min(HEAD_WORD, max([len(word) for word in h.split()] + [1]))
-                  * CHAR_EM * size + 6 for h in table.header]
+        # :data:`HEAD_WORD` characters may be cut
+        words = [max([_em(word, True) for word in h.split()] + [0.0]) * size + 6
+                 for h in table.header]
+        head_w = [min(w, HEAD_WORD * BOLD_EM * size + 6) for w in words]
         widths = [max(c, h) for c, h in zip(cell_w, head_w)]
         if sum(widths) <= width or size <= MIN_TABLE_PT:
             break
         size -= 0.25
-    # the room left goes to the headers that would wrap, so that they wrap less
-    need = [max(0.0, len(h) * CHAR_EM * size + 6 - w) for w, h in zip(widths, table.header)]
-    spare = width - sum(widths)
-    if spare > 0 and sum(need) > 0:
-        f = min(1.0, spare / sum(need))
-        widths = [w + n * f for w, n in zip(widths, need)]
-    heads = [textwrap.wrap(h, max(1, int((w - 6) / (CHAR_EM * size)))) or [""]
-             for h, w in zip(table.header, widths)]
+    for need in ([max(0.0, w - c) for w, c in zip(words, widths)],
+                 [max(0.0, _em(h, True) * size + 6 - c) for h, c in zip(table.header, widths)]):
+        spare = width - sum(widths)
+        if spare > 0 and sum(need) > 0:
+            f = min(1.0, spare / sum(need))
+            widths = [w + n * f for w, n in zip(widths, need)]
+    heads = [_wrap_to(h, w - 6, size) for h, w in zip(table.header, widths)]
     return size, widths, heads
 
 

@@ -7,6 +7,7 @@ public API and, where it writes a folder, publishes it as a run does.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from .._util import peak_memory_mb
 from ..config import Config
 from ..graph import attach, build_graph
 from ..io import check_new_file, write_table, write_text
-from ..maps import map_values
+from ..maps import map_languages, map_values
 from ..vocabulary import LAGE_CLASSES, class_order, map_words
 from .inputs import Inputs, check_inputs, graph_and_municipalities, load_config_of_run
 from .provenance import file_record, run_info
@@ -282,13 +283,15 @@ def _scenario_outputs(config: Config, sc: api.Scenario, reg_b, reg_s, g_s, road_
         summary += pt[1]
     if config.output.maps and "t_mz_min_change" in diff.columns:
         ext = config.output.map_format
-        w = map_words(config.output.lang)
-        for v, what in (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum")):
+        for (lang, tag), (v, what) in itertools.product(
+                map_languages(config.output.lang),
+                (("t_mz_min", "Mittelzentrum"), ("t_oz_min", "Oberzentrum"))):
+            w = map_words(lang)
             if f"{v}_change" in g.columns and g[f"{v}_change"].fillna(0).ne(0).any():
-                out.add(f"map_{v}_change", map_values(
-                    g, f"{v}_change", out.stage / f"map_{v}_change.{ext}",
+                out.add(f"map_{v}_change{tag}", map_values(
+                    g, f"{v}_change", out.stage / f"map_{v}_change{tag}.{ext}",
                     title=w["scenario"].format(name=sc.name, what=what),
-                    label=w["minutes_change"], diverging=True, lang=config.output.lang))
+                    label=w["minutes_change"], diverging=True, lang=lang))
     summary += [f"Run time {time.perf_counter() - t0:.1f} s, peak memory "
                 f"{peak_memory_mb():.0f} MB.", ""]
     text = "\n".join(summary)

@@ -11,7 +11,7 @@ import pandas as pd
 from .. import api, report
 from .._errors import InputError
 from ..config import Config
-from ..maps import map_values
+from ..maps import map_languages, map_values
 from ..vocabulary import map_words
 from .inputs import Inputs, models_named
 from .publish import Output
@@ -67,22 +67,23 @@ def public_transport_stage(munis, config: Config, inputs: Inputs, out: Output, p
         res.attrs.get("report", [])[-1:], within, show, minutes=WITHIN_MIN,
         standard_mz_min=c.standard_mz_min, standard_oz_min=c.standard_oz_min, beyond=beyond)
     if config.output.maps and reg["t_pt_mz_min"].notna().any():
-        ext, lang = config.output.map_format, config.output.lang
-        w = map_words(lang)
-        out.add("map_pt_mz", map_values(
-            reg, "t_pt_mz_min", out.stage / f"map_pt_mz.{ext}",
-            title=w["pt_mz_time"].format(start=c.window_start, end=c.window_end),
-            label=w["minutes"], provisional=provisional(reg, ["t_pt_mz_edge_flag"], None),
-            lang=lang))
-        if "t_mz_min" in reg.columns:
-            ratio = reg.assign(pt_car_ratio=pd.to_numeric(reg["t_pt_mz_min"])
-                               / pd.to_numeric(reg["t_mz_min"]).where(reg["t_mz_min"] > 0))
-            if ratio["pt_car_ratio"].notna().any():
-                out.add("map_pt_car_ratio", map_values(
-                    ratio, "pt_car_ratio", out.stage / f"map_pt_car_ratio.{ext}",
-                    title=w["pt_ratio"], label=w["ratio"], cmap="magma_r",
-                    provisional=provisional(reg, ["t_pt_mz_edge_flag", "mz_edge_flag"], None),
-                    lang=lang))
+        ext = config.output.map_format
+        for lang, tag in map_languages(config.output.lang):
+            w = map_words(lang)
+            out.add(f"map_pt_mz{tag}", map_values(
+                reg, "t_pt_mz_min", out.stage / f"map_pt_mz{tag}.{ext}",
+                title=w["pt_mz_time"].format(start=c.window_start, end=c.window_end),
+                label=w["minutes"], provisional=provisional(reg, ["t_pt_mz_edge_flag"], None),
+                lang=lang))
+            if "t_mz_min" in reg.columns:
+                ratio = reg.assign(pt_car_ratio=pd.to_numeric(reg["t_pt_mz_min"])
+                                   / pd.to_numeric(reg["t_mz_min"]).where(reg["t_mz_min"] > 0))
+                if ratio["pt_car_ratio"].notna().any():
+                    out.add(f"map_pt_car_ratio{tag}", map_values(
+                        ratio, "pt_car_ratio", out.stage / f"map_pt_car_ratio{tag}.{ext}",
+                        title=w["pt_ratio"], label=w["ratio"], cmap="magma_r",
+                        provisional=provisional(reg, ["t_pt_mz_edge_flag", "mz_edge_flag"],
+                                                None), lang=lang))
     return res
 
 

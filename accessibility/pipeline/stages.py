@@ -23,18 +23,19 @@ from ..maps import (
     interactive_map,
     map_catchments,
     map_categories,
+    map_languages,
     map_values,
 )
 from ..vocabulary import (
     DESTINATION_KIND_TERMS,
     LAGE_CLASSES,
     LAND_NAMES,
-    N_SERVICES_WORD,
     SERVICES,
     class_label,
     class_order,
     destinations,
     map_words,
+    service_label,
     services_reached_labels,
 )
 from .inputs import Inputs
@@ -107,31 +108,32 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
         centres = gpd.GeoDataFrame(cp[["name"]], crs=defaults.WGS84,
                                    geometry=gpd.points_from_xy(cp["lon"], cp["lat"]))
         oz = centres[cp["_oz"].to_numpy()]
-        lang = config.output.lang
-        w = map_words(lang)
-        sfx, per = ("_gvb", w["per_gvb"]) if unit == "gvb" else ("", "")
+        sfx = "_gvb" if unit == "gvb" else ""
         partial = incomplete_members(reg, units) if unit == "gvb" else None
         oz_prov = provisional(reg, ["oz_edge_flag"], unit)
         per_unit = reg["gvb"] if unit == "gvb" else None  # the legends count GVBs
-        out.add("map_oz", map_values(reg, f"t_oz_min{sfx}", s / f"map_oz_time.{ext}",
-                                     title=w["oz_time"].format(per=per), label=w["minutes"],
-                                     places=oz, incomplete=partial, provisional=oz_prov,
-                                     lang=lang, units=per_unit))
-        out.add("map_oz_class", map_categories(reg, f"oz_class{sfx}", s / f"map_oz_class.{ext}",
-                                               title=w["oz_class"].format(per=per),
-                                               order=class_order("oz"), places=oz,
-                                               incomplete=partial, provisional=oz_prov,
-                                               lang=lang, units=per_unit))
-        out.add("map_standards", map_categories(
-            reg.assign(standard_class=api.standard_class(reg)), "standard_class",
-            s / f"map_standards.{ext}",
-            title=w["standards"].format(mz=cfg.standard_mz_min, oz=cfg.standard_oz_min),
-            order=list(api.STANDARD_CLASSES), colors=STANDARD_COLORS, places=oz,
-            provisional=provisional(reg, ["mz_edge_flag", "oz_edge_flag"], None), lang=lang))
-        out.add("map_mz_catchments", map_catchments(
-            reg, "nearest_mz_ags", centres, s / f"map_mz_catchments.{ext}",
-            title=w["catchments"], provisional=provisional(reg, ["mz_edge_flag"], None),
-            lang=lang))
+        for lang, tag in map_languages(config.output.lang):
+            w = map_words(lang)
+            per = w["per_gvb"] if unit == "gvb" else ""
+            out.add(f"map_oz{tag}", map_values(
+                reg, f"t_oz_min{sfx}", s / f"map_oz_time{tag}.{ext}",
+                title=w["oz_time"].format(per=per), label=w["minutes"], places=oz,
+                incomplete=partial, provisional=oz_prov, lang=lang, units=per_unit))
+            out.add(f"map_oz_class{tag}", map_categories(
+                reg, f"oz_class{sfx}", s / f"map_oz_class{tag}.{ext}",
+                title=w["oz_class"].format(per=per), order=class_order("oz"), places=oz,
+                incomplete=partial, provisional=oz_prov, lang=lang, units=per_unit))
+            out.add(f"map_standards{tag}", map_categories(
+                reg.assign(standard_class=api.standard_class(reg)), "standard_class",
+                s / f"map_standards{tag}.{ext}",
+                title=w["standards"].format(mz=cfg.standard_mz_min, oz=cfg.standard_oz_min),
+                order=list(api.STANDARD_CLASSES), colors=STANDARD_COLORS, places=oz,
+                provisional=provisional(reg, ["mz_edge_flag", "oz_edge_flag"], None),
+                lang=lang))
+            out.add(f"map_mz_catchments{tag}", map_catchments(
+                reg, "nearest_mz_ags", centres, s / f"map_mz_catchments{tag}.{ext}",
+                title=w["catchments"], provisional=provisional(reg, ["mz_edge_flag"], None),
+                lang=lang))
     return res
 
 
@@ -246,14 +248,15 @@ def lage_outputs(res, config: Config, out: Output, summary: list[str], *, method
         national=api.run_covers_germany(res),
         n_incomplete=api.left_out(units if config.output.unit == "gvb" else reg))
     if config.output.maps:
-        ext, lang = config.output.map_format, config.output.lang
-        out.add("map_lage", map_categories(
-            reg, "lage", out.stage / f"map_lage.{ext}",
-            title=map_words(lang)["lage"], order=list(LAGE_CLASSES),
-            cmap="viridis_r", no_value=map_words(lang)["no_value_lage"],
-            incomplete=(incomplete_members(reg, units) if config.output.unit == "gvb"
-                        else None), lang=lang,
-            units=reg["gvb"] if config.output.unit == "gvb" else None))
+        ext = config.output.map_format
+        for lang, tag in map_languages(config.output.lang):
+            out.add(f"map_lage{tag}", map_categories(
+                reg, "lage", out.stage / f"map_lage{tag}.{ext}",
+                title=map_words(lang)["lage"], order=list(LAGE_CLASSES),
+                cmap="viridis_r", no_value=map_words(lang)["no_value_lage"],
+                incomplete=(incomplete_members(reg, units) if config.output.unit == "gvb"
+                            else None), lang=lang,
+                units=reg["gvb"] if config.output.unit == "gvb" else None))
     return res
 
 
@@ -291,31 +294,33 @@ def indicators_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs, ou
     out.table("indicators", table, "indicators.csv")
     summary += report.indicators_section(report_lines, table)
     if config.output.maps:
-        ext, lang = config.output.map_format, config.output.lang
-        w = map_words(lang)
-        for kind in DESTINATION_KIND_TERMS:
-            col = f"t_{kind}_min"
-            if col in reg.columns and reg[col].notna().any():
-                of_kind = dest[dest["kind"] == kind]  # drawn on their own time map
-                points = gpd.GeoDataFrame(of_kind[["name"]] if "name" in of_kind else None,
-                                          geometry=gpd.points_from_xy(of_kind["lon"],
-                                                                      of_kind["lat"]),
-                                          crs=defaults.WGS84)
-                out.add(f"map_{kind}", map_values(
-                    reg, col, out.stage / f"map_{kind}_time.{ext}", title=w[f"{kind}_time"],
-                    label=w["minutes"], provisional=provisional(reg, [f"{kind}_edge_flag"], None),
-                    lang=lang, destinations=points, destination_label=w[f"{kind}_dest"]))
-        day = config.walk.gtfs_date
-        for key, col, name, title, label in (
-                ("map_pt", "pt_departures_per_1000", "map_pt_departures",
-                 w["pt"].format(day=day), w["per_1000"]),
-                ("map_rail", "rail_departures_per_1000", "map_rail_departures",
-                 w["rail"].format(day=day), w["per_1000"]),
-                ("map_commuters", "commuter_balance_per_100", "map_commuter_balance",
-                 w["commuters"], w["commuter_label"])):
-            if col in reg.columns and reg[col].fillna(0).ne(0).any():
-                out.add(key, map_values(reg, col, out.stage / f"{name}.{ext}", title=title,
-                                        label=label, lang=lang))
+        ext = config.output.map_format
+        for lang, tag in map_languages(config.output.lang):
+            w = map_words(lang)
+            for kind in DESTINATION_KIND_TERMS:
+                col = f"t_{kind}_min"
+                if col in reg.columns and reg[col].notna().any():
+                    of_kind = dest[dest["kind"] == kind]  # drawn on their own time map
+                    points = gpd.GeoDataFrame(
+                        of_kind[["name"]] if "name" in of_kind else None, crs=defaults.WGS84,
+                        geometry=gpd.points_from_xy(of_kind["lon"], of_kind["lat"]))
+                    out.add(f"map_{kind}{tag}", map_values(
+                        reg, col, out.stage / f"map_{kind}_time{tag}.{ext}",
+                        title=w[f"{kind}_time"], label=w["minutes"],
+                        provisional=provisional(reg, [f"{kind}_edge_flag"], None), lang=lang,
+                        destinations=points, destination_label=w[f"{kind}_dest"]))
+            day = config.walk.gtfs_date
+            for key, col, name, title, label in (
+                    ("map_pt", "pt_departures_per_1000", "map_pt_departures",
+                     w["pt"].format(day=day), w["per_1000"]),
+                    ("map_rail", "rail_departures_per_1000", "map_rail_departures",
+                     w["rail"].format(day=day), w["per_1000"]),
+                    ("map_commuters", "commuter_balance_per_100", "map_commuter_balance",
+                     w["commuters"], w["commuter_label"])):
+                if col in reg.columns and reg[col].fillna(0).ne(0).any():
+                    out.add(f"{key}{tag}", map_values(
+                        reg, col, out.stage / f"{name}{tag}.{ext}", title=title, label=label,
+                        lang=lang))
     return res
 
 
@@ -433,22 +438,23 @@ def walk_stage(munis, config: Config, walk: api.WalkInputs | str, out: Output,
         cells_gdf = gpd.GeoDataFrame({"services": np.array(labels, dtype=object)[n_ok]},
                                      geometry=gpd.points_from_xy(per_cell["x"], per_cell["y"]),
                                      crs=defaults.GRID_CRS)
-        lang = config.output.lang
-        w = map_words(lang)
-        how = w["walk_straight"] if sfx == "" else w["walk_network"]
         # services absent from the input can never count: say so on the map
         absent = [s for s in SERVICES if not (facilities["service"] == s).any()]
         n = len(SERVICES)
-        note = (w["walk_no_data"].format(services=", ".join(absent), k=n - len(absent), n=n)
-                if absent else "")
         limit = f"{c.limit_m:,.0f}"
-        title = w["walk"].format(
-            limit=limit.replace(",", ".") if lang == "de" else limit, how=how,
-            all=class_label(labels[-1], lang), n=n if lang == "de" else N_SERVICES_WORD,
-            note=note)
-        out.add("map_walk", map_categories(
-            cells_gdf, "services", out.stage / f"map_walk_all_six.{ext}", title=title,
-            order=labels, cmap="viridis", lang=lang))
+        for lang, tag in map_languages(config.output.lang):
+            w = map_words(lang)
+            how = w["walk_straight"] if sfx == "" else w["walk_network"]
+            note = (w["walk_no_data"].format(
+                services=", ".join(service_label(a, lang) for a in absent), k=n - len(absent),
+                n=n) if absent else "")
+            title = w["walk"].format(
+                limit=limit.replace(",", ".") if lang == "de" else limit, how=how,
+                all=class_label(labels[-1], lang), n=n,  # "all 6": the same numbers
+                note=note)
+            out.add(f"map_walk{tag}", map_categories(
+                cells_gdf, "services", out.stage / f"map_walk_all_six{tag}.{ext}", title=title,
+                order=labels, cmap="viridis", lang=lang))
     return res
 
 
