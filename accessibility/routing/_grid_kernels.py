@@ -23,7 +23,9 @@ def _splat(grid, ix0, iy0, cell, limits, px, py, t, cap, speed):
     """Lower, per limit ``L`` (band ``b``), the cells near ``(px, py)`` to the signed
     distance ``d - r`` from the disc of radius ``r = min(cap, speed (L - t))``;
     cells up to 1.5 cells beyond the disc get their (positive) value too, so that
-    the contour at 0 is interpolated between true values.
+    the contour at 0 is interpolated between true values. Bands where the disc of
+    the band below already has the full ``cap`` are left out (:func:`reach_grid`
+    carries the band below up).
 
     ``d = hypot(...)`` is taken only where it can change the cell: squared
     distances (with a margin of 1e-9 for the rounding of ``hypot``) rule out cells
@@ -34,8 +36,8 @@ def _splat(grid, ix0, iy0, cell, limits, px, py, t, cap, speed):
     ci = int(np.floor(px / cell)) - ix0
     cj = int(np.floor(py / cell)) - iy0
     for b in range(nb):
-        if limits[b] < t:
-            continue
+        if limits[b] < t or (b > 0 and speed * (limits[b - 1] - t) >= cap):
+            continue  # not reached; or capped in the band below, which carries it up
         r = min(cap, speed * (limits[b] - t))
         reach = r + 1.5 * cell
         k = int(np.ceil(reach / cell))
@@ -142,4 +144,12 @@ def reach_grid(offsets, targets, weights, x, y, origin, d0, limits, cx, cy, cell
                  cap, speed, 1)
     for q in range(ns):
         dist[settled[q]] = np.inf
+    # A point capped in band b - 1 leaves band b the same values; every other value of
+    # band b - 1 is above the same point's in band b (its disc only grows): so band b
+    # is its own points' minimum with band b - 1's, the same field to the bit.
+    for b in range(1, limits.size):
+        for j in range(ny):
+            for i in range(nx):
+                if grid[b - 1, j, i] < grid[b, j, i]:
+                    grid[b, j, i] = grid[b - 1, j, i]
     return grid, ix0, iy0, times
