@@ -357,9 +357,10 @@ class OutputConfig:
     isochrone_max_buffer_m : float
         Off-network reach of an isochrone around each reached road (at the access
         speed, at most this many metres).
-    isochrone_method : {"network", "grid"}
-        The isochrones' construction: the buffered network (exact) or the same rule
-        on a 250 m grid (national runs: minutes instead of hours).
+    isochrone_method : {"grid", "network"}
+        The isochrones' construction: the buffered network's rule on a 250 m grid
+        (default; a national run's centres in about two minutes) or the buffered
+        network itself (exact, hours nationally).
     """
 
     dir: Path = Path(D.OUTPUT_DIR)
@@ -372,7 +373,7 @@ class OutputConfig:
     matrix_limit_min: float = D.MATRIX_LIMIT_MIN
     isochrone_minutes: tuple[float, ...] = D.ISOCHRONE_MINUTES
     isochrone_max_buffer_m: float = D.ISOCHRONE_MAX_BUFFER_M
-    isochrone_method: str = "network"
+    isochrone_method: str = D.ISOCHRONE_METHOD
 
 
 @dataclass(frozen=True)

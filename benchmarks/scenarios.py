@@ -249,7 +249,7 @@ def isochrone_rows(graph, munis, result: dict, n_sample: int, n_grid: int | None
         grid, t_grid = _timed(api.isochrones, graph, on_grid, minutes=(15, 30, 60),
                               method="grid")
     sample = on_grid.sample(min(n_sample, len(on_grid)), random_state=0)
-    net, t = _timed(api.isochrones, graph, sample, minutes=(15, 30, 60))
+    net, t = _timed(api.isochrones, graph, sample, minutes=(15, 30, 60), method="network")
     g = grid.set_index(["ags", "minutes"]).loc[list(zip(net["ags"], net["minutes"]))]
     inter = np.array([a.intersection(b).area for a, b in zip(g.geometry, net.geometry)])
     union = np.array([a.union(b).area for a, b in zip(g.geometry, net.geometry)])

@@ -80,10 +80,99 @@ def test_grid_within_a_cell_of_the_network_polygons(seed):
     c = pd.concat([c], ignore_index=True)
     mins = (2.0, 5.0, 9.0)
     grid = isochrones(g, c, minutes=mins, method="grid", cell_m=CELL, progress=False)
-    net = isochrones(g, c, minutes=mins, progress=False)
+    net = isochrones(g, c, minutes=mins, progress=False, method="network")
     assert list(grid["n_nodes"]) == list(net["n_nodes"])
     assert grid.is_valid.all()
     for a, b in zip(grid.geometry, net.geometry):
         a, b = metric(a), metric(b)
         assert a.difference(b.buffer(1.5 * CELL)).area <= 1e-6 * max(b.area, 1.0)
         assert b.buffer(-1.5 * CELL).difference(a).area <= 1e-6 * max(b.area, 1.0)
+
+
+# ------------------------------------------------- the fast kernel (issue 28)
+# ``time_grid`` skips cells that cannot change and splats each node once: the field
+# must stay, to the bit, the field of the kernel as it was (frozen in
+# benchmarks/_iso_reference.py), and the cells it reaches those of the rule itself,
+# re-derived here from scipy's times.
+
+
+def _rule_points(g, dist, node, d0, cx, cy, lmax, cell):
+    """The points of the rule (the access leg, every reached node, points every cell
+    along the edges out of it) as rows ``(x, y, t)``, from the node times ``dist``."""
+    pts = []
+
+    def leg(xa, ya, ta, xb, yb, tb):
+        n = max(1, int(np.ceil(np.hypot(xb - xa, yb - ya) / cell)))
+        for s in range(n):
+            f = s / n
+            t = ta + f * (tb - ta)
+            if t > lmax:
+                break
+            pts.append((xa + f * (xb - xa), ya + f * (yb - ya), t))
+
+    leg(cx, cy, 0.0, g.x[node], g.y[node], d0)
+    for u in np.flatnonzero(dist <= lmax):
+        pts.append((g.x[u], g.y[u], dist[u]))
+        for e in range(g.offsets[u], g.offsets[u + 1]):
+            v = g.targets[e]
+            leg(g.x[u], g.y[u], dist[u], g.x[v], g.y[v], dist[u] + g.time_s[e])
+    return np.array(pts)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.sampled_from([100.0, 250.0]),
+       st.sampled_from([80.0, 300.0, 500.0]), st.booleans())
+def test_fast_field_is_the_old_field_and_reaches_the_rules_cells(seed, cell, cap, reverse):
+    """Random graphs, integer times (ties at the limits happen): the field equals the
+    frozen kernel's to the bit; the nodes reached are scipy's within each limit; the
+    cells at or below 0 are those within ``min(cap, speed (L - t))`` of a point of
+    the rule built from scipy's times."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    from accessibility.routing import time_grid
+    from benchmarks._iso_reference import reference_time_grid
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 40))
+    x, y = rng.random(n) * 2500.0, rng.random(n) * 2000.0
+    u = rng.integers(0, n, 3 * n)
+    v = rng.integers(0, n, 3 * n)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    t = rng.integers(5, 120, u.size).astype(float)
+    lon, lat = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True).transform(
+        500000.0 + x, 5800000.0 + y)
+    g = from_edges(u, v, t, t * 15.0, np.zeros(u.size, np.uint8), class_names=("road",),
+                   osm_id=np.arange(n), lon=lon, lat=lat)
+    node = int(rng.integers(0, n))
+    d0 = float(rng.integers(0, 60))
+    point = (g.x[node] + rng.normal(0, 150), g.y[node] + rng.normal(0, 150))
+    limits = np.sort(rng.choice([60.0, 120.0, 180.0, 300.0, 600.0], 3, replace=False))
+    kw = dict(limits=limits, cell_m=cell, cap_m=cap, speed_ms=float(rng.uniform(2, 8)),
+              reverse=reverse)
+    grid, ix0, iy0, times = time_grid(g, node, d0, point, **kw)
+    ref, rx0, ry0, rtimes = reference_time_grid(g, node, d0, point, **kw)
+    assert (ix0, iy0) == (rx0, ry0) and np.array_equal(grid, ref)
+    assert np.array_equal(np.sort(times), np.sort(rtimes))
+
+    s = g.reversed if reverse else g
+    dense = np.full((n, n), np.inf)  # parallel edges: the fastest one counts
+    np.minimum.at(dense, (np.repeat(np.arange(n), np.diff(s.offsets)), s.targets),
+                  s.time_s)
+    dist = dijkstra(sp.csr_matrix(np.where(np.isfinite(dense), dense, 0.0)),
+                    indices=node) + d0
+    for lim in limits:
+        assert int((times <= lim).sum()) == int((dist <= lim).sum())
+
+    pts = _rule_points(s, dist, node, d0, point[0], point[1], limits[-1], cell)
+    ny, nx = grid.shape[1:]
+    xc = (ix0 + 0.5 + np.arange(nx)) * cell
+    yc = (iy0 + 0.5 + np.arange(ny)) * cell
+    d = np.hypot(xc[None, None, :] - pts[:, 0, None, None],
+                 yc[None, :, None] - pts[:, 1, None, None])
+    for b, lim in enumerate(limits):
+        ok = pts[:, 2] <= lim
+        r = np.minimum(cap, kw["speed_ms"] * (lim - pts[ok, 2]))
+        rule = (d[ok] <= r[:, None, None]).any(axis=0)
+        assert np.array_equal(grid[b] <= 0.0, rule)

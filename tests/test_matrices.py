@@ -219,7 +219,8 @@ def inside(poly, x, y) -> bool:
 
 def test_isochrones_are_nested_valid_and_contain_what_is_reached():
     g, x0, y0 = line_graph()
-    iso = isochrones(g, centre_at(g, 5), minutes=(2, 4.5, 1), progress=False)
+    iso = isochrones(g, centre_at(g, 5), minutes=(2, 4.5, 1), progress=False,
+                     method="network")
     assert list(iso.columns) == [*matrices.ISOCHRONE_COLUMNS, "geometry"]
     assert iso.crs == "EPSG:4326" and list(iso["minutes"]) == [1.0, 2.0, 4.5]
     assert iso.is_valid.all() and (iso.geom_type == "MultiPolygon").all()
@@ -241,11 +242,12 @@ def test_edges_crossing_the_limit_are_cut_where_the_time_runs_out():
     # 4.5 min from node 5: the edge 9 -> 10 (2 km in 60 s) is driven half way, so the
     # polygon ends 1 km beyond node 9 (plus nothing: no time left to leave the road)
     g, x0, y0 = line_graph()
-    poly = isochrones(g, centre_at(g, 5), minutes=4.5, progress=False).geometry.iloc[0]
+    poly = isochrones(g, centre_at(g, 5), minutes=4.5, progress=False,
+                      method="network").geometry.iloc[0]
     assert inside(poly, x0 + 18900.0, y0) and not inside(poly, x0 + 19100.0, y0)
     # a wider off-road radius does not move the tip (no time is left there)
     wide = isochrones(g, centre_at(g, 5), minutes=4.5, max_buffer_m=5000,
-                      progress=False).geometry.iloc[0]
+                      progress=False, method="network").geometry.iloc[0]
     assert not inside(wide, x0 + 19100.0, y0) and inside(wide, x0 + 10000.0, y0 + 1300.0)
 
 
@@ -253,8 +255,10 @@ def test_direction_to_searches_the_reversed_graph():
     # one-way west -> east: from node 5 one reaches 6, 7; only 3, 4 reach node 5
     g, x0, y0 = line_graph(oneway=True)
     c = centre_at(g, 5)
-    to = isochrones(g, c, minutes=2.5, direction="to", progress=False).geometry.iloc[0]
-    fr = isochrones(g, c, minutes=2.5, direction="from", progress=False).geometry.iloc[0]
+    to = isochrones(g, c, minutes=2.5, direction="to", progress=False,
+                    method="network").geometry.iloc[0]
+    fr = isochrones(g, c, minutes=2.5, direction="from", progress=False,
+                    method="network").geometry.iloc[0]
     assert inside(to, x0 + 6000.0, y0) and not inside(to, x0 + 14000.0, y0)
     assert inside(fr, x0 + 14000.0, y0) and not inside(fr, x0 + 6000.0, y0)
 
@@ -265,7 +269,7 @@ def test_centre_access_leg_counts_and_centres_off_the_network_are_skipped():
                    table(["03999999"], [0], [0.0], [False], name=["Off"], lon=[10.0],
                          lat=[52.0])], ignore_index=True)
     assert c["access_speed_kmh"].isna().sum() == 1  # the attach setting survives concat
-    iso = isochrones(g, c, minutes=(1, 2), progress=False)
+    iso = isochrones(g, c, minutes=(1, 2), progress=False, method="network")
     assert set(iso["ags"]) == {"03101000"} and "1 off the network" in iso.attrs["report"][0]
     # 1.5 min of the 2 go to the centre's own leg: only node 5 itself, no neighbour
     assert list(iso["n_nodes"]) == [0, 1]
@@ -279,7 +283,8 @@ def test_centre_off_its_node_walks_its_leg_first():
     lon, lat = TO_WGS.transform(x0 + 10000.0, y0 + 600.0)
     c = table(["03101000"], [5], [120.0], name=["Centre"], lon=[lon], lat=[lat])
     c["access_speed_kmh"] = 18.0
-    one, three = isochrones(g, c, minutes=(1, 3), progress=False).geometry
+    one, three = isochrones(g, c, minutes=(1, 3), progress=False,
+                            method="network").geometry
     # in 1 minute only the leg's first 300 m: the node is not reached
     assert inside(one, x0 + 10000.0, y0 + 600.0) and inside(one, x0 + 10000.0, y0 + 350.0)
     assert not inside(one, x0 + 10000.0, y0 + 50.0)
@@ -326,7 +331,7 @@ def test_sample_matrix_braunschweig_wolfenbuettel(sample):
 def test_sample_isochrone_braunschweig_holds_what_the_matrix_reaches(sample):
     graph, munis = sample
     bs = munis[munis["ags"] == "03101000"]
-    iso = isochrones(graph, bs, minutes=(15, 30), progress=False)
+    iso = isochrones(graph, bs, minutes=(15, 30), progress=False, method="network")
     assert iso.is_valid.all() and list(iso["minutes"]) == [15.0, 30.0]
     small, big = iso.geometry
     assert nested(small, big) and 100 < iso["area_km2"].iloc[1] < 5000
@@ -335,7 +340,7 @@ def test_sample_isochrone_braunschweig_holds_what_the_matrix_reaches(sample):
     # municipality the matrix puts within 30 minutes of Braunschweig lies inside
     wide = isochrones(graph, bs, minutes=30,
                       max_buffer_m=munis["max_snap_m"].iloc[0],
-                      progress=False).geometry.iloc[0]
+                      progress=False, method="network").geometry.iloc[0]
     m = time_matrix(graph, munis, limit_min=30, destinations=["03101000"], progress=False)
     near = munis.set_index("ags").loc[m.loc[m["minutes"] < 29.99, "origin_ags"].astype(str)]
     assert len(near) > 20

@@ -483,10 +483,12 @@ def time_matrix(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
 def isochrones(graph: RoadGraph | str | Path, centres: pd.DataFrame, *,
                minutes=(15.0, 30.0, 60.0), direction: str = "to",
                max_buffer_m: float = defaults.ISOCHRONE_MAX_BUFFER_M,
-               method: str = "network", cell_m: float = 250.0) -> gpd.GeoDataFrame:
+               method: str = defaults.ISOCHRONE_METHOD, cell_m: float = 250.0
+               ) -> gpd.GeoDataFrame:
     """The areas from which each centre is reached (``direction="to"``) or that it
     reaches (``"from"``) within each of ``minutes``, as MultiPolygons in WGS84;
-    ``method="grid"`` for national runs (the same rule on a grid of ``cell_m``). See
+    ``method="grid"`` (default: the rule on a grid of ``cell_m``, national runs in
+    minutes) or ``"network"`` (the exact buffered network, slow). See
     :func:`accessibility.models.matrices.isochrones`."""
     g = as_graph(graph)
     c = attached(g, centres, None, None)
