@@ -104,6 +104,23 @@ def test_second_pass_indexes_only_the_noted_nodes(tiny):
                                 104: False, 105: False, 106: False}
 
 
+def test_second_pass_yields_the_kept_ways_and_assembles_the_relations(tiny):
+    """With kept_ways, Python sees only the ways the first pass kept; the lake's
+    untagged member ways still make its area, the unnoted track is not read."""
+    import osmium
+
+    areas, kept = osmium.area.AreaManager(), osmium.IdTracker()
+    tracker = osm_passes.track_needed(
+        tiny, way_filter=lambda: osmium.filter.KeyFilter("highway"),
+        keep=lambda o: o.is_relation() or "bridge" in o.tags or "tunnel" in o.tags,
+        relation_filter=lambda: osmium.filter.KeyFilter("natural"), areas=areas, kept=kept)
+    objs = [(o.type_str(), o.id if o.type_str() != "a" else o.orig_id())
+            for o in osm_passes.read_objects(
+                tiny, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA, [],
+                tracker=tracker, areas=areas, kept_ways=kept) if not o.is_node()]
+    assert sorted(objs) == [("a", 200), ("w", 104), ("w", 106)]
+
+
 @pytest.mark.parametrize("name", ["dreieich.osm.gz", "north-bayreuth.osm.gz",
                                   "heidelberg.osm.pbf", "herrenberg-minimal.osm.pbf"])
 def test_shared_extracts_two_pass_reads_the_same(name):
