@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from accessibility.io import osm_passes
-from accessibility.io.destinations import read_motorway_junctions, read_osm_airports
+from accessibility.io.destinations import (
+    builtin_airports,
+    read_motorway_junctions,
+    read_osm_airports,
+    read_osm_destinations,
+)
 from accessibility.io.osm_features import OsmFeatures, extract_features, osm_stops
 
 from .conftest import OSM_DIR
@@ -153,6 +158,34 @@ def test_osm_airports_two_pass_reads_the_same(tmp_path):
     assert one["id"].tolist() == ["FRA", "HAJ"]
     assert one["lon"].tolist() == pytest.approx([8.5, (9.6 * 2 + 9.7 * 2) / 4])  # 4 refs
     pd.testing.assert_frame_equal(one, read_osm_airports(p, two_pass=True))
+
+
+_ROADS_AND_AIRPORT = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+<node id="1" lat="52.40" lon="9.60"/><node id="2" lat="52.41" lon="9.61"/>
+<node id="3" lat="52.42" lon="9.62"/><node id="4" lat="52.405" lon="9.59"/>
+<node id="5" lat="52.46" lon="9.68"><tag k="aeroway" v="aerodrome"/><tag k="iata" v="HAJ"/>
+<tag k="name" v="Hannover"/></node>
+<node id="6" lat="52.41" lon="9.61"><tag k="highway" v="motorway_junction"/>
+<tag k="name" v="Garbsen"/><tag k="ref" v="41"/></node>
+<way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="motorway"/></way>
+<way id="11"><nd ref="4"/><nd ref="2"/><tag k="highway" v="motorway_link"/></way>
+</osm>"""
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_osm_destinations_in_one_read(tmp_path, two_pass):
+    """Motorway junctions and airports read together are those read apart."""
+    p = tmp_path / "roads.osm"
+    p.write_text(_ROADS_AND_AIRPORT, encoding="utf-8")
+    motorways, airports = read_osm_destinations(p, two_pass=two_pass)
+    pd.testing.assert_frame_equal(motorways, read_motorway_junctions(p, two_pass=two_pass))
+    pd.testing.assert_frame_equal(airports, builtin_airports(p))
+    assert motorways["osm_node"].tolist() == [6, 2]  # the junction node, the ramp end
+    assert airports.loc[airports["id"] == "HAJ", "lon"].tolist() == [9.68]
+    path = _shared("hannover-braunschweig-main-roads.osm.pbf")
+    pd.testing.assert_frame_equal(read_osm_destinations(path, two_pass=two_pass)[0],
+                                  read_motorway_junctions(path, two_pass=not two_pass))
 
 
 def test_two_pass_chosen_by_file_size(tiny, monkeypatch):
