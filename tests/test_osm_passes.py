@@ -188,6 +188,31 @@ def test_osm_destinations_in_one_read(tmp_path, two_pass):
                                   read_motorway_junctions(path, two_pass=not two_pass))
 
 
+def test_destinations_read_along_with_the_features(tmp_path, monkeypatch):
+    """A two-pass features read keeps the destinations of the same file for the next
+    read_osm_destinations, which then does not read; they equal a read of their own."""
+    from accessibility.io import destinations
+
+    p = tmp_path / "roads.osm"
+    p.write_text(_ROADS_AND_AIRPORT, encoding="utf-8")
+    apart = read_osm_destinations(p, two_pass=True)
+    extract_features(p, two_pass=False)
+    key = destinations._file_key(p)
+    assert key not in destinations._SHARED  # one pass: nothing kept
+    extract_features(p, two_pass=True, buildings=False)
+
+    def no_read(*args):
+        raise AssertionError("read the file again")
+
+    with monkeypatch.context() as m:
+        m.setattr(destinations, "_read_osm", no_read)
+        along = read_osm_destinations(p, two_pass=True)
+    for a, b in zip(along, apart, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert key not in destinations._SHARED  # taken once: the next call reads
+    pd.testing.assert_frame_equal(read_osm_destinations(p)[0], apart[0])
+
+
 def test_two_pass_chosen_by_file_size(tiny, monkeypatch):
     assert not osm_passes.use_two_pass(tiny, None)
     assert osm_passes.use_two_pass(tiny, True) and not osm_passes.use_two_pass(tiny, False)

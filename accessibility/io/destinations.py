@@ -102,6 +102,7 @@ __all__ = [
     "MAX_PRICE_CATEGORY",
     "OCCASIONAL_LONG_DISTANCE",
     "STATIONS_PATH",
+    "DestinationsAlong",
     "builtin_airports",
     "read_airports",
     "read_destinations",
@@ -496,10 +497,64 @@ def read_osm_destinations(osm_path: str | Path, *, two_pass: bool | None = None
         it has them), as the two functions return them.
     """
     p = check_osm_path(osm_path)
-    listed = read_airports()
-    motorways, airports = _Motorways(), _Airports(set(listed["id"].astype(str)))
-    _read_osm(p, [motorways, airports], two_pass)
-    return _motorway_table(p, motorways), _located_airports(listed, airports.table(p), p)
+    shared = _SHARED.pop(_file_key(p), None)
+    if shared is not None:
+        logger.info("%s: motorway junctions and airports read with the OSM features", p.name)
+        return shared
+    read = DestinationsAlong()
+    _read_osm(p, [read.motorways, read.airports], two_pass)
+    return read.tables(p)
+
+
+#: Destination tables read along with a national file's features (DestinationsAlong),
+#: by file (path, size, modification time), until read_osm_destinations takes them;
+#: of one file at most.
+_SHARED: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _file_key(p: Path) -> tuple:
+    st = p.stat()
+    return str(p.resolve()), st.st_size, st.st_mtime_ns
+
+
+class DestinationsAlong:
+    """The objects of :func:`read_osm_destinations`, collected during another read
+    of the same file (the two passes of :func:`accessibility.io.extract_features`):
+    a national run then reads the file twice for both instead of four times. The
+    tables wait for the next ``read_osm_destinations`` of that file (a pipeline reads
+    the features first), which returns them without reading.
+    """
+
+    #: The (key, value) tags of the objects it takes.
+    tags = _Motorways.tags + _Airports.tags
+
+    def __init__(self) -> None:
+        self.listed = read_airports()
+        self.motorways = _Motorways()
+        self.airports = _Airports(set(self.listed["id"].astype(str)))
+
+    def wants(self, obj) -> bool:
+        """Whether a way of a first pass is one of its ways (its nodes are needed)."""
+        tags = obj.tags
+        return obj.is_way() and (tags.get("highway") in _Motorways._values
+                                 or tags.get("aeroway") == "aerodrome")
+
+    def add(self, obj) -> None:
+        """Take a node or way of the second pass (each reader tests its tags)."""
+        if obj.is_node() or obj.is_way():
+            self.motorways.add(obj)
+            self.airports.add(obj)
+
+    def tables(self, p: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The motorway destinations and the located built-in airports."""
+        return (_motorway_table(p, self.motorways),
+                _located_airports(self.listed, self.airports.table(p), p))
+
+    def keep_for_later(self, p: Path) -> None:
+        """Hold the tables for the next :func:`read_osm_destinations` of ``p`` (of
+        the last file read only)."""
+        _SHARED.clear()
+        _SHARED[_file_key(p)] = self.tables(p)
 
 
 def builtin_airports(osm_path: str | Path | None = None) -> pd.DataFrame:

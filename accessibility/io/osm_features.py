@@ -67,6 +67,7 @@ from shapely import LineString
 from .._errors import InputError
 from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
 from ..vocabulary import FACILITY_ORDER
+from .destinations import DestinationsAlong
 from .osm_files import check_osm_path
 from .osm_passes import read_objects, track_needed, use_two_pass
 from .osm_rule_index import ServiceIndex
@@ -627,27 +628,33 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
     area_keys = {"building", "natural", "waterway", "landuse", "water", "man_made"}
     area_keys.update(col.trigger_keys)
     area_keys = sorted(area_keys)
+    along = None
     try:
         if use_two_pass(p, two_pass):
             logger.info("%s: first pass, noting the nodes of the wanted ways and areas",
                         p.name)
             # every way, area and node the collector may use carries one of these keys
             # (see _Collector.wants): libosmium drops the rest before Python sees them
+            # (and those of the destinations, read along: DestinationsAlong)
+            along = DestinationsAlong()
             wanted_keys = sorted({"natural", "waterway", "landuse", "water", "man_made",
-                                  "highway", *col.index.anchor_keys}
+                                  "highway", *col.index.anchor_keys, *dict(along.tags)}
                                  | ({"building"} if "buildings" in layers else set()))
 
             def way_filter():
                 return osmium.filter.KeyFilter(*wanted_keys)
 
+            def node_filter():
+                return col.index.osmium_filter(along.tags)
+
             # the relations to assemble are read with the first pass, and the second
             # yields only the ways the first kept (not the relations' member ways)
             areas, kept = osmium.area.AreaManager(), osmium.IdTracker()
             tracker = track_needed(
-                p, node_filter=col.index.osmium_filter if "facilities" in layers else None,
-                way_filter=way_filter, keep=col.wants, areas=areas, kept=kept,
+                p, node_filter=node_filter, way_filter=way_filter,
+                keep=lambda o: col.wants(o) or along.wants(o), areas=areas, kept=kept,
                 relation_filter=lambda: osmium.filter.KeyFilter(*area_keys))
-            nodes, ways = col.index.osmium_filter(), way_filter()
+            nodes, ways = node_filter(), way_filter()
             nodes.enable_for(osmium.osm.NODE)
             ways.enable_for(osmium.osm.WAY | osmium.osm.AREA)
             objects = read_objects(p, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA,
@@ -660,12 +667,16 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
                        .with_areas(osmium.filter.KeyFilter(*area_keys))
                        .with_filter(osmium.filter.EmptyTagFilter()))
         for obj in objects:
+            if along is not None:
+                along.add(obj)
             if obj.is_node():
                 col.node(obj)
             elif obj.is_way():
                 col.way(obj)
             elif obj.is_area():
                 col.area(obj)
+        if along is not None:
+            along.keep_for_later(p)
     except RuntimeError as e:  # libosmium's parse errors
         raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
                          ".osm.pbf / .osm(.gz|.bz2) file?") from None

@@ -79,12 +79,13 @@ class ServiceIndex:
                         hit.add(i)
         return [self.names[i] for i in sorted(hit)] if hit else []
 
-    def osmium_filter(self):
+    def osmium_filter(self, extra: tuple = ()):
         """A fresh libosmium filter that passes every object that may match (a
-        superset): the anchor tags, or their keys when an anchor is not exact."""
+        superset): the anchor tags, or their keys when an anchor is not exact; and
+        the objects with one of the ``extra`` (key, value) tags."""
         import osmium
 
         if self._keys:
-            return osmium.filter.KeyFilter(*self.anchor_keys)
+            return osmium.filter.KeyFilter(*sorted({*self.anchor_keys, *(k for k, _ in extra)}))
         return osmium.filter.TagFilter(*[(k, v) for k, by_value in self._pairs
-                                         for v in by_value])
+                                         for v in by_value], *extra)
