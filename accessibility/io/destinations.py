@@ -500,16 +500,16 @@ def read_osm_destinations(osm_path: str | Path, *, two_pass: bool | None = None
     shared = _SHARED.pop(_file_key(p), None)
     if shared is not None:
         logger.info("%s: motorway junctions and airports read with the OSM features", p.name)
-        return shared
+        return shared.tables(p)
     read = DestinationsAlong()
     _read_osm(p, [read.motorways, read.airports], two_pass)
     return read.tables(p)
 
 
-#: Destination tables read along with a national file's features (DestinationsAlong),
-#: by file (path, size, modification time), until read_osm_destinations takes them;
-#: of one file at most.
-_SHARED: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+#: The destinations read along with a national file's features (their tables are made
+#: when asked for), by file (path, size, modification time), until
+#: read_osm_destinations takes them; of one file at most.
+_SHARED: dict[tuple, DestinationsAlong] = {}
 
 
 def _file_key(p: Path) -> tuple:
@@ -554,7 +554,7 @@ class DestinationsAlong:
         """Hold the tables for the next :func:`read_osm_destinations` of ``p`` (of
         the last file read only)."""
         _SHARED.clear()
-        _SHARED[_file_key(p)] = self.tables(p)
+        _SHARED[_file_key(p)] = self
 
 
 def builtin_airports(osm_path: str | Path | None = None) -> pd.DataFrame:
