@@ -2,8 +2,9 @@
 
 ``python -m benchmarks.osm_features_scale --pbf FILE`` times, each in a fresh process
 (clean memory high-water mark), :func:`accessibility.io.extract_features` (services,
-water, crossings, buildings) and :func:`accessibility.io.read_motorway_junctions`,
-read in one pass (a location index of every node) and in two
+water, crossings, buildings), :func:`accessibility.io.read_motorway_junctions` and
+:func:`accessibility.io.destinations.read_osm_destinations` (junctions and airports in
+one read, what a national run reads), read in one pass (a location index of every node) and in two
 (:mod:`accessibility.io.osm_passes`: only the nodes of the wanted ways), and checks
 that both give the same tables. Files come from ``python -m benchmarks.osm_scale
 --nodes N --keep FILE --no-build`` (synthetic, a German extract's structure: most
@@ -23,13 +24,15 @@ from pathlib import Path
 
 logger = logging.getLogger("benchmarks.osm_features_scale")
 
-READERS = ("extract_features", "extract_features_no_buildings", "read_motorway_junctions")
+READERS = ("extract_features", "extract_features_no_buildings", "read_motorway_junctions",
+           "read_osm_destinations")
 #: Germany's node count (Geofabrik, 2025), the extrapolation target.
 GERMANY_NODES = 440e6
 
 
 def _measure(task: dict) -> dict:
     from accessibility.io import extract_features, read_motorway_junctions
+    from accessibility.io.destinations import read_osm_destinations
     from benchmarks.run import PeakMemory
 
     pbf, two = task["pbf"], task["two_pass"]
@@ -41,6 +44,12 @@ def _measure(task: dict) -> dict:
             out = f.counts()
             digest = _digest([f.facilities, f.water, f.crossings, f.buildings,
                               f.landuse_residential])
+            if two:  # the destinations read along (kept for the next read of them)
+                out["destinations_along"] = _digest(list(read_osm_destinations(pbf)))
+        elif task["reader"] == "read_osm_destinations":  # junctions and airports
+            j, a = read_osm_destinations(pbf, two_pass=two)
+            out = {"motorway_points": len(j), "airports": len(a)}
+            digest = _digest([j, a])
         else:
             j = read_motorway_junctions(pbf, two_pass=two)
             out = {"motorway_points": len(j)}
@@ -94,6 +103,11 @@ def run(pbf: str, readers=READERS, modes=(False, True)) -> dict:
         for r in rows:
             if r["reader"] == reader:
                 r["same_as_other_mode"] = len(d) == 1 and None not in d
+    apart = {r.get("digest") for r in rows if r["reader"] == "read_osm_destinations"}
+    for r in rows:  # the destinations read along equal those read apart
+        along = r.get("counts", {}).pop("destinations_along", None)
+        if along is not None and apart:
+            r["destinations_along_same"] = {along} == apart
     return {"pbf": str(pbf), "pbf_bytes": Path(pbf).stat().st_size,
             "nodes": meta.get("nodes"), "ways": meta.get("ways"), "rows": rows}
 

@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from accessibility.io import osm_passes
-from accessibility.io.destinations import read_motorway_junctions, read_osm_airports
+from accessibility.io.destinations import (
+    builtin_airports,
+    read_motorway_junctions,
+    read_osm_airports,
+    read_osm_destinations,
+)
 from accessibility.io.osm_features import OsmFeatures, extract_features, osm_stops
 
 from .conftest import OSM_DIR
@@ -104,6 +109,23 @@ def test_second_pass_indexes_only_the_noted_nodes(tiny):
                                 104: False, 105: False, 106: False}
 
 
+def test_second_pass_yields_the_kept_ways_and_assembles_the_relations(tiny):
+    """With kept_ways, Python sees only the ways the first pass kept; the lake's
+    untagged member ways still make its area, the unnoted track is not read."""
+    import osmium
+
+    areas, kept = osmium.area.AreaManager(), osmium.IdTracker()
+    tracker = osm_passes.track_needed(
+        tiny, way_filter=lambda: osmium.filter.KeyFilter("highway"),
+        keep=lambda o: o.is_relation() or "bridge" in o.tags or "tunnel" in o.tags,
+        relation_filter=lambda: osmium.filter.KeyFilter("natural"), areas=areas, kept=kept)
+    objs = [(o.type_str(), o.id if o.type_str() != "a" else o.orig_id())
+            for o in osm_passes.read_objects(
+                tiny, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA, [],
+                tracker=tracker, areas=areas, kept_ways=kept) if not o.is_node()]
+    assert sorted(objs) == [("a", 200), ("w", 104), ("w", 106)]
+
+
 @pytest.mark.parametrize("name", ["dreieich.osm.gz", "north-bayreuth.osm.gz",
                                   "heidelberg.osm.pbf", "herrenberg-minimal.osm.pbf"])
 def test_shared_extracts_two_pass_reads_the_same(name):
@@ -136,6 +158,59 @@ def test_osm_airports_two_pass_reads_the_same(tmp_path):
     assert one["id"].tolist() == ["FRA", "HAJ"]
     assert one["lon"].tolist() == pytest.approx([8.5, (9.6 * 2 + 9.7 * 2) / 4])  # 4 refs
     pd.testing.assert_frame_equal(one, read_osm_airports(p, two_pass=True))
+
+
+_ROADS_AND_AIRPORT = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+<node id="1" lat="52.40" lon="9.60"/><node id="2" lat="52.41" lon="9.61"/>
+<node id="3" lat="52.42" lon="9.62"/><node id="4" lat="52.405" lon="9.59"/>
+<node id="5" lat="52.46" lon="9.68"><tag k="aeroway" v="aerodrome"/><tag k="iata" v="HAJ"/>
+<tag k="name" v="Hannover"/></node>
+<node id="6" lat="52.41" lon="9.61"><tag k="highway" v="motorway_junction"/>
+<tag k="name" v="Garbsen"/><tag k="ref" v="41"/></node>
+<way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="motorway"/></way>
+<way id="11"><nd ref="4"/><nd ref="2"/><tag k="highway" v="motorway_link"/></way>
+</osm>"""
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_osm_destinations_in_one_read(tmp_path, two_pass):
+    """Motorway junctions and airports read together are those read apart."""
+    p = tmp_path / "roads.osm"
+    p.write_text(_ROADS_AND_AIRPORT, encoding="utf-8")
+    motorways, airports = read_osm_destinations(p, two_pass=two_pass)
+    pd.testing.assert_frame_equal(motorways, read_motorway_junctions(p, two_pass=two_pass))
+    pd.testing.assert_frame_equal(airports, builtin_airports(p))
+    assert motorways["osm_node"].tolist() == [6, 2]  # the junction node, the ramp end
+    assert airports.loc[airports["id"] == "HAJ", "lon"].tolist() == [9.68]
+    path = _shared("hannover-braunschweig-main-roads.osm.pbf")
+    pd.testing.assert_frame_equal(read_osm_destinations(path, two_pass=two_pass)[0],
+                                  read_motorway_junctions(path, two_pass=not two_pass))
+
+
+def test_destinations_read_along_with_the_features(tmp_path, monkeypatch):
+    """A two-pass features read keeps the destinations of the same file for the next
+    read_osm_destinations, which then does not read; they equal a read of their own."""
+    from accessibility.io import destinations
+
+    p = tmp_path / "roads.osm"
+    p.write_text(_ROADS_AND_AIRPORT, encoding="utf-8")
+    apart = read_osm_destinations(p, two_pass=True)
+    extract_features(p, two_pass=False)
+    key = destinations._file_key(p)
+    assert key not in destinations._SHARED  # one pass: nothing kept
+    extract_features(p, two_pass=True, buildings=False)
+
+    def no_read(*args):
+        raise AssertionError("read the file again")
+
+    with monkeypatch.context() as m:
+        m.setattr(destinations, "_read_osm", no_read)
+        along = read_osm_destinations(p, two_pass=True)
+    for a, b in zip(along, apart, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert key not in destinations._SHARED  # taken once: the next call reads
+    pd.testing.assert_frame_equal(read_osm_destinations(p)[0], apart[0])
 
 
 def test_two_pass_chosen_by_file_size(tiny, monkeypatch):

@@ -19,6 +19,7 @@ from ..io.destinations import (
     read_destinations,
     read_long_distance_stations,
     read_motorway_junctions,
+    read_osm_destinations,
 )
 from ..io.gtfs import GtfsFeed, long_distance_stations, read_gtfs, stop_departures_by_mode
 from ..models.indicators import (
@@ -78,7 +79,11 @@ def collect_destinations(*, osm: str | Path | None = None,
     """
     parts: list[pd.DataFrame] = []
     report: list[str] = []
-    if osm is not None:
+    located_airports = None
+    if osm is not None and airports is True:  # both from one read of the file
+        motorways, located_airports = read_osm_destinations(osm)
+        parts.append(motorways)
+    elif osm is not None:
         parts.append(read_motorway_junctions(osm))
     if isinstance(stations, pd.DataFrame):
         report += stations.attrs.get("report", [])
@@ -93,7 +98,7 @@ def collect_destinations(*, osm: str | Path | None = None,
     if isinstance(airports, pd.DataFrame):
         parts.append(_of_kind(airports, "airport"))
     elif airports is True:  # the list, located in the extract where it has them
-        parts.append(builtin_airports(osm))
+        parts.append(builtin_airports(osm) if located_airports is None else located_airports)
     elif airports not in (False, None):
         parts.append(read_airports(airports))
     if overrides is not None:

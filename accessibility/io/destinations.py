@@ -102,12 +102,14 @@ __all__ = [
     "MAX_PRICE_CATEGORY",
     "OCCASIONAL_LONG_DISTANCE",
     "STATIONS_PATH",
+    "DestinationsAlong",
     "builtin_airports",
     "read_airports",
     "read_destinations",
     "read_long_distance_stations",
     "read_motorway_junctions",
     "read_osm_airports",
+    "read_osm_destinations",
 ]
 
 #: Columns of every destination table.
@@ -183,36 +185,66 @@ def read_motorway_junctions(osm_path: str | Path, *, two_pass: bool | None = Non
         (the OSM id of the point itself) and ``point`` ("junction" or "ramp").
         Empty (with a warning) when the extract has no motorway.
     """
-    import osmium
-    from pyproj import Transformer
-    from scipy.spatial import cKDTree
-
     p = check_osm_path(osm_path)
-    junctions: list[tuple[int, float, float, str | None, str | None]] = []
-    motorway_nodes: set[int] = set()
-    link_nodes: dict[int, tuple[float, float]] = {}
-    n_ways = 0
+    motorways = _Motorways()
+    _read_osm(p, [motorways], two_pass)
+    return _motorway_table(p, motorways)
+
+
+class _Motorways:
+    """The motorway objects of an OSM file, as :func:`_read_osm` hands them over."""
+
+    tags = (("highway", "motorway_junction"), ("highway", "motorway"),
+            ("highway", "motorway_link"))
+    _values = frozenset(v for _, v in tags)
+
+    def __init__(self) -> None:
+        self.junctions: list[tuple[int, float, float, str | None, str | None]] = []
+        self.motorway_nodes: set[int] = set()
+        self.link_nodes: dict[int, tuple[float, float]] = {}
+        self.n_ways = 0
+
+    def add(self, obj) -> None:
+        highway = obj.tags.get("highway")
+        if highway not in self._values:
+            return
+        if obj.is_node():
+            if obj.location.valid():
+                self.junctions.append((obj.id, obj.location.lon, obj.location.lat,
+                                       obj.tags.get("name"), obj.tags.get("ref")))
+            return
+        self.n_ways += 1
+        if highway == "motorway":
+            self.motorway_nodes.update(n.ref for n in obj.nodes)
+        else:
+            for nd in obj.nodes:
+                if nd.location.valid():
+                    self.link_nodes[nd.ref] = (nd.location.lon, nd.location.lat)
+
+
+def _read_osm(p: Path, readers: list, two_pass: bool | None) -> None:
+    """One read (two with ``two_pass``) of the objects that carry one of the readers'
+    ``tags``; every reader's ``add`` sees every object and takes its own."""
+    import osmium
+
+    pairs = [t for r in readers for t in r.tags]
     try:
-        fp = read_tagged(p, lambda: osmium.filter.TagFilter(
-            ("highway", "motorway_junction"), ("highway", "motorway"),
-            ("highway", "motorway_link")), two_pass)
-        for obj in fp:
-            if obj.is_node():
-                if obj.location.valid():
-                    junctions.append((obj.id, obj.location.lon, obj.location.lat,
-                                      obj.tags.get("name"), obj.tags.get("ref")))
-                continue
-            n_ways += 1
-            if obj.tags.get("highway") == "motorway":
-                motorway_nodes.update(n.ref for n in obj.nodes)
-            else:
-                for nd in obj.nodes:
-                    if nd.location.valid():
-                        link_nodes[nd.ref] = (nd.location.lon, nd.location.lat)
+        for obj in read_tagged(p, lambda: osmium.filter.TagFilter(*pairs), two_pass):
+            for r in readers:
+                r.add(obj)
     except RuntimeError as e:  # libosmium's parse errors
         raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
                          ".osm.pbf / .osm(.gz|.bz2) file?") from None
-    ramp = sorted(set(link_nodes) & motorway_nodes)
+
+
+def _motorway_table(p: Path, motorways: _Motorways) -> pd.DataFrame:
+    """The junctions and ramp ends of :func:`read_motorway_junctions`."""
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    junctions, link_nodes, n_ways = (motorways.junctions, motorways.link_nodes,
+                                     motorways.n_ways)
+    ramp = sorted(set(link_nodes) & motorways.motorway_nodes)
     source = f"OSM {p.name}"
     # exits to rest areas and service stations are no Anschlussstelle: leave out the
     # junction nodes named so, and below the ramp ends that belong to them
@@ -414,33 +446,115 @@ def read_osm_airports(osm_path: str | Path, iata: set[str] | None = None, *,
     pandas.DataFrame
         The destination columns with ``kind`` "airport", ``id`` the IATA code.
     """
-    import osmium
-
     p = check_osm_path(osm_path)
-    rows: dict[str, tuple[str, float, float]] = {}
-    try:
-        fp = read_tagged(p, lambda: osmium.filter.TagFilter(("aeroway", "aerodrome")),
-                         two_pass)
-        for obj in fp:
-            code = (obj.tags.get("iata") or "").strip().upper()
-            if not code or (iata is not None and code not in iata) or code in rows:
-                continue
-            if obj.is_node():
-                if obj.location.valid():
-                    rows[code] = (obj.tags.get("name"), obj.location.lon, obj.location.lat)
-            else:
-                pts = [(n.location.lon, n.location.lat) for n in obj.nodes
-                       if n.location.valid()]
-                if pts:
-                    lon, lat = np.mean(pts, axis=0)
-                    rows[code] = (obj.tags.get("name"), float(lon), float(lat))
-    except RuntimeError as e:  # libosmium's parse errors
-        raise InputError(f"cannot read {p} as OpenStreetMap data ({e})") from None
-    codes = sorted(rows)
-    return _frame("airport", codes, [rows[c][0] for c in codes],
-                  np.array([rows[c][1] for c in codes], float),
-                  np.array([rows[c][2] for c in codes], float),
-                  f"OSM {p.name} (aeroway=aerodrome with iata)")
+    airports = _Airports(iata)
+    _read_osm(p, [airports], two_pass)
+    return airports.table(p)
+
+
+class _Airports:
+    """The ``aeroway=aerodrome`` objects with an ``iata`` tag (of ``iata``, if given)."""
+
+    tags = (("aeroway", "aerodrome"),)
+
+    def __init__(self, iata: set[str] | None) -> None:
+        self.iata = iata
+        self.rows: dict[str, tuple[str, float, float]] = {}
+
+    def add(self, obj) -> None:
+        if obj.tags.get("aeroway") != "aerodrome":
+            return
+        code = (obj.tags.get("iata") or "").strip().upper()
+        if not code or (self.iata is not None and code not in self.iata) or code in self.rows:
+            return
+        if obj.is_node():
+            if obj.location.valid():
+                self.rows[code] = (obj.tags.get("name"), obj.location.lon, obj.location.lat)
+        else:
+            pts = [(n.location.lon, n.location.lat) for n in obj.nodes if n.location.valid()]
+            if pts:
+                lon, lat = np.mean(pts, axis=0)
+                self.rows[code] = (obj.tags.get("name"), float(lon), float(lat))
+
+    def table(self, p: Path) -> pd.DataFrame:
+        rows = self.rows
+        codes = sorted(rows)
+        return _frame("airport", codes, [rows[c][0] for c in codes],
+                      np.array([rows[c][1] for c in codes], float),
+                      np.array([rows[c][2] for c in codes], float),
+                      f"OSM {p.name} (aeroway=aerodrome with iata)")
+
+
+def read_osm_destinations(osm_path: str | Path, *, two_pass: bool | None = None
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`read_motorway_junctions` and :func:`builtin_airports` of one OSM file in
+    one read (two passes on a national file instead of four).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The motorway destinations and the built-in airports (located in the file where
+        it has them), as the two functions return them.
+    """
+    p = check_osm_path(osm_path)
+    shared = _SHARED.pop(_file_key(p), None)
+    if shared is not None:
+        logger.info("%s: motorway junctions and airports read with the OSM features", p.name)
+        return shared.tables(p)
+    read = DestinationsAlong()
+    _read_osm(p, [read.motorways, read.airports], two_pass)
+    return read.tables(p)
+
+
+#: The destinations read along with a national file's features (their tables are made
+#: when asked for), by file (path, size, modification time), until
+#: read_osm_destinations takes them; of one file at most.
+_SHARED: dict[tuple, DestinationsAlong] = {}
+
+
+def _file_key(p: Path) -> tuple:
+    st = p.stat()
+    return str(p.resolve()), st.st_size, st.st_mtime_ns
+
+
+class DestinationsAlong:
+    """The objects of :func:`read_osm_destinations`, collected during another read
+    of the same file (the two passes of :func:`accessibility.io.extract_features`):
+    a national run then reads the file twice for both instead of four times. The
+    tables wait for the next ``read_osm_destinations`` of that file (a pipeline reads
+    the features first), which returns them without reading.
+    """
+
+    #: The (key, value) tags of the objects it takes.
+    tags = _Motorways.tags + _Airports.tags
+
+    def __init__(self) -> None:
+        self.listed = read_airports()
+        self.motorways = _Motorways()
+        self.airports = _Airports(set(self.listed["id"].astype(str)))
+
+    def wants(self, obj) -> bool:
+        """Whether a way of a first pass is one of its ways (its nodes are needed)."""
+        tags = obj.tags
+        return obj.is_way() and (tags.get("highway") in _Motorways._values
+                                 or tags.get("aeroway") == "aerodrome")
+
+    def add(self, obj) -> None:
+        """Take a node or way of the second pass (each reader tests its tags)."""
+        if obj.is_node() or obj.is_way():
+            self.motorways.add(obj)
+            self.airports.add(obj)
+
+    def tables(self, p: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The motorway destinations and the located built-in airports."""
+        return (_motorway_table(p, self.motorways),
+                _located_airports(self.listed, self.airports.table(p), p))
+
+    def keep_for_later(self, p: Path) -> None:
+        """Hold the tables for the next :func:`read_osm_destinations` of ``p`` (of
+        the last file read only)."""
+        _SHARED.clear()
+        _SHARED[_file_key(p)] = self
 
 
 def builtin_airports(osm_path: str | Path | None = None) -> pd.DataFrame:
@@ -450,11 +564,15 @@ def builtin_airports(osm_path: str | Path | None = None) -> pd.DataFrame:
     listed = read_airports()
     if osm_path is None:
         return listed
-    osm = read_osm_airports(osm_path, set(listed["id"].astype(str)))
+    return _located_airports(listed, read_osm_airports(osm_path, set(listed["id"].astype(str))),
+                             Path(osm_path))
+
+
+def _located_airports(listed: pd.DataFrame, osm: pd.DataFrame, p: Path) -> pd.DataFrame:
     if not len(osm):
         return listed
     rest = listed[~listed["id"].astype(str).isin(set(osm["id"].astype(str)))]
-    logger.info("airports located in %s: %s", Path(osm_path).name, ", ".join(osm["id"]))
+    logger.info("airports located in %s: %s", p.name, ", ".join(osm["id"]))
     return pd.concat([osm, rest], ignore_index=True)
 
 

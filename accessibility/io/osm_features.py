@@ -67,8 +67,10 @@ from shapely import LineString
 from .._errors import InputError
 from ..defaults import METRIC_CRS as DEFAULT_METRIC_CRS
 from ..vocabulary import FACILITY_ORDER
+from .destinations import DestinationsAlong
 from .osm_files import check_osm_path
 from .osm_passes import read_objects, track_needed, use_two_pass
+from .osm_rule_index import ServiceIndex
 
 logger = logging.getLogger(__name__)
 
@@ -343,13 +345,10 @@ class _Collector:
                  min_stream_width_m: float | None) -> None:
         self.wkbfab = osmium.geom.WKBFactory()
         self.rules = rules
-        self.service_items = tuple(rules.items())
+        self.index = ServiceIndex(rules)
         # a feature can only match when it carries one of these keys
         self.trigger_keys = tuple(sorted({k for s in rules.values() for r in s.rules
                                           for k in r.keys}))
-        # fewer keys for libosmium's filter of a first pass: one a rule needs
-        self.filter_keys = tuple(sorted({r.keys[0] for s in rules.values()
-                                         for r in s.rules}))
         self.layers = layers
         self.min_stream_width_m = min_stream_width_m
         # facilities from nodes: lon/lat arrays; from ways/areas: WKB (later a point)
@@ -367,9 +366,7 @@ class _Collector:
 
     # -- services
     def _services(self, tags) -> list[str]:
-        if not any(k in tags for k in self.trigger_keys):
-            return []
-        return [name for name, sr in self.service_items if sr.matches(tags)]
+        return self.index.services(tags)
 
     # -- geometry helpers
     def _line_wkb(self, w):
@@ -631,32 +628,38 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
     area_keys = {"building", "natural", "waterway", "landuse", "water", "man_made"}
     area_keys.update(col.trigger_keys)
     area_keys = sorted(area_keys)
+    along = None
     try:
         if use_two_pass(p, two_pass):
             logger.info("%s: first pass, noting the nodes of the wanted ways and areas",
                         p.name)
             # every way, area and node the collector may use carries one of these keys
             # (see _Collector.wants): libosmium drops the rest before Python sees them
+            # (and those of the destinations, read along: DestinationsAlong)
+            along = DestinationsAlong()
             wanted_keys = sorted({"natural", "waterway", "landuse", "water", "man_made",
-                                  "highway", *col.filter_keys}
+                                  "highway", *col.index.anchor_keys, *dict(along.tags)}
                                  | ({"building"} if "buildings" in layers else set()))
-
-            def node_filter():
-                return osmium.filter.KeyFilter(*col.filter_keys)
 
             def way_filter():
                 return osmium.filter.KeyFilter(*wanted_keys)
 
+            def node_filter():
+                return col.index.osmium_filter(along.tags)
+
+            # the relations to assemble are read with the first pass, and the second
+            # yields only the ways the first kept (not the relations' member ways)
+            areas, kept = osmium.area.AreaManager(), osmium.IdTracker()
             tracker = track_needed(
-                p, node_filter=node_filter if "facilities" in layers else None,
-                way_filter=way_filter, keep=col.wants,
+                p, node_filter=node_filter, way_filter=way_filter,
+                keep=lambda o: col.wants(o) or along.wants(o), areas=areas, kept=kept,
                 relation_filter=lambda: osmium.filter.KeyFilter(*area_keys))
             nodes, ways = node_filter(), way_filter()
             nodes.enable_for(osmium.osm.NODE)
             ways.enable_for(osmium.osm.WAY | osmium.osm.AREA)
             objects = read_objects(p, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA,
-                                   [nodes, ways], tracker=tracker,
-                                   area_filters=[osmium.filter.KeyFilter(*area_keys)])
+                                   [nodes, ways], tracker=tracker, areas=areas,
+                                   kept_ways=kept)
         else:
             objects = (osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY
                                             | osmium.osm.AREA)
@@ -664,12 +667,16 @@ def _run(path, rules, layers: frozenset, min_stream_width_m, dedupe: bool,
                        .with_areas(osmium.filter.KeyFilter(*area_keys))
                        .with_filter(osmium.filter.EmptyTagFilter()))
         for obj in objects:
+            if along is not None:
+                along.add(obj)
             if obj.is_node():
                 col.node(obj)
             elif obj.is_way():
                 col.way(obj)
             elif obj.is_area():
                 col.area(obj)
+        if along is not None:
+            along.keep_for_later(p)
     except RuntimeError as e:  # libosmium's parse errors
         raise InputError(f"cannot read {p} as OpenStreetMap data ({e}); is it a valid "
                          ".osm.pbf / .osm(.gz|.bz2) file?") from None
