@@ -184,6 +184,15 @@ def test_the_profile_cap_clips_every_edge_and_bounds_the_edge_test(tmp_path):
     assert (g.length_m[road] / g.time_s[road] * 3.6).max() == pytest.approx(130.0)
     assert top_speed_ms(g) * 3.6 == pytest.approx(130.0 * 1.01)
     assert top_speed_ms(graph_from_osm(tmp_path / "fast.osm", osrm)) * 3.6 == pytest.approx(200.0)
+    # a ferry timed by its duration tag (20 minutes over two segments) runs no faster
+    # than the cap either: a duration of 1 minute gives 2 x SEG at 130 km/h
+    (tmp_path / "ferry.osm").write_text(src.replace('v="00:20"', 'v="00:01"'))
+    g = graph_from_osm(tmp_path / "ferry.osm")
+    ferry = np.array(g.class_names)[g.road_class] == "ferry"
+    np.testing.assert_allclose(g.time_s[ferry], g.length_m[ferry] / (130 / 3.6))
+    g = graph_from_osm(tmp_path / "ferry.osm", osrm)
+    # (both directions: 60 s each)
+    assert g.time_s[np.array(g.class_names)[g.road_class] == "ferry"].sum() == pytest.approx(120.0)
     with pytest.raises(InputError, match="max_speed_kmh"):
         dataclasses.replace(DEFAULT_PROFILE, max_speed_kmh=500.0)
 
