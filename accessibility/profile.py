@@ -51,6 +51,12 @@ class SpeedProfile:
         Speed of the access legs (a point to its snapped node, straight line) that
         goes with these speeds, when it was fitted together with them; used when
         ``[graph] access_speed_kmh`` is not set. It does not change the graph.
+    max_speed_kmh : float, optional
+        No edge is faster: a posted limit, class speed (times its factor) or ferry
+        duration above it is clipped to it. A graph built with a cap records it, and
+        the Lage's edge test takes it as the speed of any road beyond the extract (a
+        larger extract built with the same profile has none faster); without one,
+        :data:`~accessibility.defaults.EDGE_TOP_SPEED_KMH`.
     """
 
     name: str
@@ -63,6 +69,7 @@ class SpeedProfile:
     description: str = ""
     mode: str = "car"
     access_speed_kmh: float | None = None
+    max_speed_kmh: float | None = None
 
     def __post_init__(self) -> None:
         for k, v in self.speeds_kmh.items():
@@ -87,6 +94,9 @@ class SpeedProfile:
         if self.access_speed_kmh is not None and not 0 < self.access_speed_kmh <= top:
             raise InputError(f"profile {self.name!r}: access_speed_kmh must be in (0, {top:g}] "
                              f"km/h, got {self.access_speed_kmh!r}")
+        if self.max_speed_kmh is not None and not 0 < self.max_speed_kmh <= vmax:
+            raise InputError(f"profile {self.name!r}: max_speed_kmh must be in (0, {vmax:g}] "
+                             f"km/h, got {self.max_speed_kmh!r}")
 
     @property
     def access_keys(self) -> tuple[str, ...]:
@@ -107,7 +117,8 @@ class SpeedProfile:
                            sorted(self.blocked_access), self.maxspeed_zones_kmh,
                            self.class_factors]
                           # graphs record the profile's access speed (meta): key it too
-                          + ([self.access_speed_kmh] if self.access_speed_kmh else []),
+                          + ([self.access_speed_kmh] if self.access_speed_kmh else [])
+                          + ([{"cap": self.max_speed_kmh}] if self.max_speed_kmh else []),
                           sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -142,16 +153,22 @@ class SpeedProfile:
     def edge_speed_kmh(self, highway: str, maxspeed: str | None) -> float:
         """Travel speed of a way of class ``highway`` with tag ``maxspeed``."""
         if self.mode == "foot":  # walking speed does not follow the speed limit
-            return float(self.speeds_kmh[highway]) * self.class_factors.get(highway, 1.0)
+            return self.capped(float(self.speeds_kmh[highway])
+                               * self.class_factors.get(highway, 1.0))
         parsed = self.parse_maxspeed(maxspeed)
         speed = (parsed * self.maxspeed_factor if parsed is not None
                  else float(self.speeds_kmh[highway]))
-        return speed * self.class_factors.get(highway, 1.0)
+        return self.capped(speed * self.class_factors.get(highway, 1.0))
+
+    def capped(self, kmh: float) -> float:
+        """``kmh``, no faster than the profile's ``max_speed_kmh`` (if it has one)."""
+        return kmh if self.max_speed_kmh is None else min(kmh, self.max_speed_kmh)
 
 
 def _from_dict(d: dict, source: str) -> SpeedProfile:
     known = {"name", "description", "maxspeed_factor", "ferry_speed_kmh", "blocked_access",
-             "speeds_kmh", "maxspeed_zones_kmh", "class_factors", "mode", "access_speed_kmh"}
+             "speeds_kmh", "maxspeed_zones_kmh", "class_factors", "mode", "access_speed_kmh",
+             "max_speed_kmh"}
     unknown = set(d) - known
     if unknown:
         raise InputError(f"speed profile {source}: unknown keys {sorted(unknown)}; "
@@ -172,6 +189,8 @@ def _from_dict(d: dict, source: str) -> SpeedProfile:
         mode=str(d.get("mode", "car")),
         access_speed_kmh=(float(d["access_speed_kmh"]) if d.get("access_speed_kmh") is not None
                           else None),
+        max_speed_kmh=(float(d["max_speed_kmh"]) if d.get("max_speed_kmh") is not None
+                       else None),
     )
 
 

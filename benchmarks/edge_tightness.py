@@ -18,7 +18,13 @@ dropped, and a node inside with an edge to one outside on land becomes a cut nod
 road leads there). With the
 national register and central places, only municipalities whose route could leave
 Germany may be flagged; the table gives the distance to the border of the flagged
-ones.
+ones. The synthetic graph carries the cap of the ``de-car`` profile (130 km/h): no edge
+of the lattice is faster, so the Lage's edge test takes it as the speed abroad.
+
+The Lage's exactness test (``models/lage_exact.exact_origins``) is timed per region,
+with its rule (per cut node, the profile's cap) and, on the same inputs, the rule
+before (per section of the border, 200 km/h), each warm (the second of two calls):
+``lage_test`` in the JSON, seconds and the origins each flags.
 
     python -m benchmarks.edge_tightness                      # regional extracts
     python -m benchmarks.edge_tightness --national 1000000   # plus the synthetic national graph
@@ -60,6 +66,34 @@ FLAGS = {"MZ": ("t_mz_min", "mz_edge_flag"), "OZ": ("t_oz_min", "oz_edge_flag"),
          "Lage (potential)": ("potential_2h", "edge_flag")}
 
 logger = logging.getLogger(__name__)
+#: Per call of the Lage's exactness test: seconds and flagged origins, the rule now
+#: and the rule before (sections, 200 km/h) on the same inputs.
+LAGE_TEST: list[dict] = []
+
+
+def _timed_exact_origins():
+    """Wrap ``lage_exact.exact_origins`` so that every call is timed and repeated with
+    the rule before (the potentials use the rule now)."""
+    from accessibility.models import lage_exact
+
+    inner = lage_exact.exact_origins
+
+    def timed(*args, **kw):
+        # each rule twice, alternating, the second call timed: no compilation or
+        # first-call cost in either; wall and CPU seconds (the machine may be loaded)
+        before_kw = kw | {"by_node": False, "top_speed_kmh": 200.0}
+        runs = {}
+        for name, k in (("now", kw), ("before", before_kw)) * 2:
+            t, c = time.perf_counter(), time.process_time()
+            runs[name] = (inner(*args, **k), time.perf_counter() - t, time.process_time() - c)
+        (now, now_s, now_cpu), (before, before_s, before_cpu) = runs["now"], runs["before"]
+        LAGE_TEST.append({"seconds": now_s, "cpu_seconds": now_cpu,
+                          "before_seconds": before_s, "before_cpu_seconds": before_cpu,
+                          "origins": int(now.size), "flagged": int((~now).sum()),
+                          "flagged_before": int((~before).sum())})
+        return now
+
+    lage_exact.exact_origins = timed
 
 
 def without_cut(graph):
@@ -92,11 +126,14 @@ def regional(name: str, osm: str, clip, munis, cp) -> dict:
     g = build_graph(path, clip=clip)
     dest = acc.collect_destinations(osm=path, stations=STATIONS, airports=True)
     t = time.perf_counter()
+    LAGE_TEST.clear()
     cut, _ = flagged(g, munis, cp, dest)
+    test = dict(LAGE_TEST[0]) if LAGE_TEST else {}
     guess, _ = flagged(without_cut(g), munis, cp, dest)
     n_cut = cut_nodes(g)
     return {"region": name, "cut_nodes": int(n_cut.sum()) if n_cut is not None else 0,
-            "cut": cut, "guess": guess, "seconds": time.perf_counter() - t}
+            "cut": cut, "guess": guess, "seconds": time.perf_counter() - t,
+            "lage_test": test}
 
 
 def germany_cut(n_nodes: int, seed: int = 0):
@@ -122,8 +159,9 @@ def germany_cut(n_nodes: int, seed: int = 0):
     cut[g.sources[cross & inside[g.sources]]] = True
     cut[g.targets[cross & inside[g.targets]]] = True
     sub = g.subgraph(inside)
+    # the lattice's speeds stay within de-car's cap (benchmarks.synthetic.SPEEDS_KMH)
     sub = dataclasses.replace(sub, meta=dict(sub.meta) | {
-        "cut_osm_ids": g.osm_id[cut].tolist()})
+        "cut_osm_ids": g.osm_id[cut].tolist(), "max_speed_kmh": 130.0})
     sub, _ = largest_scc(sub)
     return sub, de
 
@@ -137,8 +175,10 @@ def national(n_nodes: int, munis, cp) -> dict:
     g, de = germany_cut(n_nodes)
     build_s = time.perf_counter() - t
     t = time.perf_counter()
+    LAGE_TEST.clear()
     cut, res = flagged(g, munis, cp, None, engine="ch")
     cut_s = time.perf_counter() - t
+    test = dict(LAGE_TEST[0]) if LAGE_TEST else {}
     guess, _ = flagged(without_cut(g), munis, cp, None, engine="ch")
     # how far from the border the flagged municipalities lie
     x, y = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), g.crs)
@@ -152,7 +192,7 @@ def national(n_nodes: int, munis, cp) -> dict:
     n_cut = cut_nodes(g)
     return {"region": f"Germany (synthetic, {n_nodes:,} nodes)", "cut_nodes": int(n_cut.sum()),
             "cut": cut, "guess": guess, "border": far, "seconds": cut_s,
-            "graph_s": build_s, "nodes_in_germany": int(g.n_nodes)}
+            "graph_s": build_s, "nodes_in_germany": int(g.n_nodes), "lage_test": test}
 
 
 def table(rows: list[dict]) -> str:
@@ -182,6 +222,7 @@ def main(argv=None) -> None:
     p.add_argument("--json", type=Path, help="write the rows as JSON")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _timed_exact_origins()
     munis = read_municipalities(REGISTER)
     cp = read_central_places(CENTRAL)
     rows = [regional(n, f, c, munis, cp) for n, f, c in REGIONS]
@@ -194,6 +235,13 @@ def main(argv=None) -> None:
                   f"(cut rule): " + "; ".join(
                       f"{k} max {v['max_border_km']:.1f} km, median {v['median_border_km']:.1f} km"
                       for k, v in r["border"].items() if v["max_border_km"] is not None))
+    for r in rows:
+        if r.get("lage_test"):
+            x = r["lage_test"]
+            print(f"{r['region']}: Lage exactness test {x['seconds']:.1f} s "
+                  f"({x['cpu_seconds']:.1f} s CPU), {x['flagged']} of {x['origins']} origins "
+                  f"flagged (rule before: {x['before_seconds']:.1f} s, "
+                  f"{x['before_cpu_seconds']:.1f} s CPU, {x['flagged_before']} flagged)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 

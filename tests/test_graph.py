@@ -159,6 +159,44 @@ def test_parse_duration(value, expected):
     assert parse_duration_s(value) == expected
 
 
+def test_the_profile_cap_clips_every_edge_and_bounds_the_edge_test(tmp_path):
+    """de-car caps every edge at 130 km/h: a posted 160 (or a class factor of 1.5 on
+    the motorway) runs at 130, and the graph records the cap, which the edge test
+    takes (1 % over it for the projection) as the speed beyond the cut; osrm-car has no
+    cap: 200 km/h. A cap above the plausible speeds is an input error."""
+    import dataclasses
+
+    from accessibility.graph import top_speed_ms
+
+    assert DEFAULT_PROFILE.max_speed_kmh == 130.0
+    assert DEFAULT_PROFILE.edge_speed_kmh("motorway", "160") == 130.0
+    assert DEFAULT_PROFILE.edge_speed_kmh("primary", "70") == 70.0
+    fast = DEFAULT_PROFILE.with_factors({"motorway": 1.5})
+    assert fast.edge_speed_kmh("motorway", None) == 130.0
+    osrm = load_profile("osrm-car")
+    assert osrm.max_speed_kmh is None and osrm.edge_speed_kmh("motorway", "160") == 128.0
+    src = (TEST_DATA / "tiny.osm").read_text().replace('<tag k="maxspeed" v="none"/>',
+                                                          '<tag k="maxspeed" v="160"/>')
+    (tmp_path / "fast.osm").write_text(src)
+    g = graph_from_osm(tmp_path / "fast.osm")
+    assert g.meta["max_speed_kmh"] == 130.0
+    road = np.array(g.class_names)[g.road_class] != "ferry"
+    assert (g.length_m[road] / g.time_s[road] * 3.6).max() == pytest.approx(130.0)
+    assert top_speed_ms(g) * 3.6 == pytest.approx(130.0 * 1.01)
+    assert top_speed_ms(graph_from_osm(tmp_path / "fast.osm", osrm)) * 3.6 == pytest.approx(200.0)
+    # a ferry timed by its duration tag (20 minutes over two segments) runs no faster
+    # than the cap either: a duration of 1 minute gives 2 x SEG at 130 km/h
+    (tmp_path / "ferry.osm").write_text(src.replace('v="00:20"', 'v="00:01"'))
+    g = graph_from_osm(tmp_path / "ferry.osm")
+    ferry = np.array(g.class_names)[g.road_class] == "ferry"
+    np.testing.assert_allclose(g.time_s[ferry], g.length_m[ferry] / (130 / 3.6))
+    g = graph_from_osm(tmp_path / "ferry.osm", osrm)
+    # (both directions: 60 s each)
+    assert g.time_s[np.array(g.class_names)[g.road_class] == "ferry"].sum() == pytest.approx(120.0)
+    with pytest.raises(InputError, match="max_speed_kmh"):
+        dataclasses.replace(DEFAULT_PROFILE, max_speed_kmh=500.0)
+
+
 def test_profile_from_toml(tmp_path):
     p = tmp_path / "slow.toml"
     p.write_text('name = "slow"\nmaxspeed_factor = 1.0\n[speeds_kmh]\nresidential = 10\n')
@@ -370,6 +408,7 @@ PROFILE_CHANGES = {
     "class_factors": lambda p: {**p.class_factors, "primary": 0.9},
     "mode": lambda p: "foot",
     "access_speed_kmh": lambda p: (p.access_speed_kmh or 20.0) + 1.0,
+    "max_speed_kmh": lambda p: (p.max_speed_kmh or 130.0) + 10.0,
 }
 
 

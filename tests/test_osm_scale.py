@@ -205,7 +205,10 @@ def _plain_graph_from_osm(path, profile):
         way_len = np.bincount(way, weights=length, minlength=n_ways)
         share = np.divide(length, way_len[way], out=np.zeros_like(length), where=way_len[way] > 0)
         on_timed = timed[way]
-        t_fw[on_timed] = t_bw[on_timed] = (duration[way] * share)[on_timed]
+        timed_s = duration[way] * share
+        if profile.max_speed_kmh is not None:  # no faster than the profile's cap
+            timed_s = np.maximum(timed_s, length / (profile.max_speed_kmh / 3.6))
+        t_fw[on_timed] = t_bw[on_timed] = timed_s[on_timed]
     fwd, bwd = (direction & 1) > 0, (direction & 2) > 0
     return from_edges(
         np.concatenate([a[fwd], b[bwd]]), np.concatenate([b[fwd], a[bwd]]),

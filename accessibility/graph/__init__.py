@@ -32,6 +32,7 @@ from .extent import (
     in_extent,
     max_speed_ms,
     snap_may_move,
+    top_speed_ms,
 )
 from .osm import graph_from_osm
 from .osmnx_io import from_networkx, from_place, from_polygon
@@ -80,6 +81,7 @@ __all__ = [
     "simplify",
     "snap_may_move",
     "snap_points",
+    "top_speed_ms",
 ]
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "in_extent",
     "max_speed_ms",
     "snap_may_move",
+    "top_speed_ms",
 ]
 
 
@@ -134,3 +135,30 @@ def max_speed_ms(graph: RoadGraph) -> float:
             float(np.max(graph.length_m[moving] / graph.time_s[moving])) if moving.any()
             else float("inf"))
     return graph.__dict__["_max_speed_ms"]
+
+
+#: A profile's cap is a real road's speed: the edge test's straight lines beyond the
+#: cut, measured in the graph's metric CRS, may overstate the ground distance by its
+#: scale error (UTM 32N: up to 0.2 % across Germany; LAEA less), so the cap is raised
+#: by 1 %. (200 km/h without a cap is far above any road already.)
+PROJECTION_MARGIN = 1.01
+
+
+def top_speed_ms(graph: RoadGraph, top_speed_kmh: float | None = None) -> float:
+    """No road of a larger extract is faster than this (m/s): the edge tests' speed
+    of a straight line beyond the cut.
+
+    ``top_speed_kmh`` if given; else, for a graph built with a profile that caps
+    every edge (``meta["max_speed_kmh"]``, :class:`~accessibility.profile.SpeedProfile`),
+    that cap (or the profile's access-leg speed, if faster), plus
+    :data:`PROJECTION_MARGIN` (a straight line in the graph's CRS may be a little
+    longer than on the ground): a larger extract built with the same profile has no
+    faster edge; else :data:`~accessibility.defaults.EDGE_TOP_SPEED_KMH`. Never below
+    the graph's fastest edge (:func:`max_speed_ms`).
+    """
+    if top_speed_kmh is None:
+        cap = graph.meta.get("max_speed_kmh")
+        top_speed_kmh = (defaults.EDGE_TOP_SPEED_KMH if cap is None
+                         else max(float(cap), float(graph.meta.get("access_speed_kmh") or 0.0))
+                         * PROJECTION_MARGIN)
+    return max(float(top_speed_kmh) / 3.6, max_speed_ms(graph))

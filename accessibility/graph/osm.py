@@ -133,7 +133,8 @@ class _WayCollector:
         if is_ferry:
             direction = _BOTH if tags.get("oneway") not in ("yes", "1", "true") else _FORWARD
             duration = parse_duration_s(tags.get("duration"))
-            fw = bw = self.profile.ferry_speed_kmh if duration is None else np.nan
+            fw = bw = (self.profile.capped(self.profile.ferry_speed_kmh) if duration is None
+                       else np.nan)
         elif foot:  # pedestrians use every way in both directions
             direction = _BOTH
             duration = None
@@ -330,14 +331,15 @@ def graph_from_osm(path: str | Path, profile: SpeedProfile | str | Path = DEFAUL
     cut_refs = np.frombuffer(col.cut_refs, dtype=np.int64)
     box = [col]
     del col  # _edge_arrays frees the collector's per-node arrays as it goes
-    edges = _edge_arrays(box, ways)
+    edges = _edge_arrays(box, ways, profile.max_speed_kmh)
     del ways
     cut_ids = cut_node_ids(edges["osm_id"], edges["lon"], edges["lat"], cut_refs,
                            None if clip is not None else header_bbox(path))
     g = _csr_graph(edges, class_names=profile.classes, crs=crs,
                    meta={"source": str(path), "profile": profile.name,
                          "profile_fingerprint": profile.fingerprint(),
-                         "access_speed_kmh": profile.access_speed_kmh})
+                         "access_speed_kmh": profile.access_speed_kmh,
+                         "max_speed_kmh": profile.max_speed_kmh})
     logger.info("read %s: %d drivable ways, %d nodes, %d directed edges (%d way nodes "
                 "missing from the extract, %d ways closed to cars)", path, n_ways,
                 g.n_nodes, g.n_edges, n_missing, n_closed)
@@ -425,7 +427,7 @@ def _node_index(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return osm_id, first, node_of_ref
 
 
-def _edge_arrays(box: list, ways: dict) -> dict:
+def _edge_arrays(box: list, ways: dict, cap_kmh: float | None = None) -> dict:
     """The nodes and directed edges of the collector in ``box`` (emptied: its
     per-node arrays are freed as they are used).
 
@@ -487,6 +489,8 @@ def _edge_arrays(box: list, ways: dict) -> dict:
                 wl = way_len[wo]
                 share = np.divide(seg_len[on], wl, out=np.zeros(on.size), where=wl > 0)
                 out[on] = duration[wo] * share
+                if cap_kmh is not None:  # no faster than the profile's cap
+                    out[on] = np.maximum(out[on], seg_len[on] / (cap_kmh / 3.6))
     cls = np.concatenate([ways["way_class"][way[fwd]], ways["way_class"][way[bwd]]])
     del way
     length = np.concatenate([length[fwd], length[bwd]])

@@ -346,6 +346,8 @@ def write_profile_toml(profile: SpeedProfile, path: str | Path, *,
             f"blocked_access = {_toml_value(profile.blocked_access)}"]
     if profile.access_speed_kmh is not None:
         out.append(f"access_speed_kmh = {_toml_value(float(profile.access_speed_kmh))}")
+    if profile.max_speed_kmh is not None:
+        out.append(f"max_speed_kmh = {_toml_value(float(profile.max_speed_kmh))}")
     for table in ("speeds_kmh", "maxspeed_zones_kmh", "class_factors"):
         values = getattr(profile, table)
         out += ["", f"[{table}]"]

@@ -5,32 +5,45 @@ that leaves the extract passes first through a node where the extract cut the
 network (a cut node c1, :func:`accessibility.graph.cut_nodes`); up to there it runs
 inside the extract, so it takes at least ``t(o, c1)``. Beyond, it either comes back
 in through a cut node c2 and drives inside to d (d's road node is inside), covering
-at least the straight line from c1 to c2 at the top speed (200 km/h, or the graph's
-fastest edge) and then ``t(c2, d)`` inside; or, for a destination whose road node a
-larger extract may move beyond the cut (its snapping; or one without a road node now
-that lies beyond the extract: its nearest cut node no farther than its nearest road
-plus the snapping limit), it covers the straight line from c1 to d's point less the
-snapping limit. A destination deep inside, off every road, never counts. So no route through the cut reaches d before
+at least the straight line from c1 to c2 at the top speed v and then ``t(c2, d)``
+inside; or, for a destination whose road node a larger extract may move beyond the
+cut (its snapping; or one without a road node now that lies beyond the extract: its
+nearest cut node no farther than its nearest road plus the snapping limit), it
+covers the straight line from c1 to d's point less the snapping limit. A
+destination deep inside, off every road, never counts. So no route through the cut
+reaches d before
 
-    b(o, d) = min over c1 of t(o, c1) + min(min over c2 of line(c1, c2) / v + t(c2, d),
-                                             max(0, line(c1, d) - max_snap_m) / v).
+    b(o, d) = min(min over c2 of A(o, c2) + t(c2, d),
+                  min over c1 of t(o, c1) + max(0, line(c1, d) - max_snap_m) / v),
+    A(o, c2) = min over c1 of t(o, c1) + line(c1, c2) / v,
 
-A way out and back in at the same place is never faster than staying inside
-(triangle inequality), so a destination reached along the border is not flagged for
-that alone: only a real shortcut through the outside could count. The potential is
-exact when, for every destination that counts (with daytime population), the time
-found is no more than ``b`` (reached within the limit), or ``b`` lies beyond the
-limit (not reached).
+A being the earliest arrival at c2 by a route that has left the extract (more than
+one way out and back in is no faster: inside, no edge is faster than v, and the
+straight lines obey the triangle inequality). Only a c2 with ``A(o, c2) < t(o, c2)``
+can matter (else ``t(o, c2) + t(c2, d) >= t(o, d)``), so a destination reached along
+the border is not flagged for that alone: only a real shortcut through the outside
+could count. The potential is exact when, for every destination that counts (with
+daytime population), the time found is no more than ``b`` (reached within the
+limit), or ``b`` lies beyond the limit (not reached).
 
-The cut nodes are grouped into at most :data:`MAX_EXIT_SECTIONS` sections of the
-border (k-means on their coordinates); each section gets one reverse and one
-forward search, ``t`` being the time to or from the section's nearest cut node and
-``line`` the shortest distance between sections: every term is no more than the
-single-node bound, so the test stays sound, and it is exact for a regional extract
-with fewer cut nodes than sections.
+v is :func:`accessibility.graph.top_speed_ms`: the profile's cap on every edge
+speed (``max_speed_kmh``, 130 km/h for ``de-car``: a larger extract built with the
+same profile has no faster edge), else 200 km/h; never below the graph's fastest
+edge.
+
+The bound is computed per cut node (``t(o, c)`` and ``t(c, d)`` as bounded
+many-to-many tables, then the kernel
+:func:`~accessibility.routing._exact_kernels.exact_rows_by_node`) with a
+contraction hierarchy or at most ``2 * MAX_EXIT_SECTIONS`` cut nodes. Otherwise (plain
+searches on a graph with many cut nodes, where a search per cut node would cost more
+than the potentials) the cut nodes are grouped into :data:`MAX_EXIT_SECTIONS`
+sections of the border (k-means); each section gets one reverse and one forward
+search, ``t`` being the time to or from the section's nearest cut node and ``line``
+the shortest distance between sections: every term is no more than the per-node
+one, so that test stays sound, only looser.
 
 This replaces "the search reached a cut node" where the graph knows its cut: on a
-national graph nearly every 120-minute search reaches a border, but few could gain
+national graph nearly every 120-minute search reaches a border, but fewer could gain
 by a route through a neighbouring country.
 """
 
@@ -41,14 +54,20 @@ import pandas as pd
 from scipy.cluster.vq import kmeans2
 from scipy.spatial import cKDTree
 
-from .. import defaults
-from ..graph import RoadGraph, attach_settings, point_coordinates, project, snap_may_move
-from ..graph.extent import max_speed_ms
-from ..routing import exact_rows, nearest_facility, one_to_many
+from ..graph import (
+    RoadGraph,
+    attach_settings,
+    point_coordinates,
+    project,
+    snap_may_move,
+    top_speed_ms,
+)
+from ..routing import exact_rows, exact_rows_by_node, nearest_facility, one_to_many
 
 __all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections", "potential_flags"]
 
-#: The most sections the cut nodes are grouped into (one reverse search each).
+#: The most sections the cut nodes are grouped into (one reverse and one forward search
+#: each) when the bound is not per cut node.
 MAX_EXIT_SECTIONS = 48
 
 
@@ -67,13 +86,14 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
                   dest_nodes: np.ndarray, dest_x: np.ndarray, dest_y: np.ndarray,
                   dest_weight: np.ndarray, *, limit_s: float, max_snap_m: float,
                   dest_may_move: np.ndarray | None = None, route=None,
-                  top_speed_kmh: float = defaults.EDGE_TOP_SPEED_KMH) -> np.ndarray:
+                  top_speed_kmh: float | None = None, by_node: bool | None = None
+                  ) -> np.ndarray:
     """Per origin, whether its potential is exact (see the module docstring).
 
     Parameters
     ----------
     graph : RoadGraph
-        The road graph (its cut nodes and fastest edge).
+        The road graph (its cut nodes, fastest edge and profile's cap).
     aug : RoadGraph
         The graph the potentials were searched on (``graph`` plus virtual nodes).
     cut : bool array over the nodes of ``graph``
@@ -98,6 +118,12 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     route : callable, optional
         ``route(origins, targets, limit)`` -> sparse table of seconds; default
         bounded searches on ``aug`` (pass a hierarchy's ``one_to_many``).
+    top_speed_kmh : float, optional
+        No road beyond the cut is faster (default
+        :func:`~accessibility.graph.top_speed_ms`).
+    by_node : bool, optional
+        The bound per cut node (True) or per section (False); default per node with
+        ``route`` or at most ``2 * MAX_EXIT_SECTIONS`` cut nodes.
 
     Returns
     -------
@@ -107,26 +133,69 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     n_o = np.asarray(origins).size
     if src.size == 0 or n_o == 0:
         return np.ones(n_o, bool)
+    if by_node is None:
+        by_node = route is not None or src.size <= 2 * MAX_EXIT_SECTIONS
+    if route is None:
+        def route(o, t, limit):
+            return one_to_many(aug, o, t, limit=limit)
     gx, gy = np.asarray(graph.x, float), np.asarray(graph.y, float)
-    labels = exit_sections(gx[src], gy[src])
-    n_k = int(labels.max()) + 1
-    v = max(top_speed_kmh / 3.6, max_speed_ms(graph))
+    v = top_speed_ms(graph, top_speed_kmh)
     dest_xy = np.column_stack([dest_x, dest_y]).astype(np.float64)
-    n_d = dest_xy.shape[0]
     dest_nodes = np.asarray(dest_nodes, np.int64)
-    on = np.flatnonzero(dest_nodes >= 0)
-    moves = (np.zeros(n_d, bool) if dest_may_move is None
+    moves = (np.zeros(dest_xy.shape[0], bool) if dest_may_move is None
              else np.asarray(dest_may_move, bool).copy())
     # without a road node now: beyond the extract (the nearest cut node about as near
     # as the nearest road), a larger one may reach it; deep inside, off every road,
     # with the cut farther than any road plus the snapping limit, it never counts
     off = dest_nodes < 0
     cxy = np.column_stack([gx[src], gy[src]])
-    if off.any() and dest_xy.shape[0]:
+    if off.any():
         to_road, _ = cKDTree(np.column_stack([gx, gy])).query(dest_xy[off])
         to_cut, _ = cKDTree(cxy).query(dest_xy[off])
         moves[off] = to_cut <= to_road + max_snap_m
-    never = off & ~moves
+    w = np.where(off & ~moves, 0.0, np.asarray(dest_weight, np.float64))
+    w = np.where(np.isfinite(w), w, 0.0)
+    org = np.asarray(origins, np.int64)
+    on = np.flatnonzero(dest_nodes >= 0)
+    if by_node:
+        return _exact_by_node(route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
+                              float(limit_s), float(max_snap_m), v)
+    return _exact_by_section(aug, route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
+                             float(limit_s), float(max_snap_m), v)
+
+
+def _exact_by_node(route, org, src, cxy, dest_nodes, on, dest_xy, moves, w, limit_s,
+                   max_snap_m, v) -> np.ndarray:
+    """The bound per cut node: the origins' times to the destinations and to the cut
+    nodes in one table, the cut nodes' times to the destinations in another."""
+    n_on = on.size
+    both = route(org, np.concatenate([dest_nodes[on], src]), limit_s).tocoo()
+    dest = both.col < n_on
+    p = _csr(both.row[dest], on[both.col[dest]], both.data[dest], org.size)
+    o = _csr(both.row[~dest], both.col[~dest] - n_on, both.data[~dest], org.size)
+    back = route(src, dest_nodes[on], limit_s).tocoo()
+    c = _csr(back.row, on[back.col], back.data, src.size)
+    md = np.flatnonzero(moves)
+    return exact_rows_by_node(*p, *o, *c, cxy[:, 0].copy(), cxy[:, 1].copy(), md,
+                              dest_xy[md, 0].copy(), dest_xy[md, 1].copy(), w, limit_s, v,
+                              max_snap_m)
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, secs: np.ndarray, n_rows: int):
+    """CSR arrays (indptr, columns, seconds) of entries, each row sorted by time."""
+    order = np.lexsort((secs, rows))
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return (indptr, np.asarray(cols, np.int64)[order],
+            np.asarray(secs, np.float64)[order])
+
+
+def _exact_by_section(aug, route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
+                      limit_s, max_snap_m, v) -> np.ndarray:
+    """The bound per section of the border (see the module docstring)."""
+    labels = exit_sections(cxy[:, 0], cxy[:, 1])
+    n_k = int(labels.max()) + 1
+    n_o, n_d = org.size, dest_xy.shape[0]
     t_k = np.full((n_k, n_o), np.inf)      # origin -> section (reverse searches)
     back_k = np.full((n_k, n_d), np.inf)   # section -> destination, inside (forward)
     line_k = np.full((n_k, n_d), np.inf)   # section -> destination's point, straight
@@ -135,7 +204,7 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
         nodes = src[labels == k]
         zero = np.zeros(nodes.size)
         t_k[k] = np.asarray(nearest_facility(aug, nodes, zero, limit=limit_s, reverse=True)
-                            .dist, np.float64)[origins]
+                            .dist, np.float64)[org]
         ahead = np.asarray(nearest_facility(aug, nodes, zero, limit=limit_s).dist, np.float64)
         back_k[k, on] = ahead[dest_nodes[on]]
         tree = cKDTree(cxy[labels == k])
@@ -148,16 +217,12 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     l_k = np.empty((n_k, n_d))
     for k1 in range(n_k):
         l_k[k1] = np.minimum(np.min(gap[k1][:, None] / v + back_k, axis=0), line_k[k1])
-    if route is None:
-        def route(o, t, limit):
-            return one_to_many(aug, o, t, limit=limit)
-    pairs = route(np.asarray(origins, np.int64), np.asarray(dest_nodes)[on], limit_s)
+    pairs = route(org, dest_nodes[on], limit_s)
     pairs.sort_indices()
     # columns of the table are positions in ``on``: back to destination indices
     cols = on[pairs.indices].astype(np.int64)
-    w = np.where(never, 0.0, np.asarray(dest_weight, np.float64))
     return exact_rows(pairs.indptr.astype(np.int64), cols, pairs.data.astype(np.float64),
-                      t_k, l_k, np.where(np.isfinite(w), w, 0.0), float(limit_s))
+                      t_k, l_k, w, limit_s)
 
 
 def potential_flags(graph: RoadGraph, munis: pd.DataFrame, daytime, snap, idx: np.ndarray,

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .. import defaults
 from ..graph import (
     Attached,
     RoadGraph,
@@ -41,6 +40,7 @@ from ..graph import (
     max_speed_ms,
     project,
     snap_may_move,
+    top_speed_ms,
 )
 from ..routing import nearest_facility
 from .incremental import nearest_search
@@ -181,7 +181,7 @@ def time_to_edge_s(graph: RoadGraph) -> np.ndarray | None:
 
 
 def time_to_exit_s(graph: RoadGraph, dest_lon: np.ndarray, dest_lat: np.ndarray, *,
-                   max_snap_m: float, top_speed_kmh: float = defaults.EDGE_TOP_SPEED_KMH
+                   max_snap_m: float, top_speed_kmh: float | None = None
                    ) -> np.ndarray | None:
     """Per node, a lower bound of the time of a route that leaves the network through
     a cut node and ends at one of the destinations (``dest_lon``, ``dest_lat``: all of
@@ -190,8 +190,9 @@ def time_to_exit_s(graph: RoadGraph, dest_lon: np.ndarray, dest_lat: np.ndarray,
 
     After the cut node ``c`` such a route still covers at least the straight line
     from ``c`` to the destination's road node, which lies within ``max_snap_m`` of
-    the destination, at no more than ``top_speed_kmh`` (or the graph's fastest edge,
-    if faster). So one reverse search from the cut nodes, each starting with that
+    the destination, at no more than ``top_speed_kmh`` (default
+    :func:`~accessibility.graph.top_speed_ms`: the profile's cap, else 200 km/h; the
+    graph's fastest edge, if faster). So one reverse search from the cut nodes, each starting with that
     time, bounds every way out. None when the graph does not know where it was cut;
     the plain time to the cut (:func:`time_to_edge_s`) without a destination.
     """
@@ -205,7 +206,7 @@ def time_to_exit_s(graph: RoadGraph, dest_lon: np.ndarray, dest_lat: np.ndarray,
     tx, ty = project(np.asarray(dest_lon)[ok], np.asarray(dest_lat)[ok], graph.crs)
     d, _ = cKDTree(np.column_stack([tx, ty])).query(
         np.column_stack([np.asarray(graph.x, float)[src], np.asarray(graph.y, float)[src]]))
-    v = max(top_speed_kmh / 3.6, max_speed_ms(graph))
+    v = top_speed_ms(graph, top_speed_kmh)
     start = np.maximum(d - max_snap_m, 0.0) / v
     return np.asarray(nearest_search(graph, src, start).dist, dtype=np.float64)
 
