@@ -380,9 +380,12 @@ PT_TITLE = "## Public transport: time to the nearest central place by bus and tr
 
 def public_transport_section(report: list[str], within: pd.DataFrame, means: pd.DataFrame,
                              *, minutes: float, standard_mz_min: float,
-                             standard_oz_min: float, beyond: dict[str, int]) -> list[str]:
+                             standard_oz_min: float, beyond: dict[str, int],
+                             national: bool = False) -> list[str]:
     """The public-transport times beside the car's (BBSR: share of residents within
-    ``minutes`` of the nearest central place by car and by public transport)."""
+    ``minutes`` of the nearest central place by car and by public transport). BBSR's
+    national shares are named only when the run covers Germany (``national``): a
+    region's share is no estimate of them."""
     lines = [PT_TITLE, ""] + [f"- {r}" for r in report] + [""]
     if len(within) and within["residents"].iloc[0] > 0:
         t = within.assign(share=within["share"] * 100.0).rename(
@@ -390,7 +393,9 @@ def public_transport_section(report: list[str], within: pd.DataFrame, means: pd.
                      "within": f"residents within {minutes:g} min"})
         lines += [f"Residents within {minutes:g} minutes of the nearest Mittel- or "
                   "Oberzentrum, by car and by public transport (municipalities with both "
-                  "times; BBSR reports 99.5 % and 82 % for Germany):", "",
+                  + ("times; BBSR reports 99.5 % and 82 % for Germany):" if national
+                     else "times; a regional figure, not comparable with BBSR's national "
+                          "shares):"), "",
                   md_table(t), ""]
     lines += ["Means over the region (public-transport medians of the window; "
               "`pt_vs_car.csv` compares every municipality):", "", md_table(means), "",

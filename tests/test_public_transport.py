@@ -417,3 +417,20 @@ def test_scenario_command_compares_pt_times(tmp_path):
     assert ch["08226012"] > 0 and ch["08226082"] > 0
     assert ch["08226041"] == 0
     assert "Public transport before and after" in res.summary
+
+
+def test_the_summary_names_bbsr_national_shares_only_for_a_national_run():
+    """A regional share of residents within 30 minutes is no estimate of BBSR's
+    national 99.5 % / 82 %: the summary names them only when the run covers Germany."""
+    from accessibility import report
+
+    within = pd.DataFrame({"mode": ["car", "public transport"], "residents": [100.0, 100.0],
+                           "within": [100.0, 70.0], "share": [1.0, 0.7],
+                           "municipalities": [2, 2]})
+    means = pd.DataFrame({"t_mz_min_pop_w": [6.0]})
+    kw = dict(minutes=30, standard_mz_min=45, standard_oz_min=90, beyond={})
+    regional = "\n".join(report.public_transport_section([], within, means, **kw))
+    national = "\n".join(report.public_transport_section([], within, means, national=True,
+                                                         **kw))
+    assert "99.5" not in regional and "not comparable" in regional
+    assert "99.5 % and 82 %" in national

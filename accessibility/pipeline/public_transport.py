@@ -65,7 +65,8 @@ def public_transport_stage(munis, config: Config, inputs: Inputs, out: Output, p
     beyond = {k: int(reg[f"pt_beyond_{k}_standard"].fillna(False).sum()) for k in ("mz", "oz")}
     summary += report.public_transport_section(
         res.attrs.get("report", [])[-1:], within, show, minutes=WITHIN_MIN,
-        standard_mz_min=c.standard_mz_min, standard_oz_min=c.standard_oz_min, beyond=beyond)
+        standard_mz_min=c.standard_mz_min, standard_oz_min=c.standard_oz_min, beyond=beyond,
+        national=api.run_covers_germany(res))
     if config.output.maps and reg["t_pt_mz_min"].notna().any():
         ext = config.output.map_format
         for lang, tag in map_languages(config.output.lang):
