@@ -263,8 +263,8 @@ def prepare_graph(config: Config, munis, inputs: Inputs | None = None
     return graph, report.graph_section(format_graph_statistics(stats["graph"]), warnings), stats
 
 
-#: Inputs that may be folders: a GTFS feed unpacked.
-_FOLDER_INPUTS = ("gtfs",)
+#: Inputs that may be folders: a GTFS feed unpacked, the output folder of a run.
+_FOLDER_INPUTS = ("gtfs", "lage_from")
 
 
 def check_inputs(config: Config) -> None:
