@@ -98,3 +98,45 @@ def check_box(box, what: str) -> None:
     if not ok:
         raise InputError(f"{what} must be [lon_min, lat_min, lon_max, lat_max] in degrees "
                          f"with min < max, got {b!r}.")
+
+
+def file_problem(path, *, folder_ok: bool = False) -> str | None:
+    """What keeps ``path`` from being read as an input, in words (None: nothing): a
+    missing file, a link to a missing file, a folder (unless ``folder_ok``: a GTFS
+    folder, a FileGDB), a FIFO or device (reading it would wait forever) or a file
+    without read permission. Checked before any work, by the readers and the run alike."""
+    import os
+    import stat
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    if p.is_symlink() and not p.exists():
+        return f"{p} is a link to a missing file ({os.readlink(p)})"
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        return f"{p} does not exist"
+    except OSError as e:  # a folder on the way without search permission
+        return f"{p} cannot be reached ({e.strerror}: permission denied on a folder of its path)"
+    if stat.S_ISDIR(mode):
+        if not folder_ok:
+            return f"{p} is a folder (directory), not a file"
+    elif not stat.S_ISREG(mode):
+        return f"{p} is not a regular file (a FIFO, socket or device): pass a file"
+    if not os.access(p, os.R_OK | (os.X_OK if stat.S_ISDIR(mode) else 0)):
+        return f"{p} is not readable (permission denied): check its permissions (chmod)"
+    return None
+
+
+def check_thresholds(t, where: str) -> None:
+    """The Lage's three class limits: positive, finite and increasing (daytime
+    residents reached; BBSR 81,000 / 183,000 / 410,000)."""
+    t = list(t)
+    if len(t) != 3 or not all(isinstance(x, (int, float, np.number)) and np.isfinite(x)
+                              and x > 0 for x in t):
+        raise InputError(f"{where}: [lage] thresholds must be three positive numbers of "
+                         f"daytime residents (BBSR: 81000, 183000, 410000), got {t!r}.")
+    if t != sorted(t) or len(set(t)) != 3:
+        raise InputError(f"{where}: [lage] thresholds must be three increasing numbers "
+                         f"(sehr peripher / peripher / zentral / sehr zentral limits), "
+                         f"got {t!r}.")

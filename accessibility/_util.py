@@ -35,11 +35,13 @@ def read_toml(path, what: str) -> dict:
     import tomllib
     from pathlib import Path
 
+    from ._checks import file_problem
     from ._errors import InputError
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{what} file {p} does not exist")
+    problem = file_problem(p)
+    if problem:
+        raise InputError(f"{what} file: {problem}")
     try:
         return tomllib.loads(p.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

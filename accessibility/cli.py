@@ -22,8 +22,12 @@ INPUT_FLAGS = ("osm", "municipalities", "central_places", "boundaries", "populat
 def _cmd_graph_build(args: argparse.Namespace) -> int:
     from ._crs import check_metric_crs
     from .graph import build_graph, format_graph_statistics, graph_statistics, save_graph
+    from .graph.cache import graph_file
+    from .io.writers import check_new_file
 
     check_metric_crs(args.crs, "--crs")
+    if not args.force:  # a named file: never replaced silently, and refused before the work
+        check_new_file(graph_file(args.output))
     t = time.perf_counter()
     g = build_graph(args.input, args.profile, simplify_graph=not args.no_simplify, crs=args.crs)
     secs = time.perf_counter() - t
@@ -288,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Parse an OSM file (.osm.pbf, .osm, .osm.gz, .osm.bz2) into a "
                                     "simplified car graph, print statistics and save it.")
     b.add_argument("input", help="OSM file")
-    b.add_argument("-o", "--output", required=True, help="graph file to write (.npz)")
+    b.add_argument("-o", "--output", required=True, help="graph file to write (.npz; a new file)")
+    b.add_argument("--force", action="store_true", help="replace an existing graph file")
     b.add_argument("--profile", help=f"speed profile TOML or built-in name (default {defaults.PROFILE})")
     b.add_argument("--no-simplify", action="store_true",
                    help="keep every way node and all components")
@@ -482,9 +487,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _os_error(e: OSError) -> str:
+    """One line for an operating-system error that ended a command: what, where, and
+    what to check (the inputs were checked before any work, so it is a write)."""
+    import errno
+
+    where = f" ({e.filename})" if e.filename else ""
+    if e.errno == errno.EFBIG:
+        fix = ("a file grew beyond the file-size limit of this session (ulimit -f): raise "
+               "the limit or write to another file system")
+    elif e.errno == errno.ENOSPC:
+        fix = "the disk is full: free space or choose another --output"
+    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "no permission to write there: choose a writable --output (or --cache-dir)"
+    else:
+        fix = "check that the output folder is a writable folder with free space"
+    return (f"{e.strerror or e}{where}: the command failed and left the previous results as "
+            f"they were; {fix}.")
+
+
+#: What Ctrl-C prints: a publish in progress was completed before (see
+#: pipeline/publish.py), so every output folder holds one whole run.
+INTERRUPTED = ("interrupted (Ctrl-C): stopped. Every output folder holds one whole run: "
+               "the previous results, or this run's if it was publishing them.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``accessibility`` command."""
-    args = build_parser().parse_args(argv)
+    try:  # Ctrl-C while the parser is built: one line, as later
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -496,16 +530,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except BrokenPipeError:  # `accessibility graph info g.npz | head`
         sys.stderr.close()
         return 0
     except OSError as e:  # disk full, read-only folder, an output path that is a file
-        where = f" ({e.filename})" if e.filename else ""
-        print(f"error: {e.strerror or e}{where}: the run failed and left the previous "
-              "results as they were. Check that the output folder is a writable folder "
-              "with free space.", file=sys.stderr)
+        print(f"error: {_os_error(e)}", file=sys.stderr)
         return 1
     except Exception as e:  # a bug: one line for the user, the traceback with -vv
         logger.debug("traceback", exc_info=True)

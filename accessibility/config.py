@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import defaults as D
-from ._checks import check_box
+from ._checks import check_box, check_thresholds, file_problem
 from ._crs import check_metric_crs
 from ._errors import InputError
 from ._pt_config import PT_CHOICES, PT_RANGES, PublicTransportConfig, check_public_transport
@@ -638,15 +638,7 @@ def _validate_section(name: str, values: dict[str, object], where: str) -> None:
             raise InputError(f"{where}: [output] isochrone_minutes must be minutes in (0, 600], "
                              f"got {list(values['isochrone_minutes'])!r}.")
     if name == "lage" and "thresholds" in values:
-        t = values["thresholds"]
-        if len(t) != 3 or not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0
-                                  for x in t):
-            raise InputError(f"{where}: [lage] thresholds must be three positive numbers of "
-                             f"daytime residents (BBSR: 81000, 183000, 410000), got {list(t)!r}.")
-        if list(t) != sorted(t) or len(set(t)) != 3:
-            raise InputError(f"{where}: [lage] thresholds must be three increasing numbers "
-                             f"(sehr peripher / peripher / zentral / sehr zentral limits), "
-                             f"got {list(t)!r}.")
+        check_thresholds(values["thresholds"], where)
     if name == "graph" and "metric_crs" in values:
         _check_metric_crs(values["metric_crs"], where)
     if name == "graph" and "clip" in values:
@@ -754,9 +746,12 @@ def load_config(path: str | Path | None = None,
     config = Config()
     if path is not None:
         p = Path(path).expanduser()
-        if not p.is_file():
+        if not p.exists() and not p.is_symlink():
             raise InputError(f"config file not found: {p} (resolved: {p.resolve()}). Check "
                              "the path, or start from accessibility/data/example_config.toml.")
+        problem = file_problem(p)
+        if problem:
+            raise InputError(f"config file: {problem}.")
         try:
             with open(p, "rb") as fh:
                 data = tomllib.load(fh)
@@ -765,6 +760,9 @@ def load_config(path: str | Path | None = None,
                              "(strings need quotes, tables are written [section]).") from None
         except UnicodeDecodeError:
             raise InputError(f"config file {p} is not UTF-8 text; save it as UTF-8.") from None
+        if not data:  # saved empty, or cut off: a run of nothing but defaults is no run
+            raise InputError(f"config file {p} is empty (no section, no setting). Start from "
+                             "accessibility/data/example_config.toml.")
         base = p.resolve().parent
         config = _apply(config, data, base, str(p))
         if not config.output.dir.is_absolute():  # the default "out"

@@ -44,6 +44,10 @@ MAX_PROFILE_SPEED_KMH = 200.0
 #: München) are below 0.5 million. Above these a table is in the wrong unit.
 MAX_MUNICIPALITY_POPULATION = 5_000_000
 MAX_COMMUTERS = 1_000_000
+#: Lowest plausible median population of ten or more municipalities: the German median
+#: is about 1,700 and the smallest municipalities (Halligen, Eifel) have a few dozen
+#: residents; below it the column is in thousands (or all 1).
+MIN_MEDIAN_POPULATION = 50
 
 # ------------------------------------------------------------------ region
 #: Cut the municipality register to these AGS prefixes (Land "08", Kreis "08221", ...);

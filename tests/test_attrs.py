@@ -110,7 +110,10 @@ def test_attach_settings_travel_with_the_sample(sample_results):
     assert attach_settings(munis)["max_snap_m"] == 5000.0
     cp = sample_results["central_places"]
     assert attach_settings(cp)["max_snap_m"] == 5000.0  # through the join and the model
-    assert (cp["origin_method"] == "population").all()
+    # per municipality: its cells, or its reference point where it has no populated cell
+    method, n = cp["origin_method"], cp["n_origins"].astype("Float64")
+    assert set(method) == {"population", "point"}
+    assert (method[n > 1] == "population").all() and not (n[method == "point"] > 1).any()
 
 
 # ------------------------------------------------------------------ attach settings

@@ -12,7 +12,8 @@ from .test_scripts import load
 probe = load("fault_probe")
 
 
-@pytest.mark.parametrize("case", probe.CASES, ids=[c.name for c in probe.CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c.slow else c
+                                  for c in probe.CASES], ids=[c.name for c in probe.CASES])
 def test_probe_case(case, tmp_path):
     result = probe.run_case(case, tmp_path)
     if result.verdict == "skipped":

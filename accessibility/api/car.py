@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import defaults
+from .._checks import check_thresholds
 from .._errors import GRAPH_FIRST, InputError
 from ..compute import Executor
 from ..graph import RoadGraph, attach
@@ -213,6 +214,7 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
         in ``.attrs["report"]``. :func:`accessibility.api.lage_tables` gives the GVB
         and Kreis tables (pass the same ``thresholds``).
     """
+    check_thresholds(thresholds, "lage()")  # what the config checks
     graph, munis, report = municipalities_on(graph, municipalities, max_snap_m,
                                               access_speed_kmh, cache_dir)
     if "central_place" not in munis.columns:

@@ -21,11 +21,17 @@ _ARRAYS = ("offsets", "targets", "time_s", "length_m", "road_class", "osm_id",
 GRAPH_ARRAYS = _ARRAYS
 
 
-def save_graph(graph: RoadGraph, path: str | Path) -> Path:
-    """Write a graph to an uncompressed ``.npz`` file, atomically."""
+def graph_file(path: str | Path) -> Path:
+    """The file :func:`save_graph` writes for ``path``: ``.npz`` added unless there."""
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+    return path
+
+
+def save_graph(graph: RoadGraph, path: str | Path) -> Path:
+    """Write a graph to an uncompressed ``.npz`` file, atomically."""
+    path = graph_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format_version": FORMAT_VERSION, "class_names": list(graph.class_names),
             "crs": graph.crs, "meta": graph.meta}

@@ -65,6 +65,9 @@ def report_document(run_dir: str | Path, *, lang: str = "de", pdf: str | Path | 
     run = Path(run_dir)
     if not run.is_dir():
         raise InputError(f"{run} is not a folder: give the output folder of a run")
+    from ..pipeline.publish import complete_publish
+
+    complete_publish(run)  # a publish cut off by a kill: whole again before it is read
     pdf = Path(pdf) if pdf is not None else run / f"report-{lang}.pdf"
     targets = [p for p in (pdf, Path(html) if html is not None else None) if p is not None]
     if not overwrite:

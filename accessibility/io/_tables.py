@@ -14,7 +14,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 
-from .._checks import GERMANY_BBOX  # noqa: F401  (io re-exports it)
+from .._checks import (
+    GERMANY_BBOX,  # noqa: F401  (io re-exports it)
+    file_problem,
+)
 from .._errors import InputError
 from .._util import show
 
@@ -51,13 +54,13 @@ def check_file(path: str | Path, what: str) -> Path:
     if path is None:
         raise InputError(f"no path given for the {what}; pass the path of the file")
     p = Path(path).expanduser()
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise InputError(f"{what} not found: {p} does not exist (resolved: {p.resolve()}). "
                          "Check the path; relative paths in a config file are resolved "
                          "against the config file's directory.")
-    if p.is_dir() and p.suffix.lower() != ".gdb":
-        raise InputError(f"{what}: {p} is a directory, not a file. Pass the path of the "
-                         "table file itself.")
+    problem = file_problem(p, folder_ok=p.suffix.lower() == ".gdb")
+    if problem:
+        raise InputError(f"{what}: {problem}. Pass the path of the table file itself.")
     return p
 
 
@@ -115,6 +118,8 @@ def read_csv_as_str(path: Path, what: str) -> pd.DataFrame:
         raise InputError(f"{what} {path} cannot be read as a CSV table ({exc}). Check that "
                          "it is a delimited text file with one header row.") from None
     df.columns = [str(c).strip() for c in df.columns]
+    if df.empty:  # every reader needs rows: none would make every value "no data"
+        raise InputError(f"{what} {path} has a header but no rows. Pass the whole table.")
     _check_last_line(path, sep, encoding, len(df.columns), what)
     logger.debug("read %s: %d rows, separator %r, encoding %s", path, len(df), sep, encoding)
     return df
@@ -130,7 +135,9 @@ def _check_last_line(path: Path, sep: str, encoding: str, n_columns: int, what: 
     if len(lines) < 2:
         return
     fields = next(csv.reader([lines[-1]], delimiter=sep))
-    if len(fields) < n_columns:
+    # no line end after a separator: cut between two fields (a short line or not)
+    cut_at_sep = not tail.endswith(("\n", "\r")) and lines[-1].endswith(sep)
+    if len(fields) < n_columns or cut_at_sep:
         raise InputError(f"{what} {path} looks cut off: its last line has {len(fields)} of "
                          f"{n_columns} columns ({lines[-1][:60]!r}). Copy or download the "
                          "whole file again.")

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime as _dt
+import errno
 import json
 import logging
 import os
@@ -49,6 +50,20 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
+def _at_size_limit(tmp: Path) -> bool:
+    """Whether ``tmp`` (or its SQLite sidecars) reached this process's file-size limit."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return False
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return False
+    sizes = [p.stat().st_size for p in (tmp, *(tmp.with_name(tmp.name + s) for s in _SIDECARS))
+             if p.is_file()]
+    return any(size + (64 << 10) >= soft for size in sizes)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path`` and move it onto ``path`` on success.
@@ -81,8 +96,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as e:
+        # a driver (GDAL's SQLite) reports a file-size limit (ulimit -f) as its own error
+        too_big = not isinstance(e, OSError) and _at_size_limit(tmp)
         _remove(tmp)
+        if too_big:
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(final)) from e
         raise
     finally:
         # a writer may leave empty SQLite sidecars behind even on success

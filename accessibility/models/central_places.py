@@ -251,7 +251,7 @@ def classify(minutes: np.ndarray, is_zero: np.ndarray, kind: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- origins
-def _origin_table(ags, lon, lat, weight, method: str) -> pd.DataFrame:
+def _origin_table(ags, lon, lat, weight, method) -> pd.DataFrame:
     t = pd.DataFrame({"ags": np.asarray(ags, dtype=object), "lon": np.asarray(lon, float),
                       "lat": np.asarray(lat, float), "weight": np.asarray(weight, float)})
     t["origin_method"] = method  # each origin says how it was placed, through any merge
@@ -306,8 +306,10 @@ def population_origins(munis: pd.DataFrame, grid: pd.DataFrame,
         o_lon.append(munis["lon"].to_numpy()[missing])
         o_lat.append(munis["lat"].to_numpy()[missing])
         o_w.append(np.ones(missing.size))
+    # the fallback says so per origin (and so per municipality: origin_method)
+    how = np.repeat(["population", "point"], [muni.size, missing.size])
     out = _origin_table(munis["ags"].to_numpy()[np.concatenate(o_muni)], np.concatenate(o_lon),
-                        np.concatenate(o_lat), np.concatenate(o_w), "population")
+                        np.concatenate(o_lat), np.concatenate(o_w), how)
     out["grid_cell"] = np.arange(len(out)) < cell_idx.size
     return out
 
@@ -435,7 +437,9 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         org = network_arrays(origins, graph, what="origins")
         methods = (pd.unique(origins["origin_method"].dropna())
                    if "origin_method" in origins.columns else [])
-        method = str(methods[0]) if len(methods) == 1 else "custom"
+        # reference points standing in for a missing cell do not make the run "custom"
+        main = [m for m in methods if m != "point"] or list(methods)
+        method = str(main[0]) if len(main) == 1 else "custom"
     rep = CentralPlaceReport(n_municipalities=len(munis), n_on_network=int(on_net.sum()),
                              origin_method=method, n_out_of_region=int((~in_reg).sum()))
     lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)
@@ -512,6 +516,14 @@ def central_place_access(graph: RoadGraph, municipalities: pd.DataFrame, *,
         out[f"{kind}_class_code"] = class_codes(out[f"{kind}_class"], class_order(kind))
         setattr(rep, f"n_missing_{kind}", int(np.isnan(t_min[in_reg]).sum()))
     out["origin_method"] = method
+    if origins is not None and "origin_method" in origins.columns:  # per municipality
+        per = pd.Series(origins["origin_method"].to_numpy()).groupby(org_muni).first()
+        out["origin_method"] = per.reindex(np.arange(len(out))).fillna(method).to_numpy()
+        n_point = int((out["origin_method"] == "point").sum()) if method != "point" else 0
+        if n_point:
+            rep.notes.append(f"{n_point} municipalities have no populated cell and start "
+                             "from their reference point (origin_method = point).")
+            logger.warning(rep.notes[-1])
     # no origins counted off the network or outside the region: empty, not 0
     out["n_origins"] = pd.array(np.bincount(org_muni[o_ok], minlength=len(out)),
                                 dtype="Int64")

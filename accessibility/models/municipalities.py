@@ -84,6 +84,12 @@ def prepare_municipalities(df: pd.DataFrame) -> pd.DataFrame:
         raise InputError("every population in the municipality table is 0 or missing: no "
                          "resident would count; check the population column (a table without "
                          "populations is read with the column left out)")
+    low = defaults.MIN_MEDIAN_POPULATION
+    if (pop > 0).sum() >= 10 and pop[pop > 0].median() < low:
+        raise InputError(f"the municipality table's populations have a median of "
+                         f"{pop[pop > 0].median():g} residents (below {low}; in Germany it is "
+                         "about 1,700, the smallest municipalities have a few dozen): the "
+                         "column is likely in thousands or another unit; give residents")
     if pop.isna().all():
         lines.append("The municipality table has no population: population-weighted means, "
                      "the Lage and the settlement types cannot be computed.")

@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from .. import defaults
+from .._checks import check_degrees
 from .._errors import InputError
 from ..graph import RoadGraph, cut_nodes, network_arrays
 from ..routing import walk_nearest
@@ -291,6 +292,12 @@ def _distance_report(cells, facilities, methods, walk_graph) -> list[str]:
         raise InputError(f"{int(off.sum())} cells have x/y outside EPSG:3035 over Europe "
                          f"(e.g. x={x[i]:g}, y={y[i]:g}){deg}: cell centres are ETRS89-LAEA "
                          "metres; project them (geopandas .to_crs(3035))")
+    pop = pd.to_numeric(cells["population"], errors="coerce").to_numpy(float)
+    if len(cells) and not (np.isfinite(pop) & (pop >= 0)).all():
+        raise InputError(f"{int((~(np.isfinite(pop) & (pop >= 0))).sum())} cells have a "
+                         "negative or missing population: residents per cell are >= 0")
+    if {"lon", "lat"} <= set(facilities.columns):  # what the facility reader checks
+        check_degrees(facilities["lon"], facilities["lat"], "the facilities")
     unknown = set(facilities["service"]) - set(SERVICES)
     if unknown:
         raise InputError(f"unknown service types {sorted(unknown)}: use {SERVICES}")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import api, defaults, report
+from .._checks import file_problem
 from .._errors import InputError
 from ..config import Config, load_config
 from ..graph import (
@@ -114,6 +115,9 @@ def read_inputs(config: Config) -> Inputs:
     if inp.boundaries is not None:
         read("kreis_names", read_kreis_names, inp.boundaries)
     if inp.lage_from is not None and "lage" in config.output.models:
+        if Path(inp.lage_from).is_dir():  # a run folder cut off by a kill: whole first
+            from .publish import complete_publish
+            complete_publish(inp.lage_from)
         read("lage_from", read_run_lage, inp.lage_from)  # its columns, before any routing
     if inp.gtfs is not None:  # read once: the walk stops and the departures use it
         read("gtfs_feed", read_gtfs, inp.gtfs)
@@ -261,12 +265,23 @@ def prepare_graph(config: Config, munis, inputs: Inputs | None = None
     return graph, report.graph_section(format_graph_statistics(stats["graph"]), warnings), stats
 
 
+#: Inputs that may be folders: a GTFS feed unpacked, the output folder of a run.
+_FOLDER_INPUTS = ("gtfs", "lage_from")
+
+
 def check_inputs(config: Config) -> None:
     """Every configured input file exists, before anything runs."""
     missing = [f"[inputs] {k} = {v}" for k, v in vars(config.inputs).items()
-               if isinstance(v, Path) and not v.exists()]
+               if isinstance(v, Path) and not v.exists() and not v.is_symlink()]
     if config.walk.services is not None and not Path(config.walk.services).exists():
         missing.append(f"[walk] services = {config.walk.services}")
+    # a folder, a FIFO (reading it waits forever), a dangling link, no read permission
+    unusable = [f"[inputs] {k}: {problem}" for k, v in vars(config.inputs).items()
+                if isinstance(v, Path) and (v.exists() or v.is_symlink())
+                and (problem := file_problem(v, folder_ok=k in _FOLDER_INPUTS
+                                             or v.suffix.lower() == ".gdb"))]
+    if unusable and not missing:
+        raise InputError("input files cannot be read: " + "; ".join(unusable) + ".")
     if missing:
         paths = [v for v in vars(config.inputs).values() if isinstance(v, Path) and not v.exists()]
         hint = ""

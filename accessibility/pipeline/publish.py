@@ -146,7 +146,7 @@ def publish(stage: Path, final: Path, files: dict, info: dict | None = None) -> 
         raise InputError(f"the output folder {final} holds files this run would replace but "
                          f"no earlier run wrote: {', '.join(theirs[:8])}. Move them, or choose "
                          "another --output; nothing was written.")
-    with _signals_deferred():  # Ctrl-C / SIGTERM land after the last move
+    with _signals_deferred(final):  # Ctrl-C / SIGTERM land after the last move
         write_json({"stage": stage.name, "files": written, "run": info or {}}, final / JOURNAL)
         write_text(f"A run was publishing its results into this folder when it was killed: "
                    f"the files may belong to two runs. Any accessibility command that uses "
@@ -157,11 +157,12 @@ def publish(stage: Path, final: Path, files: dict, info: dict | None = None) -> 
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for the block: a signal that arrives meanwhile is
-    recorded and handed to the previous handler right after it (Ctrl-C then raises
-    KeyboardInterrupt, SIGTERM ends the process), so the block is never cut short.
-    Python runs signal handlers in the main thread only; elsewhere nothing is held."""
+def _signals_deferred(final: Path | str = "the output folder") -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block (the publish into ``final``): a signal
+    that arrives meanwhile is recorded and, after a warning that the publish was
+    completed, handed to the previous handler (Ctrl-C then raises KeyboardInterrupt,
+    SIGTERM ends the process), so the block is never cut short. Python runs signal
+    handlers in the main thread only; elsewhere nothing is held."""
     names = [s for s in ("SIGINT", "SIGTERM") if hasattr(signal, s)]
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -175,6 +176,10 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+        if got:
+            logger.warning("%s arrived while publishing into %s: the publish was completed "
+                           "first, so the folder holds this run's results whole",
+                           signal.Signals(got[0]).name, final)
         for s in dict.fromkeys(got):
             handler = old[s]
             if callable(handler):
