@@ -86,6 +86,12 @@ def _update(h, obj: Any) -> None:
             h.update(b)
 
 
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a state file (it starts with this module's magic bytes)."""
+    with open(path, "rb") as f:
+        return f.read(len(_MAGIC)) == _MAGIC
+
+
 def dump(obj: Any, path: str | Path) -> Path:
     """Write ``obj`` for :func:`load` (atomically: a reader sees the whole file or
     none). Layout: magic, buffer count, pickle length, (offset, size) per buffer,
@@ -180,6 +186,7 @@ class Resident:
                     self.path.stat().st_size / 1e6)
         for old in Path(self.folder).glob("*.state"):
             with contextlib.suppress(OSError):  # another process may prune it too
-                if old != self.path and time.time() - old.stat().st_mtime > MAX_AGE_S:
+                if (old != self.path and time.time() - old.stat().st_mtime > MAX_AGE_S
+                        and _ours(old)):  # never a file this module did not write
                     old.unlink()
         return self.path

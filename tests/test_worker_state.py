@@ -54,6 +54,25 @@ def test_a_state_file_round_trips_without_copying_its_arrays(tmp_path):
     assert back["memo"].values.keys() == memo.values.keys()
 
 
+
+def test_pruning_removes_only_old_state_files_it_wrote(tmp_path):
+    """Writing a new state file prunes the folder's state files unused for a day, but
+    never a file of the same suffix that this module did not write."""
+    import os
+    import time
+
+    old = worker_state.dump({"a": np.arange(3)}, tmp_path / "old.state")
+    users = tmp_path / "notes.state"
+    users.write_text("my own file")
+    stale = time.time() - 2 * worker_state.MAX_AGE_S
+    for f in (old, users):
+        os.utime(f, (stale, stale))
+    worker_state.Resident({"b": np.arange(4)}, "newkey", tmp_path).write()
+    assert (tmp_path / "newkey.state").is_file()
+    assert not old.exists()
+    assert users.read_text() == "my own file"
+
+
 def test_the_key_follows_the_content():
     g, munis, _, _ = small_batch()
     key = worker_state.content_key([g.time_s, munis])
