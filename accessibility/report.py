@@ -83,10 +83,33 @@ def incomplete_text(n: int, unit: str) -> str:
             "tables say complete = false.")
 
 
+def flagged_mean_text(total: pd.Series, kinds=("mz", "oz")) -> str:
+    """How many values of the run's means a larger extract might change (their
+    ``t_{kind}_min_n_edge_flag``): such a mean is an upper bound, not exact."""
+    def count(key: str) -> int:
+        v = pd.to_numeric(pd.Series([total.get(key, 0)]), errors="coerce").iloc[0]
+        return int(v) if pd.notna(v) else 0
+
+    parts = []
+    for kind in kinds:
+        n = count(f"t_{kind}_min_n_edge_flag")
+        if n:
+            values = (count("n_municipalities") - count("n_unpopulated")
+                      - count(f"t_{kind}_min_n_missing"))
+            parts.append(f"{n:,} of the {values:,} {kind.upper()} times")
+    if not parts:
+        return ""
+    return (f" Not exact: {' and '.join(parts)} in these means may shrink with a larger "
+            "extract (edge flags), so the means are upper bounds.")
+
+
 def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame,
                            oz: pd.DataFrame, weighting: str, unit: str = "gvb",
-                           n_incomplete: int = 0) -> list[str]:
-    """Headline means and the BBSR class tables of the central-place model."""
+                           n_incomplete: int | tuple[int, int] = 0) -> list[str]:
+    """Headline means and the BBSR class tables of the central-place model.
+
+    ``n_incomplete``: the units the class tables leave out, one number or one per
+    table (MZ, OZ: each counts the units complete for its own time)."""
     main, other = ("area", "pop") if weighting == "area" else ("pop", "area")
 
     def minutes(key: str) -> str:
@@ -97,9 +120,21 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
     lines += list(report) + [""]
     lines += [f"Mean over the run, {WEIGHTING_NAME[main]}: MZ {minutes(f't_mz_min_{main}_w')}, "
               f"OZ {minutes(f't_oz_min_{main}_w')} ({WEIGHTING_NAME[other]}: MZ "
-              f"{minutes(f't_mz_min_{other}_w')}, OZ {minutes(f't_oz_min_{other}_w')}).", ""]
+              f"{minutes(f't_mz_min_{other}_w')}, OZ {minutes(f't_oz_min_{other}_w')})."
+              + flagged_mean_text(total), ""]
+    n_mz, n_oz = (n_incomplete, n_incomplete) if isinstance(n_incomplete, int) else n_incomplete
+    left = (incomplete_text(n_mz, unit) if n_mz == n_oz else
+            incomplete_text(n_mz, unit).replace(" are left out", " are left out of the MZ "
+                                                "table", 1)
+            + incomplete_text(n_oz, unit).replace(" are left out", " are left out of the OZ "
+                                                  "table", 1))
+    flags = sum(int(t["n_edge_flag"].sum()) for t in (mz, oz) if "n_edge_flag" in t.columns)
+    if flags:
+        left += (" Column n_edge_flag: of the units counted in a class, those whose time a "
+                 "larger extract might shorten (a GVB: any member's), and so move them to a "
+                 "faster class.")
     lines += [f"Class tables count {UNIT_TEXT[unit]}; unpopulated areas are left out."
-              + incomplete_text(n_incomplete, unit), ""]
+              + left, ""]
     lines += ["### Time to the nearest Mittelzentrum (MZ or OZ)", "", share_table(mz), ""]
     lines += ["### Time to the nearest Oberzentrum", "", share_table(oz), ""]
     return lines
@@ -283,11 +318,24 @@ GROUP_SUMMARY_COLUMNS = {
     "all six within 1 km"}
 
 
+#: Short names of the car-time destinations in the summary's sentences.
+DESTINATION_LABEL = {"mz": "MZ", "oz": "OZ", "ldrail": "Fernbahnhof"}
+
+
 def group_indicators_section(groups: pd.DataFrame) -> list[str]:
     """The group indicators (Abb. 19, Tab. 2, Abb. 9, Abb. 15/16) beside the run's
     mean: area-weighted car times, ratios of sums, Nahversorgung shares."""
     cols = [c for c in GROUP_SUMMARY_COLUMNS if c in groups.columns]
     show = groups[["grouping", "group"] + cols].copy()
+    total = groups[groups["grouping"] == "total"]
+    flagged = [(c[2:-len("_min_n_edge_flag")], int(total[c].sum())) for c in groups.columns
+               if c.endswith("_min_n_edge_flag") and len(total) and total[c].sum() > 0]
+    exact = ("" if not flagged else
+             " Not exact: some car times in these means may shrink with a larger extract "
+             "(edge flags; of the municipalities counted: "
+             + ", ".join(f"{DESTINATION_LABEL.get(k, k)} {n:,}" for k, n in flagged)
+             + "; per group: the t_*_n_edge_flag columns of group_indicators.csv), so "
+             "those means are upper bounds.")
     show["population"] = show["population"].fillna(0).round().astype(int)
     show = show.rename(columns=GROUP_SUMMARY_COLUMNS)
     return ["### Indicators by settlement type and Lage (report Abb. 19, Tab. 2, Abb. 9, "
@@ -295,7 +343,7 @@ def group_indicators_section(groups: pd.DataFrame) -> list[str]:
             "Municipalities of complete GVBs; car times area-weighted (population-weighted "
             "and the other columns in group_indicators.csv); departures and commuters as "
             "ratios of sums; the last row is the run's own mean (BBSR compares with the Bund, "
-            "e.g. 2.49 residents per job in 2019).", "", md_table(show, "{:,.2f}"), ""]
+            "e.g. 2.49 residents per job in 2019)." + exact, "", md_table(show, "{:,.2f}"), ""]
 
 
 def national_tables_section(tables: dict[str, pd.DataFrame], *, municipalities: str,

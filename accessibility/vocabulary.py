@@ -683,6 +683,7 @@ DOCUMENT_COLUMNS: dict[str, tuple[str, str]] = {
     "share_municipalities": ("Anteil Gemeinden", "share of municipalities"),
     "population": ("Einwohner", "residents"), "residents": ("Einwohner", "residents"),
     "share_population": ("Anteil Einwohner", "share of residents"),
+    "n_edge_flag": ("davon vorläufig (Randlage)", "of them provisional (edge flag)"),
     "key": ("Schlüssel", "key"), "kreis": ("Kreis", "Kreis"), "name": ("Name", "name"),
     "complete": ("vollständig", "complete"), "lage": ("Lage", "Lage"),
     "t_mz_min_area_w": ("MZ, Min. (Fläche)", "MZ, min (area)"),

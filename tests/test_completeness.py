@@ -247,3 +247,62 @@ def test_a_run_takes_the_lage_of_another_run(tmp_path):
     assert (a.loc[inside, "lage_gemeinde"].isna() == b.loc[inside, "lage_gemeinde"].isna()).all()
     assert f"Lage imported from {tmp_path / 'a'}" in second.summary
     assert "not a national run" in second.summary
+
+
+def test_means_count_the_values_a_larger_extract_may_change():
+    """``{value}_n_edge_flag``: the flagged members with a value in the mean (by hand:
+    Kreis 01001 holds 01000001-3, of them 01000002 and 01000003 flagged; 01000004 is
+    outside the region and its flag does not count; 01000006 has no value)."""
+    df = cut_region().assign(mz_edge_flag=[False, True, True, True, False, True])
+    k = api.weighted_means(df, "kreis", ["t_mz_min", "t_oz_min"]).set_index("kreis")
+    assert k["t_mz_min_n_edge_flag"].to_dict() == {"01001": 2, "01002": 0}
+    assert "t_oz_min_n_edge_flag" not in k.columns  # no oz_edge_flag: nothing to count
+    g = gvb_table(df).set_index("gvb")
+    assert g["t_mz_min_n_edge_flag"].to_dict() == {"A": 1, "B": 1, "C": 0}
+
+
+def test_each_class_table_counts_the_units_complete_for_its_own_time():
+    """A region without an Oberzentrum still gets its MZ table: GVB D has MZ times
+    and no OZ times (a whole unit for MZ, not for OZ); GVB A's flag comes from its
+    flagged member, and the class tables count it per class."""
+    df = pd.concat([cut_region(), pd.DataFrame({
+        "ags": ["01000007"], "gvb": ["D"], "kreis": ["01002"], "population": [400.0],
+        "area_km2": [4.0], "central_place": ["keine"], "in_region": [True],
+        "t_mz_min": [3.0], "t_oz_min": [np.nan]})], ignore_index=True)
+    df["mz_edge_flag"] = [False, True, False, False, False, False, False]
+    g = gvb_table(df)
+    mz_rows, n_mz = api.class_rows(df, g, "gvb", "mz")
+    oz_rows, n_oz = api.class_rows(df, g, "gvb", "oz")
+    assert sorted(mz_rows["gvb"]) == ["A", "D"] and n_mz == 2   # B and C cut or lacking
+    assert sorted(oz_rows["gvb"]) == ["A"] and n_oz == 3        # D lacks its OZ time
+    assert mz_rows.set_index("gvb")["mz_edge_flag"].to_dict() == {"A": True, "D": False}
+    sh = api.class_shares(mz_rows, "mz", unit="gvb").set_index("class")
+    # A: area-weighted (5*10 + 10*20) / 30 = 8.33 min -> 7.5-15; D: 3 min -> < 7.5
+    assert sh.loc["7.5-15 min", ["gvb", "n_edge_flag"]].tolist() == [1, 1]
+    assert sh.loc["< 7.5 min", ["gvb", "n_edge_flag"]].tolist() == [1, 0]
+    assert "n_edge_flag" not in api.class_shares(oz_rows, "oz", unit="gvb").columns
+    # per municipality: the region's populated rows with their own flags
+    m_rows, n_m = api.class_rows(df, None, "gemeinde", "mz")
+    assert len(m_rows) == 6 and n_m == 0 and m_rows["mz_edge_flag"].sum() == 1
+
+
+def test_summary_says_which_means_are_not_exact():
+    """The summary's mean line names the flagged values among the values in the mean
+    (here 10 municipalities, 1 unpopulated, 2 without an MZ time: 7 values, 3 flagged),
+    and the class sentence names the tables' own left-out counts."""
+    from accessibility import report
+
+    total = pd.Series({"n_municipalities": 10, "n_unpopulated": 1, "t_mz_min_n_missing": 2,
+                       "t_mz_min_n_edge_flag": 3, "t_oz_min_n_missing": 9,
+                       "t_oz_min_n_edge_flag": 0, "t_mz_min_area_w": 12.0,
+                       "t_oz_min_area_w": np.nan, "t_mz_min_pop_w": 11.0,
+                       "t_oz_min_pop_w": np.nan})
+    assert "3 of the 7 MZ times" in report.flagged_mean_text(total)
+    assert "OZ" not in report.flagged_mean_text(total)
+    assert report.flagged_mean_text(total.drop("t_mz_min_n_edge_flag")) == ""
+    empty = pd.DataFrame({"class": ["x"], "gvb": [0]})
+    text = "\n".join(report.central_places_section([], total, empty, empty, "area",
+                                                   n_incomplete=(1, 5)))
+    assert "1 Gemeindeverbände are left out of the MZ table" in text
+    assert "5 Gemeindeverbände are left out of the OZ table" in text
+    assert "upper bounds" in text

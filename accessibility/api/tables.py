@@ -28,6 +28,7 @@ from ..models.scenario import moves
 from ..models.settlement import settlement_types as _settlement_types
 from ..models.standards import STANDARD_CLASSES, standard_class, standards_table
 from ..models.units import (
+    class_rows,
     function_type_lage_counts,
     gvb_table,
     left_out,
@@ -40,7 +41,7 @@ from ..models.walkability import column_docs as walk_column_docs
 from ..vocabulary import COLUMNS
 
 __all__ = ["BBSR_2019_COUNTS", "LAGE_UNKNOWN", "MEMBER_COLUMNS", "STANDARD_CLASSES",
-           "class_shares", "column_docs", "covers_germany", "exact_lage", "function_type_lage",
+           "class_rows", "class_shares", "column_docs", "covers_germany", "exact_lage", "function_type_lage",
            "function_type_lage_counts", "group_indicators", "gvb_table", "kreis_lage", "lage_summary",
            "lage_tables", "left_out", "members", "moves", "mz_oz_by_lage",
            "mz_oz_by_lage_counts", "report_tables", "run_covers_germany", "standard_class", "standards_table",

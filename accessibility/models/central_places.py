@@ -575,6 +575,12 @@ def _check_municipalities(munis: pd.DataFrame) -> None:
 
 
 # ---------------------------------------------------------------------- aggregation
+def edge_flag_column(value: str) -> str:
+    """The edge flag of a time column: ``t_mz_min`` -> ``mz_edge_flag``."""
+    kind = value[2:-4] if value.startswith("t_") and value.endswith("_min") else value
+    return f"{kind}_edge_flag"
+
+
 def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.DataFrame:
     """Area- and population-weighted means of ``values`` per ``by`` (or overall).
 
@@ -591,6 +597,10 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
     cover the region's rows, and ``n_members``, ``n_members_in_region`` and
     ``complete`` (:mod:`~accessibility.models.membership`) say whether a unit lies
     wholly in it with a value for each populated member.
+
+    With the value's edge flag (``t_mz_min`` -> ``mz_edge_flag``, see
+    :func:`edge_flag_column`) ``{value}_n_edge_flag`` counts the members in the mean
+    whose value a larger extract might change: the mean is exact only where it is 0.
     """
     full = df
     df = df[in_region(df)]
@@ -617,6 +627,9 @@ def weighted_means(df: pd.DataFrame, by: str | None, values: list[str]) -> pd.Da
         # values that have no weight drop out of that weighted mean: say how many
         out[f"{v}_n_no_area"] = total((ok & area.isna()).astype(int))
         out[f"{v}_n_no_population"] = total((ok & pop.isna()).astype(int))
+        flag = edge_flag_column(v)
+        if flag in df.columns:  # a mean over values a larger extract may change says so
+            out[f"{v}_n_edge_flag"] = total(ok & df[flag].fillna(False).astype(bool))
     out.index.name = by or "level"
     return with_members(out.reset_index(), full, by, values)
 
@@ -627,7 +640,10 @@ def class_shares(df: pd.DataFrame, kind: str, *, unit: str = "municipalities") -
     ``df`` has one row per unit (municipalities, or GVBs with ``unit="gvb"``) with
     ``{kind}_class`` and ``population``; unpopulated units (0 residents) are left
     out. The count columns are named after ``unit`` (``municipalities`` /
-    ``share_municipalities``, or ``gvb`` / ``share_gvb``).
+    ``share_municipalities``, or ``gvb`` / ``share_gvb``). With ``{kind}_edge_flag``
+    (per GVB: any member's, :func:`~accessibility.models.units.class_rows`),
+    ``n_edge_flag`` counts the units of each class whose time a larger extract might
+    change (shorten), and so its class.
     """
     col = f"{kind}_class"
     df = df[pd.to_numeric(df["population"], errors="coerce").to_numpy() != 0]
@@ -640,4 +656,7 @@ def class_shares(df: pd.DataFrame, kind: str, *, unit: str = "municipalities") -
                       f"share_{unit}": n.to_numpy() / max(len(df), 1),
                       "population": p.to_numpy(),
                       "share_population": p.to_numpy() / max(pop.sum(), 1.0)})
+    if f"{kind}_edge_flag" in df.columns:
+        flag = df[f"{kind}_edge_flag"].fillna(False).astype(bool)
+        t["n_edge_flag"] = flag.groupby(cls).sum().reindex(labels, fill_value=0).to_numpy()
     return t[(t[unit] > 0) | (t["class"] != NO_VALUE)]

@@ -260,7 +260,8 @@ def group_indicators(munis: pd.DataFrame) -> pd.DataFrame:
         ``area_km2``, the car times as area- and population-weighted means
         (``t_{kind}_min_area_w`` / ``_pop_w``), departures per 1,000 residents and the
         commuter ratios as ratios of sums, and the Nahversorgung shares (residents
-        served over residents).
+        served over residents); with the runs' edge flags ``t_{kind}_min_n_edge_flag``:
+        the municipalities in a mean whose time a larger extract might shorten.
     """
     require_columns(munis, ("gvb", "population", "settlement_type", "settlement_type_detail",
                              "lage"), "the group indicators")
@@ -289,7 +290,8 @@ def group_indicators(munis: pd.DataFrame) -> pd.DataFrame:
         t = t.drop(columns=[c for c in MEMBER_COLUMNS if c in t.columns])
         if times:
             m = weighted_means(x, "_group", times).set_index("_group")
-            t = t.join(m[[f"{c}_{w}" for c in times for w in ("area_w", "pop_w")]])
+            t = t.join(m[[f"{c}_{w}" for c in times for w in ("area_w", "pop_w", "n_edge_flag")
+                          if f"{c}_{w}" in m.columns]])
         if "walk_residents" in x.columns:
             t = t.join(pd.DataFrame({c: served_share(x[c], walk_base(x, c), x["_group"])
                                      for c in x.columns if c.startswith("walk_share_")}))
@@ -298,6 +300,7 @@ def group_indicators(munis: pd.DataFrame) -> pd.DataFrame:
         t.insert(0, "grouping", grouping)
         parts.append(t.rename_axis("group").reset_index())
     out = pd.concat(parts, ignore_index=True)
-    counts = [c for c in out.columns if c.startswith("n_") or c.endswith("_n_missing")]
+    counts = [c for c in out.columns
+              if c.startswith("n_") or c.endswith(("_n_missing", "_n_edge_flag"))]
     out[counts] = out[counts].fillna(0).astype(int)
     return out[["grouping", "group"] + [c for c in out.columns if c not in ("grouping", "group")]]

@@ -43,10 +43,10 @@ from ..vocabulary import (
 )
 from .central_places import classify, weighted_means
 from .lage import gvb_potential
-from .membership import in_region, with_members
+from .membership import in_region, members, with_members
 from .settlement import settlement_types
 
-__all__ = ["UNITS", "apply_unit", "function_type_lage_counts", "gvb_table", "left_out",
+__all__ = ["UNITS", "apply_unit", "class_rows", "function_type_lage_counts", "gvb_table", "left_out",
            "mz_oz_by_lage_counts", "served_share", "unit_rows", "unpopulated", "walk_base",
            "walk_by_unit", "walk_shares"]
 
@@ -137,7 +137,8 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
             # a GVB whose every populated member is a central place of the class has 0
             means[f"{kind}_class"] = classify(v, v == 0.0, kind)
         keep = ["gvb"] + times + [f"{t[2:4]}_class" for t in times] + [
-            f"{t}_{x}" for t in times for x in ("area_w", "pop_w", "n_missing")]
+            f"{t}_{x}" for t in times for x in ("area_w", "pop_w", "n_missing", "n_edge_flag")
+            if f"{t}_{x}" in means.columns]
         out = out.merge(means[keep], on="gvb", how="left")
     if "potential_2h" in d.columns:
         lage = gvb_potential(d, thresholds=thresholds)
@@ -262,6 +263,45 @@ def _complete(rows: pd.DataFrame) -> np.ndarray:
     if "complete" in rows.columns:
         return rows["complete"].fillna(False).to_numpy(bool)
     return in_region(rows)
+
+
+def class_rows(munis: pd.DataFrame, units: pd.DataFrame | None, unit: str, kind: str
+               ) -> tuple[pd.DataFrame, int]:
+    """The rows the class table of ``kind`` (``"mz"``, ``"oz"``) counts, each with
+    ``{kind}_edge_flag``, and how many populated units it leaves out as incomplete.
+
+    Like :func:`unit_rows`, but a GVB is complete for this table when every member
+    lies in the region and each populated one has *this* time: a region without an
+    Oberzentrum still gets its MZ table. A GVB's flag is set when any member in its
+    mean has a flagged time (``t_{kind}_min_n_edge_flag``, :func:`gvb_table`): its
+    mean, and so its class, may change with a larger extract.
+
+    Parameters
+    ----------
+    munis : DataFrame
+        Every municipality of the register, with ``in_region`` for a regional run
+        (members outside the region make a GVB incomplete).
+    units : DataFrame or None
+        The GVB table (:func:`gvb_table`), needed for ``unit = "gvb"``.
+    unit : {"gvb", "gemeinde"}
+    kind : {"mz", "oz"}
+    """
+    _check_unit(unit)
+    flag = f"{kind}_edge_flag"
+    if unit != "gvb":
+        reg = munis[in_region(munis)]
+        rows = unit_rows(reg, None, unit)
+        return rows, left_out(reg)
+    if units is None:
+        raise InputError("unit 'gvb' needs the GVB table")
+    done = members(munis, "gvb", (f"t_{kind}_min",)).set_index("gvb")["complete"]
+    whole = units["gvb"].map(done).fillna(False).to_numpy(bool)
+    populated = ~unpopulated(units)
+    rows = units[populated & whole].copy()
+    n = f"t_{kind}_min_n_edge_flag"
+    if n in rows.columns:
+        rows[flag] = pd.to_numeric(rows[n], errors="coerce").fillna(0).to_numpy() > 0
+    return rows, int((populated & ~whole).sum())
 
 
 def left_out(rows: pd.DataFrame) -> int:

@@ -80,15 +80,16 @@ def central_places_stage(graph: RoadGraph, munis, config: Config, inputs: Inputs
     out.table("total_table", total, "total.csv")
     unit = config.output.unit
     units = gvb[gvb["gvb"].isin(reg["gvb"])]
-    rows = api.unit_rows(reg, units, unit)
-    n_left = api.left_out(units if unit == "gvb" else reg)
     count = "gvb" if unit == "gvb" else "municipalities"
-    mz, oz = api.class_shares(rows, "mz", unit=count), api.class_shares(rows, "oz", unit=count)
+    # each class table counts the units complete for its own time
+    (mz_rows, n_mz), (oz_rows, n_oz) = (api.class_rows(res, units, unit, k) for k in ("mz", "oz"))
+    mz, oz = api.class_shares(mz_rows, "mz", unit=count), api.class_shares(oz_rows, "oz",
+                                                                             unit=count)
     out.table("class_shares", pd.concat([mz.assign(indicator="mz"), oz.assign(indicator="oz")]),
               "class_shares.csv")
     summary += report.central_places_section(res.attrs.get("report", []), total.iloc[0], mz, oz,
                                              "area" if cfg.weighting == "area" else "pop",
-                                             unit=unit, n_incomplete=n_left)
+                                             unit=unit, n_incomplete=(n_mz, n_oz))
     std = pd.concat([with_names(api.standards_table(res, level), level, reg, inputs.kreis_names)
                      .rename(columns={level: "key", f"{level}_name": "name"})
                      .assign(level=level) for level in ("gvb", "kreis", "land")]
