@@ -73,14 +73,17 @@ UNIT_TEXT = {"gvb": "Gemeindeverbände (each classed by its mean time, weighted 
              "gemeinde": "municipalities"}
 
 
-def incomplete_text(n: int, unit: str) -> str:
-    """The sentence saying how many units the class tables leave out, and why."""
+def incomplete_text(n: int, unit: str, table: str = "") -> str:
+    """The sentence saying how many units the class tables (``table``: one of them)
+    leave out, and why."""
     if not n:
         return ""
-    what = "Gemeindeverbände" if unit == "gvb" else "municipalities"
-    return (f" {n:,} {what} are left out as incomplete: they cross the extract's edge (a "
-            "member outside the region, or one without a value); their rows in the per-unit "
-            "tables say complete = false.")
+    what = (("Gemeindeverband", "Gemeindeverbände") if unit == "gvb"
+            else ("municipality", "municipalities"))[n != 1]
+    verb, they = ("is", "it crosses") if n == 1 else ("are", "they cross")
+    return (f" {n:,} {what} {verb} left out{' of the ' + table if table else ''} as "
+            f"incomplete: {they} the extract's edge (a member outside the region, or one "
+            "without a value); their rows in the per-unit tables say complete = false.")
 
 
 def flagged_mean_text(total: pd.Series, kinds=("mz", "oz")) -> str:
@@ -124,10 +127,7 @@ def central_places_section(report: list[str], total: pd.Series, mz: pd.DataFrame
               + flagged_mean_text(total), ""]
     n_mz, n_oz = (n_incomplete, n_incomplete) if isinstance(n_incomplete, int) else n_incomplete
     left = (incomplete_text(n_mz, unit) if n_mz == n_oz else
-            incomplete_text(n_mz, unit).replace(" are left out", " are left out of the MZ "
-                                                "table", 1)
-            + incomplete_text(n_oz, unit).replace(" are left out", " are left out of the OZ "
-                                                  "table", 1))
+            incomplete_text(n_mz, unit, "MZ table") + incomplete_text(n_oz, unit, "OZ table"))
     flags = sum(int(t["n_edge_flag"].sum()) for t in (mz, oz) if "n_edge_flag" in t.columns)
     if flags:
         left += (" Column n_edge_flag: of the units counted in a class, those whose time a "

@@ -303,6 +303,6 @@ def test_summary_says_which_means_are_not_exact():
     empty = pd.DataFrame({"class": ["x"], "gvb": [0]})
     text = "\n".join(report.central_places_section([], total, empty, empty, "area",
                                                    n_incomplete=(1, 5)))
-    assert "1 Gemeindeverbände are left out of the MZ table" in text
+    assert "1 Gemeindeverband is left out of the MZ table" in text
     assert "5 Gemeindeverbände are left out of the OZ table" in text
     assert "upper bounds" in text
