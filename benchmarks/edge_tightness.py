@@ -166,6 +166,32 @@ def germany_cut(n_nodes: int, seed: int = 0):
     return sub, de
 
 
+def within_reach(graph, res: pd.DataFrame, limit_min: float = 120.0) -> dict[str, tuple[int, int]]:
+    """(within reach of the cut, with a value) per indicator: the origin's time to the
+    nearest cut node (access leg plus one reverse search from the cut nodes) below the
+    value found (MZ, OZ), at most the limit (the Lage; its origin is the GVB's
+    settlement centre, whose flag every member carries). Issue 23's tightness: only
+    these may be flagged (tests/test_edge_tightness.py)."""
+    from accessibility.models.lage_units import centre_rows
+    from accessibility.models.nearest import time_to_edge_s
+
+    node = res["node"].astype("Int64").fillna(0).to_numpy(np.int64)
+    reach = res["access_s"].to_numpy(float) + time_to_edge_s(graph)[node]
+    out = {}
+    for name, (value, _) in FLAGS.items():
+        if value not in res.columns:
+            continue
+        has = res[value].notna().to_numpy()
+        if value == "potential_2h":
+            pos = centre_rows(res["gvb"], res["ags"], res["population"])
+            at = pd.Series(reach[pos], index=res["gvb"].to_numpy()[pos])
+            near = at.reindex(res["gvb"]).to_numpy() <= limit_min * 60.0
+        else:
+            near = reach < res[value].to_numpy(float) * 60.0
+        out[name] = (int((near & has).sum()), int(has.sum()))
+    return out
+
+
 def national(n_nodes: int, munis, cp) -> dict:
     import shapely
 
@@ -191,7 +217,7 @@ def national(n_nodes: int, munis, cp) -> dict:
                          "median_border_km": float(np.median(border_km[f])) if f.any() else None}
     n_cut = cut_nodes(g)
     return {"region": f"Germany (synthetic, {n_nodes:,} nodes)", "cut_nodes": int(n_cut.sum()),
-            "cut": cut, "guess": guess, "border": far, "seconds": cut_s,
+            "cut": cut, "guess": guess, "border": far, "within_reach": within_reach(g, res), "seconds": cut_s,
             "graph_s": build_s, "nodes_in_germany": int(g.n_nodes), "lage_test": test}
 
 
@@ -235,6 +261,12 @@ def main(argv=None) -> None:
                   f"(cut rule): " + "; ".join(
                       f"{k} max {v['max_border_km']:.1f} km, median {v['median_border_km']:.1f} km"
                       for k, v in r["border"].items() if v["max_border_km"] is not None))
+    for r in rows:
+        if "within_reach" in r:
+            print(f"\n{r['region']}: flagged (cut rule) / within reach of the border "
+                  "(time to the nearest cut node below the value, the Lage: within 120 min): "
+                  + "; ".join(f"{k} {r['cut'][k][0] / h:.0%} / {n / h:.0%}"
+                              for k, (n, h) in r["within_reach"].items() if h))
     for r in rows:
         if r.get("lage_test"):
             x = r["lage_test"]
