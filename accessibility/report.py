@@ -220,11 +220,17 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
     q = pot.quantile([0.25, 0.5, 0.75]).to_numpy() if exact.any() else None
     spread = (f"; spread: standard deviation {pot.std(ddof=0):,.0f}, quartiles "
               f"{q[0]:,.0f} / {q[1]:,.0f} / {q[2]:,.0f}" if q is not None else "")
-    lines += [f"Potentials: {method}. {int(exact.sum()):,} of {int(on.sum()):,} municipalities "
-              f"have an exact potential and a Lage class; mean over them "
+    # certain: exact, or flagged with its upper bound (potential_2h_max) in the same class
+    certain = on & result["lage"].notna() if "lage" in result.columns else exact
+    unsure = flagged & ~certain & (pd.to_numeric(result["population"], errors="coerce") != 0
+                                   if "population" in result.columns else True)
+    lines += [f"Potentials: {method}. {int(certain.sum()):,} of {int(on.sum()):,} Lage classes "
+              f"certain; {int(exact.sum()):,} with an exact potential, mean over them "
               + (f"{mean:,.0f} {compare}{spread}." if np.isfinite(mean) else "none.")
               + (f" {int(flagged.sum()):,} potentials may miss destinations beyond the "
-                 "extract (edge_flag: a lower bound) and get no class (lage_reason: needs "
+                 f"extract (edge_flag: a lower bound); {int((flagged & certain).sum()):,} of "
+                 "them keep a class, as their upper bound (potential_2h_max) lies in the same "
+                 f"one; {int(unsure.sum()):,} get none (lage_reason: needs "
                  "the 2-hour surroundings: run on a larger extract or import a national run "
                  "with --lage-from)." if flagged.any() else ""), ""]
     what = ("Gemeindeverbände (each with the potential of its most populous member, the "

@@ -352,10 +352,12 @@ COLUMNS = {
             "the BBSR report) the class of the Gemeindeverband (potential_2h_gvb), else of "
             "the municipality (potential_2h): sehr peripher < 81,000 <= peripher < 183,000 <= "
             "zentral < 410,000 <= sehr zentral; empty for unpopulated areas and where the "
-            "potential is not exact (edge_flag; see lage_reason)",
+            "class is not certain: the potential is flagged (edge_flag) and its upper bound "
+            "potential_2h_max falls into another class (see lage_reason)",
     "lage_reason": "why the municipality's Lage is empty although it has a potential: its "
                    "2-hour search may leave the extract (edge_flag), so destinations beyond "
-                   "it are missing; or (units = gvb) its Gemeindeverband is not wholly in "
+                   "it may be missing, and potential_2h and potential_2h_max lie in "
+                   "different classes; or (units = gvb) its Gemeindeverband is not wholly in "
                    "the region; run on a larger extract or import a national run "
                    "(--lage-from)",
     "lage_gemeinde": "Lage of the municipality's potential_2h (same classes; with [lage] "
@@ -387,6 +389,10 @@ COLUMNS = {
                  "reach a destination sooner or bring one within the 120 minutes: the "
                  "potential may be underestimated; False: exact for any larger extract "
                  "(see README, How exact is each number)",
+    "potential_2h_max": "Obergrenze des Lagepotenzials: no larger extract gives more (each "
+                        "destination at the lesser of its time inside and the earliest arrival "
+                        "through the cut); = potential_2h where exact, empty where unknown; the "
+                        "Lage class is certain where both fall into the same class",
     "beyond_mz_standard": "t_mz_min is longer than the accessibility standard "
                           "(Erreichbarkeitsstandard, [central_places] standard_mz_min, default "
                           "30 min: RIN 2008, MKRO 2016); empty without a time",
@@ -405,8 +411,8 @@ CENTRAL_PLACE_COLUMNS = (
     "origin_method", "n_origins", "reason")
 #: Columns the Lage model adds.
 LAGE_COLUMNS = ("daytime_population", "daytime_population_source", "potential_2h",
-                "n_reached", "edge_flag", "lage", "lage_code", "lage_reason", "settlement_type",
-                "settlement_type_code", "settlement_type_detail")
+                "n_reached", "edge_flag", "potential_2h_max", "lage", "lage_code", "lage_reason",
+                "settlement_type", "settlement_type_code", "settlement_type_detail")
 
 
 def walk_columns(methods=tuple(WALK_METHOD_SUFFIX)) -> dict[str, str]:

@@ -13,12 +13,16 @@ piece and the key only.
 
 ``KEY`` is a hash of the inputs' content (:func:`content_key`), so a batch with
 another base writes and loads its own file; the file of an unchanged base is
-reused by every later batch and cluster.
+reused by every later batch and cluster. The base's results depend on the code that
+computed them too: callers put :func:`code_key` into the key, so that a file
+written by another version of the package (another checkout sharing the temporary
+folder, a model that gained a column) is never taken.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import mmap
@@ -37,7 +41,7 @@ from ._util import temp_path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Resident", "content_key", "dump", "held_key", "hold", "load"]
+__all__ = ["Resident", "code_key", "content_key", "dump", "held_key", "hold", "load"]
 
 #: State files not loaded for this long are removed when another one is written.
 MAX_AGE_S = 86_400.0
@@ -53,6 +57,18 @@ def _pickled(obj: Any) -> tuple[bytes, list[memoryview]]:
     buffers: list[pickle.PickleBuffer] = []
     data = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
     return data, [b.raw() for b in buffers]
+
+
+@functools.cache
+def code_key() -> str:
+    """A hash of this package's source files (read once per process): the version of
+    the code that computed a state file's results."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def content_key(obj: Any) -> str:

@@ -21,13 +21,26 @@ Germany may be flagged; the table gives the distance to the border of the flagge
 ones. The synthetic graph carries the cap of the ``de-car`` profile (130 km/h): no edge
 of the lattice is faster, so the Lage's edge test takes it as the speed abroad.
 
-The Lage's exactness test (``models/lage_exact.exact_origins``) is timed per region,
-with its rule (per cut node, the profile's cap) and, on the same inputs, the rule
-before (per section of the border, 200 km/h), each warm (the second of two calls):
-``lage_test`` in the JSON, seconds and the origins each flags.
+The Lage's exactness test (``models/lage_exact.origin_bounds``) is timed per region,
+with its rule (per cut node, the profile's cap) with and without the upper bound of
+the flagged potentials (``potential_2h_max``; ``bound_seconds``: flags and bound,
+``seconds``: flags only) and, on the same inputs, the rule before (per section of the
+border, 200 km/h), each warm (the second of two calls): ``lage_test`` in the JSON,
+seconds and the origins each flags. ``certain``: the municipalities with a potential
+(populated) whose Lage class is certain (exact, or flagged with the upper bound in the
+same class), and how many of those are flagged.
+
+The national recipe (``--buffers``): the synthetic lattice drawn over Germany's box
+plus 150 km on every side (the same spacing), cut at Germany's outline buffered by
+each distance (VG250 Länder, shapely's buffer; the lattice's nodes at sea dropped
+without a cut: north of 53.4 N outside Germany, but for rough windows of Denmark,
+Poland and the Netherlands); the register still only German municipalities
+(destinations abroad carry no population). Per buffer the Lage's flagged and
+certain shares: how much of the neighbours' roads a national run needs.
 
     python -m benchmarks.edge_tightness                      # regional extracts
     python -m benchmarks.edge_tightness --national 1000000   # plus the synthetic national graph
+    python -m benchmarks.edge_tightness --national 1000000 --buffers 0,50,100,150 --no-regional
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import resource
 import time
 from pathlib import Path
 
@@ -67,33 +81,41 @@ FLAGS = {"MZ": ("t_mz_min", "mz_edge_flag"), "OZ": ("t_oz_min", "oz_edge_flag"),
 
 logger = logging.getLogger(__name__)
 #: Per call of the Lage's exactness test: seconds and flagged origins, the rule now
-#: and the rule before (sections, 200 km/h) on the same inputs.
+#: (flags and upper bound, flags only) and the rule before (sections, 200 km/h) on
+#: the same inputs.
 LAGE_TEST: list[dict] = []
+#: Whether the calls are timed (off for the buffered graphs: only their counts matter).
+TIMING = {"on": True}
 
 
 def _timed_exact_origins():
-    """Wrap ``lage_exact.exact_origins`` so that every call is timed and repeated with
-    the rule before (the potentials use the rule now)."""
+    """Wrap ``lage_exact.origin_bounds`` so that every call is timed, without the
+    upper bound and with the rule before (the potentials use the rule now)."""
     from accessibility.models import lage_exact
 
-    inner = lage_exact.exact_origins
+    inner = lage_exact.origin_bounds
 
     def timed(*args, **kw):
-        # each rule twice, alternating, the second call timed: no compilation or
-        # first-call cost in either; wall and CPU seconds (the machine may be loaded)
-        before_kw = kw | {"by_node": False, "top_speed_kmh": 200.0}
+        if not TIMING["on"]:
+            return inner(*args, **kw)
+        # each twice, alternating, the second call timed: no compilation or first-call
+        # cost in any; wall and CPU seconds (the machine may be loaded)
+        flags_kw = kw | {"decay": None}
+        before_kw = flags_kw | {"by_node": False, "top_speed_kmh": 200.0}
         runs = {}
-        for name, k in (("now", kw), ("before", before_kw)) * 2:
+        for name, k in (("bound", kw), ("now", flags_kw), ("before", before_kw)) * 2:
             t, c = time.perf_counter(), time.process_time()
             runs[name] = (inner(*args, **k), time.perf_counter() - t, time.process_time() - c)
         (now, now_s, now_cpu), (before, before_s, before_cpu) = runs["now"], runs["before"]
+        now, before = now[0], before[0]
         LAGE_TEST.append({"seconds": now_s, "cpu_seconds": now_cpu,
+                          "bound_seconds": runs["bound"][1], "bound_cpu_seconds": runs["bound"][2],
                           "before_seconds": before_s, "before_cpu_seconds": before_cpu,
                           "origins": int(now.size), "flagged": int((~now).sum()),
                           "flagged_before": int((~before).sum())})
-        return now
+        return runs["bound"][0]
 
-    lage_exact.exact_origins = timed
+    lage_exact.origin_bounds = timed
 
 
 def without_cut(graph):
@@ -121,19 +143,30 @@ def flagged(graph, munis, cp, dest, engine: str = "dijkstra"
     return out, res
 
 
+def certain(res: pd.DataFrame) -> dict[str, int]:
+    """Over the populated municipalities with a potential: how many have a certain
+    Lage class (``lage``), how many are flagged, and how many flagged keep a class."""
+    has = (res["potential_2h"].notna()
+           & (pd.to_numeric(res["population"], errors="coerce") != 0)).to_numpy()
+    known = res["lage"].notna().to_numpy() & has
+    flag = res["edge_flag"].astype("boolean").fillna(True).to_numpy(bool) & has
+    return {"with_potential": int(has.sum()), "certain": int(known.sum()),
+            "flagged": int(flag.sum()), "flagged_certain": int((flag & known).sum())}
+
+
 def regional(name: str, osm: str, clip, munis, cp) -> dict:
     path = DATA / "osm" / osm
     g = build_graph(path, clip=clip)
     dest = acc.collect_destinations(osm=path, stations=STATIONS, airports=True)
     t = time.perf_counter()
     LAGE_TEST.clear()
-    cut, _ = flagged(g, munis, cp, dest)
+    cut, res = flagged(g, munis, cp, dest)
     test = dict(LAGE_TEST[0]) if LAGE_TEST else {}
     guess, _ = flagged(without_cut(g), munis, cp, dest)
     n_cut = cut_nodes(g)
     return {"region": name, "cut_nodes": int(n_cut.sum()) if n_cut is not None else 0,
             "cut": cut, "guess": guess, "seconds": time.perf_counter() - t,
-            "lage_test": test}
+            "lage_test": test, "certain": certain(res)}
 
 
 def germany_cut(n_nodes: int, seed: int = 0):
@@ -141,7 +174,6 @@ def germany_cut(n_nodes: int, seed: int = 0):
     import geopandas as gpd
     import shapely
 
-    from accessibility.graph.simplify import largest_scc
     from benchmarks.synthetic import synthetic_road_graph
 
     g = synthetic_road_graph(n_nodes, seed)
@@ -153,7 +185,15 @@ def germany_cut(n_nodes: int, seed: int = 0):
     # north of 53.4 N, but for the land border with Denmark (8.4-10.0 E, 54.7-55.1 N)
     lon, lat = np.asarray(g.lon, float), np.asarray(g.lat, float)
     sea = ~inside & (lat > 53.4) & ~((lon > 8.4) & (lon < 10.0) & (lat > 54.7) & (lat < 55.1))
-    # a node inside with an edge to or from a node outside (on land): the extract cut there
+    return cut_where(g, inside, sea), de
+
+
+def cut_where(g, inside: np.ndarray, sea: np.ndarray):
+    """``g`` cut to the nodes ``inside`` as a simple-strategy extract: a node inside with
+    an edge to or from a node outside on land (not ``sea``) is a cut node; the largest
+    strongly connected component is kept."""
+    from accessibility.graph.simplify import largest_scc
+
     cross = (inside[g.sources] != inside[g.targets]) & ~sea[g.sources] & ~sea[g.targets]
     cut = np.zeros(g.n_nodes, bool)
     cut[g.sources[cross & inside[g.sources]]] = True
@@ -162,8 +202,33 @@ def germany_cut(n_nodes: int, seed: int = 0):
     # the lattice's speeds stay within de-car's cap (benchmarks.synthetic.SPEEDS_KMH)
     sub = dataclasses.replace(sub, meta=dict(sub.meta) | {
         "cut_osm_ids": g.osm_id[cut].tolist(), "max_speed_kmh": 130.0})
-    sub, _ = largest_scc(sub)
-    return sub, de
+    return largest_scc(sub)[0]
+
+
+def within_reach(graph, res: pd.DataFrame, limit_min: float = 120.0) -> dict[str, tuple[int, int]]:
+    """(within reach of the cut, with a value) per indicator: the origin's time to the
+    nearest cut node (access leg plus one reverse search from the cut nodes) below the
+    value found (MZ, OZ), at most the limit (the Lage; its origin is the GVB's
+    settlement centre, whose flag every member carries). Issue 23's tightness: only
+    these may be flagged (tests/test_edge_tightness.py)."""
+    from accessibility.models.lage_units import centre_rows
+    from accessibility.models.nearest import time_to_edge_s
+
+    node = res["node"].astype("Int64").fillna(0).to_numpy(np.int64)
+    reach = res["access_s"].to_numpy(float) + time_to_edge_s(graph)[node]
+    out = {}
+    for name, (value, _) in FLAGS.items():
+        if value not in res.columns:
+            continue
+        has = res[value].notna().to_numpy()
+        if value == "potential_2h":
+            pos = centre_rows(res["gvb"], res["ags"], res["population"])
+            at = pd.Series(reach[pos], index=res["gvb"].to_numpy()[pos])
+            near = at.reindex(res["gvb"]).to_numpy() <= limit_min * 60.0
+        else:
+            near = reach < res[value].to_numpy(float) * 60.0
+        out[name] = (int((near & has).sum()), int(has.sum()))
+    return out
 
 
 def national(n_nodes: int, munis, cp) -> dict:
@@ -191,8 +256,75 @@ def national(n_nodes: int, munis, cp) -> dict:
                          "median_border_km": float(np.median(border_km[f])) if f.any() else None}
     n_cut = cut_nodes(g)
     return {"region": f"Germany (synthetic, {n_nodes:,} nodes)", "cut_nodes": int(n_cut.sum()),
-            "cut": cut, "guess": guess, "border": far, "seconds": cut_s,
+            "cut": cut, "guess": guess, "border": far, "within_reach": within_reach(g, res),
+            "certain": certain(res), "seconds": cut_s,
             "graph_s": build_s, "nodes_in_germany": int(g.n_nodes), "lage_test": test}
+
+
+#: Land beyond Germany's coast in the buffered lattice (lon, lat windows): Denmark,
+#: Poland, the Netherlands; elsewhere north of 53.4 N outside Germany is sea.
+LAND_WINDOWS = ((8.0, 12.7, 53.4, 57.8), (14.2, 25.0, 53.4, 54.9), (0.0, 7.3, 53.4, 53.6))
+#: How far the buffered lattice reaches beyond Germany's box (km): the largest buffer.
+MARGIN_KM = 150.0
+
+
+def buffered(n_nodes: int, munis, buffers_km, seed: int = 0) -> list[dict]:
+    """The Lage on Germany plus ``b`` km of the neighbours' roads, per ``b`` (see the
+    module docstring): flagged and certain shares over the German municipalities."""
+    import geopandas as gpd
+    import shapely
+
+    from benchmarks.synthetic import EXTENT, synthetic_road_graph
+
+    x0, y0, w, h = EXTENT
+    m = MARGIN_KM * 1000.0
+    big = (x0 - m, y0 - m, w + 2 * m, h + 2 * m)
+    t = time.perf_counter()
+    g = synthetic_road_graph(round(n_nodes * big[2] * big[3] / (w * h)), seed, big)
+    graph_s = time.perf_counter() - t
+    land = gpd.read_file(BOUNDARIES, layer="laender").to_crs(g.crs)
+    de = shapely.union_all(land.geometry.to_numpy())
+    in_de = shapely.contains_xy(de, g.x, g.y)
+    lon, lat = np.asarray(g.lon, float), np.asarray(g.lat, float)
+    abroad_land = np.zeros(g.n_nodes, bool)
+    for lo0, lo1, la0, la1 in LAND_WINDOWS:
+        abroad_land |= (lon > lo0) & (lon < lo1) & (lat > la0) & (lat < la1)
+    sea = ~in_de & (lat > 53.4) & ~abroad_land
+    rows = []
+    TIMING["on"] = False
+    try:
+        for b in buffers_km:
+            t = time.perf_counter()
+            region = de.buffer(float(b) * 1000.0) if b else de
+            sub = cut_where(g, shapely.contains_xy(region, g.x, g.y) & ~sea, sea)
+            mm = api.mark_region(sub, acc.attach(sub, munis))
+            res = acc.lage(sub, mm, engine="ch", unit=None)
+            res = res[res["in_region"].to_numpy(bool)]
+            pot = res["potential_2h"].dropna()
+            rows.append({"buffer_km": float(b), "nodes": int(sub.n_nodes),
+                         "cut_nodes": int(cut_nodes(sub).sum()), "certain": certain(res),
+                         "mean_potential": float(pot.mean()) if len(pot) else None,
+                         "seconds": time.perf_counter() - t,
+                         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6})
+            logger.warning("buffer %s km: %s", b, rows[-1])
+    finally:
+        TIMING["on"] = True
+    for r in rows:
+        r["lattice_nodes"], r["lattice_s"] = int(g.n_nodes), graph_s
+    return rows
+
+
+def buffer_table(rows: list[dict]) -> str:
+    lines = ["| buffer beyond Germany | nodes | cut nodes | Lage flagged | class certain | "
+             "flagged but certain | mean potential (all) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        c = r["certain"]
+        h = c["with_potential"]
+        lines.append(f"| {r['buffer_km']:.0f} km | {r['nodes']:,} | {r['cut_nodes']:,} | "
+                     f"{c['flagged']:,}/{h:,} ({c['flagged'] / h:.0%}) | "
+                     f"{c['certain']:,}/{h:,} ({c['certain'] / h:.0%}) | "
+                     f"{c['flagged_certain']:,} | {r['mean_potential']:,.0f} |")
+    return "\n".join(lines)
 
 
 def table(rows: list[dict]) -> str:
@@ -219,16 +351,30 @@ def main(argv=None) -> None:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--national", type=int, default=0, metavar="NODES",
                    help="also the synthetic national graph of this size (0: skip)")
+    p.add_argument("--buffers", default="", metavar="KM,KM,...",
+                   help="also the national recipe: the Lage on Germany plus these buffers "
+                        "of the neighbours' roads (needs --national for the density)")
+    p.add_argument("--no-regional", action="store_true", help="skip the regional extracts")
     p.add_argument("--json", type=Path, help="write the rows as JSON")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _timed_exact_origins()
     munis = read_municipalities(REGISTER)
     cp = read_central_places(CENTRAL)
-    rows = [regional(n, f, c, munis, cp) for n, f, c in REGIONS]
+    rows = [] if args.no_regional else [regional(n, f, c, munis, cp) for n, f, c in REGIONS]
     if args.national:
         rows.append(national(args.national, munis, cp))
     print(table(rows))
+    for r in rows:
+        c = r.get("certain")
+        if c and c["with_potential"]:
+            print(f"{r['region']}: Lage class certain {c['certain']:,} of "
+                  f"{c['with_potential']:,} ({c['certain'] / c['with_potential']:.0%}); flagged "
+                  f"{c['flagged']:,}, of them certain {c['flagged_certain']:,}")
+    buf = []
+    if args.buffers and args.national:
+        buf = buffered(args.national, munis, [float(b) for b in args.buffers.split(",")])
+        print("\n" + buffer_table(buf))
     for r in rows:
         if "border" in r:
             print(f"\n{r['region']}: distance of the flagged municipalities to the border "
@@ -236,14 +382,22 @@ def main(argv=None) -> None:
                       f"{k} max {v['max_border_km']:.1f} km, median {v['median_border_km']:.1f} km"
                       for k, v in r["border"].items() if v["max_border_km"] is not None))
     for r in rows:
+        if "within_reach" in r:
+            print(f"\n{r['region']}: flagged (cut rule) / within reach of the border "
+                  "(time to the nearest cut node below the value, the Lage: within 120 min): "
+                  + "; ".join(f"{k} {r['cut'][k][0] / h:.0%} / {n / h:.0%}"
+                              for k, (n, h) in r["within_reach"].items() if h))
+    for r in rows:
         if r.get("lage_test"):
             x = r["lage_test"]
             print(f"{r['region']}: Lage exactness test {x['seconds']:.1f} s "
-                  f"({x['cpu_seconds']:.1f} s CPU), {x['flagged']} of {x['origins']} origins "
+                  f"({x['cpu_seconds']:.1f} s CPU; with the upper bound {x['bound_seconds']:.1f} s, "
+                  f"{x['bound_cpu_seconds']:.1f} s CPU), {x['flagged']} of {x['origins']} origins "
                   f"flagged (rule before: {x['before_seconds']:.1f} s, "
                   f"{x['before_cpu_seconds']:.1f} s CPU, {x['flagged_before']} flagged)")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1, default=str))
+        out = {"rows": rows, "buffers": buf} if buf else rows
+        args.json.write_text(json.dumps(out, indent=1, default=str))
 
 
 if __name__ == "__main__":

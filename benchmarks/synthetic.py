@@ -108,7 +108,8 @@ def _line_class(count: int, spacing_m: float, rng: np.random.Generator) -> np.nd
     return cls
 
 
-def synthetic_road_graph(n_nodes: int, seed: int = 0) -> RoadGraph:
+def synthetic_road_graph(n_nodes: int, seed: int = 0,
+                         extent: tuple[float, float, float, float] = EXTENT) -> RoadGraph:
     """A synthetic road-like :class:`RoadGraph` with exactly ``n_nodes`` nodes.
 
     Vectorised numpy/scipy (no Python loop per node): 4 million nodes take
@@ -116,11 +117,14 @@ def synthetic_road_graph(n_nodes: int, seed: int = 0) -> RoadGraph:
     docstring for the model. ``meta`` carries ``{"synthetic": True, ...}`` plus
     the seed, lattice spacing, the share of nodes in the largest strongly
     connected component (``scc_share``) and the share of one-way edges.
+    ``extent``: the rectangle (x0, y0, width, height in EPSG:25832 metres), default
+    Germany's box (:data:`EXTENT`); a larger one with proportionally more nodes
+    keeps the lattice's spacing (Germany plus its neighbours' roads).
     """
     if n_nodes < 100:
         raise ValueError("n_nodes must be at least 100")
     rng = np.random.default_rng(seed)
-    x0, y0, width, height = EXTENT
+    x0, y0, width, height = extent
     n_grid_target = n_nodes / (1.0 - HOLE_SHARE)
     spacing = float(np.sqrt(width * height / n_grid_target))
     nx_ = max(3, int(np.ceil(width / spacing)))
@@ -288,7 +292,7 @@ def synthetic_road_graph(n_nodes: int, seed: int = 0) -> RoadGraph:
         u, v, t, ln, c, class_names=CLASS_NAMES, osm_id=np.arange(n_nodes, dtype=np.int64),
         lon=np.asarray(lon), lat=np.asarray(lat), crs=CRS, x=x, y=y,
         meta={"synthetic": True, "name": f"synthetic-{n_nodes}", "seed": seed,
-              "spacing_m": spacing, "extent_epsg25832": EXTENT,
+              "spacing_m": spacing, "extent_epsg25832": tuple(extent),
               "oneway_edge_share": n_oneway / max(1, int(u.size))},
     )
     del u, v, t, ln, c

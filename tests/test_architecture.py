@@ -394,6 +394,11 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
       ``edge_flag`` is set has no own class (``lage_gemeinde``) and the reason in the
       new column ``lage_reason``; a GVB whose centre is flagged has no class; the
       new column ``gvb_complete`` says whether the GVB lies wholly in the region.
+      Since the class where it is certain (issue 23): the new column
+      ``potential_2h_max`` (checked in tests/test_lage_bounds.py; here that it is
+      at least the potential, and equal where not flagged), and a flagged
+      potential keeps its class where the upper bound lies in the same class
+      (BBSR's thresholds 81,000 / 183,000 / 410,000, applied here).
     * the walk edge test (issue 23): new column ``walk_edge_share_net`` (checked in
       tests/test_edges_exact.py; here only that it is a share).
     * issue 29: new column ``walk_residents_net``, the base of the network shares;
@@ -428,8 +433,8 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
                  "beyond_mz_standard", "beyond_oz_standard"]  # tests/test_standards.py
     assert sorted(set(new.columns) - set(base.columns)) == sorted([
         "in_region", "lage_code", "lage_reason", "mz_class_code", "mz_edge_flag",
-        "oz_class_code", "oz_edge_flag", "settlement_type_code", "walk_edge_share_net",
-        "walk_residents_net"] + unit_cols)
+        "oz_class_code", "oz_edge_flag", "potential_2h_max", "settlement_type_code",
+        "walk_edge_share_net", "walk_residents_net"] + unit_cols)
     share = new["walk_edge_share_net"].dropna()
     assert len(share) and share.between(0.0, 1.0).all()
     pd.testing.assert_series_equal(new["walk_residents_net"], new["walk_residents"],
@@ -442,9 +447,17 @@ def test_sample_results_unchanged_by_the_refactoring(tmp_path):
     unpop = "unpopulated area (0 residents): no class, not in the means"
     base.loc[empty, "reason"] = [f"{r}; {unpop}" if isinstance(r, str) else unpop
                                  for r in base.loc[empty, "reason"]]
-    # issue 23: no class where the run flags the potential (a lower bound)
+    # issue 23: no class where the run flags the potential (a lower bound), unless its
+    # upper bound lies in the same class
     flagged = new["edge_flag"].reindex(base.index).fillna(True).astype(bool)
     has_pot = base["potential_2h"].notna()
+    top = new["potential_2h_max"].reindex(base.index)
+    low = base["potential_2h"]
+    assert (top[has_pot & ~flagged] == low[has_pot & ~flagged]).all()
+    assert (top[has_pot & flagged].fillna(np.inf) >= low[has_pot & flagged]).all()
+    th = [81_000.0, 183_000.0, 410_000.0]
+    same = (np.searchsorted(th, low, side="right") == np.searchsorted(th, top, side="right"))
+    flagged &= ~(same & top.notna())
     base.loc[flagged & has_pot, "lage"] = None
     reason = np.where(flagged & has_pot & ~empty, LAGE_UNKNOWN, None)
     want = pd.Series(reason, index=base.index).reindex(new.index)
@@ -503,7 +516,7 @@ def _gvb_units_change_only_the_lage(tmp_path, muni: pd.DataFrame) -> None:
         "output.models": ["central_places", "lage", "walk"]})
     new = pd.read_parquet(res.files["parquet"]).set_index("ags").loc[muni.index]
     lage_cols = {"potential_2h", "n_reached", "edge_flag", "lage", "lage_code", "lage_reason",
-                 "lage_gemeinde", "lage_gvb", "potential_2h_gvb"}
+                 "lage_gemeinde", "lage_gvb", "potential_2h_gvb", "potential_2h_max"}
     assert list(new.columns) == list(muni.columns)
     for col in set(new.columns) - lage_cols - {"geometry"}:
         a, b = muni[col], new[col]

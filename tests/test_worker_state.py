@@ -103,6 +103,23 @@ def test_a_local_batch_keeps_its_base_for_the_executor(monkeypatch):
     assert not changed[0][1]["potential_2h"].equals(first[0][1]["potential_2h"])
 
 
+def test_a_base_of_other_code_is_not_taken(monkeypatch):
+    """The batch's key carries the version of the code (worker_state.code_key): a
+    state file or kept base computed by other code (another checkout sharing the
+    temporary folder; a model that gained a column) is never taken for this one."""
+    g, munis, cp, scs = small_batch()
+    models = ScenarioModels(lage=False, engine="dijkstra")
+    calls = []
+    real = scenario_mod.base_run
+    monkeypatch.setattr(scenario_mod, "base_run", lambda *a: calls.append(1) or real(*a))
+    ex = LocalExecutor()
+    run_batch(g, munis, cp, scs, models, ex)
+    assert worker_state.code_key() == worker_state.code_key()
+    monkeypatch.setattr(scenario_mod, "code_key", lambda: "another version")
+    run_batch(g, munis, cp, scs, models, ex)
+    assert len(calls) == 2
+
+
 @pytest.fixture(scope="module")
 def dask_executor():
     pytest.importorskip("distributed")

@@ -210,7 +210,8 @@ def lage(graph: RoadGraph | str | Path, municipalities: pd.DataFrame, *,
     -------
     GeoDataFrame
         ``potential_2h`` (NaN off the network), ``n_reached``, ``edge_flag``,
-        ``lage``, ``daytime_population``, ``settlement_type`` ...; the report's lines
+        ``potential_2h_max`` (its upper bound), ``lage`` (where the class is
+        certain), ``daytime_population``, ``settlement_type`` ...; the report's lines
         in ``.attrs["report"]``. :func:`accessibility.api.lage_tables` gives the GVB
         and Kreis tables (pass the same ``thresholds``).
     """
@@ -239,10 +240,10 @@ def lage_from(run: str | Path | pd.DataFrame, municipalities: pd.DataFrame, *,
     """The Lage of a national run for the municipalities of a regional one.
 
     A regional extract cannot see the 2-hour surroundings of its municipalities, so
-    :func:`lage` classes only the exact potentials there. A run with ``--models
+    :func:`lage` classes only the certain ones there. A run with ``--models
     lage`` on the Germany extract (README, "The Lage of a national run") knows them:
-    this takes its ``potential_2h``, ``edge_flag``, ``n_reached`` and
-    ``daytime_population`` for the region (``in_region``) and classes them as
+    this takes its ``potential_2h``, ``potential_2h_max``, ``edge_flag``,
+    ``n_reached`` and ``daytime_population`` for the region (``in_region``) and classes them as
     :func:`lage` would.
 
     Parameters

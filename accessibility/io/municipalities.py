@@ -363,7 +363,8 @@ def read_run_lage(path: str | Path) -> pd.DataFrame:
     ``municipalities.parquet``, else ``municipalities.csv``) or one of those files.
 
     Returns ``ags`` (8 digits), ``potential_2h``, ``edge_flag`` (bool; missing counts
-    as flagged), ``n_reached`` and ``daytime_population`` when the run wrote them.
+    as flagged), ``n_reached``, ``daytime_population`` and ``potential_2h_max`` when
+    the run wrote them.
     """
     p = Path(path)
     if p.is_dir():
@@ -380,7 +381,7 @@ def read_run_lage(path: str | Path) -> pd.DataFrame:
         raise InputError(f"--lage-from {p}: no column {', '.join(missing)}; give the output of "
                          "a run with the model lage (it writes potential_2h and edge_flag)")
     out = pd.DataFrame({"ags": normalise_ags(df["ags"], path=p, column="ags").to_numpy()})
-    for c in ("potential_2h", "n_reached", "daytime_population"):
+    for c in ("potential_2h", "n_reached", "daytime_population", "potential_2h_max"):
         if c in df.columns:
             out[c] = to_number(df[c], path=p, column=c).to_numpy(dtype=float)
     flag = df["edge_flag"].astype(str).str.strip().str.lower()

@@ -341,7 +341,8 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     Returns
     -------
     DataFrame, index of ``munis``: ``potential_2h``, ``n_reached`` (nullable),
-    ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``.
+    ``edge_flag`` (NaN / empty / False for municipalities off the network), ``snap_m``,
+    ``potential_2h_max`` (its upper bound, :mod:`~accessibility.models.lage_exact`).
     """
     snap, idx, aug, w, sel = (setup if setup is not None
                               else _setup(graph, munis, daytime, origin))
@@ -366,14 +367,15 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         raise InputError(f"unknown engine {engine!r}: use 'dijkstra' or 'ch'")
     if engine == "ch" and hierarchy is None and pairs is None:
         hierarchy = lage_hierarchy(aug, cache_dir)
-    flags = None
+    flags = upper = None
     if how == "cut":  # a proof per destination (models/lage_exact.py), not "reached a cut"
-        flags = potential_flags(graph, munis, daytime, snap, idx, aug, origins, boundary, bd,
-                             limit_s, hierarchy if engine == "ch" else None)
+        flags, upper = potential_flags(graph, munis, daytime, snap, idx, aug, origins,
+                                       boundary, bd, limit_s,
+                                       hierarchy if engine == "ch" else None, decay)
     if pairs is not None:
         res = _potentials_from_pairs(pairs, decay)
         return _potential_frame(munis, snap, idx[sel], res, aug, origins, bd, limit_s, origin,
-                                flags)
+                                flags, upper)
     shared = {"graph": aug if engine == "dijkstra" else hierarchy}
     shared.update(weight=w, limit_s=limit_s, decay=decay, boundary=bd)
     if executor is None:
@@ -385,7 +387,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
     # the bounded searches see the edge themselves; bucket queries do not
     flag_edge = engine == "ch"
     return _potential_frame(munis, snap, idx[sel], res, aug, origins,
-                            bd if flag_edge else None, limit_s, origin, flags)
+                            bd if flag_edge else None, limit_s, origin, flags, upper)
 
 
 def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
@@ -399,10 +401,12 @@ def _potentials_from_pairs(pairs: tuple, decay: Decay) -> PotentialResult:
 
 
 def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, limit_s,
-                     origin=None, flags: np.ndarray | None = None) -> pd.DataFrame:
+                     origin=None, flags: np.ndarray | None = None,
+                     upper: np.ndarray | None = None) -> pd.DataFrame:
     """The per-municipality frame of :func:`lage_potential`. With ``flags`` (one per
     origin), the edge flag is those; else with ``bd`` (boundary nodes of ``aug``), it
-    comes from one search instead of ``res``."""
+    comes from one search instead of ``res``. ``potential_2h_max``: the potential
+    where it is exact, ``upper`` (no less than it) where flagged, else NaN."""
     if flags is not None:
         res = res._replace(touches_boundary=np.asarray(flags, bool))
     elif bd is not None and bd.any():
@@ -410,9 +414,14 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
         # search backwards from all boundary nodes answers it for every origin.
         to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)
         res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
+    top = np.where(res.touches_boundary, np.nan, res.sums)
+    if upper is not None:  # the bound's own sum: never below the potential found
+        top = np.where(res.touches_boundary & ~np.isnan(upper),
+                       np.maximum(res.sums, np.nan_to_num(upper)), top)
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
-                        "snap_m": snap.snap_m}, index=munis.index)
+                        "snap_m": snap.snap_m, "potential_2h_max": np.nan}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
+    out.iloc[idx, out.columns.get_loc("potential_2h_max")] = top
     out.iloc[idx, out.columns.get_loc("n_reached")] = res.n_reached
     out.iloc[idx, out.columns.get_loc("edge_flag")] = res.touches_boundary
     # no search, no count: empty (not 0) where the potential is empty
@@ -750,7 +759,7 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src
-    for c in ("potential_2h", "n_reached", "edge_flag"):  # every member: its unit's
+    for c in ("potential_2h", "n_reached", "edge_flag", "potential_2h_max"):  # its unit's
         out[c] = res[c].iloc[u.member].set_axis(out.index)
     gvb = units == "gvb"
     out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function,

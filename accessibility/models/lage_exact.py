@@ -45,6 +45,15 @@ one, so that test stays sound, only looser.
 This replaces "the search reached a cut node" where the graph knows its cut: on a
 national graph nearly every 120-minute search reaches a border, but fewer could gain
 by a route through a neighbouring country.
+
+The same bound gives a flagged potential's upper end (:func:`origin_bounds`): times
+found inside are upper bounds of the true ones and ``b`` is a lower bound of every
+route through the cut, so no larger extract brings d sooner than
+``min(time inside, b(o, d))``; the potential with those times (the same decay, which
+falls with time, and the same limit; a destination not reached inside counts where
+``b`` is within it) is at least the potential of any larger extract. Where the Lage
+class of the potential found and that of the upper bound agree, the class is certain
+although the potential may still grow (``potential_2h_max``).
 """
 
 from __future__ import annotations
@@ -62,9 +71,18 @@ from ..graph import (
     snap_may_move,
     top_speed_ms,
 )
-from ..routing import exact_rows, exact_rows_by_node, nearest_facility, one_to_many
+from ..routing import (
+    Decay,
+    exact_rows,
+    exact_rows_by_node,
+    nearest_facility,
+    one_to_many,
+    upper_rows,
+    upper_rows_by_node,
+)
 
-__all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections", "potential_flags"]
+__all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections", "origin_bounds",
+           "potential_flags"]
 
 #: The most sections the cut nodes are grouped into (one reverse and one forward search
 #: each) when the bound is not per cut node.
@@ -88,7 +106,21 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
                   dest_may_move: np.ndarray | None = None, route=None,
                   top_speed_kmh: float | None = None, by_node: bool | None = None
                   ) -> np.ndarray:
-    """Per origin, whether its potential is exact (see the module docstring).
+    """Per origin, whether its potential is exact (see the module docstring); the
+    arguments of :func:`origin_bounds`, which gives its upper bound too."""
+    return origin_bounds(graph, aug, cut, origins, dest_nodes, dest_x, dest_y, dest_weight,
+                         limit_s=limit_s, max_snap_m=max_snap_m, dest_may_move=dest_may_move,
+                         route=route, top_speed_kmh=top_speed_kmh, by_node=by_node)[0]
+
+
+def origin_bounds(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np.ndarray,
+                  dest_nodes: np.ndarray, dest_x: np.ndarray, dest_y: np.ndarray,
+                  dest_weight: np.ndarray, *, limit_s: float, max_snap_m: float,
+                  decay: Decay | None = None, dest_may_move: np.ndarray | None = None,
+                  route=None, top_speed_kmh: float | None = None, by_node: bool | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per origin, whether its potential is exact, and with ``decay`` an upper bound of
+    its potential in any larger extract (see the module docstring).
 
     Parameters
     ----------
@@ -124,15 +156,22 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     by_node : bool, optional
         The bound per cut node (True) or per section (False); default per node with
         ``route`` or at most ``2 * MAX_EXIT_SECTIONS`` cut nodes.
+    decay : Decay, optional
+        The potential's decay (minutes): with it, the upper bound too.
 
     Returns
     -------
-    bool array, one per origin
+    exact : bool array, one per origin
+    upper : float array, one per origin, or None (without ``decay``)
+        The potential with each destination's time ``min(time inside, b)`` (the
+        weights ``dest_weight``): no larger extract gives more. Computed by its own
+        sum, it may differ from an exact origin's potential in the last bits: callers
+        take the potential there.
     """
     src = np.flatnonzero(np.asarray(cut, bool))
     n_o = np.asarray(origins).size
     if src.size == 0 or n_o == 0:
-        return np.ones(n_o, bool)
+        return np.ones(n_o, bool), (None if decay is None else np.full(n_o, np.nan))
     if by_node is None:
         by_node = route is not None or src.size <= 2 * MAX_EXIT_SECTIONS
     if route is None:
@@ -157,17 +196,19 @@ def exact_origins(graph: RoadGraph, aug: RoadGraph, cut: np.ndarray, origins: np
     w = np.where(np.isfinite(w), w, 0.0)
     org = np.asarray(origins, np.int64)
     on = np.flatnonzero(dest_nodes >= 0)
+    dk = None if decay is None else decay.kernel_params(60.0)  # the kernels count seconds
     if by_node:
         return _exact_by_node(route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
-                              float(limit_s), float(max_snap_m), v)
+                              float(limit_s), float(max_snap_m), v, dk)
     return _exact_by_section(aug, route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
-                             float(limit_s), float(max_snap_m), v)
+                             float(limit_s), float(max_snap_m), v, dk)
 
 
 def _exact_by_node(route, org, src, cxy, dest_nodes, on, dest_xy, moves, w, limit_s,
-                   max_snap_m, v) -> np.ndarray:
+                   max_snap_m, v, dk) -> tuple[np.ndarray, np.ndarray | None]:
     """The bound per cut node: the origins' times to the destinations and to the cut
-    nodes in one table, the cut nodes' times to the destinations in another."""
+    nodes in one table, the cut nodes' times to the destinations in another; both
+    kernels read the same tables."""
     n_on = on.size
     both = route(org, np.concatenate([dest_nodes[on], src]), limit_s).tocoo()
     dest = both.col < n_on
@@ -176,9 +217,10 @@ def _exact_by_node(route, org, src, cxy, dest_nodes, on, dest_xy, moves, w, limi
     back = route(src, dest_nodes[on], limit_s).tocoo()
     c = _csr(back.row, on[back.col], back.data, src.size)
     md = np.flatnonzero(moves)
-    return exact_rows_by_node(*p, *o, *c, cxy[:, 0].copy(), cxy[:, 1].copy(), md,
-                              dest_xy[md, 0].copy(), dest_xy[md, 1].copy(), w, limit_s, v,
-                              max_snap_m)
+    args = (*p, *o, *c, cxy[:, 0].copy(), cxy[:, 1].copy(), md, dest_xy[md, 0].copy(),
+            dest_xy[md, 1].copy(), w, limit_s, v, max_snap_m)
+    exact = exact_rows_by_node(*args)
+    return exact, (None if dk is None else upper_rows_by_node(*args, *dk))
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, secs: np.ndarray, n_rows: int):
@@ -191,7 +233,7 @@ def _csr(rows: np.ndarray, cols: np.ndarray, secs: np.ndarray, n_rows: int):
 
 
 def _exact_by_section(aug, route, org, src, cxy, dest_nodes, on, dest_xy, moves, w,
-                      limit_s, max_snap_m, v) -> np.ndarray:
+                      limit_s, max_snap_m, v, dk) -> tuple[np.ndarray, np.ndarray | None]:
     """The bound per section of the border (see the module docstring)."""
     labels = exit_sections(cxy[:, 0], cxy[:, 1])
     n_k = int(labels.max()) + 1
@@ -221,19 +263,25 @@ def _exact_by_section(aug, route, org, src, cxy, dest_nodes, on, dest_xy, moves,
     pairs.sort_indices()
     # columns of the table are positions in ``on``: back to destination indices
     cols = on[pairs.indices].astype(np.int64)
-    return exact_rows(pairs.indptr.astype(np.int64), cols, pairs.data.astype(np.float64),
-                      t_k, l_k, w, limit_s)
+    args = (pairs.indptr.astype(np.int64), cols, pairs.data.astype(np.float64), t_k, l_k, w,
+            limit_s)
+    return exact_rows(*args), (None if dk is None else upper_rows(*args, *dk))
 
 
 def potential_flags(graph: RoadGraph, munis: pd.DataFrame, daytime, snap, idx: np.ndarray,
                     aug: RoadGraph, origins: np.ndarray, cut: np.ndarray, bd: np.ndarray,
-                    limit_s: float, hierarchy=None) -> np.ndarray:
+                    limit_s: float, hierarchy=None, decay: Decay | None = None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
     """``edge_flag`` of the Lage's origins where the graph knows its cut: not exact by
-    the per-destination bound (:func:`exact_origins`), or the origin's own snapping
+    the per-destination bound (:func:`origin_bounds`), or the origin's own snapping
     might move (``bd`` at its virtual node). The arguments are those of
     :func:`~accessibility.models.lage.lage_potential` (``snap``, ``idx``: the attached
     municipalities and those on the network; ``aug``: the graph with their virtual
-    nodes; ``hierarchy``: the contraction hierarchy of ``aug`` for the pair times)."""
+    nodes; ``hierarchy``: the contraction hierarchy of ``aug`` for the pair times).
+
+    With ``decay``, also the upper bound of each potential (:func:`origin_bounds`),
+    NaN where the origin's own snapping might move (a larger extract may attach it
+    beyond the cut: no bound is derived for that)."""
     lon, lat = point_coordinates(munis)
     ok = np.isfinite(lon) & np.isfinite(lat)
     x, y = np.full(lon.size, np.nan), np.full(lon.size, np.nan)
@@ -252,7 +300,9 @@ def potential_flags(graph: RoadGraph, munis: pd.DataFrame, daytime, snap, idx: n
         sm = np.asarray(snap.snap_m, float)  # those off the network: exact_origins decides
         moves[ok] = snap_may_move(graph, lon[ok], lat[ok],
                                   np.where(np.isfinite(sm), sm, snap_lim)[ok])
-    exact = exact_origins(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok], weight[ok],
-                          limit_s=limit_s, max_snap_m=snap_lim, dest_may_move=moves[ok],
-                          route=route)
-    return ~exact | bd[origins]
+    exact, upper = origin_bounds(graph, aug, cut, origins, dest_nodes[ok], x[ok], y[ok],
+                                 weight[ok], limit_s=limit_s, max_snap_m=snap_lim,
+                                 dest_may_move=moves[ok], route=route, decay=decay)
+    if upper is not None:
+        upper = np.where(bd[origins], np.nan, upper)
+    return ~exact | bd[origins], upper

@@ -16,7 +16,7 @@ from .settlement import settlement_types
 
 __all__ = ["LAGE_THRESHOLDS", "LAGE_UNKNOWN", "classify_lage", "exact_lage", "gvb_potential",
            "imported_lage", "kreis_lage", "lage_summary", "lage_tables", "run_covers_germany",
-           "with_lage_classes"]
+           "upper_potential", "with_lage_classes"]
 
 #: Lower bounds of peripher, zentral, sehr zentral (BBSR).
 LAGE_THRESHOLDS = defaults.LAGE_THRESHOLDS
@@ -41,12 +41,15 @@ def classify_lage(values, thresholds=LAGE_THRESHOLDS) -> pd.Series:
     return pd.Series(labels, index=s.index, name="lage", dtype=object)
 
 
-def exact_lage(potential, edge_flag, thresholds=LAGE_THRESHOLDS) -> tuple[pd.Series, pd.Series]:
-    """The Lage class where the potential is exact, and why it is missing elsewhere.
+def exact_lage(potential, edge_flag, thresholds=LAGE_THRESHOLDS, upper=None
+               ) -> tuple[pd.Series, pd.Series]:
+    """The Lage class where it is certain, and why it is missing elsewhere.
 
-    A class only where ``edge_flag`` is False (no route within the limit leaves the
-    extract, so a larger extract gives the same potential); a flagged potential is a
-    lower bound and gets no class, with :data:`LAGE_UNKNOWN` as its reason.
+    A class where ``edge_flag`` is False (no route within the limit leaves the
+    extract, so a larger extract gives the same potential), or where the potential,
+    a lower bound, and its upper bound ``upper`` (``potential_2h_max``: no larger
+    extract gives more) fall into the same class: then every larger extract does
+    too. Elsewhere no class, with :data:`LAGE_UNKNOWN` as its reason.
     Returns ``(lage, lage_reason)`` with the index of ``potential``.
     """
     lage = classify_lage(potential, thresholds)
@@ -54,16 +57,30 @@ def exact_lage(potential, edge_flag, thresholds=LAGE_THRESHOLDS) -> tuple[pd.Ser
     known = pd.to_numeric(pd.Series(np.asarray(potential), index=lage.index),
                           errors="coerce").notna()
     unsure = known & flag.fillna(True).astype(bool)  # no flag: not known to be exact
+    if upper is not None:  # the class of the upper bound agrees: certain all the same
+        top = classify_lage(pd.Series(np.asarray(upper, dtype=float), index=lage.index),
+                            thresholds)
+        unsure &= ~(top.notna() & (top == lage))
     lage[unsure] = None
     reason = pd.Series(np.where(unsure, LAGE_UNKNOWN, None), index=lage.index,
                        name="lage_reason", dtype=object)
     return lage, reason
 
 
+def upper_potential(df: pd.DataFrame) -> pd.Series:
+    """``potential_2h_max`` of ``df``; a table without it (a run before the column)
+    has an upper bound only where the potential is exact (``edge_flag`` False)."""
+    if "potential_2h_max" in df.columns:
+        return pd.to_numeric(df["potential_2h_max"], errors="coerce")
+    flag = (df["edge_flag"].fillna(True).astype(bool) if "edge_flag" in df.columns
+            else pd.Series(True, index=df.index))
+    return pd.to_numeric(df["potential_2h"], errors="coerce").where(~flag)
+
+
 def with_lage_classes(out: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS,
                       settlement_function: str = "highest", incomplete=None) -> pd.DataFrame:
-    """``out`` (per municipality with ``potential_2h``, ``edge_flag``, ``population``)
-    with ``lage``, ``lage_reason`` and ``lage_code`` (:func:`exact_lage`; none for
+    """``out`` (per municipality with ``potential_2h``, ``edge_flag``, ``population``
+    and, optionally, ``potential_2h_max``) with ``lage``, ``lage_reason`` and ``lage_code`` (:func:`exact_lage`; none for
     gemeindefreie Gebiete, 0 residents, which have a potential but no Lage) and, with
     ``gvb``, the Stadt- und Gemeindetyp (``settlement_type``, its code and detail).
 
@@ -71,7 +88,8 @@ def with_lage_classes(out: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS,
     the Gemeindeverbände are the Lage's units; an exact potential there gets no class
     either, with :data:`~accessibility.models.lage_units.LAGE_INCOMPLETE_GVB`."""
     out = out.copy()
-    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds)
+    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds,
+                              upper_potential(out))
     if incomplete is not None:
         cut = np.asarray(incomplete, bool) & lage.notna().to_numpy()
         lage[cut], reason[cut] = None, LAGE_INCOMPLETE_GVB
@@ -93,10 +111,10 @@ def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the 
     """The Lage of another run (a national one) for the region of ``munis``.
 
     A regional extract cannot see the 2-hour surroundings of its municipalities;
-    a national run can. Its ``potential_2h``, ``edge_flag``, ``n_reached`` and
-    ``daytime_population`` are taken for the municipalities in the region
+    a national run can. Its ``potential_2h``, ``potential_2h_max``, ``edge_flag``,
+    ``n_reached`` and ``daytime_population`` are taken for the municipalities in the region
     (``in_region``), and classed as a run of its own would be
-    (:func:`with_lage_classes`: only exact potentials get a class).
+    (:func:`with_lage_classes`: a class where it is certain).
 
     Raises
     ------
@@ -116,7 +134,8 @@ def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the 
                          "Germany extract)")
     out = munis.copy()
     key = out["ags"].to_numpy()
-    for c in ("daytime_population", "potential_2h", "n_reached", "edge_flag"):
+    for c in ("daytime_population", "potential_2h", "n_reached", "edge_flag",
+              "potential_2h_max"):
         if c in r.columns:
             v = r[c].reindex(key).to_numpy()
             out[c] = np.where(inside, v, False if c == "edge_flag" else np.nan)
@@ -124,12 +143,16 @@ def imported_lage(munis: pd.DataFrame, run: pd.DataFrame, *, source: str = "the 
     out = with_lage_classes(out, thresholds=thresholds, settlement_function=settlement_function)
     lands = r.index.str[:2].nunique()
     flagged = int((out["edge_flag"].to_numpy(bool) & inside).sum())
+    unsure = int((out["edge_flag"].to_numpy(bool) & inside
+                  & out["potential_2h"].notna().to_numpy() & out["lage"].isna().to_numpy()
+                  & (pd.to_numeric(out["population"], errors="coerce") != 0).to_numpy()).sum())
     off = int((inside & out["potential_2h"].isna().to_numpy()).sum())
     out.attrs["report"] = [
         f"Lage imported from {source}: {len(r):,} municipalities in {lands} of 16 Länder "
         f"({'a national run' if covers_germany(r.index) else 'not a national run'}); "
         f"{int(inside.sum()):,} municipalities of the region take its potentials, "
-        f"{flagged:,} of them flagged there (no class), {off:,} without a potential there "
+        f"{flagged:,} of them flagged there ({unsure:,} without a certain class), {off:,} "
+        "without a potential there "
         "(off its network)."]
     return out
 
@@ -163,15 +186,15 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
     df : DataFrame
         Per municipality: ``ags``, ``gvb``, ``population``, ``potential_2h``,
         ``n_reached``, ``edge_flag`` (the result of :func:`run_lage`); ``name``,
-        ``gvb_name`` are used when present.
+        ``gvb_name``, ``potential_2h_max`` are used when present.
 
     Returns
     -------
     DataFrame: ``gvb``, ``gvb_name``, ``n_members``, ``n_members_in_region``,
     ``complete`` (every member in the region, each populated one with a potential;
     :mod:`~accessibility.models.membership`), ``centre_ags``, ``centre_name``,
-    ``population`` (GVB total), ``potential_2h``, ``n_reached``, ``edge_flag``,
-    ``lage`` (only where the centre's potential is exact, see :func:`exact_lage`,
+    ``population`` (GVB total), ``potential_2h``, ``potential_2h_max``, ``n_reached``,
+    ``edge_flag``, ``lage`` (only where the centre's class is certain, see :func:`exact_lage`,
     and, with the Gemeindeverbände as the Lage's units, the GVB wholly in the region),
     ``lage_reason``.
     """
@@ -182,6 +205,7 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
                       "name": (df["name"] if "name" in df.columns else df["ags"]).to_numpy(),
                       "population": pd.to_numeric(df["population"], errors="coerce").to_numpy(),
                       "potential_2h": df["potential_2h"].to_numpy(),
+                      "potential_2h_max": upper_potential(df).to_numpy(),
                       "n_reached": df["n_reached"].to_numpy(),
                       "edge_flag": df["edge_flag"].to_numpy(),
                       "reason": (df["lage_reason"] if "lage_reason" in df.columns
@@ -190,9 +214,11 @@ def gvb_potential(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFra
     out = pd.DataFrame({"centre_ags": centre["ags"], "centre_name": centre["name"],
                         "population": d.groupby("gvb")["population"].sum(min_count=1),
                         "potential_2h": centre["potential_2h"],
+                        "potential_2h_max": centre["potential_2h_max"],
                         "n_reached": centre["n_reached"],
                         "edge_flag": centre["edge_flag"].astype(bool)})
-    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds)
+    lage, reason = exact_lage(out["potential_2h"], out["edge_flag"], thresholds,
+                              out["potential_2h_max"])
     # the Gemeindeverbände as the Lage's units: a GVB cut by the region has no class
     cut = (centre["reason"] == LAGE_INCOMPLETE_GVB).to_numpy() & lage.notna().to_numpy()
     lage[cut], reason[cut] = None, LAGE_INCOMPLETE_GVB
@@ -213,8 +239,10 @@ def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     municipality of the register (with ``in_region`` the mean covers the region).
     Columns ``n_members``, ``n_members_in_region``, ``complete``
     (:mod:`~accessibility.models.membership`), ``n_edge_flag`` (members whose
-    potential is a lower bound); ``lage`` only for a complete Kreis without flagged
-    members, else ``lage_reason`` says why not.
+    potential is a lower bound), ``potential_2h_max`` (the same mean of the members'
+    upper bounds, ``potential_2h_max``; NaN when a member has none); ``lage`` only for
+    a complete Kreis whose class is certain (no flagged member, or the class of the
+    upper bound agrees), else ``lage_reason`` says why not.
     """
     for col in ("kreis", "population", "potential_2h"):
         if col not in df.columns:
@@ -224,8 +252,10 @@ def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     pop = pd.to_numeric(df["population"], errors="coerce").fillna(0.0)
     v = pd.to_numeric(df["potential_2h"], errors="coerce")
     ok = v.notna() & (pop > 0)
+    top = upper_potential(df)
     t = pd.DataFrame({"kreis": df["kreis"], "population": pop,
                       "wv": (v * pop).where(ok, 0.0), "w": pop.where(ok, 0.0),
+                      "wu": (top * pop).where(ok, 0.0), "no_top": (ok & top.isna()).astype(int),
                       "n": 1, "n_valid": ok.astype(int)})
     flag = (df["edge_flag"].fillna(True).astype(bool) if "edge_flag" in df.columns
             else pd.Series(True, index=df.index))  # no flag: not known to be exact
@@ -233,9 +263,12 @@ def kreis_lage(df: pd.DataFrame, *, thresholds=LAGE_THRESHOLDS) -> pd.DataFrame:
     g = t.groupby("kreis", sort=True).sum()
     out = pd.DataFrame({"n_municipalities": g["n"], "n_with_potential": g["n_valid"],
                         "n_edge_flag": g["n_flag"], "population": g["population"],
-                        "potential_2h": (g["wv"] / g["w"]).where(g["w"] > 0)})
+                        "potential_2h": (g["wv"] / g["w"]).where(g["w"] > 0),
+                        "potential_2h_max": (g["wu"] / g["w"]).where((g["w"] > 0)
+                                                                     & (g["no_top"] == 0))})
     out = with_members(out.reset_index(), full, "kreis", ("potential_2h",))
-    lage, reason = exact_lage(out["potential_2h"], out["n_edge_flag"] > 0, thresholds)
+    lage, reason = exact_lage(out["potential_2h"], out["n_edge_flag"] > 0, thresholds,
+                              out["potential_2h_max"])
     partial = ~out["complete"].to_numpy(bool) & lage.notna().to_numpy()
     lage[partial] = None
     reason[partial] = "incomplete: a member outside the region or without a potential"

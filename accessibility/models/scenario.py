@@ -53,7 +53,7 @@ from ..graph import RoadGraph, from_edges, project, snap_points
 from ..graph.cache import GRAPH_ARRAYS
 from ..transit.scenario import PtScenario, parse_pt_scenario
 from ..vocabulary import normalise_function
-from ..worker_state import Resident, content_key
+from ..worker_state import Resident, code_key, content_key
 from .incremental import SearchMemo, recording, reusing
 
 __all__ = [
@@ -455,7 +455,7 @@ def run_batch(graph: RoadGraph, munis: pd.DataFrame, central_places: pd.DataFram
     if executor is None:
         executor, key = LocalExecutor(), ""
     else:
-        key = content_key([_graph_key(graph), munis, central_places, models])
+        key = content_key([code_key(), _graph_key(graph), munis, central_places, models])
     base, memo_ = executor.keep(key, lambda: base_run(graph, munis, central_places, models))
     t_base = time.perf_counter() - t
     resident = Resident({**inputs, "base": base, "memo": memo_}, key,

@@ -107,7 +107,8 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         ``settlement_type``, ``settlement_type_detail``; with car times
         ``t_mz_min``, ``t_oz_min`` (the chosen mean), ``mz_class``, ``oz_class`` and
         both weightings (``t_mz_min_area_w``, ``t_mz_min_pop_w`` ...); with the Lage
-        ``centre_ags``, ``centre_name``, ``potential_2h``, ``edge_flag``, ``lage``;
+        ``centre_ags``, ``centre_name``, ``potential_2h``, ``potential_2h_max``,
+        ``edge_flag``, ``lage``;
         with the Nahversorgung ``walk_residents`` and ``walk_share_{service}`` (the
         residents served over the residents of the GVB's 100 m cells).
     """
@@ -142,8 +143,9 @@ def gvb_table(munis: pd.DataFrame, *, weighting: str = "area",
         out = out.merge(means[keep], on="gvb", how="left")
     if "potential_2h" in d.columns:
         lage = gvb_potential(d, thresholds=thresholds)
-        out = out.merge(lage[["gvb", "centre_ags", "centre_name", "potential_2h", "edge_flag",
-                              "lage", "lage_reason"]], on="gvb", how="left")
+        out = out.merge(lage[["gvb", "centre_ags", "centre_name", "potential_2h",
+                              "potential_2h_max", "edge_flag", "lage", "lage_reason"]],
+                        on="gvb", how="left")
         out.loc[out["population"].fillna(0) == 0, ["lage", "lage_reason"]] = None
     if _walk_suffixes(d):
         walk = walk_shares(d, "gvb").drop(columns="population")

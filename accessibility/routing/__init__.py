@@ -15,7 +15,7 @@ The numba kernels behind them take and return arrays only: ``kernels`` (Dijkstra
 evaluates too). ``_validate`` checks the inputs before they get there.
 """
 
-from ._exact_kernels import exact_rows, exact_rows_by_node
+from ._exact_kernels import exact_rows, exact_rows_by_node, upper_rows, upper_rows_by_node
 from .ch import ContractionHierarchy
 from .search import (
                      CostMatrix,
@@ -37,5 +37,6 @@ __all__ = [
     "ContractionHierarchy", "CostMatrix", "Decay", "NearestResult", "PotentialResult",
     "decayed_row_sums", "exact_rows", "exact_rows_by_node",
     "nearest_facility", "one_to_many", "potential",
-    "set_threads", "shortest_path_tree", "time_grid", "walk_nearest", "warmup",
+    "set_threads", "shortest_path_tree", "time_grid", "upper_rows", "upper_rows_by_node",
+    "walk_nearest", "warmup",
 ]
