@@ -193,6 +193,25 @@ def test_the_repair_is_used_and_logged(caplog):
     assert "road scenario 'scenario'" in caplog.text
 
 
+def test_a_batch_of_road_scenarios_returns_what_single_runs_return():
+    """run_batch (the tasks get their scenario, the memo lives with the batch's
+    inputs) repairs as a single scenario does: the same tables."""
+    from accessibility.models.scenario import run_batch
+
+    rng = np.random.default_rng(9)
+    g = random_graph(rng, 50)
+    munis = municipalities(rng, g, 12)
+    cp = munis[["ags", "central_place"]]
+    scs = [random_road_scenario(np.random.default_rng(i), g) for i in range(3)]
+    scs[0].functions[munis["ags"].iloc[3]] = "Mittelzentrum"  # roads and a designation
+    models = ScenarioModels(lage=True, engine="dijkstra", limit_min=2.0)
+    for sc, (b, s, g_s, _) in zip(scs, run_batch(g, munis, cp, scs, models)):
+        b1, s1, g1, _ = run_base_and_scenario(g, munis, cp, sc, models, incremental=False)
+        pd.testing.assert_frame_equal(s, s1, check_exact=True)
+        pd.testing.assert_frame_equal(b, b1, check_exact=True)
+        assert g_s.n_edges == g1.n_edges
+
+
 def region_run(graph, munis, cp, sc, engine="dijkstra"):
     models = ScenarioModels(lage=True, engine=engine)
     _, s_inc, _, _ = run_base_and_scenario(graph, munis, cp, sc, models)

@@ -98,7 +98,7 @@ def road_potentials(base: pd.DataFrame, changes: EdgeChanges, graph: RoadGraph, 
     only = affected_origins(aug, n + sel, changes, float(limit_min) * 60.0)
     cut = boundary is None or boundary is True
     cut = cut and (c := cut_nodes(graph)) is not None and bool(c.any())
-    n_reached = base["n_reached"].to_numpy()[idx[sel[only]]].astype(float)
+    n_reached = base["n_reached"].to_numpy(dtype=float, na_value=np.nan)[idx[sel[only]]]
     # the share of the weighted municipalities a search reaches, of the graph's nodes
     per_search = n * float(np.nanmean(n_reached)) / max(int((w > 0).sum()), 1) \
         if only.size else 0.0
