@@ -179,8 +179,16 @@ def road_rows(graph, munis, cp, models, result: dict, base=None, memo=None) -> N
     plain = copy.copy(models)
     plain.lage_options = {**models.lage_options, "cache_dir": None}
     shared = dict(graph=graph, munis=munis, central_places=cp, models=plain, base=base)
+    nearest_only = copy.copy(plain)  # the central places alone: the nearest-place part
+    nearest_only.lage = False
     rows = []
     for sc in _road_scenarios(graph):
+        part = {**shared, "models": nearest_only}
+        (_, n_inc, _, i_inc), t_n_inc = _timed(scenario_task, sc, memo=memo, **part)
+        (_, n_full, _, i_full), t_n_full = _timed(scenario_task, sc, memo=None, **part)
+        nearest = {"incremental_s": t_n_inc, "full_s": t_n_full, "load": loadavg(),
+                   "identical": bool(n_inc.equals(n_full)),
+                   "steps_incremental_s": i_inc["times_s"], "steps_full_s": i_full["times_s"]}
         memo.stats.clear()
         lines = _Lines()
         logging.getLogger("accessibility").addHandler(lines)
@@ -210,6 +218,7 @@ def road_rows(graph, munis, cp, models, result: dict, base=None, memo=None) -> N
                      "reused": [m for m in lines.lines if m.startswith("road scenario '")],
                      "memo": dict(memo.stats), "lage": lage[-1] if lage else None,
                      "columns_not_identical": exact, "potential_max_rel_diff": rel,
+                     "central_places_only": nearest,
                      "agree": not exact and rel <= 1e-9})
         logger.info("%s: incremental %.1f s, full %.1f s; %s; %s; agree %s", sc.name, t_inc,
                     t_full, dict(memo.stats), rows[-1]["lage"], rows[-1]["agree"])
@@ -407,6 +416,11 @@ def run(args) -> dict:
     if "scenarios" in args.rows:
         scenario_rows(graph, munis, cp, models, result, args.batch, not args.no_dask)
     if "roads" in args.rows:
+        if args.road_method is not None:  # to check the estimate: the other method too
+            from accessibility.models import lage_roads
+
+            lage_roads.choose_method = lambda *a: args.road_method
+            result["road_method_forced"] = args.road_method
         road_rows(graph, munis, cp, models, result)
     if "matrix" in args.rows:
         matrix_rows(graph, munis, str(work / "ch-cache"), result, args.scipy_sample)
@@ -444,6 +458,13 @@ def format_markdown(r: dict) -> str:
         rows.append(f"| road scenario ({o['scenario']}), warm, incremental vs full recompute "
                     f"({o['lage']}) | {f(o['incremental_s'])} | {f(o['full_s'])} | "
                     f"{o['full_s'] / o['incremental_s']:.1f}x | agree: {o['agree']} |")
+        n = o.get("central_places_only")
+        if n:
+            rows.append(f"| - of it the central places alone (nearest-place searches "
+                        f"repaired: {o['memo'].get('nodes reset', 0):,} nodes reset) | "
+                        f"{f(n['incremental_s'])} | {f(n['full_s'])} | "
+                        f"{n['full_s'] / n['incremental_s']:.1f}x | identical: "
+                        f"{n['identical']} |")
     if "matrix" in r:
         m = r["matrix"]
         rows.append(f"| 60-minute matrix, {m['origins']:,} municipalities (CH, cached) vs "
@@ -479,6 +500,8 @@ def parse_args(argv=None):
                    help="centres of the grid isochrones (default all; else extrapolated)")
     p.add_argument("--rows", default="scenarios,roads,matrix,isochrones")
     p.add_argument("--no-dask", action="store_true", help="no LocalCluster batch")
+    p.add_argument("--road-method", choices=("dijkstra", "ch"), default=None,
+                   help="the road rows' Lage method instead of the estimate's choice")
     p.add_argument("--table", type=Path, default=None, metavar="JSON")
     return p.parse_args(argv)
 
