@@ -52,7 +52,8 @@ __all__ = ["CH_BUILD_S_PER_NODE", "CH_QUERY_S", "SETTLE_S", "affected_origins",
 
 logger = logging.getLogger(__name__)
 
-#: Seconds per node a bounded search settles (2 threads; 4M-node synthetic graph).
+#: Seconds per node a bounded search settles (2 threads; 4M-node synthetic graph:
+#: 1,508 origins' searches took 154 s at load 4.5, this estimated 137 s).
 SETTLE_S = 1.0e-7
 #: Seconds per node to build a contraction hierarchy (2 threads; 38 s for 4M nodes).
 CH_BUILD_S_PER_NODE = 1.0e-5
