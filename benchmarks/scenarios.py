@@ -16,6 +16,15 @@ national register and central places, as :mod:`benchmarks.national`):
   returns its changed columns), warm (the cluster start and the one-time write and
   load are their own rows), beside the same ten in this process (same run) and ten
   full recomputes (the single full recompute times ten);
+* **road scenarios, warm** (a motorway section of about 10 km closed; separately a
+  new 10 km link): incremental (the nearest-place searches repaired, the Lage
+  searched again for the origins within reach of the changed edges:
+  :mod:`accessibility.models.lage_roads`) beside the full recompute on the
+  scenario's graph, both building the scenario's hierarchy where they need one (no
+  hierarchy cache for these rows); nodes repaired, Lage origins searched again,
+  the method chosen, and the check that the tables agree (times and classes
+  identical, potentials to 1e-9 relative: with ``engine = "ch"`` the unaffected
+  origins keep the base hierarchy's sums);
 * **60-minute matrix** (``api.time_matrix``, ``engine="ch"``, hierarchy cached) for
   every municipality; baseline ``scipy.sparse.csgraph.dijkstra`` from a sample of
   origins (extrapolated), and the check that the matrix equals scipy's times on it;
@@ -107,6 +116,113 @@ def scenario_rows(graph, munis, cp, models, result: dict, n_batch: int,
     if not dask:
         return
     dask_rows({**shared, "memo": memo}, scs, local, result)
+
+
+def _road_scenarios(graph) -> list:
+    """A motorway section of about 10 km closed (motorway edges only: the buffered
+    hull of a path along motorway edges from the motorway node nearest the graph's
+    middle), and a new 10 km primary link at 100 km/h from a node 20 km north-east of
+    the middle to the node nearest 10 km east of it."""
+    import shapely
+
+    from accessibility.models.scenario import Scenario
+
+    mw = graph.class_names.index("motorway")
+    cx, cy = float(np.median(graph.x)), float(np.median(graph.y))
+    tails = graph.sources[graph.road_class == mw]
+    u = int(tails[np.argmin(np.hypot(graph.x[tails] - cx, graph.y[tails] - cy))])
+    path, length = [u], 0.0
+    while length < 10_000.0:
+        step = [e for e in range(graph.offsets[u], graph.offsets[u + 1])
+                if graph.road_class[e] == mw and int(graph.targets[e]) not in path]
+        if not step:
+            break
+        length += float(graph.length_m[step[0]])
+        u = int(graph.targets[step[0]])
+        path.append(u)
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([graph.lon[path],
+                                                                     graph.lat[path]])))
+    closure = Scenario(name=f"motorway closed over {length / 1000:.1f} km",
+                       closed_areas=[hull.buffer(0.002)], closed_classes=["motorway"])
+
+    def nearest(x, y):
+        return int(np.argmin(np.hypot(graph.x - x, graph.y - y)))
+
+    a = nearest(cx + 20_000.0, cy + 20_000.0)
+    b = nearest(graph.x[a] + 10_000.0, graph.y[a])
+    link = Scenario(name="new 10 km link", new_links=[{
+        "from": (float(graph.lon[a]), float(graph.lat[a])),
+        "to": (float(graph.lon[b]), float(graph.lat[b])), "speed_kmh": 100.0,
+        "road_class": "primary"}])
+    return [closure, link]
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def road_rows(graph, munis, cp, models, result: dict, base=None, memo=None) -> None:
+    """Each road scenario incremental and in full (module docstring)."""
+    import copy
+
+    from accessibility.models.scenario import base_run, scenario_task
+
+    if memo is None:
+        (base, memo), t = _timed(base_run, graph, munis, cp, models)
+        result["base_s"] = t
+    # no hierarchy cache: each run builds the scenario's hierarchy where it needs one
+    plain = copy.copy(models)
+    plain.lage_options = {**models.lage_options, "cache_dir": None}
+    shared = dict(graph=graph, munis=munis, central_places=cp, models=plain, base=base)
+    nearest_only = copy.copy(plain)  # the central places alone: the nearest-place part
+    nearest_only.lage = False
+    rows = []
+    for sc in _road_scenarios(graph):
+        part = {**shared, "models": nearest_only}
+        (_, n_inc, _, i_inc), t_n_inc = _timed(scenario_task, sc, memo=memo, **part)
+        (_, n_full, _, i_full), t_n_full = _timed(scenario_task, sc, memo=None, **part)
+        nearest = {"incremental_s": t_n_inc, "full_s": t_n_full, "load": loadavg(),
+                   "identical": bool(n_inc.equals(n_full)),
+                   "steps_incremental_s": i_inc["times_s"], "steps_full_s": i_full["times_s"]}
+        memo.stats.clear()
+        lines = _Lines()
+        logging.getLogger("accessibility").addHandler(lines)
+        try:
+            with PeakMemory() as pm_inc:
+                (_, s_inc, _, info), t_inc = _timed(scenario_task, sc, memo=memo, **shared)
+        finally:
+            logging.getLogger("accessibility").removeHandler(lines)
+        load_inc = loadavg()
+        with PeakMemory() as pm_full:
+            (_, s_full, _, _), t_full = _timed(scenario_task, sc, memo=None, **shared)
+        cols = [c for c in s_inc.columns if c != "potential_2h"]
+        exact = [c for c in cols if not (s_inc[c].equals(s_full[c])
+                                         and s_inc[c].dtype == s_full[c].dtype)]
+        rel = 0.0
+        if "potential_2h" in s_inc:
+            a, b = (s[["potential_2h"]].to_numpy(float).ravel() for s in (s_inc, s_full))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = np.abs(a - b) / np.abs(b)
+            rel = float(np.nanmax(np.where(a == b, 0.0, d), initial=0.0))
+        lage = [m for m in lines.lines if "Lage origins within reach" in m]
+        rows.append({"scenario": sc.name, "incremental_s": t_inc, "full_s": t_full,
+                     "load_incremental": load_inc, "load_full": loadavg(),
+                     "peak_mb_incremental": pm_inc.peak_abs_mb,
+                     "peak_mb_full": pm_full.peak_abs_mb,
+                     "edges_closed": int(info.get("edges_closed", 0)),
+                     "reused": [m for m in lines.lines if m.startswith("road scenario '")],
+                     "memo": dict(memo.stats), "lage": lage[-1] if lage else None,
+                     "columns_not_identical": exact, "potential_max_rel_diff": rel,
+                     "central_places_only": nearest,
+                     "agree": not exact and rel <= 1e-9})
+        logger.info("%s: incremental %.1f s, full %.1f s; %s; %s; agree %s", sc.name, t_inc,
+                    t_full, dict(memo.stats), rows[-1]["lage"], rows[-1]["agree"])
+    result["roads"] = rows
 
 
 def _pss_mb(pids) -> float:
@@ -299,6 +415,13 @@ def run(args) -> dict:
     cp = inputs.central_places
     if "scenarios" in args.rows:
         scenario_rows(graph, munis, cp, models, result, args.batch, not args.no_dask)
+    if "roads" in args.rows:
+        if args.road_method is not None:  # to check the estimate: the other method too
+            from accessibility.models import lage_roads
+
+            lage_roads.choose_method = lambda *a: args.road_method
+            result["road_method_forced"] = args.road_method
+        road_rows(graph, munis, cp, models, result)
     if "matrix" in args.rows:
         matrix_rows(graph, munis, str(work / "ch-cache"), result, args.scipy_sample)
     if "isochrones" in args.rows:
@@ -331,6 +454,17 @@ def format_markdown(r: dict) -> str:
                     f"({t['dask_state_bytes'] / 1e6:,.0f} MB) written, mapped by the workers "
                     f"| {f(t['dask_key_s'])} + {f(t['dask_state_write_s'])} + "
                     f"{f(t['dask_state_load_s'])} | | | |")
+    for o in r.get("roads", []):
+        rows.append(f"| road scenario ({o['scenario']}), warm, incremental vs full recompute "
+                    f"({o['lage']}) | {f(o['incremental_s'])} | {f(o['full_s'])} | "
+                    f"{o['full_s'] / o['incremental_s']:.1f}x | agree: {o['agree']} |")
+        n = o.get("central_places_only")
+        if n:
+            rows.append(f"| - of it the central places alone (nearest-place searches "
+                        f"repaired: {o['memo'].get('nodes reset', 0):,} nodes reset) | "
+                        f"{f(n['incremental_s'])} | {f(n['full_s'])} | "
+                        f"{n['full_s'] / n['incremental_s']:.1f}x | identical: "
+                        f"{n['identical']} |")
     if "matrix" in r:
         m = r["matrix"]
         rows.append(f"| 60-minute matrix, {m['origins']:,} municipalities (CH, cached) vs "
@@ -364,8 +498,10 @@ def parse_args(argv=None):
                    help="centres of the network isochrones (extrapolated)")
     p.add_argument("--iso-grid-sample", type=int, default=None,
                    help="centres of the grid isochrones (default all; else extrapolated)")
-    p.add_argument("--rows", default="scenarios,matrix,isochrones")
+    p.add_argument("--rows", default="scenarios,roads,matrix,isochrones")
     p.add_argument("--no-dask", action="store_true", help="no LocalCluster batch")
+    p.add_argument("--road-method", choices=("dijkstra", "ch"), default=None,
+                   help="the road rows' Lage method instead of the estimate's choice")
     p.add_argument("--table", type=Path, default=None, metavar="JSON")
     return p.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """Smoke test of benchmarks/scenarios.py (issue 28) on a tiny synthetic graph and the
-register of one Regierungsbezirk: the incremental scenario equals its full
-recompute and the 60-minute matrix equals scipy's times on the sampled origins."""
+register of one Regierungsbezirk: the incremental scenarios (designation and
+roads) equal their full recomputes and the 60-minute matrix equals scipy's times on the sampled origins."""
 
 from __future__ import annotations
 
@@ -32,3 +32,6 @@ def test_scenarios_bench_small(tmp_path, capsys):
     assert iso["centres_sampled"] == 1 and iso["same_n_nodes"] is True
     assert iso["grid_vs_network_iou_min"] > 0.8
     assert "60-minute matrix" in table and "ten scenarios in process" in table
+    # the road scenarios: incremental agrees with the full recompute
+    assert [o["agree"] for o in res["roads"]] == [True, True] and "road scenario (" in table
+    assert res["roads"][0]["memo"]["nearest repaired"] >= 2

@@ -29,8 +29,18 @@ with the memo active (:func:`reusing`) and each search asks the memo first:
   A scenario never refits the decay: it uses the base's (a fit of
   :func:`~accessibility.models.lage.calibrate_lage` travels as its decay).
 
-A scenario that changes roads runs in full on its own graph (no memo applies: the
-memo is only used with the base's graph, :func:`reusing` is not entered otherwise).
+A scenario that changes roads (:func:`reusing` with its :class:`RoadChange`: the
+base graph and the pairs whose time changed) runs on its own graph:
+
+* **nearest place**: a search with the base's sources and start times is repaired
+  (:func:`~accessibility.routing.repair_nearest`: the nodes whose label rested on a
+  slower or closed edge reset and searched again from their neighbours, the new
+  and faster edges seeding the nodes they improve), identical to a full search on
+  the scenario's graph; a search with other sources (roads and designations
+  changed at once) runs in full.
+* **Lage potential**: the base's potentials of the origins no changed edge is
+  within reach of, the others searched again
+  (:func:`~accessibility.models.lage_roads.road_potentials`).
 """
 
 from __future__ import annotations
@@ -45,9 +55,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph import RoadGraph
-from ..routing import NearestResult, nearest_facility
+from ..routing import EdgeChanges, NearestResult, nearest_facility, repair_nearest
 
-__all__ = ["SearchMemo", "memo", "merge_nearest", "nearest_search", "recording", "reusing"]
+__all__ = ["RoadChange", "SearchMemo", "memo", "merge_nearest", "nearest_search", "recording",
+           "reusing"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +93,27 @@ class SearchMemo:
     values: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
 
-    def count(self, what: str) -> None:
-        self.stats[what] = self.stats.get(what, 0) + 1
+    def count(self, what: str, by: int = 1) -> None:
+        self.stats[what] = self.stats.get(what, 0) + by
+
+
+@dataclass(frozen=True)
+class RoadChange:
+    """A road scenario's change: the ``base`` graph (the memo's searches ran on it)
+    and the node pairs whose time ``changes`` (the scenario's graph has the same
+    nodes)."""
+
+    base: RoadGraph
+    changes: EdgeChanges
 
 
 _ACTIVE: contextvars.ContextVar = contextvars.ContextVar("search_memo", default=None)
 
 
 @contextlib.contextmanager
-def _active(memo_: SearchMemo, mode: str) -> Iterator[SearchMemo]:
-    token = _ACTIVE.set((memo_, mode))
+def _active(memo_: SearchMemo, mode: str, roads: RoadChange | None = None
+            ) -> Iterator[SearchMemo]:
+    token = _ACTIVE.set((memo_, mode, roads))
     try:
         yield memo_
     finally:
@@ -103,9 +125,11 @@ def recording(graph: RoadGraph) -> contextlib.AbstractContextManager[SearchMemo]
     return _active(SearchMemo(graph.n_nodes), "record")
 
 
-def reusing(memo_: SearchMemo) -> contextlib.AbstractContextManager[SearchMemo]:
-    """Let the models run inside reuse ``memo_`` (a scenario on the base's graph)."""
-    return _active(memo_, "reuse")
+def reusing(memo_: SearchMemo, roads: RoadChange | None = None
+            ) -> contextlib.AbstractContextManager[SearchMemo]:
+    """Let the models run inside reuse ``memo_``: a scenario on the base's graph, or
+    with ``roads`` one on the base graph changed by them."""
+    return _active(memo_, "reuse", roads)
 
 
 def _embedding(old: np.ndarray, new: np.ndarray) -> np.ndarray | None:
@@ -172,7 +196,12 @@ def nearest_search(graph: RoadGraph, nodes, offsets, *, reverse: bool = True,
     nodes = np.asarray(nodes, dtype=np.int64)
     offsets = np.asarray(offsets, dtype=np.float64)
     state = _ACTIVE.get()
-    if state is not None and state[0].n_nodes == graph.n_nodes and state[1] == "reuse":
+    if (state is not None and state[0].n_nodes == graph.n_nodes and state[1] == "reuse"
+            and state[2] is not None):
+        res = _repaired(state[0], state[2], graph, nodes, offsets, reverse)
+        if res is not None:
+            return res
+    elif state is not None and state[0].n_nodes == graph.n_nodes and state[1] == "reuse":
         memo_ = state[0]
         plans = [(p[1].size, i, p) for i, rec in enumerate(memo_.searches)
                  if rec.reverse == reverse
@@ -197,6 +226,30 @@ def nearest_search(graph: RoadGraph, nodes, offsets, *, reverse: bool = True,
     return res
 
 
+def _repaired(memo_: SearchMemo, roads: RoadChange, graph: RoadGraph, nodes: np.ndarray,
+              offsets: np.ndarray, reverse: bool) -> NearestResult | None:
+    """The base's search of the same sources and start times repaired on the road
+    scenario's ``graph`` (identical to a full search), or None: search in full."""
+    rec = next((r for r in memo_.searches if r.reverse == reverse
+                and np.array_equal(r.nodes, nodes) and np.array_equal(r.offsets, offsets)),
+               None)
+    if rec is None:
+        memo_.count("nearest searched in full (other sources)")
+        return None
+    res, stats = repair_nearest(roads.base, graph, roads.changes, nodes, offsets, rec.result,
+                                reverse=reverse)
+    if res is None:
+        memo_.count("nearest searched in full (rounding tie)")
+        return None
+    memo_.count("nearest repaired")
+    memo_.count("nodes reset", stats["affected"])
+    memo_.count("nodes settled by the repairs", stats["settled"])
+    logger.info("road scenario: nearest-place search repaired: %s nodes reset, %s settled "
+                "(of %s)", f"{stats['affected']:,}", f"{stats['settled']:,}",
+                f"{graph.n_nodes:,}")
+    return res
+
+
 def _key(parts) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -206,18 +259,23 @@ def _key(parts) -> str:
     return h.hexdigest()
 
 
-def memo(what: str, parts, compute: Callable):
+def memo(what: str, parts, compute: Callable, repair: Callable | None = None):
     """``compute()``, recorded under the hash of ``parts`` (arrays or reprs of the
-    inputs it depends on) in a base run and taken from there in a scenario whose
-    inputs hash the same."""
+    inputs it depends on besides the graph's edges) in a base run and taken from
+    there in a scenario whose inputs hash the same. In a road scenario the base's
+    value is given to ``repair(value, roads)`` (the scenario's value from the base's
+    and the :class:`RoadChange`); without ``repair`` it is computed."""
     state = _ACTIVE.get()
     if state is None:
         return compute()
-    memo_, mode = state
+    memo_, mode, roads = state
     key = what + ":" + _key(parts)
-    if mode == "reuse" and key in memo_.values:
+    if mode == "reuse" and key in memo_.values and roads is None:
         memo_.count(f"{what} reused")
         return memo_.values[key]
+    if mode == "reuse" and key in memo_.values and repair is not None:
+        memo_.count(f"{what} repaired")
+        return repair(memo_.values[key], roads)
     value = compute()
     if mode == "record":
         memo_.values[key] = value

@@ -87,6 +87,7 @@ from ..vocabulary import (
 )
 from .incremental import memo
 from .lage_exact import potential_flags
+from .lage_roads import road_potentials
 from .lage_tables import (
     LAGE_THRESHOLDS,
     classify_lage,
@@ -288,7 +289,7 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                    hierarchy: ContractionHierarchy | None = None,
                    executor: Executor | None = None,
                    chunk: int = defaults.LAGE_CHUNK, setup: tuple | None = None,
-                   pairs: tuple | None = None, origin=None) -> pd.DataFrame:
+                   pairs: tuple | None = None, origin=None, only=None) -> pd.DataFrame:
     """Decay-weighted daytime population within ``limit_min`` minutes of every
     municipality (see the module docstring for the exact definition).
 
@@ -337,6 +338,10 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
         :func:`~accessibility.models.lage_units.unit_table`); default every row. The
         others stay destinations with their ``daytime`` (0 for a GVB's other members)
         and get no potential of their own.
+    only : array of int, optional
+        Search only the origins at these positions among the origins (a road
+        scenario's, :mod:`~accessibility.models.lage_roads`); the others get NaN,
+        and their edge flag only where the graph knows its cut.
 
     Returns
     -------
@@ -378,12 +383,19 @@ def lage_potential(graph: RoadGraph, munis: pd.DataFrame, daytime, *,
                                 flags, upper)
     shared = {"graph": aug if engine == "dijkstra" else hierarchy}
     shared.update(weight=w, limit_s=limit_s, decay=decay, boundary=bd)
+    run = origins if only is None else origins[only]
     if executor is None:
-        res = _potential_task(origins, **shared)
+        res = _potential_task(run, **shared)
     else:
-        parts = executor.map(_potential_task, [origins[sl] for sl in chunks(sel.size, chunk)],
+        parts = executor.map(_potential_task, [run[sl] for sl in chunks(run.size, chunk)],
                              shared=shared, what="Lage origin chunks")
         res = PotentialResult(*(np.concatenate([p[i] for p in parts]) for i in range(3)))
+    if only is not None:  # the others: no value (the caller keeps the base's)
+        full = (np.full(origins.size, np.nan), np.zeros(origins.size, np.int64),
+                np.zeros(origins.size, bool))
+        for a, b in zip(full, res):
+            a[only] = b
+        res = PotentialResult(*full)
     # the bounded searches see the edge themselves; bucket queries do not
     flag_edge = engine == "ch"
     return _potential_frame(munis, snap, idx[sel], res, aug, origins,
@@ -415,9 +427,10 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
         to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)
         res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
     top = np.where(res.touches_boundary, np.nan, res.sums)
-    if upper is not None:  # the bound's own sum: never below the potential found
+    if upper is not None:  # the bound's own sum: never below the potential found (fmax:
+        # an origin a road scenario did not search keeps its bound for lage_roads)
         top = np.where(res.touches_boundary & ~np.isnan(upper),
-                       np.maximum(res.sums, np.nan_to_num(upper)), top)
+                       np.fmax(res.sums, np.nan_to_num(upper)), top)
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m, "potential_2h_max": np.nan}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums
@@ -746,16 +759,24 @@ def run_lage(graph: RoadGraph, munis: pd.DataFrame, commuters: pd.DataFrame | No
                               executor=executor, chunk=chunk, setup=setup, pairs=pairs,
                               origin=u.origin)
 
-    # a scenario with the base's roads, attachments and populations takes the base's
-    # potentials (models/incremental.py); the key is what the potentials depend on
+    def repair(base: pd.DataFrame, roads) -> pd.DataFrame:  # a road scenario's
+        setup = _setup(graph, munis, u.weight, u.origin)
+        return road_potentials(base, roads.changes, graph, setup, lambda only, how: lage_potential(
+            graph, munis, u.weight, decay=decay, limit_min=limit_min, boundary=boundary,
+            engine=how, cache_dir=cache_dir, executor=executor, chunk=chunk, setup=setup,
+            origin=u.origin, only=only), limit_min=limit_min, engine=engine, boundary=boundary)
+
+    # a scenario with the base's attachments and populations takes the base's
+    # potentials, or repairs them for its roads (models/incremental.py); the key is
+    # what the potentials depend on besides the edges
     snap = network_arrays(munis, graph, what="municipalities")
-    res = memo("lage potential", [graph.n_nodes, graph.n_edges, *snap,
+    res = memo("lage potential", [graph.n_nodes, *snap,
                                   np.nan_to_num(np.asarray(u.weight, dtype=np.float64),
                                                 nan=0.0),
                                   np.asarray(u.origin, bool), munis.index.to_numpy(),
                                   in_region(munis),
                                   repr((decay, limit_min, engine, fit is not None, units)),
-                                  "edge" if boundary is None else boundary], search)
+                                  "edge" if boundary is None else boundary], search, repair)
     out = munis.copy()
     out["daytime_population"] = day
     out["daytime_population_source"] = src

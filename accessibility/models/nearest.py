@@ -42,7 +42,6 @@ from ..graph import (
     snap_may_move,
     top_speed_ms,
 )
-from ..routing import nearest_facility
 from .incremental import nearest_search
 
 __all__ = [
@@ -168,14 +167,15 @@ def time_to_edge_s(graph: RoadGraph) -> np.ndarray | None:
     """Time in seconds from every node to the nearest node where the extract cut the
     network (:func:`accessibility.graph.cut_nodes`; ``inf`` where none is reached),
     or None when the graph does not know where it was cut. One reverse multi-source
-    search, kept with the graph (it is immutable) for the next indicator."""
+    search (a road scenario's repairs its base's), kept with the graph (it is
+    immutable) for the next indicator."""
     if "_time_to_edge" not in graph.__dict__:
         nodes, how = edge_nodes(graph)
         dist = None
         if how == "cut":
             src = np.flatnonzero(nodes)
-            dist = np.asarray(nearest_facility(graph, src, np.zeros(src.size),
-                                               reverse=True).dist, dtype=np.float64)
+            dist = np.asarray(nearest_search(graph, src, np.zeros(src.size)).dist,
+                              dtype=np.float64)
         graph.__dict__["_time_to_edge"] = dist
     return graph.__dict__["_time_to_edge"]
 

@@ -35,6 +35,7 @@ of every indicator, the class changes, and the residents that move between class
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 import time
 import weakref
@@ -51,10 +52,11 @@ from .._util import read_toml
 from ..compute import Executor, LocalExecutor
 from ..graph import RoadGraph, from_edges, project, snap_points
 from ..graph.cache import GRAPH_ARRAYS
+from ..routing import EdgeChanges, edge_changes
 from ..transit.scenario import PtScenario, parse_pt_scenario
 from ..vocabulary import normalise_function
 from ..worker_state import Resident, code_key, content_key
-from .incremental import SearchMemo, recording, reusing
+from .incremental import RoadChange, SearchMemo, recording, reusing
 
 __all__ = [
     "Scenario",
@@ -63,9 +65,12 @@ __all__ = [
     "compare",
     "moves",
     "read_scenario",
+    "road_change",
     "scenario_central_places",
     "scenario_municipalities",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Indicators compared between base and scenario (when both runs have them).
 INDICATORS = ("t_mz_min", "t_oz_min", "potential_2h", "daytime_population")
@@ -257,6 +262,14 @@ def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
     the base run stay valid; a closure may leave parts unreachable (their values
     become NaN, not 0).
     """
+    g, info, _ = road_change(graph, scenario)
+    return g, info
+
+
+def road_change(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict, EdgeChanges]:
+    """:func:`apply_roads` and the node pairs whose time changed: slower or closed
+    (``raised``, a closed pair ``inf``), faster or new (``lowered``)
+    (:class:`~accessibility.routing.EdgeChanges`)."""
     unknown = sorted((set(scenario.speed_factors) | set(scenario.closed_classes)
                       | {k["road_class"] for k in scenario.new_links}) - set(graph.class_names))
     if unknown:
@@ -264,20 +277,30 @@ def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
                          f"graph does not "
                          f"have: {unknown}; it has {list(graph.class_names)}")
     time_s = graph.time_s.copy()
+    touched = np.zeros(graph.n_edges, bool)
     for cls, f in scenario.speed_factors.items():
-        time_s[graph.road_class == graph.class_names.index(cls)] /= f
+        of = graph.road_class == graph.class_names.index(cls)
+        time_s[of] /= f
+        touched |= of
     keep = np.ones(graph.n_edges, bool)
     if scenario.closed_areas:
-        a = np.column_stack([graph.x[graph.sources], graph.y[graph.sources]])
-        b = np.column_stack([graph.x[graph.targets], graph.y[graph.targets]])
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
         of_class = (np.isin(graph.road_class, [graph.class_names.index(c)
                                                for c in scenario.closed_classes])
                     if scenario.closed_classes else np.ones(graph.n_edges, bool))
+        xs, ys = graph.x[graph.sources], graph.y[graph.sources]
+        xt, yt = graph.x[graph.targets], graph.y[graph.targets]
         for poly in scenario.closed_areas:
             px, py = project(*np.asarray(poly.exterior.coords).T, graph.crs)
-            keep &= ~(of_class & shapely.intersects(
-                lines, shapely.Polygon(np.column_stack([px, py]))))
+            # only an edge whose box meets the polygon's can touch it: the lines of
+            # those alone (a national graph has 10 million edges)
+            near = np.flatnonzero(of_class & (np.maximum(xs, xt) >= px.min())
+                                  & (np.minimum(xs, xt) <= px.max())
+                                  & (np.maximum(ys, yt) >= py.min())
+                                  & (np.minimum(ys, yt) <= py.max()))
+            lines = shapely.linestrings(np.stack([np.column_stack([xs[near], ys[near]]),
+                                                  np.column_stack([xt[near], yt[near]])], axis=1))
+            keep[near[shapely.intersects(lines, shapely.Polygon(np.column_stack([px, py])))]] \
+                = False
     src, tgt = graph.sources[keep], graph.targets[keep]
     t_keep, l_keep, c_keep = time_s[keep], graph.length_m[keep], graph.road_class[keep]
     added = []
@@ -298,9 +321,13 @@ def apply_roads(graph: RoadGraph, scenario: Scenario) -> tuple[RoadGraph, dict]:
                    class_names=graph.class_names, osm_id=graph.osm_id, lon=graph.lon,
                    lat=graph.lat, crs=graph.crs, x=graph.x, y=graph.y,
                    meta={**graph.meta, "scenario": scenario.name})
+    touched |= ~keep
+    links = np.array([(k["from_node"], k["to_node"]) for k in added], np.int64).reshape(-1, 2)
+    changes = edge_changes(graph, g, np.r_[graph.sources[touched], links[:, 0], links[:, 1]],
+                           np.r_[graph.targets[touched], links[:, 1], links[:, 0]])
     return g, {"edges_closed": int((~keep).sum()),
                "km_closed": float(graph.length_m[~keep].sum() / 1000.0),
-               "speed_factors": dict(scenario.speed_factors), "new_links": added}
+               "speed_factors": dict(scenario.speed_factors), "new_links": added}, changes
 
 
 def compare(base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
@@ -362,8 +389,9 @@ def run_base_and_scenario(graph: RoadGraph, munis: pd.DataFrame, central_places:
     ``munis`` are attached to ``graph``. The scenario's designations and populations
     change the tables, its road changes the graph (:func:`apply_roads`; the base
     graph is reused as it is when the roads do not change). Without road changes
-    (and with ``incremental``) the scenario reuses the base's searches
-    (:mod:`accessibility.models.incremental`: identical values, less work). Returns
+    (and with ``incremental``) the scenario reuses the base's searches, with road
+    changes it repairs them (:mod:`accessibility.models.incremental`: identical
+    values, less work). Returns
     the base and scenario rows of the region (``in_region``) in the same order, the
     scenario graph, and what the roads scenario did with the seconds of each step
     (``times_s``).
@@ -381,19 +409,33 @@ def run_base_and_scenario(graph: RoadGraph, munis: pd.DataFrame, central_places:
 def scenario_task(changes: Scenario, *, graph: RoadGraph, munis: pd.DataFrame,
                   central_places: pd.DataFrame, models, base: pd.DataFrame,
                   memo: SearchMemo | None = None):
-    """One scenario against a computed base; with the base's ``memo`` (and no road
-    change) its searches are incremental."""
+    """One scenario against a computed base; with the base's ``memo`` its searches
+    are incremental (:mod:`accessibility.models.incremental`): a road change repairs
+    the nearest-place searches and searches the Lage again only for the origins a
+    changed edge is within reach of. Without a memo every model runs in full."""
     times = {}
     t = time.perf_counter()
-    g_s, info = apply_roads(graph, changes) if changes.changes_roads else (graph, {})
+    roads = None
+    if changes.changes_roads:
+        g_s, info, edges = road_change(graph, changes)
+        roads = RoadChange(graph, edges)
+    else:
+        g_s, info = graph, {}
     times["scenario graph" + (" (derived, no OSM parse)" if changes.changes_roads else
                               " (the base graph, unchanged)")] = time.perf_counter() - t
     t = time.perf_counter()
-    reuse = memo is not None and not changes.changes_roads
-    with reusing(memo) if reuse else contextlib.nullcontext():
+    if memo is not None:
+        before = dict(memo.stats)
+    with reusing(memo, roads) if memo is not None else contextlib.nullcontext():
         scen = models(g_s, scenario_municipalities(munis, changes),
                       scenario_central_places(central_places, changes))
-    times["scenario models" + (" (incremental)" if reuse else "")] = time.perf_counter() - t
+    times["scenario models" + (" (incremental)" if memo is not None else "")] = \
+        time.perf_counter() - t
+    if memo is not None and roads is not None:
+        used = {k: v - before.get(k, 0) for k, v in memo.stats.items()
+                if v != before.get(k, 0)}
+        logger.info("road scenario %r (%d pairs of nodes changed): reused %s", changes.name,
+                    len(roads.changes), ", ".join(f"{k}: {v:,}" for k, v in used.items()))
     region = (base["in_region"].to_numpy(bool) if "in_region" in base.columns
               else np.ones(len(base), bool))
     b = base[region]
