@@ -427,8 +427,7 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
         to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)
         res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
     top = np.where(res.touches_boundary, np.nan, res.sums)
-    if upper is not None:  # the bound's own sum: never below the potential found (fmax:
-        # an origin a road scenario did not search keeps its bound for lage_roads)
+    if upper is not None:  # never below the potential found; fmax keeps it unsearched
         top = np.where(res.touches_boundary & ~np.isnan(upper),
                        np.fmax(res.sums, np.nan_to_num(upper)), top)
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
