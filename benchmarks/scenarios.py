@@ -200,15 +200,18 @@ def road_rows(graph, munis, cp, models, result: dict, base=None, memo=None) -> N
         load_inc = loadavg()
         with PeakMemory() as pm_full:
             (_, s_full, _, _), t_full = _timed(scenario_task, sc, memo=None, **shared)
-        cols = [c for c in s_inc.columns if c != "potential_2h"]
+        sums = [c for c in ("potential_2h", "potential_2h_max") if c in s_inc]  # to rounding
+        cols = [c for c in s_inc.columns if c not in sums]
         exact = [c for c in cols if not (s_inc[c].equals(s_full[c])
                                          and s_inc[c].dtype == s_full[c].dtype)]
         rel = 0.0
-        if "potential_2h" in s_inc:
-            a, b = (s[["potential_2h"]].to_numpy(float).ravel() for s in (s_inc, s_full))
+        if sums:
+            a, b = (s[sums].to_numpy(float).ravel() for s in (s_inc, s_full))
             with np.errstate(invalid="ignore", divide="ignore"):
                 d = np.abs(a - b) / np.abs(b)
             rel = float(np.nanmax(np.where(a == b, 0.0, d), initial=0.0))
+            if not np.array_equal(np.isnan(a), np.isnan(b)):
+                rel = float("inf")  # a value on one side only
         lage = [m for m in lines.lines if "Lage origins within reach" in m]
         rows.append({"scenario": sc.name, "incremental_s": t_inc, "full_s": t_full,
                      "load_incremental": load_inc, "load_full": loadavg(),
