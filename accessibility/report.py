@@ -222,8 +222,10 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
               f"{q[0]:,.0f} / {q[1]:,.0f} / {q[2]:,.0f}" if q is not None else "")
     # certain: exact, or flagged with its upper bound (potential_2h_max) in the same class
     certain = on & result["lage"].notna() if "lage" in result.columns else exact
-    unsure = flagged & ~certain & (pd.to_numeric(result["population"], errors="coerce") != 0
-                                   if "population" in result.columns else True)
+    empty = (pd.to_numeric(result["population"], errors="coerce") == 0
+             if "population" in result.columns else pd.Series(False, index=result.index))
+    unsure = flagged & ~certain & ~empty
+    n_empty = int((flagged & ~certain & empty).sum())
     lines += [f"Potentials: {method}. {int(certain.sum()):,} of {int(on.sum()):,} Lage classes "
               f"certain; {int(exact.sum()):,} with an exact potential, mean over them "
               + (f"{mean:,.0f} {compare}{spread}." if np.isfinite(mean) else "none.")
@@ -232,7 +234,9 @@ def lage_section(result: pd.DataFrame, cross: pd.DataFrame, *, method: str,
                  "them keep a class, as their upper bound (potential_2h_max) lies in the same "
                  f"one; {int(unsure.sum()):,} get none (lage_reason: needs "
                  "the 2-hour surroundings: run on a larger extract or import a national run "
-                 "with --lage-from)." if flagged.any() else ""), ""]
+                 "with --lage-from)"
+                 + (f"; {n_empty:,} unpopulated (no Lage by design)" if n_empty else "") + "."
+                 if flagged.any() else ""), ""]
     what = ("Gemeindeverbände (each with the potential of its most populous member, the "
             "settlement centre; every member carries its GVB's Lage in column lage, its own "
             "in lage_gemeinde)" if unit == "gvb" else "municipalities")

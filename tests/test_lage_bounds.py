@@ -225,3 +225,19 @@ def test_the_summary_counts_the_certain_classes():
     assert "3 of 4 Lage classes certain; 1 with an exact potential" in text
     assert "3 potentials may miss destinations" in text
     assert "2 of them keep a class" in text and "1 get none" in text
+
+
+def test_the_summary_counts_unpopulated_areas_apart():
+    """An unpopulated area (0 residents) has a potential but no Lage by design: the
+    line counts it apart, so flagged = kept + none + unpopulated (1 + 1 + 1 here)."""
+    from accessibility.models.lage_tables import lage_summary, with_lage_classes
+    from accessibility.report import lage_section
+
+    df = pd.DataFrame({"ags": ["1", "2", "3"], "population": [10.0, 10.0, 0.0],
+                       "potential_2h": [1e5, 3e5, 3e5],
+                       "potential_2h_max": [1.2e5, 5e5, 5e5],
+                       "edge_flag": [True, True, True], "settlement_type": "Landgemeinde"})
+    res = with_lage_classes(df)
+    text = "\n".join(lage_section(res, lage_summary(res), method="m", unit="municipality"))
+    assert "3 potentials may miss destinations" in text and "1 of them keep a class" in text
+    assert "1 get none" in text and "1 unpopulated (no Lage by design)" in text
