@@ -29,6 +29,10 @@ What it does, per size (``--nodes``, two sizes):
    timings of its stages, so its stage functions are wrapped while it runs
    (:func:`benchmarks.national.instrumented`): wall s, CPU s (every thread of the
    process) and peak resident memory (``VmHWM``) per stage, and ``uptime``'s load.
+   Every OSM read is made in two passes (``--two-pass yes``, the default), as the
+   package reads Germany's 4 GB file; ``auto`` leaves the package's choice (one pass
+   under 1 GiB). The cold runs of both sizes come first, then the warm ones; the JSON
+   is rewritten after each run.
 
 Then a **linear extrapolation in the PBF's node count** to Germany
 (:data:`GERMANY_NODES`), stage by stage through the two sizes, as
