@@ -188,11 +188,11 @@ class Sections:
         pm = (PeakMemory() if level <= 0 else _StepPeak()).__enter__()
         frame = {"acc": 0.0, "overhead": 0.0}
         self._stack.append(frame)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             pm.__exit__(None, None, None)
             self._stack.pop()
             own = (t0 - t_enter) + (time.perf_counter() - t1)  # gc, trim, /proc reads
@@ -205,10 +205,11 @@ class Sections:
             rec = self.records.get(name)
             if rec is None:
                 rec = self.records[name] = {"name": name, "level": level, "s": 0.0,
-                                            "peak_mb": 0.0, "base_mb": pm.base_mb,
+                                            "cpu_s": 0.0, "peak_mb": 0.0, "base_mb": pm.base_mb,
                                             "calls": 0, "memory_method": pm.method}
                 self.order.append(name)
             rec["s"] += (t1 - t0) - frame["overhead"]  # without nested bookkeeping
+            rec["cpu_s"] += c1 - c0  # every thread of the process (numba's too)
             rec["peak_mb"] = max(rec["peak_mb"], peak)
             rec["calls"] += 1
 
@@ -230,8 +231,9 @@ class Sections:
 
 
 @contextlib.contextmanager
-def instrumented(sections: Sections):
-    """Wrap the pipeline's stage functions and the sub-steps for the duration."""
+def instrumented(sections: Sections, stages=STAGES, substages=SUBSTAGES):
+    """Wrap the pipeline's stage functions and the sub-steps for the duration
+    (``stages``: (label, module, attribute); ``substages``: with a class or None)."""
     import importlib
 
     patches = []  # (owner, attribute, original as stored in the owner's __dict__)
@@ -250,9 +252,9 @@ def instrumented(sections: Sections):
         patches.append((owner, attr, raw))
         setattr(owner, attr, new)
 
-    for label, module, attr in STAGES:
+    for label, module, attr in stages:
         patch(importlib.import_module(module), attr, label, 0)
-    for label, module, attr, cls in SUBSTAGES:
+    for label, module, attr, cls in substages:
         owner = importlib.import_module(module)
         if cls is not None:
             owner = getattr(owner, cls)

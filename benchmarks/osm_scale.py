@@ -245,9 +245,16 @@ def _class_lines(n_lines: int, shares: dict[str, float]) -> np.ndarray:
 
 
 def generate(n_nodes: int, n_ways: int | None = None, road_share: float = DEFAULT_ROAD_SHARE,
-             seed: int = 0, profile=None) -> Synthetic:
+             seed: int = 0, profile=None,
+             extra_pois: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Synthetic:
     """Build the arrays of a synthetic German-like OSM file with exactly ``n_nodes``
-    nodes and about ``n_ways`` ways (``road_share`` of them with a highway tag)."""
+    nodes and about ``n_ways`` ways (``road_share`` of them with a highway tag).
+
+    ``extra_pois``: OPL tags (``"amenity=pharmacy"``, no spaces) -> (lon, lat) of
+    tagged nodes placed by the caller (the uniform POIs carry only a supermarket and a
+    bus stop of the six Nahversorgung services, at random places); they are part of
+    the ``n_nodes`` (the non-road features get fewer). None (the default) leaves the
+    file as it always was."""
     from accessibility.profile import DEFAULT_PROFILE
 
     profile = profile or DEFAULT_PROFILE
@@ -434,6 +441,11 @@ def generate(n_nodes: int, n_ways: int | None = None, road_share: float = DEFAUL
     new_nodes(rng.uniform(BBOX[0], BBOX[2], n_poi + n_orphan),
               rng.uniform(BBOX[1], BBOX[3], n_poi + n_orphan), np.ones(n_poi + n_orphan),
               np.concatenate([1 + rng.integers(0, len(POI), n_poi), np.zeros(n_orphan, int)]))
+    extra_tags = list(extra_pois or {})
+    for k, tag in enumerate(extra_tags):  # tag index after POI and INTERSECTION_TAGS
+        lon, lat = (np.asarray(v, float) for v in extra_pois[tag])
+        new_nodes(lon, lat, np.ones(lon.size),
+                  np.full(lon.size, 1 + len(POI) + len(INTERSECTION_TAGS) + k))
 
     # ---------------------------------------------------------------- non-road features
     n_rest = max(0, n_ways - n_road_ways)
@@ -503,7 +515,7 @@ def generate(n_nodes: int, n_ways: int | None = None, road_share: float = DEFAUL
     syn.lat = np.clip(np.concatenate(lat_parts), BBOX[1] - 0.05, BBOX[3] + 0.05)
     syn.node_tag = np.concatenate(tag_parts)
     syn.block_len = np.concatenate(block_parts)
-    syn.node_tags = [b""] + [b" T" + t.encode() for t in POI + INTERSECTION_TAGS]
+    syn.node_tags = [b""] + [b" T" + t.encode() for t in POI + INTERSECTION_TAGS + extra_tags]
     syn.refs = np.concatenate(ways_refs)
     syn.way_len = np.concatenate(ways_len).astype(np.int64)
     syn.way_start = np.zeros(syn.way_len.size, np.int64)
