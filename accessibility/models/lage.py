@@ -86,7 +86,7 @@ from ..vocabulary import (
     LAGE_COLUMNS,
 )
 from .incremental import memo
-from .lage_exact import potential_flags
+from .lage_exact import potential_flags, potential_max
 from .lage_roads import road_potentials
 from .lage_tables import (
     LAGE_THRESHOLDS,
@@ -426,10 +426,7 @@ def _potential_frame(munis, snap, idx, res: PotentialResult, aug, origins, bd, l
         # search backwards from all boundary nodes answers it for every origin.
         to_edge = nearest_facility(aug, np.flatnonzero(bd), limit=limit_s, reverse=True)
         res = res._replace(touches_boundary=np.isfinite(to_edge.dist[origins]))
-    top = np.where(res.touches_boundary, np.nan, res.sums)
-    if upper is not None:  # never below the potential found; fmax keeps it unsearched
-        top = np.where(res.touches_boundary & ~np.isnan(upper),
-                       np.fmax(res.sums, np.nan_to_num(upper)), top)
+    top = potential_max(res.sums, res.touches_boundary, upper)
     out = pd.DataFrame({"potential_2h": np.nan, "n_reached": 0, "edge_flag": False,
                         "snap_m": snap.snap_m, "potential_2h_max": np.nan}, index=munis.index)
     out.iloc[idx, out.columns.get_loc("potential_2h")] = res.sums

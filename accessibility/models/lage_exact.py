@@ -82,7 +82,7 @@ from ..routing import (
 )
 
 __all__ = ["MAX_EXIT_SECTIONS", "exact_origins", "exit_sections", "origin_bounds",
-           "potential_flags"]
+           "potential_flags", "potential_max"]
 
 #: The most sections the cut nodes are grouped into (one reverse and one forward search
 #: each) when the bound is not per cut node.
@@ -306,3 +306,17 @@ def potential_flags(graph: RoadGraph, munis: pd.DataFrame, daytime, snap, idx: n
     if upper is not None:
         upper = np.where(bd[origins], np.nan, upper)
     return ~exact | bd[origins], upper
+
+
+def potential_max(sums: np.ndarray, flagged: np.ndarray, upper: np.ndarray | None
+                  ) -> np.ndarray:
+    """``potential_2h_max`` per origin: the potential where it is exact; where flagged,
+    its upper bound ``upper`` but never below the potential found (``fmax``: an origin
+    with no potential of its own, one a road scenario did not search, keeps the
+    bound alone), NaN without a bound."""
+    sums = np.asarray(sums, float)
+    flagged = np.asarray(flagged, bool)
+    if upper is None:
+        return np.where(flagged, np.nan, sums)
+    upper = np.asarray(upper, float)
+    return np.where(flagged, np.where(np.isnan(upper), np.nan, np.fmax(sums, upper)), sums)

@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..graph import RoadGraph, cut_nodes
 from ..routing import EdgeChanges, nearest_facility
+from .lage_exact import potential_max
 
 __all__ = ["CH_BUILD_S_PER_NODE", "CH_QUERY_S", "SETTLE_S", "affected_origins",
            "choose_method", "road_potentials"]
@@ -129,9 +130,8 @@ def road_potentials(base: pd.DataFrame, changes: EdgeChanges, graph: RoadGraph, 
             # origin not searched again carries its bound alone): combine them with the
             # potentials kept, as lage_potential does
             at = idx[sel]
-            pot = out["potential_2h"].to_numpy(dtype=float)[at]
-            up = new["potential_2h_max"].to_numpy(dtype=float)[at]
-            flag = new["edge_flag"].to_numpy()[at].astype(bool)
-            top = np.where(flag, np.where(np.isnan(up), np.nan, np.fmax(pot, up)), pot)
-            out.iloc[at, out.columns.get_loc("potential_2h_max")] = top
+            out.iloc[at, out.columns.get_loc("potential_2h_max")] = potential_max(
+                out["potential_2h"].to_numpy(dtype=float)[at],
+                new["edge_flag"].to_numpy()[at].astype(bool),
+                new["potential_2h_max"].to_numpy(dtype=float)[at])
     return out
